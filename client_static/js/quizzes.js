@@ -1,0 +1,203 @@
+// The quiz library (/quizzes): list, upload with every validation error shown, preview, download.
+
+import { $, el, fmtNumber, lang, optionTile, replace, t, toelichtingBlock } from "./render.js";
+
+const listBox = $("#quiz-list");
+const previewBox = $("#quiz-preview");
+const form = $("#upload-form");
+const fileInput = $("#upload-file");
+const resultBox = $("#upload-result");
+
+async function loadList() {
+  replace(listBox, el("p", { class: "muted" }, t("loading")));
+  let quizzes;
+  try {
+    const res = await fetch("/api/quizzes", { headers: { Accept: "application/json" } });
+    if (!res.ok) throw new Error(String(res.status));
+    quizzes = await res.json();
+  } catch {
+    replace(listBox, el("p", { class: "form-error" }, t("host_quizzes_failed")));
+    return;
+  }
+  if (!quizzes.length) {
+    replace(listBox, el("p", null, t("host_no_quizzes")));
+    return;
+  }
+  replace(
+    listBox,
+    el(
+      "ul",
+      { class: "quiz-cards" },
+      quizzes.map((quiz) =>
+        el(
+          "li",
+          { class: "quiz-card card", dataset: { id: quiz.id } },
+          el("h3", null, quiz.title),
+          el(
+            "p",
+            { class: "quiz-meta" },
+            [
+              quiz.theme && t("quizzes_theme", { theme: quiz.theme }),
+              quiz.author && t("quizzes_author", { author: quiz.author }),
+              t("questions_n", { n: quiz.questions }),
+              quiz.language && quiz.language.toUpperCase(),
+            ]
+              .filter(Boolean)
+              .join(" · "),
+            quiz.builtin ? el("span", { class: "badge" }, t("quizzes_builtin")) : null,
+          ),
+          quiz.description ? el("p", { class: "quiz-desc" }, quiz.description) : null,
+          el(
+            "p",
+            { class: "quiz-actions" },
+            el("button", { type: "button", class: "btn btn-secondary btn-small", onclick: () => preview(quiz.id) }, t("quizzes_preview")),
+            el(
+              "a",
+              { class: "btn btn-ghost btn-small", href: `/api/quizzes/${encodeURIComponent(quiz.id)}`, download: `${quiz.id}.json` },
+              t("quizzes_download"),
+            ),
+          ),
+        ),
+      ),
+    ),
+  );
+}
+
+async function preview(id) {
+  replace(previewBox, el("p", { class: "muted" }, t("loading")));
+  previewBox.hidden = false;
+  let quiz;
+  try {
+    const res = await fetch(`/api/quizzes/${encodeURIComponent(id)}?lang=${lang()}`, { headers: { Accept: "application/json" } });
+    const body = await res.json();
+    if (!res.ok) throw new Error(body.error || String(res.status));
+    quiz = body;
+  } catch (err) {
+    replace(previewBox, el("p", { class: "form-error" }, err.message || t("err_generic")));
+    return;
+  }
+  replace(
+    previewBox,
+    el(
+      "div",
+      { class: "preview-head" },
+      el("h2", null, t("quizzes_preview_of", { title: quiz.title || id })),
+      el("button", { type: "button", class: "btn btn-ghost btn-small", onclick: () => (previewBox.hidden = true) }, t("close")),
+    ),
+    el("p", { class: "quiz-meta" }, [quiz.theme, quiz.author].filter(Boolean).join(" · ")),
+    quiz.description ? el("p", null, quiz.description) : null,
+    el("ol", { class: "preview-questions" }, (quiz.questions || []).map(previewQuestion)),
+  );
+  previewBox.scrollIntoView({ behavior: "smooth", block: "start" });
+}
+
+function previewQuestion(q) {
+  const meta = [
+    t(`kind_${q.type}`),
+    t("quizzes_seconds", { n: q.time_limit ?? 20 }),
+    q.type === "poll" ? null : t("points_n", { n: fmtNumber(q.points ?? 1000) }),
+  ].filter(Boolean);
+  let answers = null;
+  if (q.type === "multiple_choice" || q.type === "poll") {
+    answers = el(
+      "ul",
+      { class: "preview-options" },
+      (q.options || []).map((o, i) =>
+        el(
+          "li",
+          { class: ["preview-option", o.correct && "is-correct"] },
+          optionTile("div", i, o.text),
+          o.correct ? el("span", { class: "correct-mark" }, "✓ ", t("correct_answer")) : null,
+        ),
+      ),
+    );
+  } else if (q.type === "true_false") {
+    const labels = [t("true"), t("false")];
+    const right = q.answer ? 0 : 1;
+    answers = el(
+      "ul",
+      { class: "preview-options" },
+      labels.map((text, i) =>
+        el(
+          "li",
+          { class: ["preview-option", i === right && "is-correct"] },
+          optionTile("div", i, text),
+          i === right ? el("span", { class: "correct-mark" }, "✓ ", t("correct_answer")) : null,
+        ),
+      ),
+    );
+  } else if (q.type === "estimate" && q.estimate) {
+    const e = q.estimate;
+    const unit = e.unit ? ` ${e.unit}` : "";
+    answers = el(
+      "p",
+      { class: "preview-estimate" },
+      t("quizzes_estimate_answer", {
+        answer: `${fmtNumber(e.answer)}${unit}`,
+        min: fmtNumber(e.min),
+        max: fmtNumber(e.max),
+        tolerance: e.tolerance !== undefined ? `${fmtNumber(e.tolerance)}${unit}` : t("quizzes_default_tolerance"),
+      }),
+    );
+  }
+  return el(
+    "li",
+    { class: "preview-question card" },
+    el("p", { class: "muted" }, meta.join(" · ")),
+    el("h3", null, q.text),
+    answers,
+    toelichtingBlock(q),
+  );
+}
+
+function showErrors(errors) {
+  replace(
+    resultBox,
+    el("p", { class: "form-error" }, t("quizzes_upload_errors", { n: errors.length })),
+    el(
+      "ul",
+      { class: "error-list" },
+      errors.map((e) =>
+        el("li", null, el("span", { class: "error-message" }, e.message || ""), e.path ? el("small", { class: "error-path" }, e.path) : null),
+      ),
+    ),
+  );
+}
+
+form.addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const file = fileInput.files && fileInput.files[0];
+  if (!file) {
+    replace(resultBox, el("p", { class: "form-error" }, t("quizzes_pick_file")));
+    return;
+  }
+  const button = form.querySelector("button[type=submit]");
+  button.disabled = true;
+  replace(resultBox, el("p", { class: "muted" }, t("quizzes_uploading")));
+  const data = new FormData();
+  data.append("file", file, file.name);
+  try {
+    const res = await fetch(`/api/quizzes?lang=${lang()}`, { method: "POST", body: data, headers: { Accept: "application/json" } });
+    const body = await res.json().catch(() => ({}));
+    if (res.status === 201) {
+      replace(
+        resultBox,
+        el("p", { class: "form-ok", role: "status" }, t("quizzes_upload_ok", { title: body.title || "", n: body.questions ?? "" })),
+      );
+      form.reset();
+      await loadList();
+    } else if (res.status === 400 && Array.isArray(body.errors)) {
+      showErrors(body.errors);
+    } else if (res.status === 413) {
+      replace(resultBox, el("p", { class: "form-error" }, t("quizzes_too_large")));
+    } else {
+      replace(resultBox, el("p", { class: "form-error" }, body.error || t("err_generic")));
+    }
+  } catch {
+    replace(resultBox, el("p", { class: "form-error" }, t("err_network")));
+  } finally {
+    button.disabled = false;
+  }
+});
+
+loadList();

@@ -1,0 +1,307 @@
+"""The Themaquiz as a pure state machine: phases, answers, closing and scoring. No I/O, no clock."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from server.activities import scoring
+
+LOBBY = "lobby"
+QUESTION = "question"
+REVEAL = "reveal"
+SCOREBOARD = "scoreboard"
+PODIUM = "podium"
+
+Quiz = Mapping[str, Any]
+
+
+class QuizError(Exception):
+    """An illegal move; `code` is the protocol error code."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+@dataclass
+class Answer:
+    """What one player sent for one question; `ms` is measured by the server from the opening."""
+
+    ms: int
+    choice: int | None = None
+    value: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"ms": self.ms, "choice": self.choice, "value": self.value}
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Answer:
+        return cls(ms=int(d["ms"]), choice=d.get("choice"), value=d.get("value"))
+
+
+@dataclass
+class Result:
+    """The outcome of one question for one player."""
+
+    answered: bool
+    correct: bool | None
+    points: int
+    bonus: int
+    ms: int
+    choice: int | None = None
+    value: float | None = None
+
+    @property
+    def total(self) -> int:
+        return self.points + self.bonus
+
+
+@dataclass
+class Score:
+    score: int = 0
+    streak: int = 0
+    time_ms: int = 0
+    correct: int = 0
+
+
+@dataclass
+class QuizState:
+    phase: str = LOBBY
+    index: int = -1
+    opened_at: float = 0.0
+    deadline: float = 0.0
+    round: int = 1
+    scores: dict[str, Score] = field(default_factory=dict)
+    results: list[dict[str, Result]] = field(default_factory=list)
+    previous_ranks: dict[str, int] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> QuizState:
+        return cls(
+            phase=d["phase"],
+            index=d["index"],
+            opened_at=d["opened_at"],
+            deadline=d["deadline"],
+            round=d.get("round", 1),
+            scores={k: Score(**v) for k, v in d["scores"].items()},
+            results=[{k: Result(**r) for k, r in q.items()} for q in d["results"]],
+            previous_ranks=dict(d.get("previous_ranks", {})),
+        )
+
+
+def questions(quiz: Quiz) -> list[Mapping[str, Any]]:
+    return list(quiz["questions"])
+
+
+def current_question(state: QuizState, quiz: Quiz) -> Mapping[str, Any] | None:
+    qs = quiz["questions"]
+    if 0 <= state.index < len(qs) and state.phase in (QUESTION, REVEAL, SCOREBOARD):
+        return qs[state.index]  # type: ignore[no-any-return]
+    return None
+
+
+def option_count(question: Mapping[str, Any]) -> int:
+    if question["type"] == "true_false":
+        return 2
+    if question["type"] == "estimate":
+        return 0
+    return len(question["options"])
+
+
+def correct_options(question: Mapping[str, Any]) -> list[int]:
+    kind = question["type"]
+    if kind == "multiple_choice":
+        return [i for i, o in enumerate(question["options"]) if o.get("correct")]
+    if kind == "true_false":
+        return [0 if question["answer"] else 1]
+    return []
+
+
+# ---- answers ---------------------------------------------------------------------------------
+
+
+def accept_answer(
+    state: QuizState,
+    quiz: Quiz,
+    answers: Mapping[str, Any],
+    player: str,
+    question_index: int,
+    choice: Any,
+    value: Any,
+    now: float,
+) -> Answer:
+    """Check one answer and return the record to store; raise QuizError when it is refused."""
+    if state.phase != QUESTION or question_index != state.index:
+        raise QuizError("not_open")
+    if now > state.deadline:
+        raise QuizError("too_late")
+    if player in answers:
+        raise QuizError("already_answered")
+    question = quiz["questions"][state.index]
+    ms = max(0, round((now - state.opened_at) * 1000))
+    if question["type"] == "estimate":
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not math.isfinite(value)
+        ):
+            raise QuizError("invalid_choice")
+        est = question["estimate"]
+        if not est["min"] <= value <= est["max"]:
+            raise QuizError("invalid_choice")
+        return Answer(ms=ms, value=float(value))
+    if isinstance(choice, bool) or not isinstance(choice, int):
+        raise QuizError("invalid_choice")
+    if not 0 <= choice < option_count(question):
+        raise QuizError("invalid_choice")
+    return Answer(ms=ms, choice=choice)
+
+
+def score_answer(
+    question: Mapping[str, Any], answer: Answer | None, streak_before: int
+) -> tuple[Result, int]:
+    """The result of one player's answer and their streak afterwards."""
+    limit_ms = int(question["time_limit"]) * 1000
+    points = int(question["points"])
+    kind = question["type"]
+    if answer is None:
+        streak = streak_before if kind == "poll" else 0
+        return Result(False, None if kind == "poll" else False, 0, 0, limit_ms), streak
+    elapsed = answer.ms / 1000.0
+    limit = float(question["time_limit"])
+    if kind == "poll":
+        return Result(True, None, 0, 0, answer.ms, answer.choice), streak_before
+    if kind == "estimate":
+        est = question["estimate"]
+        assert answer.value is not None
+        closeness = scoring.estimate_closeness(
+            answer.value, est["answer"], est["min"], est["max"], est["tolerance"]
+        )
+        correct = closeness >= 1.0
+        gained = scoring.estimate_points(points, closeness, elapsed, limit)
+    else:
+        correct = answer.choice in correct_options(question)
+        gained = scoring.speed_points(points, elapsed, limit) if correct else 0
+    streak = streak_before + 1 if correct else 0
+    bonus = scoring.streak_bonus(streak, points) if correct else 0
+    return Result(True, correct, gained, bonus, answer.ms, answer.choice, answer.value), streak
+
+
+# ---- transitions -----------------------------------------------------------------------------
+
+
+def _open(state: QuizState, quiz: Quiz, index: int, now: float) -> QuizState:
+    question = quiz["questions"][index]
+    state.phase = QUESTION
+    state.index = index
+    state.opened_at = now
+    state.deadline = now + float(question["time_limit"])
+    return state
+
+
+def start(state: QuizState, quiz: Quiz, now: float) -> QuizState:
+    if state.phase != LOBBY:
+        raise QuizError("not_allowed")
+    return _open(state, quiz, 0, now)
+
+
+def close(
+    state: QuizState,
+    quiz: Quiz,
+    answers: Mapping[str, Answer],
+    players: Iterable[str],
+    now: float,
+) -> QuizState:
+    """End the open question: score everybody in `players` (answered or not) and reveal."""
+    if state.phase != QUESTION:
+        raise QuizError("not_allowed")
+    question = quiz["questions"][state.index]
+    state.previous_ranks = ranks(state)
+    outcome: dict[str, Result] = {}
+    for player in set(players) | set(answers):
+        score = state.scores.setdefault(player, Score())
+        result, score.streak = score_answer(question, answers.get(player), score.streak)
+        score.score += result.total
+        score.time_ms += result.ms
+        score.correct += 1 if result.correct else 0
+        outcome[player] = result
+    while len(state.results) < state.index:
+        state.results.append({})
+    state.results.append(outcome)
+    state.phase = REVEAL
+    state.deadline = 0.0
+    return state
+
+
+def show_scoreboard(state: QuizState) -> QuizState:
+    if state.phase != REVEAL:
+        raise QuizError("not_allowed")
+    state.phase = SCOREBOARD
+    return state
+
+
+def next_step(state: QuizState, quiz: Quiz, now: float) -> QuizState:
+    if state.phase not in (REVEAL, SCOREBOARD):
+        raise QuizError("not_allowed")
+    if state.index + 1 >= len(quiz["questions"]):
+        state.phase = PODIUM
+        return state
+    return _open(state, quiz, state.index + 1, now)
+
+
+def finish(
+    state: QuizState,
+    quiz: Quiz,
+    answers: Mapping[str, Answer],
+    players: Iterable[str],
+    now: float,
+) -> QuizState:
+    if state.phase not in (QUESTION, REVEAL, SCOREBOARD):
+        raise QuizError("not_allowed")
+    if state.phase == QUESTION:
+        close(state, quiz, answers, players, now)
+    state.phase = PODIUM
+    return state
+
+
+def restart(state: QuizState) -> QuizState:
+    if state.phase != PODIUM:
+        raise QuizError("not_allowed")
+    return QuizState(round=state.round + 1)
+
+
+def is_due(state: QuizState, now: float) -> bool:
+    return state.phase == QUESTION and now >= state.deadline
+
+
+def allowed_actions(state: QuizState, quiz: Quiz) -> list[str]:
+    base = {
+        LOBBY: ["start"],
+        QUESTION: ["close", "finish"],
+        REVEAL: ["scoreboard", "next", "finish"],
+        SCOREBOARD: ["next", "finish"],
+        PODIUM: ["restart"],
+    }[state.phase]
+    return [*base, "lock", "unlock", "kick"]
+
+
+# ---- ranking ---------------------------------------------------------------------------------
+
+
+def ranking(state: QuizState, names: Mapping[str, str] | None = None) -> list[tuple[str, Score]]:
+    """Players best first: score high→low, total answer time low→high, then name."""
+    names = names or {}
+    return sorted(
+        state.scores.items(),
+        key=lambda item: (-item[1].score, item[1].time_ms, names.get(item[0], item[0])),
+    )
+
+
+def ranks(state: QuizState, names: Mapping[str, str] | None = None) -> dict[str, int]:
+    return {player: i + 1 for i, (player, _) in enumerate(ranking(state, names))}

@@ -1,0 +1,207 @@
+"""What each role sees of a quiz at one moment: plain dicts, built without I/O and without leaks."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Set
+from dataclasses import dataclass, field
+from typing import Any
+
+from server.activities import quiz as q
+
+TRUE_FALSE = {"nl": ["Waar", "Niet waar"], "en": ["True", "False"]}
+SCOREBOARD_SIZE = 10
+LOBBY_NAMES = 60
+HOST_PLAYERS = 500
+
+
+@dataclass
+class RoomFacts:
+    """Everything outside the quiz state that a view shows."""
+
+    code: str
+    join_url: str
+    team: str
+    locked: bool
+    lang: str
+    names: Mapping[str, str]  # player id → name, in join order
+    online: Set[str]
+    answers: Mapping[str, q.Answer]  # answers to the open/last question
+    bokaal: Mapping[str, Any] | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _question(state: q.QuizState, quiz: q.Quiz, facts: RoomFacts, now: float) -> dict[str, Any]:
+    question = quiz["questions"][state.index]
+    kind = question["type"]
+    out: dict[str, Any] = {
+        "index": state.index,
+        "number": state.index + 1,
+        "total": len(quiz["questions"]),
+        "type": kind,
+        "text": question["text"],
+        "time_limit": question["time_limit"],
+        "points": question["points"],
+        "remaining_ms": max(0, round((state.deadline - now) * 1000))
+        if state.phase == q.QUESTION
+        else 0,
+    }
+    if kind == "true_false":
+        out["options"] = TRUE_FALSE.get(facts.lang, TRUE_FALSE["nl"])
+    elif kind == "estimate":
+        est = question["estimate"]
+        out["options"] = []
+        out.update(min=est["min"], max=est["max"], unit=est.get("unit", ""))
+    else:
+        out["options"] = [o["text"] for o in question["options"]]
+    return out
+
+
+def _reveal(state: q.QuizState, quiz: q.Quiz, facts: RoomFacts) -> dict[str, Any]:
+    question = quiz["questions"][state.index]
+    kind = question["type"]
+    answers = facts.answers
+    out: dict[str, Any] = {
+        "correct": q.correct_options(question),
+        "toelichting": question.get("toelichting", ""),
+        "learn_more": list(question.get("learn_more", [])),
+        "experts": list(question.get("experts", [])),
+    }
+    if kind == "estimate":
+        est = question["estimate"]
+        values = [(a.value, pid) for pid, a in answers.items() if a.value is not None]
+        out["answer"] = est["answer"]
+        out["distribution"] = _histogram([v for v, _ in values], est["min"], est["max"])
+        closest = sorted(values, key=lambda vp: (abs(vp[0] - est["answer"]), answers[vp[1]].ms))
+        out["estimate"] = {
+            "average": round(sum(v for v, _ in values) / len(values), 2) if values else None,
+            "closest": [facts.names.get(pid, "?") for _, pid in closest[:3]],
+        }
+    else:
+        counts = [0] * q.option_count(question)
+        for a in answers.values():
+            if a.choice is not None and 0 <= a.choice < len(counts):
+                counts[a.choice] += 1
+        out["distribution"] = counts
+    return out
+
+
+def _histogram(values: list[float], low: float, high: float, bins: int = 10) -> list[int]:
+    counts = [0] * bins
+    width = (high - low) / bins or 1.0
+    for v in values:
+        counts[min(bins - 1, max(0, int((v - low) / width)))] += 1
+    return counts
+
+
+def _scoreboard(state: q.QuizState, facts: RoomFacts) -> dict[str, Any]:
+    last = state.results[-1] if state.results else {}
+    rows = []
+    for i, (pid, score) in enumerate(q.ranking(state, facts.names)[:SCOREBOARD_SIZE]):
+        previous = state.previous_ranks.get(pid)
+        rows.append(
+            {
+                "rank": i + 1,
+                "name": facts.names.get(pid, "?"),
+                "score": score.score,
+                "gained": last[pid].total if pid in last else 0,
+                "movement": (previous - (i + 1)) if previous else 0,
+            }
+        )
+    return {"top": rows}
+
+
+def _podium(state: q.QuizState, facts: RoomFacts) -> dict[str, Any]:
+    top = [
+        {"rank": i + 1, "name": facts.names.get(pid, "?"), "score": score.score}
+        for i, (pid, score) in enumerate(q.ranking(state, facts.names)[:3])
+    ]
+    out: dict[str, Any] = {"top": top}
+    if facts.bokaal:
+        out["bokaal"] = dict(facts.bokaal)
+    return out
+
+
+def shared_view(
+    role: str, state: q.QuizState, quiz: q.Quiz, facts: RoomFacts, now: float
+) -> dict[str, Any]:
+    """The view every client of `role` gets; phones' personal parts go in `personal_view`."""
+    view: dict[str, Any] = {
+        "type": "view",
+        "role": role,
+        "phase": state.phase,
+        "room": {
+            "code": facts.code,
+            "join_url": facts.join_url,
+            "team": facts.team,
+            "locked": facts.locked,
+            "players": len(facts.names),
+        },
+        "quiz": {
+            "title": quiz["title"],
+            "theme": quiz.get("theme", ""),
+            "author": quiz.get("author", ""),
+            "questions": len(quiz["questions"]),
+        },
+    }
+    if role != "phone" and state.phase == q.LOBBY:
+        names = list(facts.names.values())
+        view["lobby"] = {"names": names[-LOBBY_NAMES:], "count": len(names)}
+    if state.phase in (q.QUESTION, q.REVEAL) and state.index >= 0:
+        view["question"] = _question(state, quiz, facts, now)
+        if role != "phone":
+            online = len(facts.online | facts.answers.keys())
+            view["answered"] = {"count": len(facts.answers), "of": online}
+    if state.phase == q.REVEAL:
+        view["reveal"] = _reveal(state, quiz, facts)
+    if state.phase in (q.SCOREBOARD, q.PODIUM):
+        view["scoreboard"] = _scoreboard(state, facts)
+    if state.phase == q.PODIUM:
+        view["podium"] = _podium(state, facts)
+    if role == "host":
+        view["players"] = [
+            {
+                "id": pid,
+                "name": name,
+                "score": state.scores[pid].score if pid in state.scores else 0,
+                "online": pid in facts.online,
+            }
+            for pid, name in list(facts.names.items())[:HOST_PLAYERS]
+        ]
+        view["can"] = q.allowed_actions(state, quiz)
+    view.update(facts.extra)
+    return view
+
+
+def personal_view(
+    state: q.QuizState,
+    quiz: q.Quiz,
+    facts: RoomFacts,
+    player: str,
+    ranks: Mapping[str, int],
+) -> dict[str, Any]:
+    """The small per-phone frame: own score, rank, streak, given answer and last result."""
+    score = state.scores.get(player, q.Score())
+    me: dict[str, Any] = {
+        "type": "me",
+        "player": player,
+        "name": facts.names.get(player, ""),
+        "score": score.score,
+        "streak": score.streak,
+        "rank": ranks.get(player),
+        "of": max(len(ranks), len(facts.names)),
+    }
+    if state.phase in (q.QUESTION, q.REVEAL) and player in facts.answers:
+        a = facts.answers[player]
+        me["answer"] = {"question": state.index, "choice": a.choice, "value": a.value}
+    if state.phase != q.QUESTION and state.results:
+        last_index = len(state.results) - 1
+        result = state.results[-1].get(player)
+        if result is not None:
+            me["result"] = {
+                "question": last_index,
+                "correct": result.correct,
+                "points": result.points,
+                "streak_bonus": result.bonus,
+                "answered": result.answered,
+            }
+    return me

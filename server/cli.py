@@ -1,0 +1,124 @@
+"""The `kenniskring` command: serve, check-quiz (and bench)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import segno
+import uvicorn
+
+from server.config import Settings
+from server.web.netinfo import lan_address
+
+WS_MAX_SIZE = 16 * 1024
+
+
+def uvicorn_options(settings: Settings) -> dict[str, Any]:
+    """Our own limits instead of uvicorn's loose websocket defaults."""
+    return {
+        "host": settings.host,
+        "port": settings.port,
+        "ws_max_size": WS_MAX_SIZE,
+        "ws_per_message_deflate": False,
+        "ws_ping_interval": 20.0,
+        "ws_ping_timeout": 20.0,
+        "proxy_headers": True,
+        "log_level": os.environ.get("KENNISKRING_LOG_LEVEL", "info"),
+        "timeout_graceful_shutdown": 5,
+    }
+
+
+def announce(settings: Settings) -> None:
+    host = settings.public_url or f"http://{lan_address()}:{settings.port}"
+    url = host.rstrip("/")
+    print(
+        f"Kenniskring draait / is running — backend: {'redis' if settings.redis_url else 'memory'}"
+    )
+    print(f"  Deelnemers / players:   {url}/")
+    print(f"  Begeleider / host:      {url}/host")
+    print(f"  Quizzen / quizzes:      {url}/quizzes")
+    try:
+        segno.make(f"{url}/", error="m").terminal(compact=True)
+    except Exception:  # a terminal without the box characters must not stop the server
+        pass
+    sys.stdout.flush()
+
+
+def serve(args: argparse.Namespace) -> int:
+    settings = Settings.from_env()
+    settings = replace(
+        settings,
+        host=args.host or settings.host,
+        port=args.port or settings.port,
+        redis_url=args.redis_url or settings.redis_url,
+        data_dir=Path(args.data) if args.data else settings.data_dir,
+        room_ttl=args.room_ttl or settings.room_ttl,
+        max_players=args.max_players or settings.max_players,
+        public_url=args.public_url or settings.public_url,
+        workers=args.workers,
+    )
+    if settings.workers > 1 and not settings.redis_url:
+        print(
+            "Meerdere workers hebben Redis nodig: geef --redis-url of REDIS_URL op.\n"
+            "Several workers need Redis: pass --redis-url or set REDIS_URL.",
+            file=sys.stderr,
+        )
+        return 2
+    announce(settings)
+    options = uvicorn_options(settings)
+    if settings.workers > 1:
+        os.environ.update(settings.to_env())
+        uvicorn.run(
+            "server.web.app:app_from_env", factory=True, workers=settings.workers, **options
+        )
+    else:
+        from server.web.app import create_app
+
+        uvicorn.run(create_app(settings), **options)
+    return 0
+
+
+def check_quiz(args: argparse.Namespace) -> int:
+    from server.quizzes.check import check_files
+
+    return check_files(args.files, sys.stderr)
+
+
+def bench(args: argparse.Namespace) -> int:
+    from bench.__main__ import main as bench_main
+
+    return int(bench_main(args.rest))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="kenniskring", description="Kenniskring live quiz server")
+    sub = parser.add_subparsers(dest="command", required=True)
+    s = sub.add_parser("serve", help="start de server / start the server")
+    s.add_argument("--host", default=None, help="default 0.0.0.0 (env HOST)")
+    s.add_argument("--port", type=int, default=None, help="default 8000 (env PORT)")
+    s.add_argument("--redis-url", default=None, help="env REDIS_URL; without it: in-memory")
+    s.add_argument("--workers", type=int, default=1, help="worker processes (>1 needs Redis)")
+    s.add_argument("--data", default=None, help="data directory (env KENNISKRING_DATA)")
+    s.add_argument("--room-ttl", type=float, default=None, help="idle room lifetime in s (12 h)")
+    s.add_argument("--max-players", type=int, default=None, help="players per room (2500)")
+    s.add_argument(
+        "--public-url", default=None, help="base URL phones use (env KENNISKRING_PUBLIC_URL)"
+    )
+    s.set_defaults(func=serve)
+    c = sub.add_parser("check-quiz", help="controleer quizbestanden / validate quiz files")
+    c.add_argument("files", nargs="+")
+    c.set_defaults(func=check_quiz)
+    b = sub.add_parser("bench", help="meet de capaciteit / measure capacity (see bench/)")
+    b.add_argument("rest", nargs=argparse.REMAINDER)
+    b.set_defaults(func=bench)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.func(args))

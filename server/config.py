@@ -1,0 +1,61 @@
+"""Settings from flags and environment (PORT, REDIS_URL, KENNISKRING_DATA, …)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _env_int(name: str, default: int) -> int:
+    value = os.environ.get(name, "")
+    return int(value) if value.strip() else default
+
+
+@dataclass
+class Settings:
+    host: str = "0.0.0.0"
+    port: int = 8000
+    redis_url: str | None = None
+    data_dir: Path = field(default_factory=lambda: Path("data"))
+    room_ttl: float = 12 * 3600
+    max_players: int = 2500
+    public_url: str | None = None
+    allowed_origins: tuple[str, ...] = ()
+    workers: int = 1
+    frame_limit: int = 4096
+    upload_limit: int = 256 * 1024
+    quizzes_dir: Path = ROOT / "quizzes"
+    static_dir: Path = ROOT / "client_static"
+    coalesce_s: float = 0.1
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        origins = os.environ.get("KENNISKRING_ALLOWED_ORIGINS", "")
+        return cls(
+            host=os.environ.get("HOST", "0.0.0.0"),
+            port=_env_int("PORT", 8000),
+            redis_url=os.environ.get("REDIS_URL") or None,
+            data_dir=Path(os.environ.get("KENNISKRING_DATA", "data")),
+            room_ttl=float(os.environ.get("KENNISKRING_ROOM_TTL", 12 * 3600)),
+            max_players=_env_int("KENNISKRING_MAX_PLAYERS", 2500),
+            public_url=os.environ.get("KENNISKRING_PUBLIC_URL") or None,
+            allowed_origins=tuple(o.strip() for o in origins.split(",") if o.strip()),
+        )
+
+    def to_env(self) -> dict[str, str]:
+        """The same settings as environment, for worker processes."""
+        env = {
+            "PORT": str(self.port),
+            "KENNISKRING_DATA": str(self.data_dir),
+            "KENNISKRING_ROOM_TTL": str(self.room_ttl),
+            "KENNISKRING_MAX_PLAYERS": str(self.max_players),
+            "KENNISKRING_ALLOWED_ORIGINS": ",".join(self.allowed_origins),
+        }
+        if self.redis_url:
+            env["REDIS_URL"] = self.redis_url
+        if self.public_url:
+            env["KENNISKRING_PUBLIC_URL"] = self.public_url
+        return env

@@ -1,0 +1,135 @@
+"""The one interface between the hub and where room state lives: bytes in, bytes out."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from enum import StrEnum
+
+
+class PutResult(StrEnum):
+    OK = "ok"
+    DUPLICATE = "duplicate"
+    CLOSED = "closed"
+
+
+class Backend(ABC):
+    """Room documents with compare-and-set, per-player tables, presence, deadlines and fan-out.
+
+    Every value is bytes, so the memory backend exercises the same encoding as Redis. A room is
+    its document plus its tables; all of it disappears together after `room_ttl` seconds without
+    a `touch`.
+    """
+
+    name: str = "abstract"
+
+    async def connect(self) -> None:  # noqa: B027 - optional hook
+        """Open connections and background tasks."""
+
+    async def disconnect(self) -> None:  # noqa: B027 - optional hook
+        """Close everything `connect` opened."""
+
+    # ---- room documents --------------------------------------------------------------------
+    @abstractmethod
+    async def create_room(self, code: str, doc: bytes) -> bool:
+        """Store a new room at version 1; False when the code is taken."""
+
+    @abstractmethod
+    async def load_room(self, code: str) -> tuple[int, bytes] | None:
+        """The room's document and its version, or None when it does not exist (any more)."""
+
+    @abstractmethod
+    async def save_room(self, code: str, version: int, doc: bytes) -> bool:
+        """Replace the document only if it is still at `version` (it becomes version + 1)."""
+
+    @abstractmethod
+    async def touch(self, code: str) -> None:
+        """Keep the room and all its tables alive for another `room_ttl` seconds."""
+
+    @abstractmethod
+    async def room_count(self) -> int:
+        """How many rooms exist (for /healthz)."""
+
+    @abstractmethod
+    async def bump(self, code: str) -> int:
+        """Increment and return the room's change counter (the `v` of every view)."""
+
+    @abstractmethod
+    async def seq(self, code: str) -> int:
+        """The room's change counter without changing it."""
+
+    # ---- per-room tables of small records ----------------------------------------------------
+    @abstractmethod
+    async def hset(self, code: str, table: str, key: str, value: bytes) -> None: ...
+
+    @abstractmethod
+    async def hsetnx(self, code: str, table: str, key: str, value: bytes) -> bool:
+        """Set only if absent; True when this call set it (exactly one caller wins)."""
+
+    @abstractmethod
+    async def hget(self, code: str, table: str, key: str) -> bytes | None: ...
+
+    @abstractmethod
+    async def hgetall(self, code: str, table: str) -> dict[str, bytes]: ...
+
+    @abstractmethod
+    async def hlen(self, code: str, table: str) -> int: ...
+
+    @abstractmethod
+    async def hdel(self, code: str, table: str, key: str) -> None: ...
+
+    @abstractmethod
+    async def put_if_open(
+        self, code: str, gate: bytes, table: str, key: str, value: bytes
+    ) -> PutResult:
+        """Atomically: unless meta[`gate`-key] equals `gate` → CLOSED; else HSETNX → OK/DUPLICATE.
+
+        The gate is the room's `meta` table entry `open`; closing a question deletes it first, so
+        an answer is either stored before the close reads the answers, or refused.
+        """
+
+    # ---- presence ---------------------------------------------------------------------------
+    @abstractmethod
+    async def set_online(self, code: str, player: str, conn: str, online: bool) -> None:
+        """Mark one connection (`conn`, unique per socket) of a player as open or closed."""
+
+    @abstractmethod
+    async def online(self, code: str) -> set[str]:
+        """Players with at least one open connection on a live worker."""
+
+    # ---- deadlines ----------------------------------------------------------------------------
+    @abstractmethod
+    async def schedule(self, code: str, at: float) -> None:
+        """Ask for a tick of `code` at time `at` (replaces an earlier one)."""
+
+    @abstractmethod
+    async def unschedule(self, code: str) -> None: ...
+
+    @abstractmethod
+    async def claim_due(self, now: float, lease: float) -> list[str]:
+        """Rooms whose tick is due; each is handed to one caller and re-armed at now + lease,
+        so a worker that dies while handling it leaves the tick to another worker."""
+
+    # ---- fan-out ------------------------------------------------------------------------------
+    @abstractmethod
+    async def publish(self, code: str, message: bytes) -> None: ...
+
+    @abstractmethod
+    async def subscribe(self, code: str) -> None: ...
+
+    @abstractmethod
+    async def unsubscribe(self, code: str) -> None: ...
+
+    @abstractmethod
+    async def next_published(self) -> tuple[str, bytes]:
+        """Wait for the next message on any subscribed room. A message with an empty code is a
+        resync signal: the subscription was rebuilt and anything may have been missed."""
+
+    # ---- durable key/value store (quiz library, bokaal history) --------------------------------
+    @abstractmethod
+    async def store_put(self, collection: str, key: str, value: bytes) -> None: ...
+
+    @abstractmethod
+    async def store_get(self, collection: str, key: str) -> bytes | None: ...
+
+    @abstractmethod
+    async def store_all(self, collection: str) -> dict[str, bytes]: ...

@@ -1,0 +1,241 @@
+"""Per-worker fan-out: local sockets per room, coalesced renders, one encoding per view."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections import defaultdict
+from typing import TYPE_CHECKING, Any
+
+from server.activities import quiz as q
+from server.activities.quiz_views import RoomFacts, personal_view, shared_view
+from server.hub.clients import Client
+from server.hub.room import pack, unpack
+from server.messages import error_frame
+
+if TYPE_CHECKING:
+    from server.hub.rooms import Hub, HubSettings
+
+log = logging.getLogger("kenniskring.fanout")
+
+ROLES = ("screen", "host", "phone")
+
+
+class _Shown:
+    """The last view of one role in one room, to send unchanged views only to newcomers."""
+
+    __slots__ = ("key", "token")
+
+    def __init__(self) -> None:
+        self.key: bytes = b""
+        self.token: object = object()
+
+
+class Fanout:
+    def __init__(self, hub: Hub, settings: HubSettings) -> None:
+        self.hub = hub
+        self.settings = settings
+        self._rooms: dict[str, set[Client]] = defaultdict(set)
+        self._dirty: set[str] = set()
+        self._publish: set[str] = set()
+        self._renderers: dict[str, asyncio.Task[None]] = {}
+        self._rendered: dict[str, int] = {}
+        self._shown: dict[tuple[str, str], _Shown] = defaultdict(_Shown)
+
+    # ---- lifetime ---------------------------------------------------------------------------
+    def start(self) -> list[asyncio.Task[None]]:
+        return [
+            asyncio.create_task(self._listen(), name="listen"),
+            asyncio.create_task(self._resync(), name="resync"),
+        ]
+
+    async def stop(self) -> None:
+        tasks = list(self._renderers.values())
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        for clients in self._rooms.values():
+            for client in clients:
+                client.drop(1001)
+
+    # ---- membership -------------------------------------------------------------------------
+    async def attach(self, client: Client, code: str, role: str, player: str) -> None:
+        if client.attached:
+            self.detach(client)
+        client.code, client.role, client.player = code, role, player
+        client.last_view, client.last_me = None, None
+        first = not self._rooms.get(code)
+        self._rooms[code].add(client)
+        if first:
+            await self.hub.backend.subscribe(code)
+        self.mark(code)
+
+    def detach(self, client: Client) -> None:
+        clients = self._rooms.get(client.code)
+        if clients is not None:
+            clients.discard(client)
+            if not clients:
+                self._forget(client.code)
+        client.role = ""
+
+    def _forget(self, code: str) -> None:
+        self._rooms.pop(code, None)
+        self._rendered.pop(code, None)
+        for role in ROLES:
+            self._shown.pop((code, role), None)
+        task = asyncio.create_task(self.hub.backend.unsubscribe(code))
+        task.add_done_callback(_log_failure)
+
+    def players(self, code: str, player: str) -> list[Client]:
+        return [c for c in self._rooms.get(code, ()) if c.player == player]
+
+    def local_rooms(self) -> list[str]:
+        return list(self._rooms)
+
+    def send_error(self, client: Client, code: str, ref: str | None = None) -> None:
+        client.send(pack(error_frame(code, client.lang, ref)))
+
+    # ---- coalescing ---------------------------------------------------------------------------
+    def mark(self, code: str) -> None:
+        """Render `code` soon: at once if idle, else at most once per coalesce interval."""
+        self._dirty.add(code)
+        if code not in self._renderers and code in self._rooms:
+            task = asyncio.create_task(self._render_loop(code), name=f"render-{code}")
+            self._renderers[code] = task
+
+    def answered(self, code: str) -> None:
+        """An answer arrived: other workers learn it with the next coalesced render."""
+        self._publish.add(code)
+        self.mark(code)
+
+    async def _render_loop(self, code: str) -> None:
+        try:
+            while code in self._dirty and code in self._rooms:
+                self._dirty.discard(code)
+                if code in self._publish:
+                    self._publish.discard(code)
+                    await self.hub.changed(code)
+                try:
+                    await self.render(code)
+                except Exception:
+                    log.exception("render %s", code)
+                await asyncio.sleep(self.settings.coalesce_s)
+        finally:
+            self._renderers.pop(code, None)
+        if code in self._dirty and code in self._rooms:
+            self.mark(code)
+
+    async def _listen(self) -> None:
+        backend = self.hub.backend
+        while True:
+            try:
+                code, raw = await backend.next_published()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("listener")
+                await asyncio.sleep(0.5)
+                continue
+            if not code:  # the subscription was rebuilt: anything may have been missed
+                for room in list(self._rooms):
+                    self.mark(room)
+                continue
+            message = unpack(raw)
+            if "kick" in message:
+                self.hub.drop_kicked(code, message["kick"])
+            if message.get("seq", 1 << 62) > self._rendered.get(code, -1):
+                self.mark(code)
+
+    async def _resync(self) -> None:
+        """Repair what pub/sub lost: re-render rooms whose version moved without a message."""
+        while True:
+            await asyncio.sleep(self.settings.resync_s)
+            for code in list(self._rooms):
+                try:
+                    if await self.hub.backend.seq(code) > self._rendered.get(code, -1):
+                        self.mark(code)
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    log.exception("resync %s", code)
+
+    # ---- rendering ----------------------------------------------------------------------------
+    async def render(self, code: str) -> None:
+        hub = self.hub
+        seq = await hub.backend.seq(code)
+        loaded = await hub.load(code)
+        clients = list(self._rooms.get(code, ()))
+        if loaded is None:
+            for client in clients:
+                self.send_error(client, "room_not_found")
+                client.drop(1000)
+            return
+        _, room = loaded
+        quiz = await hub.quiz_of(code)
+        state = room.state
+        names = await hub.names(code)
+        facts = RoomFacts(
+            code=code,
+            join_url=room.join_url,
+            team=room.team,
+            locked=room.locked,
+            lang=room.lang,
+            names=names,
+            online=await hub.backend.online(code),
+            answers=await hub.answers(code, state),
+            bokaal=room.bokaal,
+        )
+        now = time.time()
+        self._rendered[code] = max(seq, self._rendered.get(code, -1))
+        by_role: dict[str, list[Client]] = defaultdict(list)
+        for client in clients:
+            by_role[client.role].append(client)
+        for role, members in by_role.items():
+            view = shared_view(role, state, quiz, facts, now)
+            self._send_view(code, role, view, seq, members)
+        phones = by_role.get("phone")
+        if phones:
+            ranks = q.ranks(state, names)
+            for client in phones:
+                me = personal_view(state, quiz, facts, client.player, ranks)
+                if me != client.last_me:
+                    client.last_me = me
+                    client.send(pack({**me, "v": seq}))
+        if (
+            state.phase == q.QUESTION
+            and facts.online
+            and len(facts.answers) >= len(facts.online)
+            and facts.online <= facts.answers.keys()
+        ):
+            await hub.close_when_all_answered(code)
+
+    def _send_view(
+        self, code: str, role: str, view: dict[str, Any], seq: int, members: list[Client]
+    ) -> None:
+        """Encode once; an unchanged view goes only to clients that have not had it."""
+        question = view.get("question")
+        remaining = question.pop("remaining_ms", 0) if question else 0
+        key = pack(view)
+        shown = self._shown[(code, role)]
+        if key != shown.key:
+            shown.key, shown.token = key, object()
+            targets = members
+        else:
+            targets = [c for c in members if c.last_view is not shown.token]
+        if not targets:
+            return
+        if question is not None:
+            question["remaining_ms"] = remaining
+        data = pack({**view, "v": seq})
+        for client in targets:
+            client.last_view = shown.token
+            client.send(data)
+
+
+def _log_failure(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("unsubscribe failed: %s", task.exception())

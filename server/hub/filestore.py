@@ -1,0 +1,48 @@
+"""Durable key/value files under the data directory (quiz uploads, bokaal history)."""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from pathlib import Path
+
+_SAFE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,120}$")
+
+
+class FileStore:
+    """One folder per collection, one file per key; writes are atomic (temp file + rename)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def _path(self, collection: str, key: str) -> Path:
+        if not _SAFE.match(collection) or not _SAFE.match(key) or ".." in key:
+            raise ValueError(f"unsafe store key {collection}/{key}")
+        return self.root / collection / f"{key}.bin"
+
+    def put(self, collection: str, key: str, value: bytes) -> None:
+        path = self._path(collection, key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(value)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    def get(self, collection: str, key: str) -> bytes | None:
+        try:
+            return self._path(collection, key).read_bytes()
+        except FileNotFoundError:
+            return None
+
+    def all(self, collection: str) -> dict[str, bytes]:
+        folder = self.root / collection
+        if not folder.is_dir():
+            return {}
+        return {p.stem: p.read_bytes() for p in sorted(folder.glob("*.bin"))}

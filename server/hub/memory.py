@@ -1,0 +1,177 @@
+"""The in-memory backend: one process, nothing to install; durable data goes to files."""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+import time
+from collections import defaultdict
+from pathlib import Path
+
+from server.hub.backend import Backend, PutResult
+from server.hub.filestore import FileStore
+
+
+class _Room:
+    __slots__ = ("doc", "seq", "tables", "touched", "version")
+
+    def __init__(self, doc: bytes) -> None:
+        self.doc = doc
+        self.version = 1
+        self.seq = 0
+        self.tables: dict[str, dict[str, bytes]] = defaultdict(dict)
+        self.touched = time.monotonic()
+
+
+class MemoryBackend(Backend):
+    name = "memory"
+
+    def __init__(self, data_dir: Path, room_ttl: float = 12 * 3600) -> None:
+        self._rooms: dict[str, _Room] = {}
+        self._presence: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
+        self._deadlines: dict[str, float] = {}
+        self._heap: list[tuple[float, str]] = []
+        self._subscribed: set[str] = set()
+        self._queue: asyncio.Queue[tuple[str, bytes]] = asyncio.Queue()
+        self._room_ttl = room_ttl
+        self._files = FileStore(data_dir)
+
+    def _room(self, code: str) -> _Room | None:
+        room = self._rooms.get(code)
+        if room is not None and time.monotonic() - room.touched > self._room_ttl:
+            self._drop(code)
+            return None
+        return room
+
+    def _drop(self, code: str) -> None:
+        self._rooms.pop(code, None)
+        self._presence.pop(code, None)
+        self._deadlines.pop(code, None)
+
+    def _table(self, code: str, table: str) -> dict[str, bytes]:
+        room = self._room(code)
+        return room.tables[table] if room is not None else {}
+
+    async def create_room(self, code: str, doc: bytes) -> bool:
+        for stale in [
+            c for c, r in self._rooms.items() if time.monotonic() - r.touched > self._room_ttl
+        ]:
+            self._drop(stale)
+        if code in self._rooms:
+            return False
+        self._rooms[code] = _Room(doc)
+        return True
+
+    async def load_room(self, code: str) -> tuple[int, bytes] | None:
+        room = self._room(code)
+        return (room.version, room.doc) if room is not None else None
+
+    async def save_room(self, code: str, version: int, doc: bytes) -> bool:
+        room = self._room(code)
+        if room is None or room.version != version:
+            return False
+        room.doc = doc
+        room.version += 1
+        room.touched = time.monotonic()
+        return True
+
+    async def touch(self, code: str) -> None:
+        room = self._room(code)
+        if room is not None:
+            room.touched = time.monotonic()
+
+    async def room_count(self) -> int:
+        return len(self._rooms)
+
+    async def bump(self, code: str) -> int:
+        room = self._room(code)
+        if room is None:
+            return 0
+        room.seq += 1
+        return room.seq
+
+    async def seq(self, code: str) -> int:
+        room = self._room(code)
+        return room.seq if room is not None else 0
+
+    async def hset(self, code: str, table: str, key: str, value: bytes) -> None:
+        room = self._room(code)
+        if room is not None:
+            room.tables[table][key] = bytes(value)
+
+    async def hsetnx(self, code: str, table: str, key: str, value: bytes) -> bool:
+        room = self._room(code)
+        if room is None or key in room.tables[table]:
+            return False
+        room.tables[table][key] = bytes(value)
+        return True
+
+    async def hget(self, code: str, table: str, key: str) -> bytes | None:
+        return self._table(code, table).get(key)
+
+    async def hgetall(self, code: str, table: str) -> dict[str, bytes]:
+        return dict(self._table(code, table))
+
+    async def hlen(self, code: str, table: str) -> int:
+        return len(self._table(code, table))
+
+    async def hdel(self, code: str, table: str, key: str) -> None:
+        self._table(code, table).pop(key, None)
+
+    async def put_if_open(
+        self, code: str, gate: bytes, table: str, key: str, value: bytes
+    ) -> PutResult:
+        if self._table(code, "meta").get("open") != gate:
+            return PutResult.CLOSED
+        return PutResult.OK if await self.hsetnx(code, table, key, value) else PutResult.DUPLICATE
+
+    async def set_online(self, code: str, player: str, conn: str, online: bool) -> None:
+        conns = self._presence[code][player]
+        if online:
+            conns.add(conn)
+        else:
+            conns.discard(conn)
+            if not conns:
+                del self._presence[code][player]
+
+    async def online(self, code: str) -> set[str]:
+        return {p for p, conns in self._presence.get(code, {}).items() if conns}
+
+    async def schedule(self, code: str, at: float) -> None:
+        self._deadlines[code] = at
+        heapq.heappush(self._heap, (at, code))
+
+    async def unschedule(self, code: str) -> None:
+        self._deadlines.pop(code, None)
+
+    async def claim_due(self, now: float, lease: float) -> list[str]:
+        due: list[str] = []
+        while self._heap and self._heap[0][0] <= now:
+            at, code = heapq.heappop(self._heap)
+            if self._deadlines.get(code) == at:
+                due.append(code)
+        for code in due:
+            await self.schedule(code, now + lease)
+        return due
+
+    async def publish(self, code: str, message: bytes) -> None:
+        if code in self._subscribed:
+            self._queue.put_nowait((code, bytes(message)))
+
+    async def subscribe(self, code: str) -> None:
+        self._subscribed.add(code)
+
+    async def unsubscribe(self, code: str) -> None:
+        self._subscribed.discard(code)
+
+    async def next_published(self) -> tuple[str, bytes]:
+        return await self._queue.get()
+
+    async def store_put(self, collection: str, key: str, value: bytes) -> None:
+        await asyncio.to_thread(self._files.put, collection, key, value)
+
+    async def store_get(self, collection: str, key: str) -> bytes | None:
+        return await asyncio.to_thread(self._files.get, collection, key)
+
+    async def store_all(self, collection: str) -> dict[str, bytes]:
+        return await asyncio.to_thread(self._files.all, collection)

@@ -1,0 +1,85 @@
+"""A room's stored document and the msgpack encoding shared by every backend and the wire."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import msgpack
+
+from server.activities.quiz import Answer, QuizState
+
+
+def pack(value: Any) -> bytes:
+    return msgpack.packb(value, use_bin_type=True)  # type: ignore[no-any-return]
+
+
+def unpack(data: bytes) -> Any:
+    return msgpack.unpackb(data, raw=False, strict_map_key=True)
+
+
+# Tables of a room (Backend hashes); the answers table is per round and question.
+PLAYERS = "players"  # player id → name (utf-8)
+NAMES = "names"  # casefolded name → player id (uniqueness)
+TOKENS = "tokens"  # sha256(token) → player id
+META = "meta"  # "quiz" → packed quiz; "open" → the gate of the open question
+
+
+def answers_table(round_no: int, index: int) -> str:
+    return f"answers:{round_no}:{index}"
+
+
+@dataclass
+class Room:
+    """Everything about a room that changes only through serialized transitions."""
+
+    code: str
+    secret: str  # digest of the host secret
+    quiz_id: str
+    join_url: str
+    team: str = ""
+    lang: str = "nl"
+    locked: bool = False
+    max_players: int = 2500
+    kicked: list[str] = field(default_factory=list)
+    bokaal: dict[str, Any] | None = None
+    state: QuizState = field(default_factory=QuizState)
+
+    def encode(self) -> bytes:
+        return pack(
+            {
+                "code": self.code,
+                "secret": self.secret,
+                "quiz_id": self.quiz_id,
+                "join_url": self.join_url,
+                "team": self.team,
+                "lang": self.lang,
+                "locked": self.locked,
+                "max_players": self.max_players,
+                "kicked": self.kicked,
+                "bokaal": self.bokaal,
+                "state": self.state.to_dict(),
+            }
+        )
+
+    @classmethod
+    def decode(cls, data: bytes) -> Room:
+        d = unpack(data)
+        d["state"] = QuizState.from_dict(d["state"])
+        return cls(**d)
+
+
+def open_gate(state: QuizState) -> bytes:
+    """The meta/open value while a question takes answers; answers are stored against it."""
+    return pack(
+        {
+            "round": state.round,
+            "index": state.index,
+            "opened_at": state.opened_at,
+            "deadline": state.deadline,
+        }
+    )
+
+
+def decode_answers(raw: dict[str, bytes]) -> dict[str, Answer]:
+    return {pid: Answer.from_dict(unpack(v)) for pid, v in raw.items()}

@@ -1,0 +1,453 @@
+"""The hub: creates rooms, admits clients, applies answers and host commands, keeps deadlines."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+import unicodedata
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from server.activities import quiz as q
+from server.hub import codes
+from server.hub.backend import Backend, PutResult
+from server.hub.bokaal import BokaalBook
+from server.hub.clients import CLOSE_KICKED, Client
+from server.hub.fanout import Fanout
+from server.hub.room import (
+    META,
+    NAMES,
+    PLAYERS,
+    TOKENS,
+    Room,
+    answers_table,
+    decode_answers,
+    open_gate,
+    pack,
+    unpack,
+)
+
+log = logging.getLogger("kenniskring.hub")
+
+NAME_MAX = 24
+TRANSITION_RETRIES = 50
+DEADLINE_POLL_S = 0.05
+DEADLINE_LEASE_S = 5.0
+
+
+class HubError(Exception):
+    """A refused request; `code` is the protocol error code."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+@dataclass
+class HubSettings:
+    max_players: int = 2500
+    coalesce_s: float = 0.1
+    resync_s: float = 2.0
+    queue_limit: int = 100
+    worker_id: str = "w"
+
+
+def clean_name(raw: object) -> str:
+    """Trimmed, single-spaced, without control characters; HubError when empty or too long."""
+    if not isinstance(raw, str):
+        raise HubError("name_invalid")
+    text = "".join(ch for ch in raw if unicodedata.category(ch)[0] != "C")
+    name = " ".join(text.split())
+    if not 1 <= len(name) <= NAME_MAX:
+        raise HubError("name_invalid")
+    return name
+
+
+def _suffixed(name: str, n: int) -> str:
+    if n == 1:
+        return name
+    tail = f" {n}"
+    return name[: NAME_MAX - len(tail)].rstrip() + tail
+
+
+Step = Callable[[Room, q.Quiz], Awaitable[None]]
+
+
+class Hub:
+    """Nothing here knows which backend runs; everything shared goes through `Backend`."""
+
+    def __init__(self, backend: Backend, bokaal: BokaalBook, settings: HubSettings) -> None:
+        self.backend = backend
+        self.bokaal = bokaal
+        self.settings = settings
+        self.fanout = Fanout(self, settings)
+        self._quizzes: dict[str, q.Quiz] = {}
+        self._tasks: list[asyncio.Task[None]] = []
+
+    # ---- lifetime -----------------------------------------------------------------------------
+    async def __aenter__(self) -> Hub:
+        await self.backend.connect()
+        self._tasks = [
+            asyncio.create_task(self._deadline_loop(), name="deadlines"),
+            *self.fanout.start(),
+        ]
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await self.fanout.stop()
+        await self.backend.disconnect()
+
+    # ---- rooms ----------------------------------------------------------------------------------
+    async def create_room(
+        self, quiz_id: str, quiz: q.Quiz, team: str, lang: str, join_base: str
+    ) -> tuple[str, str]:
+        secret = codes.host_secret()
+        for _ in range(50):
+            code = codes.room_code()
+            room = Room(
+                code=code,
+                secret=codes.digest(secret),
+                quiz_id=quiz_id,
+                join_url=f"{join_base.rstrip('/')}/join/{code}",
+                team=team.strip()[:60],
+                lang=lang if lang in ("nl", "en") else "nl",
+                max_players=self.settings.max_players,
+            )
+            if await self.backend.create_room(code, room.encode()):
+                await self.backend.hset(code, META, "quiz", pack(dict(quiz)))
+                await self.backend.touch(code)
+                return code, secret
+        raise HubError("busy")
+
+    async def load(self, code: str) -> tuple[int, Room] | None:
+        loaded = await self.backend.load_room(code)
+        if loaded is None:
+            return None
+        version, doc = loaded
+        return version, Room.decode(doc)
+
+    async def quiz_of(self, code: str) -> q.Quiz:
+        quiz = self._quizzes.get(code)
+        if quiz is None:
+            raw = await self.backend.hget(code, META, "quiz")
+            if raw is None:
+                raise HubError("room_not_found")
+            quiz = unpack(raw)
+            self._quizzes[code] = quiz
+        return quiz
+
+    async def names(self, code: str) -> dict[str, str]:
+        raw = await self.backend.hgetall(code, PLAYERS)
+        return {pid: raw[pid].decode() for pid in sorted(raw)}
+
+    async def answers(self, code: str, state: q.QuizState) -> dict[str, q.Answer]:
+        if state.index < 0:
+            return {}
+        return decode_answers(
+            await self.backend.hgetall(code, answers_table(state.round, state.index))
+        )
+
+    async def changed(self, code: str) -> None:
+        """Tell every worker that the room changed (bumps the view version)."""
+        seq = await self.backend.bump(code)
+        await self.backend.publish(code, pack({"seq": seq}))
+
+    # ---- joining --------------------------------------------------------------------------------
+    async def hello(self, client: Client, msg: Mapping[str, Any]) -> dict[str, Any]:
+        """Admit a client in its role; returns the `welcome` frame."""
+        role, code = msg.get("role"), msg.get("room")
+        if role not in ("phone", "screen", "host"):
+            raise HubError("bad_frame")
+        if not codes.is_room_code(code):
+            raise HubError("room_not_found")
+        assert isinstance(code, str)
+        loaded = await self.load(code)
+        if loaded is None:
+            raise HubError("room_not_found")
+        _, room = loaded
+        welcome: dict[str, Any] = {"type": "welcome", "role": role, "room": code}
+        player = ""
+        if role == "host":
+            secret = msg.get("secret")
+            if not isinstance(secret, str) or not codes.matches(secret, room.secret):
+                raise HubError("not_host")
+        elif role == "phone":
+            token = msg.get("token")
+            if isinstance(token, str) and token:
+                player = await self._resume(code, room, token)
+                welcome["token"] = token
+            else:
+                player, token = await self._join(code, room, msg.get("name"))
+                welcome["token"] = token
+            welcome["player"] = player
+            welcome["name"] = (await self.backend.hget(code, PLAYERS, player) or b"").decode()
+        client.send(pack(welcome))  # before any view, so a phone stores its token first
+        await self.fanout.attach(client, code, role, player)
+        if player:
+            await self.backend.set_online(code, player, client.id, True)
+        await self.backend.touch(code)
+        return welcome
+
+    async def _resume(self, code: str, room: Room, token: str) -> str:
+        raw = await self.backend.hget(code, TOKENS, codes.digest(token))
+        if raw is None:
+            raise HubError("bad_token")
+        player = raw.decode()
+        if player in room.kicked:
+            raise HubError("kicked")
+        return player
+
+    async def _join(self, code: str, room: Room, raw_name: object) -> tuple[str, str]:
+        name = clean_name(raw_name)
+        if room.locked:
+            raise HubError("room_locked")
+        if await self.backend.hlen(code, PLAYERS) >= room.max_players:
+            raise HubError("room_full")
+        player = codes.player_id(await self.backend.bump(code))
+        for n in range(1, room.max_players + 2):
+            candidate = _suffixed(name, n)
+            if await self.backend.hsetnx(code, NAMES, candidate.casefold(), player.encode()):
+                name = candidate
+                break
+        token = codes.token()
+        await self.backend.hset(code, TOKENS, codes.digest(token), player.encode())
+        await self.backend.hset(code, PLAYERS, player, name.encode())
+        await self.changed(code)
+        return player, token
+
+    async def leave(self, client: Client) -> None:
+        code, player = client.code, client.player
+        self.fanout.detach(client)
+        if code and player:
+            await self.backend.set_online(code, player, client.id, False)
+            self.fanout.mark(code)
+
+    # ---- answers --------------------------------------------------------------------------------
+    async def answer(self, client: Client, msg: Mapping[str, Any]) -> dict[str, Any]:
+        """Store one answer of a phone; returns the `ack` frame or raises HubError."""
+        if client.role != "phone":
+            raise HubError("not_allowed")
+        code, player = client.code, client.player
+        index = msg.get("question")
+        if isinstance(index, bool) or not isinstance(index, int):
+            raise HubError("bad_frame")
+        now = time.time()
+        gate = await self.backend.hget(code, META, "open")
+        if gate is None:
+            raise HubError("not_open")
+        opened = unpack(gate)
+        if "index" not in opened or opened["index"] != index:
+            closed = opened.get("closed")
+            raise HubError("too_late" if closed == index else "not_open")
+        state = q.QuizState(
+            phase=q.QUESTION,
+            index=index,
+            opened_at=opened["opened_at"],
+            deadline=opened["deadline"],
+            round=opened["round"],
+        )
+        quiz = await self.quiz_of(code)
+        try:
+            record = q.accept_answer(
+                state, quiz, {}, player, index, msg.get("choice"), msg.get("value"), now
+            )
+        except q.QuizError as exc:
+            raise HubError(exc.code) from exc
+        table = answers_table(state.round, index)
+        result = await self.backend.put_if_open(code, gate, table, player, pack(record.to_dict()))
+        if result is PutResult.DUPLICATE:
+            raise HubError("already_answered")
+        if result is PutResult.CLOSED:
+            raise HubError("too_late")
+        self.fanout.answered(code)
+        return {"type": "ack", "question": index, "choice": record.choice, "value": record.value}
+
+    # ---- host commands --------------------------------------------------------------------------
+    async def control(self, client: Client, msg: Mapping[str, Any]) -> None:
+        if client.role != "host":
+            raise HubError("not_host")
+        action = msg.get("action")
+        code = client.code
+        steps: dict[str, Step] = {
+            "start": self._start,
+            "close": self._close,
+            "scoreboard": self._scoreboard,
+            "next": self._next,
+            "finish": self._finish,
+            "restart": self._restart,
+            "lock": self._lock,
+            "unlock": self._unlock,
+        }
+        if action == "kick":
+            await self.kick(code, msg.get("player"))
+            return
+        if not isinstance(action, str) or action not in steps:
+            raise HubError("bad_frame")
+        await self.transition(code, steps[action])
+
+    async def transition(self, code: str, step: Step) -> Room:
+        """Apply `step` to a fresh copy of the room and save it with compare-and-set."""
+        for _ in range(TRANSITION_RETRIES):
+            loaded = await self.load(code)
+            if loaded is None:
+                raise HubError("room_not_found")
+            version, room = loaded
+            quiz = await self.quiz_of(code)
+            was_open = room.state.phase == q.QUESTION
+            opened_before = room.state.opened_at
+            try:
+                await step(room, quiz)
+            except q.QuizError as exc:
+                raise HubError(exc.code) from exc
+            opening = room.state.phase == q.QUESTION and (
+                not was_open or room.state.opened_at != opened_before
+            )
+            if opening:
+                # Open the gate before saving: answers that arrive once phones see the question
+                # must find it open.
+                await self.backend.hset(code, META, "open", open_gate(room.state))
+            if await self.backend.save_room(code, version, room.encode()):
+                await self._after(code, room)
+                return room
+        raise HubError("busy")
+
+    async def _after(self, code: str, room: Room) -> None:
+        if room.state.phase == q.QUESTION:
+            await self.backend.schedule(code, room.state.deadline)
+        else:
+            await self.backend.unschedule(code)
+        await self.backend.touch(code)
+        await self.changed(code)
+
+    async def _close_gate(self, code: str, state: q.QuizState) -> dict[str, q.Answer]:
+        """Stop taking answers, then read them: nothing accepted can be missed."""
+        await self.backend.hset(
+            code, META, "open", pack({"closed": state.index, "round": state.round})
+        )
+        return await self.answers(code, state)
+
+    async def _start(self, room: Room, quiz: q.Quiz) -> None:
+        q.start(room.state, quiz, time.time())
+
+    async def _close(self, room: Room, quiz: q.Quiz) -> None:
+        if room.state.phase != q.QUESTION:
+            raise q.QuizError("not_allowed")
+        answers = await self._close_gate(room.code, room.state)
+        players = await self.names(room.code)
+        q.close(room.state, quiz, answers, players.keys(), time.time())
+
+    async def _scoreboard(self, room: Room, quiz: q.Quiz) -> None:
+        q.show_scoreboard(room.state)
+
+    async def _next(self, room: Room, quiz: q.Quiz) -> None:
+        q.next_step(room.state, quiz, time.time())
+        if room.state.phase == q.PODIUM:
+            await self._crown(room, quiz)
+
+    async def _finish(self, room: Room, quiz: q.Quiz) -> None:
+        answers: dict[str, q.Answer] = {}
+        if room.state.phase == q.QUESTION:
+            answers = await self._close_gate(room.code, room.state)
+        players = await self.names(room.code)
+        q.finish(room.state, quiz, answers, players.keys(), time.time())
+        await self._crown(room, quiz)
+
+    async def _restart(self, room: Room, quiz: q.Quiz) -> None:
+        room.state = q.restart(room.state)
+        room.bokaal = None
+        await self.backend.hdel(room.code, META, "open")
+
+    async def _lock(self, room: Room, quiz: q.Quiz) -> None:
+        room.locked = True
+
+    async def _unlock(self, room: Room, quiz: q.Quiz) -> None:
+        room.locked = False
+
+    async def _crown(self, room: Room, quiz: q.Quiz) -> None:
+        """At the podium: who wins, and from whom the doorgeefbokaal passes."""
+        ranking = q.ranking(room.state, await self.names(room.code))
+        if not room.team or not ranking:
+            room.bokaal = None
+            return
+        winner = (await self.backend.hget(room.code, PLAYERS, ranking[0][0]) or b"?").decode()
+        previous = await self.bokaal.holder(room.team, room.code, room.state.round)
+        room.bokaal = {"team": room.team, "winner": winner, "previous": previous}
+        await self.bokaal.record(
+            team=room.team,
+            winner=winner,
+            previous=previous,
+            title=str(quiz.get("title", "")),
+            theme=str(quiz.get("theme", "")),
+            author=str(quiz.get("author", "")),
+            room=room.code,
+            round_no=room.state.round,
+        )
+
+    async def kick(self, code: str, player: object) -> None:
+        if not isinstance(player, str):
+            raise HubError("bad_frame")
+        name = await self.backend.hget(code, PLAYERS, player)
+        if name is None:
+            raise HubError("not_allowed")
+
+        async def remove(room: Room, quiz: q.Quiz) -> None:
+            if player not in room.kicked:
+                room.kicked.append(player)
+            room.state.scores.pop(player, None)
+
+        await self.transition(code, remove)
+        await self.backend.hdel(code, PLAYERS, player)
+        await self.backend.hdel(code, NAMES, name.decode().casefold())
+        await self.backend.publish(code, pack({"kick": player}))
+        await self.changed(code)
+
+    # ---- deadlines ------------------------------------------------------------------------------
+    async def tick(self, code: str) -> None:
+        """Close the open question of `code` if its deadline has passed."""
+
+        async def close_if_due(room: Room, quiz: q.Quiz) -> None:
+            if not q.is_due(room.state, time.time()):
+                raise q.QuizError("not_due")
+            await self._close(room, quiz)
+
+        try:
+            await self.transition(code, close_if_due)
+        except HubError as exc:
+            loaded = await self.load(code)
+            if exc.code != "not_due" or loaded is None:
+                await self.backend.unschedule(code)
+            elif loaded[1].state.phase == q.QUESTION:
+                await self.backend.schedule(code, loaded[1].state.deadline)
+            else:
+                await self.backend.unschedule(code)
+
+    async def _deadline_loop(self) -> None:
+        while True:
+            try:
+                for code in await self.backend.claim_due(time.time(), DEADLINE_LEASE_S):
+                    await self.tick(code)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # a Redis hiccup must not end the loop
+                log.exception("deadline loop")
+            await asyncio.sleep(DEADLINE_POLL_S)
+
+    async def close_when_all_answered(self, code: str) -> None:
+        async def close_if_open(room: Room, quiz: q.Quiz) -> None:
+            await self._close(room, quiz)
+
+        with contextlib.suppress(HubError):
+            await self.transition(code, close_if_open)
+
+    def drop_kicked(self, code: str, player: str) -> None:
+        for client in self.fanout.players(code, player):
+            self.fanout.send_error(client, "kicked")
+            client.drop(CLOSE_KICKED)

@@ -1,0 +1,62 @@
+"""Error messages for people, per language, and the error frame that carries them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+ERRORS: dict[str, dict[str, str]] = {
+    "nl": {
+        "bad_frame": "Dit bericht begrijpt de server niet.",
+        "frame_too_large": "Dit bericht is te groot.",
+        "hello_first": "Meld je eerst aan bij een sessie.",
+        "room_not_found": "Deze code kennen we niet (meer). Controleer de code op het scherm.",
+        "room_locked": "Deze sessie is op slot: er kunnen geen nieuwe deelnemers bij.",
+        "room_full": "Deze sessie is vol.",
+        "name_invalid": "Kies een naam van 1 tot 24 tekens.",
+        "bad_token": "Je sessie is verlopen. Meld je opnieuw aan met je naam.",
+        "kicked": "De begeleider heeft je uit deze sessie gehaald.",
+        "not_host": "Alleen de begeleider kan de sessie besturen.",
+        "not_allowed": "Dat kan nu niet.",
+        "not_open": "Er staat nu geen vraag open.",
+        "too_late": "Te laat: de tijd voor deze vraag is om.",
+        "already_answered": "Je hebt deze vraag al beantwoord. Je eerste antwoord telt.",
+        "invalid_choice": "Dat antwoord kan niet bij deze vraag.",
+        "overloaded": "Je verbinding is te traag. We verbinden opnieuw.",
+        "busy": "Het is even erg druk. Probeer het zo nog eens.",
+        "quiz_not_found": "Deze quiz bestaat niet.",
+        "not_found": "Niet gevonden.",
+    },
+    "en": {
+        "bad_frame": "The server does not understand this message.",
+        "frame_too_large": "This message is too large.",
+        "hello_first": "Join a session first.",
+        "room_not_found": "We don't know this code (any more). Check the code on the screen.",
+        "room_locked": "This session is locked: no new players can join.",
+        "room_full": "This session is full.",
+        "name_invalid": "Choose a name of 1 to 24 characters.",
+        "bad_token": "Your session has expired. Join again with your name.",
+        "kicked": "The facilitator removed you from this session.",
+        "not_host": "Only the facilitator can control the session.",
+        "not_allowed": "That is not possible right now.",
+        "not_open": "No question is open right now.",
+        "too_late": "Too late: time is up for this question.",
+        "already_answered": "You already answered this question. Your first answer counts.",
+        "invalid_choice": "That answer does not fit this question.",
+        "overloaded": "Your connection is too slow. Reconnecting.",
+        "busy": "It is very busy right now. Please try again shortly.",
+        "quiz_not_found": "This quiz does not exist.",
+        "not_found": "Not found.",
+    },
+}
+
+
+def message(code: str, lang: str = "nl") -> str:
+    catalogue = ERRORS.get(lang, ERRORS["nl"])
+    return catalogue.get(code, catalogue["not_allowed"])
+
+
+def error_frame(code: str, lang: str = "nl", ref: str | None = None) -> dict[str, Any]:
+    frame: dict[str, Any] = {"type": "error", "code": code, "message": message(code, lang)}
+    if ref:
+        frame["ref"] = ref
+    return frame

@@ -1,0 +1,54 @@
+"""The Starlette application: routes, static files, and the hub's lifetime in the lifespan."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import AsyncIterator
+
+from starlette.applications import Starlette
+from starlette.routing import Mount, WebSocketRoute
+from starlette.staticfiles import StaticFiles
+
+from server.config import Settings
+from server.hub.bokaal import BokaalBook
+from server.hub.factory import make_backend
+from server.hub.rooms import Hub, HubSettings
+from server.quizzes.library import QuizLibrary
+from server.web import api, pages
+from server.web.ws import websocket_endpoint
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    settings = settings or Settings.from_env()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        backend = make_backend(settings.redis_url, settings.data_dir, settings.room_ttl)
+        hub_settings = HubSettings(
+            max_players=settings.max_players,
+            coalesce_s=settings.coalesce_s,
+            worker_id=f"w{os.getpid()}",
+        )
+        async with Hub(backend, BokaalBook(backend), hub_settings) as hub:
+            app.state.hub = hub
+            app.state.library = QuizLibrary(backend, settings.quizzes_dir)
+            yield
+
+    app = Starlette(
+        routes=[
+            *api.routes,
+            *pages.routes,
+            WebSocketRoute("/ws", websocket_endpoint),
+            Mount("/static", StaticFiles(directory=settings.static_dir), name="static"),
+        ],
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    return app
+
+
+def app_from_env() -> Starlette:
+    """Factory for `uvicorn --factory server.web.app:app_from_env` (worker processes)."""
+    return create_app(Settings.from_env())

@@ -1,0 +1,78 @@
+"""The HTML pages: phone join, facilitator, projector, quiz library and bokaal history."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from server.config import ROOT
+from server.hub import codes
+from server.web.i18n import LANGS, catalogue, catalogue_json, request_lang
+
+_env = Environment(
+    loader=FileSystemLoader(ROOT / "server" / "templates"),
+    autoescape=select_autoescape(["html"]),
+)
+
+
+def render(request: Request, template: str, **context: Any) -> Response:
+    lang = request_lang(request)
+    static_dir = request.app.state.settings.static_dir
+    other = "en" if lang == "nl" else "nl"
+    html = _env.get_template(template).render(
+        lang=lang,
+        t=catalogue(static_dir, lang),
+        t_json=catalogue_json(static_dir, lang),
+        switch_url=f"{request.url.path}?lang={other}",
+        static="/static",
+        **context,
+    )
+    response = HTMLResponse(html)
+    chosen = request.query_params.get("lang")
+    if chosen in LANGS:
+        response.set_cookie("lang", chosen, max_age=365 * 86400, samesite="lax")
+    return response
+
+
+async def join_page(request: Request) -> Response:
+    return render(request, "join.html", code="")
+
+
+async def join_code_page(request: Request) -> Response:
+    code = request.path_params["code"]
+    if not codes.is_room_code(code):
+        return RedirectResponse("/", status_code=302)
+    return render(request, "join.html", code=code)
+
+
+async def host_page(request: Request) -> Response:
+    return render(request, "host.html")
+
+
+async def screen_page(request: Request) -> Response:
+    code = request.path_params["code"]
+    if not codes.is_room_code(code):
+        return RedirectResponse("/host", status_code=302)
+    return render(request, "screen.html", code=code)
+
+
+async def quizzes_page(request: Request) -> Response:
+    return render(request, "quizzes.html")
+
+
+async def bokaal_page(request: Request) -> Response:
+    return render(request, "bokaal.html")
+
+
+routes = [
+    Route("/", join_page),
+    Route("/join/{code}", join_code_page),
+    Route("/host", host_page),
+    Route("/screen/{code}", screen_page),
+    Route("/quizzes", quizzes_page),
+    Route("/bokaal", bokaal_page),
+]

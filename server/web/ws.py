@@ -1,0 +1,117 @@
+"""The websocket endpoint: check each frame, hand commands to the hub, queue what comes back."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+from urllib.parse import urlsplit
+
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from server.hub.clients import Client
+from server.hub.room import pack, unpack
+from server.hub.rooms import Hub, HubError
+from server.messages import error_frame
+
+log = logging.getLogger("kenniskring.ws")
+
+Handler = Callable[[Hub, Client, Mapping[str, Any]], Awaitable[dict[str, Any] | None]]
+
+
+async def _hello(hub: Hub, client: Client, msg: Mapping[str, Any]) -> None:
+    lang = msg.get("lang")
+    client.lang = lang if lang in ("nl", "en") else "nl"
+    if client.attached:
+        await hub.leave(client)
+    await hub.hello(client, msg)  # queues the welcome itself, ahead of the first view
+
+
+async def _answer(hub: Hub, client: Client, msg: Mapping[str, Any]) -> dict[str, Any]:
+    return await hub.answer(client, msg)
+
+
+async def _control(hub: Hub, client: Client, msg: Mapping[str, Any]) -> None:
+    await hub.control(client, msg)
+
+
+async def _ping(hub: Hub, client: Client, msg: Mapping[str, Any]) -> dict[str, Any]:
+    return {"type": "pong"}
+
+
+HANDLERS: dict[str, Handler] = {
+    "hello": _hello,
+    "answer": _answer,
+    "control": _control,
+    "ping": _ping,
+}
+
+
+def origin_allowed(origin: str | None, host: str | None, allowed: tuple[str, ...]) -> bool:
+    """No Origin (scripts) or the page's own host; `null` and foreign origins are refused."""
+    if origin is None:
+        return True
+    if origin in allowed:
+        return True
+    parts = urlsplit(origin)
+    return bool(parts.scheme in ("http", "https") and host and parts.netloc == host)
+
+
+def parse_frame(data: bytes | None, limit: int) -> dict[str, Any]:
+    """Decode one client frame or raise HubError with the protocol error code."""
+    if data is None:
+        raise HubError("bad_frame")
+    if len(data) > limit:
+        raise HubError("frame_too_large")
+    try:
+        msg = unpack(data)
+    except Exception as exc:
+        raise HubError("bad_frame") from exc
+    if not isinstance(msg, dict) or msg.get("type") not in HANDLERS:
+        raise HubError("bad_frame")
+    return msg
+
+
+async def websocket_endpoint(websocket: WebSocket) -> None:
+    app_state = websocket.app.state
+    hub: Hub = app_state.hub
+    settings = app_state.settings
+    if not origin_allowed(
+        websocket.headers.get("origin"), websocket.headers.get("host"), settings.allowed_origins
+    ):
+        await websocket.close(code=1008)
+        return
+    await websocket.accept()
+
+    async def close(code: int) -> None:
+        with contextlib.suppress(Exception):
+            await websocket.close(code=code)
+
+    client = Client(websocket.send_bytes, close, hub.settings.queue_limit, hub.settings.worker_id)
+    writer = asyncio.create_task(client.run_writer())
+    try:
+        while not client.dropped:
+            message = await websocket.receive()
+            if message["type"] == "websocket.disconnect":
+                break
+            msg_type = None
+            try:
+                msg = parse_frame(message.get("bytes"), settings.frame_limit)
+                msg_type = msg["type"]
+                if msg_type not in ("hello", "ping") and not client.attached:
+                    raise HubError("hello_first")
+                reply = await HANDLERS[msg_type](hub, client, msg)
+            except HubError as exc:
+                client.send(pack(error_frame(exc.code, client.lang, msg_type)))
+                continue
+            if reply is not None:
+                client.send(pack(reply))
+    except WebSocketDisconnect:
+        pass
+    finally:
+        await hub.leave(client)
+        writer.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await writer
