@@ -62,10 +62,11 @@ class ServerProcess:
         ]
         if self.redis_url:
             cmd += ["--redis-url", self.redis_url]
-        log = self.log_path.open("ab")
-        self.proc = subprocess.Popen(
-            cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-        )
+        with self.log_path.open("ab") as log:
+            self.proc = subprocess.Popen(
+                cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         self.wait_healthy(timeout)
         return self
 

@@ -1,0 +1,641 @@
+"""The Redis backend: room state, presence, deadlines and fan-out shared by many workers."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import re
+import secrets
+import socket
+import time
+
+from redis.asyncio import Redis
+from redis.asyncio.client import PubSub
+from redis.asyncio.connection import Connection
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialBackoff, NoBackoff
+from redis.commands.core import AsyncScript
+from redis.exceptions import RedisError
+
+from server.hub.backend import Backend, PutResult
+
+log = logging.getLogger(__name__)
+
+# A worker proves it is alive by refreshing its key; presence held by a worker whose key has
+# expired is not counted, so a crashed worker's players go offline within about LIVENESS_TTL.
+LIVENESS_TTL = 5.0
+LIVENESS_EVERY = 1.5
+LIVE_CACHE_FOR = 1.0
+# Each worker publishes to its own heartbeat channel and must hear it back; a listener that has
+# gone deaf without an error (redis-py #3979) is rebuilt after HEARTBEAT_DEADLINE.
+HEARTBEAT_EVERY = 1.0
+HEARTBEAT_DEADLINE = 3.0
+# How long connect()/subscribe() wait for Redis to confirm a subscription before returning anyway
+# (the listener keeps trying and sends a resync once it succeeds).
+SUBSCRIBE_WAIT = 2.0
+BUILD_TIMEOUT = 5.0
+CLAIM_LIMIT = 1000
+RESYNC: tuple[str, bytes] = ("", b"")
+
+# Same rule as FileStore, so a store key that works on Redis also works on the memory backend.
+_SAFE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,120}$")
+
+# Every room script gets KEYS[1] = the room prefix "{ns}:room:{code}:". The hash tag {code} puts
+# all of a room's keys in one cluster slot, which is what lets a script reach the table keys it
+# only learns from the room's `tables` set.
+_REFRESH = """
+local function refresh(p, ttl)
+  for _, k in ipairs({'doc', 'ver', 'seq', 'presence', 'tables'}) do
+    redis.call('PEXPIRE', p .. k, ttl)
+  end
+  for _, t in ipairs(redis.call('SMEMBERS', p .. 'tables')) do
+    redis.call('PEXPIRE', p .. 't:' .. t, ttl)
+  end
+end
+"""
+
+# A reused code must not inherit tables that outlived the previous room's document.
+_CREATE = """
+local p = KEYS[1]
+if redis.call('EXISTS', p .. 'doc') == 1 then return 0 end
+for _, t in ipairs(redis.call('SMEMBERS', p .. 'tables')) do redis.call('DEL', p .. 't:' .. t) end
+redis.call('DEL', p .. 'tables', p .. 'seq', p .. 'presence')
+redis.call('SET', p .. 'doc', ARGV[1], 'PX', ARGV[2])
+redis.call('SET', p .. 'ver', 1, 'PX', ARGV[2])
+return 1
+"""
+
+_SAVE = (
+    _REFRESH
+    + """
+local p = KEYS[1]
+local v = redis.call('GET', p .. 'ver')
+if not v or tonumber(v) ~= tonumber(ARGV[1]) or redis.call('EXISTS', p .. 'doc') == 0 then
+  return 0
+end
+redis.call('SET', p .. 'doc', ARGV[2])
+redis.call('INCR', p .. 'ver')
+refresh(p, ARGV[3])
+return 1
+"""
+)
+
+_TOUCH = (
+    _REFRESH
+    + """
+local p = KEYS[1]
+if redis.call('EXISTS', p .. 'doc') == 0 then return 0 end
+refresh(p, ARGV[1])
+return 1
+"""
+)
+
+_BUMP = """
+local p = KEYS[1]
+if redis.call('EXISTS', p .. 'doc') == 0 then return 0 end
+local n = redis.call('INCR', p .. 'seq')
+redis.call('PEXPIRE', p .. 'seq', ARGV[1])
+return n
+"""
+
+# Writes to a room that no longer exists are dropped (as in the memory backend), so a late
+# answer cannot resurrect half a room after it expired.
+_WRITE = """
+local p = KEYS[1]
+if redis.call('EXISTS', p .. 'doc') == 0 then return -1 end
+local t = p .. 't:' .. ARGV[2]
+if ARGV[1] == 'del' then return redis.call('HDEL', t, ARGV[3]) end
+local r
+if ARGV[1] == 'setnx' then
+  r = redis.call('HSETNX', t, ARGV[3], ARGV[4])
+else
+  r = redis.call('HSET', t, ARGV[3], ARGV[4])
+end
+redis.call('PEXPIRE', t, ARGV[5])
+redis.call('SADD', p .. 'tables', ARGV[2])
+redis.call('PEXPIRE', p .. 'tables', ARGV[5])
+return r
+"""
+
+_PUT_IF_OPEN = """
+local p = KEYS[1]
+if redis.call('HGET', p .. 't:meta', 'open') ~= ARGV[1] then return 'closed' end
+if redis.call('EXISTS', p .. 'doc') == 0 then return 'closed' end
+local t = p .. 't:' .. ARGV[2]
+if redis.call('HSETNX', t, ARGV[3], ARGV[4]) == 0 then return 'duplicate' end
+redis.call('PEXPIRE', t, ARGV[5])
+redis.call('SADD', p .. 'tables', ARGV[2])
+redis.call('PEXPIRE', p .. 'tables', ARGV[5])
+return 'ok'
+"""
+
+# Claiming re-arms the entry at now + lease in the same atomic step, so two workers never both
+# get it, and a claimer that dies leaves it due again once the lease runs out.
+_CLAIM = """
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, ARGV[3])
+for _, code in ipairs(due) do redis.call('ZADD', KEYS[1], ARGV[2], code) end
+return due
+"""
+
+
+class _ReconnectWatch:
+    """Notices when redis-py silently re-opens a PubSub connection (it resubscribes by itself,
+    but whatever was published in between is gone, so the hub must re-read its rooms)."""
+
+    def __init__(self) -> None:
+        self.connects = 0
+
+    async def on_connect(self, connection: Connection) -> None:
+        self.connects += 1
+
+
+class _Rebuild(Exception):
+    """The subscription can no longer be trusted."""
+
+
+def _ms(seconds: float) -> int:
+    return max(1, round(seconds * 1000))
+
+
+# redis-py types replies as bytes | str (it cannot know decode_responses); ours are always bytes.
+def _raw(value: bytes | str) -> bytes:
+    return value if isinstance(value, bytes) else value.encode()
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+class RedisBackend(Backend):
+    name = "redis"
+
+    def __init__(
+        self,
+        url: str,
+        room_ttl: float = 12 * 3600,
+        namespace: str = "kk",
+        worker_id: str | None = None,
+    ) -> None:
+        self._url = url
+        self._ttl_ms = _ms(room_ttl)
+        self._ns = namespace
+        self.worker_id = worker_id or f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(3)}"
+        self._client: Redis | None = None
+        self._sub_client: Redis | None = None
+        self._scripts: dict[str, AsyncScript] = {}
+        self._tasks: list[asyncio.Task[None]] = []
+        # Fan-out: rooms we want, the one PubSub that serves them, and per-room confirmations.
+        self._rooms: set[str] = set()
+        self._confirmed: dict[str, asyncio.Event] = {}
+        self._pubsub: PubSub | None = None
+        self._pubsub_lock = asyncio.Lock()
+        self._pubsub_ready = asyncio.Event()
+        self._was_ready = False
+        self._generation = 0
+        self._deaf_generation = -1
+        self._queue: asyncio.Queue[tuple[str, bytes]] = asyncio.Queue()
+        self._hb_channel = f"{namespace}:hb:{self.worker_id}".encode()
+        # Presence this worker holds, to re-assert it if our liveness key was lost meanwhile.
+        self._own: dict[str, set[str]] = {}
+        self._live_cache: dict[str, tuple[bool, float]] = {}
+
+    # ---- keys -----------------------------------------------------------------------------------
+    def _room(self, code: str) -> str:
+        return f"{self._ns}:room:{{{code}}}:"
+
+    def _channel(self, code: str) -> bytes:
+        return f"{self._ns}:ch:{{{code}}}".encode()
+
+    def _worker_key(self, worker_id: str) -> str:
+        return f"{self._ns}:worker:{worker_id}"
+
+    @property
+    def _rooms_key(self) -> str:
+        return f"{self._ns}:rooms"
+
+    @property
+    def _deadlines_key(self) -> str:
+        return f"{self._ns}:deadlines"
+
+    def _store_key(self, collection: str, key: str | None = None) -> str:
+        if not _SAFE.match(collection) or (key is not None and not _SAFE.match(key)):
+            raise ValueError(f"unsafe store key {collection}/{key}")
+        return f"{self._ns}:store:{collection}"
+
+    @property
+    def redis(self) -> Redis:
+        if self._client is None:
+            raise RuntimeError("RedisBackend is not connected")
+        return self._client
+
+    async def _run(self, script: str, code: str, *args: bytes | str | int | float) -> object:
+        return await self._scripts[script](keys=[self._room(code)], args=list(args))
+
+    # ---- lifetime ------------------------------------------------------------------------------
+    async def connect(self) -> None:
+        # redis.from_url does not pass Redis()'s default Retry to its pool (a pooled connection
+        # gets Retry(NoBackoff(), 0)), so without this one command after a Redis restart fails.
+        # 8 tries at 0.1, 0.2, 0.4, 0.8, 1, 1, 1, 1 s ride out a restart of a few seconds.
+        retry = Retry(ExponentialBackoff(cap=1.0, base=0.05), retries=8)
+        self._client = Redis.from_url(
+            self._url,
+            retry=retry,
+            health_check_interval=10,
+            socket_timeout=3,
+            socket_connect_timeout=2,
+        )
+        # The subscriber gets no socket_timeout (an idle subscription is normal) and no retries:
+        # a failure must surface in our listener, which rebuilds the subscription and resyncs.
+        self._sub_client = Redis.from_url(
+            self._url, retry=Retry(NoBackoff(), 0), socket_timeout=None, socket_connect_timeout=2
+        )
+        for name, source in {
+            "create": _CREATE,
+            "save": _SAVE,
+            "touch": _TOUCH,
+            "bump": _BUMP,
+            "write": _WRITE,
+            "put_if_open": _PUT_IF_OPEN,
+            "claim": _CLAIM,
+        }.items():
+            self._scripts[name] = self._client.register_script(source)
+        await self._client.ping()
+        await self._beat_liveness()
+        self._tasks = [
+            asyncio.create_task(self._listen(), name=f"redis-listen-{self.worker_id}"),
+            asyncio.create_task(self._heartbeat(), name=f"redis-heartbeat-{self.worker_id}"),
+            asyncio.create_task(self._liveness(), name=f"redis-liveness-{self.worker_id}"),
+        ]
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._pubsub_ready.wait(), SUBSCRIBE_WAIT)
+
+    async def disconnect(self) -> None:
+        tasks, self._tasks = self._tasks, []
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        if self._client is not None:
+            # A clean shutdown takes our players offline at once instead of after LIVENESS_TTL.
+            try:
+                async with asyncio.timeout(2):
+                    async with self._client.pipeline(transaction=False) as pipe:
+                        for code, fields in self._own.items():
+                            if fields:
+                                pipe.hdel(self._room(code) + "presence", *fields)
+                        pipe.delete(self._worker_key(self.worker_id))
+                        await pipe.execute()
+            except (RedisError, OSError, TimeoutError) as exc:
+                log.warning("redis: could not clear presence of %s: %s", self.worker_id, exc)
+        self._own.clear()
+        for client in (self._client, self._sub_client):
+            if client is not None:
+                await client.aclose()
+        self._client = self._sub_client = None
+
+    # ---- room documents --------------------------------------------------------------------------
+    async def create_room(self, code: str, doc: bytes) -> bool:
+        created = await self._run("create", code, doc, self._ttl_ms) == 1
+        if created:
+            await self.redis.sadd(self._rooms_key, code)
+        return created
+
+    async def load_room(self, code: str) -> tuple[int, bytes] | None:
+        prefix = self._room(code)
+        doc, version = await self.redis.mget(prefix + "doc", prefix + "ver")
+        if doc is None or version is None:
+            return None
+        return int(version), _raw(doc)
+
+    async def save_room(self, code: str, version: int, doc: bytes) -> bool:
+        return await self._run("save", code, version, doc, self._ttl_ms) == 1
+
+    async def touch(self, code: str) -> None:
+        await self._run("touch", code, self._ttl_ms)
+
+    async def room_count(self) -> int:
+        # The set only grows at create; expired rooms are weeded out here, where it is cheap
+        # enough (/healthz) and keeps every room write free of a cross-slot key.
+        codes = [_text(c) for c in await self.redis.smembers(self._rooms_key)]
+        if not codes:
+            return 0
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for code in codes:
+                pipe.exists(self._room(code) + "doc")
+            alive = await pipe.execute()
+        gone = [code for code, exists in zip(codes, alive, strict=True) if not exists]
+        if gone:
+            await self.redis.srem(self._rooms_key, *gone)
+        return len(codes) - len(gone)
+
+    async def bump(self, code: str) -> int:
+        return int(str(await self._run("bump", code, self._ttl_ms)))
+
+    async def seq(self, code: str) -> int:
+        value = await self.redis.get(self._room(code) + "seq")
+        return int(value) if value is not None else 0
+
+    # ---- per-room tables -----------------------------------------------------------------------
+    async def hset(self, code: str, table: str, key: str, value: bytes) -> None:
+        await self._run("write", code, "set", table, key, value, self._ttl_ms)
+
+    async def hsetnx(self, code: str, table: str, key: str, value: bytes) -> bool:
+        return await self._run("write", code, "setnx", table, key, value, self._ttl_ms) == 1
+
+    async def hget(self, code: str, table: str, key: str) -> bytes | None:
+        value = await self.redis.hget(f"{self._room(code)}t:{table}", key)
+        return _raw(value) if value is not None else None
+
+    async def hgetall(self, code: str, table: str) -> dict[str, bytes]:
+        raw = await self.redis.hgetall(f"{self._room(code)}t:{table}")
+        return {_text(k): _raw(v) for k, v in raw.items()}
+
+    async def hlen(self, code: str, table: str) -> int:
+        return int(await self.redis.hlen(f"{self._room(code)}t:{table}"))
+
+    async def hdel(self, code: str, table: str, key: str) -> None:
+        await self._run("write", code, "del", table, key, b"", self._ttl_ms)
+
+    async def put_if_open(
+        self, code: str, gate: bytes, table: str, key: str, value: bytes
+    ) -> PutResult:
+        result = await self._run("put_if_open", code, gate, table, key, value, self._ttl_ms)
+        return PutResult(result.decode() if isinstance(result, bytes) else str(result))
+
+    # ---- presence ------------------------------------------------------------------------------
+    async def set_online(self, code: str, player: str, conn: str, online: bool) -> None:
+        if "|" in player:
+            raise ValueError("player ids must not contain '|'")
+        field = f"{player}|{conn}"
+        key = self._room(code) + "presence"
+        if online:
+            self._own.setdefault(code, set()).add(field)
+            async with self.redis.pipeline(transaction=False) as pipe:
+                pipe.hset(key, field, self.worker_id)
+                pipe.pexpire(key, self._ttl_ms)
+                await pipe.execute()
+        else:
+            fields = self._own.get(code)
+            if fields is not None:
+                fields.discard(field)
+                if not fields:
+                    del self._own[code]
+            await self.redis.hdel(key, field)
+
+    async def online(self, code: str) -> set[str]:
+        key = self._room(code) + "presence"
+        raw = await self.redis.hgetall(key)
+        if not raw:
+            return set()
+        alive = await self._live_workers({_text(w) for w in raw.values()})
+        players: set[str] = set()
+        dead: list[bytes] = []
+        for field, worker in raw.items():
+            if _text(worker) in alive:
+                players.add(_text(field).partition("|")[0])
+            else:
+                dead.append(_raw(field))
+        if dead:
+            # Lazy pruning. A worker that was only presumed dead re-asserts its entries as soon
+            # as it finds its liveness key gone (see _beat_liveness).
+            await self.redis.hdel(key, *dead)
+        return players
+
+    async def _live_workers(self, workers: set[str]) -> set[str]:
+        now = time.monotonic()
+        alive: set[str] = set()
+        unknown: list[str] = []
+        for worker in workers:
+            cached = self._live_cache.get(worker)
+            if worker == self.worker_id:
+                alive.add(worker)
+            elif cached is not None and now - cached[1] < LIVE_CACHE_FOR:
+                if cached[0]:
+                    alive.add(worker)
+            else:
+                unknown.append(worker)
+        if unknown:
+            async with self.redis.pipeline(transaction=False) as pipe:
+                for worker in unknown:
+                    pipe.exists(self._worker_key(worker))
+                found = await pipe.execute()
+            for worker, exists in zip(unknown, found, strict=True):
+                self._live_cache[worker] = (bool(exists), now)
+                if exists:
+                    alive.add(worker)
+        return alive
+
+    async def _beat_liveness(self) -> None:
+        key = self._worker_key(self.worker_id)
+        previous = await self.redis.set(key, b"1", px=_ms(LIVENESS_TTL), get=True)
+        if previous is None and self._own:
+            # Our key had expired (a stall, a partition, or a Redis restart without persistence),
+            # so other workers may have pruned our players: write them back.
+            log.warning("redis: liveness of %s was lost; re-asserting presence", self.worker_id)
+            async with self.redis.pipeline(transaction=False) as pipe:
+                for code, fields in list(self._own.items()):
+                    presence = self._room(code) + "presence"
+                    pipe.hset(presence, mapping=dict.fromkeys(fields, self.worker_id))
+                    pipe.pexpire(presence, self._ttl_ms)
+                await pipe.execute()
+
+    async def _liveness(self) -> None:
+        while True:
+            await asyncio.sleep(LIVENESS_EVERY)
+            try:
+                await self._beat_liveness()
+            except (RedisError, OSError) as exc:
+                log.warning("redis: liveness refresh failed: %s", exc)
+
+    # ---- deadlines -------------------------------------------------------------------------------
+    async def schedule(self, code: str, at: float) -> None:
+        await self.redis.zadd(self._deadlines_key, {code: at})
+
+    async def unschedule(self, code: str) -> None:
+        await self.redis.zrem(self._deadlines_key, code)
+
+    async def claim_due(self, now: float, lease: float) -> list[str]:
+        claimed = await self._scripts["claim"](
+            keys=[self._deadlines_key], args=[now, now + lease, CLAIM_LIMIT]
+        )
+        codes = [c.decode() for c in claimed]
+        if not codes:
+            return []
+        # A deadline belongs to its room: one whose room expired is dropped, not handed out.
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for code in codes:
+                pipe.exists(self._room(code) + "doc")
+            exists = await pipe.execute()
+        gone = [code for code, alive in zip(codes, exists, strict=True) if not alive]
+        if gone:
+            await self.redis.zrem(self._deadlines_key, *gone)
+        return [code for code, alive in zip(codes, exists, strict=True) if alive]
+
+    # ---- fan-out ---------------------------------------------------------------------------------
+    async def publish(self, code: str, message: bytes) -> None:
+        await self.redis.publish(self._channel(code), message)
+
+    async def subscribe(self, code: str) -> None:
+        confirmed = self._confirmed.setdefault(code, asyncio.Event())
+        if code not in self._rooms:
+            self._rooms.add(code)
+            async with self._pubsub_lock:
+                pubsub = self._pubsub
+                if pubsub is not None:
+                    try:
+                        await pubsub.subscribe(self._channel(code))
+                    except (RedisError, OSError) as exc:
+                        # The listener hits the same failure, rebuilds with this room included
+                        # and sends a resync; nothing more to do here.
+                        log.debug("redis: subscribe %s deferred: %s", code, exc)
+        # Wait for Redis to confirm, so a publish right after this call is not missed.
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(confirmed.wait(), SUBSCRIBE_WAIT)
+
+    async def unsubscribe(self, code: str) -> None:
+        if code not in self._rooms:
+            return
+        self._rooms.discard(code)
+        self._confirmed.pop(code, None)
+        async with self._pubsub_lock:
+            pubsub = self._pubsub
+            if pubsub is not None:
+                try:
+                    await pubsub.unsubscribe(self._channel(code))
+                except (RedisError, OSError) as exc:
+                    log.debug("redis: unsubscribe %s deferred: %s", code, exc)
+
+    async def next_published(self) -> tuple[str, bytes]:
+        return await self._queue.get()
+
+    async def _listen(self) -> None:
+        """Own one PubSub; rebuild it from scratch whenever it cannot be trusted."""
+        delay = 0.1
+        resync = False
+        while True:
+            watch = _ReconnectWatch()
+            try:
+                pubsub, codes = await asyncio.wait_for(self._build(watch), BUILD_TIMEOUT)
+            except (RedisError, OSError, TimeoutError) as exc:
+                # Warn once per outage, not every backoff step.
+                (log.warning if delay == 0.1 else log.debug)(
+                    "redis: cannot subscribe %s: %r", self.worker_id, exc
+                )
+            else:
+                try:
+                    await self._pump(pubsub, watch, codes, resync=resync)
+                except (RedisError, OSError, _Rebuild) as exc:
+                    log.warning("redis: rebuilding subscription of %s: %r", self.worker_id, exc)
+                except Exception:
+                    # Never let the listener die: a silently deaf worker is what we guard against.
+                    log.exception("redis: listener of %s failed; rebuilding", self.worker_id)
+                finally:
+                    await self._teardown(pubsub)
+                if self._was_ready:
+                    delay = 0.1
+            resync = True
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 2.0)
+
+    async def _build(self, watch: _ReconnectWatch) -> tuple[PubSub, set[str]]:
+        if self._sub_client is None:
+            raise RuntimeError("RedisBackend is not connected")
+        pubsub = self._sub_client.pubsub()
+        try:
+            async with self._pubsub_lock:
+                # The heartbeat channel goes last: Redis confirms in order, so hearing its
+                # confirmation means every room channel before it is subscribed.
+                codes = set(self._rooms)
+                await pubsub.subscribe(*[self._channel(c) for c in sorted(codes)], self._hb_channel)
+                if pubsub.connection is not None:
+                    pubsub.connection.register_connect_callback(watch.on_connect)
+                self._generation += 1
+                self._was_ready = False
+                self._pubsub = pubsub
+        except BaseException:
+            await pubsub.aclose()  # type: ignore[no-untyped-call]
+            raise
+        return pubsub, codes
+
+    async def _teardown(self, pubsub: PubSub) -> None:
+        async with self._pubsub_lock:
+            self._pubsub = None
+            self._pubsub_ready.clear()
+            for event in self._confirmed.values():
+                event.clear()
+            with contextlib.suppress(RedisError, OSError):
+                await pubsub.aclose()  # type: ignore[no-untyped-call]
+
+    async def _pump(
+        self, pubsub: PubSub, watch: _ReconnectWatch, codes: set[str], *, resync: bool
+    ) -> None:
+        loop = asyncio.get_running_loop()
+        generation = self._generation
+        heard = loop.time()
+        while True:
+            if watch.connects:
+                raise _Rebuild("redis-py re-opened the subscription connection by itself")
+            if self._deaf_generation == generation:
+                raise _Rebuild("our heartbeat reached no subscriber")
+            if loop.time() - heard > HEARTBEAT_DEADLINE:
+                raise _Rebuild(f"no heartbeat for {HEARTBEAT_DEADLINE} s")
+            message = await pubsub.get_message(timeout=0.25)
+            if message is None:
+                continue
+            kind, channel = message["type"], message["channel"]
+            if kind == "message":
+                if channel == self._hb_channel:
+                    heard = loop.time()
+                    continue
+                code = self._code_of(channel)
+                if code is not None and code in self._rooms:
+                    self._queue.put_nowait((code, bytes(message["data"])))
+            elif kind == "subscribe":
+                if channel == self._hb_channel:
+                    heard = loop.time()
+                    if not self._pubsub_ready.is_set():
+                        self._was_ready = True
+                        self._pubsub_ready.set()
+                        for code in codes:
+                            if code in self._confirmed:
+                                self._confirmed[code].set()
+                        if resync:
+                            # Anything published while we were deaf is gone: the hub re-reads.
+                            log.info("redis: subscription of %s rebuilt", self.worker_id)
+                            self._queue.put_nowait(RESYNC)
+                else:
+                    code = self._code_of(channel)
+                    if code is not None and code in self._rooms and code in self._confirmed:
+                        self._confirmed[code].set()
+
+    def _code_of(self, channel: bytes) -> str | None:
+        prefix = f"{self._ns}:ch:{{".encode()
+        if channel.startswith(prefix) and channel.endswith(b"}"):
+            return channel[len(prefix) : -1].decode()
+        return None
+
+    async def _heartbeat(self) -> None:
+        while True:
+            await asyncio.sleep(HEARTBEAT_EVERY)
+            generation, ready = self._generation, self._pubsub_ready.is_set()
+            try:
+                receivers = await self.redis.publish(self._hb_channel, b"")
+            except (RedisError, OSError) as exc:
+                log.debug("redis: heartbeat not sent: %s", exc)
+                continue
+            if receivers == 0 and ready and generation == self._generation:
+                # Redis itself says nobody listens on our channel: this subscription is gone.
+                self._deaf_generation = generation
+
+    # ---- durable store ------------------------------------------------------------------------
+    async def store_put(self, collection: str, key: str, value: bytes) -> None:
+        await self.redis.hset(self._store_key(collection, key), key, value)
+
+    async def store_get(self, collection: str, key: str) -> bytes | None:
+        value = await self.redis.hget(self._store_key(collection, key), key)
+        return _raw(value) if value is not None else None
+
+    async def store_all(self, collection: str) -> dict[str, bytes]:
+        raw = await self.redis.hgetall(self._store_key(collection))
+        return {_text(k): _raw(v) for k, v in sorted(raw.items())}

@@ -1,0 +1,284 @@
+"""A whole themaquiz in real headless Chromium: facilitator, projector and three phones to the podium.
+
+Drives Debian's Chromium (`/usr/bin/chromium`) through Playwright for Python; `playwright install`
+is never needed. Screenshots of every phase go to test-artifacts/screenshots/.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+SHOTS = ROOT / "test-artifacts" / "screenshots"
+CHROMIUM = os.environ.get("KENNISKRING_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+PHONE = {"width": 360, "height": 640}
+PROJECTOR = {"width": 1920, "height": 1080}
+DEMO_TITLE = "Snelle demo: kennisdeling in 3 vragen"
+WAIT_MS = 15_000
+
+pytestmark = pytest.mark.browser
+
+
+def _need_chromium() -> None:
+    """Fail loudly (never skip) when the browser or Playwright is missing."""
+    where = "in CI" if os.environ.get("CI") == "true" else "on this machine"
+    if not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
+        pytest.fail(
+            f"Chromium not found at {CHROMIUM} {where}: install Debian's package "
+            "(`apt-get install -y chromium`) or set KENNISKRING_CHROMIUM. "
+            "Do not run `playwright install`.",
+            pytrace=False,
+        )
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        pytest.fail(
+            f"Playwright for Python is not installed {where}: `pip install -e .[test]`.",
+            pytrace=False,
+        )
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    _need_chromium()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture
+def base_url(live_server: Any) -> str:
+    # tests/conftest.py's live_server yields a ServerProcess (with .base); accept a plain URL too.
+    return str(getattr(live_server, "base", live_server)).rstrip("/")
+
+
+class Pages:
+    """Every page of the test with its console errors, and a screenshot helper."""
+
+    def __init__(self, browser: Any, base: str) -> None:
+        self.browser = browser
+        self.base = base
+        self.contexts: list[Any] = []
+        self.errors: list[str] = []
+        SHOTS.mkdir(parents=True, exist_ok=True)
+
+    def open(self, label: str, path: str, viewport: dict[str, int], **kwargs: Any) -> Any:
+        context = self.browser.new_context(viewport=viewport, locale="nl-NL", **kwargs)
+        self.contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(WAIT_MS)
+        page.on("pageerror", lambda err: self.errors.append(f"{label}: {err}"))
+        page.on(
+            "console",
+            lambda msg: self.errors.append(f"{label}: {msg.text}")
+            if msg.type == "error" and "status of 404" not in msg.text
+            else None,
+        )
+        page.goto(self.base + path)
+        return page
+
+    def shot(self, page: Any, name: str) -> None:
+        page.screenshot(path=str(SHOTS / f"{name}.png"))
+
+    def close(self) -> None:
+        for context in self.contexts:
+            context.close()
+
+
+@pytest.fixture
+def pages(browser: Any, base_url: str) -> Iterator[Pages]:
+    p = Pages(browser, base_url)
+    try:
+        yield p
+    finally:
+        p.close()
+
+
+def _control(host: Any, name: str) -> None:
+    """Press a facilitator button (the buttons come from the view's `can` list)."""
+    button = host.locator("#controls button", has_text=name)
+    button.click()
+
+
+def _answer(phone: Any, option: str) -> None:
+    """Tap the answer button whose text is `option` (whole text) or contains it."""
+    from playwright.sync_api import expect
+
+    buttons = phone.locator(".answers button")
+    exact = buttons.filter(has_text=re.compile(rf"^\s*{re.escape(option)}\s*$"))
+    (exact if exact.count() == 1 else buttons.filter(has_text=option)).click()
+    expect(phone.locator(".received h2")).to_have_text("Antwoord ontvangen!")
+
+
+def _estimate(phone: Any, value: int) -> None:
+    from playwright.sync_api import expect
+
+    phone.locator("#estimate-value").fill(str(value))
+    phone.locator(".estimate button[type=submit]").click()
+    expect(phone.locator(".received h2")).to_have_text("Antwoord ontvangen!")
+
+
+def _score(phone: Any) -> str:
+    return str(phone.locator("#me-score").inner_text())
+
+
+def test_play_demo_quiz_to_the_podium(pages: Pages) -> None:
+    from playwright.sync_api import expect
+
+    team = f"Browserteam {uuid.uuid4().hex[:6]}"
+
+    # -- facilitator picks the demo quiz in the UI and starts a session
+    host = pages.open("host", "/host", {"width": 1280, "height": 900})
+    host.get_by_label(re.compile(re.escape(DEMO_TITLE))).check()
+    host.get_by_label("Teamnaam voor de doorgeefbokaal").fill(team)
+    host.get_by_role("button", name="Start een sessie").click()
+    expect(host.locator("#session-code")).to_have_text(re.compile(r"^\d{3} \d{3}$"))
+    code = host.locator("#session-code").inner_text().replace(" ", "")
+    screen_href = host.locator("#open-screen").get_attribute("href")
+    assert screen_href is not None and screen_href.startswith(f"/screen/{code}")
+    pages.shot(host, "host-1-lobby")
+
+    # -- projector
+    screen = pages.open("screen", screen_href, PROJECTOR)
+    expect(screen.locator(".room-code")).to_have_text(f"{code[:3]} {code[3:]}")
+    expect(screen.locator("img.qr")).to_have_attribute("src", f"/api/rooms/{code}/qr.svg")
+
+    # -- three phones: one types the code on "/", two come in through the QR link
+    anna = pages.open("anna", "/", PHONE, is_mobile=True, has_touch=True)
+    anna.get_by_label("Code").fill(code)
+    anna.get_by_label("Je naam").fill("Anna")
+    anna.get_by_role("button", name="Doe mee").click()
+    expect(anna.locator(".joined-as")).to_have_text("Je doet mee als Anna")
+    assert anna.url.endswith(f"/join/{code}")
+
+    phones = {"Anna": anna}
+    for name in ("Bram", "Chris"):
+        phone = pages.open(name.lower(), f"/join/{code}", PHONE, is_mobile=True, has_touch=True)
+        phone.get_by_label("Je naam").fill(name)
+        phone.get_by_role("button", name="Doe mee").click()
+        expect(phone.locator(".joined-as")).to_have_text(f"Je doet mee als {name}")
+        phones[name] = phone
+    bram, chris = phones["Bram"], phones["Chris"]
+
+    expect(screen.locator(".player-count")).to_have_text("3 deelnemers")
+    for name in phones:
+        expect(screen.locator(".name-cloud li", has_text=name)).to_be_visible()
+    expect(host.locator("#players .player-name")).to_have_count(3)
+    pages.shot(screen, "screen-1-lobby")
+    pages.shot(anna, "phone-1-lobby")
+
+    # -- question 1: true_false ("Waar" is right); Chris is wrong
+    _control(host, "Start")
+    expect(anna.locator(".answers button")).to_have_count(2)
+    expect(screen.locator(".screen-q-text")).to_contain_text("themaquiz")
+    expect(screen.locator(".q-number")).to_have_text("Vraag 1 van 3")
+    pages.shot(anna, "phone-2-question-1")
+    pages.shot(screen, "screen-2-question-1")
+    _answer(anna, "Waar")
+    pages.shot(anna, "phone-3-answered-1")
+    _answer(bram, "Waar")
+    _answer(chris, "Niet waar")
+    expect(screen.locator("#answered")).to_have_text("3 van 3 beantwoord")
+    pages.shot(screen, "screen-3-all-answered-1")
+
+    # a second tap after a reload gets a clear "al beantwoord" state, not silence
+    chris.reload()
+    expect(chris.locator(".received h2")).to_have_text("Antwoord ontvangen!")
+    expect(chris.locator(".received .chosen")).to_contain_text("Niet waar")
+
+    _control(host, "Vraag nu sluiten")
+    expect(anna.locator(".verdict h1")).to_have_text("Goed!")
+    expect(chris.locator(".verdict h1")).to_have_text("Helaas, fout")
+    expect(anna.locator(".rank")).to_contain_text("van 3")
+    expect(screen.locator(".right-answer")).to_have_text("Het goede antwoord: Waar")
+    expect(screen.locator(".bar-row.is-correct .bar-count")).to_contain_text("2")
+    expect(screen.locator(".reveal-explain")).to_contain_text("Wat doe je in de praktijk?")
+    expect(screen.locator(".reveal-explain")).to_contain_text("Wie weet hier veel van?")
+    pages.shot(anna, "phone-4-reveal-1")
+    pages.shot(chris, "phone-4-reveal-1-wrong")
+    pages.shot(screen, "screen-4-reveal-1")
+
+    _control(host, "Toon tussenstand")
+    expect(screen.locator(".screen-scoreboard .score-row")).to_have_count(3)
+    expect(anna.locator(".scoreboard-phone .rank")).to_contain_text("Je staat op plek")
+    pages.shot(screen, "screen-5-scoreboard-1")
+    pages.shot(anna, "phone-5-scoreboard-1")
+
+    # -- question 2: multiple choice; Bram reloads first and must come back as himself
+    _control(host, "Volgende vraag")
+    expect(screen.locator(".q-number")).to_have_text("Vraag 2 van 3")
+    expect(bram.locator(".answers button")).to_have_count(3)
+    score_before = _score(bram)
+    bram.reload()
+    expect(bram.locator(".answers button")).to_have_count(3)
+    expect(bram.locator("#me-name")).to_have_text("Bram")
+    expect(bram.locator("#me-score")).to_have_text(score_before)
+    expect(host.locator("#players .player-name")).to_have_count(3)
+    pages.shot(bram, "phone-6-question-2-after-reload")
+
+    _answer(anna, "handelingsperspectief")
+    _answer(bram, "handelingsperspectief")
+    _answer(chris, "zo moeilijk mogelijk")
+    expect(screen.locator("#answered")).to_have_text("3 van 3 beantwoord")
+    pages.shot(screen, "screen-6-question-2")
+    _control(host, "Vraag nu sluiten")
+    expect(bram.locator(".verdict h1")).to_have_text("Goed!")
+    expect(screen.locator(".reveal-explain a, .reveal-explain strong").first).to_be_visible()
+    expect(screen.locator(".reveal-explain")).to_contain_text("Meer weten?")
+    pages.shot(screen, "screen-7-reveal-2")
+    pages.shot(bram, "phone-7-reveal-2")
+
+    # -- question 3: estimate (answer 6 stickers)
+    _control(host, "Volgende vraag")
+    expect(screen.locator(".q-number")).to_have_text("Vraag 3 van 3")
+    expect(anna.locator("#estimate-value")).to_be_visible()
+    pages.shot(anna, "phone-8-question-3-estimate")
+    pages.shot(screen, "screen-8-question-3")
+    _estimate(anna, 6)
+    _estimate(bram, 8)
+    _estimate(chris, 12)
+    expect(screen.locator("#answered")).to_have_text("3 van 3 beantwoord")
+    _control(host, "Vraag nu sluiten")
+    expect(anna.locator(".verdict h1")).to_have_text("Goed!")
+    expect(screen.locator(".right-answer")).to_contain_text("6 stickers")
+    expect(screen.locator(".estimate-result")).to_contain_text("Anna")
+    pages.shot(screen, "screen-9-reveal-3")
+    pages.shot(anna, "phone-9-reveal-3")
+
+    # -- podium: Anna was right and first every time
+    expect(host.locator("#controls button", has_text="Naar het podium")).to_be_visible()
+    _control(host, "Naar het podium")
+    expect(screen.locator(".screen-podium h1")).to_have_text("Anna wint!")
+    expect(screen.locator(".podium-step.place-1 .podium-name")).to_have_text("Anna")
+    expect(screen.locator(".bokaal-line")).to_contain_text("Anna wint de bokaal")
+    expect(anna.locator(".final-place")).to_have_text("Je eindigde op plek 1 van 3!")
+    expect(chris.locator(".final-place")).to_contain_text("van 3!")
+    pages.shot(screen, "screen-10-podium")
+    pages.shot(anna, "phone-10-podium")
+    pages.shot(chris, "phone-10-podium-chris")
+    pages.shot(host, "host-10-podium")
+
+    assert not pages.errors, pages.errors

@@ -1,0 +1,1 @@
+"""One contract, every backend: the same tests against memory and a real redis-server."""

@@ -1,0 +1,68 @@
+"""Fixtures that run the backend contract against the memory backend and a real redis-server."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+
+from server.hub.backend import Backend
+from server.hub.memory import MemoryBackend
+from server.hub.redis import RedisBackend
+from tests.support.redis_server import RedisServer, require_redis_server
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[RedisServer]:
+    """One redis-server for the whole session; each test gets its own key namespace."""
+    with RedisServer(require_redis_server()) as server:
+        yield server
+
+
+class Cluster:
+    """The backends of one test that share state: several Redis workers on one namespace, or
+    the one memory backend (memory is a single process, so every "worker" is the same object)."""
+
+    def __init__(self, kind: str, data_dir: Path, url: str | None) -> None:
+        self.kind = kind
+        self.data_dir = data_dir
+        self.url = url
+        self.namespace = f"kkt{uuid.uuid4().hex[:10]}"
+        self.room_ttl: float = 12 * 3600
+        self.workers: list[Backend] = []
+
+    async def worker(self) -> Backend:
+        if self.kind == "memory":
+            if not self.workers:
+                self.workers.append(MemoryBackend(self.data_dir, room_ttl=self.room_ttl))
+                await self.workers[0].connect()
+            return self.workers[0]
+        assert self.url is not None
+        backend = RedisBackend(self.url, room_ttl=self.room_ttl, namespace=self.namespace)
+        await backend.connect()
+        self.workers.append(backend)
+        return backend
+
+    async def close(self) -> None:
+        workers, self.workers = self.workers, []
+        await asyncio.gather(*(w.disconnect() for w in workers))
+
+
+@pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.redis)])
+async def cluster(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Cluster]:
+    url = None
+    if request.param == "redis":
+        url = request.getfixturevalue("redis_server").url
+    cluster = Cluster(request.param, tmp_path / "data", url)
+    try:
+        yield cluster
+    finally:
+        await cluster.close()
+
+
+@pytest.fixture
+async def backend(cluster: Cluster) -> Backend:
+    return await cluster.worker()

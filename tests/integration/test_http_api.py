@@ -1,0 +1,223 @@
+"""The HTTP side against a real server: quiz upload and library, rooms, QR, exports, bokaal, pages."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import json
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import FAST_QUIZ, create_room, upload
+from tests.support.phones import Host, Phone
+from tests.support.servers import ServerProcess
+
+
+def test_healthz(live_server: ServerProcess) -> None:
+    response = httpx.get(f"{live_server.base}/healthz")
+    assert response.status_code == 200
+    assert response.json()["status"] == "ok" and response.json()["backend"] == "memory"
+
+
+def test_library_lists_examples_and_downloads(live_server: ServerProcess) -> None:
+    quizzes = httpx.get(f"{live_server.base}/api/quizzes").json()
+    ids = {q["id"] for q in quizzes if q["builtin"]}
+    assert {"armoede-en-schulden", "demo-kennisdeling"} <= ids
+    demo = httpx.get(f"{live_server.base}/api/quizzes/demo-kennisdeling")
+    assert demo.status_code == 200 and len(demo.json()["questions"]) == 3
+    missing = httpx.get(f"{live_server.base}/api/quizzes/bestaat-niet")
+    assert missing.status_code == 404 and missing.json()["error"] == "Deze quiz bestaat niet."
+
+
+def test_upload_json_and_multipart(live_server: ServerProcess) -> None:
+    quiz = {**FAST_QUIZ, "id": "upload-json", "title": "Geüpload"}
+    assert upload(live_server.base, quiz) == "upload-json"
+    body = json.dumps({**quiz, "id": "upload-file"}).encode()
+    response = httpx.post(
+        f"{live_server.base}/api/quizzes", files={"file": ("quiz.json", body, "application/json")}
+    )
+    assert response.status_code == 201, response.text
+    assert response.json() == {"id": "upload-file", "title": "Geüpload", "questions": 3}
+    listed = {q["id"] for q in httpx.get(f"{live_server.base}/api/quizzes").json()}
+    assert {"upload-json", "upload-file"} <= listed
+
+
+def test_upload_with_an_example_id_gets_a_new_id(live_server: ServerProcess) -> None:
+    new_id = upload(live_server.base, {**FAST_QUIZ, "id": "demo-kennisdeling"})
+    assert new_id == "demo-kennisdeling-2"
+    original = httpx.get(f"{live_server.base}/api/quizzes/demo-kennisdeling").json()
+    assert original["title"] != FAST_QUIZ["title"]
+
+
+def _ids(base: str) -> set[str]:
+    return {q["id"] for q in httpx.get(f"{base}/api/quizzes").json()}
+
+
+def test_upload_reports_all_errors_at_once_and_stores_nothing(live_server: ServerProcess) -> None:
+    before = _ids(live_server.base)
+    broken = json.loads(json.dumps(FAST_QUIZ))
+    broken["id"] = "kapot"
+    broken["questions"][0]["time_limit"] = 3
+    del broken["questions"][0]["options"][2]["text"]
+    broken["questions"][1]["colour"] = "rood"
+    response = httpx.post(f"{live_server.base}/api/quizzes", json=broken)
+    assert response.status_code == 400
+    errors = response.json()["errors"]
+    messages = " | ".join(e["message"] for e in errors)
+    assert len(errors) >= 3, errors
+    assert "vraag 1" in messages and "antwoord 3" in messages and "vraag 2" in messages
+    assert all(e["path"] for e in errors)
+    assert _ids(live_server.base) == before
+
+
+@pytest.mark.parametrize(
+    ("body", "expect"),
+    [
+        (b"{not json", "geen geldige JSON"),
+        ('{"title": "caf\u00e9"}'.encode("latin-1"), "UTF-8"),
+        (b"[]", ""),
+    ],
+)
+def test_upload_garbage(live_server: ServerProcess, body: bytes, expect: str) -> None:
+    response = httpx.post(
+        f"{live_server.base}/api/quizzes", content=body, headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 400
+    errors = response.json()["errors"]
+    assert errors and all(e["message"] for e in errors)
+    assert expect in " ".join(e["message"] for e in errors)
+
+
+def test_upload_too_large(live_server: ServerProcess) -> None:
+    before = _ids(live_server.base)
+    big = json.dumps({**FAST_QUIZ, "id": "te-groot", "description": "x" * 300_000}).encode()
+    response = httpx.post(
+        f"{live_server.base}/api/quizzes", content=big, headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 413
+    assert "256 KiB" in response.json()["errors"][0]["message"]
+    response = httpx.post(
+        f"{live_server.base}/api/quizzes", files={"file": ("big.json", big, "application/json")}
+    )
+    assert response.status_code == 413
+    assert _ids(live_server.base) == before
+
+
+def test_uploads_survive_a_restart(tmp_path: Path) -> None:
+    server = ServerProcess(tmp_path).start()
+    try:
+        upload(server.base, {**FAST_QUIZ, "id": "blijft-bewaard"})
+    finally:
+        server.stop()
+    again = ServerProcess(tmp_path).start()
+    try:
+        assert "blijft-bewaard" in _ids(again.base)
+    finally:
+        again.stop()
+
+
+def test_rooms_api_errors_and_qr(live_server: ServerProcess) -> None:
+    response = httpx.post(f"{live_server.base}/api/rooms", json={"quiz_id": "bestaat-niet"})
+    assert response.status_code == 404 and "bestaat niet" in response.json()["error"]
+    wrong = httpx.get(f"{live_server.base}/api/rooms/123456")
+    assert wrong.status_code == 404 and "code kennen we niet" in wrong.json()["error"]
+    english = httpx.get(f"{live_server.base}/api/rooms/123456?lang=en")
+    assert "We don't know this code" in english.json()["error"]
+    room = create_room(live_server.base, "demo-kennisdeling")
+    assert len(room["code"]) == 6 and room["join_url"].endswith(f"/join/{room['code']}")
+    info = httpx.get(f"{live_server.base}/api/rooms/{room['code']}").json()
+    assert info["phase"] == "lobby" and info["players"] == 0
+    qr = httpx.get(f"{live_server.base}/api/rooms/{room['code']}/qr.svg")
+    assert qr.status_code == 200 and qr.headers["content-type"].startswith("image/svg+xml")
+    assert b"<svg" in qr.content
+
+
+async def _play(server: ServerProcess, team: str, winner_first: bool) -> dict[str, str]:
+    quiz = {**FAST_QUIZ, "id": "bokaal-quiz", "questions": FAST_QUIZ["questions"][:1]}
+    upload(server.base, quiz)
+    room = create_room(server.base, "bokaal-quiz", team=team)
+    host = await Host(server.ws_url).open()
+    await host.attach(room["code"], room["host_secret"])
+    ann, bob = Phone(server.ws_url), Phone(server.ws_url)
+    await ann.open()
+    await bob.open()
+    await ann.join(room["code"], "Ann")
+    await bob.join(room["code"], "Bob")
+    await host.control("start")
+    await ann.wait_view("question")
+    await bob.wait_view("question")
+    right, wrong = (ann, bob) if winner_first else (bob, ann)
+    await right.answer(0, choice=0)
+    await wrong.answer(0, choice=1)
+    await host.wait_view("reveal")
+    await host.control("next")
+    podium = await host.wait_view("podium")
+    for client in (ann, bob, host):
+        await client.close()
+    return {"code": room["code"], "secret": room["host_secret"], **podium["podium"].get("bokaal", {})}
+
+
+async def test_bokaal_passes_on_and_history_exports(live_server: ServerProcess) -> None:
+    team = "Wijkteam Zuid (test)"
+    first = await _play(live_server, team, winner_first=True)
+    assert (first["winner"], first["previous"]) == ("Ann", None)
+    second = await _play(live_server, team, winner_first=False)
+    assert (second["winner"], second["previous"]) == ("Bob", "Ann")
+    history = httpx.get(f"{live_server.base}/api/bokaal", params={"team": team}).json()["history"]
+    assert [(h["winner"], h["previous"]) for h in history] == [("Ann", None), ("Bob", "Ann")]
+    assert history[0]["author"] == "Testteam" and history[0]["theme"] == "Testen"
+    other = httpx.get(f"{live_server.base}/api/bokaal", params={"team": "Ander team"}).json()
+    assert other["history"] == []
+    text = httpx.get(f"{live_server.base}/api/bokaal.csv", params={"team": team}).text
+    rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
+    assert rows[0][:2] == ["date", "team"] and [r[5] for r in rows[1:]] == ["Ann", "Bob"]
+
+
+async def test_results_export_needs_the_secret(live_server: ServerProcess) -> None:
+    played = await _play(live_server, "", winner_first=True)
+    url = f"{live_server.base}/api/rooms/{played['code']}/results"
+    assert httpx.get(f"{url}.json").status_code == 403
+    assert httpx.get(f"{url}.csv", params={"secret": "fout"}).status_code == 403
+    data = httpx.get(f"{url}.json", params={"secret": played["secret"]}).json()
+    assert [r["name"] for r in data["ranking"]] == ["Ann", "Bob"]
+    ann = data["players"][0]["answers"][0]
+    assert ann["correct"] is True and ann["points"] > 0 and ann["time_ms"] >= 0
+    text = httpx.get(f"{url}.csv", params={"secret": played["secret"]}).text
+    rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
+    assert rows[0][0] == "rank" and len(rows) == 3
+    assert rows[1][1] == "Ann" and rows[1][6] == "ja" and rows[2][6] == "nee"
+
+
+async def test_play_again_resets_scores(live_server: ServerProcess) -> None:
+    room = create_room(live_server.base, upload(live_server.base, FAST_QUIZ))
+    host = await Host(live_server.ws_url).open()
+    await host.attach(room["code"], room["host_secret"])
+    phone = await Phone(live_server.ws_url).open()
+    await phone.join(room["code"], "Rik")
+    await host.control("start")
+    await phone.wait_view("question")
+    await phone.answer(0, choice=0)
+    await host.control("finish")
+    await host.wait_view("podium")
+    mark = len(host.frames)
+    await host.control("restart")
+    lobby = await host.wait_for(lambda f: f.get("phase") == "lobby", since=mark)
+    assert lobby["players"][0]["score"] == 0 and lobby["lobby"]["names"] == ["Rik"]
+    await host.control("start")
+    await phone.wait_view("question", index=0)
+    assert (await phone.answer(0, choice=1))["type"] == "ack"  # a new round takes answers again
+    await asyncio.gather(phone.close(), host.close())
+
+
+@pytest.mark.parametrize("path", ["/", "/join/123456", "/host", "/screen/123456", "/quizzes",
+                                  "/bokaal"])
+def test_pages_render_in_both_languages(live_server: ServerProcess, path: str) -> None:
+    nl = httpx.get(f"{live_server.base}{path}")
+    en = httpx.get(f"{live_server.base}{path}?lang=en")
+    assert nl.status_code == 200 and en.status_code == 200
+    assert '<html lang="nl"' in nl.text and '<html lang="en"' in en.text
+    assert "/static/js/" in nl.text
+    assert en.cookies.get("lang") == "en"

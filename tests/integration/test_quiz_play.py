@@ -1,0 +1,182 @@
+"""A whole Themaquiz over real websockets against a real uvicorn: 24 phones, reconnects, bad moves."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+
+import httpx
+
+from tests.conftest import FAST_QUIZ, create_room, upload
+from tests.support.phones import Host, Phone, WsClient
+from tests.support.servers import ServerProcess
+
+PHONES = 24
+
+
+async def _join_all(server: ServerProcess, code: str, n: int) -> list[Phone]:
+    phones = [await Phone(server.ws_url).open() for _ in range(n)]
+    welcomes = await asyncio.gather(*(p.join(code, f"Speler {i}") for i, p in enumerate(phones)))
+    assert all(w["type"] == "welcome" for w in welcomes), welcomes
+    return phones
+
+
+async def test_full_quiz_with_reconnect_late_duplicate_and_intruder(
+    live_server: ServerProcess,
+) -> None:
+    quiz_id = upload(live_server.base, FAST_QUIZ)
+    room = create_room(live_server.base, quiz_id, team="Jeugdteam Oost")
+    code = room["code"]
+    host = await Host(live_server.ws_url).open()
+    screen = await WsClient(live_server.ws_url).open()
+    assert (await host.attach(code, room["host_secret"]))["type"] == "welcome"
+    await screen.send({"type": "hello", "role": "screen", "room": code})
+    phones = await _join_all(live_server, code, PHONES)
+    lobby = await screen.wait_for(
+        lambda f: f.get("type") == "view" and f.get("lobby", {}).get("count") == PHONES
+    )
+    assert "Speler 0" in lobby["lobby"]["names"]
+
+    # A phone cannot steer the room.
+    intruder = phones[5]
+    mark = len(intruder.frames)
+    await intruder.send({"type": "control", "action": "start"})
+    assert (await intruder.wait_error("not_host", since=mark))["message"].startswith("Alleen")
+    # A host hello with a wrong secret is refused too, and that socket still works afterwards.
+    fake_host = await Host(live_server.ws_url).open()
+    assert (await fake_host.attach(code, "raad-maar"))["code"] == "not_host"
+    assert (await fake_host.request({"type": "ping"}, "pong"))["type"] == "pong"
+    await fake_host.close()
+
+    rng = random.Random(7)
+    expected_choice: dict[int, list[int | float]] = {}
+    await host.control("start")
+    for index in range(3):
+        views = await asyncio.gather(*(p.wait_view("question", index=index) for p in phones))
+        question = views[0]["question"]
+        assert all(v["question"]["index"] == index for v in views)
+        assert "reveal" not in views[0] and "correct" not in str(question)
+
+        if index == 0:
+            # Phone 3 drops mid-question and comes back with its token, answers after resuming.
+            first = phones[3].welcome
+            assert first is not None
+            await phones[3].close()
+            phones[3] = await Phone(live_server.ws_url).open()
+            back = await phones[3].resume(code, first["token"])
+            assert (back["name"], back["player"]) == ("Speler 3", first["player"])
+            await phones[3].wait_view("question", index=0)
+
+        choices: list[int | float] = []
+        for i, phone in enumerate(phones):
+            if question["type"] == "estimate":
+                value: int | float = rng.choice([50, 48, 90, 10])
+                ack = await phone.answer(index, value=value)
+            else:
+                value = rng.randrange(len(question["options"]))
+                ack = await phone.answer(index, choice=value)
+            assert ack["type"] == "ack", (i, ack)
+            choices.append(value)
+        expected_choice[index] = choices
+
+        # Duplicate: the first answer counts, the second gets a clear message.
+        dup = await phones[0].answer(index, choice=0) if question["type"] != "estimate" else (
+            await phones[0].answer(index, value=1)
+        )
+        assert dup["code"] == "already_answered" and "al beantwoord" in dup["message"]
+
+        # All connected phones answered → the question closes by itself.
+        reveal = await screen.wait_view("reveal", index=index)
+        if question["type"] != "estimate":
+            counts = [0] * len(question["options"])
+            for c in choices:
+                counts[int(c)] += 1
+            assert reveal["reveal"]["distribution"] == counts
+        assert reveal["answered"]["count"] == PHONES
+
+        # A late answer after the close is refused and changes nothing.
+        late = await phones[1].answer(index, choice=0)
+        assert late["code"] == "too_late"
+        if index < 2:
+            await host.control("scoreboard")
+            board = await screen.wait_view("scoreboard")
+            assert len(board["scoreboard"]["top"]) == 10
+            await host.control("next")
+    await host.control("next")
+    podium = await screen.wait_view("podium")
+    assert podium["podium"]["bokaal"]["winner"] == podium["podium"]["top"][0]["name"]
+
+    # Everybody's own frame agrees with the exported results.
+    export = httpx.get(
+        f"{live_server.base}/api/rooms/{code}/results.json", params={"secret": room["host_secret"]}
+    ).json()
+    by_name = {p["name"]: p for p in export["players"]}
+    assert len(by_name) == PHONES
+    await asyncio.sleep(0.3)
+    for i, phone in enumerate(phones):
+        me = phone.me
+        assert me is not None
+        assert me["score"] == by_name[f"Speler {i}"]["score"], i
+        assert me["rank"] == by_name[f"Speler {i}"]["rank"]
+        assert len(by_name[f"Speler {i}"]["answers"]) == 3
+    scores = [p["score"] for p in export["ranking"]]
+    assert scores == sorted(scores, reverse=True)
+    assert podium["podium"]["top"][0]["score"] == scores[0]
+    for client in [*phones, host, screen]:
+        await client.close()
+
+
+async def test_reconnect_keeps_score_and_given_answer(live_server: ServerProcess) -> None:
+    quiz_id = upload(live_server.base, FAST_QUIZ)
+    room = create_room(live_server.base, quiz_id)
+    host = await Host(live_server.ws_url).open()
+    await host.attach(room["code"], room["host_secret"])
+    a, b = await _join_all(live_server, room["code"], 2)
+    await host.control("start")
+    await a.wait_view("question", index=0)
+    assert (await a.answer(0, choice=0))["type"] == "ack"
+    token = a.welcome["token"]  # type: ignore[index]
+    await a.close()  # screen lock in the middle of a question
+    a2 = await Phone(live_server.ws_url).open()
+    welcome = await a2.resume(room["code"], token)
+    assert welcome["name"] == "Speler 0"
+    me = await a2.wait_for(lambda f: f.get("type") == "me" and "answer" in f)
+    assert me["answer"] == {"question": 0, "choice": 0, "value": None}
+    again = await a2.answer(0, choice=1)  # a second tap after the reload
+    assert again["code"] == "already_answered"
+    await host.control("close")
+    await a2.wait_view("reveal")
+    result = await a2.wait_for(lambda f: f.get("type") == "me" and "result" in f)
+    assert result["result"]["correct"] is True and result["score"] > 500
+    score = result["score"]
+    await a2.close()
+    a3 = await Phone(live_server.ws_url).open()
+    await a3.resume(room["code"], token)
+    me = await a3.wait_for(lambda f: f.get("type") == "me")
+    assert me["score"] == score and me["name"] == "Speler 0"
+    for client in (a3, b, host):
+        await client.close()
+
+
+async def test_question_closes_when_time_is_up(live_server: ServerProcess) -> None:
+    quiz = {**FAST_QUIZ, "id": "test-tijd", "questions": [
+        {**FAST_QUIZ["questions"][0], "time_limit": 5}]}
+    quiz_id = upload(live_server.base, quiz)
+    room = create_room(live_server.base, quiz_id)
+    host = await Host(live_server.ws_url).open()
+    await host.attach(room["code"], room["host_secret"])
+    quick, slow = await _join_all(live_server, room["code"], 2)
+    await host.control("start")
+    view = await quick.wait_view("question", index=0)
+    assert 4000 < view["question"]["remaining_ms"] <= 5000
+    await quick.answer(0, choice=0)
+    # `slow` never answers: the server's deadline closes the question.
+    reveal = await host.wait_view("reveal", timeout=8)
+    assert reveal["answered"] == {"count": 1, "of": 2}
+    late = await slow.answer(0, choice=0)
+    assert late["code"] == "too_late" and "Te laat" in late["message"]
+    result = await slow.wait_for(lambda f: f.get("type") == "me" and "result" in f)
+    assert result["result"] == {"question": 0, "correct": False, "points": 0, "streak_bonus": 0,
+                                "answered": False}
+    for client in (quick, slow, host):
+        await client.close()

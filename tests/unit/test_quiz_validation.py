@@ -1,0 +1,637 @@
+"""Quiz file validation: schema, semantic checks, Dutch messages, examples and the CLI check."""
+
+from __future__ import annotations
+
+import copy
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from jsonschema import Draft202012Validator
+
+from server.quizzes.check import check_files
+from server.quizzes.validate import (
+    MAX_QUIZ_BYTES,
+    QuizIssue,
+    ValidationResult,
+    apply_defaults,
+    describe_place,
+    format_path,
+    load_schema,
+    validate_quiz,
+    validate_quiz_bytes,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+BAD_DIR = ROOT / "tests" / "data" / "bad_quizzes"
+QUIZ_DIR = ROOT / "quizzes"
+EXAMPLES = sorted(p for p in QUIZ_DIR.glob("*.json") if p.name != "schema.json")
+
+# fragments of English jsonschema / json messages that must never reach a quiz author
+ENGLISH_FRAGMENTS = (
+    "is a required property",
+    "is not of type",
+    "is not one of",
+    "should not be valid",
+    "Additional properties",
+    "does not match",
+    "is too long",
+    "is too short",
+    "is less than",
+    "is greater than",
+    "False schema",
+    "was expected",
+    "Expecting",
+    "non-empty",
+)
+
+MINIMAL: dict[str, Any] = {
+    "format": 1,
+    "id": "mini",
+    "title": "Mini",
+    "theme": "Test",
+    "author": "Team",
+    "language": "nl",
+    "questions": [
+        {
+            "id": "q1",
+            "type": "multiple_choice",
+            "text": "Wie kun je inschakelen bij schulden?",
+            "options": [{"text": "Schuldhulp", "correct": True}, {"text": "Niemand"}],
+        },
+        {"id": "q2", "type": "true_false", "text": "Waar?", "answer": True},
+        {
+            "id": "q3",
+            "type": "poll",
+            "text": "Hoe gaat het?",
+            "options": [{"text": "Goed"}, {"text": "Matig"}],
+        },
+        {
+            "id": "q4",
+            "type": "estimate",
+            "text": "Hoeveel?",
+            "estimate": {"answer": 7, "min": 0, "max": 20},
+        },
+    ],
+}
+
+# file -> (path, Dutch message fragment) pairs that must all be reported
+BAD_EXPECTATIONS: dict[str, list[tuple[str, str]]] = {
+    "not_json.json": [("", "het bestand is geen geldige JSON (regel 4, kolom 3: komma verwacht)")],
+    "trailing_comma.json": [("", "het bestand is geen geldige JSON (regel 4, kolom 1")],
+    "latin1.json": [("", "het bestand is geen UTF-8-tekst")],
+    "empty_file.json": [("", "het bestand is leeg")],
+    "too_big.json": [("", "het bestand is groter dan 256 KiB")],
+    "nan_number.json": [("", "NaN is geen geldig getal")],
+    "duplicate_key.json": [("", "het veld 'title' komt meer dan eens voor")],
+    "empty_object.json": [
+        ("format", "het formaat ontbreekt"),
+        ("id", "de id ontbreekt"),
+        ("title", "de titel ontbreekt"),
+        ("theme", "het thema ontbreekt"),
+        ("author", "de auteur ontbreekt"),
+        ("language", "de taal ontbreekt"),
+        ("questions", "de lijst met vragen ontbreekt"),
+    ],
+    "top_level_array.json": [("", "de quiz moet een object ({…}) zijn (nu een lijst)")],
+    "duplicate_question_ids.json": [
+        ("questions[2].id", "vraag 3: de id 'q1' komt al voor bij vraag 1")
+    ],
+    "unknown_field_top.json": [("colour", "onbekend veld 'colour'")],
+    "unknown_field_question.json": [("questions[3].colour", "vraag 4: onbekend veld 'colour'")],
+    "time_limit_3.json": [
+        (
+            "questions[0].time_limit",
+            "vraag 1: de tijdslimiet moet tussen 5 en 240 seconden liggen (nu 3)",
+        )
+    ],
+    "time_limit_500.json": [
+        (
+            "questions[1].time_limit",
+            "vraag 2: de tijdslimiet moet tussen 5 en 240 seconden liggen (nu 500)",
+        )
+    ],
+    "points_500.json": [
+        ("questions[0].points", "vraag 1: het aantal punten moet 0, 1000 of 2000 zijn (nu 500)")
+    ],
+    "mc_one_option.json": [
+        ("questions[0].options", "vraag 1: er moeten minstens 2 antwoorden zijn (nu 1)")
+    ],
+    "mc_seven_options.json": [
+        ("questions[0].options", "vraag 1: er mogen hoogstens 6 antwoorden zijn (nu 7)")
+    ],
+    "mc_no_correct.json": [("questions[0].options", "vraag 1: er is geen goed antwoord")],
+    "option_text_missing.json": [
+        ("questions[0].options[2].text", "vraag 1, antwoord 3: de tekst ontbreekt")
+    ],
+    "poll_with_correct.json": [
+        (
+            "questions[2].options[1].correct",
+            "vraag 3, antwoord 2: een peiling heeft geen goed antwoord",
+        )
+    ],
+    "poll_with_points.json": [("questions[2].points", "vraag 3: een peiling geeft geen punten")],
+    "estimate_min_gt_max.json": [
+        (
+            "questions[3].estimate.min",
+            "vraag 4, schatting: het minimum (15) moet kleiner zijn dan het maximum (1)",
+        )
+    ],
+    "estimate_answer_out_of_range.json": [
+        (
+            "questions[3].estimate.answer",
+            "vraag 4, schatting: het antwoord (70) moet tussen het minimum (1)",
+        )
+    ],
+    "learn_more_javascript_url.json": [
+        (
+            "questions[1].learn_more[0].url",
+            "vraag 2, link 1: de url moet beginnen met http:// of https://",
+        )
+    ],
+    "wrong_type.json": [
+        ("title", "de titel moet tekst zijn (nu een geheel getal)"),
+        (
+            "questions[1].time_limit",
+            "vraag 2: de tijdslimiet moet een geheel getal zijn (nu tekst)",
+        ),
+    ],
+    "unknown_question_type.json": [("questions[1].type", "vraag 2: onbekend vraagtype 'open'")],
+    "true_false_with_options.json": [
+        ("questions[1].options", "vraag 2: het veld 'options' hoort niet bij een waar/onwaar-vraag")
+    ],
+    "true_false_without_answer.json": [("questions[1].answer", "vraag 2: het antwoord ontbreekt")],
+    "bad_quiz_id.json": [
+        ("id", "de id mag alleen kleine letters (a-z), cijfers en streepjes bevatten")
+    ],
+    "format_and_language.json": [
+        ("format", "het formaat moet 1 zijn (nu 2)"),
+        ("language", "de taal moet 'nl' of 'en' zijn (nu 'de')"),
+    ],
+    "duplicate_option_texts.json": [
+        (
+            "questions[0].options[2].text",
+            "vraag 1, antwoord 3: de tekst ' schuldhulp van de  gemeente' komt al voor bij "
+            "antwoord 1",
+        )
+    ],
+    "no_questions.json": [("questions", "er moet minstens 1 vraag zijn (nu 0)")],
+    "too_many_questions.json": [("questions", "er mogen hoogstens 50 vragen zijn (nu 51)")],
+    "text_length.json": [
+        ("questions[0].text", "vraag 1: de tekst is te lang (maximaal 300 tekens, nu 301)"),
+        ("questions[0].options[1].text", "vraag 1, antwoord 2: de tekst is leeg"),
+    ],
+    "too_many_links_and_experts.json": [
+        ("questions[1].learn_more", "vraag 2: er mogen hoogstens 5 links zijn (nu 6)"),
+        ("questions[1].experts", "vraag 2: er mogen hoogstens 10 experts zijn (nu 11)"),
+    ],
+    "many_mistakes.json": [
+        (
+            "questions[0].options[1].tekst",
+            "vraag 1, antwoord 2: onbekend veld 'tekst' (bedoel je 'text'?)",
+        ),
+        ("questions[0].options[1].text", "vraag 1, antwoord 2: de tekst ontbreekt"),
+        (
+            "questions[0].time_limit",
+            "vraag 1: de tijdslimiet moet tussen 5 en 240 seconden liggen (nu 3)",
+        ),
+        ("questions[1].id", "vraag 2: de id 'q1' komt al voor bij vraag 1"),
+        (
+            "questions[2].options[0].correct",
+            "vraag 3, antwoord 1: een peiling heeft geen goed antwoord",
+        ),
+        (
+            "questions[3].estimate.min",
+            "vraag 4, schatting: het minimum (100) moet kleiner zijn dan het maximum (15)",
+        ),
+        ("titel", "onbekend veld 'titel' (bedoel je 'title'?)"),
+        ("author", "de auteur ontbreekt"),
+    ],
+}
+
+
+def _errors_text(result: ValidationResult) -> str:
+    return "\n".join(f"{e.path!r}: {e.message}" for e in result.errors)
+
+
+def _assert_dutch(issue: QuizIssue) -> None:
+    assert isinstance(issue.path, str)
+    assert isinstance(issue.message, str) and issue.message.strip()
+    for fragment in ENGLISH_FRAGMENTS:
+        assert fragment not in issue.message, issue
+
+
+# ---------------------------------------------------------------------------------------------
+# bad fixtures
+
+
+def test_bad_fixture_table_covers_every_file() -> None:
+    files = {p.name for p in BAD_DIR.iterdir() if p.is_file()}
+    assert len(files) >= 15
+    assert files == set(BAD_EXPECTATIONS)
+
+
+@pytest.mark.parametrize("name", sorted(BAD_EXPECTATIONS))
+def test_bad_fixture_reports_expected_dutch_errors(name: str) -> None:
+    result = validate_quiz_bytes((BAD_DIR / name).read_bytes())
+    assert result.quiz is None
+    assert result.errors, name
+    for issue in result.errors:
+        _assert_dutch(issue)
+    for path, fragment in BAD_EXPECTATIONS[name]:
+        assert any(e.path == path and fragment in e.message for e in result.errors), (
+            f"{name}: expected {path!r} ~ {fragment!r}, got:\n{_errors_text(result)}"
+        )
+
+
+def test_several_mistakes_are_reported_at_once_in_file_order() -> None:
+    result = validate_quiz_bytes((BAD_DIR / "many_mistakes.json").read_bytes())
+    expected = BAD_EXPECTATIONS["many_mistakes.json"]
+    assert len(result.errors) == len(expected), _errors_text(result)
+    for issue, (path, fragment) in zip(result.errors, expected, strict=True):
+        assert issue.path == path
+        assert fragment in issue.message
+
+
+def test_empty_object_lists_every_missing_field_in_canonical_order() -> None:
+    result = validate_quiz({})
+    assert [e.path for e in result.errors] == [p for p, _ in BAD_EXPECTATIONS["empty_object.json"]]
+
+
+def test_forbidden_field_gets_one_message_not_its_contents() -> None:
+    quiz = copy.deepcopy(MINIMAL)
+    quiz["questions"][1]["options"] = [{"text": ""}]  # wrong type *and* broken contents
+    result = validate_quiz(quiz)
+    assert [e.path for e in result.errors] == ["questions[1].options"]
+
+
+def test_poll_with_bad_points_value_gets_a_single_poll_message() -> None:
+    quiz = copy.deepcopy(MINIMAL)
+    quiz["questions"][2]["points"] = 500
+    result = validate_quiz(quiz)
+    assert len(result.errors) == 1
+    assert "een peiling geeft geen punten" in result.errors[0].message
+
+
+def test_wrong_field_for_type_names_the_type() -> None:
+    quiz = copy.deepcopy(MINIMAL)
+    quiz["questions"][3]["answer"] = True
+    quiz["questions"][0]["estimate"] = {"answer": 1, "min": 0, "max": 2}
+    messages = [e.message for e in validate_quiz(quiz).errors]
+    assert messages == [
+        "vraag 1: het veld 'estimate' hoort niet bij een meerkeuzevraag (alleen bij estimate)",
+        "vraag 4: het veld 'answer' hoort niet bij een schattingsvraag (alleen bij true_false)",
+    ]
+
+
+def test_dutch_field_name_gets_a_hint() -> None:
+    quiz = copy.deepcopy(MINIMAL)
+    quiz["questions"][0]["tijdslimiet"] = 20
+    (issue,) = validate_quiz(quiz).errors
+    assert issue.message == "vraag 1: onbekend veld 'tijdslimiet' (bedoel je 'time_limit'?)"
+
+
+def test_non_finite_and_surrogate_values_from_python_are_rejected() -> None:
+    quiz = copy.deepcopy(MINIMAL)
+    quiz["questions"][3]["estimate"]["answer"] = float("inf")
+    quiz["questions"][0]["text"] = "kapot \ud800"
+    paths = {e.path for e in validate_quiz(quiz).errors}
+    assert {"questions[0].text", "questions[3].estimate.answer"} <= paths
+
+
+def test_size_limit_is_inclusive() -> None:
+    raw = json.dumps(MINIMAL).encode()
+    padded = raw + b" " * (MAX_QUIZ_BYTES - len(raw))
+    assert len(padded) == MAX_QUIZ_BYTES
+    assert validate_quiz_bytes(padded).errors == []
+    assert (
+        validate_quiz_bytes(padded + b" ")
+        .errors[0]
+        .message.startswith("het bestand is groter dan 256 KiB")
+    )
+
+
+def test_utf8_bom_is_allowed() -> None:
+    result = validate_quiz_bytes(b"\xef\xbb\xbf" + json.dumps(MINIMAL, ensure_ascii=False).encode())
+    assert result.errors == []
+    assert result.quiz is not None
+
+
+def test_deeply_nested_json_is_an_error_not_a_crash() -> None:
+    result = validate_quiz_bytes(b"[" * 100_000 + b"]" * 100_000)
+    assert result.quiz is None
+    assert result.errors and result.errors[0].path == ""
+
+
+# ---------------------------------------------------------------------------------------------
+# defaults and helpers
+
+
+def test_valid_quiz_gets_defaults_and_input_is_not_mutated() -> None:
+    original = copy.deepcopy(MINIMAL)
+    result = validate_quiz(original)
+    assert result.errors == []
+    assert original == MINIMAL
+    quiz = result.quiz
+    assert quiz is not None
+    mc, tf, poll, est = quiz["questions"]
+    assert mc["time_limit"] == 20 and mc["points"] == 1000
+    assert [o["correct"] for o in mc["options"]] == [True, False]
+    assert tf["points"] == 1000
+    assert poll["points"] == 0
+    assert all("correct" not in o for o in poll["options"])
+    assert est["estimate"]["tolerance"] == pytest.approx(1.0)
+
+
+def test_apply_defaults_keeps_explicit_values_and_normalises_integral_floats() -> None:
+    quiz = copy.deepcopy(MINIMAL)
+    quiz["questions"][0]["time_limit"] = 30.0
+    quiz["questions"][0]["points"] = 2000
+    quiz["questions"][3]["estimate"]["tolerance"] = 0
+    out = apply_defaults(quiz)
+    assert out["questions"][0]["time_limit"] == 30
+    assert isinstance(out["questions"][0]["time_limit"], int)
+    assert out["questions"][0]["points"] == 2000
+    assert out["questions"][3]["estimate"]["tolerance"] == 0
+    assert "correct" not in quiz["questions"][0]["options"][1]
+
+
+def test_paths_and_places() -> None:
+    assert format_path(()) == ""
+    assert format_path(("questions", 1, "options", 2, "text")) == "questions[1].options[2].text"
+    assert describe_place(("questions", 1, "options", 2)) == "vraag 2, antwoord 3"
+    assert describe_place(("questions", 0, "learn_more", 4)) == "vraag 1, link 5"
+    assert describe_place(("questions", 0, "experts", 9)) == "vraag 1, expert 10"
+    assert describe_place(("questions", 2, "estimate")) == "vraag 3, schatting"
+    assert describe_place(("title",)) == "titel"
+
+
+def test_schema_is_a_valid_draft_2020_12_schema() -> None:
+    schema = load_schema()
+    assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+    Draft202012Validator.check_schema(schema)
+
+
+# ---------------------------------------------------------------------------------------------
+# example quizzes
+
+
+def test_there_are_at_least_four_examples() -> None:
+    assert len(EXAMPLES) >= 4
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.name)
+def test_example_quiz_is_valid(path: Path) -> None:
+    result = validate_quiz_bytes(path.read_bytes())
+    assert result.errors == [], _errors_text(result)
+    quiz = result.quiz
+    assert quiz is not None
+    assert path.stem == quiz["id"]
+    assert quiz["language"] == "nl"
+    assert 3 <= len(quiz["questions"]) <= 5
+    for question in quiz["questions"]:
+        assert question.get("toelichting"), question["id"]
+        for link in question.get("learn_more", []):
+            assert link["url"].startswith("https://")
+
+
+def test_examples_mix_all_question_types() -> None:
+    types = {
+        question["type"]
+        for path in EXAMPLES
+        for question in json.loads(path.read_text(encoding="utf-8"))["questions"]
+    }
+    assert types == {"multiple_choice", "true_false", "poll", "estimate"}
+
+
+def _example(quiz_id: str) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((QUIZ_DIR / f"{quiz_id}.json").read_text(encoding="utf-8"))
+    return data
+
+
+def test_demo_quiz_is_three_short_questions() -> None:
+    demo = _example("demo-kennisdeling")
+    assert len(demo["questions"]) == 3
+    assert all(10 <= q["time_limit"] <= 15 for q in demo["questions"])
+
+
+def test_armoede_quiz_asks_whom_to_call_in_for_debts() -> None:
+    texts = [q["text"].lower() for q in _example("armoede-en-schulden")["questions"]]
+    assert any("wie kun je inschakelen bij schulden" in t for t in texts)
+
+
+def test_kennisbouwstenen_quiz_names_all_seven_domains() -> None:
+    text = json.dumps(_example("kennisbouwstenen-domeinen"), ensure_ascii=False).lower()
+    for domain in (
+        "lichamelijke gezondheid",
+        "dagelijks functioneren",
+        "inkomen",
+        "participatie",
+        "opvoeden en opgroeien",
+        "veiligheid",
+        "psychische gezondheid",
+    ):
+        assert domain in text
+
+
+# ---------------------------------------------------------------------------------------------
+# check_files (kenniskring check-quiz)
+
+
+def test_check_files_all_valid_returns_zero(capsys: pytest.CaptureFixture[str]) -> None:
+    err = io.StringIO()
+    assert check_files([str(p) for p in EXAMPLES], err) == 0
+    assert err.getvalue() == ""
+    out = capsys.readouterr().out.splitlines()
+    assert f"{EXAMPLES[0]}: in orde (" in out[0]
+    assert any(line.endswith("in orde (3 vragen)") for line in out)
+
+
+def test_check_files_reports_dutch_lines_and_returns_one(tmp_path: Path) -> None:
+    good = tmp_path / "goed.json"
+    good.write_text(json.dumps(MINIMAL), encoding="utf-8")
+    bad = BAD_DIR / "many_mistakes.json"
+    missing = tmp_path / "bestaat-niet.json"
+    err, out = io.StringIO(), io.StringIO()
+    rc = check_files(
+        [str(good), str(bad), str(missing), str(BAD_DIR / "latin1.json")], err, out=out
+    )
+    assert rc == 1
+    assert out.getvalue() == f"{good}: in orde (4 vragen)\n"
+    lines = err.getvalue().splitlines()
+    time_limit = "vraag 1: de tijdslimiet moet tussen 5 en 240 seconden liggen (nu 3)"
+    assert f"{bad}: questions[0].time_limit: {time_limit}" in lines
+    assert f"{bad}: author: de auteur ontbreekt" in lines
+    assert f"{missing}: bestand niet gevonden" in lines
+    assert any(
+        line.startswith(f"{BAD_DIR / 'latin1.json'}: het bestand is geen UTF-8-tekst")
+        for line in lines
+    )
+    assert len([line for line in lines if line.startswith(f"{bad}: ")]) == len(
+        BAD_EXPECTATIONS["many_mistakes.json"]
+    )
+
+
+def test_check_files_directory_and_empty_list(tmp_path: Path) -> None:
+    err = io.StringIO()
+    assert check_files([str(tmp_path)], err, out=io.StringIO()) == 1
+    assert "geen bestand" in err.getvalue()
+    assert check_files([], io.StringIO(), out=io.StringIO()) == 1
+
+
+# ---------------------------------------------------------------------------------------------
+# properties
+
+
+REQUIRED_QUESTION_KEYS = {
+    "multiple_choice": {"id", "type", "text", "options"},
+    "true_false": {"id", "type", "text", "answer"},
+    "poll": {"id", "type", "text", "options"},
+    "estimate": {"id", "type", "text", "estimate"},
+}
+REQUIRED_TOP = {"format", "id", "title", "theme", "author", "language", "questions"}
+WRONG_VALUES: list[Any] = [None, True, 7, 2.5, "tekst", [], {}, [1, "x"], {"x": 1}]
+
+Path_ = tuple[str | int, ...]
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, int | float):
+        return "number"
+    return type(value).__name__
+
+
+def _required_here(path: Path_, node: dict[str, Any]) -> set[str]:
+    if path == ():
+        return REQUIRED_TOP
+    if len(path) == 2 and path[0] == "questions":
+        return REQUIRED_QUESTION_KEYS.get(str(node.get("type")), {"id", "type", "text"})
+    if path[-2:-1] == ("options",):
+        return {"text"}
+    if path[-2:-1] == ("learn_more",):
+        return {"title", "url"}
+    if path[-1:] == ("estimate",):
+        return {"answer", "min", "max"}
+    return set()
+
+
+def _mutations(quiz: Any) -> list[tuple[str, Path_, Any]]:
+    """Every (kind, path, value) mutation that must make this valid quiz invalid."""
+    found: list[tuple[str, Path_, Any]] = []
+    stack: list[tuple[Path_, Any]] = [((), quiz)]
+    while stack:
+        path, node = stack.pop()
+        if path:
+            for value in WRONG_VALUES:
+                if _kind(value) != _kind(node):
+                    found.append(("set", path, value))
+        if isinstance(node, dict):
+            for key in sorted(_required_here(path, node) & set(node)):
+                found.append(("delete", (*path, key), None))
+            stack.extend(((*path, key), child) for key, child in node.items())
+        elif isinstance(node, list):
+            stack.extend(((*path, index), child) for index, child in enumerate(node))
+    return found
+
+
+def _apply(quiz: Any, mutation: tuple[str, Path_, Any]) -> Any:
+    kind, path, value = mutation
+    out = copy.deepcopy(quiz)
+    parent = out
+    for part in path[:-1]:
+        parent = parent[part]
+    if kind == "delete":
+        del parent[path[-1]]
+    else:
+        parent[path[-1]] = copy.deepcopy(value)
+    return out
+
+
+BASE_QUIZZES: list[Any] = [MINIMAL] + [json.loads(p.read_text(encoding="utf-8")) for p in EXAMPLES]
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_single_mutation_always_gives_a_dutch_error_at_that_place(data: st.DataObject) -> None:
+    base = data.draw(st.sampled_from(BASE_QUIZZES))
+    mutation = data.draw(st.sampled_from(_mutations(base)))
+    result = validate_quiz(_apply(base, mutation))
+    assert result.quiz is None
+    assert result.errors
+    for issue in result.errors:
+        _assert_dutch(issue)
+    assert format_path(mutation[1]) in {e.path for e in result.errors}, _errors_text(result)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_several_mutations_never_raise_and_always_report(data: st.DataObject) -> None:
+    quiz = data.draw(st.sampled_from(BASE_QUIZZES))
+    touched: list[Path_] = []
+
+    def disjoint(path: Path_) -> bool:
+        return all(path[: len(t)] != t and t[: len(path)] != path for t in touched)
+
+    for _ in range(data.draw(st.integers(min_value=1, max_value=4))):
+        options = [m for m in _mutations(quiz) if disjoint(m[1])]
+        if not options:
+            break
+        mutation = data.draw(st.sampled_from(options))
+        touched.append(mutation[1])
+        quiz = _apply(quiz, mutation)
+    result = validate_quiz_bytes(json.dumps(quiz).encode())
+    assert result.quiz is None
+    assert result.errors
+    for issue in result.errors:
+        _assert_dutch(issue)
+        assert issue.path or issue.message
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.dictionaries(
+            st.sampled_from(["format", "id", "title", "questions", "type", "options", "x"]),
+            children,
+            max_size=5,
+        )
+    ),
+    max_leaves=30,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(value=json_values)
+def test_arbitrary_json_never_raises(value: Any) -> None:
+    result = validate_quiz(value)
+    assert (result.quiz is None) == bool(result.errors)
+    for issue in result.errors:
+        _assert_dutch(issue)
+
+
+@settings(max_examples=200, deadline=None)
+@given(raw=st.binary(max_size=300))
+def test_arbitrary_bytes_never_raise(raw: bytes) -> None:
+    result = validate_quiz_bytes(raw)
+    assert result.quiz is None
+    assert result.errors
+    for issue in result.errors:
+        _assert_dutch(issue)
+
+
+def test_overflowing_and_overlong_numbers_are_errors_not_crashes() -> None:
+    text = json.dumps(MINIMAL).replace('"answer": 7', '"answer": 1e400')
+    (issue,) = validate_quiz_bytes(text.encode()).errors
+    assert issue.path == "questions[3].estimate.answer"
+    assert "moet een gewoon getal zijn" in issue.message
+    huge = json.dumps(MINIMAL).replace('"answer": 7', '"answer": ' + "9" * 5000)
+    (issue,) = validate_quiz_bytes(huge.encode()).errors
+    assert issue.path == ""
+    assert issue.message.startswith("het bestand is geen geldige JSON")
