@@ -30,6 +30,7 @@ class Settings:
     quizzes_dir: Path = ROOT / "quizzes"
     static_dir: Path = ROOT / "client_static"
     coalesce_s: float = 0.1
+    send_queue: int = 100
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -43,6 +44,8 @@ class Settings:
             max_players=_env_int("KENNISKRING_MAX_PLAYERS", 2500),
             public_url=os.environ.get("KENNISKRING_PUBLIC_URL") or None,
             allowed_origins=tuple(o.strip() for o in origins.split(",") if o.strip()),
+            coalesce_s=_env_int("KENNISKRING_COALESCE_MS", 100) / 1000,
+            send_queue=_env_int("KENNISKRING_SEND_QUEUE", 100),
         )
 
     def to_env(self) -> dict[str, str]:
@@ -53,6 +56,8 @@ class Settings:
             "KENNISKRING_ROOM_TTL": str(self.room_ttl),
             "KENNISKRING_MAX_PLAYERS": str(self.max_players),
             "KENNISKRING_ALLOWED_ORIGINS": ",".join(self.allowed_origins),
+            "KENNISKRING_COALESCE_MS": str(round(self.coalesce_s * 1000)),
+            "KENNISKRING_SEND_QUEUE": str(self.send_queue),
         }
         if self.redis_url:
             env["REDIS_URL"] = self.redis_url

@@ -34,6 +34,8 @@ class Client:
         self._close = close
         self._queue: asyncio.Queue[bytes | int] = asyncio.Queue(maxsize=queue_limit)
         self.dropped = False
+        self.close_code = 1000
+        self.writer: asyncio.Task[None] | None = None
 
     @property
     def attached(self) -> bool:
@@ -51,22 +53,28 @@ class Client:
             return False
 
     def drop(self, code: int) -> None:
-        """Close after what is already queued (or at once when the queue is full)."""
+        """Close after what is already queued; when the queue is full the socket is stuck, so
+        the writer is stopped at once and the connection is ended without waiting for it."""
         if self.dropped:
             return
         self.dropped = True
-        while True:
-            try:
-                self._queue.put_nowait(code)
-                return
-            except asyncio.QueueFull:
-                self._queue.get_nowait()
+        try:
+            self._queue.put_nowait(code)
+        except asyncio.QueueFull:
+            self.close_code = code
+            if self.writer is not None:
+                self.writer.cancel()
 
-    async def run_writer(self) -> None:
+    def start_writer(self) -> asyncio.Task[None]:
+        self.writer = asyncio.create_task(self._run_writer(), name=f"writer-{self.id}")
+        return self.writer
+
+    async def _run_writer(self) -> None:
         """Drain the queue into the socket until a close code arrives."""
         while True:
             item = await self._queue.get()
             if isinstance(item, int):
+                self.close_code = item
                 await self._close(item)
                 return
             await self._send(item)

@@ -93,6 +93,10 @@ class Fanout:
     def players(self, code: str, player: str) -> list[Client]:
         return [c for c in self._rooms.get(code, ()) if c.player == player]
 
+    def connection_count(self) -> int:
+        """Sockets attached to rooms in this worker."""
+        return sum(len(clients) for clients in self._rooms.values())
+
     def local_rooms(self) -> list[str]:
         return list(self._rooms)
 

@@ -201,7 +201,7 @@ class RedisBackend(Backend):
         self._own: dict[str, set[str]] = {}
         self._live_cache: dict[str, tuple[bool, float]] = {}
 
-    # ---- keys -----------------------------------------------------------------------------------
+    # ---- keys ------------------------------------------------------------------------------------
     def _room(self, code: str) -> str:
         return f"{self._ns}:room:{{{code}}}:"
 
@@ -225,7 +225,7 @@ class RedisBackend(Backend):
         return f"{self._ns}:store:{collection}"
 
     @property
-    def redis(self) -> Redis:
+    def client(self) -> Redis:
         if self._client is None:
             raise RuntimeError("RedisBackend is not connected")
         return self._client
@@ -233,7 +233,7 @@ class RedisBackend(Backend):
     async def _run(self, script: str, code: str, *args: bytes | str | int | float) -> object:
         return await self._scripts[script](keys=[self._room(code)], args=list(args))
 
-    # ---- lifetime ------------------------------------------------------------------------------
+    # ---- lifetime --------------------------------------------------------------------------------
     async def connect(self) -> None:
         # redis.from_url does not pass Redis()'s default Retry to its pool (a pooled connection
         # gets Retry(NoBackoff(), 0)), so without this one command after a Redis restart fails.
@@ -261,8 +261,12 @@ class RedisBackend(Backend):
             "claim": _CLAIM,
         }.items():
             self._scripts[name] = self._client.register_script(source)
-        await self._client.ping()
-        await self._beat_liveness()
+        try:
+            await self._client.ping()
+            await self._beat_liveness()
+        except BaseException:
+            await self.disconnect()
+            raise
         self._tasks = [
             asyncio.create_task(self._listen(), name=f"redis-listen-{self.worker_id}"),
             asyncio.create_task(self._heartbeat(), name=f"redis-heartbeat-{self.worker_id}"),
@@ -276,7 +280,7 @@ class RedisBackend(Backend):
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-        if self._client is not None:
+        if self._client is not None and tasks:
             # A clean shutdown takes our players offline at once instead of after LIVENESS_TTL.
             try:
                 async with asyncio.timeout(2):
@@ -298,12 +302,12 @@ class RedisBackend(Backend):
     async def create_room(self, code: str, doc: bytes) -> bool:
         created = await self._run("create", code, doc, self._ttl_ms) == 1
         if created:
-            await self.redis.sadd(self._rooms_key, code)
+            await self.client.sadd(self._rooms_key, code)
         return created
 
     async def load_room(self, code: str) -> tuple[int, bytes] | None:
         prefix = self._room(code)
-        doc, version = await self.redis.mget(prefix + "doc", prefix + "ver")
+        doc, version = await self.client.mget(prefix + "doc", prefix + "ver")
         if doc is None or version is None:
             return None
         return int(version), _raw(doc)
@@ -317,26 +321,26 @@ class RedisBackend(Backend):
     async def room_count(self) -> int:
         # The set only grows at create; expired rooms are weeded out here, where it is cheap
         # enough (/healthz) and keeps every room write free of a cross-slot key.
-        codes = [_text(c) for c in await self.redis.smembers(self._rooms_key)]
+        codes = [_text(c) for c in await self.client.smembers(self._rooms_key)]
         if not codes:
             return 0
-        async with self.redis.pipeline(transaction=False) as pipe:
+        async with self.client.pipeline(transaction=False) as pipe:
             for code in codes:
                 pipe.exists(self._room(code) + "doc")
             alive = await pipe.execute()
         gone = [code for code, exists in zip(codes, alive, strict=True) if not exists]
         if gone:
-            await self.redis.srem(self._rooms_key, *gone)
+            await self.client.srem(self._rooms_key, *gone)
         return len(codes) - len(gone)
 
     async def bump(self, code: str) -> int:
         return int(str(await self._run("bump", code, self._ttl_ms)))
 
     async def seq(self, code: str) -> int:
-        value = await self.redis.get(self._room(code) + "seq")
+        value = await self.client.get(self._room(code) + "seq")
         return int(value) if value is not None else 0
 
-    # ---- per-room tables -----------------------------------------------------------------------
+    # ---- per-room tables -------------------------------------------------------------------------
     async def hset(self, code: str, table: str, key: str, value: bytes) -> None:
         await self._run("write", code, "set", table, key, value, self._ttl_ms)
 
@@ -344,15 +348,15 @@ class RedisBackend(Backend):
         return await self._run("write", code, "setnx", table, key, value, self._ttl_ms) == 1
 
     async def hget(self, code: str, table: str, key: str) -> bytes | None:
-        value = await self.redis.hget(f"{self._room(code)}t:{table}", key)
+        value = await self.client.hget(f"{self._room(code)}t:{table}", key)
         return _raw(value) if value is not None else None
 
     async def hgetall(self, code: str, table: str) -> dict[str, bytes]:
-        raw = await self.redis.hgetall(f"{self._room(code)}t:{table}")
+        raw = await self.client.hgetall(f"{self._room(code)}t:{table}")
         return {_text(k): _raw(v) for k, v in raw.items()}
 
     async def hlen(self, code: str, table: str) -> int:
-        return int(await self.redis.hlen(f"{self._room(code)}t:{table}"))
+        return int(await self.client.hlen(f"{self._room(code)}t:{table}"))
 
     async def hdel(self, code: str, table: str, key: str) -> None:
         await self._run("write", code, "del", table, key, b"", self._ttl_ms)
@@ -363,7 +367,7 @@ class RedisBackend(Backend):
         result = await self._run("put_if_open", code, gate, table, key, value, self._ttl_ms)
         return PutResult(result.decode() if isinstance(result, bytes) else str(result))
 
-    # ---- presence ------------------------------------------------------------------------------
+    # ---- presence --------------------------------------------------------------------------------
     async def set_online(self, code: str, player: str, conn: str, online: bool) -> None:
         if "|" in player:
             raise ValueError("player ids must not contain '|'")
@@ -371,7 +375,7 @@ class RedisBackend(Backend):
         key = self._room(code) + "presence"
         if online:
             self._own.setdefault(code, set()).add(field)
-            async with self.redis.pipeline(transaction=False) as pipe:
+            async with self.client.pipeline(transaction=False) as pipe:
                 pipe.hset(key, field, self.worker_id)
                 pipe.pexpire(key, self._ttl_ms)
                 await pipe.execute()
@@ -381,11 +385,11 @@ class RedisBackend(Backend):
                 fields.discard(field)
                 if not fields:
                     del self._own[code]
-            await self.redis.hdel(key, field)
+            await self.client.hdel(key, field)
 
     async def online(self, code: str) -> set[str]:
         key = self._room(code) + "presence"
-        raw = await self.redis.hgetall(key)
+        raw = await self.client.hgetall(key)
         if not raw:
             return set()
         alive = await self._live_workers({_text(w) for w in raw.values()})
@@ -399,7 +403,7 @@ class RedisBackend(Backend):
         if dead:
             # Lazy pruning. A worker that was only presumed dead re-asserts its entries as soon
             # as it finds its liveness key gone (see _beat_liveness).
-            await self.redis.hdel(key, *dead)
+            await self.client.hdel(key, *dead)
         return players
 
     async def _live_workers(self, workers: set[str]) -> set[str]:
@@ -416,7 +420,7 @@ class RedisBackend(Backend):
             else:
                 unknown.append(worker)
         if unknown:
-            async with self.redis.pipeline(transaction=False) as pipe:
+            async with self.client.pipeline(transaction=False) as pipe:
                 for worker in unknown:
                     pipe.exists(self._worker_key(worker))
                 found = await pipe.execute()
@@ -428,12 +432,12 @@ class RedisBackend(Backend):
 
     async def _beat_liveness(self) -> None:
         key = self._worker_key(self.worker_id)
-        previous = await self.redis.set(key, b"1", px=_ms(LIVENESS_TTL), get=True)
+        previous = await self.client.set(key, b"1", px=_ms(LIVENESS_TTL), get=True)
         if previous is None and self._own:
             # Our key had expired (a stall, a partition, or a Redis restart without persistence),
             # so other workers may have pruned our players: write them back.
             log.warning("redis: liveness of %s was lost; re-asserting presence", self.worker_id)
-            async with self.redis.pipeline(transaction=False) as pipe:
+            async with self.client.pipeline(transaction=False) as pipe:
                 for code, fields in list(self._own.items()):
                     presence = self._room(code) + "presence"
                     pipe.hset(presence, mapping=dict.fromkeys(fields, self.worker_id))
@@ -450,10 +454,10 @@ class RedisBackend(Backend):
 
     # ---- deadlines -------------------------------------------------------------------------------
     async def schedule(self, code: str, at: float) -> None:
-        await self.redis.zadd(self._deadlines_key, {code: at})
+        await self.client.zadd(self._deadlines_key, {code: at})
 
     async def unschedule(self, code: str) -> None:
-        await self.redis.zrem(self._deadlines_key, code)
+        await self.client.zrem(self._deadlines_key, code)
 
     async def claim_due(self, now: float, lease: float) -> list[str]:
         claimed = await self._scripts["claim"](
@@ -463,18 +467,18 @@ class RedisBackend(Backend):
         if not codes:
             return []
         # A deadline belongs to its room: one whose room expired is dropped, not handed out.
-        async with self.redis.pipeline(transaction=False) as pipe:
+        async with self.client.pipeline(transaction=False) as pipe:
             for code in codes:
                 pipe.exists(self._room(code) + "doc")
             exists = await pipe.execute()
         gone = [code for code, alive in zip(codes, exists, strict=True) if not alive]
         if gone:
-            await self.redis.zrem(self._deadlines_key, *gone)
+            await self.client.zrem(self._deadlines_key, *gone)
         return [code for code, alive in zip(codes, exists, strict=True) if alive]
 
     # ---- fan-out ---------------------------------------------------------------------------------
     async def publish(self, code: str, message: bytes) -> None:
-        await self.redis.publish(self._channel(code), message)
+        await self.client.publish(self._channel(code), message)
 
     async def subscribe(self, code: str) -> None:
         confirmed = self._confirmed.setdefault(code, asyncio.Event())
@@ -520,13 +524,18 @@ class RedisBackend(Backend):
             except (RedisError, OSError, TimeoutError) as exc:
                 # Warn once per outage, not every backoff step.
                 (log.warning if delay == 0.1 else log.debug)(
-                    "redis: cannot subscribe %s: %r", self.worker_id, exc
+                    "redis: cannot subscribe %s: %s: %s", self.worker_id, type(exc).__name__, exc
                 )
             else:
                 try:
                     await self._pump(pubsub, watch, codes, resync=resync)
                 except (RedisError, OSError, _Rebuild) as exc:
-                    log.warning("redis: rebuilding subscription of %s: %r", self.worker_id, exc)
+                    log.warning(
+                        "redis: rebuilding subscription of %s: %s: %s",
+                        self.worker_id,
+                        type(exc).__name__,
+                        exc,
+                    )
                 except Exception:
                     # Never let the listener die: a silently deaf worker is what we guard against.
                     log.exception("redis: listener of %s failed; rebuilding", self.worker_id)
@@ -580,7 +589,13 @@ class RedisBackend(Backend):
                 raise _Rebuild("our heartbeat reached no subscriber")
             if loop.time() - heard > HEARTBEAT_DEADLINE:
                 raise _Rebuild(f"no heartbeat for {HEARTBEAT_DEADLINE} s")
-            message = await pubsub.get_message(timeout=0.25)
+            try:
+                # get_message's own timeout bounds only the read; redis-py's reconnect inside it
+                # (run even with retries=0) reads with no timeout on this connection.
+                async with asyncio.timeout(HEARTBEAT_DEADLINE):
+                    message = await pubsub.get_message(timeout=0.25)
+            except TimeoutError:
+                raise _Rebuild("reading the subscription hung") from None
             if message is None:
                 continue
             kind, channel = message["type"], message["channel"]
@@ -620,7 +635,7 @@ class RedisBackend(Backend):
             await asyncio.sleep(HEARTBEAT_EVERY)
             generation, ready = self._generation, self._pubsub_ready.is_set()
             try:
-                receivers = await self.redis.publish(self._hb_channel, b"")
+                receivers = await self.client.publish(self._hb_channel, b"")
             except (RedisError, OSError) as exc:
                 log.debug("redis: heartbeat not sent: %s", exc)
                 continue
@@ -628,14 +643,14 @@ class RedisBackend(Backend):
                 # Redis itself says nobody listens on our channel: this subscription is gone.
                 self._deaf_generation = generation
 
-    # ---- durable store ------------------------------------------------------------------------
+    # ---- durable store ---------------------------------------------------------------------------
     async def store_put(self, collection: str, key: str, value: bytes) -> None:
-        await self.redis.hset(self._store_key(collection, key), key, value)
+        await self.client.hset(self._store_key(collection, key), key, value)
 
     async def store_get(self, collection: str, key: str) -> bytes | None:
-        value = await self.redis.hget(self._store_key(collection, key), key)
+        value = await self.client.hget(self._store_key(collection, key), key)
         return _raw(value) if value is not None else None
 
     async def store_all(self, collection: str) -> dict[str, bytes]:
-        raw = await self.redis.hgetall(self._store_key(collection))
+        raw = await self.client.hgetall(self._store_key(collection))
         return {_text(k): _raw(v) for k, v in sorted(raw.items())}

@@ -40,7 +40,12 @@ def _hub(request: Request) -> Hub:
 async def healthz(request: Request) -> Response:
     hub = _hub(request)
     return JSONResponse(
-        {"status": "ok", "backend": hub.backend.name, "rooms": await hub.backend.room_count()}
+        {
+            "status": "ok",
+            "backend": hub.backend.name,
+            "rooms": await hub.backend.room_count(),
+            "connections": hub.fanout.connection_count(),  # in the worker that answered
+        }
     )
 
 

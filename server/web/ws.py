@@ -18,6 +18,8 @@ from server.messages import error_frame
 
 log = logging.getLogger("kenniskring.ws")
 
+CLOSE_WAIT_S = 1.0
+
 Handler = Callable[[Hub, Client, Mapping[str, Any]], Awaitable[dict[str, Any] | None]]
 
 
@@ -86,19 +88,36 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
     await websocket.accept()
 
     async def close(code: int) -> None:
+        # Bounded: a socket that stopped draining would block a close frame forever.
         with contextlib.suppress(Exception):
-            await websocket.close(code=code)
+            await asyncio.wait_for(websocket.close(code=code), CLOSE_WAIT_S)
 
     client = Client(websocket.send_bytes, close, hub.settings.queue_limit, hub.settings.worker_id)
-    writer = asyncio.create_task(client.run_writer())
+    writer = client.start_writer()
+    reader = asyncio.create_task(_read_frames(websocket, hub, client, settings.frame_limit))
     try:
+        # Whichever ends first ends the connection: the phone left, or the writer gave up on it.
+        await asyncio.wait((reader, writer), return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        await hub.leave(client)
+        for task in (reader, writer):
+            task.cancel()
+        for task in (reader, writer):
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        if writer.cancelled():
+            await close(client.close_code)  # briefly; then uvicorn closes the transport
+
+
+async def _read_frames(websocket: WebSocket, hub: Hub, client: Client, limit: int) -> None:
+    with contextlib.suppress(WebSocketDisconnect):
         while not client.dropped:
             message = await websocket.receive()
             if message["type"] == "websocket.disconnect":
-                break
+                return
             msg_type = None
             try:
-                msg = parse_frame(message.get("bytes"), settings.frame_limit)
+                msg = parse_frame(message.get("bytes"), limit)
                 msg_type = msg["type"]
                 if msg_type not in ("hello", "ping") and not client.attached:
                     raise HubError("hello_first")
@@ -108,10 +127,3 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
                 continue
             if reply is not None:
                 client.send(pack(reply))
-    except WebSocketDisconnect:
-        pass
-    finally:
-        await hub.leave(client)
-        writer.cancel()
-        with contextlib.suppress(asyncio.CancelledError, Exception):
-            await writer

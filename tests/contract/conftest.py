@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -66,3 +66,14 @@ async def cluster(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterat
 @pytest.fixture
 async def backend(cluster: Cluster) -> Backend:
     return await cluster.worker()
+
+
+async def eventually(
+    check: Callable[[], Awaitable[bool]], within: float, step: float = 0.1
+) -> None:
+    """Poll `check` until true; only for what runs on a real clock (key TTLs, liveness)."""
+    async with asyncio.timeout(within):
+        while True:
+            if await check():
+                return
+            await asyncio.sleep(step)

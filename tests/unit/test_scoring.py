@@ -33,7 +33,9 @@ from server.activities import scoring
         (0, 20.0, 20, 0),
     ],
 )
-def test_speed_points_kahoot_formula(points: int, elapsed: float, limit: int, expected: int) -> None:
+def test_speed_points_kahoot_formula(
+    points: int, elapsed: float, limit: int, expected: int
+) -> None:
     assert scoring.speed_points(points, elapsed, limit) == expected
 
 

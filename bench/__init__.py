@@ -1,0 +1,1 @@
+"""Load generator and baseline server: how many phones Kenniskring carries (docs/PERFORMANCE.md)."""

@@ -1,0 +1,227 @@
+"""`python -m bench` / `kenniskring bench`: how many phones Kenniskring carries, next to the limit.
+
+For every phone count it starts Kenniskring (`python -m server serve` on a free port) and then the
+bare baseline (bench/baseline.py) with the frame sizes Kenniskring just sent, plays the same rounds
+against both with the same generator, and writes JSON, Markdown and a plot to bench/results/.
+
+    python -m bench                                   # 200 and 500 phones, < 2 minutes
+    python -m bench --phones 200,500,1000,2000 --profile py-spy
+    python -m bench --phones 10000 --rooms 100 --workers 2 --redis-url auto --procs 4
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import math
+import shlex
+import sys
+import time
+import traceback
+from pathlib import Path
+from typing import Any
+
+from bench import report
+from bench.run import RunConfig, run_once
+from bench.servers import ROOT, RedisProc, ServerProc, describe_machine, raise_nofile
+
+SERVERS = ("kenniskring", "baseline")
+
+
+def _ints(text: str) -> list[int]:
+    return [int(x) for x in text.replace(" ", "").split(",") if x]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="kenniskring bench", description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--phones", type=_ints, default=[200, 500],
+                   help="comma-separated phone counts, one run each (default 200,500)")
+    p.add_argument("--rooms", type=int, default=1, help="rooms; phones are spread evenly (1)")
+    p.add_argument("--questions", type=int, default=1, help="questions played per run (1)")
+    p.add_argument("--servers", default="kenniskring,baseline",
+                   help="which servers to run, in order (kenniskring,baseline)")
+    p.add_argument("--workers", type=int, default=1, help="Kenniskring worker processes (1)")
+    p.add_argument("--redis-url", default=None,
+                   help="Redis for Kenniskring (needed with --workers > 1); 'auto' starts a "
+                   "throwaway redis-server on a free port")
+    p.add_argument("--procs", type=int, default=0,
+                   help="generator processes (0 = one per 1000 phones, at most 4)")
+    p.add_argument("--silent", type=int, default=1,
+                   help="phones per room that watch without answering, so the host's close ends "
+                   "the question (1); 0 = everyone answers")
+    p.add_argument("--think", default="0.2,2.0",
+                   help="think time range in seconds before a phone answers (0.2,2.0)")
+    p.add_argument("--join-concurrency", type=int, default=100,
+                   help="phones per generator process joining at the same time (100)")
+    p.add_argument("--phase-timeout", type=float, default=30.0,
+                   help="seconds to wait for every phone to see a phase (30)")
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--profile", choices=("none", "py-spy", "cprofile"), default="none",
+                   help="profile Kenniskring during its runs (py-spy needs ptrace rights)")
+    p.add_argument("--out", default=None, help="output directory (bench/results/<time>)")
+    p.add_argument("--no-plot", action="store_true", help="skip the PNG")
+    return p
+
+
+def auto_procs(phones: int) -> int:
+    return max(1, min(4, math.ceil(phones / 1000)))
+
+
+def run_loop(coro: Any) -> Any:
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(coro)
+    return uvloop.run(coro)
+
+
+def summary_line(r: dict[str, Any]) -> str:
+    a = r["answers"]
+    return (
+        f"  {r['server']:<11} {r['phones']:>6} phones: join {r['join']['total_s']}s, "
+        f"question p99 {r['question']['p99']} max {r['question']['max']} ms, "
+        f"ack p99 {r['ack']['p99']} ms, reveal p99 {r['reveal']['p99']} ms, "
+        f"scoreboard p99 {r['scoreboard']['p99']} ms, acked {a['acked']}/{a['sent']}, "
+        f"lost {a['lost']}, errors {r['errors']['count']}, "
+        f"CPU {r['server_usage']['cpu_s_total']}s, "
+        f"{r['server_usage']['kib_per_idle_phone']} KiB/phone"
+    )
+
+
+def write(out: Path, session: dict[str, Any], plot: bool) -> str:
+    (out / "results.json").write_text(json.dumps(session, indent=2, ensure_ascii=False))
+    md = report.markdown(session)
+    (out / "results.md").write_text(md)
+    note = report.plot(session["runs"], out / "latency.png") if plot else "plot skipped"
+    return note
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    servers = [s.strip() for s in args.servers.split(",") if s.strip()]
+    unknown = set(servers) - set(SERVERS)
+    if unknown or not servers:
+        print(f"unknown server(s): {', '.join(unknown) or '(none)'}", file=sys.stderr)
+        return 2
+    if args.workers > 1 and not args.redis_url and "kenniskring" in servers:
+        print("--workers > 1 needs --redis-url (or --redis-url auto)", file=sys.stderr)
+        return 2
+    think_min, think_max = (float(x) for x in args.think.split(","))
+    nofile = raise_nofile()
+    need = max(args.phones) * 2 + 200
+    if nofile < need:
+        print(f"warning: open-file limit {nofile} < {need}: large runs may fail", file=sys.stderr)
+    out = Path(args.out) if args.out else ROOT / "bench" / "results" / time.strftime(
+        "%Y%m%d-%H%M%S")
+    out.mkdir(parents=True, exist_ok=True)
+    logs = out / "logs"
+    session: dict[str, Any] = {
+        "machine": describe_machine(),
+        "command": "python -m bench " + shlex.join(argv if argv is not None else sys.argv[1:]),
+        "started": time.strftime("%Y-%m-%d %H:%M:%S"),
+        "runs": [],
+        "failures": [],
+        "profiles": [],
+    }
+    redis: RedisProc | None = None
+    redis_url = args.redis_url
+    if redis_url == "auto" and "kenniskring" in servers:
+        redis = RedisProc(logs / "redis")
+        redis_url = redis.url
+        print(f"redis-server on {redis_url}")
+    print(f"bench → {out}")
+    ok = True
+    try:
+        for phones in args.phones:
+            sizes: dict[str, int] = {}
+            per_room = math.ceil(phones / max(1, args.rooms))
+            for kind in servers:
+                cfg = RunConfig(
+                    phones=phones, rooms=args.rooms, questions=args.questions,
+                    procs=args.procs or auto_procs(phones), silent=args.silent,
+                    think_min=think_min, think_max=think_max,
+                    join_concurrency=args.join_concurrency, phase_timeout=args.phase_timeout,
+                    seed=args.seed,
+                )
+                kk = kind == "kenniskring"
+                server = ServerProc(
+                    kind, logs, workers=args.workers if kk else 1,
+                    redis_url=redis_url if kk else None,
+                    max_players=max(2500, per_room + 10), sizes=sizes,
+                    profile="cprofile" if kk and args.profile == "cprofile" else None,
+                )
+                spy = None
+                label = f"{kind}-{phones}"
+                try:
+                    server.start()
+                    if kk and args.profile == "py-spy":
+                        from bench.profiling import PySpy
+
+                        spy = PySpy(server.pid, out / f"profile-{label}.raw")
+                    result = run_loop(run_once(server, cfg))
+                except Exception as exc:
+                    ok = False
+                    print(f"  {kind} {phones} phones FAILED: {exc!r}")
+                    session["failures"].append(
+                        {"server": kind, "phones": phones, "error": repr(exc),
+                         "trace": traceback.format_exc()[-3000:], "log": server.log_tail()}
+                    )
+                    continue
+                finally:
+                    if spy is not None:
+                        spy.stop()
+                    server.stop()
+                if spy is not None or server.profile:
+                    session["profiles"].append(_profile_summary(out, label, spy, server))
+                if kk:
+                    sizes = result["sizes"]
+                session["runs"].append(result)
+                print(summary_line(result))
+                a = result["answers"]
+                if (a["lost"] or a["phantom"] or a["export_missing"] or result["errors"]["count"]
+                        or any(result["missing"].values())):
+                    ok = False
+                write(out, session, plot=False)
+    finally:
+        if redis is not None:
+            redis.stop()
+    note = write(out, session, plot=not args.no_plot)
+    print()
+    print(report.runs_table(session["runs"]))
+    print(report.ratio_table(session["runs"]))
+    print(report.targets_table(session["runs"]))
+    print(note)
+    print(f"results: {out / 'results.json'}, {out / 'results.md'}")
+    return 0 if ok else 1
+
+
+def _profile_summary(out: Path, label: str, spy: Any, server: ServerProc) -> dict[str, str]:
+    if spy is not None:
+        from bench.profiling import summarize
+
+        text = summarize(spy.out)
+        path = out / f"profile-{label}.txt"
+    else:
+        import io
+        import pstats
+
+        buf = io.StringIO()
+        try:
+            stats = pstats.Stats(str(server.cprofile_path), stream=buf)
+            stats.sort_stats("tottime").print_stats(30)
+            stats.sort_stats("cumulative").print_stats(30)
+        except (OSError, TypeError) as exc:
+            buf.write(f"no cProfile output: {exc!r}\n")
+        text = buf.getvalue()
+        path = out / f"profile-{label}.txt"
+    path.write_text(text)
+    print(f"  profile: {path}")
+    return {"label": label, "path": str(path)}
+
+
+if __name__ == "__main__":
+    sys.exit(main())

