@@ -134,7 +134,6 @@ def shared_view(
             "join_url": facts.join_url,
             "team": facts.team,
             "locked": facts.locked,
-            "players": len(facts.names),
         },
         "quiz": {
             "title": quiz["title"],
@@ -143,6 +142,9 @@ def shared_view(
             "questions": len(quiz["questions"]),
         },
     }
+    if role != "phone":
+        # Phones do not get the live count: every join would otherwise re-send every phone's view.
+        view["room"]["players"] = len(facts.names)
     if role != "phone" and state.phase == q.LOBBY:
         names = list(facts.names.values())
         view["lobby"] = {"names": names[-LOBBY_NAMES:], "count": len(names)}
