@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import random
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
@@ -250,34 +251,34 @@ class Worker:
         }
 
     async def run(self) -> None:
-        fd = self.conn.fileno()
-        self.loop.add_reader(fd, self._on_command)
+        threading.Thread(target=self._read_commands, daemon=True).start()
         self.conn.send(("ready",))
-        try:
-            while True:
-                command = await asyncio.wait_for(self.commands.get(), self.cfg["max_run_s"])
-                if command[0] == "join":
-                    t0 = time.time()
-                    await self.join()
-                    self.conn.send(("joined", self.joined, time.time() - t0))
-                elif command[0] == "report":
-                    self.stopping = True
-                    data = self.report()
-                    for p in self.phones:
-                        if p.proto is not None:
-                            p.proto.close()
-                    await asyncio.sleep(0.2)
-                    self.conn.send(("report", data))
-                    return
-        finally:
-            self.loop.remove_reader(fd)
+        while True:
+            command = await asyncio.wait_for(self.commands.get(), self.cfg["max_run_s"])
+            if command[0] == "join":
+                t0 = time.time()
+                await self.join()
+                self.conn.send(("joined", self.joined, time.time() - t0))
+            elif command[0] == "report":
+                self.stopping = True
+                data = self.report()
+                for p in self.phones:
+                    if p.proto is not None:
+                        p.proto.close()
+                await asyncio.sleep(0.2)
+                self.conn.send(("report", data))
+                return
 
-    def _on_command(self) -> None:
-        try:
-            self.commands.put_nowait(self.conn.recv())
-        except (EOFError, OSError):  # the coordinator went away
-            self.loop.remove_reader(self.conn.fileno())
-            self.commands.put_nowait(("report",))
+
+    def _read_commands(self) -> None:
+        """Blocking reads in a thread (see bench/run.py: no add_reader on the pipe)."""
+        while True:
+            try:
+                msg = self.conn.recv()
+            except (EOFError, OSError):  # the coordinator went away
+                self.loop.call_soon_threadsafe(self.commands.put_nowait, ("report",))
+                return
+            self.loop.call_soon_threadsafe(self.commands.put_nowait, msg)
 
 
 def make_specs(cfg: dict[str, Any], rooms: list[str]) -> list[PhoneSpec]:

@@ -12,6 +12,7 @@ import contextlib
 import json
 import math
 import multiprocessing
+import threading
 import time
 from dataclasses import asdict, dataclass, field
 from multiprocessing.connection import Connection
@@ -163,16 +164,26 @@ class Coordinator:
             child.close()
             handle = WorkerHandle(wid, parent, process)
             self.workers.append(handle)
-            self.loop.add_reader(parent.fileno(), self._on_message, handle)
+            # A blocking reader thread per pipe: the event loop's add_reader may switch the fd to
+            # non-blocking (uvloop does), and then a large report arrives in broken pieces.
+            threading.Thread(target=self._reader, args=(handle,), daemon=True).start()
 
-    def _on_message(self, w: WorkerHandle) -> None:
-        try:
-            msg = w.conn.recv()
-        except (EOFError, OSError):
-            self.loop.remove_reader(w.conn.fileno())
+    def _reader(self, w: WorkerHandle) -> None:
+        while True:
+            try:
+                msg = w.conn.recv()
+            except (EOFError, OSError):
+                self.loop.call_soon_threadsafe(self._on_message, w, None)
+                return
+            self.loop.call_soon_threadsafe(self._on_message, w, msg)
+
+    def _on_message(self, w: WorkerHandle, msg: tuple[Any, ...] | None) -> None:
+        if msg is None:
             w.dead = True
             if w.report is None:
-                self.notes.append(f"worker {w.wid} ended without a report")
+                w.process.join(2)
+                self.notes.append(
+                    f"worker {w.wid} ended without a report (exit code {w.process.exitcode})")
             self.changed.set()
             return
         kind = msg[0]
@@ -279,8 +290,6 @@ class Coordinator:
             if w.process.is_alive():
                 w.process.kill()
                 w.process.join(5)
-            with contextlib.suppress(ValueError, OSError):
-                self.loop.remove_reader(w.conn.fileno())
             w.conn.close()
         return self.figures(join_total, export)
 

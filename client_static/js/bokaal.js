@@ -1,6 +1,6 @@
 // The doorgeefbokaal history of one team (/bokaal), with a CSV download.
 
-import { $, el, lang, replace, t } from "./render.js";
+import { $, el, lang, replace, t, trophyIcon } from "./render.js";
 
 const form = $("#bokaal-form");
 const input = $("#bokaal-team");
@@ -46,7 +46,7 @@ async function show(team) {
   replace(
     out,
     el("h2", null, t("bokaal_history_of", { team: body.team || name })),
-    holder ? el("p", { class: "bokaal-holder" }, "🏆 ", t("bokaal_holder", { name: holder })) : null,
+    holder ? el("p", { class: "bokaal-holder" }, trophyIcon(), t("bokaal_holder", { name: holder })) : null,
     el(
       "div",
       { class: "table-wrap" },

@@ -16,6 +16,7 @@ import {
   replace,
   scoreboardList,
   t,
+  trophyIcon,
 } from "./render.js";
 
 const app = $("#app");
@@ -442,7 +443,7 @@ function mirror() {
             ),
           ),
         ),
-        line ? el("p", { class: "bokaal-line" }, "🏆 ", line) : null,
+        line ? el("p", { class: "bokaal-line" }, trophyIcon(), line) : null,
       );
       break;
     }

@@ -15,6 +15,7 @@ import {
   scoreboardList,
   t,
   toelichtingBlock,
+  trophyIcon,
 } from "./render.js";
 
 const app = $("#app");
@@ -383,7 +384,7 @@ function lobby() {
     el("h1", { class: "wait" }, t("phone_wait_start")),
     view.quiz ? el("p", { class: "quiz-title" }, view.quiz.title) : null,
     view.quiz && view.quiz.theme ? el("p", { class: "muted" }, t("quiz_theme_by", { theme: view.quiz.theme, author: view.quiz.author || "" })) : null,
-    view.room ? el("p", { class: "muted" }, t("players_n", { n: view.room.players })) : null,
+    view.room && typeof view.room.players === "number" ? el("p", { class: "muted" }, t("players_n", { n: view.room.players })) : null,
   );
 }
 
@@ -618,7 +619,7 @@ function podium() {
         ),
       ),
     ),
-    line ? el("p", { class: "bokaal-line" }, "🏆 ", line) : null,
+    line ? el("p", { class: "bokaal-line" }, trophyIcon(), line) : null,
     el("p", null, t("phone_thanks")),
   );
 }

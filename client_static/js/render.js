@@ -234,7 +234,7 @@ export class Countdown {
  * Horizontal bars, one per option (plain divs). `labels` are the option texts; `correct`
  * the indices to highlight; `shapes` false for estimate histograms (no option colours).
  */
-export function barChart(labels, distribution, correct = [], { shapes = true } = {}) {
+export function barChart(labels, distribution, correct = [], { shapes = true, vertical = false } = {}) {
   const counts = distribution || [];
   const max = Math.max(1, ...counts);
   const total = counts.reduce((a, b) => a + b, 0);
@@ -258,7 +258,7 @@ export function barChart(labels, distribution, correct = [], { shapes = true } =
       el(
         "div",
         { class: "bar-track" },
-        el("div", { class: ["bar", colour], style: { width: `${(count / max) * 100}%` } }),
+        el("div", { class: ["bar", colour], style: { "--share": String(count / max) } }),
       ),
       el(
         "div",
@@ -268,7 +268,7 @@ export function barChart(labels, distribution, correct = [], { shapes = true } =
       ),
     );
   });
-  return el("div", { class: "bar-chart", role: "list" }, rows);
+  return el("div", { class: ["bar-chart", vertical && "vertical", !shapes && "histogram"], role: "list" }, rows);
 }
 
 /** Labels for an estimate histogram: "10–20 %" per bin. */
@@ -318,6 +318,28 @@ export function scoreboardList(top, { me = null, showGained = true } = {}) {
       ),
     ),
   );
+}
+
+/** A small trophy (inline SVG: no emoji font needed on the projector PC). */
+export function trophyIcon() {
+  const svg = document.createElementNS(SVG_NS, "svg");
+  svg.setAttribute("viewBox", "0 0 64 64");
+  svg.setAttribute("class", "trophy");
+  svg.setAttribute("aria-hidden", "true");
+  svg.setAttribute("focusable", "false");
+  const parts = [
+    ["path", { d: "M16 13H9v6c0 6 4 10 9 11", fill: "none", stroke: "#d9a900", "stroke-width": "4" }],
+    ["path", { d: "M48 13h7v6c0 6-4 10-9 11", fill: "none", stroke: "#d9a900", "stroke-width": "4" }],
+    ["path", { d: "M16 8h32v14c0 10-7 17-16 17s-16-7-16-17z", fill: "#d9a900" }],
+    ["rect", { x: "29", y: "39", width: "6", height: "9", fill: "#d9a900" }],
+    ["rect", { x: "20", y: "48", width: "24", height: "7", rx: "2", fill: "#b38b00" }],
+  ];
+  for (const [tag, attrs] of parts) {
+    const node = document.createElementNS(SVG_NS, tag);
+    for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
+    svg.appendChild(node);
+  }
+  return svg;
 }
 
 /** "De bokaal gaat van A naar B" / "B wint de bokaal", or null when there is no bokaal. */

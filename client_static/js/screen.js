@@ -18,6 +18,7 @@ import {
   scoreboardList,
   t,
   toelichtingBlock,
+  trophyIcon,
 } from "./render.js";
 
 const app = $("#app");
@@ -228,7 +229,10 @@ function reveal() {
   if (q.type === "estimate") {
     const bins = (r.distribution || []).length || 10;
     const right = typeof r.answer === "number" ? [histogramBin(r.answer, q.min, q.max, bins)] : [];
-    chart = barChart(histogramLabels(Number(q.min), Number(q.max), bins, q.unit || ""), r.distribution, right, { shapes: false });
+    chart = barChart(histogramLabels(Number(q.min), Number(q.max), bins, ""), r.distribution, right, {
+      shapes: false,
+      vertical: true,
+    });
     const est = r.estimate || {};
     answerLine = el(
       "div",
@@ -240,7 +244,7 @@ function reveal() {
       est.closest && est.closest.length ? el("p", null, t("screen_estimate_closest", { names: est.closest.join(", ") })) : null,
     );
   } else {
-    chart = barChart(q.options || [], r.distribution, q.type === "poll" ? [] : correct);
+    chart = barChart(q.options || [], r.distribution, q.type === "poll" ? [] : correct, { vertical: true });
     if (q.type !== "poll" && correct.length) {
       answerLine = el(
         "p",
@@ -296,7 +300,7 @@ function podium() {
     { class: "screen-podium" },
     el("h1", null, top.length ? t("screen_winner", { name: top[0].name }) : t("podium_title")),
     el("div", { class: "podium" }, block(2), block(1), block(3)),
-    line ? el("p", { class: "bokaal-line" }, "🏆 ", line) : null,
+    line ? el("p", { class: "bokaal-line" }, trophyIcon(), line) : null,
   );
 }
 

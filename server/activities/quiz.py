@@ -294,14 +294,11 @@ def allowed_actions(state: QuizState, quiz: Quiz) -> list[str]:
 # ---- ranking ---------------------------------------------------------------------------------
 
 
-def ranking(state: QuizState, names: Mapping[str, str] | None = None) -> list[tuple[str, Score]]:
-    """Players best first: score high→low, total answer time low→high, then name."""
-    names = names or {}
-    return sorted(
-        state.scores.items(),
-        key=lambda item: (-item[1].score, item[1].time_ms, names.get(item[0], item[0])),
-    )
+def ranking(state: QuizState) -> list[tuple[str, Score]]:
+    """Players best first: score high→low, total answer time low→high, then join order (ids
+    sort by join order), so every view and export agrees on the order of tied players."""
+    return sorted(state.scores.items(), key=lambda item: (-item[1].score, item[1].time_ms, item[0]))
 
 
-def ranks(state: QuizState, names: Mapping[str, str] | None = None) -> dict[str, int]:
-    return {player: i + 1 for i, (player, _) in enumerate(ranking(state, names))}
+def ranks(state: QuizState) -> dict[str, int]:
+    return {player: i + 1 for i, (player, _) in enumerate(ranking(state))}

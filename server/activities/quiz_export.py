@@ -27,7 +27,7 @@ def _answer_text(question: Mapping[str, Any], result: q.Result, lang: str) -> st
     if not result.answered:
         return ""
     if question["type"] == "estimate":
-        return f"{result.value:g}" if result.value is not None else ""
+        return f"{result.value:.15g}" if result.value is not None else ""
     if question["type"] == "true_false":
         labels = {"nl": ["Waar", "Niet waar"], "en": ["True", "False"]}.get(
             lang, ["Waar", "Niet waar"]
@@ -42,7 +42,7 @@ def _answer_text(question: Mapping[str, Any], result: q.Result, lang: str) -> st
 def results(
     state: q.QuizState, quiz: q.Quiz, names: Mapping[str, str], lang: str = "nl"
 ) -> dict[str, Any]:
-    ranking = q.ranking(state, names)
+    ranking = q.ranking(state)
     players = []
     for rank, (pid, score) in enumerate(ranking, start=1):
         answers = []

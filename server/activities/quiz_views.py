@@ -96,7 +96,7 @@ def _histogram(values: list[float], low: float, high: float, bins: int = 10) -> 
 def _scoreboard(state: q.QuizState, facts: RoomFacts) -> dict[str, Any]:
     last = state.results[-1] if state.results else {}
     rows = []
-    for i, (pid, score) in enumerate(q.ranking(state, facts.names)[:SCOREBOARD_SIZE]):
+    for i, (pid, score) in enumerate(q.ranking(state)[:SCOREBOARD_SIZE]):
         previous = state.previous_ranks.get(pid)
         rows.append(
             {
@@ -113,7 +113,7 @@ def _scoreboard(state: q.QuizState, facts: RoomFacts) -> dict[str, Any]:
 def _podium(state: q.QuizState, facts: RoomFacts) -> dict[str, Any]:
     top = [
         {"rank": i + 1, "name": facts.names.get(pid, "?"), "score": score.score}
-        for i, (pid, score) in enumerate(q.ranking(state, facts.names)[:3])
+        for i, (pid, score) in enumerate(q.ranking(state)[:3])
     ]
     out: dict[str, Any] = {"top": top}
     if facts.bokaal:

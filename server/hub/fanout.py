@@ -203,7 +203,7 @@ class Fanout:
             self._send_view(code, role, view, seq, members)
         phones = by_role.get("phone")
         if phones:
-            ranks = q.ranks(state, names)
+            ranks = q.ranks(state)
             for client in phones:
                 me = personal_view(state, quiz, facts, client.player, ranks)
                 if me != client.last_me:

@@ -52,11 +52,13 @@ class MemoryBackend(Backend):
         room = self._room(code)
         return room.tables[table] if room is not None else {}
 
-    async def create_room(self, code: str, doc: bytes) -> bool:
-        for stale in [
-            c for c, r in self._rooms.items() if time.monotonic() - r.touched > self._room_ttl
-        ]:
+    def _sweep(self) -> None:
+        now = time.monotonic()
+        for stale in [c for c, r in self._rooms.items() if now - r.touched > self._room_ttl]:
             self._drop(stale)
+
+    async def create_room(self, code: str, doc: bytes) -> bool:
+        self._sweep()
         if code in self._rooms:
             return False
         self._rooms[code] = _Room(doc)
@@ -81,6 +83,7 @@ class MemoryBackend(Backend):
             room.touched = time.monotonic()
 
     async def room_count(self) -> int:
+        self._sweep()
         return len(self._rooms)
 
     async def bump(self, code: str) -> int:
@@ -138,6 +141,8 @@ class MemoryBackend(Backend):
         return {p for p, conns in self._presence.get(code, {}).items() if conns}
 
     async def schedule(self, code: str, at: float) -> None:
+        if self._deadlines.get(code) == at:
+            return  # already queued at this time: one entry, one claim
         self._deadlines[code] = at
         heapq.heappush(self._heap, (at, code))
 
@@ -148,8 +153,11 @@ class MemoryBackend(Backend):
         due: list[str] = []
         while self._heap and self._heap[0][0] <= now:
             at, code = heapq.heappop(self._heap)
-            if self._deadlines.get(code) == at:
-                due.append(code)
+            if self._deadlines.get(code) != at:
+                continue  # replaced or unscheduled since
+            if self._room(code) is None:
+                continue  # the room expired with its deadline
+            due.append(code)
         for code in due:
             await self.schedule(code, now + lease)
         return due

@@ -55,12 +55,21 @@ class HubSettings:
     worker_id: str = "w"
 
 
+BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def _hidden(ch: str) -> bool:
+    return unicodedata.category(ch) == "Cc" or ch in BIDI_CONTROLS
+
+
 def clean_name(raw: object) -> str:
     """Trimmed, single-spaced, without control characters; HubError when empty or too long."""
     if not isinstance(raw, str):
         raise HubError("name_invalid")
-    text = "".join(ch for ch in raw if unicodedata.category(ch)[0] != "C")
-    name = " ".join(text.split())
+    # Whitespace (tabs, newlines) separates words; control characters and bidi overrides go,
+    # emoji joiners (ZWJ) and characters newer than our Unicode tables stay.
+    words = ("".join(ch for ch in word if not _hidden(ch)) for word in raw.split())
+    name = " ".join(w for w in words if w)
     if not 1 <= len(name) <= NAME_MAX:
         raise HubError("name_invalid")
     return name
@@ -373,7 +382,7 @@ class Hub:
 
     async def _crown(self, room: Room, quiz: q.Quiz) -> None:
         """At the podium: who wins, and from whom the doorgeefbokaal passes."""
-        ranking = q.ranking(room.state, await self.names(room.code))
+        ranking = q.ranking(room.state)
         if not room.team or not ranking:
             room.bokaal = None
             return
