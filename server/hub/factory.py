@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import socket
 from pathlib import Path
 
@@ -19,5 +20,7 @@ def make_backend(redis_url: str | None, data_dir: Path, room_ttl: float) -> Back
         )
     from server.hub.redis import RedisBackend
 
-    worker = f"{socket.gethostname()}-{os.getpid()}"
+    # A restarted container may reuse hostname and pid: the suffix keeps a dead worker's
+    # presence from counting as alive.
+    worker = f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(3)}"
     return RedisBackend(redis_url, room_ttl=room_ttl, worker_id=worker)

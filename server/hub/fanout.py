@@ -87,8 +87,13 @@ class Fanout:
         self._rendered.pop(code, None)
         for role in ROLES:
             self._shown.pop((code, role), None)
-        task = asyncio.create_task(self.hub.backend.unsubscribe(code))
+        task = asyncio.create_task(self._unsubscribe_if_unused(code))
         task.add_done_callback(_log_failure)
+
+    async def _unsubscribe_if_unused(self, code: str) -> None:
+        # A socket may have attached again (and found the subscription still there) meanwhile.
+        if not self._rooms.get(code):
+            await self.hub.backend.unsubscribe(code)
 
     def players(self, code: str, player: str) -> list[Client]:
         return [c for c in self._rooms.get(code, ()) if c.player == player]

@@ -155,8 +155,8 @@ class MemoryBackend(Backend):
             at, code = heapq.heappop(self._heap)
             if self._deadlines.get(code) != at:
                 continue  # replaced or unscheduled since
-            if self._room(code) is None:
-                continue  # the room expired with its deadline
+            if self._room(code) is None or code in due:
+                continue  # expired with its deadline, or a stale duplicate heap entry
             due.append(code)
         for code in due:
             await self.schedule(code, now + lease)

@@ -18,32 +18,6 @@ OTHER = "654321"
 _codes = itertools.count(200_000)
 
 
-# Gaps in server/hub/memory.py this suite found; strict, so a fix turns them into failures to
-# remove from this table. Redis passes all three.
-MEMORY_BUGS = {
-    "test_a_room_scheduled_twice_is_claimed_once": (
-        "schedule() pushes a second heap entry for the same (at, code), and claim_due() "
-        "returns the code once per entry"
-    ),
-    "test_an_expired_room_is_not_counted": (
-        "room_count() is len(self._rooms), which still holds expired rooms nobody has read since"
-    ),
-    "test_the_deadline_of_an_expired_room_is_not_claimed": (
-        "claim_due() does not check room expiry; _drop() only runs when the room is read"
-    ),
-}
-
-
-@pytest.fixture(autouse=True)
-def _known_memory_bugs(request: pytest.FixtureRequest) -> None:
-    callspec = getattr(request.node, "callspec", None)
-    reason = MEMORY_BUGS.get(getattr(request.node, "originalname", ""))
-    if reason and callspec is not None and callspec.params.get("cluster") == "memory":
-        request.applymarker(
-            pytest.mark.xfail(strict=True, raises=(AssertionError, TimeoutError), reason=reason)
-        )
-
-
 def fresh_code() -> str:
     return str(next(_codes))
 
@@ -354,11 +328,26 @@ async def test_each_due_room_goes_to_exactly_one_claimer(cluster: Cluster) -> No
     assert sorted(handed_out) == sorted(codes)
 
 
-async def test_a_room_scheduled_twice_is_claimed_once(backend: Backend) -> None:
+@pytest.mark.parametrize(
+    "moves",
+    [
+        [NOW - 1, NOW - 1],  # the same time twice
+        [NOW - 1, NOW + 10, NOW - 1],  # moved away and back
+        [NOW - 1, None, NOW - 1],  # unscheduled and scheduled again
+    ],
+    ids=["same-time", "moved-back", "rescheduled"],
+)
+async def test_a_room_is_claimed_once_however_it_was_scheduled(
+    backend: Backend, moves: list[float | None]
+) -> None:
     await backend.create_room(ROOM, b"doc")
-    await backend.schedule(ROOM, NOW - 1)
-    await backend.schedule(ROOM, NOW - 1)
+    for at in moves:
+        if at is None:
+            await backend.unschedule(ROOM)
+        else:
+            await backend.schedule(ROOM, at)
     assert await backend.claim_due(NOW, lease=5) == [ROOM]
+    assert await backend.claim_due(NOW + 1, lease=5) == []
 
 
 # ---- fan-out -------------------------------------------------------------------------------------

@@ -43,7 +43,7 @@ def test_clean_name_tabs_and_newlines_separate_words(raw: str) -> None:
 
 @pytest.mark.parametrize(
     "raw",
-    ["", "   ", "\t\n", "\x00\x01", "\u200b", "A" * 25, "é" * 25, " " + "B" * 25 + " ",
+    ["", "   ", "\t\n", "\x00\x01", "\u202e", "A" * 25, "é" * 25, " " + "B" * 25 + " ",
      None, 42, 4.2, b"Anna", ["Anna"], {"name": "Anna"}, True],
 )
 def test_clean_name_refuses(raw: Any) -> None:
@@ -66,7 +66,11 @@ def test_clean_name_accepts_emoji(raw: str) -> None:
     assert clean_name(raw) == raw
 
 
-@pytest.mark.parametrize("raw", ["👩‍💻 Eva", "Familie 👨‍👩‍👧", "🏳️‍🌈"])
+@pytest.mark.parametrize(
+    "raw",
+    ["👩‍💻 Eva", "Familie 👨‍👩‍👧", "🏳️‍🌈",
+     "\U0001f3f4\U000e0067\U000e0062\U000e0073\U000e0063\U000e0074\U000e007f Ewan"],  # Scotland
+)
 def test_clean_name_keeps_emoji_zwj_sequences(raw: str) -> None:
     """U+200D (zero-width joiner) glues emoji into one; removing it splits them apart."""
     assert clean_name(raw) == raw
@@ -76,6 +80,22 @@ def test_clean_name_keeps_emoji_newer_than_pythons_unicode_tables() -> None:
     """Phones send emoji the server's unicodedata does not know yet (category Cn)."""
     face = "\U0001fae9"  # FACE WITH BAGS UNDER EYES, Unicode 16.0
     assert clean_name(f"Anna {face}") == f"Anna {face}"
+
+
+@pytest.mark.parametrize(
+    "raw", ["\u200b", "\u2060", "\ufeff", "\u00ad", "\u200d", "\u200b \u200b", " \u2060\u200b "]
+)
+def test_clean_name_refuses_names_without_a_visible_character(raw: str) -> None:
+    """Zero-width and soft-hyphen characters alone show as an empty name on the projector."""
+    with pytest.raises(HubError) as err:
+        clean_name(raw)
+    assert err.value.code == "name_invalid"
+
+
+@pytest.mark.parametrize("raw", ["An\u200bna", "Anna\u2060", "\ufeffAnna", "An\u00adna"])
+def test_clean_name_drops_invisible_characters_inside_a_name(raw: str) -> None:
+    """Otherwise a second "Anna" would look identical to the first and escape the "Anna 2" rule."""
+    assert clean_name(raw) == "Anna"
 
 
 @given(st.text(max_size=60))
@@ -89,6 +109,7 @@ def test_clean_name_output_is_always_clean(raw: str) -> None:
     assert name == name.strip()
     assert "  " not in name
     assert not any(unicodedata.category(ch) == "Cc" for ch in name)
+    assert not set(name) & set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
     assert all(not ch.isspace() or ch == " " for ch in name)
     assert clean_name(name) == name  # idempotent
 

@@ -158,6 +158,14 @@ def test_csv_header_bom_and_one_row_per_player_per_question(
     assert by[("Anna", 2)][col["time_ms"]] == "10000"
 
 
+def test_ties_rank_by_join_order_not_by_name() -> None:
+    quiz = make_quiz(MC)
+    names = {"p0000001x": "Zoë", "p0000002y": "Anna", "p0000003z": "Bram"}
+    state = q.start(q.QuizState(), quiz, T0)
+    q.close(state, quiz, {}, list(names), T0 + 20)  # nobody answers: all tied
+    assert [r["name"] for r in results(state, quiz, names)["ranking"]] == ["Zoë", "Anna", "Bram"]
+
+
 def test_csv_empty_room_has_only_the_header() -> None:
     quiz = make_quiz(MC)
     rows = _parse(results_csv(results(q.QuizState(), quiz, {})))

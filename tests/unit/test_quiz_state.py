@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from server.activities import quiz as q
+from server.hub import codes
 from server.hub.room import pack, unpack
 
 T0 = 1_700_000_000.0  # an arbitrary wall-clock start
@@ -147,7 +148,8 @@ def play(draw: st.DrawFn, quiz: dict, players: list[str], stop_after: int | None
             again_choice, again_value = valid_answer(draw, question)
             with pytest.raises(q.QuizError) as err:
                 q.accept_answer(state, quiz, answers, player, index, again_choice, again_value,
-                                at + draw(st.floats(min_value=0, max_value=limit - delay)))
+                                min(state.deadline,
+                                    at + draw(st.floats(min_value=0, max_value=limit - delay))))
             assert err.value.code == "already_answered"
         # every answer after the deadline is refused
         late_player = "laatkomer"
@@ -173,9 +175,9 @@ def play(draw: st.DrawFn, quiz: dict, players: list[str], stop_after: int | None
     return log
 
 
-players_st = st.lists(
-    st.sampled_from([f"p{i:07d}ab{i:02d}" for i in range(12)]), min_size=1, max_size=8, unique=True
-)
+# ids as codes.player_id makes them: join order, then a random suffix
+players_joined = [codes.player_id(order) for order in range(12)]
+players_st = st.lists(st.sampled_from(players_joined), min_size=1, max_size=8, unique=True)
 
 
 @SETTINGS
@@ -232,16 +234,15 @@ def test_random_games_keep_the_rules(data: st.DataObject, quiz: dict, players: l
         assert score.time_ms == sum(r.ms for r in mine)
         assert score.streak == streak[player]
 
-    # the ranking is consistent with the totals
-    names = {p: f"Speler {p[-2:]}" for p in players}
-    ranking = q.ranking(state, names)
+    # the ranking is consistent with the totals; ties go by join order (ids sort by join order)
+    ranking = q.ranking(state)
     assert [p for p, _ in ranking] == sorted(players, key=lambda p: (
-        -state.scores[p].score, state.scores[p].time_ms, names[p]))
+        -state.scores[p].score, state.scores[p].time_ms, players_joined.index(p)))
     for (_, sa), (_, sb) in itertools.pairwise(ranking):
         assert sa.score >= sb.score
         if sa.score == sb.score:
             assert sa.time_ms <= sb.time_ms
-    ranks = q.ranks(state, names)
+    ranks = q.ranks(state)
     assert sorted(ranks.values()) == list(range(1, len(players) + 1))
     assert ranks[ranking[0][0]] == 1
 
@@ -611,16 +612,17 @@ def test_is_due_only_for_an_open_question_past_its_deadline() -> None:
 # ---- ranking ----------------------------------------------------------------------------------
 
 
-def test_ranking_ties_by_time_then_name() -> None:
+def test_ranking_ties_by_time_then_join_order() -> None:
+    first, second, third, fourth = (codes.player_id(order) for order in (1, 2, 3, 10))
     state = q.QuizState(scores={
-        "p1": q.Score(score=900, time_ms=5000),
-        "p2": q.Score(score=1500, time_ms=9000),
-        "p3": q.Score(score=900, time_ms=4000),
-        "p4": q.Score(score=900, time_ms=5000),
+        fourth: q.Score(score=900, time_ms=5000),
+        second: q.Score(score=1500, time_ms=9000),
+        third: q.Score(score=900, time_ms=4000),
+        first: q.Score(score=900, time_ms=5000),
     })
-    names = {"p1": "Zoë", "p2": "Bram", "p3": "Cas", "p4": "Anna"}
-    assert [p for p, _ in q.ranking(state, names)] == ["p2", "p3", "p4", "p1"]
-    assert q.ranks(state, names) == {"p2": 1, "p3": 2, "p4": 3, "p1": 4}
+    # score first; then less total time; then whoever joined first
+    assert [p for p, _ in q.ranking(state)] == [second, third, first, fourth]
+    assert q.ranks(state) == {second: 1, third: 2, first: 3, fourth: 4}
 
 
 # ---- persistence ------------------------------------------------------------------------------

@@ -155,7 +155,7 @@ def test_open_question_never_shows_the_right_answer(
         assert 0 <= shown["remaining_ms"] <= 20_000
     # the phone's personal frame carries only its own answer, never a verdict
     for p in players:
-        me = personal_view(state, quiz, f, p, q.ranks(state, names))
+        me = personal_view(state, quiz, f, p, q.ranks(state))
         assert "result" not in me
         for _path, key, _value in walk(me):
             assert key not in {"correct", "toelichting", "distribution"}
@@ -279,6 +279,7 @@ def test_lobby_shows_the_newest_60_names() -> None:
         assert view["lobby"]["names"] == [f"Speler {i:02d}" for i in range(16, 76)]
         assert view["room"]["players"] == 75
     phone = shared_view("phone", state, quiz, f, T0)
+    assert "players" not in phone["room"]
     assert "lobby" not in phone
     assert "players" not in phone and "can" not in phone
 
@@ -328,12 +329,17 @@ def test_host_view_has_can_and_players(phase: str, can: set[str]) -> None:
 
 def test_room_and_quiz_header() -> None:
     quiz = make_quiz(mc(), tf())
-    view = shared_view("phone", q.QuizState(), quiz, facts({"p1": "Anna"}), T0)
-    assert view["type"] == "view" and view["role"] == "phone" and view["phase"] == q.LOBBY
-    assert view["room"] == {"code": "123456", "join_url": "http://kk.test/j/123456",
-                            "team": "Team Noord", "locked": False, "players": 1}
-    assert view["quiz"] == {"title": "Testquiz", "theme": "Testen", "author": "Tester",
-                            "questions": 2}
+    names = {"p1": "Anna", "p2": "Bram"}
+    room = {"code": "123456", "join_url": "http://kk.test/j/123456", "team": "Team Noord",
+            "locked": False}
+    for role in ROLES:
+        view = shared_view(role, q.QuizState(), quiz, facts(names), T0)
+        assert view["type"] == "view" and view["role"] == role and view["phase"] == q.LOBBY
+        assert view["quiz"] == {"title": "Testquiz", "theme": "Testen", "author": "Tester",
+                                "questions": 2}
+        # the live player count is for screen and host only
+        expected = room if role == "phone" else {**room, "players": 2}
+        assert view["room"] == expected
 
 
 # ---- scoreboard ------------------------------------------------------------------------------
@@ -384,23 +390,24 @@ def test_scoreboard_is_the_top_10() -> None:
 
 
 def test_movement_zero_when_tied_players_keep_their_places() -> None:
-    """Two players with equal scores and times are ordered by name on every scoreboard.
+    """Tied players are ordered by join order on every scoreboard, not by name.
 
-    Neither answers question 1 or 2, so the order on both scoreboards is Anna, Zoë and nobody moved.
+    Neither answers question 1 or 2, so both scoreboards show Zoë (joined first), Anna, and
+    nobody moved.
     """
     quiz = make_quiz(mc(), mc())
-    names = {"p0000001": "Zoë", "p0000002": "Anna"}  # ids sort the other way round than names
+    names = {"p0000001": "Zoë", "p0000002": "Anna"}  # names sort the other way round than ids
     players = list(names)
     state = q.start(q.QuizState(), quiz, T0)
     q.close(state, quiz, {}, players, T0 + 20)
     q.show_scoreboard(state)
     first = shared_view("screen", state, quiz, facts(names), T0 + 21)["scoreboard"]["top"]
-    assert [r["name"] for r in first] == ["Anna", "Zoë"]
+    assert [r["name"] for r in first] == ["Zoë", "Anna"]
     q.next_step(state, quiz, T0 + 30)
     q.close(state, quiz, {}, players, T0 + 50)
     q.show_scoreboard(state)
     second = shared_view("screen", state, quiz, facts(names), T0 + 51)["scoreboard"]["top"]
-    assert [r["name"] for r in second] == ["Anna", "Zoë"]
+    assert [r["name"] for r in second] == ["Zoë", "Anna"]
     assert [r["movement"] for r in second] == [0, 0]
 
 
@@ -459,20 +466,20 @@ def test_personal_view_through_a_question() -> None:
     state = q.start(q.QuizState(), quiz, T0)
     f = facts(names)
 
-    me = personal_view(state, quiz, f, "pa", q.ranks(state, names))
+    me = personal_view(state, quiz, f, "pa", q.ranks(state))
     assert me["type"] == "me" and me["player"] == "pa" and me["name"] == "Anna"
     assert me["score"] == 0 and me["streak"] == 0 and me["of"] == 2
     assert "answer" not in me and "result" not in me
 
     answers = {"pa": q.accept_answer(state, quiz, {}, "pa", 0, 0, None, T0 + 10)}
     f = facts(names, answers)
-    me = personal_view(state, quiz, f, "pa", q.ranks(state, names))
+    me = personal_view(state, quiz, f, "pa", q.ranks(state))
     assert me["answer"]["question"] == 0 and me["answer"]["choice"] == 0
     assert "result" not in me
-    assert "answer" not in personal_view(state, quiz, f, "pb", q.ranks(state, names))
+    assert "answer" not in personal_view(state, quiz, f, "pb", q.ranks(state))
 
     q.close(state, quiz, answers, list(names), T0 + 20)
-    ranks = q.ranks(state, names)
+    ranks = q.ranks(state)
     me = personal_view(state, quiz, f, "pa", ranks)
     assert me["answer"]["choice"] == 0  # still shown in reveal
     assert me["result"] == {"question": 0, "correct": True, "points": 750, "streak_bonus": 0,
@@ -489,11 +496,11 @@ def test_personal_view_through_a_question() -> None:
     # next question open: no stale answer and no result of the previous question
     q.next_step(state, quiz, T0 + 30)
     f = facts(names, {})
-    me = personal_view(state, quiz, f, "pa", q.ranks(state, names))
+    me = personal_view(state, quiz, f, "pa", q.ranks(state))
     assert "answer" not in me and "result" not in me
     answers = {"pa": q.accept_answer(state, quiz, {}, "pa", 1, 2, None, T0 + 31)}
     q.close(state, quiz, answers, list(names), T0 + 40)
-    me = personal_view(state, quiz, facts(names, answers), "pa", q.ranks(state, names))
+    me = personal_view(state, quiz, facts(names, answers), "pa", q.ranks(state))
     assert me["answer"] == {**me["answer"], "question": 1, "choice": 2}
     assert me["result"]["question"] == 1
     assert me["result"]["correct"] is None  # a poll
