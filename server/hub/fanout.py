@@ -85,6 +85,7 @@ class Fanout:
     def _forget(self, code: str) -> None:
         self._rooms.pop(code, None)
         self._rendered.pop(code, None)
+        self.hub.forget_quiz(code)
         for role in ROLES:
             self._shown.pop((code, role), None)
         task = asyncio.create_task(self._unsubscribe_if_unused(code))
@@ -184,7 +185,7 @@ class Fanout:
                 client.drop(1000)
             return
         _, room = loaded
-        quiz = await hub.quiz_of(code)
+        quiz = await hub.quiz_of(code, room.created)
         state = room.state
         names = await hub.names(code)
         facts = RoomFacts(

@@ -42,6 +42,7 @@ class Room:
     locked: bool = False
     max_players: int = 2500
     kicked: list[str] = field(default_factory=list)
+    created: float = 0.0  # tells a room from an earlier one that had the same code
     bokaal: dict[str, Any] | None = None
     state: QuizState = field(default_factory=QuizState)
 
@@ -57,6 +58,7 @@ class Room:
                 "locked": self.locked,
                 "max_players": self.max_players,
                 "kicked": self.kicked,
+                "created": self.created,
                 "bokaal": self.bokaal,
                 "state": self.state.to_dict(),
             }

@@ -34,6 +34,7 @@ log = logging.getLogger("kenniskring.hub")
 
 NAME_MAX = 24
 TRANSITION_RETRIES = 50
+QUIZ_CACHE = 4096
 DEADLINE_POLL_S = 0.05
 DEADLINE_LEASE_S = 5.0
 
@@ -93,7 +94,7 @@ class Hub:
         self.bokaal = bokaal
         self.settings = settings
         self.fanout = Fanout(self, settings)
-        self._quizzes: dict[str, q.Quiz] = {}
+        self._quizzes: dict[str, tuple[float, q.Quiz]] = {}
         self._tasks: list[asyncio.Task[None]] = []
 
     # ---- lifetime -----------------------------------------------------------------------------
@@ -129,9 +130,12 @@ class Hub:
                 team=team.strip()[:60],
                 lang=lang if lang in ("nl", "en") else "nl",
                 max_players=self.settings.max_players,
+                created=time.time(),
             )
             if await self.backend.create_room(code, room.encode()):
-                await self.backend.hset(code, META, "quiz", pack(dict(quiz)))
+                meta = {"created": room.created, "quiz": dict(quiz)}
+                await self.backend.hset(code, META, "quiz", pack(meta))
+                self.forget_quiz(code)
                 await self.backend.touch(code)
                 return code, secret
         raise HubError("busy")
@@ -143,15 +147,23 @@ class Hub:
         version, doc = loaded
         return version, Room.decode(doc)
 
-    async def quiz_of(self, code: str) -> q.Quiz:
-        quiz = self._quizzes.get(code)
-        if quiz is None:
-            raw = await self.backend.hget(code, META, "quiz")
-            if raw is None:
-                raise HubError("room_not_found")
-            quiz = unpack(raw)
-            self._quizzes[code] = quiz
-        return quiz
+    async def quiz_of(self, code: str, created: float | None = None) -> q.Quiz:
+        """The room's quiz, cached per worker; `created` (from the room document) guards against
+        a cached quiz of an expired room whose code was handed out again."""
+        cached = self._quizzes.get(code)
+        if cached is not None and (created is None or cached[0] == created):
+            return cached[1]
+        raw = await self.backend.hget(code, META, "quiz")
+        if raw is None:
+            raise HubError("room_not_found")
+        stored = unpack(raw)
+        if len(self._quizzes) >= QUIZ_CACHE:
+            self._quizzes.clear()
+        self._quizzes[code] = (stored["created"], stored["quiz"])
+        return stored["quiz"]  # type: ignore[no-any-return]
+
+    def forget_quiz(self, code: str) -> None:
+        self._quizzes.pop(code, None)
 
     async def names(self, code: str) -> dict[str, str]:
         raw = await self.backend.hgetall(code, PLAYERS)
@@ -309,7 +321,7 @@ class Hub:
             if loaded is None:
                 raise HubError("room_not_found")
             version, room = loaded
-            quiz = await self.quiz_of(code)
+            quiz = await self.quiz_of(code, room.created)
             was_open = room.state.phase == q.QUESTION
             opened_before = room.state.opened_at
             try:

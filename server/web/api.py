@@ -141,7 +141,7 @@ async def room_info(request: Request) -> Response:
     if loaded is None:
         return _error(request, "room_not_found", 404)
     _, room = loaded
-    quiz = await hub.quiz_of(code)
+    quiz = await hub.quiz_of(code, room.created)
     return JSONResponse(
         {
             "code": code,
@@ -176,7 +176,7 @@ async def _results(request: Request) -> dict[str, Any] | Response:
     secret = request.query_params.get("secret") or request.headers.get("x-host-secret", "")
     if not codes.matches(secret, room.secret):
         return _error(request, "not_host", 403)
-    quiz = await hub.quiz_of(code)
+    quiz = await hub.quiz_of(code, room.created)
     return results(room.state, quiz, await hub.names(code), room.lang)
 
 
