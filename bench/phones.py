@@ -269,7 +269,6 @@ class Worker:
                 self.conn.send(("report", data))
                 return
 
-
     def _read_commands(self) -> None:
         """Blocking reads in a thread (see bench/run.py: no add_reader on the pipe)."""
         while True:

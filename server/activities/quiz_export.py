@@ -88,6 +88,16 @@ def results(
     }
 
 
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value: object) -> object:
+    """Text that a spreadsheet would run as a formula gets a leading apostrophe (OWASP)."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
 def results_csv(data: Mapping[str, Any]) -> str:
     out = io.StringIO()
     writer = csv.writer(out)
@@ -98,11 +108,11 @@ def results_csv(data: Mapping[str, Any]) -> str:
             writer.writerow(
                 [
                     player["rank"],
-                    player["name"],
+                    safe_cell(player["name"]),
                     player["score"],
                     a.get("question", ""),
-                    a.get("text", ""),
-                    a.get("answer", ""),
+                    safe_cell(a.get("text", "")),
+                    safe_cell(a.get("answer", "")),
                     "" if correct is None else ("ja" if correct else "nee"),
                     "" if a.get("time_ms") is None else a["time_ms"],
                     a.get("points", ""),

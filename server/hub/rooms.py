@@ -56,11 +56,22 @@ class HubSettings:
     worker_id: str = "w"
 
 
-BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+EMOJI_JOINER = "\u200d"
 
 
 def _hidden(ch: str) -> bool:
-    return unicodedata.category(ch) == "Cc" or ch in BIDI_CONTROLS
+    """Control characters, bidi overrides and invisible format characters (zero-width space,
+    word joiner, BOM, soft hyphen…) — except what emoji need: the joiner and flag tags."""
+    category = unicodedata.category(ch)
+    if category == "Cc":
+        return True
+    if category == "Cf":
+        return ch != EMOJI_JOINER and not 0xE0020 <= ord(ch) <= 0xE007F
+    return False
+
+
+def _visible(name: str) -> bool:
+    return any(not ch.isspace() and ch != EMOJI_JOINER for ch in name)
 
 
 def clean_name(raw: object) -> str:
@@ -71,7 +82,7 @@ def clean_name(raw: object) -> str:
     # emoji joiners (ZWJ) and characters newer than our Unicode tables stay.
     words = ("".join(ch for ch in word if not _hidden(ch)) for word in raw.split())
     name = " ".join(w for w in words if w)
-    if not 1 <= len(name) <= NAME_MAX:
+    if not 1 <= len(name) <= NAME_MAX or not _visible(name):
         raise HubError("name_invalid")
     return name
 

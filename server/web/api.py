@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 from typing import Any
 
 import segno
@@ -45,6 +46,7 @@ async def healthz(request: Request) -> Response:
             "backend": hub.backend.name,
             "rooms": await hub.backend.room_count(),
             "connections": hub.fanout.connection_count(),  # in the worker that answered
+            "worker": os.getpid(),  # which worker process answered (tests, load balancing)
         }
     )
 

@@ -238,3 +238,20 @@ def test_csv_round_trips_names_and_rows(names: list[str], data: st.DataObject) -
     # ranks in the export follow the scores
     scores = [p["score"] for p in exported["players"]]
     assert scores == sorted(scores, reverse=True)
+
+
+def test_csv_cells_that_look_like_formulas_are_defused() -> None:
+    from server.activities.quiz_export import results_csv
+
+    data = {
+        "players": [
+            {"rank": 1, "name": "=HYPERLINK(\"http://x\")", "score": 10,
+             "answers": [{"question": 1, "text": "+1 of -1?", "answer": "@SUM(A1)",
+                          "correct": True, "time_ms": 5, "points": 10, "streak_bonus": 0}]},
+            {"rank": 2, "name": "Anna", "score": 0, "answers": []},
+        ]
+    }
+    rows = list(csv.reader(io.StringIO(results_csv(data).lstrip("\ufeff"))))
+    assert rows[1][1] == "'=HYPERLINK(\"http://x\")"
+    assert rows[1][4] == "'+1 of -1?" and rows[1][5] == "'@SUM(A1)"
+    assert rows[2][1] == "Anna"
