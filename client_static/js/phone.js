@@ -208,7 +208,16 @@ function connect(c, { name = "" } = {}) {
     onWelcome: (msg) => {
       if (msg.token) savePlayer(code, { token: msg.token, name: msg.name || name, player: msg.player });
       const path = `/join/${code}`;
-      if (location.pathname !== path) history.replaceState(null, "", path + location.search);
+      if (location.pathname !== path) {
+        // A reload (or the language switch) must land on this room, not on the empty form.
+        history.replaceState(null, "", path + location.search);
+        const switcher = document.querySelector(".lang-switch");
+        if (switcher) {
+          const url = new URL(switcher.href, location.href);
+          url.pathname = path;
+          switcher.href = url.pathname + url.search;
+        }
+      }
       render();
     },
     onView: (msg) => {

@@ -264,7 +264,7 @@ export function barChart(labels, distribution, correct = [], { shapes = true, ve
         "div",
         { class: "bar-count" },
         String(count),
-        total ? el("small", null, ` (${Math.round((count / total) * 100)}%)`) : null,
+        total && shapes ? el("small", null, ` (${Math.round((count / total) * 100)}%)`) : null,
       ),
     );
   });

@@ -244,8 +244,11 @@ function reveal() {
       est.closest && est.closest.length ? el("p", null, t("screen_estimate_closest", { names: est.closest.join(", ") })) : null,
     );
   } else {
-    chart = barChart(q.options || [], r.distribution, q.type === "poll" ? [] : correct, { vertical: true });
-    if (q.type !== "poll" && correct.length) {
+    // Columns read best from the back of the room; long option texts need rows.
+    const vertical = (q.options || []).every((text) => String(text).length <= 32);
+    chart = barChart(q.options || [], r.distribution, q.type === "poll" ? [] : correct, { vertical });
+    // With long options the highlighted rows already show the answer; keep the room for them.
+    if (q.type !== "poll" && correct.length && vertical) {
       answerLine = el(
         "p",
         { class: "right-answer" },
