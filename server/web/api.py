@@ -16,6 +16,7 @@ from starlette.routing import Route
 
 from server.activities.quiz_export import results, results_csv
 from server.hub import codes
+from server.hub.room import Room
 from server.hub.rooms import Hub
 from server.messages import message
 from server.quizzes.validate import MAX_QUIZ_BYTES, validate_quiz_bytes
@@ -136,13 +137,20 @@ async def create_room(request: Request) -> Response:
     )
 
 
-async def room_info(request: Request) -> Response:
+async def _room(request: Request) -> Room | Response:
+    """The room named in the path, or the Dutch 404 for a wrong or expired code."""
     code = request.path_params["code"]
-    hub = _hub(request)
-    loaded = await hub.load(code) if codes.is_room_code(code) else None
+    loaded = await _hub(request).load(code) if codes.is_room_code(code) else None
     if loaded is None:
         return _error(request, "room_not_found", 404)
-    _, room = loaded
+    return loaded[1]
+
+
+async def room_info(request: Request) -> Response:
+    room = await _room(request)
+    if isinstance(room, Response):
+        return room
+    hub, code = _hub(request), room.code
     quiz = await hub.quiz_of(code, room.created)
     return JSONResponse(
         {
@@ -156,25 +164,21 @@ async def room_info(request: Request) -> Response:
 
 
 async def room_qr(request: Request) -> Response:
-    code = request.path_params["code"]
-    hub = _hub(request)
-    loaded = await hub.load(code) if codes.is_room_code(code) else None
-    if loaded is None:
-        return _error(request, "room_not_found", 404)
+    room = await _room(request)
+    if isinstance(room, Response):
+        return room
     buffer = io.BytesIO()
-    segno.make(loaded[1].join_url, error="m").save(buffer, kind="svg", scale=10, border=2)
+    segno.make(room.join_url, error="m").save(buffer, kind="svg", scale=10, border=2)
     return Response(
         buffer.getvalue(), media_type="image/svg+xml", headers={"Cache-Control": "max-age=3600"}
     )
 
 
 async def _results(request: Request) -> dict[str, Any] | Response:
-    code = request.path_params["code"]
-    hub = _hub(request)
-    loaded = await hub.load(code) if codes.is_room_code(code) else None
-    if loaded is None:
-        return _error(request, "room_not_found", 404)
-    _, room = loaded
+    room = await _room(request)
+    if isinstance(room, Response):
+        return room
+    hub, code = _hub(request), room.code
     secret = request.query_params.get("secret") or request.headers.get("x-host-secret", "")
     if not codes.matches(secret, room.secret):
         return _error(request, "not_host", 403)
