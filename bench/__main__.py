@@ -13,9 +13,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import math
+import os
 import shlex
+import signal
 import sys
 import time
 import traceback
@@ -24,7 +27,16 @@ from typing import Any
 
 from bench import report
 from bench.run import RunConfig, run_once
-from bench.servers import ROOT, RedisProc, ServerProc, describe_machine, raise_nofile
+from bench.servers import (
+    ROOT,
+    RedisProc,
+    ServerProc,
+    describe_machine,
+    git_revision,
+    machine_busy_s,
+    raise_nofile,
+    usage,
+)
 
 SERVERS = ("kenniskring", "baseline")
 
@@ -35,33 +47,82 @@ def _ints(text: str) -> list[int]:
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
-        prog="kenniskring bench", description=__doc__,
+        prog="kenniskring bench",
+        description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("--phones", type=_ints, default=[200, 500],
-                   help="comma-separated phone counts, one run each (default 200,500)")
+    p.add_argument(
+        "--phones",
+        type=_ints,
+        default=[200, 500],
+        help="comma-separated phone counts, one run each (default 200,500)",
+    )
     p.add_argument("--rooms", type=int, default=1, help="rooms; phones are spread evenly (1)")
     p.add_argument("--questions", type=int, default=1, help="questions played per run (1)")
-    p.add_argument("--servers", default="kenniskring,baseline",
-                   help="which servers to run, in order (kenniskring,baseline)")
+    p.add_argument(
+        "--servers",
+        default="kenniskring,baseline",
+        help="which servers to run, in order (kenniskring,baseline)",
+    )
     p.add_argument("--workers", type=int, default=1, help="Kenniskring worker processes (1)")
-    p.add_argument("--redis-url", default=None,
-                   help="Redis for Kenniskring (needed with --workers > 1); 'auto' starts a "
-                   "throwaway redis-server on a free port")
-    p.add_argument("--procs", type=int, default=0,
-                   help="generator processes (0 = one per 1000 phones, at most 4)")
-    p.add_argument("--silent", type=int, default=1,
-                   help="phones per room that watch without answering, so the host's close ends "
-                   "the question (1); 0 = everyone answers")
-    p.add_argument("--think", default="0.2,2.0",
-                   help="think time range in seconds before a phone answers (0.2,2.0)")
-    p.add_argument("--join-concurrency", type=int, default=100,
-                   help="phones per generator process joining at the same time (100)")
-    p.add_argument("--phase-timeout", type=float, default=30.0,
-                   help="seconds to wait for every phone to see a phase (30)")
+    p.add_argument(
+        "--redis-url",
+        default=None,
+        help="Redis for Kenniskring (needed with --workers > 1); 'auto' starts a "
+        "throwaway redis-server on a free port",
+    )
+    p.add_argument(
+        "--procs",
+        type=int,
+        default=0,
+        help="generator processes (0 = one per 1000 phones, at most 4)",
+    )
+    p.add_argument(
+        "--silent",
+        type=int,
+        default=1,
+        help="phones per room that watch without answering, so the host's close ends "
+        "the question (1); 0 = everyone answers",
+    )
+    p.add_argument(
+        "--think",
+        default="0.2,2.0",
+        help="think time range in seconds before a phone answers (0.2,2.0)",
+    )
+    p.add_argument(
+        "--join-concurrency",
+        type=int,
+        default=100,
+        help="phones per generator process joining at the same time (100)",
+    )
+    p.add_argument(
+        "--phase-timeout",
+        type=float,
+        default=30.0,
+        help="seconds to wait for every phone to see a phase (30)",
+    )
+    p.add_argument(
+        "--quiet-wait",
+        type=float,
+        default=0.0,
+        help="before each run wait up to this many seconds until the machine is idle "
+        "(< 0.3 cores busy); for shared machines (0 = do not wait)",
+    )
+    p.add_argument("--repeat", type=int, default=1, help="runs per phone count (1)")
     p.add_argument("--seed", type=int, default=1)
-    p.add_argument("--profile", choices=("none", "py-spy", "cprofile"), default="none",
-                   help="profile Kenniskring during its runs (py-spy needs ptrace rights)")
+    p.add_argument(
+        "--profile",
+        choices=("none", "py-spy", "cprofile", "tracemalloc"),
+        default="none",
+        help="profile Kenniskring during its runs: py-spy (join and play sampled "
+        "apart; needs ptrace rights), cprofile (whole run, call counts), tracemalloc "
+        "(memory growth while the phones join)",
+    )
+    p.add_argument(
+        "--server-root",
+        default=None,
+        help="run the `server` package of another checkout (to bench a candidate fix)",
+    )
     p.add_argument("--out", default=None, help="output directory (bench/results/<time>)")
     p.add_argument("--no-plot", action="store_true", help="skip the PNG")
     return p
@@ -69,6 +130,19 @@ def build_parser() -> argparse.ArgumentParser:
 
 def auto_procs(phones: int) -> int:
     return max(1, min(4, math.ceil(phones / 1000)))
+
+
+def wait_quiet(limit_s: float, cores: float = 0.3) -> None:
+    """Wait (bounded) until everything on the machine uses less than `cores` CPUs."""
+    deadline = time.monotonic() + limit_s
+    last = machine_busy_s()
+    while time.monotonic() < deadline:
+        time.sleep(1.0)
+        now = machine_busy_s()
+        if now - last < cores:
+            return
+        last = now
+    print(f"  (machine still busy after {limit_s:.0f}s; running anyway)")
 
 
 def run_loop(coro: Any) -> Any:
@@ -88,7 +162,8 @@ def summary_line(r: dict[str, Any]) -> str:
         f"scoreboard p99 {r['scoreboard']['p99']} ms, acked {a['acked']}/{a['sent']}, "
         f"lost {a['lost']}, errors {r['errors']['count']}, "
         f"CPU {r['server_usage']['cpu_s_total']}s, "
-        f"{r['server_usage']['kib_per_idle_phone']} KiB/phone"
+        f"{r['server_usage']['kib_per_idle_phone']} KiB/phone, "
+        f"other CPU {r['machine']['other_cpu_s']}s"
     )
 
 
@@ -100,8 +175,16 @@ def write(out: Path, session: dict[str, Any], plot: bool) -> str:
     return note
 
 
+def _terminate(signum: int, frame: Any) -> None:
+    raise SystemExit(128 + signum)  # unwinds through `finally`: servers and Redis are stopped
+
+
 def main(argv: list[str] | None = None) -> int:
+    if argv and argv[0] == "--":  # `kenniskring bench -- --phones 2000`
+        argv = argv[1:]
     args = build_parser().parse_args(argv)
+    with contextlib.suppress(ValueError):  # only possible in the main thread
+        signal.signal(signal.SIGTERM, _terminate)
     servers = [s.strip() for s in args.servers.split(",") if s.strip()]
     unknown = set(servers) - set(SERVERS)
     if unknown or not servers:
@@ -112,15 +195,17 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     think_min, think_max = (float(x) for x in args.think.split(","))
     nofile = raise_nofile()
-    need = max(args.phones) * 2 + 200
+    need = max(args.phones) + 200  # per process: the server and a single generator process
     if nofile < need:
         print(f"warning: open-file limit {nofile} < {need}: large runs may fail", file=sys.stderr)
-    out = Path(args.out) if args.out else ROOT / "bench" / "results" / time.strftime(
-        "%Y%m%d-%H%M%S")
+    out = (
+        Path(args.out) if args.out else ROOT / "bench" / "results" / time.strftime("%Y%m%d-%H%M%S")
+    )
     out.mkdir(parents=True, exist_ok=True)
     logs = out / "logs"
     session: dict[str, Any] = {
         "machine": describe_machine(),
+        "revision": git_revision(),
         "command": "python -m bench " + shlex.join(argv if argv is not None else sys.argv[1:]),
         "started": time.strftime("%Y-%m-%d %H:%M:%S"),
         "runs": [],
@@ -136,54 +221,78 @@ def main(argv: list[str] | None = None) -> int:
     print(f"bench → {out}")
     ok = True
     try:
-        for phones in args.phones:
+        for phones, rep in [(n, r) for n in args.phones for r in range(args.repeat)]:
             sizes: dict[str, int] = {}
             per_room = math.ceil(phones / max(1, args.rooms))
             for kind in servers:
                 cfg = RunConfig(
-                    phones=phones, rooms=args.rooms, questions=args.questions,
-                    procs=args.procs or auto_procs(phones), silent=args.silent,
-                    think_min=think_min, think_max=think_max,
-                    join_concurrency=args.join_concurrency, phase_timeout=args.phase_timeout,
+                    phones=phones,
+                    rooms=args.rooms,
+                    questions=args.questions,
+                    procs=args.procs or auto_procs(phones),
+                    silent=args.silent,
+                    think_min=think_min,
+                    think_max=think_max,
+                    join_concurrency=args.join_concurrency,
+                    phase_timeout=args.phase_timeout,
                     seed=args.seed,
                 )
                 kk = kind == "kenniskring"
                 server = ServerProc(
-                    kind, logs, workers=args.workers if kk else 1,
+                    kind,
+                    logs,
+                    workers=args.workers if kk else 1,
                     redis_url=redis_url if kk else None,
-                    max_players=max(2500, per_room + 10), sizes=sizes,
-                    profile="cprofile" if kk and args.profile == "cprofile" else None,
+                    max_players=max(2500, per_room + 10),
+                    sizes=sizes,
+                    server_root=Path(args.server_root) if args.server_root else None,
                 )
-                spy = None
-                label = f"{kind}-{phones}"
+                label = f"{kind}-{phones}" + (f"-{rep + 1}" if args.repeat > 1 else "")
+                profiler = Profiler(
+                    args.profile if kk else "none", out, label, server, args.questions
+                )
+                if args.quiet_wait > 0:
+                    wait_quiet(args.quiet_wait)
+                redis_before = usage(redis.proc.pid) if redis is not None and kk else None
                 try:
                     server.start()
-                    if kk and args.profile == "py-spy":
-                        from bench.profiling import PySpy
-
-                        spy = PySpy(server.pid, out / f"profile-{label}.raw")
-                    result = run_loop(run_once(server, cfg))
+                    result = run_loop(run_once(server, cfg, on_mark=profiler.on_mark))
+                    if redis_before is not None and redis is not None:
+                        after = usage(redis.proc.pid)
+                        result["redis"] = {
+                            "cpu_s": round(after.cpu_s - redis_before.cpu_s, 2),
+                            "rss_kib": after.rss_kib,
+                        }
                 except Exception as exc:
                     ok = False
                     print(f"  {kind} {phones} phones FAILED: {exc!r}")
                     session["failures"].append(
-                        {"server": kind, "phones": phones, "error": repr(exc),
-                         "trace": traceback.format_exc()[-3000:], "log": server.log_tail()}
+                        {
+                            "server": kind,
+                            "phones": phones,
+                            "error": repr(exc),
+                            "trace": traceback.format_exc()[-3000:],
+                            "log": server.log_tail(),
+                        }
                     )
                     continue
                 finally:
-                    if spy is not None:
-                        spy.stop()
+                    profiler.stop_sampling()
                     server.stop()
-                if spy is not None or server.profile:
-                    session["profiles"].append(_profile_summary(out, label, spy, server))
+                    session["profiles"] += profiler.summaries()
+                result["repeat"] = rep + 1
                 if kk:
                     sizes = result["sizes"]
                 session["runs"].append(result)
                 print(summary_line(result))
                 a = result["answers"]
-                if (a["lost"] or a["phantom"] or a["export_missing"] or result["errors"]["count"]
-                        or any(result["missing"].values())):
+                if (
+                    a["lost"]
+                    or a["phantom"]
+                    or a["export_missing"]
+                    or result["errors"]["count"]
+                    or any(result["missing"].values())
+                ):
                     ok = False
                 write(out, session, plot=False)
     finally:
@@ -199,28 +308,88 @@ def main(argv: list[str] | None = None) -> int:
     return 0 if ok else 1
 
 
-def _profile_summary(out: Path, label: str, spy: Any, server: ServerProc) -> dict[str, str]:
-    if spy is not None:
-        from bench.profiling import summarize
+class Profiler:
+    """Starts and stops the chosen profiler at the coordinator's phase marks."""
 
-        text = summarize(spy.out)
-        path = out / f"profile-{label}.txt"
-    else:
-        import io
-        import pstats
+    def __init__(self, mode: str, out: Path, label: str, server: ServerProc, questions: int):
+        self.mode, self.out, self.label, self.server = mode, out, label, server
+        self.last = f"q{questions - 1}_scoreboard"
+        self.spy: Any = None
+        self.files: list[tuple[str, Path]] = []
+        if mode in ("cprofile", "tracemalloc"):
+            server.profile = mode
 
-        buf = io.StringIO()
-        try:
-            stats = pstats.Stats(str(server.cprofile_path), stream=buf)
-            stats.sort_stats("tottime").print_stats(30)
-            stats.sort_stats("cumulative").print_stats(30)
-        except (OSError, TypeError) as exc:
-            buf.write(f"no cProfile output: {exc!r}\n")
-        text = buf.getvalue()
-        path = out / f"profile-{label}.txt"
-    path.write_text(text)
-    print(f"  profile: {path}")
-    return {"label": label, "path": str(path)}
+    def on_mark(self, name: str) -> None:
+        if self.mode == "py-spy":
+            # Sample each phase apart: join; question + answers; close → reveal; scoreboard.
+            phase = name.split("_", 1)[1] if name.startswith("q") and "_" in name else name
+            if phase in ("idle", "answers", "reveal", "scoreboard"):
+                self.stop_sampling()
+            start = {
+                "before_join": "join",
+                "idle": "answers",
+                "before_close": "reveal",
+                "before_scoreboard": "scoreboard",
+            }.get(phase)
+            if phase == "scoreboard" and name != self.last:
+                start = "answers"
+            if start:
+                self._spy(start)
+        elif self.mode == "tracemalloc" and name in ("before_join", "idle"):
+            n = 1 if name == "before_join" else 2
+            target = Path(f"{self.server.memtrace_prefix}.{n}.txt")
+            os.kill(self.server.pid, signal.SIGUSR1)
+            deadline = time.monotonic() + 120
+            while not target.exists() and time.monotonic() < deadline:
+                time.sleep(0.1)
+            if n == 2:
+                self.files.append(("tracemalloc", target))
+
+    def _spy(self, phase: str) -> None:
+        from bench.profiling import PySpy
+
+        n = sum(1 for p, _ in self.files if p == phase) + 1
+        self.spy = PySpy(self.server.pid, self.out / f"profile-{self.label}-{phase}-{n}.raw")
+        self.files.append((phase, self.spy.out))
+        time.sleep(0.3)  # let py-spy attach before the phase starts
+
+    def stop_sampling(self) -> None:
+        if self.spy is not None:
+            self.spy.stop()
+            self.spy = None
+
+    def summaries(self) -> list[dict[str, str]]:
+        out = []
+        if self.mode == "py-spy":
+            from bench.profiling import summarize
+
+            for phase in dict.fromkeys(p for p, _ in self.files):
+                raws = [raw for p, raw in self.files if p == phase]
+                path = self.out / f"profile-{self.label}-{phase}.txt"
+                path.write_text(summarize(raws))
+                out.append({"label": f"{self.label} {phase}", "path": str(path)})
+        elif self.mode == "cprofile":
+            import io
+            import pstats
+
+            buf = io.StringIO()
+            try:
+                stats = pstats.Stats(str(self.server.cprofile_path), stream=buf)
+                stats.sort_stats("tottime").print_stats(40)
+                stats.sort_stats("cumulative").print_stats(40)
+            except (OSError, TypeError) as exc:
+                buf.write(f"no cProfile output: {exc!r}\n")
+            path = self.out / f"profile-{self.label}-cprofile.txt"
+            path.write_text(buf.getvalue())
+            out.append({"label": f"{self.label} cprofile", "path": str(path)})
+        elif self.mode == "tracemalloc":
+            for _, src in self.files:
+                path = self.out / f"profile-{self.label}-tracemalloc.txt"
+                path.write_text(src.read_text() if src.exists() else "no snapshot\n")
+                out.append({"label": f"{self.label} tracemalloc", "path": str(path)})
+        for item in out:
+            print(f"  profile: {item['path']}")
+        return out
 
 
 if __name__ == "__main__":

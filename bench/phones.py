@@ -91,8 +91,9 @@ class Phone:
                     self.seen[phase][index] = t
                     w.count(phase, index)
                     if phase == "question" and not self.spec.silent:
-                        w.loop.call_later(self.spec.think[index % len(self.spec.think)],
-                                          self.answer, index)
+                        w.loop.call_later(
+                            self.spec.think[index % len(self.spec.think)], self.answer, index
+                        )
             elif phase == "scoreboard" and self.current not in self.seen["scoreboard"]:
                 self.seen["scoreboard"][self.current] = t
                 w.count("scoreboard", self.current)
@@ -208,8 +209,14 @@ class Worker:
                     self.phone_lost(phone)
                     return
                 phone.proto.send(
-                    pack({"type": "hello", "role": "phone", "room": phone.spec.room,
-                          "name": f"Speler {phone.spec.index + 1}"})
+                    pack(
+                        {
+                            "type": "hello",
+                            "role": "phone",
+                            "room": phone.spec.room,
+                            "name": f"Speler {phone.spec.index + 1}",
+                        }
+                    )
                 )
                 # Hold the slot until the welcome + first view came back: a real join.
                 with contextlib.suppress(TimeoutError):
@@ -275,9 +282,13 @@ class Worker:
             try:
                 msg = self.conn.recv()
             except (EOFError, OSError):  # the coordinator went away
-                self.loop.call_soon_threadsafe(self.commands.put_nowait, ("report",))
+                msg = ("report",)
+            try:
+                self.loop.call_soon_threadsafe(self.commands.put_nowait, msg)
+            except RuntimeError:  # the loop has finished
                 return
-            self.loop.call_soon_threadsafe(self.commands.put_nowait, msg)
+            if msg[0] == "report":
+                return
 
 
 def make_specs(cfg: dict[str, Any], rooms: list[str]) -> list[PhoneSpec]:
@@ -294,8 +305,9 @@ def make_specs(cfg: dict[str, Any], rooms: list[str]) -> list[PhoneSpec]:
                 index=k,
                 room=room,
                 silent=n < cfg["silent"],
-                think=[rng.uniform(cfg["think_min"], cfg["think_max"])
-                       for _ in range(cfg["questions"])],
+                think=[
+                    rng.uniform(cfg["think_min"], cfg["think_max"]) for _ in range(cfg["questions"])
+                ],
                 choice=[rng.randrange(cfg["options"]) for _ in range(cfg["questions"])],
             )
         )

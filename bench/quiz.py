@@ -20,7 +20,10 @@ _TEMPLATES: list[dict[str, Any]] = [
         "schuldhulpverlening) en die is meestal gratis. Bel samen met de inwoner de schuldhulp "
         "van de gemeente of loop mee naar het eerste gesprek (warme overdracht).",
         "learn_more": [
-            {"title": "Rijksoverheid: schulden", "url": "https://www.rijksoverheid.nl/onderwerpen/schulden"},
+            {
+                "title": "Rijksoverheid: schulden",
+                "url": "https://www.rijksoverheid.nl/onderwerpen/schulden",
+            },
             {"title": "SchuldHulpMaatje", "url": "https://www.schuldhulpmaatje.nl"},
         ],
         "experts": ["de schuldhulpverlener in ons team", "de consulent inkomen"],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import statistics
 from pathlib import Path
 from typing import Any
 
@@ -33,8 +34,8 @@ def runs_table(runs: list[dict[str, Any]]) -> str:
         "| phones | rooms | server | workers | join s | question ms p50/p95/p99/max "
         "| ack ms p50/p95/p99/max | reveal ms p50/p95/p99/max | scoreboard ms p50/p95/p99/max "
         "| answers acked/sent | lost | errors | server CPU s | CPU ms/phone "
-        "| KiB/idle phone | B/phone/question |\n"
-        "|---:|---:|---|---:|---:|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|\n"
+        "| KiB/idle phone | B/phone/question | frames/phone | other CPU s |\n"
+        "|---:|---:|---|---:|---:|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n"
     )
     rows = []
     for r in runs:
@@ -47,19 +48,21 @@ def runs_table(runs: list[dict[str, Any]]) -> str:
             f"| {_triple(r['question'])} | {_triple(r['ack'])} | {_triple(r['reveal'])} "
             f"| {_triple(r['scoreboard'])} | {a['acked']}/{a['sent']} | {lost} "
             f"| {r['errors']['count']} | {u['cpu_s_total']:.2f} | {u['cpu_ms_per_phone']} "
-            f"| {u['kib_per_idle_phone']} | {r['bytes_per_phone_per_question']} |"
+            f"| {u['kib_per_idle_phone']} | {r['bytes_per_phone_per_question']} "
+            f"| {sum(r['frames_per_phone'].values()):.1f} "
+            f"| {r.get('machine', {}).get('other_cpu_s', '–')} |"
         )
     return head + "\n".join(rows) + "\n"
 
 
 def pairs(runs: list[dict[str, Any]]) -> list[tuple[dict[str, Any], dict[str, Any]]]:
-    """(kenniskring, baseline) runs with the same phones and rooms."""
-    base = {(r["phones"], r["rooms"]): r for r in runs if r["server"] == "baseline"}
-    return [
-        (r, base[(r["phones"], r["rooms"])])
-        for r in runs
-        if r["server"] == "kenniskring" and (r["phones"], r["rooms"]) in base
-    ]
+    """(kenniskring, baseline) runs with the same phones, rooms and repetition."""
+
+    def key(r: dict[str, Any]) -> tuple[int, int, int]:
+        return (r["phones"], r["rooms"], r.get("repeat", 1))
+
+    base = {key(r): r for r in runs if r["server"] == "baseline"}
+    return [(r, base[key(r)]) for r in runs if r["server"] == "kenniskring" and key(r) in base]
 
 
 def ratio_table(runs: list[dict[str, Any]]) -> str:
@@ -92,17 +95,34 @@ def ratio_table(runs: list[dict[str, Any]]) -> str:
 def targets(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The issue's targets, judged on the 1-worker, memory, 1-room run with the most phones."""
     candidates = [
-        (k, b) for k, b in pairs(runs)
+        (k, b)
+        for k, b in pairs(runs)
         if k["rooms"] == 1 and k["workers"] == 1 and k["backend"] == "memory"
     ]
     if not candidates:
         return []
-    k, b = max(candidates, key=lambda kb: kb[0]["phones"])
+    top = max(k["phones"] for k, _ in candidates)
+    out: list[dict[str, Any]] = []
+    for k, b in candidates:
+        if k["phones"] == top:
+            out += _judge(k, b)
+    return out
+
+
+def _judge(k: dict[str, Any], b: dict[str, Any]) -> list[dict[str, Any]]:
     n = k["phones"]
     out = []
 
     def judge(name: str, value: str, ok: bool) -> None:
-        out.append({"phones": n, "target": name, "measured": value, "met": ok})
+        out.append(
+            {
+                "phones": n,
+                "repeat": k.get("repeat", 1),
+                "target": name,
+                "measured": value,
+                "met": ok,
+            }
+        )
 
     def within(block: str, stat: str, factor: float = 1.5) -> tuple[str, bool]:
         kv, bv = k[block][stat], b[block][stat]
@@ -112,8 +132,12 @@ def targets(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
     judge("question broadcast p99 ≤ 1.5× baseline", *within("question", "p99"))
     a = k["answers"]
-    all_in = a["acked"] == a["sent"] and a["lost"] == 0 and a["phantom"] == 0 and not (
-        a["export_missing"])
+    all_in = (
+        a["acked"] == a["sent"]
+        and a["lost"] == 0
+        and a["phantom"] == 0
+        and not (a["export_missing"])
+    )
     ack99 = k["ack"]["p99"]
     judge(
         "every answer accepted, ack p99 ≤ 100 ms",
@@ -124,8 +148,11 @@ def targets(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     judge("scoreboard on every phone (max) ≤ 1.5× baseline", *within("scoreboard", "max"))
     kib = k["server_usage"]["kib_per_idle_phone"]
     judge("≤ 30 KiB server memory per idle phone", f"{kib} KiB", kib <= 30)
-    judge("0 lost answers, 0 errors", f"lost {a['lost']}, errors {k['errors']['count']}",
-          a["lost"] == 0 and k["errors"]["count"] == 0)
+    judge(
+        "0 lost answers, 0 errors",
+        f"lost {a['lost']}, errors {k['errors']['count']}",
+        a["lost"] == 0 and k["errors"]["count"] == 0,
+    )
     return out
 
 
@@ -133,14 +160,16 @@ def targets_table(runs: list[dict[str, Any]]) -> str:
     rows = targets(runs)
     if not rows:
         return "(no 1-room, 1-worker Kenniskring/baseline pair in this session)\n"
-    out = "| phones | target | measured | met |\n|---:|---|---|---|\n"
+    out = "| phones | run | target | measured | met |\n|---:|---:|---|---|---|\n"
     for r in rows:
-        out += f"| {r['phones']} | {r['target']} | {r['measured']} | {'yes' if r['met'] else 'NO'} |\n"
+        met = "yes" if r["met"] else "NO"
+        out += f"| {r['phones']} | {r['repeat']} | {r['target']} | {r['measured']} | {met} |\n"
     return out
 
 
 def markdown(session: dict[str, Any]) -> str:
     m = session["machine"]
+    rev = session.get("revision", {})
     runs = session["runs"]
     lines = [
         "# Kenniskring bench",
@@ -148,10 +177,19 @@ def markdown(session: dict[str, Any]) -> str:
         f"Machine: {m['nproc']} cores, {m['cpu_model']}, {m['mem_gib']} GiB, Python "
         f"{m['python']}; generator on the same machine. Command: `{session['command']}`",
         "",
+        f"Server code: {rev.get('head', '?')}"
+        + (
+            f" + uncommitted changes in {', '.join(rev['server_changes'])}"
+            if rev.get("server_changes")
+            else ""
+        ),
+        "",
         "Latencies in ms: question = host's control send → question view on the phone; "
         "ack = answer sent → ack; reveal = host's close → reveal view; scoreboard = host's "
         "scoreboard → scoreboard view. Percentiles are over all phones (the max is the last "
-        "phone).",
+        "phone). `other CPU s`: CPU used during the run by everything except the server and "
+        "the generator (other work on the machine, py-spy, redis-server); large values mean "
+        "the figures are disturbed.",
         "",
         "## Runs",
         "",
@@ -163,7 +201,9 @@ def markdown(session: dict[str, Any]) -> str:
         "",
         targets_table(runs),
     ]
-    errs = [(r["server"], r["phones"], r["errors"]["samples"]) for r in runs if r["errors"]["count"]]
+    errs = [
+        (r["server"], r["phones"], r["errors"]["samples"]) for r in runs if r["errors"]["count"]
+    ]
     if errs:
         lines += ["## Errors", ""]
         for server, n, samples in errs:
@@ -172,7 +212,7 @@ def markdown(session: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def plot(runs: list[dict[str, Any]], path: Path) -> str:
+def plot(runs: list[dict[str, Any]], path: Path, dpi: int = 110) -> str:
     """latency percentiles vs phones, one panel per latency; needs the `[bench]` extra."""
     if not runs:
         return "no runs: no plot"
@@ -184,26 +224,29 @@ def plot(runs: list[dict[str, Any]], path: Path) -> str:
     except ImportError:
         return "matplotlib is not installed (pip install 'kenniskring[bench]'): no plot"
     fig, axes = plt.subplots(2, 2, figsize=(11, 8))
-    styles = {"kenniskring": "-", "baseline": "--"}
+    series: dict[tuple[str, int, int], dict[int, list[dict[str, Any]]]] = {}
+    for r in runs:
+        key = (r["server"], r["rooms"], r["workers"])
+        series.setdefault(key, {}).setdefault(r["phones"], []).append(r)
+    colors = {"p50": "tab:blue", "p99": "tab:orange", "max": "tab:red"}
     for ax, what in zip(axes.flat, LATENCIES, strict=False):
-        for server in ("kenniskring", "baseline"):
-            mine = sorted(
-                (r for r in runs if r["server"] == server and r["rooms"] == 1),
-                key=lambda r: r["phones"],
-            )
-            if not mine:
-                continue
-            xs = [r["phones"] for r in mine]
-            for stat, color in (("p50", "tab:blue"), ("p99", "tab:orange"), ("max", "tab:red")):
-                ys = [r[what][stat] if r[what][stat] is not None else float("nan") for r in mine]
-                ax.plot(xs, ys, styles[server], color=color, marker="o",
-                        label=f"{server} {stat}")
-        ax.set_title(f"{what} latency (1 room)")
+        for (server, rooms, workers), by_n in sorted(series.items()):
+            xs = sorted(by_n)
+            label = server if rooms == 1 and workers == 1 else f"{server} {rooms}r/{workers}w"
+            style = "-" if server == "kenniskring" else "--"
+            for stat, color in colors.items():
+                ys = []
+                for n in xs:  # the median over repeated runs
+                    values = [r[what][stat] for r in by_n[n] if r[what][stat] is not None]
+                    ys.append(statistics.median(values) if values else float("nan"))
+                ax.plot(xs, ys, style, color=color, marker="o", label=f"{label} {stat}")
+        ax.set_title(f"{what} latency")
         ax.set_xlabel("phones")
         ax.set_ylabel("ms")
+        ax.set_yscale("log")
         ax.grid(True, alpha=0.3)
         ax.legend(fontsize=7)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, dpi=dpi)
     plt.close(fig)
     return f"plot: {path}"

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import json
 import math
 import multiprocessing
+import os
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from multiprocessing.connection import Connection
 from typing import Any
@@ -24,7 +27,7 @@ import msgpack
 from bench import wsclient
 from bench.phones import make_specs, pack, worker_entry
 from bench.quiz import OPTION_COUNT, bench_quiz
-from bench.servers import ServerProc, Usage
+from bench.servers import ServerProc, Usage, machine_busy_s
 
 
 @dataclass
@@ -51,8 +54,13 @@ def percentiles(values: list[float]) -> dict[str, float | int | None]:
     def rank(p: float) -> float:
         return round(ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)] * 1000, 1)
 
-    return {"n": len(ordered), "p50": rank(50), "p95": rank(95), "p99": rank(99),
-            "max": round(ordered[-1] * 1000, 1)}
+    return {
+        "n": len(ordered),
+        "p50": rank(50),
+        "p95": rank(95),
+        "p99": rank(99),
+        "max": round(ordered[-1] * 1000, 1),
+    }
 
 
 class Host:
@@ -87,8 +95,9 @@ class Host:
 
     async def open(self, port: int) -> None:
         self.proto = await wsclient.connect("127.0.0.1", port, "/ws", self.on_frame, self.on_close)
-        self.proto.send(pack({"type": "hello", "role": "host", "room": self.code,
-                              "secret": self.secret}))
+        self.proto.send(
+            pack({"type": "hello", "role": "host", "room": self.code, "secret": self.secret})
+        )
         await asyncio.wait_for(self.welcome, 10)
 
     def control(self, action: str, phase: str, index: int) -> None:
@@ -111,8 +120,15 @@ class WorkerHandle:
 
 
 class Coordinator:
-    def __init__(self, server: ServerProc, cfg: RunConfig, log: Any = print) -> None:
+    def __init__(
+        self,
+        server: ServerProc,
+        cfg: RunConfig,
+        log: Any = print,
+        on_mark: Callable[[str], None] | None = None,
+    ) -> None:
         self.server = server
+        self.on_mark = on_mark
         self.cfg = cfg
         self.log = log
         self.loop = asyncio.get_running_loop()
@@ -128,8 +144,11 @@ class Coordinator:
             return [(f"{900000 + i:06d}", "-") for i in range(self.cfg.rooms)]
         quiz = bench_quiz(self.cfg.questions)
         async with httpx.AsyncClient(base_url=self.server.base, timeout=30) as http:
-            r = await http.post("/api/quizzes", content=json.dumps(quiz).encode(),
-                                headers={"content-type": "application/json"})
+            r = await http.post(
+                "/api/quizzes",
+                content=json.dumps(quiz).encode(),
+                headers={"content-type": "application/json"},
+            )
             if r.status_code != 201:
                 raise RuntimeError(f"quiz upload refused: {r.status_code} {r.text[:500]}")
             quiz_id = r.json()["id"]
@@ -148,18 +167,26 @@ class Coordinator:
         specs = make_specs(cfg, rooms)
         ctx = multiprocessing.get_context("spawn")
         procs = max(1, min(self.cfg.procs, len(specs) or 1))
-        max_run_s = 120 + self.cfg.phones / 20 + self.cfg.questions * (
-            self.cfg.think_max + 4 * self.cfg.phase_timeout)
+        max_run_s = (
+            120
+            + self.cfg.phones / 20
+            + self.cfg.questions * (self.cfg.think_max + 4 * self.cfg.phase_timeout)
+        )
         for wid in range(procs):
             mine = [asdict(s) for s in specs[wid::procs]]
             parent, child = ctx.Pipe()
             wcfg = {
-                "host": "127.0.0.1", "port": self.server.port, "path": "/ws", "phones": mine,
+                "host": "127.0.0.1",
+                "port": self.server.port,
+                "path": "/ws",
+                "phones": mine,
                 "join_concurrency": self.cfg.join_concurrency,
-                "connect_timeout": self.cfg.connect_timeout, "max_run_s": max_run_s,
+                "connect_timeout": self.cfg.connect_timeout,
+                "max_run_s": max_run_s,
             }
-            process = ctx.Process(target=worker_entry, args=(child, wcfg), daemon=True,
-                                  name=f"bench-phones-{wid}")
+            process = ctx.Process(
+                target=worker_entry, args=(child, wcfg), daemon=True, name=f"bench-phones-{wid}"
+            )
             process.start()
             child.close()
             handle = WorkerHandle(wid, parent, process)
@@ -173,9 +200,13 @@ class Coordinator:
             try:
                 msg = w.conn.recv()
             except (EOFError, OSError):
-                self.loop.call_soon_threadsafe(self._on_message, w, None)
+                msg = None
+            try:
+                self.loop.call_soon_threadsafe(self._on_message, w, msg)
+            except RuntimeError:  # the run is over and its loop closed
                 return
-            self.loop.call_soon_threadsafe(self._on_message, w, msg)
+            if msg is None:
+                return
 
     def _on_message(self, w: WorkerHandle, msg: tuple[Any, ...] | None) -> None:
         if msg is None:
@@ -183,7 +214,8 @@ class Coordinator:
             if w.report is None:
                 w.process.join(2)
                 self.notes.append(
-                    f"worker {w.wid} ended without a report (exit code {w.process.exitcode})")
+                    f"worker {w.wid} ended without a report (exit code {w.process.exitcode})"
+                )
             self.changed.set()
             return
         kind = msg[0]
@@ -197,12 +229,12 @@ class Coordinator:
             w.report = msg[1]
         self.changed.set()
 
-    async def until(self, what: str, predicate: Any, timeout: float) -> bool:
-        deadline = time.monotonic() + timeout
+    async def until(self, what: str, predicate: Any, limit_s: float) -> bool:
+        deadline = time.monotonic() + limit_s
         while not predicate():
             left = deadline - time.monotonic()
             if left <= 0:
-                self.notes.append(f"timeout after {timeout:.0f}s waiting for {what}")
+                self.notes.append(f"timeout after {limit_s:.0f}s waiting for {what}")
                 self.log(f"    ! timeout waiting for {what}")
                 return False
             self.changed.clear()
@@ -220,7 +252,10 @@ class Coordinator:
         return all(w.dead or (kind, index) in w.done for w in self.workers)
 
     def mark(self, name: str) -> None:
+        """Server CPU/RSS at a phase boundary; profilers hook in here (outside measured spans)."""
         self.marks.append((name, time.time(), self.server.usage()))
+        if self.on_mark is not None:
+            self.on_mark(name)
 
     async def settle(self, max_s: float = 10.0) -> None:
         """Wait until the server's CPU is (nearly) idle: the join's fan-out has drained."""
@@ -238,19 +273,20 @@ class Coordinator:
         cfg = self.cfg
         timeout = cfg.phase_timeout
         self.mark("start")
+        self.machine_start = (machine_busy_s(), os.getloadavg()[0], time.process_time())
         rooms = await self.create_rooms()
         self.hosts = [Host(code, secret) for code, secret in rooms]
         await asyncio.gather(*(h.open(self.server.port) for h in self.hosts))
         self.start_workers([code for code, _ in rooms])
-        await self.until("workers ready", lambda: all(w.ready or w.dead for w in self.workers),
-                         60)
+        await self.until("workers ready", lambda: all(w.ready or w.dead for w in self.workers), 60)
         await self.settle(3)
         self.mark("before_join")
         t_join = time.time()
         self.broadcast(("join",))
         join_timeout = cfg.connect_timeout * 2 + cfg.phones / 50
-        await self.until("join", lambda: all(w.joined >= 0 or w.dead for w in self.workers),
-                         join_timeout)
+        await self.until(
+            "join", lambda: all(w.joined >= 0 or w.dead for w in self.workers), join_timeout
+        )
         join_total = time.time() - t_join
         self.mark("joined")
         await self.settle()
@@ -260,27 +296,32 @@ class Coordinator:
                 h.control("start" if q == 0 else "next", "question", q)
             await self.until(f"question {q}", lambda q=q: self.all_done("question", q), timeout)
             self.mark(f"q{q}_question")
-            await self.until(f"answers {q}", lambda q=q: self.all_done("ack", q),
-                             cfg.think_max + timeout)
+            await self.until(
+                f"answers {q}", lambda q=q: self.all_done("ack", q), cfg.think_max + timeout
+            )
             self.mark(f"q{q}_answers")
             await asyncio.sleep(0.1)  # the last answer's `me` and the host view settle
             self.mark(f"q{q}_before_close")
-            for h in self.hosts:
-                h.control("close", "reveal", q)
+            if cfg.silent > 0:
+                for h in self.hosts:
+                    h.control("close", "reveal", q)
+            # else everyone answered and the server closes by itself; the reveal is timed from
+            # the room's last ack (see figures)
             await self.until(f"reveal {q}", lambda q=q: self.all_done("reveal", q), timeout)
             self.mark(f"q{q}_reveal")
             await asyncio.sleep(0.1)
             self.mark(f"q{q}_before_scoreboard")
             for h in self.hosts:
                 h.control("scoreboard", "scoreboard", q)
-            await self.until(f"scoreboard {q}", lambda q=q: self.all_done("scoreboard", q),
-                             timeout)
+            await self.until(f"scoreboard {q}", lambda q=q: self.all_done("scoreboard", q), timeout)
             self.mark(f"q{q}_scoreboard")
             await asyncio.sleep(0.2)
         self.broadcast(("report",))
-        await self.until("reports", lambda: all(w.report is not None or w.dead
-                                                for w in self.workers), 60)
+        await self.until(
+            "reports", lambda: all(w.report is not None or w.dead for w in self.workers), 60
+        )
         self.mark("end")
+        self.machine_end = (machine_busy_s(), os.getloadavg()[0], time.process_time())
         export = await self.results_export(rooms)
         for h in self.hosts:
             if h.proto is not None:
@@ -309,7 +350,13 @@ class Coordinator:
         cfg = self.cfg
         hosts = {h.code: h for h in self.hosts}
         phones = [p for w in self.workers if w.report for p in w.report["phones"]]
+        if cfg.silent == 0:  # no host close: the reveal counts from the room's last ack
+            for p in phones:
+                reveal_at = hosts[p["room"]].sent["reveal"]
+                for q, t in p["acked"].items():
+                    reveal_at[int(q)] = max(reveal_at.get(int(q), 0.0), t)
         lat: dict[str, list[float]] = {"question": [], "ack": [], "reveal": [], "scoreboard": []}
+        per_q: dict[str, list[list[float]]] = {k: [[] for _ in range(cfg.questions)] for k in lat}
         last_phone: dict[str, list[float]] = {"question": [], "reveal": [], "scoreboard": []}
         join_lat: list[float] = []
         missing = {"joined": 0, "question": 0, "reveal": 0, "scoreboard": 0}
@@ -334,11 +381,13 @@ class Coordinator:
                         missing[phase] += 1
                     else:
                         lat[phase].append(t - t0)
+                        per_q[phase][q].append(t - t0)
                 if str(q) in p["sent"]:
                     sent += 1
                     if str(q) in p["acked"]:
                         acked += 1
                         lat["ack"].append(p["acked"][str(q)] - p["sent"][str(q)])
+                        per_q["ack"][q].append(p["acked"][str(q)] - p["sent"][str(q)])
                         choice = p["choice"][q % len(p["choice"])]
                         acked_by.setdefault((p["room"], q), [0] * OPTION_COUNT)[choice] += 1
                         acked_players.setdefault((p["room"], q), {})[p["player"]] = choice
@@ -388,13 +437,21 @@ class Coordinator:
             for k, v in w.report["sizes"].items():
                 sizes[k] = max(sizes.get(k, 0), v)
         n = max(1, len(phones))
-        per_question = ("view_question", "ack", "me_answer", "view_reveal", "me_reveal",
-                        "view_scoreboard", "me_scoreboard")
+        per_question = (
+            "view_question",
+            "ack",
+            "me_answer",
+            "view_reveal",
+            "me_reveal",
+            "view_scoreboard",
+            "me_scoreboard",
+        )
         idle_phone_kib = (usage["rss_kib_idle"] - usage["rss_kib_before_join"]) / n
         return {
             "server": self.server.kind,
-            "backend": "redis" if self.server.redis_url else (
-                "memory" if self.server.kind == "kenniskring" else "-"),
+            "backend": "redis"
+            if self.server.redis_url
+            else ("memory" if self.server.kind == "kenniskring" else "-"),
             "workers": self.server.workers,
             "phones": cfg.phones,
             "rooms": cfg.rooms,
@@ -409,17 +466,43 @@ class Coordinator:
             "reveal_last_phone": percentiles(last_phone["reveal"]),
             "scoreboard": percentiles(lat["scoreboard"]),
             "scoreboard_last_phone": percentiles(last_phone["scoreboard"]),
-            "answers": {"sent": sent, "acked": acked, "refused": refused, "lost": lost,
-                        "phantom": phantom, "export_missing": export_missing},
+            "p99_by_question": {k: [percentiles(v)["p99"] for v in qs] for k, qs in per_q.items()},
+            "answers": {
+                "sent": sent,
+                "acked": acked,
+                "refused": refused,
+                "lost": lost,
+                "phantom": phantom,
+                "export_missing": export_missing,
+            },
             "missing": missing,
             "errors": {"count": len(errors), "samples": sorted(set(errors))[:20]},
-            "server_usage": {**usage, "kib_per_idle_phone": round(idle_phone_kib, 1),
-                             "cpu_ms_per_phone": round(usage["cpu_s_total"] * 1000 / n, 2)},
+            "server_usage": {
+                **usage,
+                "kib_per_idle_phone": round(idle_phone_kib, 1),
+                "cpu_ms_per_phone": round(usage["cpu_s_total"] * 1000 / n, 2),
+            },
             "generator": {"cpu_s": gen_cpu},
+            "machine": self._machine(usage, gen_cpu),
             "sizes": sizes,
             "frames_per_phone": {k: round(v / n, 2) for k, v in sorted(frames.items())},
             "bytes_per_phone_per_question": round(
-                sum(nbytes.get(k, 0) for k in per_question) / n / max(1, cfg.questions)),
+                sum(nbytes.get(k, 0) for k in per_question) / n / max(1, cfg.questions)
+            ),
+        }
+
+    def _machine(self, usage: dict[str, Any], gen_cpu: list[float]) -> dict[str, Any]:
+        """Was the machine otherwise quiet? CPU used by everything but server and generator."""
+        busy = self.machine_end[0] - self.machine_start[0]
+        marks = {name: u for name, _, u in self.marks}
+        server = marks["end"].cpu_s - marks["start"].cpu_s
+        own = server + sum(gen_cpu) + self.machine_end[2] - self.machine_start[2]
+        wall = self.marks[-1][1] - self.marks[0][1]
+        return {
+            "wall_s": round(wall, 1),
+            "loadavg_start": round(self.machine_start[1], 2),
+            "loadavg_end": round(self.machine_end[1], 2),
+            "other_cpu_s": round(max(0.0, busy - own), 2),
         }
 
     def _export_missing(
@@ -430,13 +513,18 @@ class Coordinator:
         missing = 0
         for (room, q), players in acked.items():
             data = export.get(room, {})
-            answers = {p["id"]: {a["question"]: a for a in p.get("answers", [])}
-                       for p in data.get("players", [])}
+            answers = {
+                p["id"]: {a["question"]: a for a in p.get("answers", [])}
+                for p in data.get("players", [])
+            }
             options = [o["text"] for o in quiz["questions"][q]["options"]]
             for player, choice in players.items():
                 row = answers.get(player, {}).get(q + 1)
-                if row is None or row.get("time_ms") is None or row.get("answer") != options[
-                        choice]:
+                if (
+                    row is None
+                    or row.get("time_ms") is None
+                    or row.get("answer") != options[choice]
+                ):
                     missing += 1
         return missing
 
@@ -444,9 +532,15 @@ class Coordinator:
         marks = {name: (t, u) for name, t, u in self.marks}
         phases: dict[str, float] = {}
         names = [m[0] for m in self.marks]
-        fold = {"before_close": "answers", "before_scoreboard": "reveal", "end": "disconnect",
-                "before_join": "setup", "joined": "join", "idle": "settle"}
-        for a, b in zip(names, names[1:], strict=False):
+        fold = {
+            "before_close": "answers",
+            "before_scoreboard": "reveal",
+            "end": "disconnect",
+            "before_join": "setup",
+            "joined": "join",
+            "idle": "settle",
+        }
+        for a, b in itertools.pairwise(names):
             key = b.split("_", 1)[1] if b.startswith("q") and "_" in b else b
             key = fold.get(key, key)
             phases[key] = round(phases.get(key, 0.0) + marks[b][1].cpu_s - marks[a][1].cpu_s, 3)
@@ -462,8 +556,13 @@ class Coordinator:
         }
 
 
-async def run_once(server: ServerProc, cfg: RunConfig, log: Any = print) -> dict[str, Any]:
-    coordinator = Coordinator(server, cfg, log)
+async def run_once(
+    server: ServerProc,
+    cfg: RunConfig,
+    log: Any = print,
+    on_mark: Callable[[str], None] | None = None,
+) -> dict[str, Any]:
+    coordinator = Coordinator(server, cfg, log, on_mark)
     try:
         return await coordinator.play()
     finally:

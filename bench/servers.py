@@ -20,7 +20,6 @@ import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
-PAGE_KIB = os.sysconf("SC_PAGE_SIZE") // 1024
 
 
 def raise_nofile() -> int:
@@ -86,6 +85,16 @@ class Usage:
     processes: int
 
 
+def machine_busy_s() -> float:
+    """CPU seconds all processes on this machine have used (from /proc/stat)."""
+    try:
+        fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
+    except OSError:
+        return 0.0
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(x) for x in fields[:8])
+    return (user + nice + system + irq + softirq + steal) / CLOCK_TICKS
+
+
 def usage(root: int) -> Usage:
     cpu, rss, n = 0.0, 0, 0
     for pid in process_tree(root):
@@ -98,8 +107,15 @@ def usage(root: int) -> Usage:
     return Usage(cpu, rss, n)
 
 
-def _lift_child_nofile() -> None:
+def _prepare_child() -> None:
+    """In the child before exec: lift its open-file limit, and have Linux send it SIGTERM when
+    the bench process dies, so an interrupted bench leaves no servers behind."""
     raise_nofile()
+    with contextlib.suppress(OSError, AttributeError):
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
 # ---- servers ----------------------------------------------------------------------------------
@@ -115,8 +131,9 @@ class ServerProc:
     redis_url: str | None = None
     max_players: int = 2500
     sizes: dict[str, int] = field(default_factory=dict)
-    profile: str | None = None  # "cprofile" → server runs under cProfile, stats on exit
+    profile: str | None = None  # "cprofile" / "tracemalloc": run the server under a profiler
     port: int = field(default_factory=free_port)
+    server_root: Path | None = None  # run the `server` package of another checkout
     proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -133,6 +150,10 @@ class ServerProc:
         return self.workdir / f"{self.kind}-{self.port}.log"
 
     @property
+    def memtrace_prefix(self) -> Path:
+        return self.workdir / f"{self.kind}-{self.port}.memtrace"
+
+    @property
     def cprofile_path(self) -> Path:
         return self.workdir / f"{self.kind}-{self.port}.pstats"
 
@@ -142,14 +163,35 @@ class ServerProc:
             python += ["-m", "cProfile", "-o", str(self.cprofile_path)]
         if self.kind == "baseline":
             return [
-                *python, "-m", "bench.baseline", "--host", "127.0.0.1", "--port", str(self.port),
-                "--sizes", json.dumps(self.sizes),
+                *python,
+                "-m",
+                "bench.baseline",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--sizes",
+                json.dumps(self.sizes),
             ]
         data = self.workdir / f"data-{self.port}"
+        module = "bench.memtrace" if self.profile == "tracemalloc" else "server"
         cmd = [
-            *python, "-m", "server", "serve", "--host", "127.0.0.1", "--port", str(self.port),
-            "--data", str(data), "--public-url", self.base, "--workers", str(self.workers),
-            "--max-players", str(self.max_players),
+            *python,
+            "-m",
+            module,
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--data",
+            str(data),
+            "--public-url",
+            self.base,
+            "--workers",
+            str(self.workers),
+            "--max-players",
+            str(self.max_players),
         ]
         if self.redis_url:
             cmd += ["--redis-url", self.redis_url]
@@ -157,12 +199,27 @@ class ServerProc:
 
     def start(self, timeout: float = 30.0) -> ServerProc:
         self.workdir.mkdir(parents=True, exist_ok=True)
-        env = {**os.environ, "KENNISKRING_LOG_LEVEL": "warning", "PYTHONUNBUFFERED": "1"}
+        env = {
+            **os.environ,
+            "KENNISKRING_LOG_LEVEL": "warning",
+            "PYTHONUNBUFFERED": "1",
+            "KENNISKRING_MEMTRACE": str(self.memtrace_prefix),
+        }
         env.pop("REDIS_URL", None)
+        cwd = ROOT
+        if self.server_root is not None and self.kind == "kenniskring":
+            # `-m server` is found in the working directory first; bench stays importable.
+            cwd = self.server_root
+            env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
         log = self.log_path.open("ab")
         self.proc = subprocess.Popen(
-            self.command(), cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-            start_new_session=True, preexec_fn=_lift_child_nofile,
+            self.command(),
+            cwd=cwd,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            preexec_fn=_prepare_child,
         )
         log.close()
         deadline = time.monotonic() + timeout
@@ -190,8 +247,11 @@ class ServerProc:
     def stop(self) -> None:
         if self.proc is None or self.proc.poll() is not None:
             return
+        # uvicorn re-raises the signal it caught after its graceful shutdown; under cProfile only
+        # SIGINT (KeyboardInterrupt) lets the profiler's `finally` write its stats.
+        sig = signal.SIGINT if self.profile == "cprofile" else signal.SIGTERM
         with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.proc.pid, signal.SIGTERM)
+            os.killpg(self.proc.pid, sig)
         try:
             self.proc.wait(15)
         except subprocess.TimeoutExpired:
@@ -230,17 +290,31 @@ class RedisProc:
         workdir.mkdir(parents=True, exist_ok=True)
         self.proc = subprocess.Popen(
             [
-                binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-                "--appendonly", "no", "--dir", str(workdir), "--maxclients", "10000",
+                binary,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(workdir),
+                "--maxclients",
+                "10000",
             ],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
-            preexec_fn=_lift_child_nofile,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+            preexec_fn=_prepare_child,
         )
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
-            with contextlib.suppress(OSError), socket.create_connection(
-                ("127.0.0.1", self.port), timeout=0.5
-            ) as s:
+            with (
+                contextlib.suppress(OSError),
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as s,
+            ):
                 s.sendall(b"PING\r\n")
                 if s.recv(16).startswith(b"+PONG"):
                     return
@@ -260,6 +334,21 @@ class RedisProc:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(5)
+
+
+def git_revision() -> dict[str, Any]:
+    """Which server code was measured: HEAD and whether server/ had uncommitted changes."""
+
+    def git(*args: str) -> str:
+        try:
+            return subprocess.run(
+                ["git", *args], cwd=ROOT, capture_output=True, text=True, timeout=10
+            ).stdout.rstrip("\n")
+        except (OSError, subprocess.SubprocessError):
+            return ""
+
+    dirty = [line[3:] for line in git("status", "--porcelain", "server").splitlines()]
+    return {"head": git("rev-parse", "--short", "HEAD").strip(), "server_changes": dirty}
 
 
 def describe_machine() -> dict[str, Any]:

@@ -83,7 +83,7 @@ class WsProtocol(asyncio.Protocol):
             f"Sec-WebSocket-Key: {self._key.decode()}\r\nSec-WebSocket-Version: 13\r\n"
             "User-Agent: kenniskring-bench\r\n\r\n"
         )
-        transport.write(request.encode())
+        self._write(request.encode())
 
     def data_received(self, data: bytes) -> None:
         now = time.time()
@@ -212,7 +212,7 @@ async def connect(
     path: str,
     on_frame: FrameCallback,
     on_close: CloseCallback,
-    timeout: float = 10.0,
+    limit_s: float = 10.0,
 ) -> WsProtocol:
     """Open a socket and finish the upgrade; raises OSError, HandshakeError or TimeoutError."""
     loop = asyncio.get_running_loop()
@@ -224,4 +224,4 @@ async def connect(
         await protocol.open_waiter
         return protocol
 
-    return await asyncio.wait_for(_open(), timeout)
+    return await asyncio.wait_for(_open(), limit_s)

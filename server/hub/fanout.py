@@ -126,10 +126,10 @@ class Fanout:
         try:
             while code in self._dirty and code in self._rooms:
                 self._dirty.discard(code)
-                if code in self._publish:
-                    self._publish.discard(code)
-                    await self.hub.changed(code)
                 try:
+                    if code in self._publish:
+                        self._publish.discard(code)
+                        await self.hub.changed(code)
                     await self.render(code)
                 except Exception:
                     log.exception("render %s", code)
@@ -220,6 +220,7 @@ class Fanout:
             and facts.online
             and len(facts.answers) >= len(facts.online)
             and facts.online <= facts.answers.keys()
+            and await hub.all_answered(code, facts.names, facts.answers)
         ):
             await hub.close_when_all_answered(code)
 

@@ -13,7 +13,7 @@ import time
 
 from redis.asyncio import Redis
 from redis.asyncio.client import PubSub
-from redis.asyncio.connection import Connection
+from redis.asyncio.connection import BlockingConnectionPool, Connection
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff, NoBackoff
 from redis.commands.core import AsyncScript
@@ -36,6 +36,11 @@ HEARTBEAT_DEADLINE = 3.0
 # (the listener keeps trying and sends a resync once it succeeds).
 SUBSCRIBE_WAIT = 2.0
 BUILD_TIMEOUT = 5.0
+# Commands of one worker share this many connections; a burst beyond it (hundreds of phones
+# joining or reconnecting at once) waits up to POOL_WAIT for a free one. redis-py's default pool
+# (100 connections in redis-py 8) raises "Too many connections" at once instead.
+POOL_SIZE = 64
+POOL_WAIT = 10.0
 CLAIM_LIMIT = 1000
 RESYNC: tuple[str, bytes] = ("", b"")
 
@@ -197,8 +202,12 @@ class RedisBackend(Backend):
         self._deaf_generation = -1
         self._queue: asyncio.Queue[tuple[str, bytes]] = asyncio.Queue()
         self._hb_channel = f"{namespace}:hb:{self.worker_id}".encode()
-        # Presence this worker holds, to re-assert it if our liveness key was lost meanwhile.
+        # Presence this worker holds; written back on every liveness beat (see _beat_liveness).
         self._own: dict[str, set[str]] = {}
+        # Presence of sockets that closed while Redis was unreachable: removed on the next
+        # liveness beat, else a phone that left during an outage would count as online (and keep
+        # its question open) for as long as this worker lives.
+        self._left: dict[str, set[str]] = {}
         self._live_cache: dict[str, tuple[bool, float]] = {}
 
     # ---- keys ------------------------------------------------------------------------------------
@@ -239,13 +248,17 @@ class RedisBackend(Backend):
         # gets Retry(NoBackoff(), 0)), so without this one command after a Redis restart fails.
         # 8 tries at 0.1, 0.2, 0.4, 0.8, 1, 1, 1, 1 s ride out a restart of a few seconds.
         retry = Retry(ExponentialBackoff(cap=1.0, base=0.05), retries=8)
-        self._client = Redis.from_url(
+        pool = BlockingConnectionPool.from_url(
             self._url,
+            max_connections=POOL_SIZE,
+            timeout=POOL_WAIT,
             retry=retry,
             health_check_interval=10,
             socket_timeout=3,
             socket_connect_timeout=2,
         )
+        self._client = Redis(connection_pool=pool)
+        self._client.auto_close_connection_pool = True  # the client owns its pool
         # The subscriber gets no socket_timeout (an idle subscription is normal) and no retries:
         # a failure must surface in our listener, which rebuilds the subscription and resyncs.
         self._sub_client = Redis.from_url(
@@ -285,14 +298,16 @@ class RedisBackend(Backend):
             try:
                 async with asyncio.timeout(2):
                     async with self._client.pipeline(transaction=False) as pipe:
-                        for code, fields in self._own.items():
-                            if fields:
-                                pipe.hdel(self._room(code) + "presence", *fields)
+                        for table in (self._own, self._left):
+                            for code, fields in table.items():
+                                if fields:
+                                    pipe.hdel(self._room(code) + "presence", *fields)
                         pipe.delete(self._worker_key(self.worker_id))
                         await pipe.execute()
             except (RedisError, OSError, TimeoutError) as exc:
                 log.warning("redis: could not clear presence of %s: %s", self.worker_id, exc)
         self._own.clear()
+        self._left.clear()
         for client in (self._client, self._sub_client):
             if client is not None:
                 await client.aclose()
@@ -385,7 +400,11 @@ class RedisBackend(Backend):
                 fields.discard(field)
                 if not fields:
                     del self._own[code]
-            await self.client.hdel(key, field)
+            try:
+                await self.client.hdel(key, field)
+            except (RedisError, OSError) as exc:
+                self._left.setdefault(code, set()).add(field)
+                log.warning("redis: %s goes offline once Redis is back: %s", field, exc)
 
     async def online(self, code: str) -> set[str]:
         key = self._room(code) + "presence"
@@ -414,10 +433,11 @@ class RedisBackend(Backend):
             cached = self._live_cache.get(worker)
             if worker == self.worker_id:
                 alive.add(worker)
-            elif cached is not None and now - cached[1] < LIVE_CACHE_FOR:
-                if cached[0]:
-                    alive.add(worker)
+            elif cached is not None and cached[0] and now - cached[1] < LIVE_CACHE_FOR:
+                alive.add(worker)
             else:
+                # "Dead" is never taken from the cache: online() prunes on it, and a worker that
+                # has just come back (after a Redis outage) would lose its re-asserted presence.
                 unknown.append(worker)
         if unknown:
             async with self.client.pipeline(transaction=False) as pipe:
@@ -434,15 +454,35 @@ class RedisBackend(Backend):
         key = self._worker_key(self.worker_id)
         previous = await self.client.set(key, b"1", px=_ms(LIVENESS_TTL), get=True)
         if previous is None and self._own:
-            # Our key had expired (a stall, a partition, or a Redis restart without persistence),
-            # so other workers may have pruned our players: write them back.
+            # Our key had expired (a stall, a partition, a Redis outage), so other workers may
+            # have pruned our players; the write-back below restores them.
             log.warning("redis: liveness of %s was lost; re-asserting presence", self.worker_id)
+        if self._own:
+            # On every beat, not only when our key was gone: a worker that checked our key just
+            # before we renewed it may still prune our fields just after (check, then delete).
+            held = {code: set(fields) for code, fields in self._own.items()}
             async with self.client.pipeline(transaction=False) as pipe:
-                for code, fields in list(self._own.items()):
+                for code, fields in held.items():
                     presence = self._room(code) + "presence"
                     pipe.hset(presence, mapping=dict.fromkeys(fields, self.worker_id))
                     pipe.pexpire(presence, self._ttl_ms)
                 await pipe.execute()
+            # A socket that closed meanwhile may have been deleted before we wrote it back.
+            for code, fields in held.items():
+                gone = fields - self._own.get(code, set())
+                if gone:
+                    self._left.setdefault(code, set()).update(gone)
+        if self._left:
+            left, self._left = self._left, {}
+            try:
+                async with self.client.pipeline(transaction=False) as pipe:
+                    for code, fields in left.items():
+                        pipe.hdel(self._room(code) + "presence", *fields)
+                    await pipe.execute()
+            except BaseException:
+                for code, fields in left.items():
+                    self._left.setdefault(code, set()).update(fields)
+                raise
 
     async def _liveness(self) -> None:
         while True:

@@ -22,7 +22,9 @@ def unpack(data: bytes) -> Any:
 PLAYERS = "players"  # player id → name (utf-8)
 NAMES = "names"  # casefolded name → player id (uniqueness)
 TOKENS = "tokens"  # sha256(token) → player id
-META = "meta"  # "quiz" → packed quiz; "open" → the gate of the open question
+# "quiz" → packed quiz; "open" → the gate of the open question; "present" → players online when
+# it opened
+META = "meta"
 
 
 def answers_table(round_no: int, index: int) -> str:

@@ -343,6 +343,9 @@ class Hub:
                 not was_open or room.state.opened_at != opened_before
             )
             if opening:
+                # Who is here as the question opens is expected to answer (see all_answered).
+                present = sorted(await self.backend.online(code))
+                await self.backend.hset(code, META, "present", pack(present))
                 # Open the gate before saving: answers that arrive once phones see the question
                 # must find it open.
                 await self.backend.hset(code, META, "open", open_gate(room.state))
@@ -471,6 +474,16 @@ class Hub:
             except Exception:  # a Redis hiccup must not end the loop
                 log.exception("deadline loop")
             await asyncio.sleep(DEADLINE_POLL_S)
+
+    async def all_answered(
+        self, code: str, players: Mapping[str, str], answers: Mapping[str, q.Answer]
+    ) -> bool:
+        """Also every player who was online when the question opened (and is still a player)
+        answered. Online alone is not enough: while phones come back after a worker restart or a
+        network switch, the few back first may all have answered."""
+        raw = await self.backend.hget(code, META, "present")
+        present = set(unpack(raw)) if raw is not None else set()
+        return present & players.keys() <= answers.keys()
 
     async def close_when_all_answered(self, code: str) -> None:
         async def close_if_open(room: Room, quiz: q.Quiz) -> None:

@@ -99,7 +99,10 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
         # Whichever ends first ends the connection: the phone left, or the writer gave up on it.
         await asyncio.wait((reader, writer), return_when=asyncio.FIRST_COMPLETED)
     finally:
-        await hub.leave(client)
+        try:
+            await hub.leave(client)
+        except Exception:  # the tasks below must still end, or the writer waits forever
+            log.exception("leaving %s failed", client.id)
         for task in (reader, writer):
             task.cancel()
         for task in (reader, writer):
@@ -125,5 +128,12 @@ async def _read_frames(websocket: WebSocket, hub: Hub, client: Client, limit: in
             except HubError as exc:
                 client.send(pack(error_frame(exc.code, client.lang, msg_type)))
                 continue
+            except Exception:
+                # E.g. Redis unreachable for longer than its retries: nothing was acknowledged, so
+                # the socket closes (1011) and the client resumes. Log it: the endpoint only cleans
+                # up after the reader, it does not report why it ended.
+                log.exception("%s from %s failed; closing the socket", msg_type, client.id)
+                client.close_code = 1011
+                raise
             if reply is not None:
                 client.send(pack(reply))

@@ -48,13 +48,13 @@ def redis_and_workers(
         redis.close()
 
 
-async def probe(port: int, timeout: float = 5.0) -> tuple[socket.socket, dict[str, Any]]:
+async def probe(port: int, within: float = 5.0) -> tuple[socket.socket, dict[str, Any]]:
     """A connected TCP socket and the /healthz of the worker that accepted it."""
     loop = asyncio.get_running_loop()
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setblocking(False)
     try:
-        async with asyncio.timeout(timeout):
+        async with asyncio.timeout(within):
             await loop.sock_connect(sock, ("127.0.0.1", port))
             request = f"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n"
             await loop.sock_sendall(sock, request.encode())
@@ -82,28 +82,39 @@ async def probe(port: int, timeout: float = 5.0) -> tuple[socket.socket, dict[st
 
 
 async def open_on(
-    cls: type[C], server: ServerProcess, worker: int | None = None, tries: int = 80
+    cls: type[C], server: ServerProcess, worker: int | None = None, within: float = 15.0
 ) -> tuple[C, int]:
-    """A websocket client of `cls` on `worker` (any worker when None) and that worker's pid."""
-    for _ in range(tries):
+    """A websocket client of `cls` on `worker` (any worker when None) and that worker's pid.
+
+    Idle workers race for each new connection, so a busy one can miss many in a row: keep
+    probing, with short pauses, until one lands where we want it (bounded in time).
+    """
+    deadline = time.monotonic() + within
+    misses = 0
+    while True:
         sock, health = await probe(server.port)
         pid = int(health["worker"])
-        if worker is not None and pid != worker:
-            sock.close()
-            continue
-        try:
-            client = await cls(server.ws_url).open(sock=sock)
-        except BaseException:
-            sock.close()
-            raise
-        return client, pid
-    raise AssertionError(f"no connection landed on worker {worker} in {tries} tries")
+        if worker is None or pid == worker:
+            break
+        sock.close()
+        misses += 1
+        if time.monotonic() > deadline:
+            raise AssertionError(f"no connection landed on worker {worker} in {misses} tries")
+        await asyncio.sleep(min(0.002 * misses, 0.05))
+    try:
+        client = await cls(server.ws_url).open(sock=sock)
+    except BaseException:
+        sock.close()
+        raise
+    return client, pid
 
 
-async def worker_pids(server: ServerProcess, count: int = WORKERS, timeout: float = 20.0) -> list[int]:
+async def worker_pids(
+    server: ServerProcess, count: int = WORKERS, within: float = 20.0
+) -> list[int]:
     """The pids of `count` distinct workers that answer /healthz (waits for late starters)."""
     seen: set[int] = set()
-    async with asyncio.timeout(timeout):
+    async with asyncio.timeout(within):
         while len(seen) < count:
             sock, health = await probe(server.port)
             sock.close()
@@ -143,9 +154,9 @@ async def close_all(clients: list[Any]) -> None:
             await client.close()
 
 
-async def wait_until(predicate: Any, timeout: float, what: str) -> None:
+async def wait_until(predicate: Any, within: float, what: str) -> None:
     """Poll a cheap predicate (no I/O) until true; bounded."""
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + within
     while not predicate():
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
@@ -177,38 +188,42 @@ async def test_phones_on_two_workers_play_one_quiz_and_agree(tmp_path: Path) -> 
             await screen.send({"type": "hello", "role": "screen", "room": code})
             screens.append(screen)
         phones, on = await join_spread(server, code, workers, PHONES)
-        # Each worker's /healthz counts its own sockets: half the phones and its screen (+ host).
-        expected = {workers[0]: PHONES // 2 + 2, workers[1]: PHONES // 2 + 1}
-        counts: dict[int, int] = {}
-        async with asyncio.timeout(10):
-            while counts != expected:
-                sock, health = await probe(server.port)
-                sock.close()
-                counts[health["worker"]] = health["connections"]
-        # Joins on either worker reach the screens on both.
-        for screen in screens:
-            await screen.wait_for(
-                lambda f: f.get("type") == "view" and f.get("lobby", {}).get("count") == PHONES
-            )
         clients = [host, *screens, *phones]
         try:
+            # Each worker's /healthz counts its own sockets: half the phones, its screen (+ host).
+            expected = {workers[0]: PHONES // 2 + 2, workers[1]: PHONES // 2 + 1}
+            counts: dict[int, int] = {}
+            async with asyncio.timeout(10):
+                while counts != expected:
+                    sock, health = await probe(server.port)
+                    sock.close()
+                    counts[health["worker"]] = health["connections"]
+            # Joins on either worker reach the screens on both.
+            for screen in screens:
+                await screen.wait_for(
+                    lambda f: f.get("type") == "view" and f.get("lobby", {}).get("count") == PHONES
+                )
             await host.control("start")
             for index in range(3):
                 views = await asyncio.gather(
                     *(c.wait_view("question", index=index) for c in [*screens, *phones])
                 )
                 question = views[0]["question"]
-                assert all(v["question"] == {**question, "remaining_ms": v["question"][
-                    "remaining_ms"]} for v in views)
+                assert all(
+                    v["question"] == {**question, "remaining_ms": v["question"]["remaining_ms"]}
+                    for v in views
+                )
                 sent = [_script(i, question) for i in range(PHONES)]
                 # First only the phones of worker B answer: the screen on worker A must count them.
                 first = [i for i in range(PHONES) if on[i] == workers[1]]
                 acks = await asyncio.gather(*(phones[i].answer(index, **sent[i]) for i in first))
                 assert all(a["type"] == "ack" for a in acks), acks
+                n = len(first)
                 for screen in screens:
                     await screen.wait_for(
-                        lambda f: f.get("type") == "view"
-                        and f.get("answered", {}).get("count") == len(first)
+                        lambda f, n=n: (
+                            f.get("type") == "view" and f.get("answered", {}).get("count") == n
+                        )
                     )
                 rest = [i for i in range(PHONES) if on[i] == workers[0]]
                 acks = await asyncio.gather(*(phones[i].answer(index, **sent[i]) for i in rest))
@@ -216,13 +231,16 @@ async def test_phones_on_two_workers_play_one_quiz_and_agree(tmp_path: Path) -> 
                 # Everybody answered: the question closes, and both screens show the same reveal.
                 reveals = [await s.wait_view("reveal", index=index) for s in screens]
                 assert reveals[0]["reveal"] == reveals[1]["reveal"]
-                assert reveals[0]["answered"] == reveals[1]["answered"] == {
-                    "count": PHONES, "of": PHONES}
+                assert (
+                    reveals[0]["answered"]
+                    == reveals[1]["answered"]
+                    == {"count": PHONES, "of": PHONES}
+                )
                 if question["type"] != "estimate":
-                    counts = [0] * len(question["options"])
+                    distribution = [0] * len(question["options"])
                     for s in sent:
-                        counts[s["choice"]] += 1
-                    assert reveals[0]["reveal"]["distribution"] == counts
+                        distribution[s["choice"]] += 1
+                    assert reveals[0]["reveal"]["distribution"] == distribution
                 # Every phone, on either worker, sees the reveal and its own result.
                 await asyncio.gather(*(p.wait_view("reveal", index=index) for p in phones))
                 marks = [len(s.frames) for s in screens]
@@ -235,7 +253,8 @@ async def test_phones_on_two_workers_play_one_quiz_and_agree(tmp_path: Path) -> 
                 await host.control("next")
             podiums = [await s.wait_view("podium") for s in screens]
             assert podiums[0]["podium"] == podiums[1]["podium"]
-            assert podiums[0]["podium"]["bokaal"]["winner"] == podiums[0]["podium"]["top"][0]["name"]
+            podium = podiums[0]["podium"]
+            assert podium["bokaal"]["winner"] == podium["top"][0]["name"]
 
             results = export(server, code, secret)
             by_name = {p["name"]: p for p in results["players"]}
@@ -257,4 +276,3 @@ async def test_phones_on_two_workers_play_one_quiz_and_agree(tmp_path: Path) -> 
                 assert len(by_name[f"Speler {i}"]["answers"]) == 3
         finally:
             await close_all(clients)
-

@@ -1,0 +1,60 @@
+"""`kenniskring serve` under tracemalloc: where the memory of idle phones goes.
+
+    python -m bench.memtrace serve --port 8000 ...     (same arguments as `python -m server`)
+
+Each SIGUSR1 takes a snapshot; from the second one on it writes the growth since the first,
+by source line and by file, to `$KENNISKRING_MEMTRACE.<n>.txt`. The bench sends the signals
+before the phones join and once they are idle (`--profile tracemalloc`).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import tracemalloc
+from pathlib import Path
+from types import FrameType
+
+ENV = "KENNISKRING_MEMTRACE"
+
+
+def _report(first: tracemalloc.Snapshot, now: tracemalloc.Snapshot, top: int = 40) -> str:
+    lines = []
+    for key in ("lineno", "filename"):
+        stats = now.compare_to(first, key)
+        grown = sum(s.size_diff for s in stats)
+        count = sum(s.count_diff for s in stats)
+        lines.append(f"growth by {key}: {grown / 1024:.0f} KiB in {count} blocks")
+        for s in stats[: top if key == "lineno" else 20]:
+            where = str(s.traceback[0]) if s.traceback else "?"
+            for marker in ("site-packages/", "/work/main/", "lib/python3.11/"):
+                if marker in where:
+                    where = where.split(marker, 1)[1]
+            lines.append(f"  {s.size_diff / 1024:9.1f} KiB  {s.count_diff:7d} blocks  {where}")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def main() -> int:
+    prefix = os.environ.get(ENV, "memtrace")
+    tracemalloc.start(1)
+    snapshots: list[tracemalloc.Snapshot] = []
+    ignore = (tracemalloc.Filter(False, tracemalloc.__file__),)
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        snap = tracemalloc.take_snapshot().filter_traces(ignore)
+        snapshots.append(snap)
+        n = len(snapshots)
+        path = Path(f"{prefix}.{n}.txt")
+        text = "baseline snapshot\n" if n == 1 else _report(snapshots[0], snap)
+        path.write_text(text)
+
+    signal.signal(signal.SIGUSR1, on_signal)
+    from server.cli import main as cli
+
+    return int(cli(sys.argv[1:]))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,98 @@
+"""The load generator in bench/ plays a real round against a real server: correctness only.
+
+Speed is measured by `python -m bench`, never asserted here. What must hold at any speed: every
+phone joins, every phone gets the question, the reveal and the scoreboard, every answer sent is
+acknowledged, every acknowledged answer is in the reveal's distribution and in the results export,
+and nobody sees an error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bench.run import RunConfig, run_once
+from bench.servers import ServerProc, raise_nofile
+
+PHONES = 200
+
+
+def play(server: ServerProc, cfg: RunConfig) -> dict[str, Any]:
+    server.start()
+    try:
+        return asyncio.run(run_once(server, cfg, log=lambda *_: None))
+    finally:
+        server.stop()
+
+
+def assert_correct(result: dict[str, Any], phones: int, silent: int, questions: int = 1) -> None:
+    answering = (phones - silent) * questions
+    assert result["errors"] == {"count": 0, "samples": []}
+    assert result["missing"] == {"joined": 0, "question": 0, "reveal": 0, "scoreboard": 0}
+    for phase in ("question", "reveal", "scoreboard"):
+        assert result[phase]["n"] == phones * questions, phase
+    answers = result["answers"]
+    assert answers["sent"] == answering
+    assert answers["acked"] == answering
+    assert answers["refused"] == 0
+    assert answers["lost"] == 0
+    assert answers["phantom"] == 0
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _nofile() -> None:
+    raise_nofile()
+
+
+@pytest.mark.parametrize("silent", [1, 0], ids=["host-closes", "everyone-answers"])
+def test_generator_plays_a_round_on_kenniskring(tmp_path: Path, silent: int) -> None:
+    """With one watching phone the host closes the question; with none the server closes it
+    itself once all have answered."""
+    cfg = RunConfig(
+        phones=PHONES,
+        rooms=1,
+        questions=1,
+        procs=2,
+        silent=silent,
+        think_min=0.05,
+        think_max=0.5,
+        phase_timeout=20,
+    )
+    result = play(ServerProc("kenniskring", tmp_path), cfg)
+    assert_correct(result, PHONES, silent)
+    assert result["answers"]["export_missing"] == 0
+    assert result["frames_per_phone"]["view_question"] == 1.0
+
+
+def test_generator_plays_two_rooms_two_questions(tmp_path: Path) -> None:
+    cfg = RunConfig(
+        phones=60,
+        rooms=2,
+        questions=2,
+        procs=1,
+        silent=1,
+        think_min=0.05,
+        think_max=0.3,
+        phase_timeout=20,
+    )
+    result = play(ServerProc("kenniskring", tmp_path), cfg)
+    assert_correct(result, 60, silent=2, questions=2)
+    assert result["answers"]["export_missing"] == 0
+
+
+def test_baseline_speaks_the_same_protocol(tmp_path: Path) -> None:
+    cfg = RunConfig(
+        phones=PHONES,
+        rooms=1,
+        questions=1,
+        procs=1,
+        silent=1,
+        think_min=0.05,
+        think_max=0.3,
+        phase_timeout=20,
+    )
+    result = play(ServerProc("baseline", tmp_path), cfg)
+    assert_correct(result, PHONES, 1)
