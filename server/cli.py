@@ -120,5 +120,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["bench"]:
+        # argparse's REMAINDER refuses options like --phones; bench parses its own arguments.
+        from bench.__main__ import main as bench_main
+
+        return int(bench_main(argv[1:]))
     args = build_parser().parse_args(argv)
     return int(args.func(args))

@@ -35,10 +35,20 @@ FAST_QUIZ: dict[str, Any] = {
             "learn_more": [{"title": "Geldfit", "url": "https://www.geldfit.nl"}],
             "experts": ["Fatima"],
         },
-        {"id": "q2", "type": "true_false", "text": "Een gemeente moet schuldhulp bieden.",
-         "time_limit": 30, "answer": True},
-        {"id": "q3", "type": "estimate", "text": "Hoeveel procent?", "time_limit": 30,
-         "estimate": {"answer": 50, "min": 0, "max": 100, "unit": "%", "tolerance": 5}},
+        {
+            "id": "q2",
+            "type": "true_false",
+            "text": "Een gemeente moet schuldhulp bieden.",
+            "time_limit": 30,
+            "answer": True,
+        },
+        {
+            "id": "q3",
+            "type": "estimate",
+            "text": "Hoeveel procent?",
+            "time_limit": 30,
+            "estimate": {"answer": 50, "min": 0, "max": 100, "unit": "%", "tolerance": 5},
+        },
     ],
 }
 
@@ -59,8 +69,11 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProc
 
 
 def upload(base: str, quiz: dict[str, Any]) -> str:
-    response = httpx.post(f"{base}/api/quizzes", content=json.dumps(quiz).encode(),
-                          headers={"content-type": "application/json"})
+    response = httpx.post(
+        f"{base}/api/quizzes",
+        content=json.dumps(quiz).encode(),
+        headers={"content-type": "application/json"},
+    )
     assert response.status_code == 201, response.text
     return str(response.json()["id"])
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import base64
+import contextlib
 import os
 import socket
 from pathlib import Path
@@ -27,8 +27,7 @@ def _stalled_host(port: int, code: str, secret: str) -> socket.socket:
     key = base64.b64encode(os.urandom(16)).decode()
     sock.sendall(
         f"GET /ws HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
-        f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n"
-        .encode()
+        f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n".encode()
     )
     response = b""
     while b"\r\n\r\n" not in response:  # like a browser: no frame before the 101
@@ -72,8 +71,9 @@ async def test_stalled_host_socket_is_dropped_and_never_delays_others(tmp_path: 
             mark = len(host.frames)
             await host.control("lock" if i % 2 == 0 else "unlock")
             await host.wait_for(
-                lambda f, locked=(i % 2 == 0): f.get("type") == "view"
-                and f["room"]["locked"] is locked,
+                lambda f, locked=(i % 2 == 0): (
+                    f.get("type") == "view" and f["room"]["locked"] is locked
+                ),
                 since=mark,
             )
             if i % 20 == 19 and _connections(server) == PHONES + 1:

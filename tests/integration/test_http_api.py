@@ -83,7 +83,9 @@ def test_upload_reports_all_errors_at_once_and_stores_nothing(live_server: Serve
 )
 def test_upload_garbage(live_server: ServerProcess, body: bytes, expect: str) -> None:
     response = httpx.post(
-        f"{live_server.base}/api/quizzes", content=body, headers={"content-type": "application/json"}
+        f"{live_server.base}/api/quizzes",
+        content=body,
+        headers={"content-type": "application/json"},
     )
     assert response.status_code == 400
     errors = response.json()["errors"]
@@ -157,7 +159,11 @@ async def _play(server: ServerProcess, team: str, winner_first: bool) -> dict[st
     podium = await host.wait_view("podium")
     for client in (ann, bob, host):
         await client.close()
-    return {"code": room["code"], "secret": room["host_secret"], **podium["podium"].get("bokaal", {})}
+    return {
+        "code": room["code"],
+        "secret": room["host_secret"],
+        **podium["podium"].get("bokaal", {}),
+    }
 
 
 async def test_bokaal_passes_on_and_history_exports(live_server: ServerProcess) -> None:
@@ -212,8 +218,9 @@ async def test_play_again_resets_scores(live_server: ServerProcess) -> None:
     await asyncio.gather(phone.close(), host.close())
 
 
-@pytest.mark.parametrize("path", ["/", "/join/123456", "/host", "/screen/123456", "/quizzes",
-                                  "/bokaal"])
+@pytest.mark.parametrize(
+    "path", ["/", "/join/123456", "/host", "/screen/123456", "/quizzes", "/bokaal"]
+)
 def test_pages_render_in_both_languages(live_server: ServerProcess, path: str) -> None:
     nl = httpx.get(f"{live_server.base}{path}")
     en = httpx.get(f"{live_server.base}{path}?lang=en")

@@ -29,10 +29,14 @@ async def _room(server: ServerProcess) -> tuple[dict[str, str], Host]:
         (msgpack.packb({"type": 7}), "bad_frame"),
         (msgpack.packb({"type": "answer", "question": 0, "choice": 0}), "hello_first"),
         (msgpack.packb({"type": "control", "action": "start"}), "hello_first"),
-        (msgpack.packb({"type": "hello", "role": "phone", "room": "000000", "name": "x"}),
-         "room_not_found"),
-        (msgpack.packb({"type": "hello", "role": "phone", "room": "12ab", "name": "x"}),
-         "room_not_found"),
+        (
+            msgpack.packb({"type": "hello", "role": "phone", "room": "000000", "name": "x"}),
+            "room_not_found",
+        ),
+        (
+            msgpack.packb({"type": "hello", "role": "phone", "room": "12ab", "name": "x"}),
+            "room_not_found",
+        ),
         (msgpack.packb({"type": "hello", "role": "alien", "room": "123456"}), "bad_frame"),
         (msgpack.packb({"type": "ping", "pad": "x" * 5000}), "frame_too_large"),
     ],
@@ -52,7 +56,9 @@ async def test_bad_frame_gets_error_and_socket_survives(
 async def test_text_frame_is_refused_politely(live_server: ServerProcess) -> None:
     phone = await Phone(live_server.ws_url).open()
     await phone.send_raw('{"type": "hello"}')
-    assert (await phone.wait_error("bad_frame"))["message"] == "Dit bericht begrijpt de server niet."
+    assert (await phone.wait_error("bad_frame"))[
+        "message"
+    ] == "Dit bericht begrijpt de server niet."
     assert (await phone.request({"type": "ping"}, "pong"))["type"] == "pong"
     await phone.close()
 
@@ -112,7 +118,7 @@ async def test_answer_errors(live_server: ServerProcess) -> None:
 
 
 async def test_host_controls_out_of_phase_and_unknown(live_server: ServerProcess) -> None:
-    room, host = await _room(live_server)
+    _, host = await _room(live_server)
     mark = len(host.frames)
     await host.control("next")
     assert (await host.wait_error("not_allowed", since=mark))["ref"] == "control"

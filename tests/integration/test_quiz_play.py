@@ -80,8 +80,10 @@ async def test_full_quiz_with_reconnect_late_duplicate_and_intruder(
         expected_choice[index] = choices
 
         # Duplicate: the first answer counts, the second gets a clear message.
-        dup = await phones[0].answer(index, choice=0) if question["type"] != "estimate" else (
-            await phones[0].answer(index, value=1)
+        dup = (
+            await phones[0].answer(index, choice=0)
+            if question["type"] != "estimate"
+            else (await phones[0].answer(index, value=1))
         )
         assert dup["code"] == "already_answered" and "al beantwoord" in dup["message"]
 
@@ -159,8 +161,11 @@ async def test_reconnect_keeps_score_and_given_answer(live_server: ServerProcess
 
 
 async def test_question_closes_when_time_is_up(live_server: ServerProcess) -> None:
-    quiz = {**FAST_QUIZ, "id": "test-tijd", "questions": [
-        {**FAST_QUIZ["questions"][0], "time_limit": 5}]}
+    quiz = {
+        **FAST_QUIZ,
+        "id": "test-tijd",
+        "questions": [{**FAST_QUIZ["questions"][0], "time_limit": 5}],
+    }
     quiz_id = upload(live_server.base, quiz)
     room = create_room(live_server.base, quiz_id)
     host = await Host(live_server.ws_url).open()
@@ -176,7 +181,12 @@ async def test_question_closes_when_time_is_up(live_server: ServerProcess) -> No
     late = await slow.answer(0, choice=0)
     assert late["code"] == "too_late" and "Te laat" in late["message"]
     result = await slow.wait_for(lambda f: f.get("type") == "me" and "result" in f)
-    assert result["result"] == {"question": 0, "correct": False, "points": 0, "streak_bonus": 0,
-                                "answered": False}
+    assert result["result"] == {
+        "question": 0,
+        "correct": False,
+        "points": 0,
+        "streak_bonus": 0,
+        "answered": False,
+    }
     for client in (quick, slow, host):
         await client.close()

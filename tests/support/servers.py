@@ -56,15 +56,31 @@ class ServerProcess:
         env = {**os.environ, "KENNISKRING_LOG_LEVEL": "warning", **self.extra_env}
         env.pop("REDIS_URL", None)
         cmd = [
-            sys.executable, "-m", "server", "serve", "--host", "127.0.0.1",
-            "--port", str(self.port), "--data", str(self.data_dir),
-            "--public-url", self.base, "--workers", str(self.workers), *self.args,
+            sys.executable,
+            "-m",
+            "server",
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--data",
+            str(self.data_dir),
+            "--public-url",
+            self.base,
+            "--workers",
+            str(self.workers),
+            *self.args,
         ]
         if self.redis_url:
             cmd += ["--redis-url", self.redis_url]
         with self.log_path.open("ab") as log:
             self.proc = subprocess.Popen(
-                cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+                cmd,
+                cwd=ROOT,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
         self.wait_healthy(timeout)

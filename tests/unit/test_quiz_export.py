@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from server.activities import quiz as q
-from server.activities.quiz_export import results, results_csv
+from server.activities.quiz_export import results, results_csv, safe_cell
 
 T0 = 1_700_000_000.0
 
@@ -226,7 +226,7 @@ def test_csv_round_trips_names_and_rows(names: list[str], data: st.DataObject) -
     assert len(body) == len(ids) * 3
     col = {name: header.index(name) for name in header}
     expected_rows = [
-        (str(p["rank"]), p["name"], str(p["score"]), str(a["question"]))
+        (str(p["rank"]), safe_cell(p["name"]), str(p["score"]), str(a["question"]))
         for p in exported["players"] for a in p["answers"]
     ]
     got_rows = [(r[col["rank"]], r[col["player"]], r[col["total_score"]], r[col["question"]])
