@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 from server.activities import scoring
@@ -79,7 +79,39 @@ class QuizState:
     previous_ranks: dict[str, int] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        # By hand: dataclasses.asdict deep-copies recursively and was a fifth of a close.
+        return {
+            "phase": self.phase,
+            "index": self.index,
+            "opened_at": self.opened_at,
+            "deadline": self.deadline,
+            "round": self.round,
+            "scores": {
+                p: {
+                    "score": s.score,
+                    "streak": s.streak,
+                    "time_ms": s.time_ms,
+                    "correct": s.correct,
+                }
+                for p, s in self.scores.items()
+            },
+            "results": [
+                {
+                    p: {
+                        "answered": r.answered,
+                        "correct": r.correct,
+                        "points": r.points,
+                        "bonus": r.bonus,
+                        "ms": r.ms,
+                        "choice": r.choice,
+                        "value": r.value,
+                    }
+                    for p, r in outcome.items()
+                }
+                for outcome in self.results
+            ],
+            "previous_ranks": dict(self.previous_ranks),
+        }
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> QuizState:
@@ -183,7 +215,7 @@ def score_answer(
         closeness = scoring.estimate_closeness(
             answer.value, est["answer"], est["min"], est["max"], est["tolerance"]
         )
-        correct = closeness >= 1.0
+        correct = abs(answer.value - est["answer"]) <= est["tolerance"]
         gained = scoring.estimate_points(points, closeness, elapsed, limit)
     else:
         correct = answer.choice in correct_options(question)

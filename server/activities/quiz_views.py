@@ -189,9 +189,12 @@ def personal_view(
         "name": facts.names.get(player, ""),
         "score": score.score,
         "streak": score.streak,
-        "rank": ranks.get(player),
-        "of": max(len(ranks), len(facts.names)),
     }
+    if state.phase in (q.REVEAL, q.SCOREBOARD, q.PODIUM):
+        # Rank and player count only where phones show them: in the lobby every join would
+        # otherwise change every phone's `me`.
+        me["rank"] = ranks.get(player)
+        me["of"] = max(len(ranks), len(facts.names))
     if state.phase in (q.QUESTION, q.REVEAL) and player in facts.answers:
         a = facts.answers[player]
         me["answer"] = {"question": state.index, "choice": a.choice, "value": a.value}

@@ -10,9 +10,10 @@ from collections import defaultdict
 from typing import TYPE_CHECKING, Any
 
 from server.activities import quiz as q
+from server.activities.quiz import Answer
 from server.activities.quiz_views import RoomFacts, personal_view, shared_view
 from server.hub.clients import Client
-from server.hub.room import pack, unpack
+from server.hub.room import Room, answers_table, pack, unpack
 from server.messages import error_frame
 
 if TYPE_CHECKING:
@@ -43,6 +44,10 @@ class Fanout:
         self._renderers: dict[str, asyncio.Task[None]] = {}
         self._rendered: dict[str, int] = {}
         self._shown: dict[tuple[str, str], _Shown] = defaultdict(_Shown)
+        self._wake: dict[str, asyncio.Event] = {}
+        self._me_basis: dict[str, tuple[tuple[int, int], frozenset[str]]] = {}
+        self._docs: dict[str, tuple[int, Room]] = {}  # decoded once per document version
+        self._answers: dict[str, tuple[str, dict[str, tuple[bytes, Answer]]]] = {}
 
     # ---- lifetime ---------------------------------------------------------------------------
     def start(self) -> list[asyncio.Task[None]]:
@@ -86,6 +91,9 @@ class Fanout:
         self._rooms.pop(code, None)
         self._rendered.pop(code, None)
         self.hub.forget_quiz(code)
+        self._docs.pop(code, None)
+        self._me_basis.pop(code, None)
+        self._answers.pop(code, None)
         for role in ROLES:
             self._shown.pop((code, role), None)
         task = asyncio.create_task(self._unsubscribe_if_unused(code))
@@ -110,12 +118,15 @@ class Fanout:
         client.send(pack(error_frame(code, client.lang, ref)))
 
     # ---- coalescing ---------------------------------------------------------------------------
-    def mark(self, code: str) -> None:
-        """Render `code` soon: at once if idle, else at most once per coalesce interval."""
+    def mark(self, code: str, urgent: bool = False) -> None:
+        """Render `code` soon: at once if idle, else at most once per coalesce interval; an
+        urgent change (a phase transition) cuts the pause short."""
         self._dirty.add(code)
         if code not in self._renderers and code in self._rooms:
             task = asyncio.create_task(self._render_loop(code), name=f"render-{code}")
             self._renderers[code] = task
+        elif urgent and code in self._wake:
+            self._wake[code].set()
 
     def answered(self, code: str) -> None:
         """An answer arrived: other workers learn it with the next coalesced render."""
@@ -133,9 +144,13 @@ class Fanout:
                     await self.render(code)
                 except Exception:
                     log.exception("render %s", code)
-                await asyncio.sleep(self.settings.coalesce_s)
+                wake = self._wake.setdefault(code, asyncio.Event())
+                wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(wake.wait(), self.settings.coalesce_s)
         finally:
             self._renderers.pop(code, None)
+            self._wake.pop(code, None)
         if code in self._dirty and code in self._rooms:
             self.mark(code)
 
@@ -158,7 +173,7 @@ class Fanout:
             if "kick" in message:
                 self.hub.drop_kicked(code, message["kick"])
             if message.get("seq", 1 << 62) > self._rendered.get(code, -1):
-                self.mark(code)
+                self.mark(code, urgent=bool(message.get("urgent")))
 
     async def _resync(self) -> None:
         """Repair what pub/sub lost: re-render rooms whose version moved without a message."""
@@ -174,17 +189,49 @@ class Fanout:
                     log.exception("resync %s", code)
 
     # ---- rendering ----------------------------------------------------------------------------
+    async def _room(self, code: str) -> tuple[int, Room] | None:
+        """The room document, decoded only when its version moved (render never mutates it)."""
+        loaded = await self.hub.backend.load_room(code)
+        if loaded is None:
+            return None
+        version, doc = loaded
+        cached = self._docs.get(code)
+        if cached is None or cached[0] != version:
+            cached = (version, Room.decode(doc))
+            self._docs[code] = cached
+        return cached
+
+    async def _current_answers(self, code: str, state: q.QuizState) -> dict[str, Answer]:
+        """Answers to the current question; each stored record is decoded once per worker."""
+        if state.index < 0:
+            return {}
+        table = answers_table(state.round, state.index)
+        raw = await self.hub.backend.hgetall(code, table)
+        cached_table, cache = self._answers.get(code, ("", {}))
+        if cached_table != table:
+            cache = {}
+        decoded: dict[str, tuple[bytes, Answer]] = {}
+        for pid, value in raw.items():
+            hit = cache.get(pid)
+            decoded[pid] = (
+                hit
+                if hit is not None and hit[0] == value
+                else (value, Answer.from_dict(unpack(value)))
+            )
+        self._answers[code] = (table, decoded)
+        return {pid: answer for pid, (_, answer) in decoded.items()}
+
     async def render(self, code: str) -> None:
         hub = self.hub
         seq = await hub.backend.seq(code)
-        loaded = await hub.load(code)
+        loaded = await self._room(code)
         clients = list(self._rooms.get(code, ()))
         if loaded is None:
             for client in clients:
                 self.send_error(client, "room_not_found")
                 client.drop(1000)
             return
-        _, room = loaded
+        version, room = loaded
         quiz = await hub.quiz_of(code, room.created)
         state = room.state
         names = await hub.names(code)
@@ -196,7 +243,7 @@ class Fanout:
             lang=room.lang,
             names=names,
             online=await hub.backend.online(code),
-            answers=await hub.answers(code, state),
+            answers=await self._current_answers(code, state),
             bokaal=room.bokaal,
         )
         now = time.time()
@@ -209,12 +256,7 @@ class Fanout:
             self._send_view(code, role, view, seq, members)
         phones = by_role.get("phone")
         if phones:
-            ranks = q.ranks(state)
-            for client in phones:
-                me = personal_view(state, quiz, facts, client.player, ranks)
-                if me != client.last_me:
-                    client.last_me = me
-                    client.send(pack({**me, "v": seq}))
+            self._send_personal(code, version, state, quiz, facts, seq, phones)
         if (
             state.phase == q.QUESTION
             and facts.online
@@ -223,6 +265,31 @@ class Fanout:
             and await hub.all_answered(code, facts.names, facts.answers)
         ):
             await hub.close_when_all_answered(code)
+
+    def _send_personal(
+        self,
+        code: str,
+        version: int,
+        state: q.QuizState,
+        quiz: q.Quiz,
+        facts: RoomFacts,
+        seq: int,
+        phones: list[Client],
+    ) -> None:
+        """`me` frames, only where they changed. While the document is unchanged, only a new
+        answer, a rename or a new socket can change a phone's `me`: the others are skipped."""
+        basis = (version, len(facts.names))
+        previous = self._me_basis.get(code)
+        self._me_basis[code] = (basis, frozenset(facts.answers))
+        if previous is not None and previous[0] == basis:
+            fresh = facts.answers.keys() - previous[1]
+            phones = [c for c in phones if c.last_me is None or c.player in fresh]
+        ranks = q.ranks(state)
+        for client in phones:
+            me = personal_view(state, quiz, facts, client.player, ranks)
+            if me != client.last_me:
+                client.last_me = me
+                client.send(pack({**me, "v": seq}))
 
     def _send_view(
         self, code: str, role: str, view: dict[str, Any], seq: int, members: list[Client]

@@ -187,10 +187,12 @@ class Hub:
             await self.backend.hgetall(code, answers_table(state.round, state.index))
         )
 
-    async def changed(self, code: str) -> None:
-        """Tell every worker that the room changed (bumps the view version)."""
+    async def changed(self, code: str, urgent: bool = False) -> None:
+        """Tell every worker that the room changed (bumps the view version); `urgent` for phase
+        transitions, which renderers show at once instead of after the coalescing pause."""
         seq = await self.backend.bump(code)
-        await self.backend.publish(code, pack({"seq": seq}))
+        message = {"seq": seq, "urgent": True} if urgent else {"seq": seq}
+        await self.backend.publish(code, pack(message))
 
     # ---- joining --------------------------------------------------------------------------------
     async def hello(self, client: Client, msg: Mapping[str, Any]) -> dict[str, Any]:
@@ -360,7 +362,7 @@ class Hub:
         else:
             await self.backend.unschedule(code)
         await self.backend.touch(code)
-        await self.changed(code)
+        await self.changed(code, urgent=True)
 
     async def _close_gate(self, code: str, state: q.QuizState) -> dict[str, q.Answer]:
         """Stop taking answers, then read them: nothing accepted can be missed."""
