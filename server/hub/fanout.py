@@ -287,8 +287,9 @@ class Fanout:
         ranks = q.ranks(state)
         for client in phones:
             me = personal_view(state, quiz, facts, client.player, ranks)
-            if me != client.last_me:
-                client.last_me = me
+            packed = pack(me)
+            if packed != client.last_me:
+                client.last_me = packed
                 client.send(pack({**me, "v": seq}))
 
     def _send_view(

@@ -93,22 +93,24 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
             await asyncio.wait_for(websocket.close(code=code), CLOSE_WAIT_S)
 
     client = Client(websocket.send_bytes, close, hub.settings.queue_limit, hub.settings.worker_id)
-    writer = client.start_writer()
-    reader = asyncio.create_task(_read_frames(websocket, hub, client, settings.frame_limit))
+    # Frames are read in this task itself (no extra task per socket); a client whose queue
+    # overflowed cancels it to cut the connection.
+    task = asyncio.current_task()
+    client.reader = task
     try:
-        # Whichever ends first ends the connection: the phone left, or the writer gave up on it.
-        await asyncio.wait((reader, writer), return_when=asyncio.FIRST_COMPLETED)
+        await _read_frames(websocket, hub, client, settings.frame_limit)
+    except asyncio.CancelledError:
+        if not client.dropped or task is None:
+            raise
+        task.uncancel()
     finally:
         try:
             await hub.leave(client)
-        except Exception:  # the tasks below must still end, or the writer waits forever
+        except Exception:  # the writer below must still stop
             log.exception("leaving %s failed", client.id)
-        for task in (reader, writer):
-            task.cancel()
-        for task in (reader, writer):
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
-        if writer.cancelled():
+        stuck = client.stuck
+        await client.stop()
+        if stuck:
             await close(client.close_code)  # briefly; then uvicorn closes the transport
 
 
