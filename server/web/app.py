@@ -8,8 +8,10 @@ import os
 from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
-from starlette.routing import Mount, WebSocketRoute
+from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
+from starlette.types import Receive, Scope, Send
+from starlette.websockets import WebSocket
 
 from server.config import Settings
 from server.hub.bokaal import BokaalBook
@@ -18,7 +20,6 @@ from server.hub.rooms import Hub, HubSettings
 from server.quizzes.library import QuizLibrary
 from server.web import api, pages
 from server.web.ws import websocket_endpoint
-
 
 GC_THRESHOLDS = (50_000, 20, 100)
 
@@ -30,6 +31,18 @@ def tune_gc() -> None:
     gc.collect()
     gc.freeze()
     gc.set_threshold(*GC_THRESHOLDS)
+
+
+class KenniskringApp(Starlette):
+    """Starlette, with `/ws` handed straight to its endpoint: every frame a server sends then
+    skips the middleware stack's per-message `send` wrappers (thousands per broadcast)."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket" and scope["path"] == "/ws":
+            scope["app"] = self
+            await websocket_endpoint(WebSocket(scope, receive, send))
+            return
+        await super().__call__(scope, receive, send)
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
@@ -51,11 +64,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
             tune_gc()
             yield
 
-    app = Starlette(
+    app = KenniskringApp(
         routes=[
             *api.routes,
             *pages.routes,
-            WebSocketRoute("/ws", websocket_endpoint),
             Mount("/static", StaticFiles(directory=settings.static_dir), name="static"),
         ],
         lifespan=lifespan,
