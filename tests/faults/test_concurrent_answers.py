@@ -16,7 +16,7 @@ import msgpack
 import redis
 
 from tests.conftest import FAST_QUIZ, create_room, upload
-from tests.integration.test_multiworker_play import (
+from tests.support.multiworker import (
     close_all,
     export,
     join_spread,

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.conftest import FAST_QUIZ, create_room, upload
-from tests.integration.test_multiworker_play import (
+from tests.support.multiworker import (
     close_all,
     export,
     join_spread,

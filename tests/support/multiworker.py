@@ -1,0 +1,162 @@
+"""Two uvicorn workers on one Redis, and sockets placed on a known worker.
+
+Shared by the multi-worker integration test and the fault tests (worker kill, Redis restart,
+concurrent answers). A client first sends one keep-alive `GET /healthz` over a fresh TCP
+connection, reads the `worker` (pid) of the process that accepted it, and then upgrades that same
+connection to the websocket. The kernel hands connections to uvicorn's workers as it likes; this
+tells us exactly where each one landed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import socket
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+
+import httpx
+
+from tests.support.phones import Phone, WsClient
+from tests.support.redis_server import RedisServer
+from tests.support.servers import ServerProcess
+
+WORKERS = 2
+C = TypeVar("C", bound=WsClient)
+
+
+# ---- a Redis and a two-worker server ------------------------------------------------------------
+@contextlib.contextmanager
+def redis_and_workers(
+    tmp_path: Path, *, appendonly: bool = False, env: dict[str, str] | None = None
+) -> Iterator[tuple[RedisServer, ServerProcess]]:
+    """A fresh redis-server (FAILS the test when there is none) and `serve --workers 2` on it."""
+    redis = RedisServer(appendonly=appendonly)
+    try:
+        redis.start()
+        server = ServerProcess(tmp_path, redis_url=redis.url, workers=WORKERS, env=env)
+        try:
+            server.start()
+            yield redis, server
+        finally:
+            server.stop()
+    finally:
+        redis.close()
+
+
+async def probe(port: int, within: float = 5.0) -> tuple[socket.socket, dict[str, Any]]:
+    """A connected TCP socket and the /healthz of the worker that accepted it."""
+    loop = asyncio.get_running_loop()
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setblocking(False)
+    try:
+        async with asyncio.timeout(within):
+            await loop.sock_connect(sock, ("127.0.0.1", port))
+            request = f"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n"
+            await loop.sock_sendall(sock, request.encode())
+            data = b""
+            while b"\r\n\r\n" not in data:
+                chunk = await loop.sock_recv(sock, 4096)
+                if not chunk:
+                    raise ConnectionError("closed during /healthz")
+                data += chunk
+            head, _, body = data.partition(b"\r\n\r\n")
+            length = next(
+                int(line.split(b":", 1)[1])
+                for line in head.split(b"\r\n")
+                if line.lower().startswith(b"content-length:")
+            )
+            while len(body) < length:
+                chunk = await loop.sock_recv(sock, 4096)
+                if not chunk:
+                    raise ConnectionError("closed during /healthz")
+                body += chunk
+        return sock, dict(json.loads(body))
+    except BaseException:
+        sock.close()
+        raise
+
+
+async def open_on(
+    cls: type[C], server: ServerProcess, worker: int | None = None, within: float = 15.0
+) -> tuple[C, int]:
+    """A websocket client of `cls` on `worker` (any worker when None) and that worker's pid.
+
+    Idle workers race for each new connection, so a busy one can miss many in a row: keep
+    probing, with short pauses, until one lands where we want it (bounded in time).
+    """
+    deadline = time.monotonic() + within
+    misses = 0
+    while True:
+        sock, health = await probe(server.port)
+        pid = int(health["worker"])
+        if worker is None or pid == worker:
+            break
+        sock.close()
+        misses += 1
+        if time.monotonic() > deadline:
+            raise AssertionError(f"no connection landed on worker {worker} in {misses} tries")
+        await asyncio.sleep(min(0.002 * misses, 0.05))
+    try:
+        client = await cls(server.ws_url).open(sock=sock)
+    except BaseException:
+        sock.close()
+        raise
+    return client, pid
+
+
+async def worker_pids(
+    server: ServerProcess, count: int = WORKERS, within: float = 20.0
+) -> list[int]:
+    """The pids of `count` distinct workers that answer /healthz (waits for late starters)."""
+    seen: set[int] = set()
+    async with asyncio.timeout(within):
+        while len(seen) < count:
+            sock, health = await probe(server.port)
+            sock.close()
+            pid = int(health["worker"])
+            if pid not in seen:
+                seen.add(pid)
+            else:
+                await asyncio.sleep(0.02)
+    return sorted(seen)
+
+
+async def join_spread(
+    server: ServerProcess, code: str, workers: list[int], n: int, name: str = "Speler"
+) -> tuple[list[Phone], list[int]]:
+    """`n` phones joined as `{name} {i}`, phone i on workers[i % len(workers)]."""
+    opened = await asyncio.gather(
+        *(open_on(Phone, server, workers[i % len(workers)]) for i in range(n))
+    )
+    phones = [phone for phone, _ in opened]
+    welcomes = await asyncio.gather(*(p.join(code, f"{name} {i}") for i, p in enumerate(phones)))
+    assert all(w["type"] == "welcome" for w in welcomes), welcomes
+    assert [w["name"] for w in welcomes] == [f"{name} {i}" for i in range(n)]
+    return phones, [pid for _, pid in opened]
+
+
+def export(server: ServerProcess, code: str, secret: str) -> dict[str, Any]:
+    response = httpx.get(
+        f"{server.base}/api/rooms/{code}/results.json", params={"secret": secret}, timeout=10
+    )
+    assert response.status_code == 200, response.text
+    return dict(response.json())
+
+
+async def close_all(clients: list[Any]) -> None:
+    for client in clients:
+        with contextlib.suppress(Exception):
+            await client.close()
+
+
+async def wait_until(predicate: Any, within: float, what: str) -> None:
+    """Poll a cheap predicate (no I/O) until true; bounded."""
+    deadline = time.monotonic() + within
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.02)
