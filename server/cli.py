@@ -14,6 +14,7 @@ import uvicorn
 
 from server.config import Settings
 from server.web.netinfo import lan_address
+from server.web.wsprotocol import PROTOCOL_PATH
 
 WS_MAX_SIZE = 16 * 1024
 
@@ -23,6 +24,7 @@ def uvicorn_options(settings: Settings) -> dict[str, Any]:
     return {
         "host": settings.host,
         "port": settings.port,
+        "ws": PROTOCOL_PATH,  # uvicorn's websockets-sansio plus direct frame writes
         "ws_max_size": WS_MAX_SIZE,
         "ws_per_message_deflate": False,
         "ws_ping_interval": 20.0,

@@ -562,7 +562,8 @@ function reveal(q) {
     );
   }
   const rightAnswer = q ? correctText(q, r) : "";
-  const yours = q && me && me.answer && me.answer.question === q.index ? answerText(q, me.answer) : "";
+  // From the reveal on, the given answer comes with the result.
+  const yours = result && result.answered ? answerText(q, result) : "";
   const explain = toelichtingBlock(r);
   return el(
     "section",

@@ -42,9 +42,9 @@ class Answer:
         return cls(ms=int(d["ms"]), choice=d.get("choice"), value=d.get("value"))
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class Result:
-    """The outcome of one question for one player."""
+    """The outcome of one question for one player; never changed once made (copies share it)."""
 
     answered: bool
     correct: bool | None
@@ -77,6 +77,22 @@ class QuizState:
     scores: dict[str, Score] = field(default_factory=dict)
     results: list[dict[str, Result]] = field(default_factory=list)
     previous_ranks: dict[str, int] = field(default_factory=dict)
+
+    def copy(self) -> QuizState:
+        """A copy that transitions may change freely; far cheaper than decoding the document.
+        Past outcomes are shared: a question's results are only ever appended, never changed."""
+        return QuizState(
+            phase=self.phase,
+            index=self.index,
+            opened_at=self.opened_at,
+            deadline=self.deadline,
+            round=self.round,
+            scores={
+                p: Score(s.score, s.streak, s.time_ms, s.correct) for p, s in self.scores.items()
+            },
+            results=list(self.results),
+            previous_ranks=dict(self.previous_ranks),
+        )
 
     def to_dict(self) -> dict[str, Any]:
         # By hand: dataclasses.asdict deep-copies recursively and was a fifth of a close.

@@ -181,32 +181,46 @@ def personal_view(
     player: str,
     ranks: Mapping[str, int],
 ) -> dict[str, Any]:
-    """The small per-phone frame: own score, rank, streak, given answer and last result."""
-    score = state.scores.get(player, q.Score())
+    """The small per-phone frame: own score, rank, streak, given answer and last result.
+
+    It changes only when the player's own answer does or when a question is scored (see
+    `personal_basis`): opening a question, the scoreboard, joins and lock/unlock leave every
+    phone's `me` as it was, so those broadcasts carry no personal frames. Phones match `answer`
+    and `result` to the question shown by their `question` field.
+    """
+    score = state.scores.get(player)
     me: dict[str, Any] = {
         "type": "me",
         "player": player,
         "name": facts.names.get(player, ""),
-        "score": score.score,
-        "streak": score.streak,
+        "score": score.score if score is not None else 0,
+        "streak": score.streak if score is not None else 0,
     }
-    if state.phase in (q.REVEAL, q.SCOREBOARD, q.PODIUM):
-        # Rank and player count only where phones show them: in the lobby every join would
-        # otherwise change every phone's `me`.
+    if state.results:
+        # From the first reveal on. `of` counts the players scored so far, not everyone
+        # present: a join must not change every phone's `me`.
         me["rank"] = ranks.get(player)
-        me["of"] = max(len(ranks), len(facts.names))
-    if state.phase in (q.QUESTION, q.REVEAL) and player in facts.answers:
-        a = facts.answers[player]
-        me["answer"] = {"question": state.index, "choice": a.choice, "value": a.value}
-    if state.phase != q.QUESTION and state.results:
-        last_index = len(state.results) - 1
+        me["of"] = len(ranks)
         result = state.results[-1].get(player)
         if result is not None:
             me["result"] = {
-                "question": last_index,
+                "question": len(state.results) - 1,
                 "correct": result.correct,
                 "points": result.points,
                 "streak_bonus": result.bonus,
                 "answered": result.answered,
+                "choice": result.choice,
+                "value": result.value,
             }
+    if state.phase == q.QUESTION and player in facts.answers:
+        a = facts.answers[player]
+        me["answer"] = {"question": state.index, "choice": a.choice, "value": a.value}
     return me
+
+
+def personal_basis(state: q.QuizState) -> tuple[int, int, int]:
+    """What every phone's `me` depends on besides its own answer and name: while this and a
+    player's answer to the open question stay the same, `personal_view` returns the same frame.
+    Scores, ranks and results change only when a question is scored, a player is removed or the
+    quiz restarts."""
+    return (state.round, len(state.results), len(state.scores))

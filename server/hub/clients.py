@@ -1,4 +1,9 @@
-"""One connected browser tab as the hub sees it: role, identity and a bounded send queue."""
+"""One connected browser tab as the hub sees it: role, identity and a bounded send queue.
+
+Frames queued during one event-loop turn (a broadcast, a reply) are written at the end of that
+turn by the `Outbox`: one synchronous write per socket when the transport offers one (see
+`server.web.wsprotocol`), else, and whenever the socket is not draining, through a writer task
+that awaits the transport. No task per frame, and fan-out never waits for the slowest phone."""
 
 from __future__ import annotations
 
@@ -6,9 +11,36 @@ import asyncio
 import contextlib
 import itertools
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any
 
 _ids = itertools.count(1)
+
+# Writes whole frames at once if it can; False means "use the async send".
+WriteFrames = Callable[[Iterable[bytes], dict[int, tuple[bytes, bytes]]], bool]
+
+
+class Outbox:
+    """Clients with queued frames, flushed once at the end of the current event-loop turn."""
+
+    __slots__ = ("_due", "_scheduled")
+
+    def __init__(self) -> None:
+        self._due: list[Client] = []
+        self._scheduled = False
+
+    def add(self, client: Client) -> None:
+        self._due.append(client)
+        if not self._scheduled:
+            self._scheduled = True
+            asyncio.get_running_loop().call_soon(self.flush)
+
+    def flush(self) -> None:
+        due, self._due = self._due, []
+        self._scheduled = False
+        framed: dict[int, tuple[bytes, bytes]] = {}  # a shared payload is framed once
+        for client in due:
+            client.flush(framed)
 
 CLOSE_OVERLOADED = 1013
 CLOSE_KICKED = 4001
@@ -22,9 +54,12 @@ class Client:
 
     __slots__ = (
         "_close",
+        "_due",
         "_limit",
+        "_outbox",
         "_pending",
         "_send",
+        "_write",
         "close_code",
         "code",
         "dropped",
@@ -44,6 +79,8 @@ class Client:
         close: Callable[[int], Awaitable[None]],
         queue_limit: int = 100,
         worker: str = "w",
+        outbox: Outbox | None = None,
+        write: WriteFrames | None = None,
     ) -> None:
         self.id = f"{worker}-{next(_ids)}"
         self.role = ""
@@ -51,10 +88,13 @@ class Client:
         self.player = ""
         self.lang = "nl"
         self.last_view: object = None
-        self.last_me: bytes | None = None  # the packed `me` last sent (without its version)
+        self.last_me: dict[str, Any] | None = None  # the `me` last sent (without its version)
         self._send = send
         self._close = close
         self._limit = queue_limit
+        self._outbox = outbox or Outbox()
+        self._write = write
+        self._due = False
         self._pending: deque[bytes] = deque()
         self.dropped = False
         self.close_code = 1000
@@ -77,9 +117,20 @@ class Client:
             self.drop(CLOSE_OVERLOADED)
             return False
         self._pending.append(data)
-        if self.writer is None:
-            self.writer = asyncio.create_task(self._drain())
+        if self.writer is None and not self._due:
+            self._due = True
+            self._outbox.add(self)
         return True
+
+    def flush(self, framed: dict[int, tuple[bytes, bytes]]) -> None:
+        """Write what is queued: at once if the transport can take it, else by the writer."""
+        self._due = False
+        if self.writer is not None or not self._pending:
+            return
+        if self._write is not None and self._write(self._pending, framed):
+            self._pending.clear()
+        else:
+            self.writer = asyncio.create_task(self._drain())
 
     def drop(self, code: int) -> None:
         """Close after what is already queued; when the queue is full the socket is stuck, so

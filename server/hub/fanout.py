@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING, Any
 
 from server.activities import quiz as q
 from server.activities.quiz import Answer
-from server.activities.quiz_views import RoomFacts, personal_view, shared_view
+from server.activities.quiz_views import RoomFacts, personal_basis, personal_view, shared_view
 from server.hub.clients import Client
-from server.hub.room import Room, answers_table, pack, unpack
+from server.hub.room import answers_table, pack, unpack
 from server.messages import error_frame
 
 if TYPE_CHECKING:
@@ -45,8 +45,7 @@ class Fanout:
         self._rendered: dict[str, int] = {}
         self._shown: dict[tuple[str, str], _Shown] = defaultdict(_Shown)
         self._wake: dict[str, asyncio.Event] = {}
-        self._me_basis: dict[str, tuple[tuple[int, int], frozenset[str]]] = {}
-        self._docs: dict[str, tuple[int, Room]] = {}  # decoded once per document version
+        self._me_basis: dict[str, tuple[tuple[int, int, int], str, frozenset[str]]] = {}
         self._answers: dict[str, tuple[str, dict[str, tuple[bytes, Answer]]]] = {}
 
     # ---- lifetime ---------------------------------------------------------------------------
@@ -91,7 +90,6 @@ class Fanout:
         self._rooms.pop(code, None)
         self._rendered.pop(code, None)
         self.hub.forget_quiz(code)
-        self._docs.pop(code, None)
         self._me_basis.pop(code, None)
         self._answers.pop(code, None)
         for role in ROLES:
@@ -189,18 +187,6 @@ class Fanout:
                     log.exception("resync %s", code)
 
     # ---- rendering ----------------------------------------------------------------------------
-    async def _room(self, code: str) -> tuple[int, Room] | None:
-        """The room document, decoded only when its version moved (render never mutates it)."""
-        loaded = await self.hub.backend.load_room(code)
-        if loaded is None:
-            return None
-        version, doc = loaded
-        cached = self._docs.get(code)
-        if cached is None or cached[0] != version:
-            cached = (version, Room.decode(doc))
-            self._docs[code] = cached
-        return cached
-
     async def _current_answers(self, code: str, state: q.QuizState) -> dict[str, Answer]:
         """Answers to the current question; each stored record is decoded once per worker."""
         if state.index < 0:
@@ -224,14 +210,14 @@ class Fanout:
     async def render(self, code: str) -> None:
         hub = self.hub
         seq = await hub.backend.seq(code)
-        loaded = await self._room(code)
+        loaded = await hub.load(code)  # decoded once per version; read-only
         clients = list(self._rooms.get(code, ()))
         if loaded is None:
             for client in clients:
                 self.send_error(client, "room_not_found")
                 client.drop(1000)
             return
-        version, room = loaded
+        _, room = loaded
         quiz = await hub.quiz_of(code, room.created)
         state = room.state
         names = await hub.names(code)
@@ -256,7 +242,7 @@ class Fanout:
             self._send_view(code, role, view, seq, members)
         phones = by_role.get("phone")
         if phones:
-            self._send_personal(code, version, state, quiz, facts, seq, phones)
+            self._send_personal(code, state, quiz, facts, seq, phones)
         if (
             state.phase == q.QUESTION
             and facts.online
@@ -269,27 +255,29 @@ class Fanout:
     def _send_personal(
         self,
         code: str,
-        version: int,
         state: q.QuizState,
         quiz: q.Quiz,
         facts: RoomFacts,
         seq: int,
         phones: list[Client],
     ) -> None:
-        """`me` frames, only where they changed. While the document is unchanged, only a new
-        answer, a rename or a new socket can change a phone's `me`: the others are skipped."""
-        basis = (version, len(facts.names))
+        """`me` frames, only where they changed. While `personal_basis` is unchanged only a new
+        answer or a new socket can change a phone's `me`: the other phones are skipped."""
+        basis = personal_basis(state)
+        table = answers_table(state.round, state.index)
+        answered = frozenset(facts.answers)
         previous = self._me_basis.get(code)
-        self._me_basis[code] = (basis, frozenset(facts.answers))
+        self._me_basis[code] = (basis, table, answered)
         if previous is not None and previous[0] == basis:
-            fresh = facts.answers.keys() - previous[1]
+            fresh = answered - previous[2] if previous[1] == table else answered
             phones = [c for c in phones if c.last_me is None or c.player in fresh]
+            if not phones:
+                return
         ranks = q.ranks(state)
         for client in phones:
             me = personal_view(state, quiz, facts, client.player, ranks)
-            packed = pack(me)
-            if packed != client.last_me:
-                client.last_me = packed
+            if me != client.last_me:
+                client.last_me = me
                 client.send(pack({**me, "v": seq}))
 
     def _send_view(

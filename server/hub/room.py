@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import msgpack
@@ -64,6 +64,15 @@ class Room:
                 "bokaal": self.bokaal,
                 "state": self.state.to_dict(),
             }
+        )
+
+    def copy(self) -> Room:
+        """A copy for a transition to change (see QuizState.copy)."""
+        return replace(
+            self,
+            kicked=list(self.kicked),
+            bokaal=dict(self.bokaal) if self.bokaal is not None else None,
+            state=self.state.copy(),
         )
 
     @classmethod

@@ -15,7 +15,7 @@ from server.activities import quiz as q
 from server.hub import codes
 from server.hub.backend import Backend, PutResult
 from server.hub.bokaal import BokaalBook
-from server.hub.clients import CLOSE_KICKED, Client
+from server.hub.clients import CLOSE_KICKED, Client, Outbox
 from server.hub.fanout import Fanout
 from server.hub.room import (
     META,
@@ -29,6 +29,7 @@ from server.hub.room import (
     pack,
     unpack,
 )
+from server.hub.room_cache import RoomCache
 
 log = logging.getLogger("kenniskring.hub")
 
@@ -105,6 +106,8 @@ class Hub:
         self.bokaal = bokaal
         self.settings = settings
         self.fanout = Fanout(self, settings)
+        self.rooms = RoomCache()  # decoded documents, shared and read-only
+        self.outbox = Outbox()  # one flush per event-loop turn for all of this worker's sockets
         self._quizzes: dict[str, tuple[float, q.Quiz]] = {}
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -152,11 +155,12 @@ class Hub:
         raise HubError("busy")
 
     async def load(self, code: str) -> tuple[int, Room] | None:
+        """The room and its version. The room is shared (cached): read it, do not change it."""
         loaded = await self.backend.load_room(code)
         if loaded is None:
             return None
         version, doc = loaded
-        return version, Room.decode(doc)
+        return version, self.rooms.get(code, version, doc)
 
     async def quiz_of(self, code: str, created: float | None = None) -> q.Quiz:
         """The room's quiz, cached per worker; `created` (from the room document) guards against
@@ -333,7 +337,8 @@ class Hub:
             loaded = await self.load(code)
             if loaded is None:
                 raise HubError("room_not_found")
-            version, room = loaded
+            version, shared = loaded
+            room = shared.copy()
             quiz = await self.quiz_of(code, room.created)
             was_open = room.state.phase == q.QUESTION
             opened_before = room.state.opened_at
@@ -351,7 +356,9 @@ class Hub:
                 # Open the gate before saving: answers that arrive once phones see the question
                 # must find it open.
                 await self.backend.hset(code, META, "open", open_gate(room.state))
-            if await self.backend.save_room(code, version, room.encode()):
+            doc = room.encode()
+            if await self.backend.save_room(code, version, doc):
+                self.rooms.put(code, version + 1, doc, room)  # from here on read-only
                 await self._after(code, room)
                 return room
         raise HubError("busy")

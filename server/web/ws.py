@@ -15,6 +15,7 @@ from server.hub.clients import Client
 from server.hub.room import pack, unpack
 from server.hub.rooms import Hub, HubError
 from server.messages import error_frame
+from server.web.wsprotocol import EXTENSION as FRAMES_EXTENSION
 
 log = logging.getLogger("kenniskring.ws")
 
@@ -92,7 +93,15 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
         with contextlib.suppress(Exception):
             await asyncio.wait_for(websocket.close(code=code), CLOSE_WAIT_S)
 
-    client = Client(websocket.send_bytes, close, hub.settings.queue_limit, hub.settings.worker_id)
+    frames = websocket.scope.get("extensions", {}).get(FRAMES_EXTENSION, {})
+    client = Client(
+        websocket.send_bytes,
+        close,
+        hub.settings.queue_limit,
+        hub.settings.worker_id,
+        outbox=hub.outbox,
+        write=frames.get("write"),
+    )
     # Frames are read in this task itself (no extra task per socket); a client whose queue
     # overflowed cancels it to cut the connection.
     task = asyncio.current_task()

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from server.activities import quiz as q
-from server.activities.quiz_views import RoomFacts, personal_view, shared_view
+from server.activities.quiz_views import RoomFacts, personal_basis, personal_view, shared_view
 from server.hub.room import pack, unpack
 
 T0 = 1_700_000_000.0
@@ -153,10 +153,12 @@ def test_open_question_never_shows_the_right_answer(
             assert shown["options"] == []
             assert (shown["min"], shown["max"], shown["unit"]) == (0, 100, "%")
         assert 0 <= shown["remaining_ms"] <= 20_000
-    # the phone's personal frame carries only its own answer, never a verdict
+    # the phone's personal frame carries only its own answer, never a verdict on this question
+    # (the result of an earlier, revealed question may still be there)
     for p in players:
         me = personal_view(state, quiz, f, p, q.ranks(state))
-        assert "result" not in me
+        earlier = me.pop("result", None)
+        assert earlier is None or earlier["question"] < index
         for _path, key, _value in walk(me):
             assert key not in {"correct", "toelichting", "distribution"}
 
@@ -483,28 +485,34 @@ def test_personal_view_through_a_question() -> None:
     q.close(state, quiz, answers, list(names), T0 + 20)
     ranks = q.ranks(state)
     me = personal_view(state, quiz, f, "pa", ranks)
-    assert me["answer"]["choice"] == 0  # still shown in reveal
+    assert "answer" not in me  # from the reveal on, the given answer is part of the result
     assert me["result"] == {"question": 0, "correct": True, "points": 750, "streak_bonus": 0,
-                            "answered": True}
+                            "answered": True, "choice": 0, "value": None}
     assert (me["score"], me["streak"], me["rank"], me["of"]) == (750, 1, 1, 2)
     other = personal_view(state, quiz, f, "pb", ranks)
     assert other["result"] == {"question": 0, "correct": False, "points": 0, "streak_bonus": 0,
-                               "answered": False}
+                               "answered": False, "choice": None, "value": None}
     assert (other["score"], other["rank"]) == (0, 2)
 
+    # the scoreboard and the next question leave `me` as it was: no personal frame to send
+    revealed = personal_view(state, quiz, f, "pa", ranks)
     q.show_scoreboard(state)
-    assert personal_view(state, quiz, f, "pa", ranks)["result"]["question"] == 0
-
-    # next question open: no stale answer and no result of the previous question
+    assert personal_view(state, quiz, f, "pa", ranks) == revealed
     q.next_step(state, quiz, T0 + 30)
     f = facts(names, {})
-    me = personal_view(state, quiz, f, "pa", q.ranks(state))
-    assert "answer" not in me and "result" not in me
+    assert personal_view(state, quiz, f, "pa", q.ranks(state)) == revealed
+    # a late joiner does not change the others' `me`: `of` counts the players scored so far
+    f = facts({**names, "pc": "Cor"}, {})
+    assert personal_view(state, quiz, f, "pa", q.ranks(state)) == revealed
+    assert "rank" not in {k: v for k, v in personal_view(
+        state, quiz, f, "pc", q.ranks(state)).items() if v is not None}
     answers = {"pa": q.accept_answer(state, quiz, {}, "pa", 1, 2, None, T0 + 31)}
+    me = personal_view(state, quiz, facts(names, answers), "pa", q.ranks(state))
+    assert me["answer"] == {"question": 1, "choice": 2, "value": None}
+    assert me["result"]["question"] == 0  # the phone shows it only with question 0
     q.close(state, quiz, answers, list(names), T0 + 40)
     me = personal_view(state, quiz, facts(names, answers), "pa", q.ranks(state))
-    assert me["answer"] == {**me["answer"], "question": 1, "choice": 2}
-    assert me["result"]["question"] == 1
+    assert me["result"]["question"] == 1 and me["result"]["choice"] == 2
     assert me["result"]["correct"] is None  # a poll
     assert me["result"]["points"] == 0
     assert me["streak"] == 1  # the poll kept the streak
@@ -516,3 +524,91 @@ def test_personal_view_estimate_answer_has_value() -> None:
     answers = {"pa": q.accept_answer(state, quiz, {}, "pa", 0, None, 42.5, T0 + 1)}
     me = personal_view(state, quiz, facts({"pa": "Anna"}, answers), "pa", {})
     assert me["answer"]["question"] == 0 and me["answer"]["value"] == 42.5
+
+
+# ---- when `me` can be skipped ----------------------------------------------------------------
+
+ACTIONS = st.lists(
+    st.one_of(
+        st.tuples(st.just("answer"), st.integers(0, 4), st.integers(0, 3)),
+        st.tuples(st.just("join"), st.integers(5, 7), st.just(0)),
+        st.tuples(st.just("kick"), st.integers(0, 7), st.just(0)),
+        st.sampled_from([("close", 0, 0), ("scoreboard", 0, 0), ("next", 0, 0),
+                         ("finish", 0, 0), ("restart", 0, 0)]),
+    ),
+    max_size=40,
+)
+
+
+@SETTINGS
+@given(actions=ACTIONS)
+def test_me_is_unchanged_while_its_basis_and_own_answer_are(actions: list) -> None:
+    """The fan-out's rule (server/hub/fanout.py): while `personal_basis` is unchanged, only a
+    player with a new answer in the open question's table gets a fresh `me`; everyone else is
+    skipped. Whatever happens, a skipped phone's `me` must equal a freshly computed one."""
+    quiz = make_quiz(mc(), tf(), poll(), est())
+    state = q.start(q.QuizState(), quiz, T0)
+    names = {f"p{i}": f"Speler {i}" for i in range(5)}
+    answers: dict[str, q.Answer] = {}
+    now = T0
+
+    def snapshot() -> tuple[Any, tuple[int, int], set[str], dict[str, dict[str, Any]]]:
+        ranks = q.ranks(state)
+        f = facts(names, answers)
+        mes = {p: personal_view(state, quiz, f, p, ranks) for p in names}
+        return personal_basis(state), (state.round, state.index), set(answers), mes
+
+    before = snapshot()
+    for action, who, choice in actions:
+        now += 1
+        player = f"p{who}"
+        try:
+            if action == "answer" and player in names and state.phase == q.QUESTION:
+                kind = quiz["questions"][state.index]["type"]
+                value = 40.0 + choice if kind == "estimate" else None
+                pick = None if value is not None else choice % (2 if kind == "true_false" else 3)
+                answers[player] = q.accept_answer(
+                    state, quiz, answers, player, state.index, pick, value, now)
+            elif action == "join":
+                names.setdefault(player, f"Speler {who}")
+            elif action == "kick" and player in names:
+                del names[player]
+                answers.pop(player, None)
+                state.scores.pop(player, None)
+            elif action == "close":
+                q.close(state, quiz, answers, list(names), now)
+            elif action == "scoreboard":
+                q.show_scoreboard(state)
+            elif action == "next":
+                q.next_step(state, quiz, now)
+                answers = {}
+            elif action == "finish":
+                q.finish(state, quiz, answers, list(names), now)
+            elif action == "restart":
+                state = q.restart(state)
+                answers = {}
+        except q.QuizError:
+            continue
+        after = snapshot()
+        if after[0] == before[0]:
+            fresh = after[2] - before[2] if after[1] == before[1] else after[2]
+            for p, me in after[3].items():
+                if p in before[3] and p not in fresh:
+                    assert me == before[3][p], (action, p)
+        before = after
+
+
+def test_me_basis_skips_the_scoreboard_and_the_next_question() -> None:
+    """The point of the rule: a scoreboard or a new question sends no personal frames."""
+    quiz = make_quiz(mc(), tf())
+    names = {"pa": "Anna", "pb": "Bram"}
+    state = q.start(q.QuizState(), quiz, T0)
+    answers = {"pa": q.accept_answer(state, quiz, {}, "pa", 0, 0, None, T0 + 1)}
+    q.close(state, quiz, answers, list(names), T0 + 2)
+    revealed = personal_basis(state)
+    q.show_scoreboard(state)
+    assert personal_basis(state) == revealed
+    q.next_step(state, quiz, T0 + 3)
+    assert personal_basis(state) == revealed
+    q.close(state, quiz, {}, list(names), T0 + 4)
+    assert personal_basis(state) != revealed  # scored: every `me` is computed again
