@@ -59,6 +59,37 @@ class Result:
         return self.points + self.bonus
 
 
+def _plain_result(r: Result) -> dict[str, Any]:
+    return {
+        "answered": r.answered,
+        "correct": r.correct,
+        "points": r.points,
+        "bonus": r.bonus,
+        "ms": r.ms,
+        "choice": r.choice,
+        "value": r.value,
+    }
+
+
+class Outcome(dict[str, Result]):
+    """The results of one question, per player: made once when the question is scored and never
+    changed (copies of the state share it), so its stored form is built only once."""
+
+    __slots__ = ("_plain",)
+
+    def __init__(
+        self, results: Mapping[str, Result] | None = None, plain: dict[str, Any] | None = None
+    ) -> None:
+        super().__init__(results or {})
+        self._plain = plain
+
+    def plain(self) -> dict[str, Any]:
+        """As stored in the room document."""
+        if self._plain is None:
+            self._plain = {p: _plain_result(r) for p, r in self.items()}
+        return self._plain
+
+
 @dataclass
 class Score:
     score: int = 0
@@ -75,7 +106,7 @@ class QuizState:
     deadline: float = 0.0
     round: int = 1
     scores: dict[str, Score] = field(default_factory=dict)
-    results: list[dict[str, Result]] = field(default_factory=list)
+    results: list[Outcome] = field(default_factory=list)
     previous_ranks: dict[str, int] = field(default_factory=dict)
 
     def copy(self) -> QuizState:
@@ -111,21 +142,7 @@ class QuizState:
                 }
                 for p, s in self.scores.items()
             },
-            "results": [
-                {
-                    p: {
-                        "answered": r.answered,
-                        "correct": r.correct,
-                        "points": r.points,
-                        "bonus": r.bonus,
-                        "ms": r.ms,
-                        "choice": r.choice,
-                        "value": r.value,
-                    }
-                    for p, r in outcome.items()
-                }
-                for outcome in self.results
-            ],
+            "results": [outcome.plain() for outcome in self.results],
             "previous_ranks": dict(self.previous_ranks),
         }
 
@@ -138,7 +155,9 @@ class QuizState:
             deadline=d["deadline"],
             round=d.get("round", 1),
             scores={k: Score(**v) for k, v in d["scores"].items()},
-            results=[{k: Result(**r) for k, r in q.items()} for q in d["results"]],
+            results=[
+                Outcome({k: Result(**r) for k, r in q.items()}, plain=q) for q in d["results"]
+            ],
             previous_ranks=dict(d.get("previous_ranks", {})),
         )
 
@@ -280,8 +299,8 @@ def close(
         score.correct += 1 if result.correct else 0
         outcome[player] = result
     while len(state.results) < state.index:
-        state.results.append({})
-    state.results.append(outcome)
+        state.results.append(Outcome())
+    state.results.append(Outcome(outcome))
     state.phase = REVEAL
     state.deadline = 0.0
     return state

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Set
+from collections.abc import Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,6 +28,12 @@ class RoomFacts:
     answers: Mapping[str, q.Answer]  # answers to the open/last question
     bokaal: Mapping[str, Any] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    # q.ranking(state), when the caller already sorted it (one sort per render, not per role)
+    ranking: Sequence[tuple[str, q.Score]] | None = None
+
+
+def _ranking(state: q.QuizState, facts: RoomFacts) -> Sequence[tuple[str, q.Score]]:
+    return facts.ranking if facts.ranking is not None else q.ranking(state)
 
 
 def _question(state: q.QuizState, quiz: q.Quiz, facts: RoomFacts, now: float) -> dict[str, Any]:
@@ -96,7 +102,7 @@ def _histogram(values: list[float], low: float, high: float, bins: int = 10) -> 
 def _scoreboard(state: q.QuizState, facts: RoomFacts) -> dict[str, Any]:
     last = state.results[-1] if state.results else {}
     rows = []
-    for i, (pid, score) in enumerate(q.ranking(state)[:SCOREBOARD_SIZE]):
+    for i, (pid, score) in enumerate(_ranking(state, facts)[:SCOREBOARD_SIZE]):
         previous = state.previous_ranks.get(pid)
         rows.append(
             {
@@ -113,7 +119,7 @@ def _scoreboard(state: q.QuizState, facts: RoomFacts) -> dict[str, Any]:
 def _podium(state: q.QuizState, facts: RoomFacts) -> dict[str, Any]:
     top = [
         {"rank": i + 1, "name": facts.names.get(pid, "?"), "score": score.score}
-        for i, (pid, score) in enumerate(q.ranking(state)[:3])
+        for i, (pid, score) in enumerate(_ranking(state, facts)[:3])
     ]
     out: dict[str, Any] = {"top": top}
     if facts.bokaal:

@@ -10,7 +10,6 @@ from collections import defaultdict
 from typing import TYPE_CHECKING, Any
 
 from server.activities import quiz as q
-from server.activities.quiz import Answer
 from server.activities.quiz_views import RoomFacts, personal_basis, personal_view, shared_view
 from server.hub.clients import Client
 from server.hub.room import answers_table, pack, unpack
@@ -46,7 +45,6 @@ class Fanout:
         self._shown: dict[tuple[str, str], _Shown] = defaultdict(_Shown)
         self._wake: dict[str, asyncio.Event] = {}
         self._me_basis: dict[str, tuple[tuple[int, int, int], str, frozenset[str]]] = {}
-        self._answers: dict[str, tuple[str, dict[str, tuple[bytes, Answer]]]] = {}
 
     # ---- lifetime ---------------------------------------------------------------------------
     def start(self) -> list[asyncio.Task[None]]:
@@ -90,8 +88,8 @@ class Fanout:
         self._rooms.pop(code, None)
         self._rendered.pop(code, None)
         self.hub.forget_quiz(code)
+        self.hub.forget_answers(code)
         self._me_basis.pop(code, None)
-        self._answers.pop(code, None)
         for role in ROLES:
             self._shown.pop((code, role), None)
         task = asyncio.create_task(self._unsubscribe_if_unused(code))
@@ -187,26 +185,6 @@ class Fanout:
                     log.exception("resync %s", code)
 
     # ---- rendering ----------------------------------------------------------------------------
-    async def _current_answers(self, code: str, state: q.QuizState) -> dict[str, Answer]:
-        """Answers to the current question; each stored record is decoded once per worker."""
-        if state.index < 0:
-            return {}
-        table = answers_table(state.round, state.index)
-        raw = await self.hub.backend.hgetall(code, table)
-        cached_table, cache = self._answers.get(code, ("", {}))
-        if cached_table != table:
-            cache = {}
-        decoded: dict[str, tuple[bytes, Answer]] = {}
-        for pid, value in raw.items():
-            hit = cache.get(pid)
-            decoded[pid] = (
-                hit
-                if hit is not None and hit[0] == value
-                else (value, Answer.from_dict(unpack(value)))
-            )
-        self._answers[code] = (table, decoded)
-        return {pid: answer for pid, (_, answer) in decoded.items()}
-
     async def render(self, code: str) -> None:
         hub = self.hub
         seq = await hub.backend.seq(code)
@@ -229,8 +207,10 @@ class Fanout:
             lang=room.lang,
             names=names,
             online=await hub.backend.online(code),
-            answers=await self._current_answers(code, state),
+            answers=await hub.answers(code, state),
             bokaal=room.bokaal,
+            # sorted once for every role's scoreboard; phones' `me` sort only when they change
+            ranking=q.ranking(state) if state.phase in (q.SCOREBOARD, q.PODIUM) else None,
         )
         now = time.time()
         self._rendered[code] = max(seq, self._rendered.get(code, -1))
@@ -273,7 +253,8 @@ class Fanout:
             phones = [c for c in phones if c.last_me is None or c.player in fresh]
             if not phones:
                 return
-        ranks = q.ranks(state)
+        ranking = facts.ranking if facts.ranking is not None else q.ranking(state)
+        ranks = {player: i + 1 for i, (player, _) in enumerate(ranking)}
         for client in phones:
             me = personal_view(state, quiz, facts, client.player, ranks)
             if me != client.last_me:

@@ -7,7 +7,7 @@ from typing import Any
 
 import msgpack
 
-from server.activities.quiz import Answer, QuizState
+from server.activities.quiz import QuizState
 
 
 def pack(value: Any) -> bytes:
@@ -93,6 +93,3 @@ def open_gate(state: QuizState) -> bytes:
         }
     )
 
-
-def decode_answers(raw: dict[str, bytes]) -> dict[str, Answer]:
-    return {pid: Answer.from_dict(unpack(v)) for pid, v in raw.items()}

@@ -24,7 +24,6 @@ from server.hub.room import (
     TOKENS,
     Room,
     answers_table,
-    decode_answers,
     open_gate,
     pack,
     unpack,
@@ -36,6 +35,7 @@ log = logging.getLogger("kenniskring.hub")
 NAME_MAX = 24
 TRANSITION_RETRIES = 50
 QUIZ_CACHE = 4096
+ANSWER_CACHE = 4096  # rooms whose decoded answers a worker keeps
 DEADLINE_POLL_S = 0.05
 DEADLINE_LEASE_S = 5.0
 
@@ -109,6 +109,7 @@ class Hub:
         self.rooms = RoomCache()  # decoded documents, shared and read-only
         self.outbox = Outbox()  # one flush per event-loop turn for all of this worker's sockets
         self._quizzes: dict[str, tuple[float, q.Quiz]] = {}
+        self._answers: dict[str, tuple[str, dict[str, tuple[bytes, q.Answer]]]] = {}
         self._tasks: list[asyncio.Task[None]] = []
 
     # ---- lifetime -----------------------------------------------------------------------------
@@ -180,16 +181,35 @@ class Hub:
     def forget_quiz(self, code: str) -> None:
         self._quizzes.pop(code, None)
 
+    def forget_answers(self, code: str) -> None:
+        self._answers.pop(code, None)
+
     async def names(self, code: str) -> dict[str, str]:
         raw = await self.backend.hgetall(code, PLAYERS)
         return {pid: raw[pid].decode() for pid in sorted(raw)}
 
     async def answers(self, code: str, state: q.QuizState) -> dict[str, q.Answer]:
+        """Answers to the current question; each stored record is decoded once per worker (every
+        coalesced render and the close read the whole table)."""
         if state.index < 0:
             return {}
-        return decode_answers(
-            await self.backend.hgetall(code, answers_table(state.round, state.index))
-        )
+        table = answers_table(state.round, state.index)
+        raw = await self.backend.hgetall(code, table)
+        cached_table, cache = self._answers.get(code, ("", {}))
+        if cached_table != table:
+            cache = {}
+        decoded: dict[str, tuple[bytes, q.Answer]] = {}
+        for pid, value in raw.items():
+            hit = cache.get(pid)
+            decoded[pid] = (
+                hit
+                if hit is not None and hit[0] == value
+                else (value, q.Answer.from_dict(unpack(value)))
+            )
+        if code not in self._answers and len(self._answers) >= ANSWER_CACHE:
+            self._answers.clear()
+        self._answers[code] = (table, decoded)
+        return {pid: answer for pid, (_, answer) in decoded.items()}
 
     async def changed(self, code: str, urgent: bool = False) -> None:
         """Tell every worker that the room changed (bumps the view version); `urgent` for phase

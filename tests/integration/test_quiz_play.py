@@ -187,6 +187,48 @@ async def test_question_closes_when_time_is_up(live_server: ServerProcess) -> No
         "points": 0,
         "streak_bonus": 0,
         "answered": False,
+        "choice": None,
+        "value": None,
     }
     for client in (quick, slow, host):
+        await client.close()
+
+
+async def test_scoreboard_and_next_question_send_no_personal_frames(
+    live_server: ServerProcess,
+) -> None:
+    """`me` goes out only when it changes (docs/PROTOCOL.md): the reveal brings each phone its
+    result; the scoreboard and the next question are one shared view, with no `me` per phone."""
+    quiz_id = upload(live_server.base, FAST_QUIZ)
+    room = create_room(live_server.base, quiz_id)
+    host = await Host(live_server.ws_url).open()
+    await host.attach(room["code"], room["host_secret"])
+    a, b = await _join_all(live_server, room["code"], 2)
+    await host.control("start")
+    await a.wait_view("question", index=0)
+    assert (await a.answer(0, choice=0))["type"] == "ack"
+    await host.control("close")
+    for phone in (a, b):
+        await phone.wait_view("reveal")
+        await phone.wait_for(lambda f: f.get("type") == "me" and "result" in f)
+    revealed = {id(p): dict(p.me or {}) for p in (a, b)}
+    since = {id(p): len(p.frames) for p in (a, b)}
+    await host.control("scoreboard")
+    for phone in (a, b):
+        await phone.wait_view("scoreboard")
+    await host.control("next")
+    for phone in (a, b):
+        await phone.wait_view("question", index=1)
+        await phone.request({"type": "ping"}, "pong")  # everything sent before is read
+        later = phone.frames[since[id(phone)]:]
+        assert [f for f in later if f.get("type") == "me"] == []
+        assert {f.get("phase") for f in later if f.get("type") == "view"} >= {
+            "scoreboard", "question"}
+    assert (await b.answer(1, choice=1))["type"] == "ack"
+    me = await b.wait_for(lambda f: f.get("type") == "me" and "answer" in f,
+                          since=since[id(b)])
+    assert me["answer"] == {"question": 1, "choice": 1, "value": None}
+    assert me["result"] == {k: v for k, v in revealed[id(b)]["result"].items()}
+    assert me["score"] == revealed[id(b)]["score"]
+    for client in (a, b, host):
         await client.close()

@@ -1,0 +1,91 @@
+"""How frames leave the server: straight to the transport under Kenniskring's uvicorn protocol
+(server/web/wsprotocol.py), and through plain ASGI `send` under any other websocket protocol.
+
+Both servers run in this test's event loop (real uvicorn on 127.0.0.1, real websocket clients),
+so the test can also look at which path each socket took.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+
+from server.cli import uvicorn_options
+from server.config import Settings
+from server.hub.clients import Client
+from server.web.app import create_app
+from server.web.wsprotocol import PROTOCOL_PATH
+from tests.conftest import FAST_QUIZ
+from tests.support.phones import Host, Phone
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextlib.asynccontextmanager
+async def _server(tmp: Path, ws: str) -> AsyncIterator[tuple[str, uvicorn.Server]]:
+    settings = replace(Settings(), host="127.0.0.1", port=_free_port(), data_dir=tmp)
+    app = create_app(settings)
+    options = {**uvicorn_options(settings), "ws": ws, "log_level": "warning"}
+    server = uvicorn.Server(uvicorn.Config(app, **options))
+    task = asyncio.create_task(server.serve())
+    for _ in range(200):  # bounded: 10 s
+        if server.started:
+            break
+        await asyncio.sleep(0.05)
+    assert server.started, "uvicorn did not start"
+    try:
+        yield f"127.0.0.1:{settings.port}", server
+    finally:
+        server.should_exit = True
+        await asyncio.wait_for(task, 10)
+
+
+def _clients(server: uvicorn.Server) -> list[Client]:
+    app = server.config.loaded_app
+    while not hasattr(app, "state"):  # uvicorn wraps the app in its proxy-headers middleware
+        app = app.app
+    fanout = app.state.hub.fanout
+    return [c for clients in fanout._rooms.values() for c in clients]
+
+
+async def _play_one_question(address: str) -> tuple[Phone, dict]:
+    async with httpx.AsyncClient(base_url=f"http://{address}") as http:
+        quiz = (await http.post("/api/quizzes", json=FAST_QUIZ)).json()["id"]
+        room = (await http.post("/api/rooms", json={"quiz_id": quiz})).json()
+    host = await Host(f"ws://{address}/ws").open()
+    await host.attach(room["code"], room["host_secret"])
+    phone = await Phone(f"ws://{address}/ws").open()
+    await phone.join(room["code"], "Anna")
+    await host.control("start")
+    await phone.wait_view("question", index=0)
+    ack = await phone.answer(0, choice=0)
+    await host.control("close")
+    await phone.wait_view("reveal")
+    me = await phone.wait_for(lambda f: f.get("type") == "me" and "result" in f)
+    await host.close()
+    return phone, {"ack": ack, "me": me}
+
+
+@pytest.mark.parametrize(("ws", "direct"), [(PROTOCOL_PATH, True), ("websockets-sansio", False)])
+async def test_frames_reach_the_phone_on_either_path(tmp_path: Path, ws: str, direct: bool) -> None:
+    async with _server(tmp_path, ws) as (address, server):
+        phone, got = await _play_one_question(address)
+        assert got["ack"] == {"type": "ack", "question": 0, "choice": 0, "value": None}
+        assert got["me"]["result"]["correct"] is True and got["me"]["score"] > 0
+        clients = _clients(server)
+        assert clients, "the phone is attached"
+        # which way the frames went: the extension is offered only by our protocol
+        assert all((c._write is not None) is direct for c in clients)
+        await phone.close()
