@@ -42,6 +42,7 @@ class Outbox:
         for client in due:
             client.flush(framed)
 
+
 CLOSE_OVERLOADED = 1013
 CLOSE_KICKED = 4001
 

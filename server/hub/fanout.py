@@ -22,6 +22,10 @@ log = logging.getLogger("kenniskring.fanout")
 
 ROLES = ("screen", "host", "phone")
 
+SCORED_PHASES = (q.SCOREBOARD, q.PODIUM)  # views with a ranking (sorted once, for every role)
+
+_Ranked = tuple[list[tuple[str, q.Score]], dict[str, int]]
+
 
 class _Shown:
     """The last view of one role in one room, to send unchanged views only to newcomers."""
@@ -44,6 +48,7 @@ class Fanout:
         self._rendered: dict[str, int] = {}
         self._shown: dict[tuple[str, str], _Shown] = defaultdict(_Shown)
         self._wake: dict[str, asyncio.Event] = {}
+        self._ranking: dict[str, tuple[q.QuizState, list[tuple[str, q.Score]], dict[str, int]]] = {}
         self._me_basis: dict[str, tuple[tuple[int, int, int], str, frozenset[str]]] = {}
 
     # ---- lifetime ---------------------------------------------------------------------------
@@ -90,6 +95,7 @@ class Fanout:
         self.hub.forget_quiz(code)
         self.hub.forget_answers(code)
         self._me_basis.pop(code, None)
+        self._ranking.pop(code, None)
         for role in ROLES:
             self._shown.pop((code, role), None)
         task = asyncio.create_task(self._unsubscribe_if_unused(code))
@@ -209,8 +215,7 @@ class Fanout:
             online=await hub.backend.online(code),
             answers=await hub.answers(code, state),
             bokaal=room.bokaal,
-            # sorted once for every role's scoreboard; phones' `me` sort only when they change
-            ranking=q.ranking(state) if state.phase in (q.SCOREBOARD, q.PODIUM) else None,
+            ranking=self._ranked(code, state)[0] if state.phase in SCORED_PHASES else None,
         )
         now = time.time()
         self._rendered[code] = max(seq, self._rendered.get(code, -1))
@@ -253,13 +258,22 @@ class Fanout:
             phones = [c for c in phones if c.last_me is None or c.player in fresh]
             if not phones:
                 return
-        ranking = facts.ranking if facts.ranking is not None else q.ranking(state)
-        ranks = {player: i + 1 for i, (player, _) in enumerate(ranking)}
+        ranks = self._ranked(code, state)[1]
         for client in phones:
             me = personal_view(state, quiz, facts, client.player, ranks)
             if me != client.last_me:
                 client.last_me = me
                 client.send(pack({**me, "v": seq}))
+
+    def _ranked(self, code: str, state: q.QuizState) -> _Ranked:
+        """The ranking and each player's place, sorted once per room version: a cached room
+        (and its state) is never changed, so the same state object means the same ranking."""
+        hit = self._ranking.get(code)
+        if hit is None or hit[0] is not state:
+            ranking = q.ranking(state)
+            hit = (state, ranking, {player: i + 1 for i, (player, _) in enumerate(ranking)})
+            self._ranking[code] = hit
+        return hit[1], hit[2]
 
     def _send_view(
         self, code: str, role: str, view: dict[str, Any], seq: int, members: list[Client]

@@ -92,4 +92,3 @@ def open_gate(state: QuizState) -> bytes:
             "deadline": state.deadline,
         }
     )
-
