@@ -7,6 +7,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from msgpack import packb, unpackb
+
 from server.activities import scoring
 
 LOBBY = "lobby"
@@ -108,6 +110,10 @@ class QuizState:
     scores: dict[str, Score] = field(default_factory=dict)
     results: list[Outcome] = field(default_factory=list)
     previous_ranks: dict[str, int] = field(default_factory=dict)
+    # The stored form of scores, results and previous_ranks, which change only when a question
+    # is scored (`close`) or a player is removed (`remove_player`); both clear it. With 2,000
+    # players it is most of the room document, so other transitions do not encode it again.
+    _standings: bytes | None = field(default=None, compare=False, repr=False)
 
     def copy(self) -> QuizState:
         """A copy that transitions may change freely; far cheaper than decoding the document.
@@ -122,44 +128,66 @@ class QuizState:
                 p: Score(s.score, s.streak, s.time_ms, s.correct) for p, s in self.scores.items()
             },
             results=list(self.results),
-            previous_ranks=dict(self.previous_ranks),
+            previous_ranks=self.previous_ranks,  # replaced by `close`, never changed in place
+            _standings=self._standings,
         )
 
+    def standings(self) -> bytes:
+        """Scores, results and previous ranks as stored (msgpack), built once per change."""
+        if self._standings is None:
+            # By hand: dataclasses.asdict deep-copies recursively and was a fifth of a close.
+            self._standings = packb(
+                {
+                    "scores": {
+                        p: {
+                            "score": s.score,
+                            "streak": s.streak,
+                            "time_ms": s.time_ms,
+                            "correct": s.correct,
+                        }
+                        for p, s in self.scores.items()
+                    },
+                    "results": [outcome.plain() for outcome in self.results],
+                    "previous_ranks": self.previous_ranks,
+                },
+                use_bin_type=True,
+            )
+        return self._standings
+
     def to_dict(self) -> dict[str, Any]:
-        # By hand: dataclasses.asdict deep-copies recursively and was a fifth of a close.
         return {
             "phase": self.phase,
             "index": self.index,
             "opened_at": self.opened_at,
             "deadline": self.deadline,
             "round": self.round,
-            "scores": {
-                p: {
-                    "score": s.score,
-                    "streak": s.streak,
-                    "time_ms": s.time_ms,
-                    "correct": s.correct,
-                }
-                for p, s in self.scores.items()
-            },
-            "results": [outcome.plain() for outcome in self.results],
-            "previous_ranks": dict(self.previous_ranks),
+            "standings": self.standings(),
         }
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> QuizState:
+        packed = d.get("standings")
+        standings = unpackb(packed, raw=False) if packed is not None else d
         return cls(
             phase=d["phase"],
             index=d["index"],
             opened_at=d["opened_at"],
             deadline=d["deadline"],
             round=d.get("round", 1),
-            scores={k: Score(**v) for k, v in d["scores"].items()},
+            scores={k: Score(**v) for k, v in standings["scores"].items()},
             results=[
-                Outcome({k: Result(**r) for k, r in q.items()}, plain=q) for q in d["results"]
+                Outcome({k: Result(**r) for k, r in q.items()}, plain=q)
+                for q in standings["results"]
             ],
-            previous_ranks=dict(d.get("previous_ranks", {})),
+            previous_ranks=dict(standings.get("previous_ranks", {})),
+            _standings=packed,
         )
+
+
+def remove_player(state: QuizState, player: str) -> None:
+    """Drop a removed player's score (their past results stay in the record)."""
+    if state.scores.pop(player, None) is not None:
+        state._standings = None
 
 
 def questions(quiz: Quiz) -> list[Mapping[str, Any]]:
@@ -290,6 +318,7 @@ def close(
         raise QuizError("not_allowed")
     question = quiz["questions"][state.index]
     state.previous_ranks = ranks(state)
+    state._standings = None
     outcome: dict[str, Result] = {}
     for player in set(players) | set(answers):
         score = state.scores.setdefault(player, Score())

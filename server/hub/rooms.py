@@ -465,7 +465,7 @@ class Hub:
         async def remove(room: Room, quiz: q.Quiz) -> None:
             if player not in room.kicked:
                 room.kicked.append(player)
-            room.state.scores.pop(player, None)
+            q.remove_player(room.state, player)
 
         await self.transition(code, remove)
         await self.backend.hdel(code, PLAYERS, player)

@@ -545,7 +545,10 @@ ACTIONS = st.lists(
 def test_me_is_unchanged_while_its_basis_and_own_answer_are(actions: list) -> None:
     """The fan-out's rule (server/hub/fanout.py): while `personal_basis` is unchanged, only a
     player with a new answer in the open question's table gets a fresh `me`; everyone else is
-    skipped. Whatever happens, a skipped phone's `me` must equal a freshly computed one."""
+    skipped. Whatever happens, a skipped phone's `me` must equal a freshly computed one.
+
+    Played the way the hub plays (a copy per transition, the stored form built after each), it
+    also checks that the cached stored form of the standings never goes stale."""
     quiz = make_quiz(mc(), tf(), poll(), est())
     state = q.start(q.QuizState(), quiz, T0)
     names = {f"p{i}": f"Speler {i}" for i in range(5)}
@@ -562,6 +565,8 @@ def test_me_is_unchanged_while_its_basis_and_own_answer_are(actions: list) -> No
     for action, who, choice in actions:
         now += 1
         player = f"p{who}"
+        state.to_dict()  # the stored form is cached, as after every save on the server
+        state = state.copy()  # transitions change a copy of the (shared) stored room
         try:
             if action == "answer" and player in names and state.phase == q.QUESTION:
                 kind = quiz["questions"][state.index]["type"]
@@ -574,7 +579,7 @@ def test_me_is_unchanged_while_its_basis_and_own_answer_are(actions: list) -> No
             elif action == "kick" and player in names:
                 del names[player]
                 answers.pop(player, None)
-                state.scores.pop(player, None)
+                q.remove_player(state, player)
             elif action == "close":
                 q.close(state, quiz, answers, list(names), now)
             elif action == "scoreboard":
@@ -589,6 +594,8 @@ def test_me_is_unchanged_while_its_basis_and_own_answer_are(actions: list) -> No
                 answers = {}
         except q.QuizError:
             continue
+        # the cached stored form never goes stale: what is saved decodes to this very state
+        assert q.QuizState.from_dict(unpack(pack(state.to_dict()))) == state, action
         after = snapshot()
         if after[0] == before[0]:
             fresh = after[2] - before[2] if after[1] == before[1] else after[2]
