@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Container, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from msgpack import packb, unpackb
 
@@ -44,9 +44,9 @@ class Answer:
         return cls(ms=int(d["ms"]), choice=d.get("choice"), value=d.get("value"))
 
 
-@dataclass(frozen=True, slots=True)
-class Result:
-    """The outcome of one question for one player; never changed once made (copies share it)."""
+class Result(NamedTuple):
+    """The outcome of one question for one player; never changed once made (copies share it).
+    A named tuple: a close makes one per player, and this is the cheapest immutable record."""
 
     answered: bool
     correct: bool | None
@@ -62,15 +62,7 @@ class Result:
 
 
 def _plain_result(r: Result) -> dict[str, Any]:
-    return {
-        "answered": r.answered,
-        "correct": r.correct,
-        "points": r.points,
-        "bonus": r.bonus,
-        "ms": r.ms,
-        "choice": r.choice,
-        "value": r.value,
-    }
+    return r._asdict()
 
 
 class Outcome(dict[str, Result]):
@@ -259,9 +251,13 @@ def accept_answer(
 
 
 def score_answer(
-    question: Mapping[str, Any], answer: Answer | None, streak_before: int
+    question: Mapping[str, Any],
+    answer: Answer | None,
+    streak_before: int,
+    right: Container[int] | None = None,
 ) -> tuple[Result, int]:
-    """The result of one player's answer and their streak afterwards."""
+    """The result of one player's answer and their streak afterwards; `right` is
+    correct_options(question), when the caller scores many answers to the same question."""
     limit_ms = int(question["time_limit"]) * 1000
     points = int(question["points"])
     kind = question["type"]
@@ -281,7 +277,7 @@ def score_answer(
         correct = abs(answer.value - est["answer"]) <= est["tolerance"]
         gained = scoring.estimate_points(points, closeness, elapsed, limit)
     else:
-        correct = answer.choice in correct_options(question)
+        correct = answer.choice in (correct_options(question) if right is None else right)
         gained = scoring.speed_points(points, elapsed, limit) if correct else 0
     streak = streak_before + 1 if correct else 0
     bonus = scoring.streak_bonus(streak, points) if correct else 0
@@ -320,9 +316,10 @@ def close(
     state.previous_ranks = ranks(state)
     state._standings = None
     outcome: dict[str, Result] = {}
+    right = frozenset(correct_options(question))
     for player in set(players) | set(answers):
         score = state.scores.setdefault(player, Score())
-        result, score.streak = score_answer(question, answers.get(player), score.streak)
+        result, score.streak = score_answer(question, answers.get(player), score.streak, right)
         score.score += result.total
         score.time_ms += result.ms
         score.correct += 1 if result.correct else 0
