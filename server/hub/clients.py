@@ -114,11 +114,12 @@ class Client:
         """Queue a frame; a full queue means the phone stopped reading, so it is dropped."""
         if self.dropped:
             return False
-        if self.stuck:
+        pending = self._pending  # called once per socket per broadcast: kept lean
+        if len(pending) >= self._limit:
             self.drop(CLOSE_OVERLOADED)
             return False
-        self._pending.append(data)
-        if self.writer is None and not self._due:
+        pending.append(data)
+        if not self._due and self.writer is None:
             self._due = True
             self._outbox.add(self)
         return True
