@@ -158,7 +158,8 @@ def summary_line(r: dict[str, Any]) -> str:
     return (
         f"  {r['server']:<11} {r['phones']:>6} phones: join {r['join']['total_s']}s, "
         f"question p99 {r['question']['p99']} max {r['question']['max']} ms, "
-        f"ack p99 {r['ack']['p99']} ms, reveal p99 {r['reveal']['p99']} ms, "
+        f"ack p99 {r['ack']['p99']} ms, reveal p99 {r['reveal']['p99']} ms "
+        f"(own result p99 {r.get('result', {}).get('p99')} ms), "
         f"scoreboard p99 {r['scoreboard']['p99']} ms, acked {a['acked']}/{a['sent']}, "
         f"lost {a['lost']}, errors {r['errors']['count']}, "
         f"CPU {r['server_usage']['cpu_s_total']}s, "

@@ -52,7 +52,7 @@ class Phone:
     t_welcome: float = 0.0
     t_joined: float = 0.0
     seen: dict[str, dict[int, float]] = field(
-        default_factory=lambda: {"question": {}, "reveal": {}, "scoreboard": {}}
+        default_factory=lambda: {"question": {}, "reveal": {}, "scoreboard": {}, "result": {}}
     )
     sent: dict[int, float] = field(default_factory=dict)
     acked: dict[int, float] = field(default_factory=dict)
@@ -98,6 +98,8 @@ class Phone:
                 self.seen["scoreboard"][self.current] = t
                 w.count("scoreboard", self.current)
         elif kind == "me":
+            if self.phase == "reveal" and self.current not in self.seen["result"]:
+                self.seen["result"][self.current] = t  # the phone's own result after the close
             w.size("me_answer" if self.phase == "question" else f"me_{self.phase}", len(payload))
         elif kind == "ack":
             w.size("ack", len(payload))

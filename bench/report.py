@@ -32,10 +32,11 @@ def _key(run: dict[str, Any]) -> tuple[int, int, int, str]:
 def runs_table(runs: list[dict[str, Any]]) -> str:
     head = (
         "| phones | rooms | server | workers | join s | question ms p50/p95/p99/max "
-        "| ack ms p50/p95/p99/max | reveal ms p50/p95/p99/max | scoreboard ms p50/p95/p99/max "
+        "| ack ms p50/p95/p99/max | reveal ms p50/p95/p99/max | own result ms p50/p95/p99/max "
+        "| scoreboard ms p50/p95/p99/max "
         "| answers acked/sent | lost | errors | server CPU s | CPU ms/phone "
         "| KiB/idle phone | B/phone/question | frames/phone | other CPU s |\n"
-        "|---:|---:|---|---:|---:|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n"
+        "|---:|---:|---|---:|---:|---|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n"
     )
     rows = []
     for r in runs:
@@ -46,6 +47,7 @@ def runs_table(runs: list[dict[str, Any]]) -> str:
         rows.append(
             f"| {r['phones']} | {r['rooms']} | {name} | {r['workers']} | {r['join']['total_s']} "
             f"| {_triple(r['question'])} | {_triple(r['ack'])} | {_triple(r['reveal'])} "
+            f"| {_triple(r.get('result', {}))} "
             f"| {_triple(r['scoreboard'])} | {a['acked']}/{a['sent']} | {lost} "
             f"| {r['errors']['count']} | {u['cpu_s_total']:.2f} | {u['cpu_ms_per_phone']} "
             f"| {u['kib_per_idle_phone']} | {r['bytes_per_phone_per_question']} "
@@ -125,7 +127,7 @@ def _judge(k: dict[str, Any], b: dict[str, Any]) -> list[dict[str, Any]]:
         )
 
     def within(block: str, stat: str, factor: float = 1.5) -> tuple[str, bool]:
-        kv, bv = k[block][stat], b[block][stat]
+        kv, bv = k.get(block, {}).get(stat), b.get(block, {}).get(stat)
         if kv is None or bv is None:
             return "missing", False
         return f"{kv:.0f} ms vs {bv:.0f} ms = {kv / max(bv, 1e-9):.2f}×", kv <= factor * bv
@@ -145,6 +147,7 @@ def _judge(k: dict[str, Any], b: dict[str, Any]) -> list[dict[str, Any]]:
         bool(all_in and ack99 is not None and ack99 <= 100),
     )
     judge("reveal after close p99 ≤ 1.5× baseline", *within("reveal", "p99"))
+    judge("own result (`me`) after close p99 ≤ 1.5× baseline", *within("result", "p99"))
     judge("scoreboard on every phone (max) ≤ 1.5× baseline", *within("scoreboard", "max"))
     kib = k["server_usage"]["kib_per_idle_phone"]
     judge("≤ 30 KiB server memory per idle phone", f"{kib} KiB", kib <= 30)
@@ -185,7 +188,8 @@ def markdown(session: dict[str, Any]) -> str:
         ),
         "",
         "Latencies in ms: question = host's control send → question view on the phone; "
-        "ack = answer sent → ack; reveal = host's close → reveal view; scoreboard = host's "
+        "ack = answer sent → ack; reveal = host's close → reveal view; own result = host's close "
+        "→ the phone's `me` after that view (its verdict and points); scoreboard = host's "
         "scoreboard → scoreboard view. Percentiles are over all phones (the max is the last "
         "phone). `other CPU s`: CPU used during the run by everything except the server and "
         "the generator (other work on the machine, py-spy, redis-server); large values mean "

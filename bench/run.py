@@ -355,7 +355,13 @@ class Coordinator:
                 reveal_at = hosts[p["room"]].sent["reveal"]
                 for q, t in p["acked"].items():
                     reveal_at[int(q)] = max(reveal_at.get(int(q), 0.0), t)
-        lat: dict[str, list[float]] = {"question": [], "ack": [], "reveal": [], "scoreboard": []}
+        lat: dict[str, list[float]] = {
+            "question": [],
+            "ack": [],
+            "reveal": [],
+            "result": [],
+            "scoreboard": [],
+        }
         per_q: dict[str, list[list[float]]] = {k: [[] for _ in range(cfg.questions)] for k in lat}
         last_phone: dict[str, list[float]] = {"question": [], "reveal": [], "scoreboard": []}
         join_lat: list[float] = []
@@ -382,6 +388,11 @@ class Coordinator:
                     else:
                         lat[phase].append(t - t0)
                         per_q[phase][q].append(t - t0)
+                t = p["seen"].get("result", {}).get(str(q))
+                t0 = host.sent["reveal"].get(q)
+                if t is not None and t0 is not None:  # not required: a `me` may be unchanged
+                    lat["result"].append(t - t0)
+                    per_q["result"][q].append(t - t0)
                 if str(q) in p["sent"]:
                     sent += 1
                     if str(q) in p["acked"]:
@@ -464,6 +475,7 @@ class Coordinator:
             "ack": percentiles(lat["ack"]),
             "reveal": percentiles(lat["reveal"]),
             "reveal_last_phone": percentiles(last_phone["reveal"]),
+            "result": percentiles(lat["result"]),
             "scoreboard": percentiles(lat["scoreboard"]),
             "scoreboard_last_phone": percentiles(last_phone["scoreboard"]),
             "p99_by_question": {k: [percentiles(v)["p99"] for v in qs] for k, qs in per_q.items()},

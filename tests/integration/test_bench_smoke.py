@@ -32,8 +32,8 @@ def assert_correct(result: dict[str, Any], phones: int, silent: int, questions: 
     answering = (phones - silent) * questions
     assert result["errors"] == {"count": 0, "samples": []}
     assert result["missing"] == {"joined": 0, "question": 0, "reveal": 0, "scoreboard": 0}
-    for phase in ("question", "reveal", "scoreboard"):
-        assert result[phase]["n"] == phones * questions, phase
+    for phase in ("question", "reveal", "scoreboard", "result"):
+        assert result[phase]["n"] == phones * questions, phase  # result: each phone's own `me`
     answers = result["answers"]
     assert answers["sent"] == answering
     assert answers["acked"] == answering
