@@ -61,27 +61,30 @@ class Result(NamedTuple):
         return self.points + self.bonus
 
 
-def _plain_result(r: Result) -> dict[str, Any]:
-    return r._asdict()
-
-
 class Outcome(dict[str, Result]):
     """The results of one question, per player: made once when the question is scored and never
     changed (copies of the state share it), so its stored form is built only once."""
 
-    __slots__ = ("_plain",)
+    __slots__ = ("_packed",)
 
     def __init__(
-        self, results: Mapping[str, Result] | None = None, plain: dict[str, Any] | None = None
+        self, results: Mapping[str, Result] | None = None, packed: bytes | None = None
     ) -> None:
         super().__init__(results or {})
-        self._plain = plain
+        self._packed = packed
 
-    def plain(self) -> dict[str, Any]:
-        """As stored in the room document."""
-        if self._plain is None:
-            self._plain = {p: _plain_result(r) for p, r in self.items()}
-        return self._plain
+    def packed(self) -> bytes:
+        """As stored in the room document (msgpack)."""
+        if self._packed is None:
+            self._packed = packb({p: r._asdict() for p, r in self.items()}, use_bin_type=True)
+        return self._packed
+
+    @classmethod
+    def unpacked(cls, stored: bytes | Mapping[str, Any]) -> Outcome:
+        """From the stored form (older documents hold plain maps)."""
+        plain = unpackb(stored, raw=False) if isinstance(stored, bytes) else stored
+        packed = stored if isinstance(stored, bytes) else None
+        return cls({p: Result(**r) for p, r in plain.items()}, packed=packed)
 
 
 @dataclass
@@ -139,7 +142,7 @@ class QuizState:
                         }
                         for p, s in self.scores.items()
                     },
-                    "results": [outcome.plain() for outcome in self.results],
+                    "results": [outcome.packed() for outcome in self.results],
                     "previous_ranks": self.previous_ranks,
                 },
                 use_bin_type=True,
@@ -167,10 +170,7 @@ class QuizState:
             deadline=d["deadline"],
             round=d.get("round", 1),
             scores={k: Score(**v) for k, v in standings["scores"].items()},
-            results=[
-                Outcome({k: Result(**r) for k, r in q.items()}, plain=q)
-                for q in standings["results"]
-            ],
+            results=[Outcome.unpacked(stored) for stored in standings["results"]],
             previous_ranks=dict(standings.get("previous_ranks", {})),
             _standings=packed,
         )

@@ -93,7 +93,7 @@ class Fanout:
         self._rooms.pop(code, None)
         self._rendered.pop(code, None)
         self.hub.forget_quiz(code)
-        self.hub.forget_answers(code)
+        self.hub.forget_decoded(code)
         self._me_basis.pop(code, None)
         self._ranking.pop(code, None)
         for role in ROLES:

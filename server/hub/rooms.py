@@ -35,7 +35,7 @@ log = logging.getLogger("kenniskring.hub")
 NAME_MAX = 24
 TRANSITION_RETRIES = 50
 QUIZ_CACHE = 4096
-ANSWER_CACHE = 4096  # rooms whose decoded answers a worker keeps
+ANSWER_CACHE = 4096  # rooms whose decoded answers and names a worker keeps
 DEADLINE_POLL_S = 0.05
 DEADLINE_LEASE_S = 5.0
 
@@ -110,6 +110,7 @@ class Hub:
         self.outbox = Outbox()  # one flush per event-loop turn for all of this worker's sockets
         self._quizzes: dict[str, tuple[float, q.Quiz]] = {}
         self._answers: dict[str, tuple[str, dict[str, tuple[bytes, q.Answer]]]] = {}
+        self._names: dict[str, tuple[dict[str, bytes], dict[str, str]]] = {}
         self._tasks: list[asyncio.Task[None]] = []
 
     # ---- lifetime -----------------------------------------------------------------------------
@@ -181,12 +182,23 @@ class Hub:
     def forget_quiz(self, code: str) -> None:
         self._quizzes.pop(code, None)
 
-    def forget_answers(self, code: str) -> None:
+    def forget_decoded(self, code: str) -> None:
+        """Drop the decoded answers and names of a room this worker no longer shows."""
         self._answers.pop(code, None)
+        self._names.pop(code, None)
 
-    async def names(self, code: str) -> dict[str, str]:
+    async def names(self, code: str) -> Mapping[str, str]:
+        """Player id → name in join order; decoded again only when the table changed (every
+        render reads it). The mapping is shared: read it, do not change it."""
         raw = await self.backend.hgetall(code, PLAYERS)
-        return {pid: raw[pid].decode() for pid in sorted(raw)}
+        hit = self._names.get(code)
+        if hit is not None and hit[0] == raw:
+            return hit[1]
+        names = {pid: raw[pid].decode() for pid in sorted(raw)}
+        if code not in self._names and len(self._names) >= ANSWER_CACHE:
+            self._names.clear()
+        self._names[code] = (raw, names)
+        return names
 
     async def answers(self, code: str, state: q.QuizState) -> dict[str, q.Answer]:
         """Answers to the current question; each stored record is decoded once per worker (every
