@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 
@@ -10,6 +12,16 @@ class PutResult(StrEnum):
     OK = "ok"
     DUPLICATE = "duplicate"
     CLOSED = "closed"
+
+
+@dataclass
+class Snapshot:
+    """What one render reads of a room (see `Backend.snapshot`)."""
+
+    seq: int
+    room: tuple[int, bytes] | None  # (version, document), None when the room is gone
+    tables: dict[str, dict[str, bytes]] = field(default_factory=dict)
+    online: set[str] = field(default_factory=set)
 
 
 class Backend(ABC):
@@ -95,6 +107,18 @@ class Backend(ABC):
     @abstractmethod
     async def online(self, code: str) -> set[str]:
         """Players with at least one open connection on a live worker."""
+
+    # ---- reading for a render --------------------------------------------------------------------
+    async def snapshot(self, code: str, tables: Sequence[str]) -> Snapshot:
+        """The change counter, the document, whole `tables` and who is online: everything a
+        render reads. Redis answers it in one round trip instead of one per part; the parts are
+        the same as `seq`, `load_room`, `hgetall` and `online` would return."""
+        return Snapshot(
+            seq=await self.seq(code),
+            room=await self.load_room(code),
+            tables={table: await self.hgetall(code, table) for table in tables},
+            online=await self.online(code),
+        )
 
     # ---- deadlines ----------------------------------------------------------------------------
     @abstractmethod

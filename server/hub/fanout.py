@@ -10,9 +10,10 @@ from collections import defaultdict
 from typing import TYPE_CHECKING, Any
 
 from server.activities import quiz as q
+from server.activities.quiz import Answer
 from server.activities.quiz_views import RoomFacts, personal_basis, personal_view, shared_view
 from server.hub.clients import Client
-from server.hub.room import answers_table, pack, unpack
+from server.hub.room import PLAYERS, answers_table, pack, unpack
 from server.messages import error_frame
 
 if TYPE_CHECKING:
@@ -48,6 +49,7 @@ class Fanout:
         self._rendered: dict[str, int] = {}
         self._shown: dict[tuple[str, str], _Shown] = defaultdict(_Shown)
         self._wake: dict[str, asyncio.Event] = {}
+        self._tables: dict[str, str] = {}  # the answers table a room's last render read
         self._ranking: dict[str, tuple[q.QuizState, list[tuple[str, q.Score]], dict[str, int]]] = {}
         self._me_basis: dict[str, tuple[tuple[int, int, int], str, frozenset[str]]] = {}
 
@@ -96,6 +98,7 @@ class Fanout:
         self.hub.forget_decoded(code)
         self._me_basis.pop(code, None)
         self._ranking.pop(code, None)
+        self._tables.pop(code, None)
         for role in ROLES:
             self._shown.pop((code, role), None)
         task = asyncio.create_task(self._unsubscribe_if_unused(code))
@@ -193,18 +196,28 @@ class Fanout:
     # ---- rendering ----------------------------------------------------------------------------
     async def render(self, code: str) -> None:
         hub = self.hub
-        seq = await hub.backend.seq(code)
-        loaded = await hub.load(code)  # decoded once per version; read-only
+        # One read for everything (one Redis round trip). The answers table follows from the
+        # document; the last known one is read along and, when the document moved on, read again.
+        guess = self._tables.get(code, "")
+        snap = await hub.backend.snapshot(code, (PLAYERS, guess) if guess else (PLAYERS,))
+        seq, loaded = snap.seq, snap.room
         clients = list(self._rooms.get(code, ()))
         if loaded is None:
             for client in clients:
                 self.send_error(client, "room_not_found")
                 client.drop(1000)
             return
-        _, room = loaded
+        version, doc = loaded
+        room = hub.rooms.get(code, version, doc)  # decoded once per version; read-only
         quiz = await hub.quiz_of(code, room.created)
         state = room.state
-        names = await hub.names(code)
+        answers: dict[str, Answer] = {}
+        if state.index >= 0:
+            table = answers_table(state.round, state.index)
+            self._tables[code] = table
+            raw = snap.tables[table] if table == guess else await hub.backend.hgetall(code, table)
+            answers = hub.decode_answers(code, table, raw)
+        names = hub.decode_names(code, snap.tables[PLAYERS])
         facts = RoomFacts(
             code=code,
             join_url=room.join_url,
@@ -212,8 +225,8 @@ class Fanout:
             locked=room.locked,
             lang=room.lang,
             names=names,
-            online=await hub.backend.online(code),
-            answers=await hub.answers(code, state),
+            online=snap.online,
+            answers=answers,
             bokaal=room.bokaal,
             ranking=self._ranked(code, state)[0] if state.phase in SCORED_PHASES else None,
         )

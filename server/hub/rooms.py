@@ -188,9 +188,12 @@ class Hub:
         self._names.pop(code, None)
 
     async def names(self, code: str) -> Mapping[str, str]:
-        """Player id → name in join order; decoded again only when the table changed (every
-        render reads it). The mapping is shared: read it, do not change it."""
-        raw = await self.backend.hgetall(code, PLAYERS)
+        """Player id → name in join order. The mapping is shared: read it, do not change it."""
+        return self.decode_names(code, await self.backend.hgetall(code, PLAYERS))
+
+    def decode_names(self, code: str, raw: dict[str, bytes]) -> Mapping[str, str]:
+        """The players table `raw` as names; decoded again only when it changed (every render
+        reads it)."""
         hit = self._names.get(code)
         if hit is not None and hit[0] == raw:
             return hit[1]
@@ -201,12 +204,15 @@ class Hub:
         return names
 
     async def answers(self, code: str, state: q.QuizState) -> dict[str, q.Answer]:
-        """Answers to the current question; each stored record is decoded once per worker (every
-        coalesced render and the close read the whole table)."""
+        """Answers to the current question."""
         if state.index < 0:
             return {}
         table = answers_table(state.round, state.index)
-        raw = await self.backend.hgetall(code, table)
+        return self.decode_answers(code, table, await self.backend.hgetall(code, table))
+
+    def decode_answers(self, code: str, table: str, raw: dict[str, bytes]) -> dict[str, q.Answer]:
+        """The answers table `raw`; each stored record is decoded once per worker (every
+        coalesced render and the close read the whole table)."""
         cached_table, cache = self._answers.get(code, ("", {}))
         if cached_table != table:
             cache = {}

@@ -266,6 +266,31 @@ async def test_presence_counts_players_with_an_open_connection(backend: Backend)
     assert await backend.online(OTHER) == set()
 
 
+async def test_snapshot_reads_what_the_single_reads_read(backend: Backend) -> None:
+    """A render's one read (one round trip on Redis) returns exactly the parts."""
+    gone = await backend.snapshot(ROOM, ("players",))
+    assert gone.room is None and gone.seq == 0 and gone.online == set()
+    await backend.create_room(ROOM, b"doc-1")
+    assert await backend.save_room(ROOM, 1, b"doc-2") is True
+    await backend.bump(ROOM)
+    await backend.hset(ROOM, "players", "p1", "Anna".encode())
+    await backend.hset(ROOM, "players", "p2", "Bram 😀".encode())
+    await backend.hset(ROOM, "answers:1:0", "p1", b"\x81\xa2ms\x05")
+    await backend.set_online(ROOM, "p1", "c1", True)
+    await backend.set_online(ROOM, "p2", "c2", True)
+    await backend.set_online(ROOM, "p2", "c2", False)
+    snap = await backend.snapshot(ROOM, ("players", "answers:1:0", "answers:1:1"))
+    assert snap.seq == await backend.seq(ROOM) == 1
+    assert snap.room == await backend.load_room(ROOM) == (2, b"doc-2")
+    assert snap.tables == {
+        "players": {"p1": "Anna".encode(), "p2": "Bram 😀".encode()},
+        "answers:1:0": {"p1": b"\x81\xa2ms\x05"},
+        "answers:1:1": {},
+    }
+    assert snap.online == await backend.online(ROOM) == {"p1"}
+    assert (await backend.snapshot(OTHER, ())).room is None
+
+
 async def test_presence_is_shared_between_workers(cluster: Cluster) -> None:
     first, second = await cluster.worker(), await cluster.worker()
     await first.create_room(ROOM, b"doc")
