@@ -111,6 +111,7 @@ class Hub:
         self._quizzes: dict[str, tuple[float, q.Quiz]] = {}
         self._answers: dict[str, tuple[str, dict[str, tuple[bytes, q.Answer]]]] = {}
         self._names: dict[str, tuple[dict[str, bytes], dict[str, str]]] = {}
+        self._gates: dict[str, bytes] = {}  # meta.open as this worker last wrote or read it
         self._tasks: list[asyncio.Task[None]] = []
 
     # ---- lifetime -----------------------------------------------------------------------------
@@ -186,6 +187,7 @@ class Hub:
         """Drop the decoded answers and names of a room this worker no longer shows."""
         self._answers.pop(code, None)
         self._names.pop(code, None)
+        self._gates.pop(code, None)
 
     async def names(self, code: str) -> Mapping[str, str]:
         """Player id → name in join order. The mapping is shared: read it, do not change it."""
@@ -316,9 +318,34 @@ class Hub:
         if isinstance(index, bool) or not isinstance(index, int):
             raise HubError("bad_frame")
         now = time.time()
+        cached = self._gates.get(code)
+        if cached is not None:
+            try:
+                return await self._store_answer(code, player, index, msg, cached, now)
+            except HubError as exc:
+                if exc.code not in ("not_open", "too_late"):
+                    raise
+                # Perhaps only this worker's copy of the gate is old (another worker opened or
+                # closed a question): nothing was stored, so ask Redis and try once more.
         gate = await self.backend.hget(code, META, "open")
+        self._remember_gate(code, gate)
         if gate is None:
             raise HubError("not_open")
+        return await self._store_answer(code, player, index, msg, gate, now)
+
+    def _remember_gate(self, code: str, gate: bytes | None) -> None:
+        """This worker's copy of the room's gate (`meta.open`), saving a read per answer; the
+        store compares it with the real one, so an old copy can only cause a retry."""
+        if gate is None:
+            self._gates.pop(code, None)
+            return
+        if code not in self._gates and len(self._gates) >= ANSWER_CACHE:
+            self._gates.clear()
+        self._gates[code] = gate
+
+    async def _store_answer(
+        self, code: str, player: str, index: int, msg: Mapping[str, Any], gate: bytes, now: float
+    ) -> dict[str, Any]:
         opened = unpack(gate)
         if "index" not in opened or opened["index"] != index:
             closed = opened.get("closed")
@@ -393,7 +420,9 @@ class Hub:
                 await self.backend.hset(code, META, "present", pack(present))
                 # Open the gate before saving: answers that arrive once phones see the question
                 # must find it open.
-                await self.backend.hset(code, META, "open", open_gate(room.state))
+                gate = open_gate(room.state)
+                await self.backend.hset(code, META, "open", gate)
+                self._remember_gate(code, gate)
             doc = room.encode()
             if await self.backend.save_room(code, version, doc):
                 self.rooms.put(code, version + 1, doc, room)  # from here on read-only
@@ -411,9 +440,9 @@ class Hub:
 
     async def _close_gate(self, code: str, state: q.QuizState) -> dict[str, q.Answer]:
         """Stop taking answers, then read them: nothing accepted can be missed."""
-        await self.backend.hset(
-            code, META, "open", pack({"closed": state.index, "round": state.round})
-        )
+        gate = pack({"closed": state.index, "round": state.round})
+        await self.backend.hset(code, META, "open", gate)
+        self._remember_gate(code, gate)
         return await self.answers(code, state)
 
     async def _start(self, room: Room, quiz: q.Quiz) -> None:
@@ -446,6 +475,7 @@ class Hub:
         room.state = q.restart(room.state)
         room.bokaal = None
         await self.backend.hdel(room.code, META, "open")
+        self._remember_gate(room.code, None)
 
     async def _lock(self, room: Room, quiz: q.Quiz) -> None:
         room.locked = True
