@@ -273,7 +273,7 @@ async def test_snapshot_reads_what_the_single_reads_read(backend: Backend) -> No
     await backend.create_room(ROOM, b"doc-1")
     assert await backend.save_room(ROOM, 1, b"doc-2") is True
     await backend.bump(ROOM)
-    await backend.hset(ROOM, "players", "p1", "Anna".encode())
+    await backend.hset(ROOM, "players", "p1", b"Anna")
     await backend.hset(ROOM, "players", "p2", "Bram 😀".encode())
     await backend.hset(ROOM, "answers:1:0", "p1", b"\x81\xa2ms\x05")
     await backend.set_online(ROOM, "p1", "c1", True)
@@ -283,7 +283,7 @@ async def test_snapshot_reads_what_the_single_reads_read(backend: Backend) -> No
     assert snap.seq == await backend.seq(ROOM) == 1
     assert snap.room == await backend.load_room(ROOM) == (2, b"doc-2")
     assert snap.tables == {
-        "players": {"p1": "Anna".encode(), "p2": "Bram 😀".encode()},
+        "players": {"p1": b"Anna", "p2": "Bram 😀".encode()},
         "answers:1:0": {"p1": b"\x81\xa2ms\x05"},
         "answers:1:1": {},
     }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+from typing import Any
 
 import httpx
 
@@ -19,6 +20,29 @@ async def _join_all(server: ServerProcess, code: str, n: int) -> list[Phone]:
     welcomes = await asyncio.gather(*(p.join(code, f"Speler {i}") for i, p in enumerate(phones)))
     assert all(w["type"] == "welcome" for w in welcomes), welcomes
     return phones
+
+
+async def _started(
+    server: ServerProcess, quiz: dict[str, Any], phones: int
+) -> tuple[str, Host, list[Phone]]:
+    """A fresh room of `quiz` with its host and `phones` joined phones; question 0 is open."""
+    quiz_id = upload(server.base, quiz)
+    room = create_room(server.base, quiz_id)
+    host = await Host(server.ws_url).open()
+    await host.attach(room["code"], room["host_secret"])
+    joined = await _join_all(server, room["code"], phones)
+    await host.control("start")
+    return room["code"], host, joined
+
+
+async def _two_phones_first_answered(
+    server: ServerProcess,
+) -> tuple[str, Host, Phone, Phone]:
+    """A room code, its host and two phones; question 0 is open and phone a answered it (0)."""
+    code, host, (a, b) = await _started(server, FAST_QUIZ, 2)
+    await a.wait_view("question", index=0)
+    assert (await a.answer(0, choice=0))["type"] == "ack"
+    return code, host, a, b
 
 
 async def test_full_quiz_with_reconnect_late_duplicate_and_intruder(
@@ -129,18 +153,11 @@ async def test_full_quiz_with_reconnect_late_duplicate_and_intruder(
 
 
 async def test_reconnect_keeps_score_and_given_answer(live_server: ServerProcess) -> None:
-    quiz_id = upload(live_server.base, FAST_QUIZ)
-    room = create_room(live_server.base, quiz_id)
-    host = await Host(live_server.ws_url).open()
-    await host.attach(room["code"], room["host_secret"])
-    a, b = await _join_all(live_server, room["code"], 2)
-    await host.control("start")
-    await a.wait_view("question", index=0)
-    assert (await a.answer(0, choice=0))["type"] == "ack"
+    code, host, a, b = await _two_phones_first_answered(live_server)
     token = a.welcome["token"]  # type: ignore[index]
     await a.close()  # screen lock in the middle of a question
     a2 = await Phone(live_server.ws_url).open()
-    welcome = await a2.resume(room["code"], token)
+    welcome = await a2.resume(code, token)
     assert welcome["name"] == "Speler 0"
     me = await a2.wait_for(lambda f: f.get("type") == "me" and "answer" in f)
     assert me["answer"] == {"question": 0, "choice": 0, "value": None}
@@ -153,7 +170,7 @@ async def test_reconnect_keeps_score_and_given_answer(live_server: ServerProcess
     score = result["score"]
     await a2.close()
     a3 = await Phone(live_server.ws_url).open()
-    await a3.resume(room["code"], token)
+    await a3.resume(code, token)
     me = await a3.wait_for(lambda f: f.get("type") == "me")
     assert me["score"] == score and me["name"] == "Speler 0"
     for client in (a3, b, host):
@@ -166,12 +183,7 @@ async def test_question_closes_when_time_is_up(live_server: ServerProcess) -> No
         "id": "test-tijd",
         "questions": [{**FAST_QUIZ["questions"][0], "time_limit": 5}],
     }
-    quiz_id = upload(live_server.base, quiz)
-    room = create_room(live_server.base, quiz_id)
-    host = await Host(live_server.ws_url).open()
-    await host.attach(room["code"], room["host_secret"])
-    quick, slow = await _join_all(live_server, room["code"], 2)
-    await host.control("start")
+    _, host, (quick, slow) = await _started(live_server, quiz, 2)
     view = await quick.wait_view("question", index=0)
     assert 4000 < view["question"]["remaining_ms"] <= 5000
     await quick.answer(0, choice=0)
@@ -199,14 +211,7 @@ async def test_scoreboard_and_next_question_send_no_personal_frames(
 ) -> None:
     """`me` goes out only when it changes (docs/PROTOCOL.md): the reveal brings each phone its
     result; the scoreboard and the next question are one shared view, with no `me` per phone."""
-    quiz_id = upload(live_server.base, FAST_QUIZ)
-    room = create_room(live_server.base, quiz_id)
-    host = await Host(live_server.ws_url).open()
-    await host.attach(room["code"], room["host_secret"])
-    a, b = await _join_all(live_server, room["code"], 2)
-    await host.control("start")
-    await a.wait_view("question", index=0)
-    assert (await a.answer(0, choice=0))["type"] == "ack"
+    _, host, a, b = await _two_phones_first_answered(live_server)
     await host.control("close")
     for phone in (a, b):
         await phone.wait_view("reveal")
