@@ -26,11 +26,18 @@ EXTENSION = "kenniskring.frames"
 PROTOCOL_PATH = "server.web.wsprotocol:FrameWritingProtocol"
 
 
+# What write_frames reads of uvicorn's protocol (uvicorn >= 0.52.1 has all of it); a uvicorn that
+# lacks any of it gets no extension, and frames go through ASGI as usual.
+_NEEDS = ("conn", "transport", "writable", "handshake_complete", "close_sent", "disconnected")
+
+
 class FrameWritingProtocol(WebSocketsSansIOProtocol):
     def handle_connect(self, event: Any) -> None:
         super().handle_connect(event)
         scope = getattr(self, "scope", None)
-        if scope is not None:  # None: the handshake was refused before a scope existed
+        if scope is None:  # the handshake was refused before a scope existed
+            return
+        if all(hasattr(self, name) for name in _NEEDS):
             scope["extensions"][EXTENSION] = {"write": self.write_frames}
 
     def write_frames(
