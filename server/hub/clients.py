@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import itertools
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable
@@ -21,13 +22,34 @@ WriteFrames = Callable[[Iterable[bytes], dict[int, tuple[bytes, bytes]]], bool]
 
 
 class Outbox:
-    """Clients with queued frames, flushed once at the end of the current event-loop turn."""
+    """Clients with queued frames, flushed once at the end of the current event-loop turn.
 
-    __slots__ = ("_due", "_scheduled")
+    A renderer may hold the cyclic garbage collector off until the flush (`hold_gc`): with
+    thousands of sockets a young-generation pass costs about 10 ms, and one that falls between
+    building a broadcast and writing it delays every phone; after the flush it delays none.
+    """
+
+    __slots__ = ("_due", "_gc_held", "_scheduled")
 
     def __init__(self) -> None:
         self._due: list[Client] = []
         self._scheduled = False
+        self._gc_held = False
+
+    def hold_gc(self) -> None:
+        """No garbage collection until the next flush (or `release_gc`)."""
+        if not self._gc_held and gc.isenabled():
+            gc.disable()
+            self._gc_held = True
+
+    def release_gc(self) -> None:
+        if self._gc_held:
+            self._gc_held = False
+            gc.enable()
+
+    @property
+    def scheduled(self) -> bool:
+        return self._scheduled
 
     def add(self, client: Client) -> None:
         self._due.append(client)
@@ -39,8 +61,11 @@ class Outbox:
         due, self._due = self._due, []
         self._scheduled = False
         framed: dict[int, tuple[bytes, bytes]] = {}  # a shared payload is framed once
-        for client in due:
-            client.flush(framed)
+        try:
+            for client in due:
+                client.flush(framed)
+        finally:
+            self.release_gc()
 
 
 CLOSE_OVERLOADED = 1013

@@ -235,12 +235,18 @@ class Fanout:
         by_role: dict[str, list[Client]] = defaultdict(list)
         for client in clients:
             by_role[client.role].append(client)
-        for role, members in by_role.items():
-            view = shared_view(role, state, quiz, facts, now)
-            self._send_view(code, role, view, seq, members)
-        phones = by_role.get("phone")
-        if phones:
-            self._send_personal(code, state, quiz, facts, seq, phones)
+        outbox = hub.outbox
+        outbox.hold_gc()  # from here to the written frames (see Outbox)
+        try:
+            for role, members in by_role.items():
+                view = shared_view(role, state, quiz, facts, now)
+                self._send_view(code, role, view, seq, members)
+            phones = by_role.get("phone")
+            if phones:
+                self._send_personal(code, state, quiz, facts, seq, phones)
+        finally:
+            if not outbox.scheduled:  # nothing to write: no flush will release it
+                outbox.release_gc()
         if (
             state.phase == q.QUESTION
             and facts.online

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import socket
 from collections.abc import AsyncIterator
 from dataclasses import replace
@@ -88,4 +89,6 @@ async def test_frames_reach_the_phone_on_either_path(tmp_path: Path, ws: str, di
         assert clients, "the phone is attached"
         # which way the frames went: the extension is offered only by our protocol
         assert all((c._write is not None) is direct for c in clients)
+        # every broadcast held the garbage collector off until its frames were written
+        assert gc.isenabled()
         await phone.close()
