@@ -112,16 +112,15 @@ class QuizState:
 
     def copy(self) -> QuizState:
         """A copy that transitions may change freely; far cheaper than decoding the document.
-        Past outcomes are shared: a question's results are only ever appended, never changed."""
+        Past outcomes are shared (a question's results are only ever appended, never changed),
+        and so are the scores until a transition that changes them replaces the mapping."""
         return QuizState(
             phase=self.phase,
             index=self.index,
             opened_at=self.opened_at,
             deadline=self.deadline,
             round=self.round,
-            scores={
-                p: Score(s.score, s.streak, s.time_ms, s.correct) for p, s in self.scores.items()
-            },
+            scores=self.scores,  # copy-on-write: `close` and `remove_player` replace it
             results=list(self.results),
             previous_ranks=self.previous_ranks,  # replaced by `close`, never changed in place
             _standings=self._standings,
@@ -178,7 +177,8 @@ class QuizState:
 
 def remove_player(state: QuizState, player: str) -> None:
     """Drop a removed player's score (their past results stay in the record)."""
-    if state.scores.pop(player, None) is not None:
+    if player in state.scores:
+        state.scores = {p: s for p, s in state.scores.items() if p != player}  # shared: replace
         state._standings = None
 
 
@@ -315,6 +315,10 @@ def close(
     question = quiz["questions"][state.index]
     state.previous_ranks = ranks(state)
     state._standings = None
+    # The scores may be shared with the stored room this state was copied from: score new ones.
+    state.scores = {
+        p: Score(s.score, s.streak, s.time_ms, s.correct) for p, s in state.scores.items()
+    }
     outcome: dict[str, Result] = {}
     right = frozenset(correct_options(question))
     for player in set(players) | set(answers):

@@ -50,7 +50,7 @@ class Fanout:
         self._shown: dict[tuple[str, str], _Shown] = defaultdict(_Shown)
         self._wake: dict[str, asyncio.Event] = {}
         self._tables: dict[str, str] = {}  # the answers table a room's last render read
-        self._ranking: dict[str, tuple[q.QuizState, list[tuple[str, q.Score]], dict[str, int]]] = {}
+        self._ranking: dict[str, tuple[bytes, list[tuple[str, q.Score]], dict[str, int]]] = {}
         self._me_basis: dict[str, tuple[tuple[int, int, int], str, frozenset[str]]] = {}
 
     # ---- lifetime ---------------------------------------------------------------------------
@@ -285,12 +285,14 @@ class Fanout:
                 client.send(pack({**me, "v": seq}))
 
     def _ranked(self, code: str, state: q.QuizState) -> _Ranked:
-        """The ranking and each player's place, sorted once per room version: a cached room
-        (and its state) is never changed, so the same state object means the same ranking."""
+        """The ranking and each player's place, sorted once per change of the scores: the stored
+        standings are rebuilt exactly when the scores change, so the same standings object
+        (kept by transitions that do not score) means the same ranking."""
+        standings = state.standings()
         hit = self._ranking.get(code)
-        if hit is None or hit[0] is not state:
+        if hit is None or hit[0] is not standings:
             ranking = q.ranking(state)
-            hit = (state, ranking, {player: i + 1 for i, (player, _) in enumerate(ranking)})
+            hit = (standings, ranking, {player: i + 1 for i, (player, _) in enumerate(ranking)})
             self._ranking[code] = hit
         return hit[1], hit[2]
 

@@ -548,7 +548,8 @@ def test_me_is_unchanged_while_its_basis_and_own_answer_are(actions: list) -> No
     skipped. Whatever happens, a skipped phone's `me` must equal a freshly computed one.
 
     Played the way the hub plays (a copy per transition, the stored form built after each), it
-    also checks that the cached stored form of the standings never goes stale."""
+    also checks that the cached stored form of the standings never goes stale and that a
+    transition never changes the stored state it copied (copies share scores and results)."""
     quiz = make_quiz(mc(), tf(), poll(), est())
     state = q.start(q.QuizState(), quiz, T0)
     names = {f"p{i}": f"Speler {i}" for i in range(5)}
@@ -566,6 +567,7 @@ def test_me_is_unchanged_while_its_basis_and_own_answer_are(actions: list) -> No
         now += 1
         player = f"p{who}"
         state.to_dict()  # the stored form is cached, as after every save on the server
+        stored, untouched = state, copy.deepcopy(state)
         state = state.copy()  # transitions change a copy of the (shared) stored room
         try:
             if action == "answer" and player in names and state.phase == q.QUESTION:
@@ -596,6 +598,9 @@ def test_me_is_unchanged_while_its_basis_and_own_answer_are(actions: list) -> No
             continue
         # the cached stored form never goes stale: what is saved decodes to this very state
         assert q.QuizState.from_dict(unpack(pack(state.to_dict()))) == state, action
+        # and the stored room the copy came from (shared by every render) is not changed
+        assert stored == untouched, action
+        assert stored.scores == untouched.scores and stored.results == untouched.results
         after = snapshot()
         if after[0] == before[0]:
             fresh = after[2] - before[2] if after[1] == before[1] else after[2]
