@@ -170,6 +170,37 @@ def targets_table(runs: list[dict[str, Any]]) -> str:
     return out
 
 
+def pooled_table(runs: list[dict[str, Any]]) -> str:
+    """Per phone count: the median of the per-question p99s over every question of every run.
+    One disturbed question (the VM, the generator) moves a run's p99 a lot; this moves little."""
+    rows = []
+    for n in sorted({k["phones"] for k, _ in pairs(runs)}):
+        same = [(k, b) for k, b in pairs(runs) if k["phones"] == n and k["rooms"] == 1]
+        if not same:
+            continue
+        cells = []
+        for block in ("question", "reveal", "result", "scoreboard"):
+            kv = _median([v for k, _ in same for v in k["p99_by_question"].get(block, [])])
+            bv = _median([v for _, b in same for v in b["p99_by_question"].get(block, [])])
+            cells.append(f"{_ms(kv)} vs {_ms(bv)} = {_ratio(kv, bv)}")
+        count = sum(len(k["p99_by_question"]["question"]) for k, _ in same)
+        rows.append(f"| {n} | {count} | " + " | ".join(cells) + " |")
+    if not rows:
+        return "(no 1-room Kenniskring/baseline pair in this session)\n"
+    return (
+        "| phones | questions | question p99 | reveal p99 | own result p99 | scoreboard p99 |\n"
+        "|---:|---:|---|---|---|---|\n" + "\n".join(rows) + "\n"
+    )
+
+
+def _median(values: list[Any]) -> float | None:
+    clean = sorted(v for v in values if v is not None)
+    if not clean:
+        return None
+    mid = len(clean) // 2
+    return float(clean[mid]) if len(clean) % 2 else (clean[mid - 1] + clean[mid]) / 2
+
+
 def markdown(session: dict[str, Any]) -> str:
     m = session["machine"]
     rev = session.get("revision", {})
@@ -204,6 +235,10 @@ def markdown(session: dict[str, Any]) -> str:
         "## Targets",
         "",
         targets_table(runs),
+        "## All questions of all runs (median of the per-question p99, ms; Kenniskring vs "
+        "baseline)",
+        "",
+        pooled_table(runs),
     ]
     errs = [
         (r["server"], r["phones"], r["errors"]["samples"]) for r in runs if r["errors"]["count"]
