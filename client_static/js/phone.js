@@ -535,9 +535,14 @@ function estimateForm(q) {
 
 function reveal(q) {
   const result = me && me.result && q && me.result.question === q.index ? me.result : null;
+  // The reveal view can arrive a moment before this phone's own result (`me`): an answer given
+  // but not yet scored is "counting", never "no answer".
+  const counting = !result && me && me.answer && q && me.answer.question === q.index;
   const r = view.reveal || {};
   let verdict;
-  if (q && q.type === "poll") {
+  if (counting) {
+    verdict = el("div", { class: "verdict neutral" }, el("h1", null, t("phone_counting")));
+  } else if (q && q.type === "poll") {
     verdict = result && result.answered
       ? el("div", { class: "verdict neutral" }, el("h1", null, t("phone_thanks_vote")))
       : el("div", { class: "verdict neutral" }, el("h1", null, t("phone_no_vote")));

@@ -243,6 +243,11 @@ class Fanout:
                 self._send_view(code, role, view, seq, members)
             phones = by_role.get("phone")
             if phones:
+                # The shared views go out first, in their own writes: the projector and every
+                # phone show the new phase as soon as it is built, without waiting for 2,000
+                # personal frames to be computed (a reveal); the `me` frames follow.
+                outbox.flush()
+                outbox.hold_gc()
                 self._send_personal(code, state, quiz, facts, seq, phones)
         finally:
             if not outbox.scheduled:  # nothing to write: no flush will release it
