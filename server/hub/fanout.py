@@ -24,6 +24,7 @@ log = logging.getLogger("kenniskring.fanout")
 ROLES = ("screen", "host", "phone")
 
 SCORED_PHASES = (q.SCOREBOARD, q.PODIUM)  # views with a ranking (sorted once, for every role)
+SPLIT_PERSONAL_AT = 300  # phones of a room in this worker from which views go out before `me`
 
 _Ranked = tuple[list[tuple[str, q.Score]], dict[str, int]]
 
@@ -243,11 +244,14 @@ class Fanout:
                 self._send_view(code, role, view, seq, members)
             phones = by_role.get("phone")
             if phones:
-                # The shared views go out first, in their own writes: the projector and every
-                # phone show the new phase as soon as it is built, without waiting for 2,000
-                # personal frames to be computed (a reveal); the `me` frames follow.
-                outbox.flush()
-                outbox.hold_gc()
+                if len(phones) >= SPLIT_PERSONAL_AT:
+                    # A big room: the shared views go out first, in their own writes, so the
+                    # projector and every phone show the new phase without waiting for
+                    # thousands of personal frames to be computed (a reveal); the `me` frames
+                    # follow. In a small room that wait is short and a second write per phone
+                    # costs more than it saves.
+                    outbox.flush()
+                    outbox.hold_gc()
                 self._send_personal(code, state, quiz, facts, seq, phones)
         finally:
             if not outbox.scheduled:  # nothing to write: no flush will release it

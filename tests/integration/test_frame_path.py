@@ -21,6 +21,7 @@ import uvicorn
 
 from server.cli import uvicorn_options
 from server.config import Settings
+from server.hub import fanout
 from server.hub.clients import Client
 from server.web.app import create_app
 from server.web.wsprotocol import PROTOCOL_PATH
@@ -73,14 +74,21 @@ async def _play_one_question(address: str) -> tuple[Phone, dict]:
     await phone.wait_view("question", index=0)
     ack = await phone.answer(0, choice=0)
     await host.control("close")
-    await phone.wait_view("reveal")
+    reveal = await phone.wait_view("reveal")
     me = await phone.wait_for(lambda f: f.get("type") == "me" and "result" in f)
+    assert phone.frames.index(reveal) < phone.frames.index(me)  # the view, then the verdict
     await host.close()
     return phone, {"ack": ack, "me": me}
 
 
+@pytest.mark.parametrize("split_at", [1, 10_000], ids=["views-first", "one-write"])
 @pytest.mark.parametrize(("ws", "direct"), [(PROTOCOL_PATH, True), ("websockets-sansio", False)])
-async def test_frames_reach_the_phone_on_either_path(tmp_path: Path, ws: str, direct: bool) -> None:
+async def test_frames_reach_the_phone_on_either_path(
+    tmp_path: Path, ws: str, direct: bool, split_at: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Also with the shared views written before the personal frames (a big room) and with
+    both in one write (a small room): the phone gets the same frames in the same order."""
+    monkeypatch.setattr(fanout, "SPLIT_PERSONAL_AT", split_at)
     async with _server(tmp_path, ws) as (address, server):
         phone, got = await _play_one_question(address)
         assert got["ack"] == {"type": "ack", "question": 0, "choice": 0, "value": None}
