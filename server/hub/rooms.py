@@ -9,7 +9,7 @@ import time
 import unicodedata
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from server.activities import quiz as q
 from server.hub import codes
@@ -31,11 +31,11 @@ from server.hub.room import (
 from server.hub.room_cache import RoomCache
 
 log = logging.getLogger("kenniskring.hub")
+T = TypeVar("T")
 
 NAME_MAX = 24
 TRANSITION_RETRIES = 50
-QUIZ_CACHE = 4096
-ANSWER_CACHE = 4096  # rooms whose decoded answers and names a worker keeps
+ROOM_CACHE = 4096  # rooms whose quiz, decoded answers and names and gate a worker keeps
 DEADLINE_POLL_S = 0.05
 DEADLINE_LEASE_S = 5.0
 
@@ -96,6 +96,14 @@ def _suffixed(name: str, n: int) -> str:
 
 
 Step = Callable[[Room, q.Quiz], Awaitable[None]]
+
+
+def _keep(cache: dict[str, T], code: str, value: T) -> None:
+    """Keep `value` for room `code` in one of a worker's caches; a full cache starts over (each
+    only saves work, so losing it costs a read, never a result)."""
+    if code not in cache and len(cache) >= ROOM_CACHE:
+        cache.clear()
+    cache[code] = value
 
 
 class Hub:
@@ -175,9 +183,7 @@ class Hub:
         if raw is None:
             raise HubError("room_not_found")
         stored = unpack(raw)
-        if len(self._quizzes) >= QUIZ_CACHE:
-            self._quizzes.clear()
-        self._quizzes[code] = (stored["created"], stored["quiz"])
+        _keep(self._quizzes, code, (stored["created"], stored["quiz"]))
         return stored["quiz"]  # type: ignore[no-any-return]
 
     def forget_quiz(self, code: str) -> None:
@@ -200,9 +206,7 @@ class Hub:
         if hit is not None and hit[0] == raw:
             return hit[1]
         names = {pid: raw[pid].decode() for pid in sorted(raw)}
-        if code not in self._names and len(self._names) >= ANSWER_CACHE:
-            self._names.clear()
-        self._names[code] = (raw, names)
+        _keep(self._names, code, (raw, names))
         return names
 
     async def answers(self, code: str, state: q.QuizState) -> dict[str, q.Answer]:
@@ -226,9 +230,7 @@ class Hub:
                 if hit is not None and hit[0] == value
                 else (value, q.Answer.from_dict(unpack(value)))
             )
-        if code not in self._answers and len(self._answers) >= ANSWER_CACHE:
-            self._answers.clear()
-        self._answers[code] = (table, decoded)
+        _keep(self._answers, code, (table, decoded))
         return {pid: answer for pid, (_, answer) in decoded.items()}
 
     async def changed(self, code: str, urgent: bool = False) -> None:
@@ -339,9 +341,7 @@ class Hub:
         if gate is None:
             self._gates.pop(code, None)
             return
-        if code not in self._gates and len(self._gates) >= ANSWER_CACHE:
-            self._gates.clear()
-        self._gates[code] = gate
+        _keep(self._gates, code, gate)
 
     async def _store_answer(
         self, code: str, player: str, index: int, msg: Mapping[str, Any], gate: bytes, now: float
