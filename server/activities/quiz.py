@@ -75,16 +75,19 @@ class Outcome(dict[str, Result]):
 
     def packed(self) -> bytes:
         """As stored in the room document (msgpack)."""
-        if self._packed is None:
-            self._packed = packb({p: r._asdict() for p, r in self.items()}, use_bin_type=True)
+        if self._packed is None:  # each Result as an array, in field order (see docs/REDIS_KEYS.md)
+            self._packed = packb(self, use_bin_type=True)
         return self._packed
 
     @classmethod
     def unpacked(cls, stored: bytes | Mapping[str, Any]) -> Outcome:
-        """From the stored form (older documents hold plain maps)."""
+        """From the stored form (older documents hold a map per result, or plain maps)."""
         plain = unpackb(stored, raw=False) if isinstance(stored, bytes) else stored
         packed = stored if isinstance(stored, bytes) else None
-        return cls({p: Result(**r) for p, r in plain.items()}, packed=packed)
+        return cls(
+            {p: Result(**r) if isinstance(r, dict) else Result(*r) for p, r in plain.items()},
+            packed=packed,
+        )
 
 
 @dataclass
@@ -129,17 +132,12 @@ class QuizState:
     def standings(self) -> bytes:
         """Scores, results and previous ranks as stored (msgpack), built once per change."""
         if self._standings is None:
-            # By hand: dataclasses.asdict deep-copies recursively and was a fifth of a close.
+            # By hand: dataclasses.asdict deep-copies recursively and was a fifth of a close. A
+            # score is an array in field order: with 2,000 players the keys were half the work.
             self._standings = packb(
                 {
                     "scores": {
-                        p: {
-                            "score": s.score,
-                            "streak": s.streak,
-                            "time_ms": s.time_ms,
-                            "correct": s.correct,
-                        }
-                        for p, s in self.scores.items()
+                        p: (s.score, s.streak, s.time_ms, s.correct) for p, s in self.scores.items()
                     },
                     "results": [outcome.packed() for outcome in self.results],
                     "previous_ranks": self.previous_ranks,
@@ -168,7 +166,10 @@ class QuizState:
             opened_at=d["opened_at"],
             deadline=d["deadline"],
             round=d.get("round", 1),
-            scores={k: Score(**v) for k, v in standings["scores"].items()},
+            scores={
+                k: Score(**v) if isinstance(v, dict) else Score(*v)
+                for k, v in standings["scores"].items()
+            },
             results=[Outcome.unpacked(stored) for stored in standings["results"]],
             previous_ranks=dict(standings.get("previous_ranks", {})),
             _standings=packed,

@@ -12,13 +12,13 @@ import contextlib
 import gc
 import itertools
 from collections import deque
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 _ids = itertools.count(1)
 
 # Writes whole frames at once if it can; False means "use the async send".
-WriteFrames = Callable[[Iterable[bytes], dict[int, tuple[bytes, bytes]]], bool]
+WriteFrames = Callable[[Sequence[bytes], dict[int, tuple[bytes, bytes]]], bool]
 
 
 class Outbox:
@@ -62,8 +62,16 @@ class Outbox:
         self._scheduled = False
         framed: dict[int, tuple[bytes, bytes]] = {}  # a shared payload is framed once
         try:
-            for client in due:
-                client.flush(framed)
+            for client in due:  # Client.flush, inlined: this runs once per socket per broadcast
+                client._due = False
+                pending = client._pending
+                if client.writer is not None or not pending:
+                    continue
+                write = client._write
+                if write is not None and write(pending, framed):
+                    pending.clear()
+                else:
+                    client.writer = asyncio.create_task(client._drain())
         finally:
             self.release_gc()
 
@@ -148,16 +156,6 @@ class Client:
             self._due = True
             self._outbox.add(self)
         return True
-
-    def flush(self, framed: dict[int, tuple[bytes, bytes]]) -> None:
-        """Write what is queued: at once if the transport can take it, else by the writer."""
-        self._due = False
-        if self.writer is not None or not self._pending:
-            return
-        if self._write is not None and self._write(self._pending, framed):
-            self._pending.clear()
-        else:
-            self.writer = asyncio.create_task(self._drain())
 
     def drop(self, code: int) -> None:
         """Close after what is already queued; when the queue is full the socket is stuck, so

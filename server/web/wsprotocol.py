@@ -15,11 +15,11 @@ the extension is absent and everything goes through ASGI.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import struct
+from collections.abc import Sequence
 from typing import Any
 
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
-from websockets.frames import Frame, Opcode
 from websockets.protocol import State
 
 EXTENSION = "kenniskring.frames"
@@ -41,31 +41,52 @@ class FrameWritingProtocol(WebSocketsSansIOProtocol):
             scope["extensions"][EXTENSION] = {"write": self.write_frames}
 
     def write_frames(
-        self, payloads: Iterable[bytes], framed: dict[int, tuple[bytes, bytes]]
+        self, payloads: Sequence[bytes], framed: dict[int, tuple[bytes, bytes]]
     ) -> bool:
         """Write each payload as one binary message, all in one transport write; False (nothing
         written) when the caller must go through the ASGI `send` instead."""
         conn = self.conn
+        transport = self.transport
         if (
-            not self.handshake_complete
-            or self.close_sent
+            self.close_sent
             or self.disconnected
+            or not self.handshake_complete
             or not self.writable.is_set()
-            or self.transport.is_closing()
+            or transport.is_closing()
             or conn.state is not State.OPEN
             or conn.expect_continuation_frame
             or conn.extensions
         ):
             return False
-        out = []
-        for payload in payloads:
-            hit = framed.get(id(payload))
-            if hit is not None and hit[0] is payload:
-                out.append(hit[1])
-                continue
-            data = Frame(Opcode.BINARY, payload).serialize(mask=False, extensions=[])
-            framed[id(payload)] = (payload, data)  # holds the payload: its id stays unique
-            out.append(data)
-        if out:
-            self.transport.write(b"".join(out) if len(out) > 1 else out[0])
+        if len(payloads) == 1:  # the usual case: one broadcast frame
+            transport.write(_framed(payloads[0], framed))
+        elif payloads:
+            transport.write(b"".join([_framed(payload, framed) for payload in payloads]))
         return True
+
+
+def binary_frame(payload: bytes) -> bytes:
+    """`payload` as one unmasked, final binary frame without extensions (RFC 6455 5.2): the
+    bytes `websockets.frames.Frame(Opcode.BINARY, payload).serialize(mask=False,
+    extensions=[])` makes, at a fifth of its cost (it is called once per personal frame)."""
+    n = len(payload)
+    if n < 126:
+        return _SHORT[n] + payload
+    if n < 0x10000:
+        return _MEDIUM.pack(0x82, 126, n) + payload
+    return _LONG.pack(0x82, 127, n) + payload
+
+
+_SHORT = [bytes((0x82, n)) for n in range(126)]
+_MEDIUM = struct.Struct("!BBH")
+_LONG = struct.Struct("!BBQ")
+
+
+def _framed(payload: bytes, framed: dict[int, tuple[bytes, bytes]]) -> bytes:
+    """The frame of `payload`, made once per broadcast for a payload that many sockets share."""
+    hit = framed.get(id(payload))
+    if hit is not None and hit[0] is payload:
+        return hit[1]
+    data = binary_frame(payload)
+    framed[id(payload)] = (payload, data)  # holds the payload: its id stays unique
+    return data
