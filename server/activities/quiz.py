@@ -92,6 +92,8 @@ class Outcome(dict[str, Result]):
 
 @dataclass
 class Score:
+    """A player's running totals; never changed in place once in a state (copies share them)."""
+
     score: int = 0
     streak: int = 0
     time_ms: int = 0
@@ -309,26 +311,33 @@ def close(
     answers: Mapping[str, Answer],
     players: Iterable[str],
     now: float,
+    ranks_before: Mapping[str, int] | None = None,
 ) -> QuizState:
-    """End the open question: score everybody in `players` (answered or not) and reveal."""
+    """End the open question: score everybody in `players` (answered or not) and reveal.
+    `ranks_before` is `ranks(state)` when the caller already has it (a render sorted it)."""
     if state.phase != QUESTION:
         raise QuizError("not_allowed")
     question = quiz["questions"][state.index]
-    state.previous_ranks = ranks(state)
+    state.previous_ranks = ranks(state) if ranks_before is None else ranks_before
     state._standings = None
-    # The scores may be shared with the stored room this state was copied from: score new ones.
-    state.scores = {
-        p: Score(s.score, s.streak, s.time_ms, s.correct) for p, s in state.scores.items()
-    }
+    # A Score is never changed in place: the scores before are shared with the stored room this
+    # state was copied from (and with other copies), so every player scored now gets a new one.
+    before = state.scores
+    scores = dict(before)
     outcome: dict[str, Result] = {}
     right = frozenset(correct_options(question))
+    nothing = Score()
     for player in set(players) | set(answers):
-        score = state.scores.setdefault(player, Score())
-        result, score.streak = score_answer(question, answers.get(player), score.streak, right)
-        score.score += result.total
-        score.time_ms += result.ms
-        score.correct += 1 if result.correct else 0
+        old = before.get(player, nothing)
+        result, streak = score_answer(question, answers.get(player), old.streak, right)
+        scores[player] = Score(
+            old.score + result.total,
+            streak,
+            old.time_ms + result.ms,
+            old.correct + 1 if result.correct else old.correct,
+        )
         outcome[player] = result
+    state.scores = scores
     while len(state.results) < state.index:
         state.results.append(Outcome())
     state.results.append(Outcome(outcome))
@@ -359,11 +368,12 @@ def finish(
     answers: Mapping[str, Answer],
     players: Iterable[str],
     now: float,
+    ranks_before: Mapping[str, int] | None = None,
 ) -> QuizState:
     if state.phase not in (QUESTION, REVEAL, SCOREBOARD):
         raise QuizError("not_allowed")
     if state.phase == QUESTION:
-        close(state, quiz, answers, players, now)
+        close(state, quiz, answers, players, now, ranks_before)
     state.phase = PODIUM
     return state
 

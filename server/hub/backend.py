@@ -81,7 +81,8 @@ class Backend(ABC):
     async def hget(self, code: str, table: str, key: str) -> bytes | None: ...
 
     @abstractmethod
-    async def hgetall(self, code: str, table: str) -> dict[str, bytes]: ...
+    async def hgetall(self, code: str, table: str) -> dict[str, bytes]:
+        """The whole table, as a new mapping the caller owns (the hub keeps it to compare)."""
 
     @abstractmethod
     async def hlen(self, code: str, table: str) -> int: ...

@@ -305,6 +305,14 @@ class Fanout:
             self._ranking[code] = hit
         return hit[1], hit[2]
 
+    def known_ranks(self, code: str, state: q.QuizState) -> dict[str, int] | None:
+        """`q.ranks(state)` if a render of these standings already sorted them, else None. The
+        mapping is shared: read it, do not change it."""
+        hit = self._ranking.get(code)
+        if hit is None or hit[0] is not state.standings():
+            return None
+        return hit[2]
+
     def _send_view(
         self, code: str, role: str, view: dict[str, Any], seq: int, members: list[Client]
     ) -> None:

@@ -9,7 +9,7 @@ import time
 import unicodedata
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from server.activities import quiz as q
 from server.hub import codes
@@ -106,6 +106,15 @@ def _keep(cache: dict[str, T], code: str, value: T) -> None:
     cache[code] = value
 
 
+class _DecodedAnswers(NamedTuple):
+    """One room's answers table as last read (`raw`) and decoded."""
+
+    table: str
+    raw: dict[str, bytes]
+    decoded: dict[str, tuple[bytes, q.Answer]]
+    answers: dict[str, q.Answer]
+
+
 class Hub:
     """Nothing here knows which backend runs; everything shared goes through `Backend`."""
 
@@ -117,7 +126,7 @@ class Hub:
         self.rooms = RoomCache()  # decoded documents, shared and read-only
         self.outbox = Outbox()  # one flush per event-loop turn for all of this worker's sockets
         self._quizzes: dict[str, tuple[float, q.Quiz]] = {}
-        self._answers: dict[str, tuple[str, dict[str, tuple[bytes, q.Answer]]]] = {}
+        self._answers: dict[str, _DecodedAnswers] = {}
         self._names: dict[str, tuple[dict[str, bytes], dict[str, str]]] = {}
         self._gates: dict[str, bytes] = {}  # meta.open as this worker last wrote or read it
         self._tasks: list[asyncio.Task[None]] = []
@@ -218,20 +227,26 @@ class Hub:
 
     def decode_answers(self, code: str, table: str, raw: dict[str, bytes]) -> dict[str, q.Answer]:
         """The answers table `raw`; each stored record is decoded once per worker (every
-        coalesced render and the close read the whole table)."""
-        cached_table, cache = self._answers.get(code, ("", {}))
-        if cached_table != table:
+        coalesced render and the close read the whole table). The mapping is shared: read it,
+        do not change it."""
+        hit = self._answers.get(code)
+        if hit is not None and hit.table == table:
+            if hit.raw == raw:  # unchanged (a scoreboard, a join): compared in C, not per answer
+                return hit.answers
+            cache = hit.decoded
+        else:
             cache = {}
         decoded: dict[str, tuple[bytes, q.Answer]] = {}
         for pid, value in raw.items():
-            hit = cache.get(pid)
+            pair = cache.get(pid)
             decoded[pid] = (
-                hit
-                if hit is not None and hit[0] == value
+                pair
+                if pair is not None and pair[0] == value
                 else (value, q.Answer.from_dict(unpack(value)))
             )
-        _keep(self._answers, code, (table, decoded))
-        return {pid: answer for pid, (_, answer) in decoded.items()}
+        answers = {pid: answer for pid, (_, answer) in decoded.items()}
+        _keep(self._answers, code, _DecodedAnswers(table, raw, decoded, answers))
+        return answers
 
     async def changed(self, code: str, urgent: bool = False) -> None:
         """Tell every worker that the room changed (bumps the view version); `urgent` for phase
@@ -453,7 +468,8 @@ class Hub:
             raise q.QuizError("not_allowed")
         answers = await self._close_gate(room.code, room.state)
         players = await self.names(room.code)
-        q.close(room.state, quiz, answers, players.keys(), time.time())
+        ranks = self.fanout.known_ranks(room.code, room.state)
+        q.close(room.state, quiz, answers, players.keys(), time.time(), ranks)
 
     async def _scoreboard(self, room: Room, quiz: q.Quiz) -> None:
         q.show_scoreboard(room.state)
@@ -468,7 +484,8 @@ class Hub:
         if room.state.phase == q.QUESTION:
             answers = await self._close_gate(room.code, room.state)
         players = await self.names(room.code)
-        q.finish(room.state, quiz, answers, players.keys(), time.time())
+        ranks = self.fanout.known_ranks(room.code, room.state)
+        q.finish(room.state, quiz, answers, players.keys(), time.time(), ranks)
         await self._crown(room, quiz)
 
     async def _restart(self, room: Room, quiz: q.Quiz) -> None:

@@ -116,6 +116,11 @@ async def test_table_operations(backend: Backend) -> None:
     await backend.hdel(ROOM, "players", "nobody")
     assert await backend.hgetall(ROOM, "players") == {"p2": b"bob"}
     assert await backend.hlen(ROOM, "players") == 1
+    # A table read is the caller's own copy: the hub keeps it to see whether the table changed.
+    kept = await backend.hgetall(ROOM, "players")
+    snapped = (await backend.snapshot(ROOM, ("players",))).tables["players"]
+    await backend.hset(ROOM, "players", "p3", b"cas")
+    assert kept == snapped == {"p2": b"bob"}
 
 
 async def test_hsetnx_sets_only_once(backend: Backend) -> None:
