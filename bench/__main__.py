@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import report
-from bench.run import RunConfig, run_once
+from bench.run import RunConfig, run_once, run_paired
 from bench.servers import (
     ROOT,
     RedisProc,
@@ -109,6 +109,13 @@ def build_parser() -> argparse.ArgumentParser:
         "(< 0.3 cores busy); for shared machines (0 = do not wait)",
     )
     p.add_argument("--repeat", type=int, default=1, help="runs per phone count (1)")
+    p.add_argument(
+        "--sequential",
+        action="store_true",
+        help="run Kenniskring, then the baseline, each on its own, instead of in turn per "
+        "question with both connected (bench/pair.py); the baseline then pads to the sizes "
+        "of the Kenniskring run before it",
+    )
     p.add_argument("--seed", type=int, default=1)
     p.add_argument(
         "--profile",
@@ -168,6 +175,18 @@ def summary_line(r: dict[str, Any]) -> str:
     )
 
 
+def run_ok(result: dict[str, Any]) -> bool:
+    """Correct, whatever the speed: nothing lost, phantom, missing or failed."""
+    a = result["answers"]
+    return not (
+        a["lost"]
+        or a["phantom"]
+        or a["export_missing"]
+        or result["errors"]["count"]
+        or any(result["missing"].values())
+    )
+
+
 def write(out: Path, session: dict[str, Any], plot: bool) -> str:
     (out / "results.json").write_text(json.dumps(session, indent=2, ensure_ascii=False))
     md = report.markdown(session)
@@ -221,25 +240,28 @@ def main(argv: list[str] | None = None) -> int:
         print(f"redis-server on {redis_url}")
     print(f"bench → {out}")
     ok = True
+    paired = not args.sequential and servers == list(SERVERS)
+    sizes: dict[str, int] = {}  # frame sizes of the last Kenniskring run, for the baseline
     try:
         for phones, rep in [(n, r) for n in args.phones for r in range(args.repeat)]:
-            sizes: dict[str, int] = {}
+            cfg = RunConfig(
+                phones=phones,
+                rooms=args.rooms,
+                questions=args.questions,
+                procs=args.procs or auto_procs(phones),
+                silent=args.silent,
+                think_min=think_min,
+                think_max=think_max,
+                join_concurrency=args.join_concurrency,
+                phase_timeout=args.phase_timeout,
+                seed=args.seed,
+            )
             per_room = math.ceil(phones / max(1, args.rooms))
+            label = f"-{phones}" + (f"-{rep + 1}" if args.repeat > 1 else "")
+            made: dict[str, ServerProc] = {}
             for kind in servers:
-                cfg = RunConfig(
-                    phones=phones,
-                    rooms=args.rooms,
-                    questions=args.questions,
-                    procs=args.procs or auto_procs(phones),
-                    silent=args.silent,
-                    think_min=think_min,
-                    think_max=think_max,
-                    join_concurrency=args.join_concurrency,
-                    phase_timeout=args.phase_timeout,
-                    seed=args.seed,
-                )
                 kk = kind == "kenniskring"
-                server = ServerProc(
+                made[kind] = ServerProc(
                     kind,
                     logs,
                     workers=args.workers if kk else 1,
@@ -248,54 +270,67 @@ def main(argv: list[str] | None = None) -> int:
                     sizes=sizes,
                     server_root=Path(args.server_root) if args.server_root else None,
                 )
-                label = f"{kind}-{phones}" + (f"-{rep + 1}" if args.repeat > 1 else "")
+            groups = [servers] if paired else [[kind] for kind in servers]
+            for group in groups:
+                kk = "kenniskring" in group
                 profiler = Profiler(
-                    args.profile if kk else "none", out, label, server, args.questions
+                    args.profile if kk else "none",
+                    out,
+                    "kenniskring" + label,
+                    made["kenniskring" if kk else group[0]],
+                    args.questions,
                 )
                 if args.quiet_wait > 0:
                     wait_quiet(args.quiet_wait)
                 redis_before = usage(redis.proc.pid) if redis is not None and kk else None
+                results: list[dict[str, Any] | BaseException] = []
                 try:
-                    server.start()
-                    result = run_loop(run_once(server, cfg, on_mark=profiler.on_mark))
-                    if redis_before is not None and redis is not None:
+                    for kind in group:
+                        made[kind].start()
+                    if len(group) == 2:
+                        pair = (made[group[0]], made[group[1]])
+                        results = list(run_loop(run_paired(pair, cfg, on_mark=profiler.on_mark)))
+                    else:
+                        results = [
+                            run_loop(run_once(made[group[0]], cfg, on_mark=profiler.on_mark))
+                        ]
+                except Exception as exc:
+                    results = [exc] * len(group)
+                finally:
+                    profiler.stop_sampling()
+                    for kind in group:
+                        made[kind].stop()
+                    session["profiles"] += profiler.summaries()
+                for kind, result in zip(group, results, strict=True):
+                    if isinstance(result, BaseException):
+                        ok = False
+                        print(f"  {kind} {phones} phones FAILED: {result!r}")
+                        session["failures"].append(
+                            {
+                                "server": kind,
+                                "phones": phones,
+                                "error": repr(result),
+                                "trace": "".join(traceback.format_exception(result))[-3000:],
+                                "log": made[kind].log_tail(),
+                            }
+                        )
+                        continue
+                    if redis_before is not None and redis is not None and kind == "kenniskring":
                         after = usage(redis.proc.pid)
                         result["redis"] = {
                             "cpu_s": round(after.cpu_s - redis_before.cpu_s, 2),
                             "rss_kib": after.rss_kib,
                         }
-                except Exception as exc:
-                    ok = False
-                    print(f"  {kind} {phones} phones FAILED: {exc!r}")
-                    session["failures"].append(
-                        {
-                            "server": kind,
-                            "phones": phones,
-                            "error": repr(exc),
-                            "trace": traceback.format_exc()[-3000:],
-                            "log": server.log_tail(),
-                        }
-                    )
-                    continue
-                finally:
-                    profiler.stop_sampling()
-                    server.stop()
-                    session["profiles"] += profiler.summaries()
-                result["repeat"] = rep + 1
-                if kk:
-                    sizes = result["sizes"]
-                session["runs"].append(result)
-                print(summary_line(result))
-                a = result["answers"]
-                if (
-                    a["lost"]
-                    or a["phantom"]
-                    or a["export_missing"]
-                    or result["errors"]["count"]
-                    or any(result["missing"].values())
-                ):
-                    ok = False
-                write(out, session, plot=False)
+                    result["repeat"] = rep + 1
+                    if kind == "kenniskring":
+                        sizes = result["sizes"]
+                        if "baseline" in made:  # sequential: starts after this run
+                            made["baseline"].sizes = sizes
+                    session["runs"].append(result)
+                    print(summary_line(result))
+                    if not run_ok(result):
+                        ok = False
+                    write(out, session, plot=False)
     finally:
         if redis is not None:
             redis.stop()

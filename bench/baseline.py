@@ -126,7 +126,7 @@ class Baseline:
         elif action == "finish":
             room.phase = "podium"
             self.publish(room)
-        elif action in ("lock", "unlock"):
+        elif action in ("lock", "unlock", "sizes"):
             pass
         else:
             return {"type": "error", "code": "not_allowed", "message": "not allowed"}
@@ -176,6 +176,9 @@ class Baseline:
                 elif kind == "answer":
                     await self.answer(ws, room, player, msg)
                 elif kind == "control" and role == "host":
+                    sizes = msg.get("sizes")  # from the bench run played in turn (bench/pair.py)
+                    if isinstance(sizes, dict):
+                        self.sizes.update({str(k): int(v) for k, v in sizes.items()})
                     error = self.control(room, str(msg.get("action")))
                     if error:
                         await ws.send(pack(error))

@@ -178,7 +178,9 @@ class Worker:
             return
         if self.counts.get(key, 0) + self.lost >= self.expected(key[0]):
             self.reported.add(key)
-            self.conn.send(("done", key[0], key[1]))
+            # The sizes seen so far ride along: a baseline played in turn with this run pads its
+            # next frames to them (bench/pair.py).
+            self.conn.send(("done", key[0], key[1], dict(self.sizes)))
 
     def joined_one(self) -> None:
         self.joined += 1
@@ -267,7 +269,7 @@ class Worker:
             if command[0] == "join":
                 t0 = time.time()
                 await self.join()
-                self.conn.send(("joined", self.joined, time.time() - t0))
+                self.conn.send(("joined", self.joined, time.time() - t0, dict(self.sizes)))
             elif command[0] == "report":
                 self.stopping = True
                 data = self.report()

@@ -25,6 +25,7 @@ import httpx
 import msgpack
 
 from bench import wsclient
+from bench.pair import Turns
 from bench.phones import make_specs, pack, worker_entry
 from bench.quiz import OPTION_COUNT, bench_quiz
 from bench.servers import ServerProc, Usage, machine_busy_s
@@ -100,10 +101,23 @@ class Host:
         )
         await asyncio.wait_for(self.welcome, 10)
 
-    def control(self, action: str, phase: str, index: int) -> None:
+    def control(
+        self, action: str, phase: str, index: int, sizes: dict[str, int] | None = None
+    ) -> None:
+        """A control frame, stamped just before it is written. `sizes` (the baseline only):
+        the byte sizes to pad the frames it sends from now on to."""
         assert self.proto is not None
+        frame: dict[str, Any] = {"type": "control", "action": action}
+        if sizes:
+            frame["sizes"] = sizes
+        data = pack(frame)
         self.sent[phase][index] = time.time()
-        self.proto.send(pack({"type": "control", "action": action}))
+        self.proto.send(data)
+
+    def set_sizes(self, sizes: dict[str, int]) -> None:
+        """Tell the baseline the frame sizes to use (see bench/pair.py); no effect otherwise."""
+        assert self.proto is not None
+        self.proto.send(pack({"type": "control", "action": "sizes", "sizes": sizes}))
 
 
 @dataclass
@@ -126,8 +140,15 @@ class Coordinator:
         cfg: RunConfig,
         log: Any = print,
         on_mark: Callable[[str], None] | None = None,
+        turns: Turns | None = None,
+        side: int = 0,
+        sizes_from: Coordinator | None = None,
     ) -> None:
         self.server = server
+        self.turns = turns or Turns()
+        self.side = side
+        self.sizes_from = sizes_from  # the run whose frame sizes this (baseline) run pads to
+        self.sizes: dict[str, int] = {}  # the largest frame of each kind the phones saw so far
         self.on_mark = on_mark
         self.cfg = cfg
         self.log = log
@@ -223,11 +244,18 @@ class Coordinator:
             w.ready = True
         elif kind == "joined":
             w.joined, w.join_s = msg[1], msg[2]
+            self._seen_sizes(msg[3])
         elif kind == "done":
             w.done.add((msg[1], msg[2]))
+            self._seen_sizes(msg[3])
         elif kind == "report":
             w.report = msg[1]
         self.changed.set()
+
+    def _seen_sizes(self, sizes: dict[str, int]) -> None:
+        for key, n in sizes.items():
+            if n > self.sizes.get(key, 0):
+                self.sizes[key] = n
 
     async def until(self, what: str, predicate: Any, limit_s: float) -> bool:
         deadline = time.monotonic() + limit_s
@@ -270,69 +298,94 @@ class Coordinator:
 
     # ---- the run ------------------------------------------------------------------------------
     async def play(self) -> dict[str, Any]:
+        """The whole run; its blocks (setup and join, each question, the end) wait for their
+        turn when another run shares the machine (bench/pair.py)."""
+        try:
+            return await self._play()
+        finally:
+            await self.turns.finish(self.side)
+
+    def _sizes(self) -> dict[str, int] | None:
+        return dict(self.sizes_from.sizes) if self.sizes_from is not None else None
+
+    async def _play(self) -> dict[str, Any]:
+        cfg = self.cfg
+        async with self.turns.turn(self.side, 0):
+            self.mark("start")
+            self.machine_start = (machine_busy_s(), os.getloadavg()[0], time.process_time())
+            rooms = await self.create_rooms()
+            self.hosts = [Host(code, secret) for code, secret in rooms]
+            await asyncio.gather(*(h.open(self.server.port) for h in self.hosts))
+            sizes = self._sizes()
+            if sizes:
+                for h in self.hosts:
+                    h.set_sizes(sizes)
+            self.start_workers([code for code, _ in rooms])
+            await self.until(
+                "workers ready", lambda: all(w.ready or w.dead for w in self.workers), 60
+            )
+            await self.settle(3)
+            self.mark("before_join")
+            t_join = time.time()
+            self.broadcast(("join",))
+            join_timeout = cfg.connect_timeout * 2 + cfg.phones / 50
+            await self.until(
+                "join", lambda: all(w.joined >= 0 or w.dead for w in self.workers), join_timeout
+            )
+            join_total = time.time() - t_join
+            self.mark("joined")
+            await self.settle()
+            self.mark("idle")
+        for q in range(cfg.questions):
+            async with self.turns.turn(self.side, q + 1):
+                await self._question(q)
+        async with self.turns.turn(self.side, cfg.questions + 1):
+            self.broadcast(("report",))
+            await self.until(
+                "reports", lambda: all(w.report is not None or w.dead for w in self.workers), 60
+            )
+            self.mark("end")
+            self.machine_end = (machine_busy_s(), os.getloadavg()[0], time.process_time())
+            export = await self.results_export(rooms)
+            for h in self.hosts:
+                if h.proto is not None:
+                    h.proto.close()
+            for w in self.workers:
+                w.process.join(5)
+                if w.process.is_alive():
+                    w.process.kill()
+                    w.process.join(5)
+                w.conn.close()
+        return self.figures(join_total, export)
+
+    async def _question(self, q: int) -> None:
+        """Open question `q`, let the phones answer, close it, show the scoreboard."""
         cfg = self.cfg
         timeout = cfg.phase_timeout
-        self.mark("start")
-        self.machine_start = (machine_busy_s(), os.getloadavg()[0], time.process_time())
-        rooms = await self.create_rooms()
-        self.hosts = [Host(code, secret) for code, secret in rooms]
-        await asyncio.gather(*(h.open(self.server.port) for h in self.hosts))
-        self.start_workers([code for code, _ in rooms])
-        await self.until("workers ready", lambda: all(w.ready or w.dead for w in self.workers), 60)
-        await self.settle(3)
-        self.mark("before_join")
-        t_join = time.time()
-        self.broadcast(("join",))
-        join_timeout = cfg.connect_timeout * 2 + cfg.phones / 50
-        await self.until(
-            "join", lambda: all(w.joined >= 0 or w.dead for w in self.workers), join_timeout
-        )
-        join_total = time.time() - t_join
-        self.mark("joined")
-        await self.settle()
-        self.mark("idle")
-        for q in range(cfg.questions):
-            for h in self.hosts:
-                h.control("start" if q == 0 else "next", "question", q)
-            await self.until(f"question {q}", lambda q=q: self.all_done("question", q), timeout)
-            self.mark(f"q{q}_question")
-            await self.until(
-                f"answers {q}", lambda q=q: self.all_done("ack", q), cfg.think_max + timeout
-            )
-            self.mark(f"q{q}_answers")
-            await asyncio.sleep(0.1)  # the last answer's `me` and the host view settle
-            self.mark(f"q{q}_before_close")
-            if cfg.silent > 0:
-                for h in self.hosts:
-                    h.control("close", "reveal", q)
-            # else everyone answered and the server closes by itself; the reveal is timed from
-            # the room's last ack (see figures)
-            await self.until(f"reveal {q}", lambda q=q: self.all_done("reveal", q), timeout)
-            self.mark(f"q{q}_reveal")
-            await asyncio.sleep(0.1)
-            self.mark(f"q{q}_before_scoreboard")
-            for h in self.hosts:
-                h.control("scoreboard", "scoreboard", q)
-            await self.until(f"scoreboard {q}", lambda q=q: self.all_done("scoreboard", q), timeout)
-            self.mark(f"q{q}_scoreboard")
-            await asyncio.sleep(0.2)
-        self.broadcast(("report",))
-        await self.until(
-            "reports", lambda: all(w.report is not None or w.dead for w in self.workers), 60
-        )
-        self.mark("end")
-        self.machine_end = (machine_busy_s(), os.getloadavg()[0], time.process_time())
-        export = await self.results_export(rooms)
+        if self.turns.sides > 1:
+            await self.settle(2)  # the other run just had its turn
         for h in self.hosts:
-            if h.proto is not None:
-                h.proto.close()
-        for w in self.workers:
-            w.process.join(5)
-            if w.process.is_alive():
-                w.process.kill()
-                w.process.join(5)
-            w.conn.close()
-        return self.figures(join_total, export)
+            h.control("start" if q == 0 else "next", "question", q, self._sizes())
+        await self.until(f"question {q}", lambda: self.all_done("question", q), timeout)
+        self.mark(f"q{q}_question")
+        await self.until(f"answers {q}", lambda: self.all_done("ack", q), cfg.think_max + timeout)
+        self.mark(f"q{q}_answers")
+        await asyncio.sleep(0.1)  # the last answer's `me` and the host view settle
+        self.mark(f"q{q}_before_close")
+        if cfg.silent > 0:
+            for h in self.hosts:
+                h.control("close", "reveal", q, self._sizes())
+        # else everyone answers and the server closes by itself; the reveal is timed from the
+        # room's last ack (see figures)
+        await self.until(f"reveal {q}", lambda: self.all_done("reveal", q), timeout)
+        self.mark(f"q{q}_reveal")
+        await asyncio.sleep(0.1)
+        self.mark(f"q{q}_before_scoreboard")
+        for h in self.hosts:
+            h.control("scoreboard", "scoreboard", q, self._sizes())
+        await self.until(f"scoreboard {q}", lambda: self.all_done("scoreboard", q), timeout)
+        self.mark(f"q{q}_scoreboard")
+        await asyncio.sleep(0.2)
 
     async def results_export(self, rooms: list[tuple[str, str]]) -> dict[str, Any] | None:
         """The facilitator's results.json per room (Kenniskring only): a second loss check."""
@@ -517,6 +570,20 @@ class Coordinator:
             "other_cpu_s": round(max(0.0, busy - own), 2),
         }
 
+    def kill_workers(self) -> None:
+        for w in self.workers:
+            if w.process.is_alive():
+                w.process.kill()
+
+    def cpu_in_span(self, other: dict[str, Any]) -> float:
+        """CPU this run's server and phones used; the partner run's `other_cpu_s` counted it."""
+        marks = {name: u for name, _, u in self.marks}
+        if "start" not in marks or "end" not in marks:
+            return 0.0
+        server = marks["end"].cpu_s - marks["start"].cpu_s
+        phones = sum(w.report["cpu_s"] for w in self.workers if w.report)
+        return server + phones
+
     def _export_missing(
         self, export: dict[str, Any], acked: dict[tuple[str, int], dict[str, int]]
     ) -> int:
@@ -578,6 +645,30 @@ async def run_once(
     try:
         return await coordinator.play()
     finally:
-        for w in coordinator.workers:
-            if w.process.is_alive():
-                w.process.kill()
+        coordinator.kill_workers()
+
+
+async def run_paired(
+    servers: tuple[ServerProc, ServerProc],
+    cfg: RunConfig,
+    log: Any = print,
+    on_mark: Callable[[str], None] | None = None,
+) -> tuple[dict[str, Any] | BaseException, dict[str, Any] | BaseException]:
+    """Kenniskring (`servers[0]`) and the baseline (`servers[1]`) in turn, block by block, the
+    baseline padding its frames to the sizes Kenniskring's phones saw (bench/pair.py).
+    `on_mark` hooks into the Kenniskring run only. A failed run is returned as its exception."""
+    turns = Turns(2)
+    first = Coordinator(servers[0], cfg, log, on_mark, turns, side=0)
+    second = Coordinator(servers[1], cfg, log, None, turns, side=1, sizes_from=first)
+    try:
+        results = await asyncio.gather(first.play(), second.play(), return_exceptions=True)
+    finally:
+        first.kill_workers()
+        second.kill_workers()
+    for result, other in ((results[0], second), (results[1], first)):
+        if isinstance(result, dict):  # the partner's server and phones are not "other" work
+            result["machine"]["other_cpu_s"] = round(
+                max(0.0, result["machine"]["other_cpu_s"] - other.cpu_in_span(result)), 2
+            )
+            result["paired"] = True
+    return results[0], results[1]

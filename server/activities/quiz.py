@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Container, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -253,38 +253,51 @@ def accept_answer(
     return Answer(ms=ms, choice=choice)
 
 
+Scorer = Callable[[Answer | None, int], tuple[Result, int]]
+
+
 def score_answer(
-    question: Mapping[str, Any],
-    answer: Answer | None,
-    streak_before: int,
-    right: Container[int] | None = None,
+    question: Mapping[str, Any], answer: Answer | None, streak_before: int
 ) -> tuple[Result, int]:
-    """The result of one player's answer and their streak afterwards; `right` is
-    correct_options(question), when the caller scores many answers to the same question."""
+    """The result of one player's answer and their streak afterwards."""
+    return question_scorer(question)(answer, streak_before)
+
+
+def question_scorer(question: Mapping[str, Any]) -> Scorer:
+    """`score_answer` for one question, with what it reads of the question looked up once: a
+    close scores every player with it."""
+    limit = float(question["time_limit"])
     limit_ms = int(question["time_limit"]) * 1000
     points = int(question["points"])
     kind = question["type"]
-    if answer is None:
-        streak = streak_before if kind == "poll" else 0
-        return Result(False, None if kind == "poll" else False, 0, 0, limit_ms), streak
-    elapsed = answer.ms / 1000.0
-    limit = float(question["time_limit"])
-    if kind == "poll":
-        return Result(True, None, 0, 0, answer.ms, answer.choice), streak_before
-    if kind == "estimate":
-        est = question["estimate"]
-        assert answer.value is not None
-        closeness = scoring.estimate_closeness(
-            answer.value, est["answer"], est["min"], est["max"], est["tolerance"]
-        )
-        correct = abs(answer.value - est["answer"]) <= est["tolerance"]
-        gained = scoring.estimate_points(points, closeness, elapsed, limit)
-    else:
-        correct = answer.choice in (correct_options(question) if right is None else right)
-        gained = scoring.speed_points(points, elapsed, limit) if correct else 0
-    streak = streak_before + 1 if correct else 0
-    bonus = scoring.streak_bonus(streak, points) if correct else 0
-    return Result(True, correct, gained, bonus, answer.ms, answer.choice, answer.value), streak
+    est = question.get("estimate") if kind == "estimate" else None
+    right = frozenset(correct_options(question)) if kind not in ("poll", "estimate") else None
+    missed = Result(False, None if kind == "poll" else False, 0, 0, limit_ms)
+
+    def score(answer: Answer | None, streak_before: int) -> tuple[Result, int]:
+        if answer is None:
+            return missed, streak_before if kind == "poll" else 0
+        if kind == "poll":
+            return Result(True, None, 0, 0, answer.ms, answer.choice), streak_before
+        elapsed = answer.ms / 1000.0
+        if est is not None:
+            assert answer.value is not None
+            closeness = scoring.estimate_closeness(
+                answer.value, est["answer"], est["min"], est["max"], est["tolerance"]
+            )
+            correct = abs(answer.value - est["answer"]) <= est["tolerance"]
+            gained = scoring.estimate_points(points, closeness, elapsed, limit)
+        else:
+            assert right is not None
+            correct = answer.choice in right
+            gained = scoring.speed_points(points, elapsed, limit) if correct else 0
+        if not correct:
+            return Result(True, False, gained, 0, answer.ms, answer.choice, answer.value), 0
+        streak = streak_before + 1
+        bonus = scoring.streak_bonus(streak, points)
+        return Result(True, True, gained, bonus, answer.ms, answer.choice, answer.value), streak
+
+    return score
 
 
 # ---- transitions -----------------------------------------------------------------------------
@@ -325,11 +338,11 @@ def close(
     before = state.scores
     scores = dict(before)
     outcome: dict[str, Result] = {}
-    right = frozenset(correct_options(question))
+    score = question_scorer(question)
     nothing = Score()
     for player in set(players) | set(answers):
         old = before.get(player, nothing)
-        result, streak = score_answer(question, answers.get(player), old.streak, right)
+        result, streak = score(answers.get(player), old.streak)
         scores[player] = Score(
             old.score + result.total,
             streak,

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from bench.run import RunConfig, run_once
+from bench.run import RunConfig, run_once, run_paired
 from bench.servers import ServerProc, raise_nofile
 
 PHONES = 200
@@ -96,3 +96,34 @@ def test_baseline_speaks_the_same_protocol(tmp_path: Path) -> None:
     )
     result = play(ServerProc("baseline", tmp_path), cfg)
     assert_correct(result, PHONES, 1)
+
+
+def test_kenniskring_and_baseline_played_in_turn(tmp_path: Path) -> None:
+    """`python -m bench`'s default: both servers connected, one question each in turn, the
+    baseline padding its frames to the sizes Kenniskring's phones saw just before."""
+    cfg = RunConfig(
+        phones=100,
+        rooms=1,
+        questions=2,
+        procs=1,
+        silent=1,
+        think_min=0.05,
+        think_max=0.3,
+        phase_timeout=20,
+    )
+    servers = (ServerProc("kenniskring", tmp_path), ServerProc("baseline", tmp_path))
+    for server in servers:
+        server.start()
+    try:
+        kk, base = asyncio.run(run_paired(servers, cfg, log=lambda *_: None))
+    finally:
+        for server in servers:
+            server.stop()
+    assert isinstance(kk, dict) and isinstance(base, dict)
+    for result in (kk, base):
+        assert_correct(result, 100, 1, questions=2)
+        assert result["paired"] is True
+    assert kk["answers"]["export_missing"] == 0
+    for kind in ("view_question", "view_reveal", "view_scoreboard", "me_reveal"):
+        # padded to within a msgpack length prefix of Kenniskring's frame
+        assert kk["sizes"][kind] - 3 <= base["sizes"][kind] <= kk["sizes"][kind], kind
