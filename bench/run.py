@@ -338,8 +338,10 @@ class Coordinator:
             self.mark("idle")
         for q in range(cfg.questions):
             async with self.turns.turn(self.side, q + 1):
+                self._mark_turn(q)
                 await self._question(q)
         async with self.turns.turn(self.side, cfg.questions + 1):
+            self._mark_turn(cfg.questions)
             self.broadcast(("report",))
             await self.until(
                 "reports", lambda: all(w.report is not None or w.dead for w in self.workers), 60
@@ -357,6 +359,12 @@ class Coordinator:
                     w.process.join(5)
                 w.conn.close()
         return self.figures(join_total, export)
+
+    def _mark_turn(self, block: int) -> None:
+        """In turn with another run: what the server did while the other one played (pings,
+        timers) is its own phase, "turn", kept out of the total."""
+        if self.turns.sides > 1:
+            self.mark(f"q{block}_turn")
 
     async def _question(self, q: int) -> None:
         """Open question `q`, let the phones answer, close it, show the scoreboard."""
@@ -625,7 +633,9 @@ class Coordinator:
             phases[key] = round(phases.get(key, 0.0) + marks[b][1].cpu_s - marks[a][1].cpu_s, 3)
         start, end = marks["start"][1], marks["end"][1]
         return {
-            "cpu_s_total": round(end.cpu_s - marks["before_join"][1].cpu_s, 3),
+            "cpu_s_total": round(
+                end.cpu_s - marks["before_join"][1].cpu_s - phases.get("turn", 0.0), 3
+            ),
             "cpu_s": phases,
             "rss_kib_before_join": marks["before_join"][1].rss_kib,
             "rss_kib_idle": marks["idle"][1].rss_kib,

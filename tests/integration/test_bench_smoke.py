@@ -123,6 +123,8 @@ def test_kenniskring_and_baseline_played_in_turn(tmp_path: Path) -> None:
     for result in (kk, base):
         assert_correct(result, 100, 1, questions=2)
         assert result["paired"] is True
+        # the partner's turns are accounted apart, not as this run's question phase
+        assert {"turn", "question", "answers", "reveal"} <= result["server_usage"]["cpu_s"].keys()
     assert kk["answers"]["export_missing"] == 0
     for kind in ("view_question", "view_reveal", "view_scoreboard", "me_reveal"):
         # padded to within a msgpack length prefix of Kenniskring's frame
