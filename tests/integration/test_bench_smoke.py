@@ -20,6 +20,20 @@ from bench.servers import ServerProc, raise_nofile
 PHONES = 200
 
 
+def quick(phones: int, **options: Any) -> RunConfig:
+    """A short round: quick thinkers, bounded waits, one room, one question, one process."""
+    settings: dict[str, Any] = {
+        "rooms": 1,
+        "questions": 1,
+        "procs": 1,
+        "silent": 1,
+        "think_min": 0.05,
+        "think_max": 0.3,
+        "phase_timeout": 20,
+    }
+    return RunConfig(phones=phones, **{**settings, **options})
+
+
 def play(server: ServerProc, cfg: RunConfig) -> dict[str, Any]:
     server.start()
     try:
@@ -51,16 +65,7 @@ def _nofile() -> None:
 def test_generator_plays_a_round_on_kenniskring(tmp_path: Path, silent: int) -> None:
     """With one watching phone the host closes the question; with none the server closes it
     itself once all have answered."""
-    cfg = RunConfig(
-        phones=PHONES,
-        rooms=1,
-        questions=1,
-        procs=2,
-        silent=silent,
-        think_min=0.05,
-        think_max=0.5,
-        phase_timeout=20,
-    )
+    cfg = quick(PHONES, procs=2, silent=silent, think_max=0.5)
     result = play(ServerProc("kenniskring", tmp_path), cfg)
     assert_correct(result, PHONES, silent)
     assert result["answers"]["export_missing"] == 0
@@ -68,32 +73,14 @@ def test_generator_plays_a_round_on_kenniskring(tmp_path: Path, silent: int) -> 
 
 
 def test_generator_plays_two_rooms_two_questions(tmp_path: Path) -> None:
-    cfg = RunConfig(
-        phones=60,
-        rooms=2,
-        questions=2,
-        procs=1,
-        silent=1,
-        think_min=0.05,
-        think_max=0.3,
-        phase_timeout=20,
-    )
+    cfg = quick(60, rooms=2, questions=2)
     result = play(ServerProc("kenniskring", tmp_path), cfg)
     assert_correct(result, 60, silent=2, questions=2)
     assert result["answers"]["export_missing"] == 0
 
 
 def test_baseline_speaks_the_same_protocol(tmp_path: Path) -> None:
-    cfg = RunConfig(
-        phones=PHONES,
-        rooms=1,
-        questions=1,
-        procs=1,
-        silent=1,
-        think_min=0.05,
-        think_max=0.3,
-        phase_timeout=20,
-    )
+    cfg = quick(PHONES)
     result = play(ServerProc("baseline", tmp_path), cfg)
     assert_correct(result, PHONES, 1)
 
@@ -101,16 +88,7 @@ def test_baseline_speaks_the_same_protocol(tmp_path: Path) -> None:
 def test_kenniskring_and_baseline_played_in_turn(tmp_path: Path) -> None:
     """`python -m bench`'s default: both servers connected, one question each in turn, the
     baseline padding its frames to the sizes Kenniskring's phones saw just before."""
-    cfg = RunConfig(
-        phones=100,
-        rooms=1,
-        questions=2,
-        procs=1,
-        silent=1,
-        think_min=0.05,
-        think_max=0.3,
-        phase_timeout=20,
-    )
+    cfg = quick(100, questions=2)
     servers = (ServerProc("kenniskring", tmp_path), ServerProc("baseline", tmp_path))
     for server in servers:
         server.start()
