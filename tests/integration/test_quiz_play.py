@@ -237,3 +237,46 @@ async def test_scoreboard_and_next_question_send_no_personal_frames(
     assert me["score"] == revealed[id(b)]["score"]
     for client in (a, b, host):
         await client.close()
+
+
+async def test_scoreboard_movement_follows_the_ranks_before_the_question(
+    live_server: ServerProcess,
+) -> None:
+    """The arrows on the scoreboard compare with the ranking before the question; the close takes
+    that ranking from the render's cache when it has one, so it must be the right one."""
+    _, host, (a, b, c) = await _started(live_server, FAST_QUIZ, 3)
+    names = {id(a): "Speler 0", id(b): "Speler 1", id(c): "Speler 2"}
+    for phone in (a, b, c):
+        await phone.wait_view("question", index=0)
+    # Question 1 (option 0 is right): a right and fast, c right and slower, b wrong.
+    assert (await a.answer(0, choice=0))["type"] == "ack"
+    await asyncio.sleep(0.3)
+    assert (await c.answer(0, choice=0))["type"] == "ack"
+    assert (await b.answer(0, choice=1))["type"] == "ack"
+    await host.wait_view("reveal", index=0)  # everyone answered: closed by itself
+    await host.control("scoreboard")
+    first = (await host.wait_view("scoreboard"))["scoreboard"]["top"]
+    before = {row["name"]: row["rank"] for row in first}
+    assert before == {names[id(a)]: 1, names[id(c)]: 2, names[id(b)]: 3}
+    assert [row["movement"] for row in first] == [0, 0, 0]
+    await host.control("next")
+    for phone in (a, b, c):
+        await phone.wait_view("question", index=1)
+    # Question 2 (true: option 0): c and b right, a wrong, so c passes a.
+    assert (await c.answer(1, choice=0))["type"] == "ack"
+    assert (await b.answer(1, choice=0))["type"] == "ack"
+    assert (await a.answer(1, choice=1))["type"] == "ack"
+    await host.wait_view("reveal", index=1)
+    mark = len(host.frames)
+    await host.control("scoreboard")
+    second = (
+        await host.wait_for(
+            lambda f: f.get("type") == "view" and f.get("phase") == "scoreboard", since=mark
+        )
+    )["scoreboard"]["top"]
+    assert second[0]["name"] == names[id(c)]
+    for row in second:
+        assert row["movement"] == before[row["name"]] - row["rank"], row
+    assert second[0]["movement"] == 1
+    for client in (a, b, c, host):
+        await client.close()
