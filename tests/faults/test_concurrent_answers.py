@@ -15,17 +15,18 @@ from typing import Any
 import msgpack
 import redis
 
-from tests.conftest import FAST_QUIZ, create_room, upload
+from tests.conftest import FAST_QUIZ
 from tests.support.multiworker import (
     close_all,
     export,
+    hosted_room,
     join_spread,
     open_on,
     redis_and_workers,
     wait_until,
     worker_pids,
 )
-from tests.support.phones import Host, Phone
+from tests.support.phones import Phone
 
 PLAYERS = 150
 QUIZ = {
@@ -46,10 +47,7 @@ def _replies(phone: Phone, mark: int) -> list[dict[str, Any]]:
 async def test_duplicate_answers_from_two_workers_record_exactly_one(tmp_path: Path) -> None:
     with redis_and_workers(tmp_path) as (redis_server, server):
         workers = await worker_pids(server)
-        room = create_room(server.base, upload(server.base, QUIZ))
-        code, secret = room["code"], room["host_secret"]
-        host, _ = await open_on(Host, server, workers[0])
-        await host.attach(code, secret)
+        code, secret, host, _ = await hosted_room(server, QUIZ, workers[0])
         firsts, on = await join_spread(server, code, workers, PLAYERS)
         players = [p.welcome["player"] for p in firsts]  # type: ignore[index]
         # The same player's second socket, on the other worker.

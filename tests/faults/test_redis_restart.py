@@ -15,17 +15,19 @@ from typing import Any
 import pytest
 import redis
 
-from tests.conftest import FAST_QUIZ, create_room, upload
+from tests.conftest import FAST_QUIZ
 from tests.support.multiworker import (
     close_all,
     export,
+    hosted_room,
     join_spread,
     open_on,
     redis_and_workers,
+    screens_on,
     wait_until,
     worker_pids,
 )
-from tests.support.phones import Frame, Host, Phone, WsClient
+from tests.support.phones import Frame, Phone
 
 PHONES = 60
 QUIZ = {
@@ -86,15 +88,8 @@ async def _subscribers(url: str, channel: str, want: int, within: float) -> floa
 async def test_redis_restart_mid_round(tmp_path: Path, hard: bool) -> None:
     with redis_and_workers(tmp_path, appendonly=True) as (redis_server, server):
         workers = await worker_pids(server)
-        room = create_room(server.base, upload(server.base, QUIZ))
-        code, secret = room["code"], room["host_secret"]
-        host, _ = await open_on(Host, server, workers[0])
-        await host.attach(code, secret)
-        screens = []
-        for pid in workers:
-            screen, _ = await open_on(WsClient, server, pid)
-            await screen.send({"type": "hello", "role": "screen", "room": code})
-            screens.append(screen)
+        code, secret, host, _ = await hosted_room(server, QUIZ, workers[0])
+        screens = await screens_on(server, code, workers)
         phones, on = await join_spread(server, code, workers, PHONES)
         clients: list[Any] = [host, *screens, *phones]
         channel = f"kk:ch:{{{code}}}"
@@ -196,10 +191,7 @@ async def test_redis_away_longer_than_the_retry_budget(tmp_path: Path) -> None:
     n = 12
     with redis_and_workers(tmp_path, appendonly=True) as (redis_server, server):
         workers = await worker_pids(server)
-        room = create_room(server.base, upload(server.base, QUIZ))
-        code, secret = room["code"], room["host_secret"]
-        host, _ = await open_on(Host, server, workers[0])
-        await host.attach(code, secret)
+        code, secret, host, _ = await hosted_room(server, QUIZ, workers[0])
         phones, _on = await join_spread(server, code, workers, n)
         tokens = [p.welcome["token"] for p in phones]  # type: ignore[index]
         clients: list[Any] = [host, *phones]

@@ -23,10 +23,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-from tests.conftest import FAST_QUIZ, create_room, upload
+from tests.conftest import FAST_QUIZ
 from tests.support.multiworker import (
     close_all,
     export,
+    hosted_room,
     join_spread,
     open_on,
     redis_and_workers,
@@ -114,10 +115,7 @@ def _acked(phone: Phone) -> dict[int, int]:
 async def _play(server: ServerProcess, workers: list[int], *, kill: bool) -> dict[str, Any]:
     """One room, the scripted answers; with `kill`, worker[1] dies mid-question 1."""
     survivor, victim = workers
-    room = create_room(server.base, upload(server.base, QUIZ))
-    code, secret = room["code"], room["host_secret"]
-    host, _ = await open_on(Host, server, survivor)
-    await host.attach(code, secret)
+    code, secret, host, _ = await hosted_room(server, QUIZ, survivor)
     phones, on = await join_spread(server, code, workers, PHONES)
     tokens = [p.welcome["token"] for p in phones]  # type: ignore[index]
     acked: dict[int, dict[int, int]] = {i: {} for i in range(PHONES)}
@@ -302,10 +300,7 @@ async def test_restart_of_all_workers_mid_question(tmp_path: Path) -> None:
     n = 20
     with redis_and_workers(tmp_path) as (redis_server, server):
         workers = await worker_pids(server)
-        room = create_room(server.base, upload(server.base, QUIZ))
-        code, secret = room["code"], room["host_secret"]
-        host, _ = await open_on(Host, server)
-        await host.attach(code, secret)
+        code, secret, host, _ = await hosted_room(server, QUIZ)
         phones, _on = await join_spread(server, code, workers, n)
         tokens = [p.welcome["token"] for p in phones]  # type: ignore[index]
         clients: list[Any] = [host, *phones]

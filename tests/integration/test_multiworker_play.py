@@ -6,18 +6,18 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
-from tests.conftest import FAST_QUIZ, create_room, upload
+from tests.conftest import FAST_QUIZ
 from tests.support.multiworker import (
     close_all,
     export,
+    hosted_room,
     join_spread,
-    open_on,
     probe,
     redis_and_workers,
+    screens_on,
     wait_until,
     worker_pids,
 )
-from tests.support.phones import Host, WsClient
 
 # ---- the test -----------------------------------------------------------------------------------
 PHONES = 40
@@ -34,15 +34,11 @@ async def test_phones_on_two_workers_play_one_quiz_and_agree(tmp_path: Path) -> 
     with redis_and_workers(tmp_path) as (_, server):
         workers = await worker_pids(server)
         # The quiz goes in through one worker and the room through maybe another: all shared.
-        room = create_room(server.base, upload(server.base, FAST_QUIZ), team="Wijkteam Noord")
-        code, secret = room["code"], room["host_secret"]
-        host, _ = await open_on(Host, server, workers[0])
-        assert (await host.attach(code, secret))["type"] == "welcome"
-        screens = []
-        for pid in workers:
-            screen, _ = await open_on(WsClient, server, pid)
-            await screen.send({"type": "hello", "role": "screen", "room": code})
-            screens.append(screen)
+        code, secret, host, welcome = await hosted_room(
+            server, FAST_QUIZ, workers[0], team="Wijkteam Noord"
+        )
+        assert welcome["type"] == "welcome"
+        screens = await screens_on(server, code, workers)
         phones, on = await join_spread(server, code, workers, PHONES)
         clients = [host, *screens, *phones]
         try:

@@ -16,11 +16,12 @@ import socket
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 import httpx
 
-from tests.support.phones import Phone, WsClient
+from tests.conftest import create_room, upload
+from tests.support.phones import Frame, Host, Phone, WsClient
 from tests.support.redis_server import RedisServer
 from tests.support.servers import ServerProcess
 
@@ -106,6 +107,33 @@ async def open_on(
         sock.close()
         raise
     return client, pid
+
+
+class HostedRoom(NamedTuple):
+    code: str
+    secret: str
+    host: Host
+    welcome: Frame  # the host's answer to its hello
+
+
+async def hosted_room(
+    server: ServerProcess, quiz: dict[str, Any], worker: int | None = None, team: str = ""
+) -> HostedRoom:
+    """`quiz` uploaded, a room of it, and its host attached on `worker` (any when None)."""
+    room = create_room(server.base, upload(server.base, quiz), team=team)
+    code, secret = room["code"], room["host_secret"]
+    host, _ = await open_on(Host, server, worker)
+    return HostedRoom(code, secret, host, await host.attach(code, secret))
+
+
+async def screens_on(server: ServerProcess, code: str, workers: list[int]) -> list[WsClient]:
+    """A projector screen of room `code` on each of `workers`."""
+    screens = []
+    for pid in workers:
+        screen, _ = await open_on(WsClient, server, pid)
+        await screen.send({"type": "hello", "role": "screen", "room": code})
+        screens.append(screen)
+    return screens
 
 
 async def worker_pids(
