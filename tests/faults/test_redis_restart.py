@@ -27,7 +27,7 @@ from tests.support.multiworker import (
     wait_until,
     worker_pids,
 )
-from tests.support.phones import Frame, Phone
+from tests.support.phones import Phone
 
 PHONES = 60
 QUIZ = {
@@ -54,15 +54,6 @@ def wave(i: int) -> str:
 
 def _replied(phone: Phone, mark: int) -> bool:
     return any(f.get("type") in ("ack", "error") for f in phone.frames[mark:])
-
-
-async def _reply(phone: Phone, mark: int, within: float) -> Frame | None:
-    try:
-        return await phone.wait_for(
-            lambda f: f.get("type") in ("ack", "error"), timeout=within, since=mark
-        )
-    except TimeoutError:
-        return None
 
 
 async def _subscribers(url: str, channel: str, want: int, within: float) -> float:
@@ -120,7 +111,7 @@ async def test_redis_restart_mid_round(tmp_path: Path, hard: bool) -> None:
             assert not any(_replied(phones[i], m) for i, m in marks.items())
             await asyncio.to_thread(redis_server.start)
             back = time.monotonic()
-            replies = await asyncio.gather(*(_reply(phones[i], m, 15) for i, m in marks.items()))
+            replies = await asyncio.gather(*(phones[i].reply_since(m, 15) for i, m in marks.items()))
             for i, reply in zip(marks, replies, strict=True):
                 # The workers' Redis retries ride out the restart: each answer is stored and
                 # acknowledged once, however it was timed against the restart.
@@ -212,7 +203,7 @@ async def test_redis_away_longer_than_the_retry_budget(tmp_path: Path) -> None:
             await asyncio.to_thread(redis_server.start)
             acked: dict[int, int] = {}
             for i in during:
-                reply = await _reply(phones[i], marks[i], 10)
+                reply = await phones[i].reply_since(marks[i], 10)
                 if reply is not None:
                     assert reply["type"] == "ack", reply
                     acked[i] = reply["choice"]

@@ -78,16 +78,6 @@ def _replied(phone: Phone, mark: int) -> Frame | None:
     return None
 
 
-async def _reply(phone: Phone, mark: int, within: float) -> Frame | None:
-    """The reply to an answer sent at frame index `mark`, or None if the socket died first."""
-    try:
-        return await phone.wait_for(
-            lambda f: f.get("type") in ("ack", "error"), timeout=within, since=mark
-        )
-    except TimeoutError:
-        return None
-
-
 async def _reconnect(
     server: ServerProcess, code: str, token: str, rng: random.Random
 ) -> tuple[Phone, float]:
@@ -150,7 +140,7 @@ async def _play(server: ServerProcess, workers: list[int], *, kill: bool) -> dic
         if kill:
             os.kill(victim, signal.SIGKILL)
         await sending
-        replies = await asyncio.gather(*(_reply(phones[i], m, 5) for i, m in marks.items()))
+        replies = await asyncio.gather(*(phones[i].reply_since(m, 5) for i, m in marks.items()))
         lost = [i for i, r in zip(marks, replies, strict=True) if r is None]
         assert all(r is None or r["type"] == "ack" for r in replies), replies
         assert all(on[i] == victim for i in lost)

@@ -141,6 +141,16 @@ class Phone(WsClient):
             frame["value"] = value
         return await self.request(frame, "ack")
 
+    async def reply_since(self, mark: int, within: float) -> Frame | None:
+        """The reply (ack or error) to an answer sent at frame index `mark`, or None if none came
+        in time (the socket died first)."""
+        try:
+            return await self.wait_for(
+                lambda f: f.get("type") in ("ack", "error"), timeout=within, since=mark
+            )
+        except TimeoutError:
+            return None
+
 
 class Host(WsClient):
     async def attach(self, room: str, secret: str) -> Frame:
