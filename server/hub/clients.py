@@ -11,11 +11,13 @@ import asyncio
 import contextlib
 import gc
 import itertools
+import logging
 from collections import deque
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any
 
 _ids = itertools.count(1)
+log = logging.getLogger("kenniskring.clients")
 
 # Writes whole frames at once if it can; False means "use the async send".
 WriteFrames = Callable[[Sequence[bytes], dict[int, tuple[bytes, bytes]]], bool]
@@ -57,6 +59,26 @@ class Outbox:
             self._scheduled = True
             asyncio.get_running_loop().call_soon(self.flush)
 
+    def broadcast(self, clients: Iterable[Client], data: bytes) -> None:
+        """`data` to every client, written at once where nothing waits before it, else queued
+        behind what waits (so each socket keeps its order). For a big room's shared view: the
+        first phone gets it without waiting for the frames of the thousands after it to be
+        queued, and there is no second pass over them at the end of the turn."""
+        payloads = (data,)
+        framed: dict[int, tuple[bytes, bytes]] = {}  # the frame is made once
+        for client in clients:
+            write = client._write
+            if client._pending or client.writer is not None or write is None or client.dropped:
+                client.send(data)
+                continue
+            try:
+                written = write(payloads, framed)
+            except Exception:
+                log.exception("direct write to %s failed", client.id)
+                written = False
+            if not written:
+                client.send(data)
+
     def flush(self) -> None:
         due, self._due = self._due, []
         self._scheduled = False
@@ -68,10 +90,13 @@ class Outbox:
                 if client.writer is not None or not pending:
                     continue
                 write = client._write
-                if write is not None and write(pending, framed):
-                    pending.clear()
-                else:
-                    client.writer = asyncio.create_task(client._drain())
+                try:
+                    if write is not None and write(pending, framed):
+                        pending.clear()
+                        continue
+                except Exception:  # one broken socket must not keep the others' frames back
+                    log.exception("direct write to %s failed", client.id)
+                client.writer = asyncio.create_task(client._drain())
         finally:
             self.release_gc()
 

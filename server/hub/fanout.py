@@ -21,10 +21,12 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("kenniskring.fanout")
 
-ROLES = ("screen", "host", "phone")
+# Also the order views are sent in: the projector first (one socket), then the phones, then the
+# host's view, the costliest to make.
+ROLES = ("screen", "phone", "host")
 
 SCORED_PHASES = (q.SCOREBOARD, q.PODIUM)  # views with a ranking (sorted once, for every role)
-SPLIT_PERSONAL_AT = 300  # phones of a room in this worker from which views go out before `me`
+SPLIT_PERSONAL_AT = 300  # phones of a room in this worker from which views are written at once
 
 _Ranked = tuple[list[tuple[str, q.Score]], dict[str, int]]
 
@@ -236,25 +238,24 @@ class Fanout:
         by_role: dict[str, list[Client]] = defaultdict(list)
         for client in clients:
             by_role[client.role].append(client)
+        phones = by_role.get("phone", [])
+        # A big room: the shared views are written as they are made, so the projector and
+        # every phone show the new phase without waiting for the host's view or for thousands
+        # of personal frames (a reveal); the `me` frames follow at the end of the turn. In a
+        # small room that wait is short, and a second write per phone costs more than it saves.
+        at_once = len(phones) >= SPLIT_PERSONAL_AT
         outbox = hub.outbox
         outbox.hold_gc()  # from here to the written frames (see Outbox)
         try:
-            for role, members in by_role.items():
-                view = shared_view(role, state, quiz, facts, now)
-                self._send_view(code, role, view, seq, members)
-            phones = by_role.get("phone")
+            for role in ROLES:
+                members = by_role.get(role)
+                if members:
+                    view = shared_view(role, state, quiz, facts, now)
+                    self._send_view(code, role, view, seq, members, at_once)
             if phones:
-                if len(phones) >= SPLIT_PERSONAL_AT:
-                    # A big room: the shared views go out first, in their own writes, so the
-                    # projector and every phone show the new phase without waiting for
-                    # thousands of personal frames to be computed (a reveal); the `me` frames
-                    # follow. In a small room that wait is short and a second write per phone
-                    # costs more than it saves.
-                    outbox.flush()
-                    outbox.hold_gc()
                 self._send_personal(code, state, quiz, facts, seq, phones)
         finally:
-            if not outbox.scheduled:  # nothing to write: no flush will release it
+            if not outbox.scheduled:  # nothing queued: no flush will release it
                 outbox.release_gc()
         if (
             state.phase == q.QUESTION
@@ -314,9 +315,16 @@ class Fanout:
         return hit[2]
 
     def _send_view(
-        self, code: str, role: str, view: dict[str, Any], seq: int, members: list[Client]
+        self,
+        code: str,
+        role: str,
+        view: dict[str, Any],
+        seq: int,
+        members: list[Client],
+        at_once: bool = False,
     ) -> None:
-        """Encode once; an unchanged view goes only to clients that have not had it."""
+        """Encode once; an unchanged view goes only to clients that have not had it. `at_once`:
+        written now (`Outbox.broadcast`) instead of at the end of the turn."""
         question = view.get("question")
         remaining = question.pop("remaining_ms", 0) if question else 0
         key = pack(view)
@@ -331,9 +339,14 @@ class Fanout:
         if question is not None:
             question["remaining_ms"] = remaining
         data = pack({**view, "v": seq})
+        token = shown.token
         for client in targets:
-            client.last_view = shown.token
-            client.send(data)
+            client.last_view = token
+        if at_once:
+            self.hub.outbox.broadcast(targets, data)
+        else:
+            for client in targets:
+                client.send(data)
 
 
 def _log_failure(task: asyncio.Task[None]) -> None:

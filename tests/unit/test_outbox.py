@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import logging
 from collections.abc import Iterable
+
+import pytest
 
 from server.hub.clients import CLOSE_OVERLOADED, Client, Outbox
 
@@ -86,21 +89,65 @@ async def test_the_garbage_collector_is_held_until_the_flush() -> None:
     assert gc.isenabled()
 
 
-async def test_the_garbage_collector_comes_back_when_a_write_fails() -> None:
+async def test_a_failing_write_is_reported_and_keeps_nothing_back(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A socket whose transport breaks mid-broadcast: the error is logged, its frames go the
+    async way (which ends that connection), the sockets after it still get theirs, and the
+    garbage collector comes back."""
     outbox = Outbox()
 
     def broken(frames: Iterable[bytes], framed: dict[int, tuple[bytes, bytes]]) -> bool:
         raise RuntimeError("transport gone")
 
-    c = Client(Wire().send, Wire().close, outbox=outbox, write=broken)
+    bad_wire, good_wire = Wire(), Wire()
+    bad = Client(bad_wire.send, bad_wire.close, outbox=outbox, write=broken)
+    good = client(outbox, good_wire)
     outbox.hold_gc()
-    c.send(b"view")
-    loop = asyncio.get_running_loop()
-    errors: list[object] = []
-    loop.set_exception_handler(lambda _loop, context: errors.append(context))
-    await asyncio.sleep(0)
-    assert gc.isenabled()
-    assert errors  # the failure is reported, not swallowed
+    bad.send(b"view")
+    good.send(b"view")
+    with caplog.at_level(logging.ERROR, logger="kenniskring.clients"):
+        await asyncio.sleep(0)
+        assert gc.isenabled()
+        assert good_wire.writes == [[b"view"]]
+        await asyncio.sleep(0)
+    assert bad_wire.sent == [b"view"]
+    assert "direct write" in caplog.text and "transport gone" in caplog.text
+
+
+async def test_a_broadcast_writes_at_once_unless_frames_wait() -> None:
+    """`Outbox.broadcast`: a socket with nothing queued gets the frame now; one with frames
+    waiting gets it after them, at the end of the turn; one without a direct write by send."""
+    outbox = Outbox()
+    idle, busy, slow = Wire(), Wire(), Wire(direct=False)
+    a, b, c = client(outbox, idle), client(outbox, busy), client(outbox, slow)
+    b.send(b"ack")
+    outbox.broadcast([a, b, c], b"view")
+    assert idle.writes == [[b"view"]]  # before the turn ends
+    assert busy.writes == [] and slow.sent == []
+    for _ in range(3):
+        await asyncio.sleep(0)
+    assert busy.writes == [[b"ack", b"view"]]  # its order kept, one write
+    assert slow.sent == [b"view"]
+    assert idle.writes == [[b"view"]]  # nothing twice
+
+
+async def test_a_broadcast_survives_a_broken_socket(caplog: pytest.LogCaptureFixture) -> None:
+    outbox = Outbox()
+
+    def broken(frames: Iterable[bytes], framed: dict[int, tuple[bytes, bytes]]) -> bool:
+        raise RuntimeError("transport gone")
+
+    bad_wire, good_wire = Wire(), Wire()
+    bad = Client(bad_wire.send, bad_wire.close, outbox=outbox, write=broken)
+    good = client(outbox, good_wire)
+    with caplog.at_level(logging.ERROR, logger="kenniskring.clients"):
+        outbox.broadcast([bad, good], b"view")
+    assert good_wire.writes == [[b"view"]]
+    assert "transport gone" in caplog.text
+    for _ in range(3):
+        await asyncio.sleep(0)
+    assert bad_wire.sent == [b"view"]  # queued, and the async send took it
 
 
 async def test_holding_twice_and_releasing_without_a_hold_are_harmless() -> None:
