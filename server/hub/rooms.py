@@ -431,7 +431,7 @@ class Hub:
             )
             if opening:
                 # Who is here as the question opens is expected to answer (see all_answered).
-                present = sorted(await self.backend.online(code))
+                present = list(await self.backend.online(code))  # order irrelevant: a set
                 await self.backend.hset(code, META, "present", pack(present))
                 # Open the gate before saving: answers that arrive once phones see the question
                 # must find it open.
