@@ -359,6 +359,17 @@ def close(
     return state
 
 
+def revealed(state: QuizState) -> QuizState:
+    """What `close` makes of `state` apart from the scoring: enough for the shared reveal views,
+    which show the answers and not the scores (see Fanout.preview_reveal)."""
+    if state.phase != QUESTION:
+        raise QuizError("not_allowed")
+    shown = state.copy()
+    shown.phase = REVEAL
+    shown.deadline = 0.0
+    return shown
+
+
 def show_scoreboard(state: QuizState) -> QuizState:
     if state.phase != REVEAL:
         raise QuizError("not_allowed")

@@ -7,13 +7,14 @@ import contextlib
 import logging
 import time
 from collections import defaultdict
+from collections.abc import Mapping, Set
 from typing import TYPE_CHECKING, Any
 
 from server.activities import quiz as q
 from server.activities.quiz import Answer
 from server.activities.quiz_views import RoomFacts, personal_basis, personal_view, shared_view
 from server.hub.clients import Client
-from server.hub.room import PLAYERS, answers_table, pack, unpack
+from server.hub.room import PLAYERS, Room, answers_table, pack, unpack
 from server.messages import error_frame
 
 if TYPE_CHECKING:
@@ -27,6 +28,7 @@ ROLES = ("screen", "phone", "host")
 
 SCORED_PHASES = (q.SCOREBOARD, q.PODIUM)  # views with a ranking (sorted once, for every role)
 SPLIT_PERSONAL_AT = 300  # phones of a room in this worker from which views are written at once
+PREVIEW_REVEAL_AT = 300  # phones of a room in this worker from which a close previews the reveal
 
 _Ranked = tuple[list[tuple[str, q.Score]], dict[str, int]]
 
@@ -221,18 +223,8 @@ class Fanout:
             raw = snap.tables[table] if table == guess else await hub.backend.hgetall(code, table)
             answers = hub.decode_answers(code, table, raw)
         names = hub.decode_names(code, snap.tables[PLAYERS])
-        facts = RoomFacts(
-            code=code,
-            join_url=room.join_url,
-            team=room.team,
-            locked=room.locked,
-            lang=room.lang,
-            names=names,
-            online=snap.online,
-            answers=answers,
-            bokaal=room.bokaal,
-            ranking=self._ranked(code, state)[0] if state.phase in SCORED_PHASES else None,
-        )
+        ranking = self._ranked(code, state)[0] if state.phase in SCORED_PHASES else None
+        facts = _facts(room, names, snap.online, answers, ranking)
         now = time.time()
         self._rendered[code] = max(seq, self._rendered.get(code, -1))
         by_role: dict[str, list[Client]] = defaultdict(list)
@@ -265,6 +257,37 @@ class Fanout:
             and await hub.all_answered(code, facts.names, facts.answers)
         ):
             await hub.close_when_all_answered(code)
+
+    async def preview_reveal(
+        self, room: Room, quiz: q.Quiz, answers: Mapping[str, Answer], names: Mapping[str, str]
+    ) -> None:
+        """Show a big room's reveal before it is scored: called by the close between closing
+        the gate and scoring, it writes the projector's and the phones' reveal views, which
+        depend on the answers but not on the scores, at once. The render after the save finds
+        those views unchanged and sends them to nobody again; the host's view (with scores) and
+        every phone's own result follow from that render. Scoring and saving 2,000 players
+        takes about 10 ms that the reveal no longer waits for. Only this worker previews;
+        other workers show the reveal when they render the saved room."""
+        code = room.code
+        phones = [c for c in self._rooms.get(code, ()) if c.role == "phone"]
+        if len(phones) < PREVIEW_REVEAL_AT:
+            return
+        online = await self.hub.backend.online(code)
+        screens = [c for c in self._rooms.get(code, ()) if c.role == "screen"]
+        state = q.revealed(room.state)
+        facts = _facts(room, names, online, answers, None)
+        seq = self._rendered.get(code, 0)  # phones take a view of the version they show
+        now = time.time()
+        outbox = self.hub.outbox
+        outbox.hold_gc()
+        try:
+            for role, members in (("screen", screens), ("phone", phones)):
+                if members:
+                    view = shared_view(role, state, quiz, facts, now)
+                    self._send_view(code, role, view, seq, members, at_once=True)
+        finally:
+            if not outbox.scheduled:
+                outbox.release_gc()
 
     def _send_personal(
         self,
@@ -347,6 +370,27 @@ class Fanout:
         else:
             for client in targets:
                 client.send(data)
+
+
+def _facts(
+    room: Room,
+    names: Mapping[str, str],
+    online: Set[str],
+    answers: Mapping[str, Answer],
+    ranking: list[tuple[str, q.Score]] | None,
+) -> RoomFacts:
+    return RoomFacts(
+        code=room.code,
+        join_url=room.join_url,
+        team=room.team,
+        locked=room.locked,
+        lang=room.lang,
+        names=names,
+        online=online,
+        answers=answers,
+        bokaal=room.bokaal,
+        ranking=ranking,
+    )
 
 
 def _log_failure(task: asyncio.Task[None]) -> None:

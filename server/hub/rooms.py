@@ -468,6 +468,9 @@ class Hub:
             raise q.QuizError("not_allowed")
         answers = await self._close_gate(room.code, room.state)
         players = await self.names(room.code)
+        # The gate is closed: the answers are final, so a big room sees the reveal now, before
+        # the scoring and the save.
+        await self.fanout.preview_reveal(room, quiz, answers, players)
         ranks = self.fanout.known_ranks(room.code, room.state)
         q.close(room.state, quiz, answers, players.keys(), time.time(), ranks)
 

@@ -26,7 +26,7 @@ from server.hub.clients import Client
 from server.web.app import create_app
 from server.web.wsprotocol import PROTOCOL_PATH
 from tests.conftest import FAST_QUIZ
-from tests.support.phones import Host, Phone
+from tests.support.phones import Host, Phone, WsClient
 
 
 def _free_port() -> int:
@@ -100,3 +100,67 @@ async def test_frames_reach_the_phone_on_either_path(
         # every broadcast held the garbage collector off until its frames were written
         assert gc.isenabled()
         await phone.close()
+
+
+def _reveal_views(client: WsClient) -> list[dict]:
+    return [f for f in client.frames if f.get("type") == "view" and f.get("phase") == "reveal"]
+
+
+@pytest.mark.parametrize("preview_at", [1, 10_000], ids=["preview", "no-preview"])
+async def test_a_close_shows_the_reveal_once_and_the_result_after_it(
+    tmp_path: Path, preview_at: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A big room (thresholds lowered to 1) sees the reveal before the close is scored and
+    saved (Fanout.preview_reveal): from the version the phones already show, so it comes
+    before their own result, which is of the saved version. The render after the save must
+    find the previewed views unchanged: every phone and the projector get one reveal view,
+    with the right distribution, and the host gets its view with the scores."""
+    monkeypatch.setattr(fanout, "SPLIT_PERSONAL_AT", 1)
+    monkeypatch.setattr(fanout, "PREVIEW_REVEAL_AT", preview_at)
+    async with _server(tmp_path, PROTOCOL_PATH) as (address, _):
+        async with httpx.AsyncClient(base_url=f"http://{address}") as http:
+            quiz = (await http.post("/api/quizzes", json=FAST_QUIZ)).json()["id"]
+            room = (await http.post("/api/rooms", json={"quiz_id": quiz})).json()
+        host = await Host(f"ws://{address}/ws").open()
+        await host.attach(room["code"], room["host_secret"])
+        screen = await WsClient(f"ws://{address}/ws").open()
+        await screen.send({"type": "hello", "role": "screen", "room": room["code"]})
+        phones = [await Phone(f"ws://{address}/ws").open() for _ in range(3)]
+        for i, phone in enumerate(phones):
+            await phone.join(room["code"], f"Speler {i}")
+        await host.control("start")
+        for phone in phones:
+            await phone.wait_view("question", index=0)
+        await phones[0].answer(0, choice=0)  # right
+        await phones[1].answer(0, choice=2)  # wrong; the third does not answer
+        await host.control("close")
+        for phone in phones:
+            await phone.wait_for(lambda f: f.get("type") == "me" and "result" in f)
+        await screen.wait_view("reveal")
+        host_view = await host.wait_for(
+            lambda f: f.get("phase") == "reveal" and any(p["score"] for p in f["players"])
+        )
+        await asyncio.sleep(0.3)  # room for a second reveal view, if one were sent
+        for client in (*phones, screen):
+            views = _reveal_views(client)
+            assert len(views) == 1, [v["v"] for v in views]
+            assert views[0]["reveal"]["distribution"] == [1, 0, 1, 0]
+            assert views[0]["reveal"]["correct"] == [0]
+        for phone in phones:
+            view = _reveal_views(phone)[0]
+            me = next(f for f in phone.frames if f.get("type") == "me" and "result" in f)
+            assert phone.frames.index(view) < phone.frames.index(me)
+            # previewed: of the version shown before the close; else of the saved one
+            assert (view["v"] < me["v"]) is (preview_at == 1)
+        results = [p.me["result"] for p in phones if p.me is not None]
+        assert [r["correct"] for r in results] == [True, False, False]
+        assert {p["name"]: p["score"] > 0 for p in host_view["players"]} == {
+            "Speler 0": True,
+            "Speler 1": False,
+            "Speler 2": False,
+        }
+        await host.control("scoreboard")
+        for phone in phones:
+            await phone.wait_view("scoreboard")
+        for client in (host, screen, *phones):
+            await client.close()

@@ -487,6 +487,21 @@ def test_close_scores_absent_and_departed_players() -> None:
     assert state.scores["nieuw"].score == 0
 
 
+def test_revealed_is_the_close_without_the_scoring() -> None:
+    """What the reveal preview shows (Fanout.preview_reveal) is the close's phase and deadline;
+    the state itself is left as it was, and only an open question can be revealed."""
+    quiz = make_quiz(mc(), mc())
+    state = q.start(q.QuizState(), quiz, T0)
+    answers = {"a": q.accept_answer(state, quiz, {}, "a", 0, 0, None, T0)}
+    shown = q.revealed(state)
+    assert state.phase == q.QUESTION and state.deadline > 0 and not state.results
+    closed = q.close(state.copy(), quiz, answers, ["a"], T0 + 1)
+    assert (shown.phase, shown.index, shown.deadline) == (closed.phase, closed.index, 0.0)
+    assert shown.results == [] and shown.scores == {}
+    with pytest.raises(q.QuizError):
+        q.revealed(closed)
+
+
 def test_finish_from_question_closes_and_scores() -> None:
     quiz = make_quiz(mc(), mc(), mc())
     state = q.start(q.QuizState(), quiz, T0)
