@@ -35,6 +35,7 @@ from bench.servers import (
     git_revision,
     machine_busy_s,
     raise_nofile,
+    split_cpus,
     usage,
 )
 
@@ -116,6 +117,13 @@ def build_parser() -> argparse.ArgumentParser:
         "question with both connected (bench/pair.py); the baseline then pads to the sizes "
         "of the Kenniskring run before it",
     )
+    p.add_argument(
+        "--pin",
+        action="store_true",
+        help="give the servers cores of their own: each server on the last --workers CPUs, "
+        "the generator (this process and its phone processes) on the others, so the "
+        "figures show the server's own cost rather than the two sharing cores (Linux)",
+    )
     p.add_argument("--seed", type=int, default=1)
     p.add_argument(
         "--profile",
@@ -171,8 +179,15 @@ def summary_line(r: dict[str, Any]) -> str:
         f"lost {a['lost']}, errors {r['errors']['count']}, "
         f"CPU {r['server_usage']['cpu_s_total']}s, "
         f"{r['server_usage']['kib_per_idle_phone']} KiB/phone, "
-        f"other CPU {r['machine']['other_cpu_s']}s"
+        f"other CPU {r['machine']['other_cpu_s']}s, "
+        f"preempted {_broadcast_preemptions(r['server_usage'])}× while broadcasting"
     )
+
+
+def _broadcast_preemptions(usage: dict[str, Any]) -> int:
+    """Times the server lost its core during the question, reveal and scoreboard phases."""
+    taken = usage.get("preempted", {})
+    return sum(taken.get(phase, 0) for phase in ("question", "reveal", "scoreboard"))
 
 
 def run_ok(result: dict[str, Any]) -> bool:
@@ -232,6 +247,19 @@ def main(argv: list[str] | None = None) -> int:
         "failures": [],
         "profiles": [],
     }
+    server_cpus: frozenset[int] | None = None
+    if args.pin:
+        try:
+            servers_on, generator_on = split_cpus(os.sched_getaffinity(0), args.workers)
+        except ValueError as exc:
+            print(f"bench: {exc}", file=sys.stderr)
+            return 2
+        os.sched_setaffinity(0, generator_on)  # the phone processes inherit it
+        server_cpus = frozenset(servers_on)
+        session["machine"]["pinned"] = {
+            "servers": sorted(servers_on),
+            "generator": sorted(generator_on),
+        }
     redis: RedisProc | None = None
     redis_url = args.redis_url
     if redis_url == "auto" and "kenniskring" in servers:
@@ -269,6 +297,7 @@ def main(argv: list[str] | None = None) -> int:
                     max_players=max(2500, per_room + 10),
                     sizes=sizes,
                     server_root=Path(args.server_root) if args.server_root else None,
+                    cpus=server_cpus,
                 )
             groups = [servers] if paired else [[kind] for kind in servers]
             for group in groups:

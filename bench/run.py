@@ -618,6 +618,7 @@ class Coordinator:
     def _usage(self) -> dict[str, Any]:
         marks = {name: (t, u) for name, t, u in self.marks}
         phases: dict[str, float] = {}
+        preempted: dict[str, int] = {}
         names = [m[0] for m in self.marks]
         fold = {
             "before_close": "answers",
@@ -631,12 +632,17 @@ class Coordinator:
             key = b.split("_", 1)[1] if b.startswith("q") and "_" in b else b
             key = fold.get(key, key)
             phases[key] = round(phases.get(key, 0.0) + marks[b][1].cpu_s - marks[a][1].cpu_s, 3)
+            taken = marks[b][1].preempted - marks[a][1].preempted
+            preempted[key] = preempted.get(key, 0) + taken
         start, end = marks["start"][1], marks["end"][1]
         return {
             "cpu_s_total": round(
                 end.cpu_s - marks["before_join"][1].cpu_s - phases.get("turn", 0.0), 3
             ),
             "cpu_s": phases,
+            # times the server was taken off a CPU it wanted, per phase: a core shared with the
+            # generator (see `--pin`)
+            "preempted": preempted,
             "rss_kib_before_join": marks["before_join"][1].rss_kib,
             "rss_kib_idle": marks["idle"][1].rss_kib,
             "rss_kib_end": end.rss_kib,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import resource
@@ -62,6 +63,18 @@ def _rss_kib(pid: int) -> int:
     return 0
 
 
+def _preempted(pid: int) -> int:
+    """How often the main thread of `pid` was taken off a CPU while it could run (Linux's
+    nonvoluntary context switches): another process needed the core."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("nonvoluntary_ctxt_switches:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
 def process_tree(root: int) -> list[int]:
     """`root` and all its descendants (uvicorn --workers spawns the workers as children)."""
     children: dict[int, list[int]] = {}
@@ -83,6 +96,7 @@ class Usage:
     cpu_s: float
     rss_kib: int
     processes: int
+    preempted: int = 0
 
 
 def machine_busy_s() -> float:
@@ -96,21 +110,38 @@ def machine_busy_s() -> float:
 
 
 def usage(root: int) -> Usage:
-    cpu, rss, n = 0.0, 0, 0
+    cpu, rss, n, preempted = 0.0, 0, 0, 0
     for pid in process_tree(root):
         st = _stat(pid)
         if st is None:
             continue
         cpu += st[1]
         rss += _rss_kib(pid)
+        preempted += _preempted(pid)
         n += 1
-    return Usage(cpu, rss, n)
+    return Usage(cpu, rss, n, preempted)
 
 
-def _prepare_child() -> None:
-    """In the child before exec: lift its open-file limit, and have Linux send it SIGTERM when
-    the bench process dies, so an interrupted bench leaves no servers behind."""
+def split_cpus(allowed: set[int], server_cpus: int) -> tuple[set[int], set[int]]:
+    """`--pin`: (the servers' CPUs, the generator's CPUs) out of `allowed`: the servers get the
+    highest `server_cpus` of them, the generator the rest, so neither takes the other's cores.
+    Needs at least one CPU left for the generator."""
+    cpus = sorted(allowed)
+    if server_cpus < 1 or len(cpus) <= server_cpus:
+        raise ValueError(
+            f"--pin needs more CPUs than the {server_cpus} for the server "
+            f"(this process may use {len(cpus)})"
+        )
+    return set(cpus[-server_cpus:]), set(cpus[:-server_cpus])
+
+
+def _prepare_child(cpus: frozenset[int] | None = None) -> None:
+    """In the child before exec: lift its open-file limit, pin it to `cpus` if given, and have
+    Linux send it SIGTERM when the bench process dies, so an interrupted bench leaves no
+    servers behind."""
     raise_nofile()
+    if cpus:
+        os.sched_setaffinity(0, cpus)
     with contextlib.suppress(OSError, AttributeError):
         import ctypes
 
@@ -134,6 +165,7 @@ class ServerProc:
     profile: str | None = None  # "cprofile" / "tracemalloc": run the server under a profiler
     port: int = field(default_factory=free_port)
     server_root: Path | None = None  # run the `server` package of another checkout
+    cpus: frozenset[int] | None = None  # `--pin`: the CPUs the server may run on
     proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -219,7 +251,7 @@ class ServerProc:
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
-            preexec_fn=_prepare_child,
+            preexec_fn=functools.partial(_prepare_child, self.cpus),
         )
         log.close()
         deadline = time.monotonic() + timeout

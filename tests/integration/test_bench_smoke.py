@@ -9,6 +9,7 @@ and nobody sees an error.
 from __future__ import annotations
 
 import asyncio
+import os
 from pathlib import Path
 from typing import Any
 
@@ -107,3 +108,30 @@ def test_kenniskring_and_baseline_played_in_turn(tmp_path: Path) -> None:
     for kind in ("view_question", "view_reveal", "view_scoreboard", "me_reveal"):
         # padded to within a msgpack length prefix of Kenniskring's frame
         assert kk["sizes"][kind] - 3 <= base["sizes"][kind] <= kk["sizes"][kind], kind
+
+
+def _allowed_cpus(pid: int) -> set[int]:
+    return os.sched_getaffinity(pid)
+
+
+def test_a_big_room_on_a_pinned_server(tmp_path: Path) -> None:
+    """320 phones, above the 300 from which Kenniskring writes a room's shared views at once and
+    previews the reveal before the scoring (server/hub/fanout.py): every phone still gets the
+    question, the reveal, its own result and the scoreboard, each view once. With `--pin`'s
+    `cpus` the server runs on the CPU it was given, and the run counts its preemptions."""
+    cpu = max(os.sched_getaffinity(0))
+    server = ServerProc("kenniskring", tmp_path, cpus=frozenset({cpu}))
+    cfg = quick(320, procs=2, think_max=0.5)
+    server.start()
+    try:
+        assert _allowed_cpus(server.pid) == {cpu}
+        result = asyncio.run(run_once(server, cfg, log=lambda *_: None))
+    finally:
+        server.stop()
+    assert_correct(result, 320, 1)
+    assert result["answers"]["export_missing"] == 0
+    for kind in ("view_question", "view_reveal", "view_scoreboard", "me_reveal"):
+        assert result["frames_per_phone"][kind] == 1.0, kind
+    preempted = result["server_usage"]["preempted"]
+    assert {"question", "reveal", "scoreboard"} <= preempted.keys()
+    assert all(isinstance(n, int) and n >= 0 for n in preempted.values())

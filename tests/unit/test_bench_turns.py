@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from bench.pair import Turns
+from bench.servers import split_cpus
 
 
 async def _side(turns: Turns, side: int, blocks: int, log: list[tuple[int, int]]) -> None:
@@ -50,3 +53,11 @@ async def test_one_run_alone_never_waits() -> None:
     log: list[tuple[int, int]] = []
     await asyncio.wait_for(_side(Turns(), 0, 4, log), 5)
     assert log[::2] == [(0, b) for b in range(4)]
+
+
+def test_pin_gives_the_servers_the_last_cpus_and_the_generator_the_rest() -> None:
+    assert split_cpus({0, 1}, 1) == ({1}, {0})
+    assert split_cpus({0, 2, 5, 7}, 2) == ({5, 7}, {0, 2})
+    for allowed, server in (({0}, 1), ({0, 1}, 2), ({0, 1, 2}, 0)):
+        with pytest.raises(ValueError, match="--pin needs more CPUs"):
+            split_cpus(allowed, server)
