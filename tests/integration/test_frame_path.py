@@ -62,14 +62,20 @@ def _clients(server: uvicorn.Server) -> list[Client]:
     return [c for clients in fanout._rooms.values() for c in clients]
 
 
-async def _play_one_question(address: str) -> tuple[Phone, dict]:
+async def _hosted_room(address: str) -> tuple[str, Host]:
+    """A room of FAST_QUIZ and its host, attached; returns the room code and the host."""
     async with httpx.AsyncClient(base_url=f"http://{address}") as http:
         quiz = (await http.post("/api/quizzes", json=FAST_QUIZ)).json()["id"]
         room = (await http.post("/api/rooms", json={"quiz_id": quiz})).json()
     host = await Host(f"ws://{address}/ws").open()
     await host.attach(room["code"], room["host_secret"])
+    return room["code"], host
+
+
+async def _play_one_question(address: str) -> tuple[Phone, dict]:
+    code, host = await _hosted_room(address)
     phone = await Phone(f"ws://{address}/ws").open()
-    await phone.join(room["code"], "Anna")
+    await phone.join(code, "Anna")
     await host.control("start")
     await phone.wait_view("question", index=0)
     ack = await phone.answer(0, choice=0)
@@ -118,16 +124,12 @@ async def test_a_close_shows_the_reveal_once_and_the_result_after_it(
     monkeypatch.setattr(fanout, "SPLIT_PERSONAL_AT", 1)
     monkeypatch.setattr(fanout, "PREVIEW_REVEAL_AT", preview_at)
     async with _server(tmp_path, PROTOCOL_PATH) as (address, _):
-        async with httpx.AsyncClient(base_url=f"http://{address}") as http:
-            quiz = (await http.post("/api/quizzes", json=FAST_QUIZ)).json()["id"]
-            room = (await http.post("/api/rooms", json={"quiz_id": quiz})).json()
-        host = await Host(f"ws://{address}/ws").open()
-        await host.attach(room["code"], room["host_secret"])
+        code, host = await _hosted_room(address)
         screen = await WsClient(f"ws://{address}/ws").open()
-        await screen.send({"type": "hello", "role": "screen", "room": room["code"]})
+        await screen.send({"type": "hello", "role": "screen", "room": code})
         phones = [await Phone(f"ws://{address}/ws").open() for _ in range(3)]
         for i, phone in enumerate(phones):
-            await phone.join(room["code"], f"Speler {i}")
+            await phone.join(code, f"Speler {i}")
         await host.control("start")
         for phone in phones:
             await phone.wait_view("question", index=0)

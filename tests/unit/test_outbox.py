@@ -40,6 +40,15 @@ def client(outbox: Outbox, wire: Wire, limit: int = 100) -> Client:
     return Client(wire.send, wire.close, limit, outbox=outbox, write=wire.write)
 
 
+def broken_client(outbox: Outbox, wire: Wire) -> Client:
+    """A socket whose direct write raises (its transport broke); `send` still works."""
+
+    def broken(frames: Iterable[bytes], framed: dict[int, tuple[bytes, bytes]]) -> bool:
+        raise RuntimeError("transport gone")
+
+    return Client(wire.send, wire.close, outbox=outbox, write=broken)
+
+
 async def test_frames_of_one_turn_leave_in_one_write_per_socket() -> None:
     outbox = Outbox()
     wires = [Wire(), Wire()]
@@ -97,12 +106,8 @@ async def test_a_failing_write_is_reported_and_keeps_nothing_back(
     garbage collector comes back."""
     outbox = Outbox()
 
-    def broken(frames: Iterable[bytes], framed: dict[int, tuple[bytes, bytes]]) -> bool:
-        raise RuntimeError("transport gone")
-
     bad_wire, good_wire = Wire(), Wire()
-    bad = Client(bad_wire.send, bad_wire.close, outbox=outbox, write=broken)
-    good = client(outbox, good_wire)
+    bad, good = broken_client(outbox, bad_wire), client(outbox, good_wire)
     outbox.hold_gc()
     bad.send(b"view")
     good.send(b"view")
@@ -135,12 +140,8 @@ async def test_a_broadcast_writes_at_once_unless_frames_wait() -> None:
 async def test_a_broadcast_survives_a_broken_socket(caplog: pytest.LogCaptureFixture) -> None:
     outbox = Outbox()
 
-    def broken(frames: Iterable[bytes], framed: dict[int, tuple[bytes, bytes]]) -> bool:
-        raise RuntimeError("transport gone")
-
     bad_wire, good_wire = Wire(), Wire()
-    bad = Client(bad_wire.send, bad_wire.close, outbox=outbox, write=broken)
-    good = client(outbox, good_wire)
+    bad, good = broken_client(outbox, bad_wire), client(outbox, good_wire)
     with caplog.at_level(logging.ERROR, logger="kenniskring.clients"):
         outbox.broadcast([bad, good], b"view")
     assert good_wire.writes == [[b"view"]]
