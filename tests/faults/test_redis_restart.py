@@ -175,6 +175,16 @@ async def test_redis_restart_mid_round(tmp_path: Path, hard: bool) -> None:
 OUTAGE_S = 8.0  # longer than the workers' Redis retries (about 5.5 s)
 
 
+def present_players(url: str, code: str) -> set[str]:
+    """The players Redis counts as connected in room `code` (its presence hash)."""
+    client = redis.Redis.from_url(url)
+    try:
+        keys = client.keys(f"*:room:{{{code}}}:presence")
+        return {f.decode().partition("|")[0] for key in keys for f in client.hkeys(key)}
+    finally:
+        client.close()
+
+
 async def test_redis_away_longer_than_the_retry_budget(tmp_path: Path) -> None:
     """Requests that outlast the retries fail and close their socket; those phones resume when
     Redis is back. Phones that left during the outage do not linger as connected players (else
@@ -227,7 +237,19 @@ async def test_redis_away_longer_than_the_retry_budget(tmp_path: Path) -> None:
                 acked[i] = reply["choice"]
             # Everyone still here answered. The two who left were here when the question opened,
             # so it waits for them (or its deadline); the host closes it. They are no longer
-            # counted as connected: their presence went once Redis was back.
+            # counted as connected: their presence goes with the first liveness beat (1.5 s)
+            # after Redis is back, which also writes back the presence of the phones still here
+            # (pruned meanwhile: the outage outlasted the workers' liveness keys). The close must
+            # not overtake that beat.
+            leaving = {phones[i].welcome["player"] for i in leavers}  # type: ignore[index]
+            staying = {phones[i].welcome["player"] for i in after}  # type: ignore[index]
+            for _ in range(60):  # bounded: 6 s, a few beats
+                present = present_players(redis_server.url, code)
+                if not present & leaving and staying <= present:
+                    break
+                await asyncio.sleep(0.1)
+            else:
+                raise AssertionError(f"presence not settled after the outage: {present}")
             await host.control("close")
             reveal = await host.wait_view("reveal", index=0)
             assert reveal["answered"] == {"count": len(acked), "of": len(acked)}
