@@ -13,7 +13,7 @@ import gc
 import itertools
 import logging
 from collections import deque
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 _ids = itertools.count(1)
@@ -48,6 +48,17 @@ class Outbox:
         if self._gc_held:
             self._gc_held = False
             gc.enable()
+
+    @contextlib.contextmanager
+    def gc_held(self) -> Iterator[None]:
+        """`hold_gc` for a block that queues or writes frames; given back at its end when
+        nothing was left queued (else the flush gives it back)."""
+        self.hold_gc()
+        try:
+            yield
+        finally:
+            if not self._scheduled:
+                self.release_gc()
 
     @property
     def scheduled(self) -> bool:

@@ -7,7 +7,7 @@ import contextlib
 import logging
 import time
 from collections import defaultdict
-from collections.abc import Mapping, Set
+from collections.abc import Iterable, Mapping, Set
 from typing import TYPE_CHECKING, Any
 
 from server.activities import quiz as q
@@ -225,30 +225,18 @@ class Fanout:
         names = hub.decode_names(code, snap.tables[PLAYERS])
         ranking = self._ranked(code, state)[0] if state.phase in SCORED_PHASES else None
         facts = _facts(room, names, snap.online, answers, ranking)
-        now = time.time()
         self._rendered[code] = max(seq, self._rendered.get(code, -1))
-        by_role: dict[str, list[Client]] = defaultdict(list)
-        for client in clients:
-            by_role[client.role].append(client)
+        by_role = _by_role(clients)
         phones = by_role.get("phone", [])
         # A big room: the shared views are written as they are made, so the projector and
         # every phone show the new phase without waiting for the host's view or for thousands
         # of personal frames (a reveal); the `me` frames follow at the end of the turn. In a
         # small room that wait is short, and a second write per phone costs more than it saves.
         at_once = len(phones) >= SPLIT_PERSONAL_AT
-        outbox = hub.outbox
-        outbox.hold_gc()  # from here to the written frames (see Outbox)
-        try:
-            for role in ROLES:
-                members = by_role.get(role)
-                if members:
-                    view = shared_view(role, state, quiz, facts, now)
-                    self._send_view(code, role, view, seq, members, at_once)
+        with hub.outbox.gc_held():  # from here to the written frames (see Outbox)
+            self._send_shared(code, by_role, ROLES, state, quiz, facts, seq, at_once)
             if phones:
                 self._send_personal(code, state, quiz, facts, seq, phones)
-        finally:
-            if not outbox.scheduled:  # nothing queued: no flush will release it
-                outbox.release_gc()
         if (
             state.phase == q.QUESTION
             and facts.online
@@ -269,25 +257,34 @@ class Fanout:
         takes about 10 ms that the reveal no longer waits for. Only this worker previews;
         other workers show the reveal when they render the saved room."""
         code = room.code
-        phones = [c for c in self._rooms.get(code, ()) if c.role == "phone"]
-        if len(phones) < PREVIEW_REVEAL_AT:
+        by_role = _by_role(self._rooms.get(code, ()))
+        if len(by_role.get("phone", ())) < PREVIEW_REVEAL_AT:
             return
         online = await self.hub.backend.online(code)
-        screens = [c for c in self._rooms.get(code, ()) if c.role == "screen"]
         state = q.revealed(room.state)
         facts = _facts(room, names, online, answers, None)
         seq = self._rendered.get(code, 0)  # phones take a view of the version they show
+        with self.hub.outbox.gc_held():
+            self._send_shared(code, by_role, ("screen", "phone"), state, quiz, facts, seq, True)
+
+    def _send_shared(
+        self,
+        code: str,
+        by_role: Mapping[str, list[Client]],
+        roles: tuple[str, ...],
+        state: q.QuizState,
+        quiz: q.Quiz,
+        facts: RoomFacts,
+        seq: int,
+        at_once: bool,
+    ) -> None:
+        """The shared view of each of `roles`, in that order, to that role's clients."""
         now = time.time()
-        outbox = self.hub.outbox
-        outbox.hold_gc()
-        try:
-            for role, members in (("screen", screens), ("phone", phones)):
-                if members:
-                    view = shared_view(role, state, quiz, facts, now)
-                    self._send_view(code, role, view, seq, members, at_once=True)
-        finally:
-            if not outbox.scheduled:
-                outbox.release_gc()
+        for role in roles:
+            members = by_role.get(role)
+            if members:
+                view = shared_view(role, state, quiz, facts, now)
+                self._send_view(code, role, view, seq, members, at_once)
 
     def _send_personal(
         self,
@@ -370,6 +367,13 @@ class Fanout:
         else:
             for client in targets:
                 client.send(data)
+
+
+def _by_role(clients: Iterable[Client]) -> dict[str, list[Client]]:
+    by_role: dict[str, list[Client]] = defaultdict(list)
+    for client in clients:
+        by_role[client.role].append(client)
+    return by_role
 
 
 def _facts(
