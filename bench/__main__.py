@@ -25,9 +25,10 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from bench import report
-from bench.run import RunConfig, run_once, run_paired
-from bench.servers import (
+from . import report
+from .run import RunConfig, run_once, run_paired
+from .servers import (
+    CHECKOUT,
     ROOT,
     RedisProc,
     ServerProc,
@@ -234,7 +235,10 @@ def main(argv: list[str] | None = None) -> int:
     if nofile < need:
         print(f"warning: open-file limit {nofile} < {need}: large runs may fail", file=sys.stderr)
     out = (
-        Path(args.out) if args.out else ROOT / "bench" / "results" / time.strftime("%Y%m%d-%H%M%S")
+        Path(args.out)
+        if args.out
+        else (ROOT / "bench" / "results" if CHECKOUT else Path.cwd() / "bench-results")
+        / time.strftime("%Y%m%d-%H%M%S")
     )
     out.mkdir(parents=True, exist_ok=True)
     logs = out / "logs"
@@ -411,7 +415,7 @@ class Profiler:
                 self.files.append(("tracemalloc", target))
 
     def _spy(self, phase: str) -> None:
-        from bench.profiling import PySpy
+        from .profiling import PySpy
 
         n = sum(1 for p, _ in self.files if p == phase) + 1
         self.spy = PySpy(self.server.pid, self.out / f"profile-{self.label}-{phase}-{n}.raw")
@@ -426,7 +430,7 @@ class Profiler:
     def summaries(self) -> list[dict[str, str]]:
         out = []
         if self.mode == "py-spy":
-            from bench.profiling import summarize
+            from .profiling import summarize
 
             for phase in dict.fromkeys(p for p, _ in self.files):
                 raws = [raw for p, raw in self.files if p == phase]

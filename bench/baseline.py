@@ -45,7 +45,7 @@ OPTIONS = 4
 
 
 def pack(frame: dict[str, Any]) -> bytes:
-    return msgpack.packb(frame, use_bin_type=True)  # type: ignore[no-any-return]
+    return msgpack.packb(frame, use_bin_type=True)
 
 
 def padded(frame: dict[str, Any], size: int) -> bytes:

@@ -20,14 +20,14 @@ from typing import Any
 
 import msgpack
 
-from bench import wsclient
-from bench.servers import raise_nofile
+from . import wsclient
+from .servers import raise_nofile
 
 Event = tuple[str, int]  # (kind, question index)
 
 
 def pack(frame: dict[str, Any]) -> bytes:
-    return msgpack.packb(frame, use_bin_type=True)  # type: ignore[no-any-return]
+    return msgpack.packb(frame, use_bin_type=True)
 
 
 @dataclass

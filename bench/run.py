@@ -24,11 +24,11 @@ from typing import Any
 import httpx
 import msgpack
 
-from bench import wsclient
-from bench.pair import Turns
-from bench.phones import make_specs, pack, worker_entry
-from bench.quiz import OPTION_COUNT, bench_quiz
-from bench.servers import ServerProc, Usage, machine_busy_s
+from . import wsclient
+from .pair import Turns
+from .phones import make_specs, pack, worker_entry
+from .quiz import OPTION_COUNT, bench_quiz
+from .servers import ServerProc, Usage, machine_busy_s
 
 
 @dataclass
@@ -589,7 +589,7 @@ class Coordinator:
         if "start" not in marks or "end" not in marks:
             return 0.0
         server = marks["end"].cpu_s - marks["start"].cpu_s
-        phones = sum(w.report["cpu_s"] for w in self.workers if w.report)
+        phones = sum(float(w.report["cpu_s"]) for w in self.workers if w.report)
         return server + phones
 
     def _export_missing(

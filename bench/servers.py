@@ -19,7 +19,12 @@ from typing import Any
 
 import httpx
 
-ROOT = Path(__file__).resolve().parent.parent
+PACKAGE = __package__ or "bench"  # "bench" in a checkout, "kenniskring_bench" when installed
+_HERE = Path(__file__).resolve().parent.parent
+# The checkout the bench runs from, if any (then results and git revision come from it); an
+# installed bench has none and works in the current directory.
+CHECKOUT: Path | None = _HERE if (_HERE / "pyproject.toml").is_file() else None
+ROOT = CHECKOUT or Path.cwd()
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
@@ -197,7 +202,7 @@ class ServerProc:
             return [
                 *python,
                 "-m",
-                "bench.baseline",
+                f"{PACKAGE}.baseline",
                 "--host",
                 "127.0.0.1",
                 "--port",
@@ -206,7 +211,7 @@ class ServerProc:
                 json.dumps(self.sizes),
             ]
         data = self.workdir / f"data-{self.port}"
-        module = "bench.memtrace" if self.profile == "tracemalloc" else "server"
+        module = f"{PACKAGE}.memtrace" if self.profile == "tracemalloc" else "server"
         cmd = [
             *python,
             "-m",
@@ -239,6 +244,8 @@ class ServerProc:
         }
         env.pop("REDIS_URL", None)
         cwd = ROOT
+        if CHECKOUT is None:
+            env.pop("PYTHONPATH", None)
         if self.server_root is not None and self.kind == "kenniskring":
             # `-m server` is found in the working directory first; bench stays importable.
             cwd = self.server_root
@@ -370,6 +377,11 @@ class RedisProc:
 
 def git_revision() -> dict[str, Any]:
     """Which server code was measured: HEAD and whether server/ had uncommitted changes."""
+
+    if CHECKOUT is None:
+        from server import __version__
+
+        return {"head": "", "server_changes": [], "installed_version": __version__}
 
     def git(*args: str) -> str:
         try:

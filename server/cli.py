@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
+import signal
 import sys
 from dataclasses import replace
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 import segno
 import uvicorn
 
+from server import __version__
 from server.config import Settings
 from server.web.netinfo import lan_address
 from server.web.wsprotocol import PROTOCOL_PATH
@@ -19,9 +23,17 @@ from server.web.wsprotocol import PROTOCOL_PATH
 WS_MAX_SIZE = 16 * 1024
 
 
-def uvicorn_options(settings: Settings) -> dict[str, Any]:
+def access_log_wanted(flag: bool) -> bool:
+    """Per-request access lines push the join address off the terminal: off unless asked for
+    (``--access-log`` or ``KENNISKRING_ACCESS_LOG=1``)."""
+    env = os.environ.get("KENNISKRING_ACCESS_LOG", "").strip().lower()
+    return flag or env in ("1", "true", "yes", "on")
+
+
+def uvicorn_options(settings: Settings, access_log: bool = False) -> dict[str, Any]:
     """Our own limits instead of uvicorn's loose websocket defaults."""
     return {
+        "access_log": access_log,
         "host": settings.host,
         "port": settings.port,
         "ws": PROTOCOL_PATH,  # uvicorn's websockets-sansio plus direct frame writes
@@ -44,11 +56,31 @@ def announce(settings: Settings) -> None:
     print(f"  Deelnemers / players:   {url}/")
     print(f"  Begeleider / host:      {url}/host")
     print(f"  Quizzen / quizzes:      {url}/quizzes")
+    print(f"  Gegevens / data:        {settings.data_dir.resolve()}")
+    if not settings.redis_url:
+        print(
+            "  Live sessies staan in het geheugen: na een herstart zijn ze weg; geüploade quizzen\n"
+            "  en de bokaalgeschiedenis blijven bewaard in de gegevensmap.\n"
+            "  Live rooms are kept in memory and lost on restart; uploaded quizzes and the bokaal\n"
+            "  history are kept in the data directory."
+        )
     try:
         segno.make(f"{url}/", error="m").terminal(compact=True)
     except Exception:  # a terminal without the box characters must not stop the server
         pass
     sys.stdout.flush()
+
+
+def _stopped(signum: int, frame: FrameType | None) -> None:
+    raise SystemExit(0)
+
+
+def stop_quietly() -> None:
+    """Ctrl+C and SIGTERM end the server with exit code 0 and no traceback. uvicorn shuts down
+    gracefully first (open sockets get a close frame, the hub stops; rooms in Redis stay), then
+    hands the signal back to the handler it found: this one."""
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, _stopped)
 
 
 def serve(args: argparse.Namespace) -> int:
@@ -71,8 +103,9 @@ def serve(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
+    stop_quietly()
     announce(settings)
-    options = uvicorn_options(settings)
+    options = uvicorn_options(settings, access_log_wanted(args.access_log))
     if settings.workers > 1:
         os.environ.update(settings.to_env())
         uvicorn.run(
@@ -91,14 +124,25 @@ def check_quiz(args: argparse.Namespace) -> int:
     return check_files(args.files, sys.stderr)
 
 
-def bench(args: argparse.Namespace) -> int:
-    from bench.__main__ import main as bench_main
-
-    return int(bench_main(args.rest))
+def bench(argv: list[str]) -> int:
+    try:
+        # Imported by name: the bench is its own package (bench/ in a checkout).
+        bench_main = importlib.import_module("kenniskring_bench.__main__").main
+    except ModuleNotFoundError as exc:
+        print(
+            f"kenniskring bench mist een onderdeel ({exc.name}): installeer het met\n"
+            "  pip install 'kenniskring[bench]'\n"
+            f"kenniskring bench lacks a dependency ({exc.name}): install it with\n"
+            "  pip install 'kenniskring[bench]'",
+            file=sys.stderr,
+        )
+        return 2
+    return int(bench_main(argv))
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kenniskring", description="Kenniskring live quiz server")
+    parser.add_argument("--version", action="version", version=f"kenniskring {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     s = sub.add_parser("serve", help="start de server / start the server")
     s.add_argument("--host", default=None, help="default 0.0.0.0 (env HOST)")
@@ -111,13 +155,18 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument(
         "--public-url", default=None, help="base URL phones use (env KENNISKRING_PUBLIC_URL)"
     )
+    s.add_argument(
+        "--access-log",
+        action="store_true",
+        help="log every HTTP request (env KENNISKRING_ACCESS_LOG=1); off by default",
+    )
     s.set_defaults(func=serve)
     c = sub.add_parser("check-quiz", help="controleer quizbestanden / validate quiz files")
     c.add_argument("files", nargs="+")
     c.set_defaults(func=check_quiz)
     b = sub.add_parser("bench", help="meet de capaciteit / measure capacity (see bench/)")
     b.add_argument("rest", nargs=argparse.REMAINDER)
-    b.set_defaults(func=bench)
+    b.set_defaults(func=lambda a: bench(a.rest))
     return parser
 
 
@@ -125,8 +174,6 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["bench"]:
         # argparse's REMAINDER refuses options like --phones; bench parses its own arguments.
-        from bench.__main__ import main as bench_main
-
-        return int(bench_main(argv[1:]))
+        return bench(argv[1:])
     args = build_parser().parse_args(argv)
     return int(args.func(args))

@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from server import resources
 
 
 def _env_int(name: str, default: int) -> int:
@@ -27,8 +27,8 @@ class Settings:
     workers: int = 1
     frame_limit: int = 4096
     upload_limit: int = 256 * 1024
-    quizzes_dir: Path = ROOT / "quizzes"
-    static_dir: Path = ROOT / "client_static"
+    quizzes_dir: Path = field(default_factory=resources.examples_dir)
+    static_dir: Path = field(default_factory=resources.static_dir)
     coalesce_s: float = 0.1
     send_queue: int = 100
 

@@ -331,7 +331,7 @@ def close(
     if state.phase != QUESTION:
         raise QuizError("not_allowed")
     question = quiz["questions"][state.index]
-    state.previous_ranks = ranks(state) if ranks_before is None else ranks_before
+    state.previous_ranks = ranks(state) if ranks_before is None else dict(ranks_before)
     state._standings = None
     # A Score is never changed in place: the scores before are shared with the stored room this
     # state was copied from (and with other copies), so every player scored now gets a new one.

@@ -11,7 +11,7 @@ from server.activities.quiz import QuizState
 
 
 def pack(value: Any) -> bytes:
-    return msgpack.packb(value, use_bin_type=True)  # type: ignore[no-any-return]
+    return msgpack.packb(value, use_bin_type=True)
 
 
 def unpack(data: bytes) -> Any:

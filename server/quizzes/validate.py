@@ -22,14 +22,15 @@ import math
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
+from server import resources
+
 MAX_QUIZ_BYTES = 256 * 1024
-SCHEMA_PATH = Path(__file__).resolve().parents[2] / "quizzes" / "schema.json"
+SCHEMA_PATH = resources.schema_path()
 
 DEFAULT_TIME_LIMIT = 20
 DEFAULT_POINTS = 1000

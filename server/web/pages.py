@@ -9,12 +9,12 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from server.config import ROOT
+from server import resources
 from server.hub import codes
 from server.web.i18n import LANGS, catalogue, catalogue_json, request_lang
 
 _env = Environment(
-    loader=FileSystemLoader(ROOT / "server" / "templates"),
+    loader=FileSystemLoader(resources.templates_dir()),
     autoescape=select_autoescape(["html"]),
 )
 

@@ -1,0 +1,1 @@
+"""The example quizzes and schema.json, shipped inside the wheel as ``server.example_quizzes``."""
