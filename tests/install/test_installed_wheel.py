@@ -336,3 +336,31 @@ def test_compose_app_on_redis_two_workers_stops_cleanly_and_keeps_its_rooms(
         again = httpx.get(f"{second.base}/api/rooms/{code}", timeout=10)
         assert again.status_code == 200 and again.json()["phase"] == "lobby", again.text
         second.terminate()
+
+
+def test_bench_needs_its_extra_and_runs_from_the_installed_wheel(
+    installed: Installed, wheel: Path, tmp_path: Path
+) -> None:
+    """Runs last in this file: it adds the [bench] extra to the shared venv."""
+    without = installed.run("kenniskring", "bench", "--help")
+    if without.returncode == 0:  # a dependency of the server already brought everything
+        pytest.fail("the [bench] extra adds nothing the base install lacks: drop the check")
+    assert without.returncode == 2 and "Traceback" not in without.stderr, without.stderr
+    assert "pip install 'kenniskring[bench]'" in without.stderr
+
+    extra = installed.run("python", "-m", "pip", "install", "-q", f"kenniskring[bench] @ {wheel.as_uri()}")
+    assert extra.returncode == 0, extra.stderr
+    helped = installed.run("kenniskring", "bench", "--help")
+    assert helped.returncode == 0 and "--phones" in helped.stdout, helped.stderr
+
+    out = tmp_path / "bench"
+    run = installed.run("kenniskring", "bench", "--phones", "20", "--questions", "1",
+                        "--out", str(out))
+    assert run.returncode == 0, (run.stdout + run.stderr)[-3000:]
+    results = json.loads((out / "results.json").read_text())
+    assert "Traceback" not in run.stderr
+    assert results["revision"]["installed_version"] == VERSION and results["failures"] == []
+    assert [(r["server"], r["phones"]) for r in results["runs"]] == [
+        ("kenniskring", 20), ("baseline", 20)]
+    answers = results["runs"][0]["answers"]
+    assert answers["sent"] == answers["acked"] > 0 and answers["lost"] == 0
