@@ -1,0 +1,267 @@
+"""The one interface every werkvorm implements, and the registry that maps kinds to them.
+
+A werkvorm (activity) is a pure state machine, like the websockets tutorial's connect4.py: it gets
+its state, a command or a player's input and `now`, and returns the new state plus what the hub
+must do (a deadline to keep, a gate to open or close). It never touches sockets, Redis, asyncio or
+the wall clock, and raises `ActivityError` on an illegal move.
+
+The hub knows rooms, players, versions, deadlines, gated per-player writes and fan-out. It asks
+the activity everything else:
+
+- `new_state(content)`           the state a werkvorm starts in (content: a quiz, domains, cards)
+- `command(state, …, action)`    a host's step; returns `Effects` (deadline, gate, archive)
+- `needs_inputs(state, action)`  whether that step must see the final inputs (the hub closes the
+                                 gate first, reads the input table, and passes it in)
+- `accept(…)`                    check one player's input against the open gate → `InputRecord`
+                                 (the per-player record the hub writes: set-once or overwrite)
+- `complete(…)`                  "has everyone expected done their part?" → the hub then applies
+                                 `complete_action`
+- `due(state, now)`              whether the state's deadline has passed (the hub then applies
+                                 `deadline_action`)
+- `shared_view` / `personal_view`  what each role sees (plain dicts; the hub adds type, role, v)
+- `export(…)`                    the results, for the facilitator's download
+
+Inputs live in per-room tables of per-player records, named by the activity (`input_table`), so
+2,000 simultaneous inputs never contend on the room document.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Hashable, Mapping, Sequence, Set
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Generic, TypeVar
+
+S = TypeVar("S")
+
+ROLES = ("screen", "phone", "host")
+
+
+class ActivityError(Exception):
+    """An illegal move; `code` is the protocol error code sent to the client."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+@dataclass(frozen=True)
+class InputRecord:
+    """One player's input as the hub stores it: `value` under the player's id in `table`.
+
+    `overwrite=False` stores it once (a quiz answer: a second one is refused with
+    `duplicate_error`); `overwrite=True` replaces the player's earlier record for as long as the
+    gate stays the same (a grade that may change until the facilitator locks, stickers that move
+    until voting closes). `reply` is the acknowledgement's fields (the hub adds `type: ack`)."""
+
+    table: str
+    value: Mapping[str, Any]
+    overwrite: bool = False
+    reply: Mapping[str, Any] = field(default_factory=dict)
+    duplicate_error: str = "already_answered"
+
+
+@dataclass
+class Effects:
+    """What the hub does after a command changed the state.
+
+    `gate`: the value inputs are accepted against from now on (a new gate replaces the old one),
+    `CLOSE_GATE` to stop taking inputs, None to leave the gate as it is. `deadline`: a tick at
+    that time (0 = none). `archive`: a record to keep for the room's team (bokaal history, the
+    kring's map, the stickers' priorities), with its `collection`."""
+
+    gate: Mapping[str, Any] | None = None
+    deadline: float = 0.0
+    archive: Mapping[str, Any] | None = None
+    collection: str = ""
+    reset_inputs: bool = False
+
+
+CLOSE_GATE: Mapping[str, Any] = {"closed": True}
+
+
+@dataclass
+class Facts:
+    """What a view shows besides the activity's state: the room and its people."""
+
+    code: str
+    join_url: str
+    team: str
+    locked: bool
+    lang: str
+    names: Mapping[str, str]  # player id → name, in join order
+    online: Set[str]  # players connected now (and within their reconnect grace)
+    inputs: Mapping[str, Any]  # the current input table, decoded (player id → record)
+    expected: Set[str] = frozenset()  # players the room waits for (see `complete`)
+    # Per room and activity, kept by the fan-out between renders: an activity may memoise
+    # there what is costly to rebuild (a sorted ranking); it never holds anything not derived
+    # from the state.
+    cache: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Context:
+    """What a command may use besides the state: the time, the players, the final inputs."""
+
+    now: float
+    players: Sequence[str]  # player ids in join order
+    names: Mapping[str, str] = field(default_factory=dict)
+    inputs: Mapping[str, Any] = field(default_factory=dict)  # when `needs_inputs`
+    args: Mapping[str, Any] = field(default_factory=dict)  # the control frame's other fields
+    cache: dict[str, Any] = field(default_factory=dict)
+    team: str = ""
+
+
+class Activity(ABC, Generic[S]):
+    """One werkvorm. Subclasses are stateless: everything lives in the state they are given."""
+
+    kind: ClassVar[str]
+    deadline_action: ClassVar[str] = "tick"
+    complete_action: ClassVar[str] = ""  # "" = nothing happens when everyone is done
+
+    # ---- state -----------------------------------------------------------------------------
+    @abstractmethod
+    def new_state(self, content: Mapping[str, Any]) -> S: ...
+
+    @abstractmethod
+    def encode(self, state: S) -> dict[str, Any]:
+        """The state as msgpack-able data (stored in the room document)."""
+
+    @abstractmethod
+    def decode(self, data: Mapping[str, Any]) -> S: ...
+
+    @abstractmethod
+    def copy(self, state: S) -> S:
+        """A copy a command may change freely."""
+
+    @abstractmethod
+    def phase(self, state: S) -> str: ...
+
+    def title(self, content: Mapping[str, Any]) -> str:
+        return str(content.get("title", ""))
+
+    # ---- commands ----------------------------------------------------------------------------
+    @abstractmethod
+    def actions(self, state: S, content: Mapping[str, Any]) -> list[str]:
+        """The host commands allowed now (the host view's `can`)."""
+
+    def needs_inputs(self, state: S, action: str) -> bool:
+        """True when `action` must see the final inputs: the hub closes the gate, reads the
+        input table and passes it as `ctx.inputs`."""
+        return False
+
+    @abstractmethod
+    def command(self, state: S, content: Mapping[str, Any], action: str, ctx: Context) -> Effects:
+        """Apply a host command (or `deadline_action` / `complete_action`) to `state` in place;
+        raise ActivityError("not_allowed") when it does not apply now."""
+
+    def preview(self, state: S) -> S | None:
+        """The state the shared views will show once a `needs_inputs` command completes, if
+        they depend only on the inputs: a big room can then see them before the command's
+        own work (scoring 2,000 players) is done. None: no preview."""
+        return None
+
+    def due(self, state: S, now: float) -> bool:
+        return False
+
+    def deadline(self, state: S) -> float:
+        """When the state wants a tick (0 = none)."""
+        return 0.0
+
+    def remove_player(self, state: S, player: str) -> None:  # noqa: B027 - optional hook
+        """A player was removed from the room."""
+
+    def add_player(self, state: S, player: str) -> None:  # noqa: B027 - optional hook
+        """A player joined the room."""
+
+    # ---- inputs ------------------------------------------------------------------------------
+    @abstractmethod
+    def accept(
+        self,
+        gate: Mapping[str, Any],
+        content: Mapping[str, Any],
+        player: str,
+        payload: Mapping[str, Any],
+        now: float,
+    ) -> InputRecord:
+        """Check one input against the open `gate` (not the whole state: the hub reads only the
+        gate for an input). Raise ActivityError with the protocol error code otherwise."""
+
+    def closed_error(self, gate: Mapping[str, Any], payload: Mapping[str, Any]) -> str:
+        """The error for an input that found the gate closed (or another gate)."""
+        return "not_open"
+
+    @abstractmethod
+    def input_table(self, state: S) -> str:
+        """The table of per-player records the views read now ("" = none)."""
+
+    @abstractmethod
+    def decode_input(self, raw: Mapping[str, Any]) -> Any: ...
+
+    def complete(self, state: S, content: Mapping[str, Any], facts: Facts) -> bool:
+        """Whether everyone the room waits for (`facts.expected`) has done their part."""
+        return False
+
+    # ---- views -------------------------------------------------------------------------------
+    @abstractmethod
+    def shared_view(
+        self, role: str, state: S, content: Mapping[str, Any], facts: Facts, now: float
+    ) -> dict[str, Any]:
+        """What every client of `role` sees (no personal data, no answer before its reveal)."""
+
+    def personal_view(
+        self, state: S, content: Mapping[str, Any], facts: Facts, player: str
+    ) -> dict[str, Any] | None:
+        """The small per-phone frame (`me`); None: this activity has none."""
+        return None
+
+    def personal_key(self, state: S) -> Hashable:
+        """While this and a player's own input stay the same, `personal_view` returns the same
+        frame for that player: the fan-out then skips every phone whose input did not change."""
+        return None
+
+    # ---- results -----------------------------------------------------------------------------
+    def export_tables(self, state: S) -> list[str]:
+        """Input tables the export reads (besides the state)."""
+        return []
+
+    @abstractmethod
+    def export(
+        self,
+        state: S,
+        content: Mapping[str, Any],
+        names: Mapping[str, str],
+        tables: Mapping[str, Mapping[str, Any]],
+        lang: str,
+    ) -> dict[str, Any]:
+        """Everything the facilitator downloads, as JSON-able data."""
+
+    def export_csv(self, data: Mapping[str, Any], dialect: str = "rfc4180") -> str:
+        """The export as CSV text."""
+        raise ActivityError("not_found")
+
+
+_REGISTRY: dict[str, Activity[Any]] = {}
+
+
+def register(activity: Activity[Any]) -> Activity[Any]:
+    if activity.kind in _REGISTRY:
+        raise ValueError(f"activity kind {activity.kind!r} registered twice")
+    _REGISTRY[activity.kind] = activity
+    return activity
+
+
+def get(kind: str) -> Activity[Any]:
+    """The activity of `kind`; ActivityError("unknown_activity") when there is none."""
+    from server.activities import registry  # noqa: F401 - registers the built-in werkvormen
+
+    try:
+        return _REGISTRY[kind]
+    except KeyError:
+        raise ActivityError("unknown_activity") from None
+
+
+def kinds() -> list[str]:
+    from server.activities import registry  # noqa: F401
+
+    return list(_REGISTRY)

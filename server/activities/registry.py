@@ -1,0 +1,1 @@
+"""The built-in werkvormen, registered by kind (imported by `base.get`)."""
