@@ -168,10 +168,10 @@ class Activity(ABC, Generic[S]):
         """When the state wants a tick (0 = none)."""
         return 0.0
 
-    def remove_player(self, state: S, player: str) -> None:  # noqa: B027 - optional hook
+    def remove_player(self, state: S, player: str) -> None:
         """A player was removed from the room."""
 
-    def add_player(self, state: S, player: str) -> None:  # noqa: B027 - optional hook
+    def add_player(self, state: S, player: str) -> None:
         """A player joined the room."""
 
     # ---- inputs ------------------------------------------------------------------------------
