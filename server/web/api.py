@@ -10,6 +10,8 @@ from typing import Any
 
 import segno
 from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException
+from starlette.formparsers import MultiPartException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -95,7 +97,11 @@ async def upload_quiz(request: Request) -> Response:
     raw = body
     if request.headers.get("content-type", "").startswith("multipart/form-data"):
         request._body = body  # let Starlette parse the form from what we already read
-        form = await request.form(max_files=1, max_fields=4)
+        try:
+            form = await request.form(max_files=1, max_fields=4)
+        except (HTTPException, MultiPartException):
+            issue = {"path": "", "message": "het formulier is beschadigd (geen geldige multipart)"}
+            return JSONResponse({"errors": [issue]}, 400)
         upload = form.get("file")
         if not isinstance(upload, UploadFile):
             issue = {"path": "", "message": "er is geen bestand meegestuurd (veld 'file')"}

@@ -8,6 +8,7 @@ import os
 from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 from starlette.types import Receive, Scope, Send
@@ -19,6 +20,7 @@ from server.hub.factory import make_backend
 from server.hub.rooms import Hub, HubSettings
 from server.quizzes.library import QuizLibrary
 from server.web import api, pages
+from server.web.headers import SecurityHeaders
 from server.web.ws import websocket_endpoint
 
 GC_THRESHOLDS = (50_000, 20, 100)
@@ -70,6 +72,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             *pages.routes,
             Mount("/static", StaticFiles(directory=settings.static_dir), name="static"),
         ],
+        middleware=[Middleware(SecurityHeaders)],
         lifespan=lifespan,
     )
     app.state.settings = settings

@@ -72,7 +72,10 @@ def parse_frame(data: bytes | None, limit: int) -> dict[str, Any]:
         msg = unpack(data)
     except Exception as exc:
         raise HubError("bad_frame") from exc
-    if not isinstance(msg, dict) or msg.get("type") not in HANDLERS:
+    # `type` may be any msgpack value (a map or a list is unhashable): check it is a string first.
+    if not isinstance(msg, dict) or not isinstance(msg.get("type"), str):
+        raise HubError("bad_frame")
+    if msg["type"] not in HANDLERS:
         raise HubError("bad_frame")
     return msg
 
