@@ -402,7 +402,9 @@ class Coordinator:
         out: dict[str, Any] = {}
         async with httpx.AsyncClient(base_url=self.server.base, timeout=30) as http:
             for code, secret in rooms:
-                r = await http.get(f"/api/rooms/{code}/results.json", params={"secret": secret})
+                r = await http.get(
+                    f"/api/rooms/{code}/results.json", headers={"X-Host-Secret": secret}
+                )
                 out[code] = r.json() if r.status_code == 200 else {"status": r.status_code}
         return out
 

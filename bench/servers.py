@@ -239,6 +239,9 @@ class ServerProc:
         env = {
             **os.environ,
             "KENNISKRING_LOG_LEVEL": "warning",
+            # Every generated phone comes from 127.0.0.1: per-address limits would throttle the
+            # load itself (docs/PERFORMANCE.md).
+            "KENNISKRING_LIMITS": "off",
             "PYTHONUNBUFFERED": "1",
             "KENNISKRING_MEMTRACE": str(self.memtrace_prefix),
         }

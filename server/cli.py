@@ -30,10 +30,15 @@ def access_log_wanted(flag: bool) -> bool:
     return flag or env in ("1", "true", "yes", "on")
 
 
-def uvicorn_options(settings: Settings, access_log: bool = False) -> dict[str, Any]:
+def uvicorn_options(
+    settings: Settings, access_log: bool = False, forwarded_allow_ips: str | None = None
+) -> dict[str, Any]:
     """Our own limits instead of uvicorn's loose websocket defaults."""
     return {
         "access_log": access_log,
+        # Whose X-Forwarded-For/-Proto to believe: the client address the limits count. None:
+        # FORWARDED_ALLOW_IPS from the environment, else 127.0.0.1 and ::1 (a local proxy).
+        "forwarded_allow_ips": forwarded_allow_ips,
         "host": settings.host,
         "port": settings.port,
         "ws": PROTOCOL_PATH,  # uvicorn's websockets-sansio plus direct frame writes
@@ -105,7 +110,9 @@ def serve(args: argparse.Namespace) -> int:
         return 2
     stop_quietly()
     announce(settings)
-    options = uvicorn_options(settings, access_log_wanted(args.access_log))
+    options = uvicorn_options(
+        settings, access_log_wanted(args.access_log), args.forwarded_allow_ips
+    )
     if settings.workers > 1:
         os.environ.update(settings.to_env())
         uvicorn.run(
@@ -154,6 +161,12 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--max-players", type=int, default=None, help="players per room (2500)")
     s.add_argument(
         "--public-url", default=None, help="base URL phones use (env KENNISKRING_PUBLIC_URL)"
+    )
+    s.add_argument(
+        "--forwarded-allow-ips",
+        default=None,
+        help="proxies whose X-Forwarded-For is trusted, comma-separated (env "
+        "FORWARDED_ALLOW_IPS; default 127.0.0.1,::1)",
     )
     s.add_argument(
         "--access-log",

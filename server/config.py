@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from server import resources
+from server.web.limits import Limits
 
 
 def _env_int(name: str, default: int) -> int:
@@ -31,6 +32,10 @@ class Settings:
     static_dir: Path = field(default_factory=resources.static_dir)
     coalesce_s: float = 0.1
     send_queue: int = 100
+    # When set, creating rooms and uploading quizzes needs it (X-Organiser-Key): for servers
+    # reachable from the internet. Only from the environment, never a flag (process lists).
+    organiser_key: str = ""
+    limits: Limits = field(default_factory=Limits)
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -46,6 +51,8 @@ class Settings:
             allowed_origins=tuple(o.strip() for o in origins.split(",") if o.strip()),
             coalesce_s=_env_int("KENNISKRING_COALESCE_MS", 100) / 1000,
             send_queue=_env_int("KENNISKRING_SEND_QUEUE", 100),
+            organiser_key=os.environ.get("KENNISKRING_ORGANISER_KEY", "").strip(),
+            limits=Limits.parse(os.environ.get("KENNISKRING_LIMITS", "")),
         )
 
     def to_env(self) -> dict[str, str]:

@@ -25,6 +25,15 @@ ERRORS: dict[str, dict[str, str]] = {
         "busy": "Het is even erg druk. Probeer het zo nog eens.",
         "quiz_not_found": "Deze quiz bestaat niet.",
         "not_found": "Niet gevonden.",
+        "rate_limited": (
+            "Even rustig aan: te veel verzoeken tegelijk. Probeer het over een paar seconden "
+            "opnieuw."
+        ),
+        "not_owner": "Alleen de maker van deze quiz kan hem vervangen of verwijderen.",
+        "quiz_renamed": "Er bestond al een quiz met id '{old}': deze is opgeslagen als '{new}'.",
+        "quiz_id_taken": "Dit quiz-id is te vaak gebruikt. Kies een ander id.",
+        "organiser_key_required": "Voor deze server heb je de organisatorsleutel nodig.",
+        "organiser_key_wrong": "Deze organisatorsleutel klopt niet.",
     },
     "en": {
         "bad_frame": "The server does not understand this message.",
@@ -46,6 +55,12 @@ ERRORS: dict[str, dict[str, str]] = {
         "busy": "It is very busy right now. Please try again shortly.",
         "quiz_not_found": "This quiz does not exist.",
         "not_found": "Not found.",
+        "rate_limited": "Slow down: too many requests at once. Try again in a few seconds.",
+        "not_owner": "Only the author of this quiz can replace or delete it.",
+        "quiz_renamed": "A quiz with id '{old}' already existed: this one was saved as '{new}'.",
+        "quiz_id_taken": "This quiz id has been used too often. Choose another id.",
+        "organiser_key_required": "This server needs the organiser key.",
+        "organiser_key_wrong": "This organiser key is not right.",
     },
 }
 

@@ -158,3 +158,12 @@ class Backend(ABC):
 
     @abstractmethod
     async def store_all(self, collection: str) -> dict[str, bytes]: ...
+
+    @abstractmethod
+    async def store_add(self, collection: str, key: str, value: bytes) -> bool:
+        """Store only if `key` is new in `collection`; True when this call stored it (of two
+        concurrent adds of one key, exactly one wins)."""
+
+    @abstractmethod
+    async def store_delete(self, collection: str, key: str) -> bool:
+        """Remove `key`; True when it was there."""

@@ -23,6 +23,31 @@ class FileStore:
 
     def put(self, collection: str, key: str, value: bytes) -> None:
         path = self._path(collection, key)
+        tmp = self._written(path, value)
+        os.replace(tmp, path)
+
+    def add(self, collection: str, key: str, value: bytes) -> bool:
+        """Only if `key` is new: a hard link fails atomically when the name exists."""
+        path = self._path(collection, key)
+        tmp = self._written(path, value)
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            return False
+        finally:
+            Path(tmp).unlink(missing_ok=True)
+        return True
+
+    def delete(self, collection: str, key: str) -> bool:
+        try:
+            self._path(collection, key).unlink()
+        except FileNotFoundError:
+            return False
+        return True
+
+    @staticmethod
+    def _written(path: Path, value: bytes) -> str:
+        """`value` in a fsynced temporary file beside `path`."""
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
         try:
@@ -30,10 +55,10 @@ class FileStore:
                 f.write(value)
                 f.flush()
                 os.fsync(f.fileno())
-            os.replace(tmp, path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
+        return tmp
 
     def get(self, collection: str, key: str) -> bytes | None:
         try:

@@ -183,3 +183,9 @@ class MemoryBackend(Backend):
 
     async def store_all(self, collection: str) -> dict[str, bytes]:
         return await asyncio.to_thread(self._files.all, collection)
+
+    async def store_add(self, collection: str, key: str, value: bytes) -> bool:
+        return await asyncio.to_thread(self._files.add, collection, key, value)
+
+    async def store_delete(self, collection: str, key: str) -> bool:
+        return await asyncio.to_thread(self._files.delete, collection, key)

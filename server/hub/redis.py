@@ -722,3 +722,9 @@ class RedisBackend(Backend):
     async def store_all(self, collection: str) -> dict[str, bytes]:
         raw = await self.client.hgetall(self._store_key(collection))
         return {_text(k): _raw(v) for k, v in sorted(raw.items())}
+
+    async def store_add(self, collection: str, key: str, value: bytes) -> bool:
+        return bool(await self.client.hsetnx(self._store_key(collection, key), key, value))
+
+    async def store_delete(self, collection: str, key: str) -> bool:
+        return bool(await self.client.hdel(self._store_key(collection, key), key))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import hmac
 import io
 import json
 import os
@@ -21,11 +22,44 @@ from server.hub import codes
 from server.hub.room import Room
 from server.hub.rooms import Hub
 from server.messages import message
+from server.quizzes.library import LibraryFull, summary
 from server.quizzes.validate import MAX_QUIZ_BYTES, validate_quiz_bytes
 from server.web.i18n import request_lang
 from server.web.netinfo import join_base
 
 BODY_SLACK = 64 * 1024  # multipart envelope around a file of at most MAX_QUIZ_BYTES
+
+
+def _organiser_key(request: Request) -> str:
+    key: str = request.app.state.settings.organiser_key
+    return key
+
+
+def _is_organiser(request: Request) -> bool:
+    given = request.headers.get("x-organiser-key", "")
+    return hmac.compare_digest(given.encode(), _organiser_key(request).encode())
+
+
+def _organiser_check(request: Request) -> JSONResponse | None:
+    """With KENNISKRING_ORGANISER_KEY set, creating rooms and uploading need it."""
+    if not _organiser_key(request) or _is_organiser(request):
+        return None
+    given = request.headers.get("x-organiser-key", "")
+    return _error(request, "organiser_key_wrong" if given else "organiser_key_required", 401)
+
+
+def _address(request: Request) -> str:
+    """The client's address; behind a trusted proxy the real one (uvicorn's proxy headers)."""
+    return request.client.host if request.client else "?"
+
+
+def _limited(request: Request, kind: str) -> JSONResponse | None:
+    """429 with a Dutch message when this address is out of `kind` (join, room, upload)."""
+    if request.app.state.limiter.allow(kind, _address(request)):
+        return None
+    response = _error(request, "rate_limited", 429)
+    response.headers["Retry-After"] = "10"
+    return response
 
 
 def _error(request: Request, code: str, status: int) -> JSONResponse:
@@ -60,15 +94,33 @@ async def list_quizzes(request: Request) -> Response:
 
 
 async def get_quiz(request: Request) -> Response:
-    quiz = await request.app.state.library.get(request.path_params["quiz_id"])
+    """The whole quiz (answers included) for its author (X-Edit-Secret) or, with an organiser
+    key configured, for an organiser; everyone else gets only what the list shows."""
+    library = request.app.state.library
+    quiz_id = request.path_params["quiz_id"]
+    quiz = await library.get(quiz_id)
     if quiz is None:
         return _error(request, "quiz_not_found", 404)
+    author = await library.owned_by(quiz_id, request.headers.get("x-edit-secret", ""))
+    organiser = bool(_organiser_key(request)) and _is_organiser(request)
+    if not (author or organiser):
+        return JSONResponse({**summary(quiz, library.is_builtin(quiz_id)), "full": False})
     body = json.dumps(quiz, ensure_ascii=False, indent=2)
     return Response(
         body,
         media_type="application/json",
         headers={"Content-Disposition": f'inline; filename="{quiz["id"]}.json"'},
     )
+
+
+async def delete_quiz(request: Request) -> Response:
+    library = request.app.state.library
+    quiz_id = request.path_params["quiz_id"]
+    if await library.get(quiz_id) is None:
+        return _error(request, "quiz_not_found", 404)
+    if not await library.delete(quiz_id, request.headers.get("x-edit-secret", "")):
+        return _error(request, "not_owner", 403)
+    return Response(status_code=204)
 
 
 def _too_large() -> JSONResponse:
@@ -91,6 +143,9 @@ async def _read_capped(request: Request, cap: int) -> bytes | None:
 
 
 async def upload_quiz(request: Request) -> Response:
+    refused = _organiser_check(request) or _limited(request, "upload")
+    if refused is not None:
+        return refused
     body = await _read_capped(request, MAX_QUIZ_BYTES + BODY_SLACK)
     if body is None:
         return _too_large()
@@ -113,15 +168,32 @@ async def upload_quiz(request: Request) -> Response:
         status = 413 if len(raw) > MAX_QUIZ_BYTES else 400
         errors = [{"path": e.path, "message": e.message} for e in result.errors]
         return JSONResponse({"errors": errors}, status)
-    quiz_id = await request.app.state.library.add(result.quiz)
-    return JSONResponse(
-        {"id": quiz_id, "title": result.quiz["title"], "questions": len(result.quiz["questions"])},
-        201,
-    )
+    try:
+        added = await request.app.state.library.add(
+            result.quiz, request.headers.get("x-edit-secret", "")
+        )
+    except LibraryFull:
+        return _error(request, "quiz_id_taken", 409)
+    reply: dict[str, Any] = {
+        "id": added.id,
+        "title": result.quiz["title"],
+        "questions": len(result.quiz["questions"]),
+        "edit_secret": added.edit_secret,
+        "replaced": added.replaced,
+    }
+    if added.renamed_from:
+        reply["renamed_from"] = added.renamed_from
+        reply["message"] = message("quiz_renamed", request_lang(request)).format(
+            old=added.renamed_from, new=added.id
+        )
+    return JSONResponse(reply, 200 if added.replaced else 201)
 
 
 # ---- rooms --------------------------------------------------------------------------------------
 async def create_room(request: Request) -> Response:
+    refused = _organiser_check(request) or _limited(request, "room")
+    if refused is not None:
+        return refused
     try:
         body = json.loads(await _read_capped(request, 8192) or b"")
     except ValueError:
@@ -146,8 +218,14 @@ async def create_room(request: Request) -> Response:
 async def _room(request: Request) -> Room | Response:
     """The room named in the path, or the Dutch 404 for a wrong or expired code."""
     code = request.path_params["code"]
+    limiter, address = request.app.state.limiter, _address(request)
+    if limiter.blocked("probe", address):  # guessing codes: every code waits, found or not
+        response = _error(request, "rate_limited", 429)
+        response.headers["Retry-After"] = "10"
+        return response
     loaded = await _hub(request).load(code) if codes.is_room_code(code) else None
     if loaded is None:
+        limiter.allow("probe", address)
         return _error(request, "room_not_found", 404)
     return loaded[1]
 
@@ -185,11 +263,25 @@ async def _results(request: Request) -> dict[str, Any] | Response:
     if isinstance(room, Response):
         return room
     hub, code = _hub(request), room.code
-    secret = request.query_params.get("secret") or request.headers.get("x-host-secret", "")
-    if not codes.matches(secret, room.secret):
+    if not _is_host(request, room):
         return _error(request, "not_host", 403)
     quiz = await hub.quiz_of(code, room.created)
     return results(room.state, quiz, await hub.names(code), room.lang)
+
+
+def _is_host(request: Request, room: Room) -> bool:
+    """The host secret comes in a header, never in the URL (URLs end up in logs and history)."""
+    return codes.matches(request.headers.get("x-host-secret", ""), room.secret)
+
+
+async def room_quiz(request: Request) -> Response:
+    """The whole quiz of a room, for its host."""
+    room = await _room(request)
+    if isinstance(room, Response):
+        return room
+    if not _is_host(request, room):
+        return _error(request, "not_host", 403)
+    return JSONResponse(await _hub(request).quiz_of(room.code, room.created))
 
 
 async def results_json(request: Request) -> Response:
@@ -243,10 +335,12 @@ routes = [
     Route("/healthz", healthz),
     Route("/api/quizzes", list_quizzes, methods=["GET"]),
     Route("/api/quizzes", upload_quiz, methods=["POST"]),
-    Route("/api/quizzes/{quiz_id}", get_quiz),
+    Route("/api/quizzes/{quiz_id}", get_quiz, methods=["GET"]),
+    Route("/api/quizzes/{quiz_id}", delete_quiz, methods=["DELETE"]),
     Route("/api/rooms", create_room, methods=["POST"]),
     Route("/api/rooms/{code}", room_info),
     Route("/api/rooms/{code}/qr.svg", room_qr),
+    Route("/api/rooms/{code}/quiz", room_quiz),
     Route("/api/rooms/{code}/results.json", results_json),
     Route("/api/rooms/{code}/results.csv", results_csv_export),
     Route("/api/bokaal", bokaal_history),

@@ -21,6 +21,7 @@ from server.hub.rooms import Hub, HubSettings
 from server.quizzes.library import QuizLibrary
 from server.web import api, pages
 from server.web.headers import SecurityHeaders
+from server.web.limits import Limiter
 from server.web.ws import websocket_endpoint
 
 GC_THRESHOLDS = (50_000, 20, 100)
@@ -76,6 +77,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.limiter = Limiter(settings.limits)
     return app
 
 

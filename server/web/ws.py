@@ -15,11 +15,13 @@ from server.hub.clients import Client
 from server.hub.room import pack, unpack
 from server.hub.rooms import Hub, HubError
 from server.messages import error_frame
+from server.web.limits import Limiter, SocketLimit
 from server.web.wsprotocol import EXTENSION as FRAMES_EXTENSION
 
 log = logging.getLogger("kenniskring.ws")
 
 CLOSE_WAIT_S = 1.0
+CLOSE_POLICY = 1008  # a socket that kept flooding after it was told to slow down
 
 Handler = Callable[[Hub, Client, Mapping[str, Any]], Awaitable[dict[str, Any] | None]]
 
@@ -109,8 +111,10 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
     # overflowed cancels it to cut the connection.
     task = asyncio.current_task()
     client.reader = task
+    address = websocket.client.host if websocket.client else "?"
+    guard = Guard(app_state.limiter, address)
     try:
-        await _read_frames(websocket, hub, client, settings.frame_limit)
+        await _read_frames(websocket, hub, client, settings.frame_limit, guard)
     except asyncio.CancelledError:
         if not client.dropped or task is None:
             raise
@@ -126,19 +130,62 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
             await close(client.close_code)  # briefly; then uvicorn closes the transport
 
 
-async def _read_frames(websocket: WebSocket, hub: Hub, client: Client, limit: int) -> None:
+class Guard:
+    """The limits of one socket: its frame rate, and its address's joins and code probes."""
+
+    def __init__(self, limiter: Limiter, address: str) -> None:
+        self.limiter = limiter
+        self.address = address
+        self.frames = limiter.socket()
+
+    def check_hello(self, msg: Mapping[str, Any]) -> None:
+        if self.limiter.blocked("probe", self.address):
+            raise HubError("rate_limited")  # guessing codes: every hello waits, found or not
+        new_player = msg.get("role") == "phone" and not msg.get("token")
+        if new_player and not self.limiter.allow("join", self.address):
+            raise HubError("rate_limited")
+
+    def wrong_code(self) -> None:
+        self.limiter.allow("probe", self.address)
+
+
+async def _read_frames(
+    websocket: WebSocket, hub: Hub, client: Client, limit: int, guard: Guard
+) -> None:
     with contextlib.suppress(WebSocketDisconnect):
         while not client.dropped:
             message = await websocket.receive()
             if message["type"] == "websocket.disconnect":
                 return
+            verdict = guard.frames.check()
+            if verdict != SocketLimit.OK:
+                # Told once when throttling starts, then dropped quietly; a socket that keeps
+                # going is closed with a policy code.
+                if verdict != SocketLimit.DROP:
+                    client.send(pack(error_frame("rate_limited", client.lang)))
+                if verdict == SocketLimit.CLOSE:
+                    client.drop(CLOSE_POLICY)
+                    # Let the writer send the error and the close frame (bounded) before the
+                    # endpoint stops it: the client learns why (1008), not just that (1006).
+                    if client.writer is not None:
+                        with contextlib.suppress(Exception):
+                            await asyncio.wait_for(asyncio.shield(client.writer), CLOSE_WAIT_S)
+                    return
+                continue
             msg_type = None
             try:
                 msg = parse_frame(message.get("bytes"), limit)
                 msg_type = msg["type"]
                 if msg_type not in ("hello", "ping") and not client.attached:
                     raise HubError("hello_first")
-                reply = await HANDLERS[msg_type](hub, client, msg)
+                if msg_type == "hello":
+                    guard.check_hello(msg)
+                try:
+                    reply = await HANDLERS[msg_type](hub, client, msg)
+                except HubError as exc:
+                    if exc.code == "room_not_found" and msg_type == "hello":
+                        guard.wrong_code()
+                    raise
             except HubError as exc:
                 client.send(pack(error_frame(exc.code, client.lang, msg_type)))
                 continue

@@ -433,6 +433,27 @@ async def test_store(backend: Backend) -> None:
     assert await backend.store_all("bokaal") == {"q1": b"other collection"}
 
 
+async def test_store_add_only_adds_and_delete_removes(backend: Backend) -> None:
+    assert await backend.store_add("quizzes", "q1", b"first")
+    assert not await backend.store_add("quizzes", "q1", b"second")
+    assert await backend.store_get("quizzes", "q1") == b"first"
+    assert await backend.store_delete("quizzes", "q1")
+    assert not await backend.store_delete("quizzes", "q1")
+    assert await backend.store_get("quizzes", "q1") is None
+    assert await backend.store_all("quizzes") == {}
+    assert await backend.store_add("quizzes", "q1", b"again")
+
+
+async def test_concurrent_store_adds_of_one_key_have_one_winner(cluster: Cluster) -> None:
+    workers = [await cluster.worker() for _ in range(3)]
+    results = await asyncio.gather(
+        *(workers[i % 3].store_add("quizzes", "same", f"from {i}".encode()) for i in range(12))
+    )
+    assert results.count(True) == 1
+    winner = results.index(True)
+    assert await workers[1].store_get("quizzes", "same") == f"from {winner}".encode()
+
+
 @pytest.mark.parametrize("collection, key", [("quizzes", "../etc"), ("a/b", "k"), ("q", "")])
 async def test_store_refuses_unsafe_keys(backend: Backend, collection: str, key: str) -> None:
     with pytest.raises(ValueError):

@@ -27,7 +27,9 @@ def test_library_lists_examples_and_downloads(live_server: ServerProcess) -> Non
     ids = {q["id"] for q in quizzes if q["builtin"]}
     assert {"armoede-en-schulden", "demo-kennisdeling"} <= ids
     demo = httpx.get(f"{live_server.base}/api/quizzes/demo-kennisdeling")
-    assert demo.status_code == 200 and len(demo.json()["questions"]) == 3
+    # Anyone sees what the list shows, never the questions and their answers.
+    assert demo.status_code == 200 and demo.json()["questions"] == 3
+    assert demo.json()["full"] is False and "correct" not in demo.text
     missing = httpx.get(f"{live_server.base}/api/quizzes/bestaat-niet")
     assert missing.status_code == 404 and missing.json()["error"] == "Deze quiz bestaat niet."
 
@@ -40,7 +42,10 @@ def test_upload_json_and_multipart(live_server: ServerProcess) -> None:
         f"{live_server.base}/api/quizzes", files={"file": ("quiz.json", body, "application/json")}
     )
     assert response.status_code == 201, response.text
-    assert response.json() == {"id": "upload-file", "title": "Geüpload", "questions": 3}
+    reply = response.json()
+    assert {k: reply[k] for k in ("id", "title", "questions", "replaced")} == {
+        "id": "upload-file", "title": "Geüpload", "questions": 3, "replaced": False}
+    assert len(reply["edit_secret"]) >= 20
     listed = {q["id"] for q in httpx.get(f"{live_server.base}/api/quizzes").json()}
     assert {"upload-json", "upload-file"} <= listed
 
@@ -186,12 +191,14 @@ async def test_results_export_needs_the_secret(live_server: ServerProcess) -> No
     played = await _play(live_server, "", winner_first=True)
     url = f"{live_server.base}/api/rooms/{played['code']}/results"
     assert httpx.get(f"{url}.json").status_code == 403
-    assert httpx.get(f"{url}.csv", params={"secret": "fout"}).status_code == 403
-    data = httpx.get(f"{url}.json", params={"secret": played["secret"]}).json()
+    assert httpx.get(f"{url}.csv", headers={"X-Host-Secret": "fout"}).status_code == 403
+    # The secret never travels in the URL (logs, history, proxies): there it does not count.
+    assert httpx.get(f"{url}.json", params={"secret": played["secret"]}).status_code == 403
+    data = httpx.get(f"{url}.json", headers={"X-Host-Secret": played["secret"]}).json()
     assert [r["name"] for r in data["ranking"]] == ["Ann", "Bob"]
     ann = data["players"][0]["answers"][0]
     assert ann["correct"] is True and ann["points"] > 0 and ann["time_ms"] >= 0
-    text = httpx.get(f"{url}.csv", params={"secret": played["secret"]}).text
+    text = httpx.get(f"{url}.csv", headers={"X-Host-Secret": played["secret"]}).text
     rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
     assert rows[0][0] == "rank" and len(rows) == 3
     assert rows[1][1] == "Ann" and rows[1][6] == "ja" and rows[2][6] == "nee"

@@ -134,7 +134,8 @@ async def test_full_quiz_with_reconnect_late_duplicate_and_intruder(
 
     # Everybody's own frame agrees with the exported results.
     export = httpx.get(
-        f"{live_server.base}/api/rooms/{code}/results.json", params={"secret": room["host_secret"]}
+        f"{live_server.base}/api/rooms/{code}/results.json",
+        headers={"X-Host-Secret": room["host_secret"]},
     ).json()
     by_name = {p["name"]: p for p in export["players"]}
     assert len(by_name) == PHONES

@@ -169,7 +169,9 @@ async def join_spread(
 
 def export(server: ServerProcess, code: str, secret: str) -> dict[str, Any]:
     response = httpx.get(
-        f"{server.base}/api/rooms/{code}/results.json", params={"secret": secret}, timeout=10
+        f"{server.base}/api/rooms/{code}/results.json",
+        headers={"X-Host-Secret": secret},
+        timeout=10,
     )
     assert response.status_code == 200, response.text
     return dict(response.json())

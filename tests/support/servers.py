@@ -53,7 +53,14 @@ class ServerProcess:
 
     def start(self, timeout: float = 20.0) -> ServerProcess:
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        env = {**os.environ, "KENNISKRING_LOG_LEVEL": "warning", **self.extra_env}
+        # Tests play hundreds of phones and rooms from one address: the per-address limits are
+        # off unless a test sets KENNISKRING_LIMITS (tests/integration/test_limits.py does).
+        env = {
+            **os.environ,
+            "KENNISKRING_LOG_LEVEL": "warning",
+            "KENNISKRING_LIMITS": "off",
+            **self.extra_env,
+        }
         env.pop("REDIS_URL", None)
         cmd = [
             sys.executable,
