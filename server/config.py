@@ -31,6 +31,7 @@ class Settings:
     quizzes_dir: Path = field(default_factory=resources.examples_dir)
     static_dir: Path = field(default_factory=resources.static_dir)
     coalesce_s: float = 0.1
+    resync_s: float = 2.0  # how often a worker compares its rooms' versions with the backend
     send_queue: int = 100
     # When set, creating rooms and uploading quizzes needs it (X-Organiser-Key): for servers
     # reachable from the internet. Only from the environment, never a flag (process lists).
@@ -50,6 +51,7 @@ class Settings:
             public_url=os.environ.get("KENNISKRING_PUBLIC_URL") or None,
             allowed_origins=tuple(o.strip() for o in origins.split(",") if o.strip()),
             coalesce_s=_env_int("KENNISKRING_COALESCE_MS", 100) / 1000,
+            resync_s=_env_int("KENNISKRING_RESYNC_MS", 2000) / 1000,
             send_queue=_env_int("KENNISKRING_SEND_QUEUE", 100),
             organiser_key=os.environ.get("KENNISKRING_ORGANISER_KEY", "").strip(),
             limits=Limits.parse(os.environ.get("KENNISKRING_LIMITS", "")),
@@ -64,6 +66,7 @@ class Settings:
             "KENNISKRING_MAX_PLAYERS": str(self.max_players),
             "KENNISKRING_ALLOWED_ORIGINS": ",".join(self.allowed_origins),
             "KENNISKRING_COALESCE_MS": str(round(self.coalesce_s * 1000)),
+            "KENNISKRING_RESYNC_MS": str(round(self.resync_s * 1000)),
             "KENNISKRING_SEND_QUEUE": str(self.send_queue),
         }
         if self.redis_url:

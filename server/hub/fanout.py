@@ -7,7 +7,7 @@ import contextlib
 import logging
 import time
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Set
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Set
 from typing import TYPE_CHECKING, Any
 
 from server.activities import quiz as q
@@ -61,8 +61,8 @@ class Fanout:
     # ---- lifetime ---------------------------------------------------------------------------
     def start(self) -> list[asyncio.Task[None]]:
         return [
-            asyncio.create_task(self._listen(), name="listen"),
-            asyncio.create_task(self._resync(), name="resync"),
+            asyncio.create_task(supervised("listen", self._listen), name="listen"),
+            asyncio.create_task(supervised("resync", self._resync), name="resync"),
         ]
 
     async def stop(self) -> None:
@@ -179,10 +179,14 @@ class Fanout:
                 for room in list(self._rooms):
                     self.mark(room)
                 continue
-            message = unpack(raw)
-            if "kick" in message:
-                self.hub.drop_kicked(code, message["kick"])
-            if message.get("seq", 1 << 62) > self._rendered.get(code, -1):
+            message = _decode(code, raw)
+            if message is None:
+                continue
+            kick = message.get("kick")
+            if isinstance(kick, str):
+                self.hub.drop_kicked(code, kick)
+            seq = message.get("seq", 1 << 62)
+            if not isinstance(seq, int) or seq > self._rendered.get(code, -1):
                 self.mark(code, urgent=bool(message.get("urgent")))
 
     async def _resync(self) -> None:
@@ -395,6 +399,43 @@ def _facts(
         bokaal=room.bokaal,
         ranking=ranking,
     )
+
+
+MAX_MESSAGE = 4096  # what the hub publishes is a few dozen bytes
+_bad_logged: dict[str, float] = {}
+
+
+def _decode(code: str, raw: bytes) -> dict[str, Any] | None:
+    """A message the hub published on a room channel, or None (logged, at most once a minute
+    per room) for anything else that reached the channel: the listener goes on."""
+    message: object = None
+    if len(raw) <= MAX_MESSAGE:
+        with contextlib.suppress(Exception):
+            message = unpack(raw)
+    if isinstance(message, dict):
+        return message
+    now = time.monotonic()
+    if now - _bad_logged.get(code, -60.0) >= 60.0:
+        if len(_bad_logged) > 1000:
+            _bad_logged.clear()
+        _bad_logged[code] = now
+        log.warning("room %s: skipped a message on its channel that is not ours (%d bytes)",
+                    code, len(raw))
+    return None
+
+
+async def supervised(name: str, loop: Callable[[], Awaitable[None]]) -> None:
+    """Run a loop that should never end; if it does (a bug), log it and start it again. A fan-out
+    without its listener is the silently deaf worker the design warns about."""
+    while True:
+        try:
+            await loop()
+            log.error("fan-out task %s ended; restarting it", name)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("fan-out task %s failed; restarting it", name)
+        await asyncio.sleep(0.1)
 
 
 def _log_failure(task: asyncio.Task[None]) -> None:

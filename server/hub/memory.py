@@ -10,6 +10,7 @@ from pathlib import Path
 
 from server.hub.backend import Backend, PutResult
 from server.hub.filestore import FileStore
+from server.hub.inbox import Inbox
 
 
 class _Room:
@@ -32,7 +33,7 @@ class MemoryBackend(Backend):
         self._deadlines: dict[str, float] = {}
         self._heap: list[tuple[float, str]] = []
         self._subscribed: set[str] = set()
-        self._queue: asyncio.Queue[tuple[str, bytes]] = asyncio.Queue()
+        self._queue = Inbox()
         self._room_ttl = room_ttl
         self._files = FileStore(data_dir)
 
@@ -164,7 +165,7 @@ class MemoryBackend(Backend):
 
     async def publish(self, code: str, message: bytes) -> None:
         if code in self._subscribed:
-            self._queue.put_nowait((code, bytes(message)))
+            self._queue.put((code, bytes(message)))
 
     async def subscribe(self, code: str) -> None:
         self._subscribed.add(code)

@@ -22,6 +22,7 @@ from redis.commands.core import AsyncScript
 from redis.exceptions import RedisError
 
 from server.hub.backend import Backend, PutResult, Snapshot
+from server.hub.inbox import RESYNC, Inbox
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +45,6 @@ BUILD_TIMEOUT = 5.0
 POOL_SIZE = 64
 POOL_WAIT = 10.0
 CLAIM_LIMIT = 1000
-RESYNC: tuple[str, bytes] = ("", b"")
 
 # Same rule as FileStore, so a store key that works on Redis also works on the memory backend.
 _SAFE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,120}$")
@@ -202,7 +202,7 @@ class RedisBackend(Backend):
         self._was_ready = False
         self._generation = 0
         self._deaf_generation = -1
-        self._queue: asyncio.Queue[tuple[str, bytes]] = asyncio.Queue()
+        self._queue = Inbox()
         self._hb_channel = f"{namespace}:hb:{self.worker_id}".encode()
         # Presence this worker holds; written back on every liveness beat (see _beat_liveness).
         self._own: dict[str, set[str]] = {}
@@ -673,7 +673,7 @@ class RedisBackend(Backend):
                     continue
                 code = self._code_of(channel)
                 if code is not None and code in self._rooms:
-                    self._queue.put_nowait((code, bytes(message["data"])))
+                    self._queue.put((code, bytes(message["data"])))
             elif kind == "subscribe":
                 if channel == self._hb_channel:
                     heard = loop.time()
@@ -686,7 +686,7 @@ class RedisBackend(Backend):
                         if resync:
                             # Anything published while we were deaf is gone: the hub re-reads.
                             log.info("redis: subscription of %s rebuilt", self.worker_id)
-                            self._queue.put_nowait(RESYNC)
+                            self._queue.put(RESYNC)
                 else:
                     code = self._code_of(channel)
                     if code is not None and code in self._rooms and code in self._confirmed:

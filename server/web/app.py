@@ -58,6 +58,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         hub_settings = HubSettings(
             max_players=settings.max_players,
             coalesce_s=settings.coalesce_s,
+            resync_s=settings.resync_s,
             queue_limit=settings.send_queue,
             worker_id=f"w{os.getpid()}",
         )
