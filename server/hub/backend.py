@@ -41,9 +41,13 @@ class Backend(ABC):
         """Close everything `connect` opened."""
 
     # ---- room documents --------------------------------------------------------------------
+    # Every write is safe to repeat: a client library may send a command again after its reply
+    # timed out while the first copy still runs. A repeat of an identical call that already took
+    # effect answers as that call did (create, save, hsetnx: True; put_if_open: OK).
+
     @abstractmethod
     async def create_room(self, code: str, doc: bytes) -> bool:
-        """Store a new room at version 1; False when the code is taken."""
+        """Store a new room at version 1; False when the code is taken (by another document)."""
 
     @abstractmethod
     async def load_room(self, code: str) -> tuple[int, bytes] | None:
@@ -51,7 +55,8 @@ class Backend(ABC):
 
     @abstractmethod
     async def save_room(self, code: str, version: int, doc: bytes) -> bool:
-        """Replace the document only if it is still at `version` (it becomes version + 1)."""
+        """Replace the document only if it is still at `version` (it becomes version + 1).
+        True also when it already is version + 1 with exactly `doc` (a repeat of this save)."""
 
     @abstractmethod
     async def touch(self, code: str) -> None:
@@ -75,7 +80,8 @@ class Backend(ABC):
 
     @abstractmethod
     async def hsetnx(self, code: str, table: str, key: str, value: bytes) -> bool:
-        """Set only if absent; True when this call set it (exactly one caller wins)."""
+        """Set only if absent; True when this call set it (exactly one caller wins), or when
+        `key` already holds exactly `value` (a repeat of the call that set it)."""
 
     @abstractmethod
     async def hget(self, code: str, table: str, key: str) -> bytes | None: ...
@@ -94,7 +100,9 @@ class Backend(ABC):
     async def put_if_open(
         self, code: str, gate: bytes, table: str, key: str, value: bytes
     ) -> PutResult:
-        """Atomically: unless meta[`gate`-key] equals `gate` → CLOSED; else HSETNX → OK/DUPLICATE.
+        """Atomically: if `key` already holds exactly `value` → OK (a repeat of the call that
+        stored it, also after the close); unless meta[`open`] equals `gate` → CLOSED; else
+        HSETNX → OK/DUPLICATE.
 
         The gate is the room's `meta` table entry `open`; closing a question deletes it first, so
         an answer is either stored before the close reads the answers, or refused.

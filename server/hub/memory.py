@@ -61,7 +61,8 @@ class MemoryBackend(Backend):
     async def create_room(self, code: str, doc: bytes) -> bool:
         self._sweep()
         if code in self._rooms:
-            return False
+            existing = self._rooms[code]
+            return existing.version == 1 and existing.doc == doc  # a repeat of this create
         self._rooms[code] = _Room(doc)
         return True
 
@@ -71,6 +72,8 @@ class MemoryBackend(Backend):
 
     async def save_room(self, code: str, version: int, doc: bytes) -> bool:
         room = self._room(code)
+        if room is not None and room.version == version + 1 and room.doc == doc:
+            return True  # a repeat of the save that made this version
         if room is None or room.version != version:
             return False
         room.doc = doc
@@ -105,8 +108,10 @@ class MemoryBackend(Backend):
 
     async def hsetnx(self, code: str, table: str, key: str, value: bytes) -> bool:
         room = self._room(code)
-        if room is None or key in room.tables[table]:
+        if room is None:
             return False
+        if key in room.tables[table]:
+            return room.tables[table][key] == value  # a repeat of the call that set it
         room.tables[table][key] = bytes(value)
         return True
 
@@ -125,6 +130,8 @@ class MemoryBackend(Backend):
     async def put_if_open(
         self, code: str, gate: bytes, table: str, key: str, value: bytes
     ) -> PutResult:
+        if self._table(code, table).get(key) == value:
+            return PutResult.OK  # a repeat of the call that stored it, even after the close
         if self._table(code, "meta").get("open") != gate:
             return PutResult.CLOSED
         return PutResult.OK if await self.hsetnx(code, table, key, value) else PutResult.DUPLICATE

@@ -63,10 +63,20 @@ local function refresh(p, ttl)
 end
 """
 
+# redis-py sends a command again when its reply timed out (a stall, not only a restart), and the
+# first copy may still run once the bytes flow. So every write script treats "already done by an
+# identical call" as done: the repeat returns what the first copy did, never "taken" or
+# "duplicate" for a write of its own.
+
 # A reused code must not inherit tables that outlived the previous room's document.
 _CREATE = """
 local p = KEYS[1]
-if redis.call('EXISTS', p .. 'doc') == 1 then return 0 end
+if redis.call('EXISTS', p .. 'doc') == 1 then
+  if redis.call('GET', p .. 'doc') == ARGV[1] and redis.call('GET', p .. 'ver') == '1' then
+    return 1
+  end
+  return 0
+end
 for _, t in ipairs(redis.call('SMEMBERS', p .. 'tables')) do redis.call('DEL', p .. 't:' .. t) end
 redis.call('DEL', p .. 'tables', p .. 'seq', p .. 'presence')
 redis.call('SET', p .. 'doc', ARGV[1], 'PX', ARGV[2])
@@ -79,6 +89,9 @@ _SAVE = (
     + """
 local p = KEYS[1]
 local v = redis.call('GET', p .. 'ver')
+if v and tonumber(v) == tonumber(ARGV[1]) + 1 and redis.call('GET', p .. 'doc') == ARGV[2] then
+  return 1
+end
 if not v or tonumber(v) ~= tonumber(ARGV[1]) or redis.call('EXISTS', p .. 'doc') == 0 then
   return 0
 end
@@ -117,6 +130,7 @@ if ARGV[1] == 'del' then return redis.call('HDEL', t, ARGV[3]) end
 local r
 if ARGV[1] == 'setnx' then
   r = redis.call('HSETNX', t, ARGV[3], ARGV[4])
+  if r == 0 and redis.call('HGET', t, ARGV[3]) == ARGV[4] then r = 1 end
 else
   r = redis.call('HSET', t, ARGV[3], ARGV[4])
 end
@@ -128,9 +142,10 @@ return r
 
 _PUT_IF_OPEN = """
 local p = KEYS[1]
+local t = p .. 't:' .. ARGV[2]
+if redis.call('HGET', t, ARGV[3]) == ARGV[4] then return 'ok' end
 if redis.call('HGET', p .. 't:meta', 'open') ~= ARGV[1] then return 'closed' end
 if redis.call('EXISTS', p .. 'doc') == 0 then return 'closed' end
-local t = p .. 't:' .. ARGV[2]
 if redis.call('HSETNX', t, ARGV[3], ARGV[4]) == 0 then return 'duplicate' end
 redis.call('PEXPIRE', t, ARGV[5])
 redis.call('SADD', p .. 'tables', ARGV[2])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import secrets
 import time
 import unicodedata
 from collections.abc import Awaitable, Callable, Mapping
@@ -380,7 +381,10 @@ class Hub:
         except q.QuizError as exc:
             raise HubError(exc.code) from exc
         table = answers_table(state.round, index)
-        result = await self.backend.put_if_open(code, gate, table, player, pack(record.to_dict()))
+        # The nonce makes this call's record unique: a repeat of the same call (a retry by the
+        # Redis client) is recognised as already stored, a second tap is a duplicate.
+        stored = pack({**record.to_dict(), "n": secrets.token_hex(4)})
+        result = await self.backend.put_if_open(code, gate, table, player, stored)
         if result is PutResult.DUPLICATE:
             raise HubError("already_answered")
         if result is PutResult.CLOSED:

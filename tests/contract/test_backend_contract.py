@@ -176,8 +176,9 @@ async def test_concurrent_puts_of_one_player_store_exactly_one(cluster: Cluster)
     workers = [await cluster.worker() for _ in range(4)]
     await workers[0].create_room(ROOM, b"doc")
     await workers[0].hset(ROOM, "meta", "open", b"q7")
-    # Two taps with the same answer and many with other answers, all at once.
-    values = [b"same", b"same", *(f"v{i}".encode() for i in range(48))]
+    # Many taps at once (each record differs: the hub stores the server's time and a nonce per
+    # answer; identical bytes only come from a client retry, see the test at the end).
+    values = [f"v{i}".encode() for i in range(50)]
     results = await asyncio.gather(
         *(
             workers[i % 4].put_if_open(ROOM, b"q7", "answers", "p1", value)
@@ -533,3 +534,31 @@ async def test_the_deadline_of_an_expired_room_is_not_claimed(cluster: Cluster) 
     await backend.schedule(ROOM, time.time() + 1.5)
     await asyncio.sleep(1.6)
     assert await backend.claim_due(time.time(), lease=5) == []
+
+
+# ---- every write is safe to repeat (a client retry after a timed-out reply) ---------------------
+async def test_a_repeated_write_answers_as_the_first_did(backend: Backend) -> None:
+    code = fresh_code()
+    assert await backend.create_room(code, b"doc v1")
+    assert await backend.create_room(code, b"doc v1")  # the same create again
+    assert not await backend.create_room(code, b"someone else's room")
+    assert await backend.load_room(code) == (1, b"doc v1")
+
+    assert await backend.save_room(code, 1, b"doc v2")
+    assert await backend.save_room(code, 1, b"doc v2")  # the same save again: done, not lost
+    assert not await backend.save_room(code, 1, b"another v2")
+    assert await backend.load_room(code) == (2, b"doc v2")
+
+    assert await backend.hsetnx(code, "names", "anna", b"p1")
+    assert await backend.hsetnx(code, "names", "anna", b"p1")
+    assert not await backend.hsetnx(code, "names", "anna", b"p2")
+
+    await backend.hset(code, "meta", "open", b"gate-1")
+    assert await backend.put_if_open(code, b"gate-1", "answers", "p1", b"A") is PutResult.OK
+    assert await backend.put_if_open(code, b"gate-1", "answers", "p1", b"A") is PutResult.OK
+    assert await backend.put_if_open(code, b"gate-1", "answers", "p1", b"B") is PutResult.DUPLICATE
+    # The question closed meanwhile: the repeat of a stored answer is still told it was stored.
+    await backend.hset(code, "meta", "open", b"closed")
+    assert await backend.put_if_open(code, b"gate-1", "answers", "p1", b"A") is PutResult.OK
+    assert await backend.put_if_open(code, b"gate-1", "answers", "p2", b"A") is PutResult.CLOSED
+    assert await backend.hgetall(code, "answers") == {"p1": b"A"}
