@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import msgpack
 from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from server.hub.rooms import HubError
 from server.web.ws import HANDLERS, parse_frame
