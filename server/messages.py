@@ -25,6 +25,7 @@ ERRORS: dict[str, dict[str, str]] = {
         "busy": "Het is even erg druk. Probeer het zo nog eens.",
         "quiz_not_found": "Deze quiz bestaat niet.",
         "not_found": "Niet gevonden.",
+        "unavailable": "De server kan even niet bij zijn gegevens. Probeer het zo nog eens.",
         "rate_limited": (
             "Even rustig aan: te veel verzoeken tegelijk. Probeer het over een paar seconden "
             "opnieuw."
@@ -55,6 +56,7 @@ ERRORS: dict[str, dict[str, str]] = {
         "busy": "It is very busy right now. Please try again shortly.",
         "quiz_not_found": "This quiz does not exist.",
         "not_found": "Not found.",
+        "unavailable": "The server cannot reach its data right now. Please try again shortly.",
         "rate_limited": "Slow down: too many requests at once. Try again in a few seconds.",
         "not_owner": "Only the author of this quiz can replace or delete it.",
         "quiz_renamed": "A quiz with id '{old}' already existed: this one was saved as '{new}'.",

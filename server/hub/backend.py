@@ -33,6 +33,9 @@ class Backend(ABC):
     """
 
     name: str = "abstract"
+    # Exceptions that mean "cannot be reached right now" (an outage the design expects), as
+    # opposed to a bug: callers log them once per outage instead of with a traceback.
+    unavailable: tuple[type[BaseException], ...] = ()
 
     async def connect(self) -> None:  # noqa: B027 - optional hook
         """Open connections and background tasks."""

@@ -152,6 +152,8 @@ class Fanout:
                         self._publish.discard(code)
                         await self.hub.changed(code)
                     await self.render(code)
+                except self.hub.backend.unavailable as exc:
+                    self.hub.outage.failed(f"render {code}", exc)
                 except Exception:
                     log.exception("render %s", code)
                 wake = self._wake.setdefault(code, asyncio.Event())
@@ -199,6 +201,8 @@ class Fanout:
                         self.mark(code)
                 except asyncio.CancelledError:
                     raise
+                except self.hub.backend.unavailable as exc:
+                    self.hub.outage.failed(f"resync {code}", exc)
                 except Exception:
                     log.exception("resync %s", code)
 

@@ -19,7 +19,9 @@ from redis.asyncio.connection import BlockingConnectionPool, Connection
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff, NoBackoff
 from redis.commands.core import AsyncScript
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from server.hub.backend import Backend, PutResult, Snapshot
 from server.hub.inbox import RESYNC, Inbox
@@ -192,6 +194,7 @@ def _text(value: bytes | str) -> str:
 
 class RedisBackend(Backend):
     name = "redis"
+    unavailable = (RedisConnectionError, RedisTimeoutError, OSError)
 
     def __init__(
         self,

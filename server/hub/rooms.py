@@ -18,6 +18,7 @@ from server.hub.backend import Backend, PutResult
 from server.hub.bokaal import BokaalBook
 from server.hub.clients import CLOSE_KICKED, Client, Outbox
 from server.hub.fanout import Fanout
+from server.hub.outage import Outage
 from server.hub.room import (
     META,
     NAMES,
@@ -124,6 +125,7 @@ class Hub:
         self.bokaal = bokaal
         self.settings = settings
         self.fanout = Fanout(self, settings)
+        self.outage = Outage(backend.name)
         self.rooms = RoomCache()  # decoded documents, shared and read-only
         self.outbox = Outbox()  # one flush per event-loop turn for all of this worker's sockets
         self._quizzes: dict[str, tuple[float, q.Quiz]] = {}
@@ -567,12 +569,16 @@ class Hub:
 
     async def _deadline_loop(self) -> None:
         while True:
+            started = self.outage.clock()
             try:
                 for code in await self.backend.claim_due(time.time(), DEADLINE_LEASE_S):
                     await self.tick(code)
+                self.outage.recovered()
             except asyncio.CancelledError:
                 raise
-            except Exception:  # a Redis hiccup must not end the loop
+            except self.backend.unavailable as exc:  # an outage: one line, not one per poll
+                self.outage.failed("deadlines", exc, started)
+            except Exception:  # a bug must not end the loop either
                 log.exception("deadline loop")
             await asyncio.sleep(DEADLINE_POLL_S)
 

@@ -75,6 +75,15 @@ def _hub(request: Request) -> Hub:
     return hub
 
 
+async def backend_unavailable(request: Request, exc: Exception) -> Response:
+    """Redis cannot be reached: 503 with a Dutch message, logged once per outage."""
+    hub = _hub(request)
+    hub.outage.failed(f"{request.method} {request.url.path}", exc)
+    response = _error(request, "unavailable", 503)
+    response.headers["Retry-After"] = "5"
+    return response
+
+
 async def healthz(request: Request) -> Response:
     hub = _hub(request)
     return JSONResponse(

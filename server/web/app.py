@@ -50,11 +50,11 @@ class KenniskringApp(Starlette):
 
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings.from_env()
+    backend = make_backend(settings.redis_url, settings.data_dir, settings.room_ttl)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-        backend = make_backend(settings.redis_url, settings.data_dir, settings.room_ttl)
         hub_settings = HubSettings(
             max_players=settings.max_players,
             coalesce_s=settings.coalesce_s,
@@ -75,6 +75,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Mount("/static", StaticFiles(directory=settings.static_dir), name="static"),
         ],
         middleware=[Middleware(SecurityHeaders)],
+        exception_handlers={cls: api.backend_unavailable for cls in backend.unavailable},
         lifespan=lifespan,
     )
     app.state.settings = settings

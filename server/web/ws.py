@@ -22,6 +22,7 @@ log = logging.getLogger("kenniskring.ws")
 
 CLOSE_WAIT_S = 1.0
 CLOSE_POLICY = 1008  # a socket that kept flooding after it was told to slow down
+CLOSE_UNAVAILABLE = 1011  # the backend (Redis) cannot be reached: reconnect and resume
 
 Handler = Callable[[Hub, Client, Mapping[str, Any]], Awaitable[dict[str, Any] | None]]
 
@@ -122,12 +123,23 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
     finally:
         try:
             await hub.leave(client)
+        except hub.backend.unavailable as exc:  # presence expires with the worker's liveness
+            hub.outage.failed("leave", exc)
         except Exception:  # the writer below must still stop
             log.exception("leaving %s failed", client.id)
         stuck = client.stuck
         await client.stop()
         if stuck:
             await close(client.close_code)  # briefly; then uvicorn closes the transport
+
+
+async def _close_now(client: Client, code: int) -> None:
+    """Close after what is queued, and let the writer send the close frame (bounded) before the
+    endpoint stops it: the client learns why (`code`), not just that (1006)."""
+    client.drop(code)
+    if client.writer is not None:
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(asyncio.shield(client.writer), CLOSE_WAIT_S)
 
 
 class Guard:
@@ -164,15 +176,11 @@ async def _read_frames(
                 if verdict != SocketLimit.DROP:
                     client.send(pack(error_frame("rate_limited", client.lang)))
                 if verdict == SocketLimit.CLOSE:
-                    client.drop(CLOSE_POLICY)
-                    # Let the writer send the error and the close frame (bounded) before the
-                    # endpoint stops it: the client learns why (1008), not just that (1006).
-                    if client.writer is not None:
-                        with contextlib.suppress(Exception):
-                            await asyncio.wait_for(asyncio.shield(client.writer), CLOSE_WAIT_S)
+                    await _close_now(client, CLOSE_POLICY)
                     return
                 continue
             msg_type = None
+            started = hub.outage.clock()
             try:
                 msg = parse_frame(message.get("bytes"), limit)
                 msg_type = msg["type"]
@@ -189,6 +197,13 @@ async def _read_frames(
             except HubError as exc:
                 client.send(pack(error_frame(exc.code, client.lang, msg_type)))
                 continue
+            except hub.backend.unavailable as exc:
+                # Redis unreachable for longer than its retries: nothing was acknowledged, so the
+                # socket closes with 1011 and the client resumes once it is back. The outage is
+                # logged once, not per request.
+                hub.outage.failed(str(msg_type), exc, started)
+                await _close_now(client, CLOSE_UNAVAILABLE)
+                return
             except Exception:
                 # E.g. Redis unreachable for longer than its retries: nothing was acknowledged, so
                 # the socket closes (1011) and the client resumes. Log it: the endpoint only cleans
