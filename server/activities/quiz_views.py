@@ -30,6 +30,9 @@ class RoomFacts:
     extra: dict[str, Any] = field(default_factory=dict)
     # q.ranking(state), when the caller already sorted it (one sort per render, not per role)
     ranking: Sequence[tuple[str, q.Score]] | None = None
+    # While a question is open: the players it waits for (connected, answered, or within their
+    # reconnect grace), the same set that decides the close when everybody answered.
+    expected: Set[str] | None = None
 
 
 def _ranking(state: q.QuizState, facts: RoomFacts) -> Sequence[tuple[str, q.Score]]:
@@ -157,8 +160,13 @@ def shared_view(
     if state.phase in (q.QUESTION, q.REVEAL) and state.index >= 0:
         view["question"] = _question(state, quiz, facts, now)
         if role != "phone":
-            online = len(facts.online | facts.answers.keys())
-            view["answered"] = {"count": len(facts.answers), "of": online}
+            if facts.expected is not None:
+                count = len(facts.answers.keys() & facts.expected)
+                of = len(facts.expected)
+            else:
+                count = len(facts.answers)
+                of = len(facts.online | facts.answers.keys())
+            view["answered"] = {"count": count, "of": of}
     if state.phase == q.REVEAL:
         view["reveal"] = _reveal(state, quiz, facts)
     if state.phase in (q.SCOREBOARD, q.PODIUM):

@@ -22,6 +22,7 @@ def unpack(data: bytes) -> Any:
 PLAYERS = "players"  # player id → name (utf-8)
 NAMES = "names"  # casefolded name → player id (uniqueness)
 TOKENS = "tokens"  # sha256(token) → player id
+LEFT = "left"  # player id → when their last socket closed (packed float), while it is closed
 # "quiz" → packed quiz; "open" → the gate of the open question; "present" → players online when
 # it opened
 META = "meta"

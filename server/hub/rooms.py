@@ -7,17 +7,19 @@ import contextlib
 import logging
 import time
 import unicodedata
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Set
 from dataclasses import dataclass
 from typing import Any, NamedTuple, TypeVar
 
 from server.activities import quiz as q
 from server.hub import codes
+from server.hub.attendance import RECONNECT_GRACE_S, Attendance, attendance
 from server.hub.backend import Backend, PutResult
 from server.hub.bokaal import BokaalBook
 from server.hub.clients import CLOSE_KICKED, Client, Outbox
 from server.hub.fanout import Fanout
 from server.hub.room import (
+    LEFT,
     META,
     NAMES,
     PLAYERS,
@@ -55,6 +57,7 @@ class HubSettings:
     resync_s: float = 2.0
     queue_limit: int = 100
     worker_id: str = "w"
+    reconnect_grace_s: float = RECONNECT_GRACE_S
 
 
 EMOJI_JOINER = "\u200d"
@@ -118,8 +121,15 @@ class _DecodedAnswers(NamedTuple):
 class Hub:
     """Nothing here knows which backend runs; everything shared goes through `Backend`."""
 
-    def __init__(self, backend: Backend, bokaal: BokaalBook, settings: HubSettings) -> None:
+    def __init__(
+        self,
+        backend: Backend,
+        bokaal: BokaalBook,
+        settings: HubSettings,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.backend = backend
+        self.clock = clock  # the server's clock (seconds since the epoch); tests drive it
         self.bokaal = bokaal
         self.settings = settings
         self.fanout = Fanout(self, settings)
@@ -129,6 +139,7 @@ class Hub:
         self._answers: dict[str, _DecodedAnswers] = {}
         self._names: dict[str, tuple[dict[str, bytes], dict[str, str]]] = {}
         self._gates: dict[str, bytes] = {}  # meta.open as this worker last wrote or read it
+        self._present: dict[str, tuple[str, frozenset[str]]] = {}  # meta.present per question
         self._tasks: list[asyncio.Task[None]] = []
 
     # ---- lifetime -----------------------------------------------------------------------------
@@ -164,7 +175,7 @@ class Hub:
                 team=team.strip()[:60],
                 lang=lang if lang in ("nl", "en") else "nl",
                 max_players=self.settings.max_players,
-                created=time.time(),
+                created=self.clock(),
             )
             if await self.backend.create_room(code, room.encode()):
                 meta = {"created": room.created, "quiz": dict(quiz)}
@@ -203,6 +214,7 @@ class Hub:
         self._answers.pop(code, None)
         self._names.pop(code, None)
         self._gates.pop(code, None)
+        self._present.pop(code, None)
 
     async def names(self, code: str) -> Mapping[str, str]:
         """Player id → name in join order. The mapping is shared: read it, do not change it."""
@@ -288,6 +300,10 @@ class Hub:
         await self.fanout.attach(client, code, role, player)
         if player:
             await self.backend.set_online(code, player, client.id, True)
+            await self.backend.hdel(code, LEFT, player)
+            # Other workers count this phone again (`answered.of`, the host's list) with the
+            # next coalesced render.
+            self.fanout.answered(code)
         await self.backend.touch(code)
         return welcome
 
@@ -323,7 +339,14 @@ class Hub:
         self.fanout.detach(client)
         if code and player:
             await self.backend.set_online(code, player, client.id, False)
-            self.fanout.mark(code)
+            # When the player's last socket closed: an open question waits for them for a short
+            # grace from here on (see attendance). Written for every closed socket; while another
+            # of the player's sockets is open, being online counts first.
+            await self.backend.hset(code, LEFT, player, pack(self.clock()))
+            if self.fanout.has_room(code):
+                self.fanout.answered(code)  # re-render here, tell the others (coalesced)
+            else:
+                await self.changed(code)
 
     # ---- answers --------------------------------------------------------------------------------
     async def answer(self, client: Client, msg: Mapping[str, Any]) -> dict[str, Any]:
@@ -334,7 +357,7 @@ class Hub:
         index = msg.get("question")
         if isinstance(index, bool) or not isinstance(index, int):
             raise HubError("bad_frame")
-        now = time.time()
+        now = self.clock()
         cached = self._gates.get(code)
         if cached is not None:
             try:
@@ -461,7 +484,7 @@ class Hub:
         return await self.answers(code, state)
 
     async def _start(self, room: Room, quiz: q.Quiz) -> None:
-        q.start(room.state, quiz, time.time())
+        q.start(room.state, quiz, self.clock())
 
     async def _close(self, room: Room, quiz: q.Quiz) -> None:
         if room.state.phase != q.QUESTION:
@@ -472,13 +495,13 @@ class Hub:
         # the scoring and the save.
         await self.fanout.preview_reveal(room, quiz, answers, players)
         ranks = self.fanout.known_ranks(room.code, room.state)
-        q.close(room.state, quiz, answers, players.keys(), time.time(), ranks)
+        q.close(room.state, quiz, answers, players.keys(), self.clock(), ranks)
 
     async def _scoreboard(self, room: Room, quiz: q.Quiz) -> None:
         q.show_scoreboard(room.state)
 
     async def _next(self, room: Room, quiz: q.Quiz) -> None:
-        q.next_step(room.state, quiz, time.time())
+        q.next_step(room.state, quiz, self.clock())
         if room.state.phase == q.PODIUM:
             await self._crown(room, quiz)
 
@@ -488,7 +511,7 @@ class Hub:
             answers = await self._close_gate(room.code, room.state)
         players = await self.names(room.code)
         ranks = self.fanout.known_ranks(room.code, room.state)
-        q.finish(room.state, quiz, answers, players.keys(), time.time(), ranks)
+        q.finish(room.state, quiz, answers, players.keys(), self.clock(), ranks)
         await self._crown(room, quiz)
 
     async def _restart(self, room: Room, quiz: q.Quiz) -> None:
@@ -546,9 +569,15 @@ class Hub:
         """Close the open question of `code` if its deadline has passed."""
 
         async def close_if_due(room: Room, quiz: q.Quiz) -> None:
-            if not q.is_due(room.state, time.time()):
-                raise q.QuizError("not_due")
-            await self._close(room, quiz)
+            if q.is_due(room.state, self.clock()):
+                await self._close(room, quiz)
+                return
+            # Early: a reconnect grace lapsed. Close if nobody else is waited for any more.
+            if room.state.phase == q.QUESTION:
+                if (await self.attendance_now(code, room.state)).complete:
+                    await self._close(room, quiz)
+                    return
+            raise q.QuizError("not_due")
 
         try:
             await self.transition(code, close_if_due)
@@ -557,14 +586,17 @@ class Hub:
             if exc.code != "not_due" or loaded is None:
                 await self.backend.unschedule(code)
             elif loaded[1].state.phase == q.QUESTION:
-                await self.backend.schedule(code, loaded[1].state.deadline)
+                state = loaded[1].state
+                await self.backend.schedule(code, state.deadline)
+                await self.wake_at(code, state, (await self.attendance_now(code, state)).wake)
+                await self.changed(code)  # the counter changes as a grace lapses
             else:
                 await self.backend.unschedule(code)
 
     async def _deadline_loop(self) -> None:
         while True:
             try:
-                for code in await self.backend.claim_due(time.time(), DEADLINE_LEASE_S):
+                for code in await self.backend.claim_due(self.clock(), DEADLINE_LEASE_S):
                     await self.tick(code)
             except asyncio.CancelledError:
                 raise
@@ -572,15 +604,58 @@ class Hub:
                 log.exception("deadline loop")
             await asyncio.sleep(DEADLINE_POLL_S)
 
-    async def all_answered(
-        self, code: str, players: Mapping[str, str], answers: Mapping[str, q.Answer]
-    ) -> bool:
-        """Also every player who was online when the question opened (and is still a player)
-        answered. Online alone is not enough: while phones come back after a worker restart or a
-        network switch, the few back first may all have answered."""
+    async def present_at_open(self, code: str, state: q.QuizState) -> frozenset[str]:
+        """Players online when the open question opened (meta.present, written before the
+        question was saved, never changed while it is open: cached per question)."""
+        key = answers_table(state.round, state.index)
+        hit = self._present.get(code)
+        if hit is not None and hit[0] == key:
+            return hit[1]
         raw = await self.backend.hget(code, META, "present")
-        present = set(unpack(raw)) if raw is not None else set()
-        return present & players.keys() <= answers.keys()
+        present = frozenset(unpack(raw)) if raw is not None else frozenset()
+        _keep(self._present, code, (key, present))
+        return present
+
+    async def attendance(
+        self,
+        code: str,
+        state: q.QuizState,
+        players: Mapping[str, str],
+        online: Set[str],
+        answers: Mapping[str, q.Answer],
+        left_raw: Mapping[str, bytes],
+    ) -> Attendance:
+        """Who the open question waits for, at the hub's clock: the one rule behind both the
+        `answered` counter and the close when everybody answered (see attendance.py). Players
+        present at the opening who vanished unnoticed (their worker died) are recorded as left
+        now, so their grace runs from the first time any worker saw them gone."""
+        now = self.clock()
+        left = {player: float(unpack(raw)) for player, raw in left_raw.items()}
+        present = await self.present_at_open(code, state)
+        result = attendance(
+            players, online, answers.keys(), present, left, now, self.settings.reconnect_grace_s
+        )
+        for player in result.unnoticed:
+            await self.backend.hsetnx(code, LEFT, player, pack(now))
+        return result
+
+    async def attendance_now(self, code: str, state: q.QuizState) -> Attendance:
+        """`attendance` from a fresh read of the room (the deadline tick)."""
+        snap = await self.backend.snapshot(
+            code, (PLAYERS, LEFT, answers_table(state.round, state.index))
+        )
+        answers = self.decode_answers(
+            code,
+            answers_table(state.round, state.index),
+            snap.tables[answers_table(state.round, state.index)],
+        )
+        names = self.decode_names(code, snap.tables[PLAYERS])
+        return await self.attendance(code, state, names, snap.online, answers, snap.tables[LEFT])
+
+    async def wake_at(self, code: str, state: q.QuizState, wake: float | None) -> None:
+        """Ask for a tick when a grace lapses (before the question's own deadline)."""
+        if wake is not None and wake < state.deadline:
+            await self.backend.schedule(code, wake)
 
     async def close_when_all_answered(self, code: str) -> None:
         async def close_if_open(room: Room, quiz: q.Quiz) -> None:
