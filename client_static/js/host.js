@@ -9,6 +9,7 @@ import {
   bokaalLine,
   el,
   fmtNumber,
+  binLabels,
   histogramBin,
   histogramLabels,
   lang,
@@ -456,10 +457,11 @@ function mirror() {
 function revealChart(q, r) {
   if (q.type === "estimate") {
     const bins = (r.distribution || []).length || 10;
-    const right = typeof r.answer === "number" ? [histogramBin(r.answer, q.min, q.max, bins)] : [];
+    const right = typeof r.answer_bin === "number" ? [r.answer_bin] : typeof r.answer === "number" ? [histogramBin(r.answer, q.min, q.max, bins)] : [];
+    const labels = Array.isArray(r.bins) ? binLabels(r.bins, q.unit || "") : histogramLabels(Number(q.min), Number(q.max), bins, q.unit || "");
     return [
       el("p", { class: "right-answer" }, t("right_answer_is", { answer: `${fmtNumber(r.answer)} ${q.unit || ""}`.trim() })),
-      barChart(histogramLabels(Number(q.min), Number(q.max), bins, q.unit || ""), r.distribution, right, { shapes: false }),
+      barChart(labels, r.distribution, right, { shapes: false }),
     ];
   }
   return barChart(q.options || [], r.distribution, q.type === "poll" ? [] : r.correct || []);

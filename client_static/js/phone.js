@@ -557,6 +557,15 @@ function reveal(q) {
       el("p", { class: "gained" }, t("points_plus", { n: fmtNumber(result.points) })),
       result.streak_bonus ? el("p", { class: "bonus" }, t("phone_streak_bonus", { n: fmtNumber(result.streak_bonus) })) : null,
     );
+  } else if (result.outcome === "near") {
+    // An estimate beyond the tolerance that still earned points: "bijna", never a red ✗.
+    verdict = el(
+      "div",
+      { class: "verdict near" },
+      el("div", { class: "big-mark", "aria-hidden": "true" }, "≈"),
+      el("h1", null, t("phone_near")),
+      el("p", { class: "gained" }, t("points_plus", { n: fmtNumber(result.points) })),
+    );
   } else {
     verdict = el(
       "div",

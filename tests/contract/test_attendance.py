@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -98,7 +97,7 @@ async def test_a_dropped_phone_counts_for_its_grace_then_the_question_closes(
     hub_and_clock: tuple[Hub, Clock],
 ) -> None:
     hub, clock = hub_and_clock
-    code, host, phones = await _room_with_phones(hub, 5)
+    _code, host, phones = await _room_with_phones(hub, 5)
     gone, rest = phones[0], phones[1:]
     await hub.leave(gone.client)
     for phone in rest:
@@ -141,7 +140,7 @@ async def test_no_answers_and_everybody_gone_waits_for_the_timer(
     hub_and_clock: tuple[Hub, Clock],
 ) -> None:
     hub, clock = hub_and_clock
-    code, host, phones = await _room_with_phones(hub, 2)
+    _code, host, phones = await _room_with_phones(hub, 2)
     for phone in phones:
         await hub.leave(phone.client)
     clock.now += GRACE + 1
