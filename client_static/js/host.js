@@ -324,7 +324,10 @@ function render() {
     },
     mirror,
   );
-  section("players", view.players || [], players);
+  section("players", { list: view.players || [], removed: view.removed || [] }, ({ list, removed }) => [
+    ...players(list),
+    ...removedList(removed),
+  ]);
   const answered = $("#host-answered");
   if (answered) answered.textContent = answeredText();
   if (view.phase === "question" && q) {
@@ -498,6 +501,35 @@ function players(list) {
           ),
         )
       : el("p", { class: "muted" }, t("host_no_players")),
+  ];
+}
+
+/** Removed players (kicked), each with a button to let their phone back in. */
+function removedList(list) {
+  if (!list || !list.length) return [];
+  return [
+    el("h3", null, t("host_removed", { n: list.length })),
+    el(
+      "ul",
+      { class: "player-list removed-list" },
+      list.map((p) =>
+        el(
+          "li",
+          { class: "player-row is-offline" },
+          el("span", { class: "player-name" }, p.name),
+          el(
+            "button",
+            {
+              type: "button",
+              class: "btn btn-small kick",
+              "aria-label": t("host_unkick_aria", { name: p.name }),
+              onclick: () => send("unkick", { player: p.id }),
+            },
+            t("host_unkick"),
+          ),
+        ),
+      ),
+    ),
   ];
 }
 

@@ -422,7 +422,7 @@ def allowed_actions(state: QuizState, quiz: Quiz) -> list[str]:
         SCOREBOARD: ["next", "finish"],
         PODIUM: ["restart"],
     }[state.phase]
-    return [*base, "lock", "unlock", "kick"]
+    return [*base, "lock", "unlock", "kick", "unkick"]
 
 
 # ---- ranking ---------------------------------------------------------------------------------

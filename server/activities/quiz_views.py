@@ -35,6 +35,7 @@ class RoomFacts:
     # While a question is open: the players it waits for (connected, answered, or within their
     # reconnect grace), the same set that decides the close when everybody answered.
     expected: Set[str] | None = None
+    removed: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # kicked: id → name
 
 
 def _ranking(state: q.QuizState, facts: RoomFacts) -> Sequence[tuple[str, q.Score]]:
@@ -196,6 +197,10 @@ def shared_view(
             for pid, name in list(facts.names.items())[:HOST_PLAYERS]
         ]
         view["can"] = q.allowed_actions(state, quiz)
+        # Removed players, whom the host may let back in (`control` `unkick`).
+        view["removed"] = [
+            {"id": pid, "name": r.get("name", "")} for pid, r in facts.removed.items()
+        ]
     view.update(facts.extra)
     return view
 

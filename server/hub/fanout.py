@@ -402,6 +402,7 @@ def _facts(
         bokaal=room.bokaal,
         ranking=ranking,
         expected=attendance.expected if attendance is not None else None,
+        removed=room.removed,
     )
 
 

@@ -19,6 +19,7 @@ from server.hub.bokaal import BokaalBook
 from server.hub.clients import CLOSE_KICKED, Client, Outbox
 from server.hub.fanout import Fanout
 from server.hub.room import (
+    DEVICES,
     LEFT,
     META,
     NAMES,
@@ -84,11 +85,25 @@ def clean_name(raw: object) -> str:
         raise HubError("name_invalid")
     # Whitespace (tabs, newlines) separates words; control characters and bidi overrides go,
     # emoji joiners (ZWJ) and characters newer than our Unicode tables stay.
+    # NFC first: "été" typed precomposed or with combining accents is one name (and length).
+    raw = unicodedata.normalize("NFC", raw)
     words = ("".join(ch for ch in word if not _hidden(ch)) for word in raw.split())
     name = " ".join(w for w in words if w)
     if not 1 <= len(name) <= NAME_MAX or not _visible(name):
         raise HubError("name_invalid")
     return name
+
+
+def _name_key(name: str) -> str:
+    """The key that makes two names the same name (case and Unicode form do not count)."""
+    return unicodedata.normalize("NFC", name.casefold())
+
+
+def _device(raw: object) -> str:
+    """The digest of the device id a browser keeps (localStorage), or "" when none was sent."""
+    if isinstance(raw, str) and 8 <= len(raw) <= 128:
+        return codes.digest(raw)
+    return ""
 
 
 def _suffixed(name: str, n: int) -> str:
@@ -288,12 +303,15 @@ class Hub:
                 raise HubError("not_host")
         elif role == "phone":
             token = msg.get("token")
+            device = _device(msg.get("device"))
             if isinstance(token, str) and token:
                 player = await self._resume(code, room, token)
                 welcome["token"] = token
             else:
-                player, token = await self._join(code, room, msg.get("name"))
+                player, token = await self._join(code, room, msg.get("name"), device)
                 welcome["token"] = token
+            if device:
+                await self.backend.hset(code, DEVICES, player, device.encode())
             welcome["player"] = player
             welcome["name"] = (await self.backend.hget(code, PLAYERS, player) or b"").decode()
         client.send(pack(welcome))  # before any view, so a phone stores its token first
@@ -313,10 +331,16 @@ class Hub:
             raise HubError("bad_token")
         player = raw.decode()
         if player in room.kicked:
-            raise HubError("kicked")
+            # Still removed: refused. Let back in by the host: the old player (and score) is
+            # gone, so the phone starts over with its name.
+            raise HubError("kicked" if player in room.removed else "bad_token")
         return player
 
-    async def _join(self, code: str, room: Room, raw_name: object) -> tuple[str, str]:
+    async def _join(
+        self, code: str, room: Room, raw_name: object, device: str = ""
+    ) -> tuple[str, str]:
+        if device and any(r.get("device") == device for r in room.removed.values()):
+            raise HubError("kicked")  # this browser was removed: not back under a new name
         name = clean_name(raw_name)
         if room.locked:
             raise HubError("room_locked")
@@ -325,7 +349,7 @@ class Hub:
         player = codes.player_id(await self.backend.bump(code))
         for n in range(1, room.max_players + 2):
             candidate = _suffixed(name, n)
-            if await self.backend.hsetnx(code, NAMES, candidate.casefold(), player.encode()):
+            if await self.backend.hsetnx(code, NAMES, _name_key(candidate), player.encode()):
                 name = candidate
                 break
         token = codes.token()
@@ -429,10 +453,17 @@ class Hub:
         }
         if action == "kick":
             await self.kick(code, msg.get("player"))
-            return
-        if not isinstance(action, str) or action not in steps:
+        elif action == "unkick":
+            await self.unkick(code, msg.get("player"))
+        elif isinstance(action, str) and action in steps:
+            await self.transition(code, steps[action])
+        else:
             raise HubError("bad_frame")
-        await self.transition(code, steps[action])
+        # The change is stored; its view follows (at a higher `v`).
+        done: dict[str, Any] = {"type": "done", "action": action}
+        if action in ("kick", "unkick"):
+            done["player"] = msg.get("player")
+        client.send(pack(done))
 
     async def transition(self, code: str, step: Step) -> Room:
         """Apply `step` to a fresh copy of the room and save it with compare-and-set."""
@@ -553,16 +584,32 @@ class Hub:
         if name is None:
             raise HubError("not_allowed")
 
+        device = (await self.backend.hget(code, DEVICES, player) or b"").decode()
+
         async def remove(room: Room, quiz: q.Quiz) -> None:
             if player not in room.kicked:
                 room.kicked.append(player)
+            room.removed[player] = {"name": name.decode(), "device": device}
             q.remove_player(room.state, player)
 
         await self.transition(code, remove)
         await self.backend.hdel(code, PLAYERS, player)
-        await self.backend.hdel(code, NAMES, name.decode().casefold())
+        await self.backend.hdel(code, NAMES, _name_key(name.decode()))
         await self.backend.publish(code, pack({"kick": player}))
         await self.changed(code)
+
+    async def unkick(self, code: str, player: object) -> None:
+        """Let a removed player's phone back in: it joins again with a name, as a new player
+        (the old token stays refused: its score was removed with it)."""
+        if not isinstance(player, str):
+            raise HubError("bad_frame")
+
+        async def allow(room: Room, quiz: q.Quiz) -> None:
+            if player not in room.removed:
+                raise q.QuizError("not_allowed")
+            del room.removed[player]
+
+        await self.transition(code, allow)
 
     # ---- deadlines ------------------------------------------------------------------------------
     async def tick(self, code: str) -> None:

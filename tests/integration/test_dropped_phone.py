@@ -81,7 +81,9 @@ async def test_a_reloaded_phone_still_answers(tmp_path: Path) -> None:
         host = await Host(server.ws_url).open()
         await host.attach(room["code"], room["host_secret"])
         phones = [await Phone(server.ws_url).open() for _ in range(3)]
-        tokens = [(await p.join(room["code"], f"Speler {i}"))["token"] for i, p in enumerate(phones)]
+        tokens = [
+            (await p.join(room["code"], f"Speler {i}"))["token"] for i, p in enumerate(phones)
+        ]
         try:
             await host.control("start")
             await asyncio.gather(*(p.wait_view("question", index=0) for p in phones))

@@ -364,7 +364,7 @@ def test_host_view_has_can_and_players(phase: str, can: set[str]) -> None:
             if phase == q.PODIUM:
                 q.finish(state, quiz, {}, [], T0 + 2)
     view = shared_view("host", state, quiz, facts(names, online={"p1", "p2"}), T0 + 3)
-    assert set(view["can"]) == can | {"lock", "unlock", "kick"}
+    assert set(view["can"]) == can | {"lock", "unlock", "kick", "unkick"}
     scored = phase in (q.REVEAL, q.SCOREBOARD, q.PODIUM)
     assert view["players"] == [
         {"id": "p1", "name": "Anna", "score": 0, "online": True},
