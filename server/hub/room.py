@@ -23,6 +23,7 @@ PLAYERS = "players"  # player id → name (utf-8)
 NAMES = "names"  # casefolded name → player id (uniqueness)
 TOKENS = "tokens"  # sha256(token) → player id
 DEVICES = "devices"  # player id → digest of the device id the player's browser sent
+ROUNDS = "rounds"  # round number → a finished round as restart left it: {state, names}
 LEFT = "left"  # player id → when their last socket closed (packed float), while it is closed
 # "quiz" → packed quiz; "open" → the gate of the open question; "present" → players online when
 # it opened

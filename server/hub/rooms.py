@@ -24,6 +24,7 @@ from server.hub.room import (
     META,
     NAMES,
     PLAYERS,
+    ROUNDS,
     TOKENS,
     Room,
     answers_table,
@@ -546,7 +547,10 @@ class Hub:
         await self._crown(room, quiz)
 
     async def _restart(self, room: Room, quiz: q.Quiz) -> None:
+        # "Nog een keer": the finished round stays exportable (results.json `rounds`).
+        finished = {"state": room.state.to_dict(), "names": dict(await self.names(room.code))}
         room.state = q.restart(room.state)
+        await self.backend.hset(room.code, ROUNDS, str(room.state.round - 1), pack(finished))
         room.bokaal = None
         await self.backend.hdel(room.code, META, "open")
         self._remember_gate(room.code, None)
@@ -610,6 +614,21 @@ class Hub:
             del room.removed[player]
 
         await self.transition(code, allow)
+
+    async def rounds(
+        self, code: str, room: Room
+    ) -> list[tuple[int, q.QuizState, Mapping[str, str]]]:
+        """Every round of the room, oldest first: the finished ones as restart stored them
+        (with the names of then), and the current one."""
+        stored = await self.backend.hgetall(code, ROUNDS)
+        out: list[tuple[int, q.QuizState, Mapping[str, str]]] = []
+        for number in sorted((int(k) for k in stored), key=int):
+            if number >= room.state.round:
+                continue  # left by a restart that did not save (the transition retried)
+            finished = unpack(stored[str(number)])
+            out.append((number, q.QuizState.from_dict(finished["state"]), finished["names"]))
+        out.append((room.state.round, room.state, await self.names(code)))
+        return out
 
     # ---- deadlines ------------------------------------------------------------------------------
     async def tick(self, code: str) -> None:

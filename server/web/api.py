@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from server.activities.quiz_export import results, results_csv
+from server.activities.quiz_export import DIALECTS, results, results_csv, with_rounds
 from server.hub import codes
 from server.hub.room import Room
 from server.hub.rooms import Hub
@@ -174,7 +174,9 @@ async def room_qr(request: Request) -> Response:
     )
 
 
-async def _results(request: Request) -> dict[str, Any] | Response:
+async def _results(request: Request) -> tuple[dict[str, Any], str] | Response:
+    """Every round's results (`rounds`, the current round's fields at the top), or only round
+    `?round=N`; with the room's language."""
     room = await _room(request)
     if isinstance(room, Response):
         return room
@@ -183,27 +185,43 @@ async def _results(request: Request) -> dict[str, Any] | Response:
     if not codes.matches(secret, room.secret):
         return _error(request, "not_host", 403)
     quiz = await hub.quiz_of(code, room.created)
-    return results(room.state, quiz, await hub.names(code), room.lang)
+    rounds = [
+        results(state, quiz, names, room.lang) for _, state, names in await hub.rounds(code, room)
+    ]
+    wanted = request.query_params.get("round")
+    if wanted is not None:
+        chosen = [r for r in rounds if str(r["round"]) == wanted.strip()]
+        if not chosen:
+            return _error(request, "round_not_found", 404)
+        rounds = chosen
+    return with_rounds(rounds), room.lang
 
 
 async def results_json(request: Request) -> Response:
-    data = await _results(request)
-    if isinstance(data, Response):
-        return data
+    found = await _results(request)
+    if isinstance(found, Response):
+        return found
     return JSONResponse(
-        data,
+        found[0],
         headers=_attachment(f"resultaten-{request.path_params['code']}.json"),
     )
 
 
 async def results_csv_export(request: Request) -> Response:
-    data = await _results(request)
-    if isinstance(data, Response):
-        return data
+    """`?dialect=excel-nl`: semicolons and decimal commas, for Excel set to Dutch; the default
+    is RFC 4180 (commas)."""
+    dialect = request.query_params.get("dialect", "rfc4180")
+    if dialect not in DIALECTS:
+        return _error(request, "not_found", 404)
+    found = await _results(request)
+    if isinstance(found, Response):
+        return found
+    data, lang = found
+    suffix = "-excel" if dialect == "excel-nl" else ""
     return Response(
-        results_csv(data),
+        results_csv(data, dialect, lang),
         media_type="text/csv; charset=utf-8",
-        headers=_attachment(f"resultaten-{request.path_params['code']}.csv"),
+        headers=_attachment(f"resultaten-{request.path_params['code']}{suffix}.csv"),
     )
 
 

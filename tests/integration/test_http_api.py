@@ -228,3 +228,44 @@ def test_pages_render_in_both_languages(live_server: ServerProcess, path: str) -
     assert '<html lang="nl"' in nl.text and '<html lang="en"' in en.text
     assert "/static/js/" in nl.text
     assert en.cookies.get("lang") == "en"
+
+
+async def test_every_round_stays_exportable_after_play_again(live_server: ServerProcess) -> None:
+    """Issue 13, point 8: 'Nog een keer' must not lose the first round."""
+    room = create_room(live_server.base, upload(live_server.base, FAST_QUIZ))
+    code, secret = room["code"], room["host_secret"]
+    host = await Host(live_server.ws_url).open()
+    await host.attach(code, secret)
+    phone = await Phone(live_server.ws_url).open()
+    await phone.join(code, "Rik")
+    await host.control("start")
+    await phone.wait_view("question")
+    await phone.answer(0, choice=0)
+    await host.control("finish")
+    await host.wait_view("podium")
+    mark = len(host.frames)
+    await host.control("restart")
+    await host.wait_for(lambda f: f.get("phase") == "lobby", since=mark)
+    await host.control("start")
+    await phone.wait_view("question", index=0)
+    await phone.answer(0, choice=1)
+    await host.control("finish")
+    await host.wait_view("podium")
+    url = f"{live_server.base}/api/rooms/{code}/results"
+    data = httpx.get(f"{url}.json", params={"secret": secret}).json()
+    assert [r["round"] for r in data["rounds"]] == [1, 2]
+    first, second = data["rounds"]
+    assert first["players"][0]["name"] == "Rik" and first["players"][0]["answers"][0]["correct"]
+    assert second["players"][0]["answers"][0]["correct"] is False
+    only = httpx.get(f"{url}.json", params={"secret": secret, "round": "1"}).json()
+    assert only["round"] == 1 and [r["round"] for r in only["rounds"]] == [1]
+    missing = httpx.get(f"{url}.json", params={"secret": secret, "round": "7"})
+    assert missing.status_code == 404 and "ronde" in missing.json()["error"]
+    text = httpx.get(f"{url}.csv", params={"secret": secret}).text
+    rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
+    col = {name: i for i, name in enumerate(rows[0])}
+    assert sorted({r[col["round"]] for r in rows[1:]}) == ["1", "2"]
+    excel = httpx.get(f"{url}.csv", params={"secret": secret, "dialect": "excel-nl"})
+    assert excel.status_code == 200 and excel.text.startswith("\ufeffrank;player;")
+    assert "-excel.csv" in excel.headers["content-disposition"]
+    await asyncio.gather(phone.close(), host.close())
