@@ -269,6 +269,7 @@ function exportLinks(s) {
       "p",
       { class: "export-links" },
       el("a", { class: "btn btn-ghost", href: `/api/rooms/${s.code}/results.csv?secret=${secret}`, download: `kenniskring-${s.code}.csv` }, t("host_export_csv")),
+      el("a", { class: "btn btn-ghost", href: `/api/rooms/${s.code}/results.csv?secret=${secret}&dialect=excel-nl`, download: `kenniskring-${s.code}-excel.csv` }, t("host_export_excel")),
       el("a", { class: "btn btn-ghost", href: `/api/rooms/${s.code}/results.json?secret=${secret}`, download: `kenniskring-${s.code}.json` }, t("host_export_json")),
     ),
   ];
