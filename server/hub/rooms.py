@@ -107,6 +107,15 @@ def _device(raw: object) -> str:
     return ""
 
 
+def _of_players(
+    answers: Mapping[str, q.Answer], players: Mapping[str, str]
+) -> Mapping[str, q.Answer]:
+    """The answers of current players (a removed player's answer is not scored)."""
+    if answers.keys() <= players.keys():
+        return answers
+    return {p: a for p, a in answers.items() if p in players}
+
+
 def _suffixed(name: str, n: int) -> str:
     if n == 1:
         return name
@@ -521,8 +530,9 @@ class Hub:
     async def _close(self, room: Room, quiz: q.Quiz) -> None:
         if room.state.phase != q.QUESTION:
             raise q.QuizError("not_allowed")
-        answers = await self._close_gate(room.code, room.state)
         players = await self.names(room.code)
+        # A player removed while the question was open is not scored (their record stays).
+        answers = _of_players(await self._close_gate(room.code, room.state), players)
         # The gate is closed: the answers are final, so a big room sees the reveal now, before
         # the scoring and the save.
         await self.fanout.preview_reveal(room, quiz, answers, players)
@@ -538,10 +548,10 @@ class Hub:
             await self._crown(room, quiz)
 
     async def _finish(self, room: Room, quiz: q.Quiz) -> None:
-        answers: dict[str, q.Answer] = {}
-        if room.state.phase == q.QUESTION:
-            answers = await self._close_gate(room.code, room.state)
+        answers: Mapping[str, q.Answer] = {}
         players = await self.names(room.code)
+        if room.state.phase == q.QUESTION:
+            answers = _of_players(await self._close_gate(room.code, room.state), players)
         ranks = self.fanout.known_ranks(room.code, room.state)
         q.finish(room.state, quiz, answers, players.keys(), self.clock(), ranks)
         await self._crown(room, quiz)

@@ -105,3 +105,27 @@ async def test_unkick_of_a_player_who_was_not_removed_is_refused(
     error = await host.wait_error("not_allowed", since=mark)
     assert error["ref"] == "control"
     await host.close()
+
+
+async def test_a_player_kicked_after_answering_is_not_scored(live_server: ServerProcess) -> None:
+    room, host = await _room(live_server)
+    stay, go = Phone(live_server.ws_url), Phone(live_server.ws_url)
+    await stay.open()
+    await go.open()
+    await stay.join(room["code"], "Blijft")
+    gone = await go.join(room["code"], "Gaat")
+    await host.control("start")
+    await go.wait_view("question", index=0)
+    assert (await go.answer(0, choice=0))["type"] == "ack"
+    await host.control("kick", player=gone["player"])
+    await go.closed.wait()
+    await host.control("close")
+    await host.wait_view("reveal", index=0)
+    await host.control("scoreboard")
+    board = await host.wait_for(
+        lambda f: f.get("type") == "view" and f.get("phase") == "scoreboard"
+    )
+    assert [row["name"] for row in board["scoreboard"]["top"]] == ["Blijft"]
+    assert [p["name"] for p in board["players"]] == ["Blijft"]
+    for client in (stay, host):
+        await client.close()
