@@ -19,7 +19,12 @@ from server.hub import codes
 from server.hub.room import Room
 from server.hub.rooms import Hub
 from server.messages import message
-from server.quizzes.validate import MAX_QUIZ_BYTES, validate_quiz_bytes
+from server.quizzes.validate import (
+    MAX_QUIZ_BYTES,
+    too_large_message,
+    validate_quiz_bytes,
+    validation_messages,
+)
 from server.web.i18n import request_lang
 from server.web.netinfo import join_base
 
@@ -69,8 +74,22 @@ async def get_quiz(request: Request) -> Response:
     )
 
 
-def _too_large() -> JSONResponse:
-    issue = {"path": "", "message": f"het bestand is groter dan {MAX_QUIZ_BYTES // 1024} KiB"}
+def _upload_lang(request: Request) -> str:
+    """The language of upload errors: ?lang=, the lang cookie, else Accept-Language, else nl
+    (the upload page sends its own language as ?lang=)."""
+    if request.query_params.get("lang") or request.cookies.get("lang"):
+        return request_lang(request)
+    for part in request.headers.get("accept-language", "").split(","):
+        tag = part.split(";")[0].strip().lower()
+        if tag.startswith("nl"):
+            return "nl"
+        if tag.startswith("en"):
+            return "en"
+    return "nl"
+
+
+def _too_large(lang: str) -> JSONResponse:
+    issue = {"path": "", "message": validation_messages(lang, too_large_message)}
     return JSONResponse({"errors": [issue]}, 413)
 
 
@@ -89,20 +108,25 @@ async def _read_capped(request: Request, cap: int) -> bytes | None:
 
 
 async def upload_quiz(request: Request) -> Response:
+    lang = _upload_lang(request)
     body = await _read_capped(request, MAX_QUIZ_BYTES + BODY_SLACK)
     if body is None:
-        return _too_large()
+        return _too_large(lang)
     raw = body
     if request.headers.get("content-type", "").startswith("multipart/form-data"):
         request._body = body  # let Starlette parse the form from what we already read
         form = await request.form(max_files=1, max_fields=4)
         upload = form.get("file")
         if not isinstance(upload, UploadFile):
-            issue = {"path": "", "message": "er is geen bestand meegestuurd (veld 'file')"}
+            no_file = {
+                "nl": "er is geen bestand meegestuurd (veld 'file')",
+                "en": "no file was sent (field 'file')",
+            }
+            issue = {"path": "", "message": no_file[lang]}
             return JSONResponse({"errors": [issue]}, 400)
         raw = await upload.read(MAX_QUIZ_BYTES + 1)
         await form.close()
-    result = validate_quiz_bytes(raw)
+    result = validate_quiz_bytes(raw, lang)
     if result.quiz is None:
         status = 413 if len(raw) > MAX_QUIZ_BYTES else 400
         errors = [{"path": e.path, "message": e.message} for e in result.errors]

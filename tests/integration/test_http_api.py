@@ -74,6 +74,32 @@ def test_upload_reports_all_errors_at_once_and_stores_nothing(live_server: Serve
 
 
 @pytest.mark.parametrize(
+    ("params", "headers"),
+    [({"lang": "en"}, {}), ({}, {"Accept-Language": "en-GB,en;q=0.9,nl;q=0.5"})],
+)
+def test_upload_errors_in_english(
+    live_server: ServerProcess, params: dict[str, str], headers: dict[str, str]
+) -> None:
+    broken = json.loads(json.dumps(FAST_QUIZ))
+    broken["questions"][0]["time_limit"] = 3
+    del broken["questions"][0]["options"][2]["text"]
+    url = f"{live_server.base}/api/quizzes"
+    response = httpx.post(url, json=broken, params=params, headers=headers)
+    assert response.status_code == 400
+    messages = [e["message"] for e in response.json()["errors"]]
+    assert "question 1: the time limit must be between 5 and 240 seconds (now 3)" in messages
+    assert "question 1, answer 3: the text is missing" in messages
+    # The path stays for programs (from 0); people read the message (from 1).
+    assert "questions[0].options[2].text" in [e["path"] for e in response.json()["errors"]]
+    dutch = httpx.post(url, json=broken, headers={"Accept-Language": "nl-NL,en;q=0.8"})
+    assert "vraag 1, antwoord 3: de tekst ontbreekt" in [
+        e["message"] for e in dutch.json()["errors"]
+    ]
+    big = httpx.post(url, content=b" " * (300 * 1024), params=params, headers=headers)
+    assert big.status_code == 413 and "larger than 256 KiB" in big.json()["errors"][0]["message"]
+
+
+@pytest.mark.parametrize(
     ("body", "expect"),
     [
         (b"{not json", "geen geldige JSON"),

@@ -637,3 +637,42 @@ def test_overflowing_and_overlong_numbers_are_errors_not_crashes() -> None:
     (issue,) = validate_quiz_bytes(huge.encode()).errors
     assert issue.path == ""
     assert issue.message.startswith("het bestand is geen geldige JSON")
+
+
+# ---------------------------------------------------------------------------------------------
+# English messages (issue 13: upload errors in the English UI)
+
+DUTCH_WORDS = (
+    " moet ",
+    "ontbreekt",
+    "vraag ",
+    "antwoord ",
+    "het bestand",
+    " veld ",
+    " zijn ",
+    " nu ",
+    "leeg",
+    "bedoel je",
+    " mag ",
+    "onbekend",
+)
+
+
+@pytest.mark.parametrize("path", sorted(BAD_DIR.glob("*.json")), ids=lambda p: p.name)
+def test_every_message_has_an_english_twin(path: Path) -> None:
+    raw = path.read_bytes()
+    dutch = validate_quiz_bytes(raw).errors
+    english = validate_quiz_bytes(raw, "en").errors
+    assert [e.path for e in english] == [e.path for e in dutch]
+    for nl, en in zip(dutch, english, strict=True):
+        assert en.message != nl.message
+        assert not any(word in f" {en.message} " for word in DUTCH_WORDS), en.message
+    # The default stays Dutch, also after an English validation.
+    assert validate_quiz_bytes(raw).errors == dutch
+
+
+def test_english_messages_number_places_from_one() -> None:
+    errors = validate_quiz_bytes((BAD_DIR / "many_mistakes.json").read_bytes(), "en").errors
+    messages = [e.message for e in errors]
+    assert "question 1: the time limit must be between 5 and 240 seconds (now 3)" in messages
+    assert "the author is missing" in messages
