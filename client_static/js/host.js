@@ -517,7 +517,7 @@ function removedList(list) {
         el(
           "li",
           { class: "player-row is-offline" },
-          el("span", { class: "player-name" }, p.name),
+          el("span", { class: "removed-name" }, p.name),
           el(
             "button",
             {

@@ -13,7 +13,7 @@ from typing import Any, NamedTuple, TypeVar
 
 from server.activities import quiz as q
 from server.hub import codes
-from server.hub.attendance import RECONNECT_GRACE_S, Attendance, attendance
+from server.hub.attendance import LOST_GRACE_S, RECONNECT_GRACE_S, Attendance, attendance
 from server.hub.backend import Backend, PutResult
 from server.hub.bokaal import BokaalBook
 from server.hub.clients import CLOSE_KICKED, Client, Outbox
@@ -703,16 +703,17 @@ class Hub:
     ) -> Attendance:
         """Who the open question waits for, at the hub's clock: the one rule behind both the
         `answered` counter and the close when everybody answered (see attendance.py). Players
-        present at the opening who vanished unnoticed (their worker died) are recorded as left
-        now, so their grace runs from the first time any worker saw them gone."""
+        present at the opening who vanished unnoticed (their worker died) are recorded, so their
+        longer grace (LOST_GRACE_S) runs from the first time any worker saw them gone."""
         now = self.clock()
         left = {player: float(unpack(raw)) for player, raw in left_raw.items()}
         present = await self.present_at_open(code, state)
+        grace = self.settings.reconnect_grace_s
         result = attendance(
-            players, online, answers.keys(), present, left, now, self.settings.reconnect_grace_s
+            players, online, answers.keys(), present, left, now, grace, max(grace, LOST_GRACE_S)
         )
         for player in result.unnoticed:
-            await self.backend.hsetnx(code, LEFT, player, pack(now))
+            await self.backend.hsetnx(code, LEFT, player, pack(result.unnoticed_since))
         return result
 
     async def attendance_now(self, code: str, state: q.QuizState) -> Attendance:
