@@ -374,9 +374,12 @@ class Hub:
         if code and player:
             await self.backend.set_online(code, player, client.id, False)
             # When the player's last socket closed: an open question waits for them for a short
-            # grace from here on (see attendance). Written for every closed socket; while another
-            # of the player's sockets is open, being online counts first.
-            await self.backend.hset(code, LEFT, player, pack(self.clock()))
+            # grace from here on (see attendance). Written for every socket the phone closed;
+            # while another of the player's sockets is open, being online counts first. A socket
+            # the server dropped (shutdown, a full send queue) is not the phone leaving: unrecorded,
+            # it counts as vanished, with the longer grace for phones coming back to a new worker.
+            if not client.dropped:
+                await self.backend.hset(code, LEFT, player, pack(self.clock()))
             if self.fanout.has_room(code):
                 self.fanout.answered(code)  # re-render here, tell the others (coalesced)
             else:
