@@ -297,6 +297,13 @@ def test_play_demo_quiz_to_the_podium(pages: Pages) -> None:
     expect(bram.locator(".reveal")).to_contain_text("Jij koos: 8 stickers")
     expect(screen.locator(".right-answer")).to_contain_text("6 stickers")
     expect(screen.locator(".estimate-result")).to_contain_text("Anna")
+    # Issue 13: 8 is beyond the tolerance (1) but within the partial zone: "bijna" on the phone
+    # and on the projector, never a red "fout" with points; 12 is fout. Closest: only Anna.
+    expect(bram.locator(".verdict h1")).to_have_text("Bijna goed")
+    expect(chris.locator(".verdict h1")).to_have_text("Helaas, fout")
+    expect(screen.locator(".estimate-result")).to_contain_text("Het dichtst erbij: Anna")
+    expect(screen.locator(".estimate-result")).not_to_contain_text("Bram")
+    expect(screen.locator(".estimate-result")).to_contain_text("Goed: 1 · Bijna: 1 · Fout: 1")
     pages.shot(screen, "screen-9-reveal-3")
     pages.shot(anna, "phone-9-reveal-3")
 
