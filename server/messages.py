@@ -24,6 +24,7 @@ ERRORS: dict[str, dict[str, str]] = {
         "overloaded": "Je verbinding is te traag. We verbinden opnieuw.",
         "busy": "Het is even erg druk. Probeer het zo nog eens.",
         "quiz_not_found": "Deze quiz bestaat niet.",
+        "round_not_found": "Deze ronde is niet gespeeld in deze sessie.",
         "not_found": "Niet gevonden.",
         "unavailable": "De server kan even niet bij zijn gegevens. Probeer het zo nog eens.",
         "rate_limited": (
@@ -55,6 +56,7 @@ ERRORS: dict[str, dict[str, str]] = {
         "overloaded": "Your connection is too slow. Reconnecting.",
         "busy": "It is very busy right now. Please try again shortly.",
         "quiz_not_found": "This quiz does not exist.",
+        "round_not_found": "This round was not played in this session.",
         "not_found": "Not found.",
         "unavailable": "The server cannot reach its data right now. Please try again shortly.",
         "rate_limited": "Slow down: too many requests at once. Try again in a few seconds.",

@@ -9,6 +9,7 @@ import {
   bokaalLine,
   el,
   fmtNumber,
+  binLabels,
   histogramBin,
   histogramLabels,
   lang,
@@ -261,16 +262,38 @@ function buildSessionLayout() {
 }
 
 function exportLinks(s) {
-  const secret = encodeURIComponent(s.secret);
+  // The host secret travels in a header, never in a URL (logs, history, proxies): each export is
+  // fetched with it and handed to the browser as a download.
+  const exports = [
+    { query: "results.csv", file: `kenniskring-${s.code}.csv`, label: "host_export_csv" },
+    { query: "results.csv?dialect=excel-nl", file: `kenniskring-${s.code}-excel.csv`, label: "host_export_excel" },
+    { query: "results.json", file: `kenniskring-${s.code}.json`, label: "host_export_json" },
+  ];
   return [
     el("h2", null, t("host_exports")),
     el(
       "p",
       { class: "export-links" },
-      el("a", { class: "btn btn-ghost", href: `/api/rooms/${s.code}/results.csv?secret=${secret}`, download: `kenniskring-${s.code}.csv` }, t("host_export_csv")),
-      el("a", { class: "btn btn-ghost", href: `/api/rooms/${s.code}/results.json?secret=${secret}`, download: `kenniskring-${s.code}.json` }, t("host_export_json")),
+      exports.map((e) =>
+        el("button", { type: "button", class: "btn btn-ghost", onclick: () => download(s, e.query, e.file) }, t(e.label)),
+      ),
     ),
   ];
+}
+
+async function download(s, query, filename) {
+  try {
+    const res = await fetch(`/api/rooms/${s.code}/${query}`, { headers: { "X-Host-Secret": s.secret } });
+    if (!res.ok) throw new Error((await res.json().catch(() => ({}))).error || String(res.status));
+    const url = URL.createObjectURL(await res.blob());
+    const link = el("a", { href: url, download: filename, hidden: true });
+    document.body.append(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 10000);
+  } catch (err) {
+    flash(err.message || t("err_generic"));
+  }
 }
 
 function newSession() {
@@ -323,7 +346,10 @@ function render() {
     },
     mirror,
   );
-  section("players", view.players || [], players);
+  section("players", { list: view.players || [], removed: view.removed || [] }, ({ list, removed }) => [
+    ...players(list),
+    ...removedList(removed),
+  ]);
   const answered = $("#host-answered");
   if (answered) answered.textContent = answeredText();
   if (view.phase === "question" && q) {
@@ -456,10 +482,11 @@ function mirror() {
 function revealChart(q, r) {
   if (q.type === "estimate") {
     const bins = (r.distribution || []).length || 10;
-    const right = typeof r.answer === "number" ? [histogramBin(r.answer, q.min, q.max, bins)] : [];
+    const right = typeof r.answer_bin === "number" ? [r.answer_bin] : typeof r.answer === "number" ? [histogramBin(r.answer, q.min, q.max, bins)] : [];
+    const labels = Array.isArray(r.bins) ? binLabels(r.bins, q.unit || "") : histogramLabels(Number(q.min), Number(q.max), bins, q.unit || "");
     return [
       el("p", { class: "right-answer" }, t("right_answer_is", { answer: `${fmtNumber(r.answer)} ${q.unit || ""}`.trim() })),
-      barChart(histogramLabels(Number(q.min), Number(q.max), bins, q.unit || ""), r.distribution, right, { shapes: false }),
+      barChart(labels, r.distribution, right, { shapes: false }),
     ];
   }
   return barChart(q.options || [], r.distribution, q.type === "poll" ? [] : r.correct || []);
@@ -496,6 +523,35 @@ function players(list) {
           ),
         )
       : el("p", { class: "muted" }, t("host_no_players")),
+  ];
+}
+
+/** Removed players (kicked), each with a button to let their phone back in. */
+function removedList(list) {
+  if (!list || !list.length) return [];
+  return [
+    el("h3", null, t("host_removed", { n: list.length })),
+    el(
+      "ul",
+      { class: "player-list removed-list" },
+      list.map((p) =>
+        el(
+          "li",
+          { class: "player-row is-offline" },
+          el("span", { class: "removed-name" }, p.name),
+          el(
+            "button",
+            {
+              type: "button",
+              class: "btn btn-small kick",
+              "aria-label": t("host_unkick_aria", { name: p.name }),
+              onclick: () => send("unkick", { player: p.id }),
+            },
+            t("host_unkick"),
+          ),
+        ),
+      ),
+    ),
   ];
 }
 

@@ -65,6 +65,20 @@ function clearPlayer(c) {
   return old;
 }
 
+/** A random id this browser keeps: a phone the facilitator removed cannot rejoin under a new name. */
+function deviceId() {
+  try {
+    let id = localStorage.getItem("kk:device");
+    if (!id) {
+      id = Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, "0")).join("");
+      localStorage.setItem("kk:device", id);
+    }
+    return id;
+  } catch {
+    return undefined;
+  }
+}
+
 function lastName() {
   try {
     return localStorage.getItem("kk:name") || "";
@@ -101,7 +115,7 @@ function showForm({ code: presetCode = "", name = "", error = "" } = {}) {
     name: "name",
     type: "text",
     autocomplete: "nickname",
-    maxlength: String(NAME_MAX),
+    maxlength: String(NAME_MAX * 4), // longer input is refused with a message, not cut silently
     required: true,
     value: name || lastName(),
     placeholder: t("join_name_placeholder"),
@@ -133,7 +147,7 @@ function showForm({ code: presetCode = "", name = "", error = "" } = {}) {
     const n = nameInput.value.trim();
     if (!CODE_RE.test(c)) return showError(t("err_code_format"));
     if (!n) return showError(t("err_name_empty"));
-    if (n.length > NAME_MAX) return showError(t("err_name_long", { max: NAME_MAX }));
+    if ([...n.normalize("NFC")].length > NAME_MAX) return showError(t("err_name_long", { max: NAME_MAX }));
     showError("");
     submit.disabled = true;
     submit.textContent = t("join_busy");
@@ -202,8 +216,8 @@ function connect(c, { name = "" } = {}) {
   conn = new Connection({
     hello: () => {
       const stored = loadPlayer(code);
-      if (stored) return { role: "phone", room: code, token: stored.token, lang: lang() };
-      return { role: "phone", room: code, name, lang: lang() };
+      if (stored) return { role: "phone", room: code, token: stored.token, lang: lang(), device: deviceId() };
+      return { role: "phone", room: code, name, lang: lang(), device: deviceId() };
     },
     onWelcome: (msg) => {
       if (msg.token) savePlayer(code, { token: msg.token, name: msg.name || name, player: msg.player });
@@ -556,6 +570,15 @@ function reveal(q) {
       el("h1", null, t("phone_correct")),
       el("p", { class: "gained" }, t("points_plus", { n: fmtNumber(result.points) })),
       result.streak_bonus ? el("p", { class: "bonus" }, t("phone_streak_bonus", { n: fmtNumber(result.streak_bonus) })) : null,
+    );
+  } else if (result.outcome === "near") {
+    // An estimate beyond the tolerance that still earned points: "bijna", never a red ✗.
+    verdict = el(
+      "div",
+      { class: "verdict near" },
+      el("div", { class: "big-mark", "aria-hidden": "true" }, "≈"),
+      el("h1", null, t("phone_near")),
+      el("p", { class: "gained" }, t("points_plus", { n: fmtNumber(result.points) })),
     );
   } else {
     verdict = el(

@@ -158,7 +158,7 @@ function showErrors(errors) {
       "ul",
       { class: "error-list" },
       errors.map((e) =>
-        el("li", null, el("span", { class: "error-message" }, e.message || ""), e.path ? el("small", { class: "error-path" }, e.path) : null),
+        el("li", null, el("span", { class: "error-message" }, e.message || "")), // the message names the place (from 1)
       ),
     ),
   );

@@ -283,7 +283,13 @@ export function histogramLabels(min, max, bins, unit = "") {
   return labels;
 }
 
-/** Which histogram bin holds `value` (mirrors the server's binning). */
+/** Labels for the server's estimate bins (`reveal.bins`, [lo, hi] each): "7" or "10–19". */
+export function binLabels(bins, unit = "") {
+  const tail = unit ? ` ${unit}` : "";
+  return bins.map(([lo, hi]) => (lo === hi ? `${fmtNumber(lo)}${tail}` : `${fmtNumber(lo)}–${fmtNumber(hi)}${tail}`));
+}
+
+/** Which histogram bin holds `value` (for views without `reveal.bins`). */
 export function histogramBin(value, min, max, bins) {
   const width = (max - min) / bins || 1;
   return Math.min(bins - 1, Math.max(0, Math.floor((value - min) / width)));

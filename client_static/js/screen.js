@@ -10,6 +10,7 @@ import {
   displayUrl,
   el,
   fmtNumber,
+  binLabels,
   histogramBin,
   histogramLabels,
   lang,
@@ -228,8 +229,9 @@ function reveal() {
   let answerLine = null;
   if (q.type === "estimate") {
     const bins = (r.distribution || []).length || 10;
-    const right = typeof r.answer === "number" ? [histogramBin(r.answer, q.min, q.max, bins)] : [];
-    chart = barChart(histogramLabels(Number(q.min), Number(q.max), bins, ""), r.distribution, right, {
+    const right = typeof r.answer_bin === "number" ? [r.answer_bin] : typeof r.answer === "number" ? [histogramBin(r.answer, q.min, q.max, bins)] : [];
+    const labels = Array.isArray(r.bins) ? binLabels(r.bins, "") : histogramLabels(Number(q.min), Number(q.max), bins, "");
+    chart = barChart(labels, r.distribution, right, {
       shapes: false,
       vertical: true,
     });
@@ -242,6 +244,9 @@ function reveal() {
         ? el("p", null, t("screen_estimate_average", { avg: `${fmtNumber(est.average)} ${q.unit || ""}`.trim() }))
         : null,
       est.closest && est.closest.length ? el("p", null, t("screen_estimate_closest", { names: est.closest.join(", ") })) : null,
+      est.outcomes
+        ? el("p", null, t("screen_estimate_outcomes", { correct: est.outcomes.correct, near: est.outcomes.near, wrong: est.outcomes.wrong }))
+        : null,
     );
   } else {
     // Columns read best from the back of the room; long option texts need rows.

@@ -287,6 +287,8 @@ def question_scorer(question: Mapping[str, Any]) -> Scorer:
             )
             correct = abs(answer.value - est["answer"]) <= est["tolerance"]
             gained = scoring.estimate_points(points, closeness, elapsed, limit)
+            if closeness > 0.0 and points > 0:
+                gained = max(1, gained)  # "bijna" always brings points, however late
         else:
             assert right is not None
             correct = answer.choice in right
@@ -420,7 +422,7 @@ def allowed_actions(state: QuizState, quiz: Quiz) -> list[str]:
         SCOREBOARD: ["next", "finish"],
         PODIUM: ["restart"],
     }[state.phase]
-    return [*base, "lock", "unlock", "kick"]
+    return [*base, "lock", "unlock", "kick", "unkick"]
 
 
 # ---- ranking ---------------------------------------------------------------------------------
@@ -434,3 +436,20 @@ def ranking(state: QuizState) -> list[tuple[str, Score]]:
 
 def ranks(state: QuizState) -> dict[str, int]:
     return {player: i + 1 for i, (player, _) in enumerate(ranking(state))}
+
+
+def outcome(question: Mapping[str, Any], result: Result) -> str:
+    """What a result is called on every screen and in the export: `correct` (goed), `near`
+    (bijna: an estimate beyond its tolerance but within the partial zone, at least 1 point
+    when the question is worth points; not correct, so it breaks the streak), `wrong` (fout),
+    `poll` (a vote) or `none` (no answer)."""
+    if not result.answered:
+        return "none"
+    if result.correct is None:
+        return "poll"
+    if question["type"] == "estimate" and result.value is not None:
+        est = question["estimate"]
+        return scoring.estimate_outcome(
+            result.value, est["answer"], est["min"], est["max"], est["tolerance"]
+        )
+    return scoring.CORRECT if result.correct else scoring.WRONG

@@ -20,7 +20,31 @@ CSV_COLUMNS = [
     "time_ms",
     "points",
     "streak_bonus",
+    "outcome",
+    "round",
 ]
+
+# What the `outcome` column says (see quiz.outcome); JSON carries the codes themselves.
+OUTCOME_WORDS = {
+    "nl": {
+        "correct": "goed",
+        "near": "bijna",
+        "wrong": "fout",
+        "none": "geen antwoord",
+        "poll": "stem",
+    },
+    "en": {
+        "correct": "right",
+        "near": "close",
+        "wrong": "wrong",
+        "none": "no answer",
+        "poll": "vote",
+    },
+}
+
+# CSV dialects: RFC 4180 (commas) for tools; "excel-nl" for a spreadsheet set to Dutch, which
+# splits on semicolons and reads a decimal comma.
+DIALECTS = ("rfc4180", "excel-nl")
 
 
 def _answer_text(question: Mapping[str, Any], result: q.Result, lang: str) -> str:
@@ -60,6 +84,8 @@ def results(
                     "time_ms": result.ms if result.answered else None,
                     "points": result.points,
                     "streak_bonus": result.bonus,
+                    "outcome": q.outcome(question, result),
+                    "value": result.value if question["type"] == "estimate" else None,
                 }
             )
         players.append(
@@ -98,25 +124,41 @@ def safe_cell(value: object) -> object:
     return value
 
 
-def results_csv(data: Mapping[str, Any]) -> str:
+def with_rounds(rounds: list[dict[str, Any]]) -> dict[str, Any]:
+    """The export of a room: the current (last) round's fields at the top, as before, and
+    every round played in this room, oldest first, under `rounds`."""
+    return {**rounds[-1], "rounds": rounds}
+
+
+def results_csv(data: Mapping[str, Any], dialect: str = "rfc4180", lang: str = "nl") -> str:
+    """One row per player per question (a player without answers: one row), for every round
+    in `data["rounds"]` (or `data` itself when it has none), UTF-8 with a BOM."""
     out = io.StringIO()
-    writer = csv.writer(out)
+    dutch_excel = dialect == "excel-nl"
+    writer = csv.writer(out, delimiter=";" if dutch_excel else ",")
+    words = OUTCOME_WORDS.get(lang, OUTCOME_WORDS["nl"])
     writer.writerow(CSV_COLUMNS)
-    for player in data["players"]:
-        for a in player["answers"] or [{}]:
-            correct = a.get("correct")
-            writer.writerow(
-                [
-                    player["rank"],
-                    safe_cell(player["name"]),
-                    player["score"],
-                    a.get("question", ""),
-                    safe_cell(a.get("text", "")),
-                    safe_cell(a.get("answer", "")),
-                    "" if correct is None else ("ja" if correct else "nee"),
-                    "" if a.get("time_ms") is None else a["time_ms"],
-                    a.get("points", ""),
-                    a.get("streak_bonus", ""),
-                ]
-            )
+    for round_data in data.get("rounds") or [data]:
+        for player in round_data["players"]:
+            for a in player["answers"] or [{}]:
+                correct = a.get("correct")
+                answer = a.get("answer", "")
+                if dutch_excel and a.get("value") is not None:
+                    answer = answer.replace(".", ",")  # an estimate: Dutch decimal comma
+                writer.writerow(
+                    [
+                        player["rank"],
+                        safe_cell(player["name"]),
+                        player["score"],
+                        a.get("question", ""),
+                        safe_cell(a.get("text", "")),
+                        safe_cell(answer),
+                        "" if correct is None else ("ja" if correct else "nee"),
+                        "" if a.get("time_ms") is None else a["time_ms"],
+                        a.get("points", ""),
+                        a.get("streak_bonus", ""),
+                        words.get(a["outcome"], a["outcome"]) if "outcome" in a else "",
+                        round_data.get("round", ""),
+                    ]
+                )
     return "\ufeff" + out.getvalue()

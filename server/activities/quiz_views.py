@@ -7,11 +7,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from server.activities import quiz as q
+from server.activities import scoring
 
 TRUE_FALSE = {"nl": ["Waar", "Niet waar"], "en": ["True", "False"]}
 SCOREBOARD_SIZE = 10
 LOBBY_NAMES = 60
 HOST_PLAYERS = 500
+CLOSEST_NAMES = 10
 
 
 @dataclass
@@ -30,6 +32,10 @@ class RoomFacts:
     extra: dict[str, Any] = field(default_factory=dict)
     # q.ranking(state), when the caller already sorted it (one sort per render, not per role)
     ranking: Sequence[tuple[str, q.Score]] | None = None
+    # While a question is open: the players it waits for (connected, answered, or within their
+    # reconnect grace), the same set that decides the close when everybody answered.
+    expected: Set[str] | None = None
+    removed: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # kicked: id → name
 
 
 def _ranking(state: q.QuizState, facts: RoomFacts) -> Sequence[tuple[str, q.Score]]:
@@ -75,12 +81,30 @@ def _reveal(state: q.QuizState, quiz: q.Quiz, facts: RoomFacts) -> dict[str, Any
     if kind == "estimate":
         est = question["estimate"]
         values = [(a.value, pid) for pid, a in answers.items() if a.value is not None]
+        bins = scoring.estimate_bins(est["min"], est["max"])
         out["answer"] = est["answer"]
-        out["distribution"] = _histogram([v for v, _ in values], est["min"], est["max"])
-        closest = sorted(values, key=lambda vp: (abs(vp[0] - est["answer"]), answers[vp[1]].ms))
+        out["bins"] = [[lo, hi] for lo, hi in bins]
+        out["answer_bin"] = scoring.estimate_bin(est["answer"], bins)
+        counts = [0] * len(bins)
+        for v, _ in values:
+            counts[scoring.estimate_bin(v, bins)] += 1
+        out["distribution"] = counts
+        outcomes = {scoring.CORRECT: 0, scoring.NEAR: 0, scoring.WRONG: 0}
+        for v, _ in values:
+            outcomes[
+                scoring.estimate_outcome(v, est["answer"], est["min"], est["max"], est["tolerance"])
+            ] += 1
+        # Closest: only the guesses nearest to the answer (ties all shown, quickest first).
+        best = min((abs(v - est["answer"]) for v, _ in values), default=None)
+        closest = sorted(
+            (pid for v, pid in values if abs(v - est["answer"]) == best),
+            key=lambda pid: answers[pid].ms,
+        )
         out["estimate"] = {
             "average": round(sum(v for v, _ in values) / len(values), 2) if values else None,
-            "closest": [facts.names.get(pid, "?") for _, pid in closest[:3]],
+            "closest": [facts.names.get(pid, "?") for pid in closest[:CLOSEST_NAMES]],
+            "tolerance": est["tolerance"],
+            "outcomes": outcomes,
         }
     else:
         counts = [0] * q.option_count(question)
@@ -89,14 +113,6 @@ def _reveal(state: q.QuizState, quiz: q.Quiz, facts: RoomFacts) -> dict[str, Any
                 counts[a.choice] += 1
         out["distribution"] = counts
     return out
-
-
-def _histogram(values: list[float], low: float, high: float, bins: int = 10) -> list[int]:
-    counts = [0] * bins
-    width = (high - low) / bins or 1.0
-    for v in values:
-        counts[min(bins - 1, max(0, int((v - low) / width)))] += 1
-    return counts
 
 
 def _scoreboard(state: q.QuizState, facts: RoomFacts) -> dict[str, Any]:
@@ -157,8 +173,13 @@ def shared_view(
     if state.phase in (q.QUESTION, q.REVEAL) and state.index >= 0:
         view["question"] = _question(state, quiz, facts, now)
         if role != "phone":
-            online = len(facts.online | facts.answers.keys())
-            view["answered"] = {"count": len(facts.answers), "of": online}
+            if facts.expected is not None:
+                count = len(facts.answers.keys() & facts.expected)
+                of = len(facts.expected)
+            else:
+                count = len(facts.answers)
+                of = len(facts.online | facts.answers.keys())
+            view["answered"] = {"count": count, "of": of}
     if state.phase == q.REVEAL:
         view["reveal"] = _reveal(state, quiz, facts)
     if state.phase in (q.SCOREBOARD, q.PODIUM):
@@ -176,6 +197,10 @@ def shared_view(
             for pid, name in list(facts.names.items())[:HOST_PLAYERS]
         ]
         view["can"] = q.allowed_actions(state, quiz)
+        # Removed players, whom the host may let back in (`control` `unkick`).
+        view["removed"] = [
+            {"id": pid, "name": r.get("name", "")} for pid, r in facts.removed.items()
+        ]
     view.update(facts.extra)
     return view
 
@@ -209,9 +234,11 @@ def personal_view(
         me["of"] = len(ranks)
         result = state.results[-1].get(player)
         if result is not None:
+            question = quiz["questions"][len(state.results) - 1]
             me["result"] = {
                 "question": len(state.results) - 1,
                 "correct": result.correct,
+                "outcome": q.outcome(question, result),
                 "points": result.points,
                 "streak_bonus": result.bonus,
                 "answered": result.answered,

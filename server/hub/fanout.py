@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Set
 from typing import TYPE_CHECKING, Any
@@ -13,8 +12,9 @@ from typing import TYPE_CHECKING, Any
 from server.activities import quiz as q
 from server.activities.quiz import Answer
 from server.activities.quiz_views import RoomFacts, personal_basis, personal_view, shared_view
+from server.hub.attendance import Attendance
 from server.hub.clients import Client
-from server.hub.room import PLAYERS, Room, answers_table, pack, unpack
+from server.hub.room import LEFT, PLAYERS, Room, answers_table, pack, unpack
 from server.messages import error_frame
 
 if TYPE_CHECKING:
@@ -114,6 +114,10 @@ class Fanout:
         if not self._rooms.get(code):
             await self.hub.backend.unsubscribe(code)
 
+    def has_room(self, code: str) -> bool:
+        """Whether this worker shows room `code` (has a socket in it)."""
+        return bool(self._rooms.get(code))
+
     def players(self, code: str, player: str) -> list[Client]:
         return [c for c in self._rooms.get(code, ()) if c.player == player]
 
@@ -212,7 +216,9 @@ class Fanout:
         # One read for everything (one Redis round trip). The answers table follows from the
         # document; the last known one is read along and, when the document moved on, read again.
         guess = self._tables.get(code, "")
-        snap = await hub.backend.snapshot(code, (PLAYERS, guess) if guess else (PLAYERS,))
+        snap = await hub.backend.snapshot(
+            code, (PLAYERS, LEFT, guess) if guess else (PLAYERS, LEFT)
+        )
         seq, loaded = snap.seq, snap.room
         clients = list(self._rooms.get(code, ()))
         if loaded is None:
@@ -232,7 +238,13 @@ class Fanout:
             answers = hub.decode_answers(code, table, raw)
         names = hub.decode_names(code, snap.tables[PLAYERS])
         ranking = self._ranked(code, state)[0] if state.phase in SCORED_PHASES else None
-        facts = _facts(room, names, snap.online, answers, ranking)
+        attendance = None
+        if state.phase == q.QUESTION:
+            attendance = await hub.attendance(
+                code, state, names, snap.online, answers, snap.tables[LEFT]
+            )
+            await hub.wake_at(code, state, attendance.wake)
+        facts = _facts(room, names, snap.online, answers, ranking, attendance)
         self._rendered[code] = max(seq, self._rendered.get(code, -1))
         by_role = _by_role(clients)
         phones = by_role.get("phone", [])
@@ -245,13 +257,7 @@ class Fanout:
             self._send_shared(code, by_role, ROLES, state, quiz, facts, seq, at_once)
             if phones:
                 self._send_personal(code, state, quiz, facts, seq, phones)
-        if (
-            state.phase == q.QUESTION
-            and facts.online
-            and len(facts.answers) >= len(facts.online)
-            and facts.online <= facts.answers.keys()
-            and await hub.all_answered(code, facts.names, facts.answers)
-        ):
+        if attendance is not None and attendance.complete:
             await hub.close_when_all_answered(code)
 
     async def preview_reveal(
@@ -287,7 +293,7 @@ class Fanout:
         at_once: bool,
     ) -> None:
         """The shared view of each of `roles`, in that order, to that role's clients."""
-        now = time.time()
+        now = self.hub.clock()
         for role in roles:
             members = by_role.get(role)
             if members:
@@ -390,6 +396,7 @@ def _facts(
     online: Set[str],
     answers: Mapping[str, Answer],
     ranking: list[tuple[str, q.Score]] | None,
+    attendance: Attendance | None = None,
 ) -> RoomFacts:
     return RoomFacts(
         code=room.code,
@@ -402,6 +409,8 @@ def _facts(
         answers=answers,
         bokaal=room.bokaal,
         ranking=ranking,
+        expected=attendance.expected if attendance is not None else None,
+        removed=room.removed,
     )
 
 

@@ -22,6 +22,9 @@ def unpack(data: bytes) -> Any:
 PLAYERS = "players"  # player id → name (utf-8)
 NAMES = "names"  # casefolded name → player id (uniqueness)
 TOKENS = "tokens"  # sha256(token) → player id
+DEVICES = "devices"  # player id → digest of the device id the player's browser sent
+ROUNDS = "rounds"  # round number → a finished round as restart left it: {state, names}
+LEFT = "left"  # player id → when their last socket closed (packed float), while it is closed
 # "quiz" → packed quiz; "open" → the gate of the open question; "present" → players online when
 # it opened
 META = "meta"
@@ -44,6 +47,9 @@ class Room:
     locked: bool = False
     max_players: int = 2500
     kicked: list[str] = field(default_factory=list)
+    # Removed players the host may let back in: player id → {"name", "device"} (the digest of
+    # the device id their browser sent, "" when none); a kicked device cannot join again.
+    removed: dict[str, dict[str, str]] = field(default_factory=dict)
     created: float = 0.0  # tells a room from an earlier one that had the same code
     bokaal: dict[str, Any] | None = None
     state: QuizState = field(default_factory=QuizState)
@@ -60,6 +66,7 @@ class Room:
                 "locked": self.locked,
                 "max_players": self.max_players,
                 "kicked": self.kicked,
+                "removed": self.removed,
                 "created": self.created,
                 "bokaal": self.bokaal,
                 "state": self.state.to_dict(),
@@ -71,6 +78,7 @@ class Room:
         return replace(
             self,
             kicked=list(self.kicked),
+            removed={p: dict(r) for p, r in self.removed.items()},
             bokaal=dict(self.bokaal) if self.bokaal is not None else None,
             state=self.state.copy(),
         )

@@ -8,21 +8,25 @@ import logging
 import secrets
 import time
 import unicodedata
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Set
 from dataclasses import dataclass
 from typing import Any, NamedTuple, TypeVar
 
 from server.activities import quiz as q
 from server.hub import codes
+from server.hub.attendance import LOST_GRACE_S, RECONNECT_GRACE_S, Attendance, attendance
 from server.hub.backend import Backend, PutResult
 from server.hub.bokaal import BokaalBook
 from server.hub.clients import CLOSE_KICKED, Client, Outbox
 from server.hub.fanout import Fanout
 from server.hub.outage import Outage
 from server.hub.room import (
+    DEVICES,
+    LEFT,
     META,
     NAMES,
     PLAYERS,
+    ROUNDS,
     TOKENS,
     Room,
     answers_table,
@@ -57,6 +61,7 @@ class HubSettings:
     resync_s: float = 2.0
     queue_limit: int = 100
     worker_id: str = "w"
+    reconnect_grace_s: float = RECONNECT_GRACE_S
 
 
 EMOJI_JOINER = "\u200d"
@@ -83,11 +88,34 @@ def clean_name(raw: object) -> str:
         raise HubError("name_invalid")
     # Whitespace (tabs, newlines) separates words; control characters and bidi overrides go,
     # emoji joiners (ZWJ) and characters newer than our Unicode tables stay.
+    # NFC first: "été" typed precomposed or with combining accents is one name (and length).
+    raw = unicodedata.normalize("NFC", raw)
     words = ("".join(ch for ch in word if not _hidden(ch)) for word in raw.split())
     name = " ".join(w for w in words if w)
     if not 1 <= len(name) <= NAME_MAX or not _visible(name):
         raise HubError("name_invalid")
     return name
+
+
+def _name_key(name: str) -> str:
+    """The key that makes two names the same name (case and Unicode form do not count)."""
+    return unicodedata.normalize("NFC", name.casefold())
+
+
+def _device(raw: object) -> str:
+    """The digest of the device id a browser keeps (localStorage), or "" when none was sent."""
+    if isinstance(raw, str) and 8 <= len(raw) <= 128:
+        return codes.digest(raw)
+    return ""
+
+
+def _of_players(
+    answers: Mapping[str, q.Answer], players: Mapping[str, str]
+) -> Mapping[str, q.Answer]:
+    """The answers of current players (a removed player's answer is not scored)."""
+    if answers.keys() <= players.keys():
+        return answers
+    return {p: a for p, a in answers.items() if p in players}
 
 
 def _suffixed(name: str, n: int) -> str:
@@ -120,8 +148,15 @@ class _DecodedAnswers(NamedTuple):
 class Hub:
     """Nothing here knows which backend runs; everything shared goes through `Backend`."""
 
-    def __init__(self, backend: Backend, bokaal: BokaalBook, settings: HubSettings) -> None:
+    def __init__(
+        self,
+        backend: Backend,
+        bokaal: BokaalBook,
+        settings: HubSettings,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.backend = backend
+        self.clock = clock  # the server's clock (seconds since the epoch); tests drive it
         self.bokaal = bokaal
         self.settings = settings
         self.fanout = Fanout(self, settings)
@@ -132,6 +167,7 @@ class Hub:
         self._answers: dict[str, _DecodedAnswers] = {}
         self._names: dict[str, tuple[dict[str, bytes], dict[str, str]]] = {}
         self._gates: dict[str, bytes] = {}  # meta.open as this worker last wrote or read it
+        self._present: dict[str, tuple[str, frozenset[str]]] = {}  # meta.present per question
         self._tasks: list[asyncio.Task[None]] = []
 
     # ---- lifetime -----------------------------------------------------------------------------
@@ -167,7 +203,7 @@ class Hub:
                 team=team.strip()[:60],
                 lang=lang if lang in ("nl", "en") else "nl",
                 max_players=self.settings.max_players,
-                created=time.time(),
+                created=self.clock(),
             )
             if await self.backend.create_room(code, room.encode()):
                 meta = {"created": room.created, "quiz": dict(quiz)}
@@ -206,6 +242,7 @@ class Hub:
         self._answers.pop(code, None)
         self._names.pop(code, None)
         self._gates.pop(code, None)
+        self._present.pop(code, None)
 
     async def names(self, code: str) -> Mapping[str, str]:
         """Player id → name in join order. The mapping is shared: read it, do not change it."""
@@ -279,18 +316,25 @@ class Hub:
                 raise HubError("not_host")
         elif role == "phone":
             token = msg.get("token")
+            device = _device(msg.get("device"))
             if isinstance(token, str) and token:
                 player = await self._resume(code, room, token)
                 welcome["token"] = token
             else:
-                player, token = await self._join(code, room, msg.get("name"))
+                player, token = await self._join(code, room, msg.get("name"), device)
                 welcome["token"] = token
+            if device:
+                await self.backend.hset(code, DEVICES, player, device.encode())
             welcome["player"] = player
             welcome["name"] = (await self.backend.hget(code, PLAYERS, player) or b"").decode()
         client.send(pack(welcome))  # before any view, so a phone stores its token first
         await self.fanout.attach(client, code, role, player)
         if player:
             await self.backend.set_online(code, player, client.id, True)
+            await self.backend.hdel(code, LEFT, player)
+            # Other workers count this phone again (`answered.of`, the host's list) with the
+            # next coalesced render.
+            self.fanout.answered(code)
         await self.backend.touch(code)
         return welcome
 
@@ -300,10 +344,16 @@ class Hub:
             raise HubError("bad_token")
         player = raw.decode()
         if player in room.kicked:
-            raise HubError("kicked")
+            # Still removed: refused. Let back in by the host: the old player (and score) is
+            # gone, so the phone starts over with its name.
+            raise HubError("kicked" if player in room.removed else "bad_token")
         return player
 
-    async def _join(self, code: str, room: Room, raw_name: object) -> tuple[str, str]:
+    async def _join(
+        self, code: str, room: Room, raw_name: object, device: str = ""
+    ) -> tuple[str, str]:
+        if device and any(r.get("device") == device for r in room.removed.values()):
+            raise HubError("kicked")  # this browser was removed: not back under a new name
         name = clean_name(raw_name)
         if room.locked:
             raise HubError("room_locked")
@@ -312,7 +362,7 @@ class Hub:
         player = codes.player_id(await self.backend.bump(code))
         for n in range(1, room.max_players + 2):
             candidate = _suffixed(name, n)
-            if await self.backend.hsetnx(code, NAMES, candidate.casefold(), player.encode()):
+            if await self.backend.hsetnx(code, NAMES, _name_key(candidate), player.encode()):
                 name = candidate
                 break
         token = codes.token()
@@ -326,7 +376,17 @@ class Hub:
         self.fanout.detach(client)
         if code and player:
             await self.backend.set_online(code, player, client.id, False)
-            self.fanout.mark(code)
+            # When the player's last socket closed: an open question waits for them for a short
+            # grace from here on (see attendance). Written for every socket the phone closed;
+            # while another of the player's sockets is open, being online counts first. A socket
+            # the server dropped (shutdown, a full send queue) is not the phone leaving: unrecorded,
+            # it counts as vanished, with the longer grace for phones coming back to a new worker.
+            if not client.dropped:
+                await self.backend.hset(code, LEFT, player, pack(self.clock()))
+            if self.fanout.has_room(code):
+                self.fanout.answered(code)  # re-render here, tell the others (coalesced)
+            else:
+                await self.changed(code)
 
     # ---- answers --------------------------------------------------------------------------------
     async def answer(self, client: Client, msg: Mapping[str, Any]) -> dict[str, Any]:
@@ -337,7 +397,7 @@ class Hub:
         index = msg.get("question")
         if isinstance(index, bool) or not isinstance(index, int):
             raise HubError("bad_frame")
-        now = time.time()
+        now = self.clock()
         cached = self._gates.get(code)
         if cached is not None:
             try:
@@ -412,10 +472,17 @@ class Hub:
         }
         if action == "kick":
             await self.kick(code, msg.get("player"))
-            return
-        if not isinstance(action, str) or action not in steps:
+        elif action == "unkick":
+            await self.unkick(code, msg.get("player"))
+        elif isinstance(action, str) and action in steps:
+            await self.transition(code, steps[action])
+        else:
             raise HubError("bad_frame")
-        await self.transition(code, steps[action])
+        # The change is stored; its view follows (at a higher `v`).
+        done: dict[str, Any] = {"type": "done", "action": action}
+        if action in ("kick", "unkick"):
+            done["player"] = msg.get("player")
+        client.send(pack(done))
 
     async def transition(self, code: str, step: Step) -> Room:
         """Apply `step` to a fresh copy of the room and save it with compare-and-set."""
@@ -467,38 +534,42 @@ class Hub:
         return await self.answers(code, state)
 
     async def _start(self, room: Room, quiz: q.Quiz) -> None:
-        q.start(room.state, quiz, time.time())
+        q.start(room.state, quiz, self.clock())
 
     async def _close(self, room: Room, quiz: q.Quiz) -> None:
         if room.state.phase != q.QUESTION:
             raise q.QuizError("not_allowed")
-        answers = await self._close_gate(room.code, room.state)
         players = await self.names(room.code)
+        # A player removed while the question was open is not scored (their record stays).
+        answers = _of_players(await self._close_gate(room.code, room.state), players)
         # The gate is closed: the answers are final, so a big room sees the reveal now, before
         # the scoring and the save.
         await self.fanout.preview_reveal(room, quiz, answers, players)
         ranks = self.fanout.known_ranks(room.code, room.state)
-        q.close(room.state, quiz, answers, players.keys(), time.time(), ranks)
+        q.close(room.state, quiz, answers, players.keys(), self.clock(), ranks)
 
     async def _scoreboard(self, room: Room, quiz: q.Quiz) -> None:
         q.show_scoreboard(room.state)
 
     async def _next(self, room: Room, quiz: q.Quiz) -> None:
-        q.next_step(room.state, quiz, time.time())
+        q.next_step(room.state, quiz, self.clock())
         if room.state.phase == q.PODIUM:
             await self._crown(room, quiz)
 
     async def _finish(self, room: Room, quiz: q.Quiz) -> None:
-        answers: dict[str, q.Answer] = {}
-        if room.state.phase == q.QUESTION:
-            answers = await self._close_gate(room.code, room.state)
+        answers: Mapping[str, q.Answer] = {}
         players = await self.names(room.code)
+        if room.state.phase == q.QUESTION:
+            answers = _of_players(await self._close_gate(room.code, room.state), players)
         ranks = self.fanout.known_ranks(room.code, room.state)
-        q.finish(room.state, quiz, answers, players.keys(), time.time(), ranks)
+        q.finish(room.state, quiz, answers, players.keys(), self.clock(), ranks)
         await self._crown(room, quiz)
 
     async def _restart(self, room: Room, quiz: q.Quiz) -> None:
+        # "Nog een keer": the finished round stays exportable (results.json `rounds`).
+        finished = {"state": room.state.to_dict(), "names": dict(await self.names(room.code))}
         room.state = q.restart(room.state)
+        await self.backend.hset(room.code, ROUNDS, str(room.state.round - 1), pack(finished))
         room.bokaal = None
         await self.backend.hdel(room.code, META, "open")
         self._remember_gate(room.code, None)
@@ -536,25 +607,62 @@ class Hub:
         if name is None:
             raise HubError("not_allowed")
 
+        device = (await self.backend.hget(code, DEVICES, player) or b"").decode()
+
         async def remove(room: Room, quiz: q.Quiz) -> None:
             if player not in room.kicked:
                 room.kicked.append(player)
+            room.removed[player] = {"name": name.decode(), "device": device}
             q.remove_player(room.state, player)
 
         await self.transition(code, remove)
         await self.backend.hdel(code, PLAYERS, player)
-        await self.backend.hdel(code, NAMES, name.decode().casefold())
+        await self.backend.hdel(code, NAMES, _name_key(name.decode()))
         await self.backend.publish(code, pack({"kick": player}))
         await self.changed(code)
+
+    async def unkick(self, code: str, player: object) -> None:
+        """Let a removed player's phone back in: it joins again with a name, as a new player
+        (the old token stays refused: its score was removed with it)."""
+        if not isinstance(player, str):
+            raise HubError("bad_frame")
+
+        async def allow(room: Room, quiz: q.Quiz) -> None:
+            if player not in room.removed:
+                raise q.QuizError("not_allowed")
+            del room.removed[player]
+
+        await self.transition(code, allow)
+
+    async def rounds(
+        self, code: str, room: Room
+    ) -> list[tuple[int, q.QuizState, Mapping[str, str]]]:
+        """Every round of the room, oldest first: the finished ones as restart stored them
+        (with the names of then), and the current one."""
+        stored = await self.backend.hgetall(code, ROUNDS)
+        out: list[tuple[int, q.QuizState, Mapping[str, str]]] = []
+        for number in sorted((int(k) for k in stored), key=int):
+            if number >= room.state.round:
+                continue  # left by a restart that did not save (the transition retried)
+            finished = unpack(stored[str(number)])
+            out.append((number, q.QuizState.from_dict(finished["state"]), finished["names"]))
+        out.append((room.state.round, room.state, await self.names(code)))
+        return out
 
     # ---- deadlines ------------------------------------------------------------------------------
     async def tick(self, code: str) -> None:
         """Close the open question of `code` if its deadline has passed."""
 
         async def close_if_due(room: Room, quiz: q.Quiz) -> None:
-            if not q.is_due(room.state, time.time()):
-                raise q.QuizError("not_due")
-            await self._close(room, quiz)
+            if q.is_due(room.state, self.clock()):
+                await self._close(room, quiz)
+                return
+            # Early: a reconnect grace lapsed. Close if nobody else is waited for any more.
+            if room.state.phase == q.QUESTION:
+                if (await self.attendance_now(code, room.state)).complete:
+                    await self._close(room, quiz)
+                    return
+            raise q.QuizError("not_due")
 
         try:
             await self.transition(code, close_if_due)
@@ -563,7 +671,10 @@ class Hub:
             if exc.code != "not_due" or loaded is None:
                 await self.backend.unschedule(code)
             elif loaded[1].state.phase == q.QUESTION:
-                await self.backend.schedule(code, loaded[1].state.deadline)
+                state = loaded[1].state
+                await self.backend.schedule(code, state.deadline)
+                await self.wake_at(code, state, (await self.attendance_now(code, state)).wake)
+                await self.changed(code)  # the counter changes as a grace lapses
             else:
                 await self.backend.unschedule(code)
 
@@ -571,7 +682,7 @@ class Hub:
         while True:
             started = self.outage.clock()
             try:
-                for code in await self.backend.claim_due(time.time(), DEADLINE_LEASE_S):
+                for code in await self.backend.claim_due(self.clock(), DEADLINE_LEASE_S):
                     await self.tick(code)
                 self.outage.recovered()
             except asyncio.CancelledError:
@@ -582,15 +693,59 @@ class Hub:
                 log.exception("deadline loop")
             await asyncio.sleep(DEADLINE_POLL_S)
 
-    async def all_answered(
-        self, code: str, players: Mapping[str, str], answers: Mapping[str, q.Answer]
-    ) -> bool:
-        """Also every player who was online when the question opened (and is still a player)
-        answered. Online alone is not enough: while phones come back after a worker restart or a
-        network switch, the few back first may all have answered."""
+    async def present_at_open(self, code: str, state: q.QuizState) -> frozenset[str]:
+        """Players online when the open question opened (meta.present, written before the
+        question was saved, never changed while it is open: cached per question)."""
+        key = answers_table(state.round, state.index)
+        hit = self._present.get(code)
+        if hit is not None and hit[0] == key:
+            return hit[1]
         raw = await self.backend.hget(code, META, "present")
-        present = set(unpack(raw)) if raw is not None else set()
-        return present & players.keys() <= answers.keys()
+        present = frozenset(unpack(raw)) if raw is not None else frozenset()
+        _keep(self._present, code, (key, present))
+        return present
+
+    async def attendance(
+        self,
+        code: str,
+        state: q.QuizState,
+        players: Mapping[str, str],
+        online: Set[str],
+        answers: Mapping[str, q.Answer],
+        left_raw: Mapping[str, bytes],
+    ) -> Attendance:
+        """Who the open question waits for, at the hub's clock: the one rule behind both the
+        `answered` counter and the close when everybody answered (see attendance.py). Players
+        present at the opening who vanished unnoticed (their worker died) are recorded, so their
+        longer grace (LOST_GRACE_S) runs from the first time any worker saw them gone."""
+        now = self.clock()
+        left = {player: float(unpack(raw)) for player, raw in left_raw.items()}
+        present = await self.present_at_open(code, state)
+        grace = self.settings.reconnect_grace_s
+        result = attendance(
+            players, online, answers.keys(), present, left, now, grace, max(grace, LOST_GRACE_S)
+        )
+        for player in result.unnoticed:
+            await self.backend.hsetnx(code, LEFT, player, pack(result.unnoticed_since))
+        return result
+
+    async def attendance_now(self, code: str, state: q.QuizState) -> Attendance:
+        """`attendance` from a fresh read of the room (the deadline tick)."""
+        snap = await self.backend.snapshot(
+            code, (PLAYERS, LEFT, answers_table(state.round, state.index))
+        )
+        answers = self.decode_answers(
+            code,
+            answers_table(state.round, state.index),
+            snap.tables[answers_table(state.round, state.index)],
+        )
+        names = self.decode_names(code, snap.tables[PLAYERS])
+        return await self.attendance(code, state, names, snap.online, answers, snap.tables[LEFT])
+
+    async def wake_at(self, code: str, state: q.QuizState, wake: float | None) -> None:
+        """Ask for a tick when a grace lapses (before the question's own deadline)."""
+        if wake is not None and wake < state.deadline:
+            await self.backend.schedule(code, wake)
 
     async def close_when_all_answered(self, code: str) -> None:
         async def close_if_open(room: Room, quiz: q.Quiz) -> None:

@@ -1,7 +1,7 @@
 """Command-line check of quiz files (``kenniskring check-quiz FILE…``).
 
-Every error is printed to ``err`` as ``"<file>: <path>: <message>"`` (or
-``"<file>: <message>"`` when it concerns the whole file); a valid file gives
+Every error is printed to ``err`` as ``"<file>: <message>"``, the message naming the place
+as people count (``vraag 1, antwoord 3``: from 1); a valid file gives
 ``"<file>: in orde (N vragen)"`` on stdout.
 """
 
@@ -54,8 +54,9 @@ def check_files(paths: list[str], err: TextIO, out: TextIO | None = None) -> int
         if result.errors:
             all_ok = False
             for issue in result.errors:
-                where = f"{issue.path}: " if issue.path else ""
-                print(f"{name}: {where}{issue.message}", file=err)
+                # The message names the place the way people count ("vraag 1, antwoord 3");
+                # the 0-based technical path would be a second numbering next to it.
+                print(f"{name}: {issue.message}", file=err)
             continue
         count = _count(result)
         print(f"{name}: in orde ({count} {'vraag' if count == 1 else 'vragen'})", file=out)

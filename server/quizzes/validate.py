@@ -21,6 +21,7 @@ import json
 import math
 import re
 from collections.abc import Callable, Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,6 +39,19 @@ DEFAULT_TOLERANCE_FRACTION = 0.05
 
 PathPart = str | int
 JsonPath = tuple[PathPart, ...]
+
+LANGS = ("nl", "en")
+# The language of the messages being made: set for the length of one validation.
+_LANG: ContextVar[str] = ContextVar("quiz_validation_lang", default="nl")
+
+
+def _t(dutch: str, english: str) -> str:
+    """The message in the language of the validation under way."""
+    return english if _LANG.get() == "en" else dutch
+
+
+def _pick(dutch: dict[str, Any], english: dict[str, Any]) -> dict[str, Any]:
+    return english if _LANG.get() == "en" else dutch
 
 
 @dataclass(frozen=True)
@@ -103,6 +117,54 @@ _ELEMENT_NAMES: dict[str, tuple[str, str]] = {
     "learn_more": ("link", "links"),
     "experts": ("expert", "experts"),
 }
+_ELEMENT_NAMES_EN: dict[str, tuple[str, str]] = {
+    "questions": ("question", "questions"),
+    "options": ("answer", "answers"),
+    "learn_more": ("link", "links"),
+    "experts": ("expert", "experts"),
+}
+_ELEMENT_SUBJECTS_EN: dict[str, str] = {
+    "questions": "the question",
+    "options": "the answer",
+    "learn_more": "the link",
+    "experts": "the expert's name",
+}
+_TOP_LEVEL_PLACES_EN: dict[str, str] = {
+    "format": "format",
+    "id": "id",
+    "title": "title",
+    "theme": "theme",
+    "author": "author",
+    "language": "language",
+    "description": "description",
+    "questions": "questions",
+}
+_FIELD_SUBJECTS_EN: dict[str, str] = {
+    "format": "the format",
+    "id": "the id",
+    "title": "the title",
+    "theme": "the theme",
+    "author": "the author",
+    "language": "the language",
+    "description": "the description",
+    "questions": "the list of questions",
+    "type": "the question type",
+    "text": "the text",
+    "time_limit": "the time limit",
+    "points": "the number of points",
+    "options": "the list of answers",
+    "answer": "the answer",
+    "estimate": "the estimate",
+    "toelichting": "the explanation (toelichting)",
+    "learn_more": "the list of links",
+    "experts": "the list of experts",
+    "correct": "'correct'",
+    "min": "the minimum",
+    "max": "the maximum",
+    "unit": "the unit",
+    "tolerance": "the tolerance",
+    "url": "the url",
+}
 _ELEMENT_SUBJECTS: dict[str, str] = {
     "questions": "de vraag",
     "options": "het antwoord",
@@ -146,6 +208,7 @@ _FIELD_SUBJECTS: dict[str, str] = {
     "url": "de url",
 }
 _FIELD_UNITS: dict[str, str] = {"time_limit": " seconden"}
+_FIELD_UNITS_EN: dict[str, str] = {"time_limit": " seconds"}
 
 # Dutch field names authors tend to type, for the "bedoel je …?" hint
 _DUTCH_ALIASES: dict[str, str] = {
@@ -197,6 +260,26 @@ QUESTION_TYPE_NAMES: dict[str, str] = {
     "poll": "peiling",
     "estimate": "schattingsvraag",
 }
+QUESTION_TYPE_NAMES_EN: dict[str, str] = {
+    "multiple_choice": "multiple-choice question",
+    "true_false": "true/false question",
+    "poll": "poll",
+    "estimate": "estimate question",
+}
+_ALLOWED_FOR_EN: dict[str, str] = {
+    "options": "only for multiple_choice and poll",
+    "answer": "only for true_false",
+    "estimate": "only for estimate",
+}
+_TYPE_NAMES_EN: dict[str, str] = {
+    "string": "text",
+    "integer": "a whole number",
+    "number": "a number",
+    "boolean": "true or false",
+    "object": "an object ({…})",
+    "array": "a list ([…])",
+    "null": "null",
+}
 _ALLOWED_FOR: dict[str, str] = {
     "options": "alleen bij multiple_choice en poll",
     "answer": "alleen bij true_false",
@@ -212,6 +295,7 @@ _TYPE_NAMES: dict[str, str] = {
     "null": "null",
 }
 _POLL_POINTS_MESSAGE = "een peiling geeft geen punten (laat 'points' weg of zet het op 0"
+_POLL_POINTS_MESSAGE_EN = "a poll gives no points (leave 'points' out or set it to 0"
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
@@ -234,18 +318,19 @@ def describe_place(path: JsonPath) -> str:
     while index < len(path):
         part = path[index]
         following = path[index + 1] if index + 1 < len(path) else None
-        if isinstance(part, str) and part in _ELEMENT_NAMES and isinstance(following, int):
-            parts.append(f"{_ELEMENT_NAMES[part][0]} {following + 1}")
+        names = _pick(_ELEMENT_NAMES, _ELEMENT_NAMES_EN)
+        if isinstance(part, str) and part in names and isinstance(following, int):
+            parts.append(f"{names[part][0]} {following + 1}")
             index += 2
             continue
         if isinstance(part, int):
             parts.append(f"element {part + 1}")
         elif part == "estimate":
-            parts.append("schatting")
+            parts.append(_t("schatting", "estimate"))
         elif index == 0 and part in _TOP_LEVEL_PLACES:
-            parts.append(_TOP_LEVEL_PLACES[part])
+            parts.append(_pick(_TOP_LEVEL_PLACES, _TOP_LEVEL_PLACES_EN)[part])
         else:
-            parts.append(f"veld '{part}'")
+            parts.append(_t(f"veld '{part}'", f"field '{part}'"))
         index += 1
     return ", ".join(parts)
 
@@ -253,14 +338,22 @@ def describe_place(path: JsonPath) -> str:
 def _subject(path: JsonPath) -> str:
     """The noun (with article) for the thing at ``path``: "de tekst", "het antwoord", …"""
     if not path:
-        return "de quiz"
+        return _t("de quiz", "the quiz")
     last = path[-1]
     if isinstance(last, int):
         parent = path[-2] if len(path) >= 2 else None
         if isinstance(parent, str):
-            return _ELEMENT_SUBJECTS.get(parent, "dit element")
-        return "dit element"
-    return _FIELD_SUBJECTS.get(last, f"het veld '{last}'")
+            return str(
+                _pick(_ELEMENT_SUBJECTS, _ELEMENT_SUBJECTS_EN).get(
+                    parent, _t("dit element", "this element")
+                )
+            )
+        return _t("dit element", "this element")
+    return str(
+        _pick(_FIELD_SUBJECTS, _FIELD_SUBJECTS_EN).get(
+            last, _t(f"het veld '{last}'", f"the field '{last}'")
+        )
+    )
 
 
 def _container(path: JsonPath) -> JsonPath:
@@ -301,10 +394,10 @@ def _show(value: Any) -> str:
         shown = value if len(value) <= 40 else value[:39] + "…"
         return f"'{shown}'"
     if isinstance(value, list):
-        return "een lijst"
+        return _t("een lijst", "a list")
     if isinstance(value, dict):
-        return "een object"
-    return "een onbekende waarde"
+        return _t("een object", "an object")
+    return _t("een onbekende waarde", "an unknown value")
 
 
 def _kind(value: Any) -> str:
@@ -314,22 +407,22 @@ def _kind(value: Any) -> str:
     if isinstance(value, bool):
         return "true/false"
     if isinstance(value, int):
-        return "een geheel getal"
+        return _t("een geheel getal", "a whole number")
     if isinstance(value, float):
-        return "een kommagetal"
+        return _t("een kommagetal", "a decimal number")
     if isinstance(value, str):
-        return "tekst"
+        return _t("tekst", "text")
     if isinstance(value, list):
-        return "een lijst"
+        return _t("een lijst", "a list")
     if isinstance(value, dict):
-        return "een object"
-    return "een onbekende waarde"
+        return _t("een object", "an object")
+    return _t("een onbekende waarde", "an unknown value")
 
 
 def _or_list(items: list[str]) -> str:
     if len(items) <= 1:
         return "".join(items)
-    return ", ".join(items[:-1]) + " of " + items[-1]
+    return ", ".join(items[:-1]) + _t(" of ", " or ") + items[-1]
 
 
 def _question_type(quiz: Any, path: JsonPath) -> str | None:
@@ -369,9 +462,12 @@ def _describe_error(error: ValidationError, quiz: Any) -> list[_Issue]:
             for name in value:
                 if isinstance(name, str) and name not in instance:
                     at = (*path, name)
-                    text = f"{_subject(at)} ontbreekt"
+                    text = _t(f"{_subject(at)} ontbreekt", f"{_subject(at)} is missing")
                     if name == "answer" and len(at) == 3:
-                        text += ' (zet "answer": true of "answer": false)'
+                        text += _t(
+                            ' (zet "answer": true of "answer": false)',
+                            ' (set "answer": true or "answer": false)',
+                        )
                     issues.extend(issue(text, at))
         return issues
 
@@ -382,7 +478,7 @@ def _describe_error(error: ValidationError, quiz: Any) -> list[_Issue]:
             for name in instance:
                 if name in known:
                     continue
-                text = f"onbekend veld '{name}'"
+                text = _t(f"onbekend veld '{name}'", f"unknown field '{name}'")
                 alias = _DUTCH_ALIASES.get(str(name).strip().casefold())
                 close = (
                     [alias]
@@ -390,102 +486,199 @@ def _describe_error(error: ValidationError, quiz: Any) -> list[_Issue]:
                     else difflib.get_close_matches(str(name), known, n=1, cutoff=0.7)
                 )
                 if close:
-                    text += f" (bedoel je '{close[0]}'?)"
+                    text += _t(f" (bedoel je '{close[0]}'?)", f" (did you mean '{close[0]}'?)")
                 issues.extend(issue(text, (*path, str(name))))
         return issues
 
+    now = _t(f"(nu {_show(instance)})", f"(now {_show(instance)})")
+
     if keyword == "type":
         expected = [value] if isinstance(value, str) else list(value)
-        wanted = _or_list([_TYPE_NAMES.get(str(name), str(name)) for name in expected])
-        return issue(f"{subject} moet {wanted} zijn (nu {_kind(instance)})")
+        type_names = _pick(_TYPE_NAMES, _TYPE_NAMES_EN)
+        wanted = _or_list([type_names.get(str(name), str(name)) for name in expected])
+        return issue(
+            _t(
+                f"{subject} moet {wanted} zijn (nu {_kind(instance)})",
+                f"{subject} must be {wanted} (now {_kind(instance)})",
+            )
+        )
 
     if keyword in ("enum", "const"):
         if _is_poll_points(quiz, path):
-            return issue(f"{_POLL_POINTS_MESSAGE}; nu {_show(instance)})")
+            return issue(
+                _t(
+                    f"{_POLL_POINTS_MESSAGE}; nu {_show(instance)})",
+                    f"{_POLL_POINTS_MESSAGE_EN}; now {_show(instance)})",
+                )
+            )
         if last == "type" and len(path) == 3:
             return issue(
-                f"onbekend vraagtype {_show(instance)}: kies uit multiple_choice, "
-                "true_false, poll of estimate"
+                _t(
+                    f"onbekend vraagtype {_show(instance)}: kies uit multiple_choice, "
+                    "true_false, poll of estimate",
+                    f"unknown question type {_show(instance)}: choose multiple_choice, "
+                    "true_false, poll or estimate",
+                )
             )
         choices = [value] if keyword == "const" else list(value)
         shown = _or_list([_show(choice) for choice in choices])
-        return issue(f"{subject} moet {shown} zijn (nu {_show(instance)})")
+        return issue(_t(f"{subject} moet {shown} zijn {now}", f"{subject} must be {shown} {now}"))
 
     if keyword in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
-        unit = _FIELD_UNITS.get(last, "") if isinstance(last, str) else ""
+        units = _pick(_FIELD_UNITS, _FIELD_UNITS_EN)
+        unit = units.get(last, "") if isinstance(last, str) else ""
         low = schema.get("minimum")
         high = schema.get("maximum")
-        now = f"(nu {_show(instance)})"
         if low is not None and high is not None:
-            return issue(f"{subject} moet tussen {_num(low)} en {_num(high)}{unit} liggen {now}")
+            return issue(
+                _t(
+                    f"{subject} moet tussen {_num(low)} en {_num(high)}{unit} liggen {now}",
+                    f"{subject} must be between {_num(low)} and {_num(high)}{unit} {now}",
+                )
+            )
         if keyword in ("minimum", "exclusiveMinimum"):
             if value == 0 and keyword == "minimum":
-                return issue(f"{subject} mag niet negatief zijn {now}")
-            relation = "minstens" if keyword == "minimum" else "groter dan"
+                return issue(
+                    _t(
+                        f"{subject} mag niet negatief zijn {now}",
+                        f"{subject} must not be negative {now}",
+                    )
+                )
+            relation = (
+                _t("minstens", "at least")
+                if keyword == "minimum"
+                else _t("groter dan", "greater than")
+            )
         else:
-            relation = "hoogstens" if keyword == "maximum" else "kleiner dan"
-        return issue(f"{subject} moet {relation} {_num(value)}{unit} zijn {now}")
+            relation = (
+                _t("hoogstens", "at most")
+                if keyword == "maximum"
+                else _t("kleiner dan", "less than")
+            )
+        return issue(
+            _t(
+                f"{subject} moet {relation} {_num(value)}{unit} zijn {now}",
+                f"{subject} must be {relation} {_num(value)}{unit} {now}",
+            )
+        )
 
     if keyword == "minLength":
         if isinstance(value, int) and value <= 1:
-            return issue(f"{subject} is leeg")
-        return issue(f"{subject} is te kort (minimaal {value} tekens)")
+            return issue(_t(f"{subject} is leeg", f"{subject} is empty"))
+        return issue(
+            _t(
+                f"{subject} is te kort (minimaal {value} tekens)",
+                f"{subject} is too short (at least {value} characters)",
+            )
+        )
 
     if keyword == "maxLength":
         length = len(instance) if isinstance(instance, str) else 0
-        return issue(f"{subject} is te lang (maximaal {value} tekens, nu {length})")
+        return issue(
+            _t(
+                f"{subject} is te lang (maximaal {value} tekens, nu {length})",
+                f"{subject} is too long (at most {value} characters, now {length})",
+            )
+        )
 
     if keyword == "pattern":
         if value == "\\S":
-            return issue(f"{subject} is leeg")
+            return issue(_t(f"{subject} is leeg", f"{subject} is empty"))
         if path == ("id",):
             return issue(
-                "de id mag alleen kleine letters (a-z), cijfers en streepjes bevatten, "
-                "moet met een letter of cijfer beginnen en 2 tot 63 tekens lang zijn "
-                f"(nu {_show(instance)})"
+                _t(
+                    "de id mag alleen kleine letters (a-z), cijfers en streepjes bevatten, "
+                    "moet met een letter of cijfer beginnen en 2 tot 63 tekens lang zijn "
+                    f"{now}",
+                    "the id may only contain lower-case letters (a-z), digits and hyphens, "
+                    f"must start with a letter or digit and be 2 to 63 characters long {now}",
+                )
             )
         if last == "id":
             return issue(
-                "de id mag alleen letters, cijfers, '-' en '_' bevatten en 1 tot 32 tekens "
-                f"lang zijn (nu {_show(instance)})"
+                _t(
+                    "de id mag alleen letters, cijfers, '-' en '_' bevatten en 1 tot 32 tekens "
+                    f"lang zijn {now}",
+                    "the id may only contain letters, digits, '-' and '_' and be 1 to 32 "
+                    f"characters long {now}",
+                )
             )
         if last == "url":
             return issue(
-                "de url moet beginnen met http:// of https:// en mag geen spaties bevatten "
-                f"(nu {_show(instance)})"
+                _t(
+                    "de url moet beginnen met http:// of https:// en mag geen spaties bevatten "
+                    f"{now}",
+                    f"the url must start with http:// or https:// and contain no spaces {now}",
+                )
             )
-        return issue(f"{subject} heeft niet de juiste vorm (nu {_show(instance)})")
+        return issue(
+            _t(
+                f"{subject} heeft niet de juiste vorm {now}",
+                f"{subject} is not in the right form {now}",
+            )
+        )
 
     if keyword in ("minItems", "maxItems"):
-        singular, plural = (
-            _ELEMENT_NAMES.get(last, ("element", "elementen"))
-            if isinstance(last, str)
-            else ("element", "elementen")
-        )
+        element_names = _pick(_ELEMENT_NAMES, _ELEMENT_NAMES_EN)
+        fallback = _t("element", "element"), _t("elementen", "elements")
+        singular, plural = element_names.get(last, fallback) if isinstance(last, str) else fallback
         count = len(instance) if isinstance(instance, list) else 0
         noun = singular if value == 1 else plural
         if keyword == "minItems":
             verb = "moet" if value == 1 else "moeten"
-            return issue(f"er {verb} minstens {value} {noun} zijn (nu {count})")
+            return issue(
+                _t(
+                    f"er {verb} minstens {value} {noun} zijn (nu {count})",
+                    f"there must be at least {value} {noun} (now {count})",
+                )
+            )
         verb = "mag" if value == 1 else "mogen"
-        return issue(f"er {verb} hoogstens {value} {noun} zijn (nu {count})")
+        return issue(
+            _t(
+                f"er {verb} hoogstens {value} {noun} zijn (nu {count})",
+                f"there may be at most {value} {noun} (now {count})",
+            )
+        )
 
     if keyword == "not" and value == {}:
         name = str(last) if last is not None else "?"
         if name == "correct":
-            return issue("een peiling heeft geen goed antwoord: haal 'correct' weg")
+            return issue(
+                _t(
+                    "een peiling heeft geen goed antwoord: haal 'correct' weg",
+                    "a poll has no right answer: remove 'correct'",
+                )
+            )
         qtype = _question_type(quiz, path)
-        kind = QUESTION_TYPE_NAMES.get(qtype or "", "vraag van dit type")
-        hint = f" ({_ALLOWED_FOR[name]})" if name in _ALLOWED_FOR else ""
-        return issue(f"het veld '{name}' hoort niet bij een {kind}{hint}")
+        kind = _pick(QUESTION_TYPE_NAMES, QUESTION_TYPE_NAMES_EN).get(
+            qtype or "", _t("vraag van dit type", "question of this type")
+        )
+        allowed = _pick(_ALLOWED_FOR, _ALLOWED_FOR_EN)
+        hint = f" ({allowed[name]})" if name in allowed else ""
+        return issue(
+            _t(
+                f"het veld '{name}' hoort niet bij een {kind}{hint}",
+                f"the field '{name}' does not belong in a {kind}{hint}",
+            )
+        )
 
     if keyword == "format":
-        return issue(f"{subject} heeft niet de juiste vorm (nu {_show(instance)})")
+        return issue(
+            _t(
+                f"{subject} heeft niet de juiste vorm {now}",
+                f"{subject} is not in the right form {now}",
+            )
+        )
 
     if keyword == "uniqueItems":
-        return issue(f"{subject} bevat dubbele waarden")
+        return issue(_t(f"{subject} bevat dubbele waarden", f"{subject} contains duplicate values"))
 
-    return issue(f"{subject} is hier niet toegestaan of ongeldig")
+    return issue(
+        _t(
+            f"{subject} is hier niet toegestaan of ongeldig",
+            f"{subject} is not allowed here or invalid",
+        )
+    )
 
 
 # --------------------------------------------------------------------------------------
@@ -511,9 +704,21 @@ def _semantic_issues(quiz: Any) -> list[_Issue]:
 
     for at, node in _walk(quiz, ()):
         if isinstance(node, float) and not math.isfinite(node):
-            add(at, f"{_subject(at)} moet een gewoon getal zijn (nu {node})")
+            add(
+                at,
+                _t(
+                    f"{_subject(at)} moet een gewoon getal zijn (nu {node})",
+                    f"{_subject(at)} must be an ordinary number (now {node})",
+                ),
+            )
         elif isinstance(node, str) and _SURROGATE.search(node):
-            add(at, f"{_subject(at)} bevat een ongeldig teken")
+            add(
+                at,
+                _t(
+                    f"{_subject(at)} bevat een ongeldig teken",
+                    f"{_subject(at)} contains an invalid character",
+                ),
+            )
 
     if not isinstance(quiz, dict):
         return issues
@@ -531,7 +736,11 @@ def _semantic_issues(quiz: Any) -> list[_Issue]:
             if question_id in seen_ids:
                 add(
                     (*here, "id"),
-                    f"de id '{question_id}' komt al voor bij vraag {seen_ids[question_id] + 1}",
+                    _t(
+                        f"de id '{question_id}' komt al voor bij vraag {seen_ids[question_id] + 1}",
+                        f"the id '{question_id}' is already used by question "
+                        f"{seen_ids[question_id] + 1}",
+                    ),
                 )
             else:
                 seen_ids[question_id] = index
@@ -546,7 +755,10 @@ def _semantic_issues(quiz: Any) -> list[_Issue]:
             ):
                 add(
                     (*here, "options"),
-                    'er is geen goed antwoord: zet bij minstens één antwoord "correct": true',
+                    _t(
+                        'er is geen goed antwoord: zet bij minstens één antwoord "correct": true',
+                        'there is no right answer: set "correct": true on at least one answer',
+                    ),
                 )
             seen_texts: dict[str, int] = {}
             for number, option in enumerate(options):
@@ -557,7 +769,12 @@ def _semantic_issues(quiz: Any) -> list[_Issue]:
                 if key in seen_texts:
                     add(
                         (*here, "options", number, "text"),
-                        f"de tekst {_show(text)} komt al voor bij antwoord {seen_texts[key] + 1}",
+                        _t(
+                            f"de tekst {_show(text)} komt al voor bij antwoord "
+                            f"{seen_texts[key] + 1}",
+                            f"the text {_show(text)} is already used by answer "
+                            f"{seen_texts[key] + 1}",
+                        ),
                     )
                 else:
                     seen_texts[key] = number
@@ -571,14 +788,22 @@ def _semantic_issues(quiz: Any) -> list[_Issue]:
                 if low >= high:
                     add(
                         (*here, "estimate", "min"),
-                        f"het minimum ({_num(low)}) moet kleiner zijn dan het maximum "
-                        f"({_num(high)})",
+                        _t(
+                            f"het minimum ({_num(low)}) moet kleiner zijn dan het maximum "
+                            f"({_num(high)})",
+                            f"the minimum ({_num(low)}) must be less than the maximum "
+                            f"({_num(high)})",
+                        ),
                     )
                 elif _is_finite_number(answer) and not low <= answer <= high:
                     add(
                         (*here, "estimate", "answer"),
-                        f"het antwoord ({_num(answer)}) moet tussen het minimum ({_num(low)}) "
-                        f"en het maximum ({_num(high)}) liggen",
+                        _t(
+                            f"het antwoord ({_num(answer)}) moet tussen het minimum "
+                            f"({_num(low)}) en het maximum ({_num(high)}) liggen",
+                            f"the answer ({_num(answer)}) must lie between the minimum "
+                            f"({_num(low)}) and the maximum ({_num(high)})",
+                        ),
                     )
     return issues
 
@@ -663,9 +888,14 @@ def apply_defaults(quiz: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def validate_quiz(obj: Any) -> ValidationResult:
-    """Validate an already parsed quiz; reports all errors at once, in file order."""
-    return _validate(obj, [])
+def validate_quiz(obj: Any, lang: str = "nl") -> ValidationResult:
+    """Validate an already parsed quiz; reports all errors at once, in file order, with
+    messages in `lang` ("nl" or "en")."""
+    token = _LANG.set(lang if lang in LANGS else "nl")
+    try:
+        return _validate(obj, [])
+    finally:
+        _LANG.reset(token)
 
 
 def _validate(obj: Any, head: list[_Issue]) -> ValidationResult:
@@ -712,11 +942,26 @@ _JSON_MESSAGES: list[tuple[str, str]] = [
 ]
 
 
+_JSON_MESSAGES_EN: dict[str, str] = {
+    "Expecting property name enclosed in double quotes": "field name in double quotes expected",
+    "Expecting value": "value expected",
+    "Expecting ',' delimiter": "comma expected",
+    "Expecting ':' delimiter": "colon expected",
+    "Extra data": "extra text after the end of the JSON",
+    "Unterminated string": "text without a closing quote",
+    "Invalid control character": "invalid character in text (use \\n for a new line)",
+    "Invalid \\uXXXX escape": "invalid \\u code",
+    "Invalid \\escape": "invalid backslash code",
+    "Illegal trailing comma": "superfluous comma at the end",
+}
+
+
 def _dutch_json_message(message: str) -> str:
+    """The JSON parser's message in words for people (Dutch, or English)."""
     for english, dutch in _JSON_MESSAGES:
         if message.startswith(english):
-            return dutch
-    return "ongeldige opbouw"
+            return _t(dutch, _JSON_MESSAGES_EN.get(english, english))
+    return _t("ongeldige opbouw", "invalid structure")
 
 
 class _NonFiniteNumber(ValueError):
@@ -745,22 +990,52 @@ def _file_error(message: str) -> ValidationResult:
     return ValidationResult(quiz=None, errors=[QuizIssue("", message)])
 
 
-def validate_quiz_bytes(raw: bytes) -> ValidationResult:
-    """Validate an uploaded file: size, UTF-8 (BOM allowed), JSON syntax, then the quiz."""
+def validate_quiz_bytes(raw: bytes, lang: str = "nl") -> ValidationResult:
+    """Validate an uploaded file: size, UTF-8 (BOM allowed), JSON syntax, then the quiz; the
+    messages in `lang` ("nl" or "en"; the places are numbered from 1 in both)."""
+    token = _LANG.set(lang if lang in LANGS else "nl")
+    try:
+        return _validate_bytes(raw)
+    finally:
+        _LANG.reset(token)
+
+
+def validation_messages(lang: str, make: Callable[[], str]) -> str:
+    """`make()`'s message in `lang`, for messages made outside a validation."""
+    token = _LANG.set(lang if lang in LANGS else "nl")
+    try:
+        return make()
+    finally:
+        _LANG.reset(token)
+
+
+def too_large_message(size: int | None = None) -> str:
+    limit = MAX_QUIZ_BYTES // 1024
+    if size is None:
+        return _t(f"het bestand is groter dan {limit} KiB", f"the file is larger than {limit} KiB")
+    kib = math.ceil(size / 1024)
+    return _t(
+        f"het bestand is groter dan {limit} KiB (nu {kib} KiB)",
+        f"the file is larger than {limit} KiB (now {kib} KiB)",
+    )
+
+
+def _validate_bytes(raw: bytes) -> ValidationResult:
     if len(raw) > MAX_QUIZ_BYTES:
-        size_kib = math.ceil(len(raw) / 1024)
-        return _file_error(
-            f"het bestand is groter dan {MAX_QUIZ_BYTES // 1024} KiB (nu {size_kib} KiB)"
-        )
+        return _file_error(too_large_message(len(raw)))
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         return _file_error(
-            f"het bestand is geen UTF-8-tekst (ongeldige byte op positie {exc.start + 1}); "
-            "sla het op als UTF-8"
+            _t(
+                f"het bestand is geen UTF-8-tekst (ongeldige byte op positie {exc.start + 1}); "
+                "sla het op als UTF-8",
+                f"the file is not UTF-8 text (invalid byte at position {exc.start + 1}); "
+                "save it as UTF-8",
+            )
         )
     if not text.strip():
-        return _file_error("het bestand is leeg")
+        return _file_error(_t("het bestand is leeg", "the file is empty"))
     duplicates: list[str] = []
     try:
         parsed = json.loads(
@@ -768,19 +1043,42 @@ def validate_quiz_bytes(raw: bytes) -> ValidationResult:
         )
     except json.JSONDecodeError as exc:
         return _file_error(
-            f"het bestand is geen geldige JSON (regel {exc.lineno}, kolom {exc.colno}: "
-            f"{_dutch_json_message(exc.msg)})"
+            _t(
+                f"het bestand is geen geldige JSON (regel {exc.lineno}, kolom {exc.colno}: "
+                f"{_dutch_json_message(exc.msg)})",
+                f"the file is not valid JSON (line {exc.lineno}, column {exc.colno}: "
+                f"{_dutch_json_message(exc.msg)})",
+            )
         )
     except _NonFiniteNumber as exc:
         return _file_error(
-            f"het bestand is geen geldige JSON ({exc.name} is geen geldig getal in JSON)"
+            _t(
+                f"het bestand is geen geldige JSON ({exc.name} is geen geldig getal in JSON)",
+                f"the file is not valid JSON ({exc.name} is not a valid number in JSON)",
+            )
         )
     except RecursionError:
-        return _file_error("het bestand is geen geldige JSON (te diep genest)")
+        return _file_error(
+            _t(
+                "het bestand is geen geldige JSON (te diep genest)",
+                "the file is not valid JSON (nested too deeply)",
+            )
+        )
     except ValueError:
-        return _file_error("het bestand is geen geldige JSON (een getal heeft te veel cijfers)")
+        return _file_error(
+            _t(
+                "het bestand is geen geldige JSON (een getal heeft te veel cijfers)",
+                "the file is not valid JSON (a number has too many digits)",
+            )
+        )
     head = [
-        _Issue((), f"het veld '{name}' komt meer dan eens voor in hetzelfde object")
+        _Issue(
+            (),
+            _t(
+                f"het veld '{name}' komt meer dan eens voor in hetzelfde object",
+                f"the field '{name}' occurs more than once in the same object",
+            ),
+        )
         for name in dict.fromkeys(duplicates)
     ]
     return _validate(parsed, head)

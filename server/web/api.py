@@ -17,13 +17,18 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from server.activities.quiz_export import results, results_csv
+from server.activities.quiz_export import DIALECTS, results, results_csv, with_rounds
 from server.hub import codes
 from server.hub.room import Room
 from server.hub.rooms import Hub
 from server.messages import message
 from server.quizzes.library import LibraryFull, summary
-from server.quizzes.validate import MAX_QUIZ_BYTES, validate_quiz_bytes
+from server.quizzes.validate import (
+    MAX_QUIZ_BYTES,
+    too_large_message,
+    validate_quiz_bytes,
+    validation_messages,
+)
 from server.web.i18n import request_lang
 from server.web.netinfo import join_base
 
@@ -132,8 +137,22 @@ async def delete_quiz(request: Request) -> Response:
     return Response(status_code=204)
 
 
-def _too_large() -> JSONResponse:
-    issue = {"path": "", "message": f"het bestand is groter dan {MAX_QUIZ_BYTES // 1024} KiB"}
+def _upload_lang(request: Request) -> str:
+    """The language of upload errors: ?lang=, the lang cookie, else Accept-Language, else nl
+    (the upload page sends its own language as ?lang=)."""
+    if request.query_params.get("lang") or request.cookies.get("lang"):
+        return request_lang(request)
+    for part in request.headers.get("accept-language", "").split(","):
+        tag = part.split(";")[0].strip().lower()
+        if tag.startswith("nl"):
+            return "nl"
+        if tag.startswith("en"):
+            return "en"
+    return "nl"
+
+
+def _too_large(lang: str) -> JSONResponse:
+    issue = {"path": "", "message": validation_messages(lang, too_large_message)}
     return JSONResponse({"errors": [issue]}, 413)
 
 
@@ -155,24 +174,32 @@ async def upload_quiz(request: Request) -> Response:
     refused = _organiser_check(request) or _limited(request, "upload")
     if refused is not None:
         return refused
+    lang = _upload_lang(request)
     body = await _read_capped(request, MAX_QUIZ_BYTES + BODY_SLACK)
     if body is None:
-        return _too_large()
+        return _too_large(lang)
     raw = body
     if request.headers.get("content-type", "").startswith("multipart/form-data"):
         request._body = body  # let Starlette parse the form from what we already read
         try:
             form = await request.form(max_files=1, max_fields=4)
         except (HTTPException, MultiPartException):
-            issue = {"path": "", "message": "het formulier is beschadigd (geen geldige multipart)"}
-            return JSONResponse({"errors": [issue]}, 400)
+            broken = {
+                "nl": "het formulier is beschadigd (geen geldige multipart)",
+                "en": "the form is damaged (not valid multipart)",
+            }
+            return JSONResponse({"errors": [{"path": "", "message": broken[lang]}]}, 400)
         upload = form.get("file")
         if not isinstance(upload, UploadFile):
-            issue = {"path": "", "message": "er is geen bestand meegestuurd (veld 'file')"}
+            no_file = {
+                "nl": "er is geen bestand meegestuurd (veld 'file')",
+                "en": "no file was sent (field 'file')",
+            }
+            issue = {"path": "", "message": no_file[lang]}
             return JSONResponse({"errors": [issue]}, 400)
         raw = await upload.read(MAX_QUIZ_BYTES + 1)
         await form.close()
-    result = validate_quiz_bytes(raw)
+    result = validate_quiz_bytes(raw, lang)
     if result.quiz is None:
         status = 413 if len(raw) > MAX_QUIZ_BYTES else 400
         errors = [{"path": e.path, "message": e.message} for e in result.errors]
@@ -267,7 +294,9 @@ async def room_qr(request: Request) -> Response:
     )
 
 
-async def _results(request: Request) -> dict[str, Any] | Response:
+async def _results(request: Request) -> tuple[dict[str, Any], str] | Response:
+    """Every round's results (`rounds`, the current round's fields at the top), or only round
+    `?round=N`; with the room's language."""
     room = await _room(request)
     if isinstance(room, Response):
         return room
@@ -275,7 +304,16 @@ async def _results(request: Request) -> dict[str, Any] | Response:
     if not _is_host(request, room):
         return _error(request, "not_host", 403)
     quiz = await hub.quiz_of(code, room.created)
-    return results(room.state, quiz, await hub.names(code), room.lang)
+    rounds = [
+        results(state, quiz, names, room.lang) for _, state, names in await hub.rounds(code, room)
+    ]
+    wanted = request.query_params.get("round")
+    if wanted is not None:
+        chosen = [r for r in rounds if str(r["round"]) == wanted.strip()]
+        if not chosen:
+            return _error(request, "round_not_found", 404)
+        rounds = chosen
+    return with_rounds(rounds), room.lang
 
 
 def _is_host(request: Request, room: Room) -> bool:
@@ -294,23 +332,30 @@ async def room_quiz(request: Request) -> Response:
 
 
 async def results_json(request: Request) -> Response:
-    data = await _results(request)
-    if isinstance(data, Response):
-        return data
+    found = await _results(request)
+    if isinstance(found, Response):
+        return found
     return JSONResponse(
-        data,
+        found[0],
         headers=_attachment(f"resultaten-{request.path_params['code']}.json"),
     )
 
 
 async def results_csv_export(request: Request) -> Response:
-    data = await _results(request)
-    if isinstance(data, Response):
-        return data
+    """`?dialect=excel-nl`: semicolons and decimal commas, for Excel set to Dutch; the default
+    is RFC 4180 (commas)."""
+    dialect = request.query_params.get("dialect", "rfc4180")
+    if dialect not in DIALECTS:
+        return _error(request, "not_found", 404)
+    found = await _results(request)
+    if isinstance(found, Response):
+        return found
+    data, lang = found
+    suffix = "-excel" if dialect == "excel-nl" else ""
     return Response(
-        results_csv(data),
+        results_csv(data, dialect, lang),
         media_type="text/csv; charset=utf-8",
-        headers=_attachment(f"resultaten-{request.path_params['code']}.csv"),
+        headers=_attachment(f"resultaten-{request.path_params['code']}{suffix}.csv"),
     )
 
 

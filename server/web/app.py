@@ -15,6 +15,7 @@ from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 
 from server.config import Settings
+from server.hub.attendance import RECONNECT_GRACE_S
 from server.hub.bokaal import BokaalBook
 from server.hub.factory import make_backend
 from server.hub.rooms import Hub, HubSettings
@@ -48,6 +49,13 @@ class KenniskringApp(Starlette):
         await super().__call__(scope, receive, send)
 
 
+def reconnect_grace_s() -> float:
+    """KENNISKRING_RECONNECT_GRACE_MS: how long an open question still waits for a phone whose
+    socket closed (default 3 s; see server/hub/attendance.py)."""
+    raw = os.environ.get("KENNISKRING_RECONNECT_GRACE_MS", "").strip()
+    return int(raw) / 1000 if raw else RECONNECT_GRACE_S
+
+
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings.from_env()
     backend = make_backend(settings.redis_url, settings.data_dir, settings.room_ttl)
@@ -61,6 +69,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             resync_s=settings.resync_s,
             queue_limit=settings.send_queue,
             worker_id=f"w{os.getpid()}",
+            reconnect_grace_s=reconnect_grace_s(),
         )
         async with Hub(backend, BokaalBook(backend), hub_settings) as hub:
             app.state.hub = hub

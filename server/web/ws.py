@@ -83,6 +83,20 @@ def parse_frame(data: bytes | None, limit: int) -> dict[str, Any]:
     return msg
 
 
+def frame_type(data: bytes | None) -> str | None:
+    """The `type` a refused frame named, for the error's `ref`: None when it had no readable
+    one (a text frame, not msgpack, not a map, no string `type`). Frames reach this only up to
+    the socket's hard limit (16 KiB), so decoding a too-large one is cheap."""
+    if data is None:
+        return None
+    try:
+        msg = unpack(data)
+    except Exception:
+        return None
+    kind = msg.get("type") if isinstance(msg, dict) else None
+    return kind if isinstance(kind, str) and kind else None
+
+
 async def websocket_endpoint(websocket: WebSocket) -> None:
     app_state = websocket.app.state
     hub: Hub = app_state.hub
@@ -182,7 +196,11 @@ async def _read_frames(
             msg_type = None
             started = hub.outage.clock()
             try:
-                msg = parse_frame(message.get("bytes"), limit)
+                try:
+                    msg = parse_frame(message.get("bytes"), limit)
+                except HubError:
+                    msg_type = frame_type(message.get("bytes"))
+                    raise
                 msg_type = msg["type"]
                 if msg_type not in ("hello", "ping") and not client.attached:
                     raise HubError("hello_first")

@@ -46,6 +46,7 @@ def test_check_quiz_valid_and_invalid(tmp_path: Path) -> None:
     lines = failed.stderr.splitlines()
     assert any("vraag 2" in line and "fout.json" in line for line in lines), lines
     assert any("vraag 1, antwoord 3" in line for line in lines), lines
+    assert not any("questions[" in line or "options[" in line for line in lines), lines
     assert any("weg.json" in line and "niet gevonden" in line for line in lines), lines
 
 

@@ -79,6 +79,32 @@ def test_upload_reports_all_errors_at_once_and_stores_nothing(live_server: Serve
 
 
 @pytest.mark.parametrize(
+    ("params", "headers"),
+    [({"lang": "en"}, {}), ({}, {"Accept-Language": "en-GB,en;q=0.9,nl;q=0.5"})],
+)
+def test_upload_errors_in_english(
+    live_server: ServerProcess, params: dict[str, str], headers: dict[str, str]
+) -> None:
+    broken = json.loads(json.dumps(FAST_QUIZ))
+    broken["questions"][0]["time_limit"] = 3
+    del broken["questions"][0]["options"][2]["text"]
+    url = f"{live_server.base}/api/quizzes"
+    response = httpx.post(url, json=broken, params=params, headers=headers)
+    assert response.status_code == 400
+    messages = [e["message"] for e in response.json()["errors"]]
+    assert "question 1: the time limit must be between 5 and 240 seconds (now 3)" in messages
+    assert "question 1, answer 3: the text is missing" in messages
+    # The path stays for programs (from 0); people read the message (from 1).
+    assert "questions[0].options[2].text" in [e["path"] for e in response.json()["errors"]]
+    dutch = httpx.post(url, json=broken, headers={"Accept-Language": "nl-NL,en;q=0.8"})
+    assert "vraag 1, antwoord 3: de tekst ontbreekt" in [
+        e["message"] for e in dutch.json()["errors"]
+    ]
+    big = httpx.post(url, content=b" " * (300 * 1024), params=params, headers=headers)
+    assert big.status_code == 413 and "larger than 256 KiB" in big.json()["errors"][0]["message"]
+
+
+@pytest.mark.parametrize(
     ("body", "expect"),
     [
         (b"{not json", "geen geldige JSON"),
@@ -235,3 +261,45 @@ def test_pages_render_in_both_languages(live_server: ServerProcess, path: str) -
     assert '<html lang="nl"' in nl.text and '<html lang="en"' in en.text
     assert "/static/js/" in nl.text
     assert en.cookies.get("lang") == "en"
+
+
+async def test_every_round_stays_exportable_after_play_again(live_server: ServerProcess) -> None:
+    """Issue 13, point 8: 'Nog een keer' must not lose the first round."""
+    room = create_room(live_server.base, upload(live_server.base, FAST_QUIZ))
+    code, secret = room["code"], room["host_secret"]
+    host = await Host(live_server.ws_url).open()
+    await host.attach(code, secret)
+    phone = await Phone(live_server.ws_url).open()
+    await phone.join(code, "Rik")
+    await host.control("start")
+    await phone.wait_view("question")
+    await phone.answer(0, choice=0)
+    await host.control("finish")
+    await host.wait_view("podium")
+    mark = len(host.frames)
+    await host.control("restart")
+    await host.wait_for(lambda f: f.get("phase") == "lobby", since=mark)
+    await host.control("start")
+    await phone.wait_view("question", index=0)
+    await phone.answer(0, choice=1)
+    await host.control("finish")
+    await host.wait_view("podium")
+    url = f"{live_server.base}/api/rooms/{code}/results"
+    host = {"X-Host-Secret": secret}
+    data = httpx.get(f"{url}.json", headers=host).json()
+    assert [r["round"] for r in data["rounds"]] == [1, 2]
+    first, second = data["rounds"]
+    assert first["players"][0]["name"] == "Rik" and first["players"][0]["answers"][0]["correct"]
+    assert second["players"][0]["answers"][0]["correct"] is False
+    only = httpx.get(f"{url}.json", params={"round": "1"}, headers=host).json()
+    assert only["round"] == 1 and [r["round"] for r in only["rounds"]] == [1]
+    missing = httpx.get(f"{url}.json", params={"round": "7"}, headers=host)
+    assert missing.status_code == 404 and "ronde" in missing.json()["error"]
+    text = httpx.get(f"{url}.csv", headers=host).text
+    rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
+    col = {name: i for i, name in enumerate(rows[0])}
+    assert sorted({r[col["round"]] for r in rows[1:]}) == ["1", "2"]
+    excel = httpx.get(f"{url}.csv", params={"dialect": "excel-nl"}, headers=host)
+    assert excel.status_code == 200 and excel.text.startswith("\ufeffrank;player;")
+    assert "-excel.csv" in excel.headers["content-disposition"]
+    await asyncio.gather(phone.close(), host.close())

@@ -197,6 +197,7 @@ async def test_question_closes_when_time_is_up(live_server: ServerProcess) -> No
     assert result["result"] == {
         "question": 0,
         "correct": False,
+        "outcome": "none",
         "points": 0,
         "streak_bonus": 0,
         "answered": False,

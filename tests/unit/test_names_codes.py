@@ -215,3 +215,10 @@ def test_player_id_sorts_by_join_order(orders: list[int]) -> None:
 
 def test_player_ids_for_the_same_order_differ() -> None:
     assert len({codes.player_id(7) for _ in range(100)}) > 90
+
+
+def test_clean_name_is_nfc_so_one_name_has_one_form() -> None:
+    decomposed = unicodedata.normalize("NFD", "Renée Çelik")
+    assert clean_name(decomposed) == unicodedata.normalize("NFC", "Renée Çelik")
+    # 24 letters with combining accents are 24 characters, not 48.
+    assert len(clean_name(unicodedata.normalize("NFD", "é" * 24))) == 24

@@ -12,7 +12,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from server.activities import quiz as q
-from server.activities.quiz_export import results, results_csv, safe_cell
+from server.activities.quiz_export import (
+    CSV_COLUMNS,
+    results,
+    results_csv,
+    safe_cell,
+    with_rounds,
+)
 
 T0 = 1_700_000_000.0
 
@@ -94,23 +100,27 @@ def test_results_rows_per_answer(played: tuple[q.QuizState, dict]) -> None:
     players = {p["id"]: p for p in results(state, quiz, NAMES)["players"]}
     assert players["pa"]["answers"] == [
         {"question": 1, "text": "Meerkeuze", "answer": "optie 0", "correct": True,
-         "time_ms": 0, "points": 1000, "streak_bonus": 0},
+         "time_ms": 0, "points": 1000, "streak_bonus": 0, "outcome": "correct", "value": None},
         {"question": 2, "text": "Waar of niet", "answer": "Waar", "correct": True,
-         "time_ms": 10_000, "points": 750, "streak_bonus": 100},
+         "time_ms": 10_000, "points": 750, "streak_bonus": 100, "outcome": "correct",
+         "value": None},
         {"question": 3, "text": "Peiling", "answer": "keuze 2", "correct": None,
-         "time_ms": 3_000, "points": 0, "streak_bonus": 0},
+         "time_ms": 3_000, "points": 0, "streak_bonus": 0, "outcome": "poll", "value": None},
         {"question": 4, "text": "Schatting", "answer": "50", "correct": True,
-         "time_ms": 0, "points": 1000, "streak_bonus": 200},
+         "time_ms": 0, "points": 1000, "streak_bonus": 200, "outcome": "correct", "value": 50.0},
     ]
     bram = players["pb"]["answers"]
     assert bram[0]["answer"] == "optie 1" and bram[0]["correct"] is False
     assert bram[2] == {"question": 3, "text": "Peiling", "answer": "", "correct": None,
-                       "time_ms": None, "points": 0, "streak_bonus": 0}
+                       "time_ms": None, "points": 0, "streak_bonus": 0, "outcome": "none",
+                       "value": None}
     assert bram[3]["answer"] == "67.5" and bram[3]["correct"] is False
+    assert bram[3]["outcome"] == "near"  # bijna: not correct, but points
     assert bram[3]["points"] == 500
     cas = players["pc"]["answers"]
     assert cas[0] == {"question": 1, "text": "Meerkeuze", "answer": "", "correct": False,
-                      "time_ms": None, "points": 0, "streak_bonus": 0}
+                      "time_ms": None, "points": 0, "streak_bonus": 0, "outcome": "none",
+                      "value": None}
     assert cas[1]["answer"] == "Niet waar" and cas[1]["correct"] is False
 
 
@@ -255,3 +265,33 @@ def test_csv_cells_that_look_like_formulas_are_defused() -> None:
     assert rows[1][1] == "'=HYPERLINK(\"http://x\")"
     assert rows[1][4] == "'+1 of -1?" and rows[1][5] == "'@SUM(A1)"
     assert rows[2][1] == "Anna"
+
+
+# ---- every round, and a CSV for Dutch Excel (issue 13, points 8 and 9) ---------------------------
+def test_every_round_is_in_the_export_and_the_csv(played: tuple[q.QuizState, dict]) -> None:
+    state, quiz = played
+    first = results(state, quiz, NAMES)
+    again = q.restart(state)
+    second = results(again, quiz, {"pa": "Anna"})
+    data = with_rounds([first, second])
+    assert [r["round"] for r in data["rounds"]] == [1, 2]
+    assert data["round"] == 2 and data["rounds"][0]["players"][0]["name"] == "Anna"
+    rows = _parse(results_csv(data))
+    col = {name: i for i, name in enumerate(rows[0])}
+    rounds = [r[col["round"]] for r in rows[1:]]
+    assert rounds.count("1") == 3 * 4  # round 2 has not been played yet: no rows
+    assert data["rounds"][1]["players"] == []
+
+
+def test_csv_for_dutch_excel_uses_semicolons_and_decimal_commas(
+    played: tuple[q.QuizState, dict],
+) -> None:
+    state, quiz = played
+    text = results_csv(with_rounds([results(state, quiz, NAMES)]), "excel-nl")
+    assert text.startswith("\ufeff")
+    rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff")), delimiter=";"))
+    col = {name: i for i, name in enumerate(rows[0])}
+    assert len(rows[0]) == len(CSV_COLUMNS)
+    bram = [r for r in rows[1:] if r[col["player"]] == "Bram"]
+    assert bram[3][col["answer"]] == "67,5" and bram[3][col["outcome"]] == "bijna"
+    assert any(r[col["player"]] == 'Cas, "de" Vries' for r in rows)  # quoted, not split

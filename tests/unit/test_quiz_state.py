@@ -564,11 +564,11 @@ def test_restart_resets_scores_and_counts_rounds() -> None:
 
 # docs/PROTOCOL.md "Allowed per phase"
 PROTOCOL_ACTIONS = {
-    q.LOBBY: {"start", "lock", "unlock", "kick"},
-    q.QUESTION: {"close", "finish", "lock", "unlock", "kick"},
-    q.REVEAL: {"scoreboard", "next", "finish", "lock", "unlock", "kick"},
-    q.SCOREBOARD: {"next", "finish", "lock", "unlock", "kick"},
-    q.PODIUM: {"restart", "lock", "unlock", "kick"},
+    q.LOBBY: {"start", "lock", "unlock", "kick", "unkick"},
+    q.QUESTION: {"close", "finish", "lock", "unlock", "kick", "unkick"},
+    q.REVEAL: {"scoreboard", "next", "finish", "lock", "unlock", "kick", "unkick"},
+    q.SCOREBOARD: {"next", "finish", "lock", "unlock", "kick", "unkick"},
+    q.PODIUM: {"restart", "lock", "unlock", "kick", "unkick"},
 }
 
 

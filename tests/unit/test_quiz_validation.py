@@ -464,8 +464,10 @@ def test_check_files_reports_dutch_lines_and_returns_one(tmp_path: Path) -> None
     assert out.getvalue() == f"{good}: in orde (4 vragen)\n"
     lines = err.getvalue().splitlines()
     time_limit = "vraag 1: de tijdslimiet moet tussen 5 en 240 seconden liggen (nu 3)"
-    assert f"{bad}: questions[0].time_limit: {time_limit}" in lines
-    assert f"{bad}: author: de auteur ontbreekt" in lines
+    assert f"{bad}: {time_limit}" in lines
+    assert f"{bad}: de auteur ontbreekt" in lines
+    # One numbering for people: no 0-based technical path next to "vraag 1".
+    assert not any("questions[" in line for line in lines), lines
     assert f"{missing}: bestand niet gevonden" in lines
     assert any(
         line.startswith(f"{BAD_DIR / 'latin1.json'}: het bestand is geen UTF-8-tekst")
@@ -635,3 +637,42 @@ def test_overflowing_and_overlong_numbers_are_errors_not_crashes() -> None:
     (issue,) = validate_quiz_bytes(huge.encode()).errors
     assert issue.path == ""
     assert issue.message.startswith("het bestand is geen geldige JSON")
+
+
+# ---------------------------------------------------------------------------------------------
+# English messages (issue 13: upload errors in the English UI)
+
+DUTCH_WORDS = (
+    " moet ",
+    "ontbreekt",
+    "vraag ",
+    "antwoord ",
+    "het bestand",
+    " veld ",
+    " zijn ",
+    " nu ",
+    "leeg",
+    "bedoel je",
+    " mag ",
+    "onbekend",
+)
+
+
+@pytest.mark.parametrize("path", sorted(BAD_DIR.glob("*.json")), ids=lambda p: p.name)
+def test_every_message_has_an_english_twin(path: Path) -> None:
+    raw = path.read_bytes()
+    dutch = validate_quiz_bytes(raw).errors
+    english = validate_quiz_bytes(raw, "en").errors
+    assert [e.path for e in english] == [e.path for e in dutch]
+    for nl, en in zip(dutch, english, strict=True):
+        assert en.message != nl.message
+        assert not any(word in f" {en.message} " for word in DUTCH_WORDS), en.message
+    # The default stays Dutch, also after an English validation.
+    assert validate_quiz_bytes(raw).errors == dutch
+
+
+def test_english_messages_number_places_from_one() -> None:
+    errors = validate_quiz_bytes((BAD_DIR / "many_mistakes.json").read_bytes(), "en").errors
+    messages = [e.message for e in errors]
+    assert "question 1: the time limit must be between 5 and 240 seconds (now 3)" in messages
+    assert "the author is missing" in messages

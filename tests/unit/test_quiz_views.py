@@ -253,9 +253,55 @@ def test_estimate_reveal_average_and_closest() -> None:
     reveal = view["reveal"]
     assert reveal["answer"] == 50
     assert reveal["estimate"]["average"] == pytest.approx(350 / 6, abs=0.01)
-    # exact hit first; then the two 2-off guesses, the quicker one first
-    assert reveal["estimate"]["closest"] == ["E", "B", "A"]
+    # only the closest guess (issue 13: not simply the first three)
+    assert reveal["estimate"]["closest"] == ["E"]
     assert sum(reveal["distribution"]) == 6
+
+
+def test_estimate_closest_lists_every_tied_guess_quickest_first() -> None:
+    quiz = make_quiz(est(answer=50, low=0, high=100, tolerance=5))
+    state = q.start(q.QuizState(), quiz, T0)
+    answers = {"a": q.Answer(ms=3000, value=48.0), "b": q.Answer(ms=1000, value=52.0),
+               "c": q.Answer(ms=10, value=60.0)}
+    names = {p: p.upper() for p in answers}
+    q.close(state, quiz, answers, list(names), T0 + 20)
+    reveal = shared_view("screen", state, quiz, facts(names, answers), T0 + 20)["reveal"]
+    assert reveal["estimate"]["closest"] == ["B", "A"]
+
+
+def test_estimate_reveal_says_the_same_as_every_phone() -> None:
+    """Issue 13: answer 6, tolerance 1, guesses 6, 7, 3 and 12 (range 1…12)."""
+    quiz = make_quiz(est(answer=6, low=1, high=12, tolerance=1))
+    state = q.start(q.QuizState(), quiz, T0)
+    guesses = {"anna": 6, "fenna": 7, "anna2": 3, "bob": 12}
+    answers = {p: q.Answer(ms=2000, value=float(v)) for p, v in guesses.items()}
+    names = {"anna": "Anna", "fenna": "Fenna", "anna2": "Anna 2", "bob": "Bob"}
+    q.close(state, quiz, answers, list(names), T0 + 20)
+    reveal = shared_view("screen", state, quiz, facts(names, answers), T0 + 20)["reveal"]
+    assert reveal["estimate"]["closest"] == ["Anna"]
+    assert reveal["estimate"]["outcomes"] == {"correct": 2, "near": 1, "wrong": 1}
+    assert reveal["estimate"]["tolerance"] == 1
+    mine = {p: personal_view(state, quiz, facts(names, answers), p, q.ranks(state))["result"]
+            for p in names}
+    assert {p: r["outcome"] for p, r in mine.items()} == {
+        "anna": "correct", "fenna": "correct", "anna2": "near", "bob": "wrong"}
+    assert mine["anna2"]["correct"] is False and mine["anna2"]["points"] > 0
+    assert mine["bob"]["points"] == 0  # fout: 0 points
+    assert mine["fenna"]["correct"] is True
+
+
+def test_estimate_chart_bins_follow_whole_numbers() -> None:
+    """Issue 13: a whole-number question from 1 to 12 gets one bin per number, not '1–2,1'."""
+    quiz = make_quiz(est(answer=6, low=1, high=12, tolerance=1))
+    state = q.start(q.QuizState(), quiz, T0)
+    answers = {p: q.Answer(ms=100, value=float(v))
+               for p, v in {"a": 1, "b": 6, "c": 6, "d": 12}.items()}
+    q.close(state, quiz, answers, list(answers), T0 + 20)
+    reveal = shared_view("screen", state, quiz, facts({p: p for p in answers}, answers),
+                         T0 + 20)["reveal"]
+    assert reveal["bins"] == [[v, v] for v in range(1, 13)]
+    assert reveal["answer_bin"] == 5
+    assert reveal["distribution"] == [1, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 1]
 
 
 def test_estimate_reveal_without_answers() -> None:
@@ -263,7 +309,8 @@ def test_estimate_reveal_without_answers() -> None:
     state = q.start(q.QuizState(), quiz, T0)
     q.close(state, quiz, {}, ["a"], T0 + 20)
     reveal = shared_view("phone", state, quiz, facts({"a": "A"}), T0 + 20)["reveal"]
-    assert reveal["estimate"] == {"average": None, "closest": []}
+    assert reveal["estimate"] == {"average": None, "closest": [], "tolerance": 5,
+                                  "outcomes": {"correct": 0, "near": 0, "wrong": 0}}
     assert sum(reveal["distribution"]) == 0
 
 
@@ -317,7 +364,7 @@ def test_host_view_has_can_and_players(phase: str, can: set[str]) -> None:
             if phase == q.PODIUM:
                 q.finish(state, quiz, {}, [], T0 + 2)
     view = shared_view("host", state, quiz, facts(names, online={"p1", "p2"}), T0 + 3)
-    assert set(view["can"]) == can | {"lock", "unlock", "kick"}
+    assert set(view["can"]) == can | {"lock", "unlock", "kick", "unkick"}
     scored = phase in (q.REVEAL, q.SCOREBOARD, q.PODIUM)
     assert view["players"] == [
         {"id": "p1", "name": "Anna", "score": 0, "online": True},
@@ -487,11 +534,12 @@ def test_personal_view_through_a_question() -> None:
     me = personal_view(state, quiz, f, "pa", ranks)
     assert "answer" not in me  # from the reveal on, the given answer is part of the result
     assert me["result"] == {"question": 0, "correct": True, "points": 750, "streak_bonus": 0,
-                            "answered": True, "choice": 0, "value": None}
+                            "answered": True, "choice": 0, "value": None, "outcome": "correct"}
     assert (me["score"], me["streak"], me["rank"], me["of"]) == (750, 1, 1, 2)
     other = personal_view(state, quiz, f, "pb", ranks)
     assert other["result"] == {"question": 0, "correct": False, "points": 0, "streak_bonus": 0,
-                               "answered": False, "choice": None, "value": None}
+                               "answered": False, "choice": None, "value": None,
+                               "outcome": "none"}
     assert (other["score"], other["rank"]) == (0, 2)
 
     # the scoreboard and the next question leave `me` as it was: no personal frame to send

@@ -5,6 +5,8 @@ Expected numbers are worked out by hand from the documented formulas, not copied
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -249,3 +251,57 @@ def test_estimate_beyond_tolerance_partial_points_but_not_correct() -> None:
     far, _ = q.score_answer(EST, q.Answer(ms=0, value=100.0), 0)
     assert far.points == 0
 
+
+
+# ---- estimate outcomes (goed / bijna / fout) --------------------------------------------------
+ISSUE_EST = {"id": "e", "type": "estimate", "text": "?", "time_limit": 20, "points": 1000,
+             "estimate": {"answer": 6, "min": 1, "max": 12, "unit": "", "tolerance": 1}}
+
+
+@pytest.mark.parametrize(("guess", "outcome"), [(6, "correct"), (7, "correct"), (5, "correct"),
+                                                (3, "near"), (9, "near"), (12, "wrong"),
+                                                (1, "wrong")])
+def test_estimate_outcome_and_points_agree(guess: float, outcome: str) -> None:
+    result, _ = q.score_answer(ISSUE_EST, q.Answer(ms=19_999, value=float(guess)), 0)
+    assert q.outcome(ISSUE_EST, result) == outcome
+    assert scoring.estimate_outcome(guess, 6, 1, 12, 1) == outcome
+    assert (result.points > 0) == (outcome != "wrong")  # bijna always brings points
+    assert result.correct is (outcome == "correct")
+
+
+def test_near_does_not_count_for_the_streak() -> None:
+    result, streak = q.score_answer(ISSUE_EST, q.Answer(ms=0, value=3.0), streak_before=3)
+    assert q.outcome(ISSUE_EST, result) == "near"
+    assert streak == 0 and result.bonus == 0
+
+
+# ---- estimate chart bins ------------------------------------------------------------------------
+def test_small_whole_number_ranges_get_one_bin_per_number() -> None:
+    assert scoring.estimate_bins(1, 12) == [(float(v), float(v)) for v in range(1, 13)]
+
+
+@pytest.mark.parametrize(("low", "high", "first", "last"), [
+    (0, 100, (0, 9), (90, 100)),
+    (1900, 2024, (1900, 1919), (2020, 2024)),
+    (0, 1000, (0, 99), (900, 1000)),
+    (0.5, 2.5, (0.5, 0.6), (2.4, 2.5)),
+])
+def test_larger_ranges_get_round_edges(low: float, high: float, first: tuple[float, float],
+                                       last: tuple[float, float]) -> None:
+    bins = scoring.estimate_bins(low, high)
+    assert bins[0] == first and bins[-1] == last
+
+
+@given(low=st.integers(-1000, 1000), span=st.integers(0, 100_000), whole=st.booleans(),
+       frac=st.sampled_from([0.0, 0.25, 0.5]))
+def test_bins_cover_the_range_in_order(low: int, span: int, whole: bool, frac: float) -> None:
+    lo = float(low) if whole else low + frac
+    hi = lo + span + (0 if whole else frac)
+    bins = scoring.estimate_bins(lo, hi)
+    assert 1 <= len(bins) <= scoring.MAX_BINS
+    assert bins[0][0] == lo and bins[-1][1] == hi
+    assert all(a[0] <= a[1] for a in bins)
+    assert all(a[0] < b[0] for a, b in itertools.pairwise(bins))
+    for v in (lo, hi, (lo + hi) / 2):
+        index = scoring.estimate_bin(v, bins)
+        assert bins[index][0] <= v or index == 0

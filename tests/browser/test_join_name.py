@@ -1,0 +1,43 @@
+"""The join form in real headless Chromium: a name longer than 24 characters gets the app's
+message, it is not cut silently by the input (issue 13, point 7)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import FAST_QUIZ, create_room, upload
+
+CHROMIUM = os.environ.get("KENNISKRING_CHROMIUM", "/usr/bin/chromium")
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"]
+
+pytestmark = pytest.mark.browser
+
+
+def test_a_long_name_is_refused_with_a_message(live_server: Any) -> None:
+    if not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
+        pytest.fail(f"Chromium not found at {CHROMIUM}", pytrace=False)
+    from playwright.sync_api import expect, sync_playwright
+
+    room = create_room(live_server.base, upload(live_server.base, FAST_QUIZ))
+    long_name = "Annemarie Wilhelmina van Oldenbarnevelt"  # 39 characters
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            context = browser.new_context(viewport={"width": 360, "height": 640}, locale="nl-NL")
+            page = context.new_page()
+            page.goto(f"{live_server.base}/join/{room['code']}")
+            page.get_by_label("Je naam").fill(long_name)
+            page.get_by_role("button", name="Doe mee").click()
+            expect(page.locator("#join-error")).to_contain_text(
+                "maximaal 24 tekens", timeout=15_000
+            )
+            # Nobody joined under a cut-off name.
+            expect(page.locator(".joined-as")).to_have_count(0)
+            assert page.get_by_label("Je naam").input_value() == long_name
+        finally:
+            browser.close()

@@ -1,0 +1,151 @@
+"""The hub's one rule for `answered.of` and the close when everybody answered, with a phone
+that drops mid-question: on the memory backend and on a real Redis, with the hub's clock driven
+by the test (the grace lapses when the test says so)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from server.activities import quiz as q
+from server.hub.backend import Backend
+from server.hub.bokaal import BokaalBook
+from server.hub.clients import Client
+from server.hub.memory import MemoryBackend
+from server.hub.redis import RedisBackend
+from server.hub.room import unpack
+from server.hub.rooms import Hub, HubSettings
+from tests.conftest import FAST_QUIZ
+from tests.contract.conftest import Cluster
+
+GRACE = 3.0
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1_800_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class Socket:
+    """The sending end of one test socket: keeps the frames the hub wrote to it."""
+
+    def __init__(self, hub: Hub) -> None:
+        self.frames: list[dict[str, Any]] = []
+        self.closed: int | None = None
+        self.client = Client(self._send, self._close, 100, "t", outbox=hub.outbox)
+
+    async def _send(self, data: bytes) -> None:
+        self.frames.append(unpack(data))
+
+    async def _close(self, code: int) -> None:
+        self.closed = code
+
+    def views(self) -> list[dict[str, Any]]:
+        return [f for f in self.frames if f.get("type") == "view"]
+
+
+def _backend(cluster: Cluster) -> Backend:
+    if cluster.kind == "memory":
+        return MemoryBackend(cluster.data_dir)
+    assert cluster.url is not None
+    return RedisBackend(cluster.url, namespace=cluster.namespace)
+
+
+@pytest.fixture
+async def hub_and_clock(cluster: Cluster) -> AsyncIterator[tuple[Hub, Clock]]:
+    clock = Clock()
+    backend = _backend(cluster)
+    settings = HubSettings(coalesce_s=0.01, reconnect_grace_s=GRACE)
+    async with Hub(backend, BokaalBook(backend), settings, clock=clock) as hub:
+        yield hub, clock
+
+
+async def until(check: Any, what: str, within: float = 10.0) -> None:
+    """Wait for the hub's background tasks (render, deadline loop) to get there."""
+    async with asyncio.timeout(within):
+        while not check():
+            await asyncio.sleep(0.01)
+
+
+async def _room_with_phones(hub: Hub, n: int) -> tuple[str, Socket, list[Socket]]:
+    quiz = {**FAST_QUIZ, "questions": [{**FAST_QUIZ["questions"][0], "points": 1000}]}
+    code, secret = await hub.create_room("t", quiz, "", "nl", "http://127.0.0.1")
+    host = Socket(hub)
+    await hub.hello(host.client, {"role": "host", "room": code, "secret": secret})
+    phones = []
+    for i in range(n):
+        phone = Socket(hub)
+        await hub.hello(phone.client, {"role": "phone", "room": code, "name": f"Speler {i}"})
+        phones.append(phone)
+    await hub.control(host.client, {"action": "start"})
+    await until(lambda: _last(host).get("phase") == q.QUESTION, "the question opens")
+    return code, host, phones
+
+
+def _last(socket: Socket) -> dict[str, Any]:
+    views = socket.views()
+    return views[-1] if views else {}
+
+
+async def test_a_dropped_phone_counts_for_its_grace_then_the_question_closes(
+    hub_and_clock: tuple[Hub, Clock],
+) -> None:
+    hub, clock = hub_and_clock
+    _code, host, phones = await _room_with_phones(hub, 5)
+    gone, rest = phones[0], phones[1:]
+    await hub.leave(gone.client)
+    for phone in rest:
+        await hub.answer(phone.client, {"question": 0, "choice": 0})
+    # Within the grace the counter waits for the dropped phone, and says so.
+    await until(lambda: _last(host).get("answered") == {"count": 4, "of": 5}, "4 of 5")
+    await asyncio.sleep(0.2)  # renders and deadline polls come and go: nothing closes
+    assert _last(host)["phase"] == q.QUESTION
+    # The grace lapses (the question's own deadline is 30 s away): the room stops waiting.
+    clock.now += GRACE + 0.01
+    await until(lambda: _last(host).get("phase") == q.REVEAL, "the close after the grace")
+    shown = [v["answered"] for v in host.views() if v.get("phase") == q.QUESTION]
+    assert all(a["of"] >= a["count"] for a in shown)
+    assert _last(host)["answered"] == {"count": 4, "of": 4}
+
+
+async def test_a_phone_back_within_its_grace_can_still_answer(
+    hub_and_clock: tuple[Hub, Clock],
+) -> None:
+    hub, clock = hub_and_clock
+    code, host, phones = await _room_with_phones(hub, 3)
+    first = phones[0]
+    token = next(f for f in first.frames if f.get("type") == "welcome")["token"]
+    await hub.leave(first.client)
+    for phone in phones[1:]:
+        await hub.answer(phone.client, {"question": 0, "choice": 1})
+    clock.now += GRACE / 2
+    back = Socket(hub)
+    await hub.hello(back.client, {"role": "phone", "room": code, "token": token})
+    clock.now += GRACE  # the old socket's grace would have lapsed: it is back, so it counts
+    await asyncio.sleep(0.2)
+    assert _last(host)["phase"] == q.QUESTION
+    assert _last(host)["answered"] == {"count": 2, "of": 3}
+    ack = await hub.answer(back.client, {"question": 0, "choice": 0})
+    assert ack["type"] == "ack"
+    await until(lambda: _last(host).get("phase") == q.REVEAL, "the close once all answered")
+
+
+async def test_no_answers_and_everybody_gone_waits_for_the_timer(
+    hub_and_clock: tuple[Hub, Clock],
+) -> None:
+    hub, clock = hub_and_clock
+    _code, host, phones = await _room_with_phones(hub, 2)
+    for phone in phones:
+        await hub.leave(phone.client)
+    clock.now += GRACE + 1
+    await until(lambda: _last(host).get("answered") == {"count": 0, "of": 0}, "0 of 0")
+    await asyncio.sleep(0.2)
+    assert _last(host)["phase"] == q.QUESTION  # nobody answered: nothing to close on
+    clock.now += 60
+    await until(lambda: _last(host).get("phase") == q.REVEAL, "the close at the deadline")
