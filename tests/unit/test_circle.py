@@ -124,7 +124,9 @@ def play(n: int, steps: list[tuple[str, int]]) -> Seats:
 
 @SETTINGS
 @given(st.integers(0, 45), ops)
-def test_everyone_has_one_partner_or_is_in_the_one_trio(n: int, steps: list[tuple[str, int]]) -> None:
+def test_everyone_has_one_partner_or_is_in_the_one_trio(
+    n: int, steps: list[tuple[str, int]]
+) -> None:
     seats = Seats.form(ids(n))
     check_groups(seats)
     fresh = 100_000
@@ -377,7 +379,9 @@ def test_complete_is_information_only() -> None:
     state = started()
     assert A.complete_action == ""
     assert not A.complete(state, {}, facts(players, expected=frozenset()))
-    assert not A.complete(state, {}, facts(players, {players[0]: entry()}, expected=frozenset(players)))
+    assert not A.complete(
+        state, {}, facts(players, {players[0]: entry()}, expected=frozenset(players))
+    )
     full = {p: entry() for p in players}
     assert A.complete(state, {}, facts(players, full, expected=frozenset(players)))
 
@@ -462,7 +466,7 @@ def test_lock_reconciles_the_seats_with_the_players() -> None:
     players = ids(6)
     state = locked(players, {})
     A.command(state, {}, "unlock", ctx(players))
-    now = players[1:] + ["late"]
+    now = [*players[1:], "late"]
     A.command(state, {}, "lock", ctx(now, inputs={}))
     assert sorted(state.seats.people()) == sorted(now)
     check_groups(state.seats)
@@ -525,12 +529,15 @@ def test_one_participant_is_told_they_are_alone() -> None:
 def test_reveal_shows_names_only_without_privacy(n: int, hide: bool, data: st.DataObject) -> None:
     players = ids(n)
     grades = data.draw(st.lists(st.integers(1, 10), min_size=n, max_size=n))
-    inputs = {p: entry(c.DEFAULT_DOMAINS[i % 3], g) for i, (p, g) in enumerate(zip(players, grades))}
+    inputs = {
+        p: entry(c.DEFAULT_DOMAINS[i % 3], g)
+        for i, (p, g) in enumerate(zip(players, grades, strict=True))
+    }
     state = locked(players, inputs)
     A.command(state, {}, "privacy", ctx(players, args={"hide_names": hide}))
     effects = A.command(state, {}, "reveal", ctx(players))
     f = facts(players)
-    named = {f"Naam {p}" for p, g in zip(players, grades) if g in (7, 8, 9)}
+    named = {f"Naam {p}" for p, g in zip(players, grades, strict=True) if g in (7, 8, 9)}
     for role in ("screen", "host", "phone"):
         text = str(A.shared_view(role, state, {}, f, T0))
         shown = {name for name in names_of(players).values() if name in text}
@@ -621,14 +628,18 @@ cell_text = st.text(
 )
 def test_export_csv_round_trips(rows: list[tuple[str, str, int, str]], dialect: str) -> None:
     players = ids(len(rows))
-    names = {p: r[0] for p, r in zip(players, rows)}
-    inputs = {p: entry(r[1], r[2], r[3]) for p, r in zip(players, rows)}
+    names = {p: r[0] for p, r in zip(players, rows, strict=True)}
+    inputs = {p: entry(r[1], r[2], r[3]) for p, r in zip(players, rows, strict=True)}
     state = locked(players, inputs)
     data = A.export(state, {}, names, {}, "nl")
     text = A.export_csv(data, dialect)
     dutch = dialect == "excel-nl"
     assert text.startswith("\ufeff") == dutch
-    parsed = list(csv.reader(io.StringIO(text.removeprefix("\ufeff"), newline=""), delimiter=";" if dutch else ","))
+    parsed = list(
+        csv.reader(
+            io.StringIO(text.removeprefix("\ufeff"), newline=""), delimiter=";" if dutch else ","
+        )
+    )
     blank = parsed.index([])
     people, per_domain = parsed[1:blank], parsed[blank + 2 :]
     assert parsed[0] == ["naam", "domein", "cijfer", "toelichting", "geldig"]
@@ -637,11 +648,10 @@ def test_export_csv_round_trips(rows: list[tuple[str, str, int, str]], dialect: 
         return "'" + s if s.startswith(("=", "+", "-", "@", "\t", "\r")) else s
 
     assert people == [
-        [safe(name), domain, str(grade), safe(reason), "ja"]
-        for name, domain, grade, reason in rows
+        [safe(name), domain, str(grade), safe(reason), "ja"] for name, domain, grade, reason in rows
     ]
     assert [r[0] for r in per_domain] == list(c.DEFAULT_DOMAINS)
-    for row, figure in zip(per_domain, data["per_domain"]):
+    for row, figure in zip(per_domain, data["per_domain"], strict=True):
         assert int(row[1]) == figure["count"]
         assert [int(x) for x in row[3:]] == figure["distribution"]
         if figure["average"] is None:
