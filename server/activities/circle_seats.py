@@ -150,10 +150,8 @@ class Seats:
         left = self.outer[place] if where[0] == "inner" else self.inner[place]
         del self.inner[place]
         del self.outer[place]
-        if self.trio_at > place:
-            self.trio_at -= 1
-        elif self.trio_at == place:
-            self.trio_at = -1  # the gap person stays; `left` is re-added next to them
+        # Odd: `left` pairs with the gap person (the trio, wherever it was, becomes a pair);
+        # even: `left` becomes the gap person and forms the trio.
         self.add(left)
 
     def rotate(self, requested: int) -> int:
