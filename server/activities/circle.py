@@ -330,7 +330,7 @@ class Circle(Activity[CircleState]):
             return Effects()
         # reveal
         state.phase = REVEAL
-        return Effects(archive=self._archive(state, ctx), collection=COLLECTION)
+        return Effects(archive=self._archive(state, content, ctx), collection=COLLECTION)
 
     def _lock(self, state: CircleState, ctx: Context) -> Effects:
         players = list(ctx.players)
@@ -345,18 +345,25 @@ class Circle(Activity[CircleState]):
             state.seats = Seats.form(players)
             state.formed = True
         else:
+            seated = set(state.seats.people())
             for player in [p for p in state.seats.people() if p not in present]:
                 state.seats.remove(player)
             for player in players:
-                state.seats.add(player)
+                if player not in seated:
+                    state.seats.add(player)
         state.round = max(state.round, 1)
         state.phase = ROUNDS
         return Effects(gate=CLOSE_GATE)
 
-    def _archive(self, state: CircleState, ctx: Context) -> dict[str, Any]:
+    def _archive(
+        self, state: CircleState, content: Mapping[str, Any], ctx: Context
+    ) -> dict[str, Any]:
+        """The team's map as kept per team (like the bokaal history): date = ctx.now (unix
+        time), per domain count, exact average and the names with 7–9 (none under privacy)."""
         figures = domain_figures(state.domains, state.entries, ctx.names)
         return {
             "date": ctx.now,
+            "title": self.title(content),
             "team": ctx.team,
             "people": sum(f["count"] for f in figures),
             "hide_names": state.hide_names,
@@ -406,7 +413,9 @@ class Circle(Activity[CircleState]):
         return TABLE if state.phase == ENTRY else ""
 
     def decode_input(self, raw: Mapping[str, Any]) -> Any:
-        return as_entry(raw)
+        """The stored record as a plain dict (None when it is not an entry)."""
+        entry = as_entry(raw)
+        return None if entry is None else entry.as_dict()
 
     def complete(self, state: CircleState, content: Mapping[str, Any], facts: Facts) -> bool:
         if state.phase != ENTRY or not facts.expected:
@@ -535,11 +544,11 @@ class Circle(Activity[CircleState]):
         if state.phase == REVEAL:
             return me
         seats = state.seats
-        where = seats.locate(player)
+        where = self._seat_index(state, facts).get(player)
         if where is None:
             me["seated"] = False
             return me
-        group = seats.group_of(player)
+        group = seats.group_of(player, where)
         me.update(
             {
                 "seated": True,
@@ -561,6 +570,18 @@ class Circle(Activity[CircleState]):
             }
         )
         return me
+
+    def _seat_index(self, state: CircleState, facts: Facts) -> dict[str, tuple[str, int]]:
+        """Everyone's seat, built once per arrangement and kept in the fan-out's cache: a
+        rotation in a room of 2,000 renders 2,000 personal frames, each one lookup."""
+        key = (state.seq, state.round, len(state.seats))
+        cached = facts.cache.get("circle_seats")
+        if cached is not None and cached[0] == key:
+            index: dict[str, tuple[str, int]] = cached[1]
+            return index
+        index = state.seats.index()
+        facts.cache["circle_seats"] = (key, index)
+        return index
 
     def personal_key(self, state: CircleState) -> Hashable:
         return (state.phase, state.seq)

@@ -83,9 +83,19 @@ class Seats:
                 continue
         return None
 
-    def group_of(self, player: str) -> list[str]:
-        """The player's group (the player included); [] when not seated."""
-        where = self.locate(player)
+    def index(self) -> dict[str, tuple[str, int]]:
+        """`locate` for everyone at once (O(n)): what views use, one lookup per phone."""
+        out = {p: ("inner", i) for i, p in enumerate(self.inner)}
+        out.update((p, ("outer", i)) for i, p in enumerate(self.outer))
+        gap = self.gap
+        if gap is not None:
+            out[gap] = ("outer", self.trio_at)
+        return out
+
+    def group_of(self, player: str, where: tuple[str, int] | None = None) -> list[str]:
+        """The player's group (the player included); [] when not seated. `where`: the player's
+        `locate`, when the caller has it."""
+        where = where or self.locate(player)
         if where is None:
             return []
         place = where[1]

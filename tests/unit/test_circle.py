@@ -305,7 +305,12 @@ def test_valid_entries_are_accepted_and_may_change(domain: str, grade: int, reas
     record = A.accept(gate(), {}, "p0000", entry(domain, grade, reason), T0)
     assert record.table == c.TABLE
     assert record.overwrite is True
-    assert A.decode_input(dict(record.value)) == c.Entry(domain, grade, reason.strip())
+    assert A.decode_input(dict(record.value)) == {
+        "domain": domain,
+        "grade": grade,
+        "reason": reason.strip(),
+    }
+    assert A.decode_input({"domain": domain}) is None
 
 
 def test_no_entry_once_the_gate_is_closed_or_another_werkvorms() -> None:
@@ -597,6 +602,28 @@ def test_views_stay_small_in_a_big_room() -> None:
     view = A.shared_view("screen", state, {}, f, T0)
     assert len(packb(view)) < 20_000
     assert sum(d["count"] for d in view["domains"]) == 2000
+
+
+def test_the_cached_seat_index_follows_every_change() -> None:
+    players = ids(7)
+    state = locked(players, {})
+    cache: dict[str, Any] = {}
+
+    def views(cache: dict[str, Any]) -> list[Any]:
+        f = facts([*players, "late"], cache=cache)
+        return [A.personal_view(state, {}, f, p) for p in [*players, "late"]]
+
+    first = views(cache)
+    assert first == views({})
+    for change in ("rotate", "add", "remove"):
+        if change == "rotate":
+            A.command(state, {}, "rotate", ctx(players, args={"places": 1}))
+        elif change == "add":
+            A.add_player(state, "late")
+        else:
+            A.remove_player(state, players[0])
+        assert views(cache) == views({})
+    assert views(cache) != first
 
 
 def test_personal_key_changes_with_the_seats() -> None:
