@@ -302,7 +302,13 @@ class Circle(Activity[CircleState]):
     ) -> Effects:
         if action not in self.actions(state, content):
             raise ActivityError("not_allowed")
+        effects = self._apply(state, content, action, ctx)  # checks its args before changing
         state.seq += 1
+        return effects
+
+    def _apply(
+        self, state: CircleState, content: Mapping[str, Any], action: str, ctx: Context
+    ) -> Effects:
         if action == "privacy":
             hide = ctx.args.get("hide_names")
             if not isinstance(hide, bool):

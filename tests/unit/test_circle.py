@@ -435,6 +435,7 @@ def test_the_phases_in_order() -> None:
     assert set(A.actions(state, {})) == {"rotate", "reveal", "unlock", "privacy"}
     A.command(state, {}, "rotate", ctx(players, args={"places": 2}))
     assert state.round == 2 and state.shift == 2 and state.requested == 2
+    stored = A.encode(state)
     for bad in (0, 3, True, "1", None):
         with pytest.raises(ActivityError) as err:
             A.command(state, {}, "rotate", ctx(players, args={"places": bad}))
@@ -443,6 +444,7 @@ def test_the_phases_in_order() -> None:
         with pytest.raises(ActivityError) as err:
             A.command(state, {}, "privacy", ctx(players, args={"hide_names": bad}))
         assert err.value.code == "invalid_privacy"
+    assert A.encode(state) == stored  # a refused command changes nothing
     effects = A.command(state, {}, "reveal", ctx(players, now=T0 + 60))
     assert A.phase(state) == c.REVEAL
     assert effects.collection == "kring" and effects.archive is not None
