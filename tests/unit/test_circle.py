@@ -347,9 +347,7 @@ def test_invalid_domain_lists_are_refused(domains: Any) -> None:
 
 def test_domains_are_trimmed_and_go_into_the_gate() -> None:
     state = started()
-    effects = A.command(
-        state, {}, "domains", ctx([], args={"domains": [" wonen ", "x" * 60] + ["d"] * 0})
-    )
+    effects = A.command(state, {}, "domains", ctx([], args={"domains": [" wonen ", "x" * 60]}))
     assert state.domains == ["wonen", "x" * 60]
     assert effects.gate is not None and effects.gate["domains"] == ["wonen", "x" * 60]
     A.accept(effects.gate, {}, "p", entry("wonen"), T0)
