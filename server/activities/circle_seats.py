@@ -10,8 +10,12 @@ Guarantees (tested in tests/unit/test_circle.py):
   one person, that person is alone (unavoidable); the circles differ by at most one seat;
 - a rotation picks, from the requested shift onwards, the shift (and trio place) with the fewest
   meetings repeated from the round just before, then the fewest repeated from any earlier round
-  (`Seats.rotate`); it changes every partner whenever some arrangement can, which is the case for
-  every number of people from 4 up (2 and 3 people cannot get new partners);
+  (`Seats.rotate`). It gives everyone only new partners for 4 people and for 6 or more, whatever
+  came before (with 2, 3 or 5 people no arrangement of two circles can: someone meets again);
+- new partners are preferred: with m people in the smaller circle, nobody meets anyone twice in
+  the first k rotations for k < m (even numbers: every inner person meets every outer person
+  once in m rounds) and for k < m - 1 (odd numbers; the trio's third person meets two people a
+  round, and the trio place follows the turning so that this stays new);
 - a join or a leave changes only the groups it touches: a joiner pairs with the person on the
   gap seat (breaking up the trio) or becomes the gap person (forming the trio); a leaver's place
   is removed from both lists (everyone else stays aligned) and the partner left behind is
