@@ -1,5 +1,5 @@
-"""Binnen- en buitenkring (server/activities/circle.py, circle_seats.py): seats, rotations, joins
-and leaves, entries and their checks, phases, views, privacy, export and the stored form.
+"""Binnen- en buitenkring (server/activities/circle.py, circle_seats.py, circle_results.py): seats,
+rotations, joins and leaves, entries and their checks, phases, views, privacy, export, stored form.
 
 Pure: no hub, no clock (`now` is a number), hypothesis plays random rooms.
 """
@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from msgpack import packb, unpackb
 
 from server.activities import circle as c
+from server.activities import circle_results as r
 from server.activities.base import CLOSE_GATE, ActivityError, Context, Facts
 from server.activities.circle_seats import Seats, pair_key
 
@@ -463,7 +464,7 @@ def test_unlock_goes_back_to_entry_and_keeps_the_circles() -> None:
     changed = {**inputs, players[0]: entry("veiligheid", 9)}
     A.command(state, {}, "lock", ctx(players, inputs=changed))
     assert state.seats.groups() == groups
-    assert state.entries[players[0]] == c.Entry("veiligheid", 9)
+    assert state.entries[players[0]] == r.Entry("veiligheid", 9)
     assert state.round == 2
 
 
@@ -566,8 +567,8 @@ def test_reveal_shows_names_only_without_privacy(n: int, hide: bool, data: st.Da
     )
 )
 def test_averages_are_the_mean_of_the_grades(given_entries: dict[str, tuple[str, int]]) -> None:
-    entries = {p: c.Entry(d, g) for p, (d, g) in given_entries.items()}
-    figures = c.domain_figures(list(c.DEFAULT_DOMAINS), entries, {})
+    entries = {p: r.Entry(d, g) for p, (d, g) in given_entries.items()}
+    figures = r.domain_figures(list(c.DEFAULT_DOMAINS), entries, {})
     for f in figures:
         grades = [g for d, g in given_entries.values() if d == f["domain"]]
         assert f["count"] == len(grades)
@@ -585,9 +586,9 @@ def test_averages_are_the_mean_of_the_grades(given_entries: dict[str, tuple[str,
 
 
 def test_shown_average_rounds_half_up() -> None:
-    assert c.display_average(29, 4) == 7.3  # 7.25
-    assert c.display_average(20, 3) == 6.7
-    assert c.display_average(0, 0) is None
+    assert r.display_average(29, 4) == 7.3  # 7.25
+    assert r.display_average(20, 3) == 6.7
+    assert r.display_average(0, 0) is None
 
 
 def test_views_stay_small_in_a_big_room() -> None:
@@ -651,7 +652,7 @@ cell_text = st.text(
         st.tuples(cell_text, st.sampled_from(c.DEFAULT_DOMAINS), st.integers(1, 10), cell_text),
         max_size=12,
     ),
-    st.sampled_from(c.DIALECTS),
+    st.sampled_from(r.DIALECTS),
 )
 def test_export_csv_round_trips(rows: list[tuple[str, str, int, str]], dialect: str) -> None:
     players = ids(len(rows))
