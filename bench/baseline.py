@@ -1,6 +1,6 @@
 """The physical limit: a bare `websockets` server that does the least a quiz server must do.
 
-It speaks just enough of docs/PROTOCOL.md for the load generator (hello, answer → ack, control
+It speaks just enough of docs/PROTOCOL.md for the load generator (hello, input → ack, control
 start/next/close/scoreboard/finish, ping) and sends, per phase, frames of the same byte sizes the
 real server sent in the same run (`--sizes`, measured by the generator), encoded once and written
 to every socket with `websockets.broadcast`. Nothing is validated, stored or scored beyond an
@@ -173,8 +173,8 @@ class Baseline:
                     await ws.send(self.phone_me(room))
                 elif room is None:
                     await ws.send(pack({"type": "error", "code": "hello_first"}))
-                elif kind == "answer":
-                    await self.answer(ws, room, player, msg)
+                elif kind == "input" and isinstance(msg.get("data"), dict):
+                    await self.answer(ws, room, player, msg["data"])
                 elif kind == "control" and role == "host":
                     sizes = msg.get("sizes")  # from the bench run played in turn (bench/pair.py)
                     if isinstance(sizes, dict):
@@ -197,18 +197,18 @@ class Baseline:
         self, ws: ServerConnection, room: Room, player: str, msg: dict[str, Any]
     ) -> None:
         if room.phase != "question" or msg.get("question") != room.index:
-            await ws.send(pack({"type": "error", "code": "not_open", "ref": "answer"}))
+            await ws.send(pack({"type": "error", "code": "not_open", "ref": "input"}))
             return
         if player in room.answers:
-            await ws.send(pack({"type": "error", "code": "already_answered", "ref": "answer"}))
+            await ws.send(pack({"type": "error", "code": "already_answered", "ref": "input"}))
             return
         choice = msg.get("choice")
         if not isinstance(choice, int) or not 0 <= choice < OPTIONS:
-            await ws.send(pack({"type": "error", "code": "invalid_choice", "ref": "answer"}))
+            await ws.send(pack({"type": "error", "code": "invalid_choice", "ref": "input"}))
             return
         room.answers.add(player)
         room.counts[choice] += 1
-        await ws.send(self.frame("ack", type="ack", question=room.index, choice=choice))
+        await ws.send(self.frame("ack", type="ack", item=0, question=room.index, choice=choice))
         await ws.send(self.frame("me_answer", type="me", v=room.seq))
         if len(room.answers) >= len(room.phones):  # everyone answered: close, like the real one
             self.close(room)

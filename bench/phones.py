@@ -118,7 +118,7 @@ class Phone:
             self.errors.append(code)
             if not self.t_joined:
                 self._join_done()
-            if frame.get("ref") == "answer" and self.current in self.sent:
+            if frame.get("ref") == "input" and self.current in self.sent:
                 index = self.current
                 if index not in self.acked and index not in self.refused:
                     self.refused[index] = code
@@ -131,7 +131,8 @@ class Phone:
             return
         choice = self.spec.choice[index % len(self.spec.choice)]
         self.sent[index] = time.time()
-        self.proto.send(pack({"type": "answer", "question": index, "choice": choice}))
+        data = {"question": index, "choice": choice}
+        self.proto.send(pack({"type": "input", "item": 0, "data": data}))
 
     def on_close(self, reason: str) -> None:
         self.closed = reason or "closed"

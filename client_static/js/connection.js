@@ -116,7 +116,7 @@ export class Connection {
     }
     const same = JSON.stringify(msg);
     this.queue = this.queue
-      .filter((m) => !(msg.type === "answer" && m.type === "answer") && JSON.stringify(m) !== same)
+      .filter((m) => !(msg.type === "input" && m.type === "input" && m.item === msg.item) && JSON.stringify(m) !== same)
       .concat([msg])
       .slice(-10);
     return false;

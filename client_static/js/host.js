@@ -1,5 +1,6 @@
 // The facilitator (laptop, or a phone as remote): pick a quiz, start a room, pace it, export results.
 
+import { withOrganiserKey } from "./keys.js";
 import { Connection } from "./connection.js";
 import {
   $,
@@ -144,7 +145,8 @@ async function showSetup(message = "") {
     submit.disabled = true;
     submit.textContent = t("host_starting");
     try {
-      const res = await fetch(`/api/rooms?lang=${lang()}`, {
+      const box = document.getElementById("organiser-box") || error.insertAdjacentElement("afterend", el("div", { id: "organiser-box" }));
+      const res = await withOrganiserKey(box, `/api/rooms?lang=${lang()}`, {
         method: "POST",
         headers: { "Content-Type": "application/json", Accept: "application/json" },
         body: JSON.stringify({ quiz_id: chosen.value, team: team.value.trim(), lang: lang() }),
@@ -346,7 +348,9 @@ function render() {
     },
     mirror,
   );
-  section("players", { list: view.players || [], removed: view.removed || [] }, ({ list, removed }) => [
+  const scores = view.scores || {};
+  const listed = (view.players || []).map((p) => ({ ...p, score: scores[p.id] || 0 }));
+  section("players", { list: listed, removed: view.removed || [] }, ({ list, removed }) => [
     ...players(list),
     ...removedList(removed),
   ]);

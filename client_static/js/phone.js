@@ -308,7 +308,7 @@ function sendAnswer(question, payload) {
   if (pending || !conn) return;
   pending = { question: question.index, ...payload };
   notice = null;
-  conn.send({ type: "answer", question: question.index, ...payload });
+  conn.send({ type: "input", item: view ? view.item || 0 : 0, data: { question: question.index, ...payload } });
   render();
 }
 

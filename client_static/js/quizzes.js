@@ -1,5 +1,6 @@
 // The quiz library (/quizzes): list, upload with every validation error shown, preview, download.
 
+import { editSecret, rememberEditSecret, withOrganiserKey } from "./keys.js";
 import { $, el, fmtNumber, lang, optionTile, replace, t, toelichtingBlock } from "./render.js";
 
 const listBox = $("#quiz-list");
@@ -47,20 +48,63 @@ async function loadList() {
             quiz.builtin ? el("span", { class: "badge" }, t("quizzes_builtin")) : null,
           ),
           quiz.description ? el("p", { class: "quiz-desc" }, quiz.description) : null,
-          el(
-            "p",
-            { class: "quiz-actions" },
-            el("button", { type: "button", class: "btn btn-secondary btn-small", onclick: () => preview(quiz.id) }, t("quizzes_preview")),
-            el(
-              "a",
-              { class: "btn btn-ghost btn-small", href: `/api/quizzes/${encodeURIComponent(quiz.id)}`, download: `${quiz.id}.json` },
-              t("quizzes_download"),
-            ),
-          ),
+          quizActions(quiz),
         ),
       ),
     ),
   );
+}
+
+/**
+ * The whole quiz (with its answers) is for its author: this browser, when it uploaded it (the
+ * edit secret), or an organiser. Everyone else sees what the list shows.
+ */
+function quizActions(quiz) {
+  const mine = !quiz.builtin && editSecret(quiz.id);
+  return el(
+    "p",
+    { class: "quiz-actions" },
+    el("button", { type: "button", class: "btn btn-secondary btn-small", onclick: () => preview(quiz.id) }, t("quizzes_preview")),
+    mine ? el("button", { type: "button", class: "btn btn-ghost btn-small", onclick: () => download(quiz.id) }, t("quizzes_download")) : null,
+    mine ? el("button", { type: "button", class: "btn btn-ghost btn-small", onclick: () => remove(quiz) }, t("quizzes_delete")) : null,
+  );
+}
+
+function quizUrl(id) {
+  return `/api/quizzes/${encodeURIComponent(id)}?lang=${lang()}`;
+}
+
+function secretHeaders(id) {
+  const secret = editSecret(id);
+  return { Accept: "application/json", ...(secret ? { "X-Edit-Secret": secret } : {}) };
+}
+
+async function download(id) {
+  try {
+    const res = await fetch(quizUrl(id), { headers: secretHeaders(id) });
+    if (!res.ok) throw new Error((await res.json().catch(() => ({}))).error || String(res.status));
+    const url = URL.createObjectURL(await res.blob());
+    const link = el("a", { href: url, download: `${id}.json`, hidden: true });
+    document.body.append(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 10000);
+  } catch (err) {
+    replace(resultBox, el("p", { class: "form-error" }, err.message || t("err_generic")));
+  }
+}
+
+async function remove(quiz) {
+  if (!confirm(t("quizzes_delete_confirm", { title: quiz.title }))) return;
+  const res = await fetch(quizUrl(quiz.id), { method: "DELETE", headers: secretHeaders(quiz.id) });
+  if (res.status === 204) {
+    rememberEditSecret(quiz.id, "");
+    replace(resultBox, el("p", { class: "form-ok", role: "status" }, t("quizzes_deleted", { title: quiz.title })));
+    await loadList();
+  } else {
+    const body = await res.json().catch(() => ({}));
+    replace(resultBox, el("p", { class: "form-error" }, body.error || t("err_generic")));
+  }
 }
 
 async function preview(id) {
@@ -68,12 +112,23 @@ async function preview(id) {
   previewBox.hidden = false;
   let quiz;
   try {
-    const res = await fetch(`/api/quizzes/${encodeURIComponent(id)}?lang=${lang()}`, { headers: { Accept: "application/json" } });
+    const res = await withOrganiserKey(previewBox, quizUrl(id), { headers: secretHeaders(id) });
     const body = await res.json();
     if (!res.ok) throw new Error(body.error || String(res.status));
     quiz = body;
   } catch (err) {
     replace(previewBox, el("p", { class: "form-error" }, err.message || t("err_generic")));
+    return;
+  }
+  if (!Array.isArray(quiz.questions)) {
+    // Not ours: the questions and their answers stay with the author.
+    replace(
+      previewBox,
+      el("h2", null, t("quizzes_preview_of", { title: quiz.title || id })),
+      el("p", { class: "quiz-meta" }, [quiz.theme, quiz.author, t("questions_n", { n: quiz.questions })].filter(Boolean).join(" · ")),
+      el("p", { class: "muted" }, t("quizzes_only_author")),
+    );
+    previewBox.scrollIntoView({ behavior: "smooth", block: "start" });
     return;
   }
   replace(
@@ -176,13 +231,25 @@ form.addEventListener("submit", async (event) => {
   replace(resultBox, el("p", { class: "muted" }, t("quizzes_uploading")));
   const data = new FormData();
   data.append("file", file, file.name);
+  // Uploaded from this browser before: send its edit secret, so the new version replaces it.
+  const id = await file.text().then((text) => JSON.parse(text).id).catch(() => "");
   try {
-    const res = await fetch(`/api/quizzes?lang=${lang()}`, { method: "POST", body: data, headers: { Accept: "application/json" } });
+    const res = await withOrganiserKey(resultBox, `/api/quizzes?lang=${lang()}`, {
+      method: "POST",
+      body: data,
+      headers: { Accept: "application/json", ...(typeof id === "string" && id ? secretHeaders(id) : {}) },
+    });
     const body = await res.json().catch(() => ({}));
-    if (res.status === 201) {
+    if (res.status === 201 || res.status === 200) {
+      rememberEditSecret(body.id, body.edit_secret);
       replace(
         resultBox,
-        el("p", { class: "form-ok", role: "status" }, t("quizzes_upload_ok", { title: body.title || "", n: body.questions ?? "" })),
+        el(
+          "p",
+          { class: "form-ok", role: "status" },
+          t(body.replaced ? "quizzes_replaced_ok" : "quizzes_upload_ok", { title: body.title || "", n: body.questions ?? "" }),
+        ),
+        body.message ? el("p", { class: "notice" }, body.message) : null,
       );
       form.reset();
       await loadList();

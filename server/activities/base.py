@@ -65,16 +65,18 @@ class InputRecord:
 class Effects:
     """What the hub does after a command changed the state.
 
-    `gate`: the value inputs are accepted against from now on (a new gate replaces the old one),
-    `CLOSE_GATE` to stop taking inputs, None to leave the gate as it is. `deadline`: a tick at
-    that time (0 = none). `archive`: a record to keep for the room's team (bokaal history, the
-    kring's map, the stickers' priorities), with its `collection`."""
+    `gate`: the value inputs are accepted against from now on (a new gate replaces the old one;
+    a gate `accept` refuses, like `CLOSE_GATE`, stops inputs), None to leave the gate as it is.
+    Records written against an earlier gate stay (an overwrite record may be changed again under
+    the new gate). `opens`: the new gate starts a round of inputs the room waits for: the players
+    connected now are expected (see `complete`). `archive`: a record to keep for the room's team
+    (the bokaal history, the kring's map), with its `collection`. The deadline is not an effect:
+    the hub asks `deadline(state)` after every change."""
 
     gate: Mapping[str, Any] | None = None
-    deadline: float = 0.0
+    opens: bool = False
     archive: Mapping[str, Any] | None = None
     collection: str = ""
-    reset_inputs: bool = False
 
 
 CLOSE_GATE: Mapping[str, Any] = {"closed": True}
@@ -92,7 +94,12 @@ class Facts:
     names: Mapping[str, str]  # player id → name, in join order
     online: Set[str]  # players connected now (and within their reconnect grace)
     inputs: Mapping[str, Any]  # the current input table, decoded (player id → record)
-    expected: Set[str] = frozenset()  # players the room waits for (see `complete`)
+    # While inputs are collected (`collecting`): the players the room waits for (connected,
+    # done, or within their reconnect grace); None otherwise.
+    expected: Set[str] | None = None
+    # What the hub kept of this item's last `Effects.archive` (e.g. the bokaal: team, winner,
+    # previous), for the views to show.
+    archived: Mapping[str, Any] | None = None
     # Per room and activity, kept by the fan-out between renders: an activity may memoise
     # there what is costly to rebuild (a sorted ranking); it never holds anything not derived
     # from the state.
@@ -106,7 +113,7 @@ class Context:
     now: float
     players: Sequence[str]  # player ids in join order
     names: Mapping[str, str] = field(default_factory=dict)
-    inputs: Mapping[str, Any] = field(default_factory=dict)  # when `needs_inputs`
+    inputs: Mapping[str, Any] = field(default_factory=dict)  # decoded, when `needs_inputs`
     args: Mapping[str, Any] = field(default_factory=dict)  # the control frame's other fields
     cache: dict[str, Any] = field(default_factory=dict)
     team: str = ""
@@ -116,8 +123,15 @@ class Activity(ABC, Generic[S]):
     """One werkvorm. Subclasses are stateless: everything lives in the state they are given."""
 
     kind: ClassVar[str]
+    commands: ClassVar[frozenset[str]] = frozenset()  # every host command it knows
     deadline_action: ClassVar[str] = "tick"
     complete_action: ClassVar[str] = ""  # "" = nothing happens when everyone is done
+    # True when a player's `personal_view` depends only on the shared state and that player's
+    # own input (the quiz): the fan-out then rebuilds `me` only for players whose input is new.
+    personal_from_own_input: ClassVar[bool] = False
+    # True when the activity places every player (the kring's seats): the hub calls
+    # `add_player` for each player who joins while it runs.
+    seats_players: ClassVar[bool] = False
 
     # ---- state -----------------------------------------------------------------------------
     @abstractmethod
@@ -140,15 +154,29 @@ class Activity(ABC, Generic[S]):
     def title(self, content: Mapping[str, Any]) -> str:
         return str(content.get("title", ""))
 
+    def check_content(self, content: Mapping[str, Any]) -> dict[str, Any]:
+        """The content a facilitator sent for a new programme item, checked and normalised;
+        ActivityError("invalid_content") (or a more precise code) otherwise."""
+        return dict(content)
+
+    def begin(self, state: S, content: Mapping[str, Any], ctx: Context) -> Effects:
+        """The programme item starts (the host chose it): e.g. open the gate for entries."""
+        return Effects()
+
     # ---- commands ----------------------------------------------------------------------------
     @abstractmethod
     def actions(self, state: S, content: Mapping[str, Any]) -> list[str]:
         """The host commands allowed now (the host view's `can`)."""
 
     def needs_inputs(self, state: S, action: str) -> bool:
-        """True when `action` must see the final inputs: the hub closes the gate, reads the
-        input table and passes it as `ctx.inputs`."""
+        """True when `action` must see the final inputs: the hub first writes `closed_gate`
+        (nothing is accepted from then on), then reads the input table and passes it as
+        `ctx.inputs`, so no accepted input can be missed."""
         return False
+
+    def closed_gate(self, state: S) -> Mapping[str, Any]:
+        """The gate written before a `needs_inputs` command (one `accept` refuses)."""
+        return CLOSE_GATE
 
     @abstractmethod
     def command(self, state: S, content: Mapping[str, Any], action: str, ctx: Context) -> Effects:
@@ -198,9 +226,18 @@ class Activity(ABC, Generic[S]):
     @abstractmethod
     def decode_input(self, raw: Mapping[str, Any]) -> Any: ...
 
+    def collecting(self, state: S) -> bool:
+        """Whether the state collects inputs the room waits for (a question is open): the hub
+        then keeps `Facts.expected` and, with a `complete_action`, applies it once `complete`."""
+        return False
+
     def complete(self, state: S, content: Mapping[str, Any], facts: Facts) -> bool:
         """Whether everyone the room waits for (`facts.expected`) has done their part."""
-        return False
+        return (
+            bool(facts.expected)
+            and facts.expected is not None
+            and (facts.expected <= facts.inputs.keys())
+        )
 
     # ---- views -------------------------------------------------------------------------------
     @abstractmethod
@@ -236,7 +273,9 @@ class Activity(ABC, Generic[S]):
     ) -> dict[str, Any]:
         """Everything the facilitator downloads, as JSON-able data."""
 
-    def export_csv(self, data: Mapping[str, Any], dialect: str = "rfc4180") -> str:
+    def export_csv(
+        self, data: Mapping[str, Any], dialect: str = "rfc4180", lang: str = "nl"
+    ) -> str:
         """The export as CSV text."""
         raise ActivityError("not_found")
 

@@ -152,8 +152,23 @@ def _capped(items: list[Any]) -> tuple[list[Any], int]:
 class Circle(Activity[CircleState]):
     kind: ClassVar[str] = "circle"
     complete_action: ClassVar[str] = ""  # "everyone entered" is shown, never acted on
+    seats_players: ClassVar[bool] = True
+    commands: ClassVar[frozenset[str]] = frozenset(
+        {"start", "domains", "lock_grades", "unlock_grades", "rotate", "reveal", "privacy"}
+    )
 
     # ---- state -----------------------------------------------------------------------------
+    def check_content(self, content: Mapping[str, Any]) -> dict[str, Any]:
+        title = content.get("title", "")
+        if not isinstance(title, str) or len(title) > 120:
+            raise ActivityError("invalid_content")
+        raw = content.get("domains")
+        domains = list(DEFAULT_DOMAINS) if raw is None else check_domains(raw)
+        return {"title": title.strip(), "domains": domains}
+
+    def title(self, content: Mapping[str, Any]) -> str:
+        return str(content.get("title") or "Binnen- en buitenkring")
+
     def new_state(self, content: Mapping[str, Any]) -> CircleState:
         raw = content.get("domains")
         domains = list(DEFAULT_DOMAINS) if raw is None else check_domains(raw)
@@ -225,13 +240,24 @@ class Circle(Activity[CircleState]):
         if state.phase == ENTRY:
             # "start" opens entry once: base.py has no hook that lets a werkvorm open its gate
             # when it begins, so the host (or the hub, on the host's behalf) starts it.
-            return [*(["start"] if state.gate == 0 else []), "lock", "domains", "privacy"]
+            return [*(["start"] if state.gate == 0 else []), "lock_grades", "domains", "privacy"]
         if state.phase == ROUNDS:
-            return ["rotate", "reveal", "unlock", "privacy"]
+            return ["rotate", "reveal", "unlock_grades", "privacy"]
         return ["privacy"]
 
+    def begin(self, state: CircleState, content: Mapping[str, Any], ctx: Context) -> Effects:
+        """The kring starts: phones may enter their domain and grade."""
+        if state.gate == 0:
+            effects = self.open_gate(state)
+            state.seq += 1
+            return effects
+        return Effects()
+
+    def collecting(self, state: CircleState) -> bool:
+        return state.phase == ENTRY and state.gate > 0
+
     def needs_inputs(self, state: CircleState, action: str) -> bool:
-        return action == "lock" and state.phase == ENTRY
+        return action == "lock_grades" and state.phase == ENTRY
 
     def gate_of(self, state: CircleState) -> dict[str, Any]:
         """What phones' entries are checked against while entry is open."""
@@ -266,9 +292,9 @@ class Circle(Activity[CircleState]):
             state.domains = check_domains(ctx.args.get("domains"))
             # The open gate carries the list: re-open it with the new one (not before start).
             return self.open_gate(state) if state.gate else Effects()
-        if action == "lock":
+        if action == "lock_grades":
             return self._lock(state, ctx)
-        if action == "unlock":
+        if action == "unlock_grades":
             state.phase = ENTRY
             return self.open_gate(state)
         if action == "rotate":
@@ -561,7 +587,9 @@ class Circle(Activity[CircleState]):
             entries = dict(state.entries)
         return export_data(self.title(content), lang, state.phase, state.domains, entries, names)
 
-    def export_csv(self, data: Mapping[str, Any], dialect: str = "rfc4180") -> str:
+    def export_csv(
+        self, data: Mapping[str, Any], dialect: str = "rfc4180", lang: str = "nl"
+    ) -> str:
         return results_csv(data, dialect)
 
 

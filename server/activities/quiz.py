@@ -110,6 +110,9 @@ class QuizState:
     scores: dict[str, Score] = field(default_factory=dict)
     results: list[Outcome] = field(default_factory=list)
     previous_ranks: dict[str, int] = field(default_factory=dict)
+    # Earlier rounds of this quiz ("nog een keer"), oldest first, as restart left them:
+    # {"state": to_dict(), "names": {player: name}}. Never changed, only replaced.
+    past: tuple[Any, ...] = ()
     # The stored form of scores, results and previous_ranks, which change only when a question
     # is scored (`close`) or a player is removed (`remove_player`); both clear it. With 2,000
     # players it is most of the room document, so other transitions do not encode it again.
@@ -128,6 +131,7 @@ class QuizState:
             scores=self.scores,  # copy-on-write: `close` and `remove_player` replace it
             results=list(self.results),
             previous_ranks=self.previous_ranks,  # replaced by `close`, never changed in place
+            past=self.past,
             _standings=self._standings,
         )
 
@@ -156,6 +160,7 @@ class QuizState:
             "deadline": self.deadline,
             "round": self.round,
             "standings": self.standings(),
+            "past": list(self.past),
         }
 
     @classmethod
@@ -174,6 +179,7 @@ class QuizState:
             },
             results=[Outcome.unpacked(stored) for stored in standings["results"]],
             previous_ranks=dict(standings.get("previous_ranks", {})),
+            past=tuple(d.get("past", ())),
             _standings=packed,
         )
 
@@ -363,7 +369,7 @@ def close(
 
 def revealed(state: QuizState) -> QuizState:
     """What `close` makes of `state` apart from the scoring: enough for the shared reveal views,
-    which show the answers and not the scores (see Fanout.preview_reveal)."""
+    which show the answers and not the scores (see Fanout.preview)."""
     if state.phase != QUESTION:
         raise QuizError("not_allowed")
     shown = state.copy()

@@ -146,17 +146,11 @@ def _podium(state: q.QuizState, facts: RoomFacts) -> dict[str, Any]:
 def shared_view(
     role: str, state: q.QuizState, quiz: q.Quiz, facts: RoomFacts, now: float
 ) -> dict[str, Any]:
-    """The view every client of `role` gets; phones' personal parts go in `personal_view`."""
+    """The quiz's part of the view every client of `role` gets (the hub adds the room, the
+    programme and, for the host, the players and room actions); phones' personal parts go in
+    `personal_view`."""
     view: dict[str, Any] = {
-        "type": "view",
-        "role": role,
         "phase": state.phase,
-        "room": {
-            "code": facts.code,
-            "join_url": facts.join_url,
-            "team": facts.team,
-            "locked": facts.locked,
-        },
         "quiz": {
             "title": quiz["title"],
             "theme": quiz.get("theme", ""),
@@ -164,9 +158,6 @@ def shared_view(
             "questions": len(quiz["questions"]),
         },
     }
-    if role != "phone":
-        # Phones do not get the live count: every join would otherwise re-send every phone's view.
-        view["room"]["players"] = len(facts.names)
     if role != "phone" and state.phase == q.LOBBY:
         names = list(facts.names.values())
         view["lobby"] = {"names": names[-LOBBY_NAMES:], "count": len(names)}
@@ -187,20 +178,12 @@ def shared_view(
     if state.phase == q.PODIUM:
         view["podium"] = _podium(state, facts)
     if role == "host":
-        view["players"] = [
-            {
-                "id": pid,
-                "name": name,
-                "score": state.scores[pid].score if pid in state.scores else 0,
-                "online": pid in facts.online,
-            }
-            for pid, name in list(facts.names.items())[:HOST_PLAYERS]
-        ]
-        view["can"] = q.allowed_actions(state, quiz)
-        # Removed players, whom the host may let back in (`control` `unkick`).
-        view["removed"] = [
-            {"id": pid, "name": r.get("name", "")} for pid, r in facts.removed.items()
-        ]
+        # Scores of the players the host's list shows (the hub sends the list itself).
+        view["scores"] = {
+            pid: state.scores[pid].score
+            for pid in list(facts.names)[:HOST_PLAYERS]
+            if pid in state.scores
+        }
     view.update(facts.extra)
     return view
 

@@ -1,1 +1,8 @@
 """The built-in werkvormen, registered by kind (imported by `base.get`)."""
+
+from server.activities.base import register
+from server.activities.circle import CIRCLE
+from server.activities.themaquiz import THEMAQUIZ
+
+register(THEMAQUIZ)
+register(CIRCLE)

@@ -101,11 +101,12 @@ class Backend(ABC):
 
     @abstractmethod
     async def put_if_open(
-        self, code: str, gate: bytes, table: str, key: str, value: bytes
+        self, code: str, gate: bytes, table: str, key: str, value: bytes, overwrite: bool = False
     ) -> PutResult:
         """Atomically: if `key` already holds exactly `value` → OK (a repeat of the call that
         stored it, also after the close); unless meta[`open`] equals `gate` → CLOSED; else
-        HSETNX → OK/DUPLICATE.
+        HSETNX → OK/DUPLICATE, or with `overwrite` HSET → OK (a record that may change until
+        the gate closes: a grade, a sticker).
 
         The gate is the room's `meta` table entry `open`; closing a question deletes it first, so
         an answer is either stored before the close reads the answers, or refused.

@@ -37,6 +37,33 @@ class BokaalBook:
         ]
         return str(history[-1]["winner"]) if history else None
 
+    async def keep(
+        self, collection: str, team: str, room: str, item: int, record: dict[str, Any]
+    ) -> None:
+        """Keep an activity's record (the kring's map, …) in `collection` for `team`, once per
+        room and programme item (a retried transition writes it once)."""
+        async with self._lock:
+            raw = await self._backend.store_get(collection, team_key(team))
+            history: list[dict[str, Any]] = list(json.loads(raw)) if raw else []
+            if any(h.get("room") == room and h.get("item") == item for h in history):
+                return
+            history.append(
+                {
+                    **record,
+                    "kept": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                    "team": team,
+                    "room": room,
+                    "item": item,
+                }
+            )
+            data = json.dumps(history, ensure_ascii=False).encode()
+            await self._backend.store_put(collection, team_key(team), data)
+
+    async def kept(self, collection: str, team: str) -> list[dict[str, Any]]:
+        """What `keep` kept in `collection` for `team`, oldest first."""
+        raw = await self._backend.store_get(collection, team_key(team))
+        return list(json.loads(raw)) if raw else []
+
     async def record(
         self,
         *,

@@ -10,12 +10,10 @@ from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Set
 from typing import TYPE_CHECKING, Any
 
-from server.activities import quiz as q
-from server.activities.quiz import Answer
-from server.activities.quiz_views import RoomFacts, personal_basis, personal_view, shared_view
-from server.hub.attendance import Attendance
+from server.activities import base
 from server.hub.clients import Client
-from server.hub.room import LEFT, PLAYERS, Room, answers_table, pack, unpack
+from server.hub.envelope import envelope, personal_envelope
+from server.hub.room import LEFT, PLAYERS, Room, pack, unpack
 from server.messages import error_frame
 
 if TYPE_CHECKING:
@@ -27,11 +25,8 @@ log = logging.getLogger("kenniskring.fanout")
 # host's view, the costliest to make.
 ROLES = ("screen", "phone", "host")
 
-SCORED_PHASES = (q.SCOREBOARD, q.PODIUM)  # views with a ranking (sorted once, for every role)
 SPLIT_PERSONAL_AT = 300  # phones of a room in this worker from which views are written at once
-PREVIEW_REVEAL_AT = 300  # phones of a room in this worker from which a close previews the reveal
-
-_Ranked = tuple[list[tuple[str, q.Score]], dict[str, int]]
+PREVIEW_AT = 300  # phones of a room in this worker from which a closing command previews
 
 
 class _Shown:
@@ -55,9 +50,10 @@ class Fanout:
         self._rendered: dict[str, int] = {}
         self._shown: dict[tuple[str, str], _Shown] = defaultdict(_Shown)
         self._wake: dict[str, asyncio.Event] = {}
-        self._tables: dict[str, str] = {}  # the answers table a room's last render read
-        self._ranking: dict[str, tuple[bytes, list[tuple[str, q.Score]], dict[str, int]]] = {}
-        self._me_basis: dict[str, tuple[tuple[int, int, int], str, frozenset[str]]] = {}
+        self._tables: dict[str, str] = {}  # the input table a room's last render read
+        # Per room: the programme item and the activity's memo (Facts.cache) for it.
+        self._caches: dict[str, tuple[int, dict[str, Any]]] = {}
+        self._me_basis: dict[str, tuple[object, str, frozenset[str]]] = {}
 
     # ---- lifetime ---------------------------------------------------------------------------
     def start(self) -> list[asyncio.Task[None]]:
@@ -100,10 +96,10 @@ class Fanout:
     def _forget(self, code: str) -> None:
         self._rooms.pop(code, None)
         self._rendered.pop(code, None)
-        self.hub.forget_quiz(code)
+        self.hub.forget_content(code)
         self.hub.forget_decoded(code)
         self._me_basis.pop(code, None)
-        self._ranking.pop(code, None)
+        self._caches.pop(code, None)
         self._tables.pop(code, None)
         for role in ROLES:
             self._shown.pop((code, role), None)
@@ -212,9 +208,17 @@ class Fanout:
                     log.exception("resync %s", code)
 
     # ---- rendering ----------------------------------------------------------------------------
+    def cache_of(self, code: str, item: int) -> dict[str, Any]:
+        """The activity's memo for room `code`'s programme item `item` (Facts.cache)."""
+        hit = self._caches.get(code)
+        if hit is None or hit[0] != item:
+            hit = (item, {})
+            self._caches[code] = hit
+        return hit[1]
+
     async def render(self, code: str) -> None:
         hub = self.hub
-        # One read for everything (one Redis round trip). The answers table follows from the
+        # One read for everything (one Redis round trip). The input table follows from the
         # document; the last known one is read along and, when the document moved on, read again.
         guess = self._tables.get(code, "")
         snap = await hub.backend.snapshot(
@@ -229,23 +233,27 @@ class Fanout:
             return
         version, doc = loaded
         room = hub.rooms.get(code, version, doc)  # decoded once per version; read-only
-        quiz = await hub.quiz_of(code, room.created)
+        activity = room.activity
+        content = await hub.content_of(code, room.current, room.created)
         state = room.state
-        answers: dict[str, Answer] = {}
-        if state.index >= 0:
-            table = answers_table(state.round, state.index)
+        inputs: dict[str, Any] = {}
+        table = hub.table_of(room)
+        if table:
             self._tables[code] = table
             raw = snap.tables[table] if table == guess else await hub.backend.hgetall(code, table)
-            answers = hub.decode_answers(code, table, raw)
+            inputs = hub.decode_inputs(code, table, raw, room)
         names = hub.decode_names(code, snap.tables[PLAYERS])
-        ranking = self._ranked(code, state)[0] if state.phase in SCORED_PHASES else None
-        attendance = None
-        if state.phase == q.QUESTION:
+        expected = None
+        collecting = activity.collecting(state)
+        if collecting:
             attendance = await hub.attendance(
-                code, state, names, snap.online, answers, snap.tables[LEFT]
+                code, table, names, snap.online, inputs, snap.tables[LEFT]
             )
-            await hub.wake_at(code, state, attendance.wake)
-        facts = _facts(room, names, snap.online, answers, ranking, attendance)
+            await hub.wake_at(code, activity.deadline(state), attendance.wake)
+            expected = attendance.expected
+        facts = _facts(
+            room, names, snap.online, inputs, expected, self.cache_of(code, room.current)
+        )
         self._rendered[code] = max(seq, self._rendered.get(code, -1))
         by_role = _by_role(clients)
         phones = by_role.get("phone", [])
@@ -255,99 +263,90 @@ class Fanout:
         # small room that wait is short, and a second write per phone costs more than it saves.
         at_once = len(phones) >= SPLIT_PERSONAL_AT
         with hub.outbox.gc_held():  # from here to the written frames (see Outbox)
-            self._send_shared(code, by_role, ROLES, state, quiz, facts, seq, at_once)
+            self._send_shared(code, by_role, ROLES, room, state, content, facts, seq, at_once)
             if phones:
-                self._send_personal(code, state, quiz, facts, seq, phones)
-        if attendance is not None and attendance.complete:
-            await hub.close_when_all_answered(code)
+                self._send_personal(code, room, state, content, facts, seq, phones)
+        if collecting and activity.complete_action and activity.complete(state, content, facts):
+            await hub.complete_when_all_done(code)
 
-    async def preview_reveal(
-        self, room: Room, quiz: q.Quiz, answers: Mapping[str, Answer], names: Mapping[str, str]
+    async def preview(
+        self, room: Room, state: Any, inputs: Mapping[str, Any], names: Mapping[str, str]
     ) -> None:
-        """Show a big room's reveal before it is scored: called by the close between closing
-        the gate and scoring, it writes the projector's and the phones' reveal views, which
-        depend on the answers but not on the scores, at once. The render after the save finds
-        those views unchanged and sends them to nobody again; the host's view (with scores) and
-        every phone's own result follow from that render. Scoring and saving 2,000 players
-        takes about 10 ms that the reveal no longer waits for. Only this worker previews;
-        other workers show the reveal when they render the saved room."""
+        """Show a big room the outcome of a closing command before the activity's own work:
+        called between closing the gate and the command, it writes the projector's and the
+        phones' views of `state` (the activity's `preview`), which depend on the inputs but not
+        on, e.g., the scores, at once. The render after the save finds those views unchanged and
+        sends them to nobody again; the host's view and every phone's own frame follow from that
+        render. Only this worker previews; other workers show it when they render the saved
+        room."""
         code = room.code
         by_role = _by_role(self._rooms.get(code, ()))
-        if len(by_role.get("phone", ())) < PREVIEW_REVEAL_AT:
+        if len(by_role.get("phone", ())) < PREVIEW_AT:
             return
         online = await self.hub.backend.online(code)
-        state = q.revealed(room.state)
-        facts = _facts(room, names, online, answers, None)
+        content = await self.hub.content_of(code, room.current, room.created)
+        facts = _facts(room, names, online, inputs, None, self.cache_of(code, room.current))
         seq = self._rendered.get(code, 0)  # phones take a view of the version they show
         with self.hub.outbox.gc_held():
-            self._send_shared(code, by_role, ("screen", "phone"), state, quiz, facts, seq, True)
+            self._send_shared(
+                code, by_role, ("screen", "phone"), room, state, content, facts, seq, True
+            )
 
     def _send_shared(
         self,
         code: str,
         by_role: Mapping[str, list[Client]],
         roles: tuple[str, ...],
-        state: q.QuizState,
-        quiz: q.Quiz,
-        facts: RoomFacts,
+        room: Room,
+        state: Any,
+        content: Any,
+        facts: base.Facts,
         seq: int,
         at_once: bool,
     ) -> None:
         """The shared view of each of `roles`, in that order, to that role's clients."""
         now = self.hub.clock()
+        activity = room.activity
         for role in roles:
             members = by_role.get(role)
             if members:
-                view = shared_view(role, state, quiz, facts, now)
+                view = envelope(role, room, state, content, facts)
+                view.update(activity.shared_view(role, state, content, facts, now))
                 self._send_view(code, role, view, seq, members, at_once)
 
     def _send_personal(
         self,
         code: str,
-        state: q.QuizState,
-        quiz: q.Quiz,
-        facts: RoomFacts,
+        room: Room,
+        state: Any,
+        content: Any,
+        facts: base.Facts,
         seq: int,
         phones: list[Client],
     ) -> None:
-        """`me` frames, only where they changed. While `personal_basis` is unchanged only a new
-        answer or a new socket can change a phone's `me`: the other phones are skipped."""
-        basis = personal_basis(state)
-        table = answers_table(state.round, state.index)
-        answered = frozenset(facts.answers)
-        previous = self._me_basis.get(code)
-        self._me_basis[code] = (basis, table, answered)
-        if previous is not None and previous[0] == basis:
-            fresh = answered - previous[2] if previous[1] == table else answered
-            phones = [c for c in phones if c.last_me is None or c.player in fresh]
-            if not phones:
-                return
-        ranks = self._ranked(code, state)[1]
+        """`me` frames, only where they changed. For an activity whose `me` follows from the
+        shared state and the player's own input: while `personal_key` is unchanged only a new
+        input or a new socket can change a phone's `me`, so the other phones are skipped."""
+        activity = room.activity
+        table = self._tables.get(code, "")
+        if activity.personal_from_own_input:
+            key = (room.current, activity.personal_key(state))
+            took_part = frozenset(facts.inputs)
+            previous = self._me_basis.get(code)
+            self._me_basis[code] = (key, table, took_part)
+            if previous is not None and previous[0] == key:
+                fresh = took_part - previous[2] if previous[1] == table else took_part
+                phones = [c for c in phones if c.last_me is None or c.player in fresh]
+                if not phones:
+                    return
+        kind = room.kind
         for client in phones:
-            me = personal_view(state, quiz, facts, client.player, ranks)
+            me = activity.personal_view(state, content, facts, client.player)
+            if me is None:
+                continue
             if me != client.last_me:
                 client.last_me = me
-                client.send(pack({**me, "v": seq}))
-
-    def _ranked(self, code: str, state: q.QuizState) -> _Ranked:
-        """The ranking and each player's place, sorted once per change of the scores: the stored
-        standings are rebuilt exactly when the scores change, so the same standings object
-        (kept by transitions that do not score) means the same ranking."""
-        standings = state.standings()
-        hit = self._ranking.get(code)
-        if hit is None or hit[0] is not standings:
-            ranking = q.ranking(state)
-            hit = (standings, ranking, {player: i + 1 for i, (player, _) in enumerate(ranking)})
-            self._ranking[code] = hit
-        return hit[1], hit[2]
-
-    def known_ranks(self, code: str, state: q.QuizState) -> dict[str, int] | None:
-        """`q.ranks(state)` if a render of these standings already sorted them, else None. The
-        mapping is shared: read it, do not change it."""
-        hit = self._ranking.get(code)
-        if hit is None or hit[0] is not state.standings():
-            return None
-        return hit[2]
+                client.send(pack(personal_envelope(me, kind, room.current, seq)))
 
     def _send_view(
         self,
@@ -359,9 +358,13 @@ class Fanout:
         at_once: bool = False,
     ) -> None:
         """Encode once; an unchanged view goes only to clients that have not had it. `at_once`:
-        written now (`Outbox.broadcast`) instead of at the end of the turn."""
-        question = view.get("question")
-        remaining = question.pop("remaining_ms", 0) if question else 0
+        written now (`Outbox.broadcast`) instead of at the end of the turn. A countdown
+        (`remaining_ms` in a part of the view) does not make a view new."""
+        timed = next(
+            (part for part in view.values() if isinstance(part, dict) and "remaining_ms" in part),
+            None,
+        )
+        remaining = timed.pop("remaining_ms") if timed is not None else 0
         key = pack(view)
         shown = self._shown[(code, role)]
         if key != shown.key:
@@ -371,8 +374,8 @@ class Fanout:
             targets = [c for c in members if c.last_view is not shown.token]
         if not targets:
             return
-        if question is not None:
-            question["remaining_ms"] = remaining
+        if timed is not None:
+            timed["remaining_ms"] = remaining
         data = pack({**view, "v": seq})
         token = shown.token
         for client in targets:
@@ -395,11 +398,11 @@ def _facts(
     room: Room,
     names: Mapping[str, str],
     online: Set[str],
-    answers: Mapping[str, Answer],
-    ranking: list[tuple[str, q.Score]] | None,
-    attendance: Attendance | None = None,
-) -> RoomFacts:
-    return RoomFacts(
+    inputs: Mapping[str, Any],
+    expected: Set[str] | None,
+    cache: dict[str, Any],
+) -> base.Facts:
+    return base.Facts(
         code=room.code,
         join_url=room.join_url,
         team=room.team,
@@ -407,11 +410,10 @@ def _facts(
         lang=room.lang,
         names=names,
         online=online,
-        answers=answers,
-        bokaal=room.bokaal,
-        ranking=ranking,
-        expected=attendance.expected if attendance is not None else None,
-        removed=room.removed,
+        inputs=inputs,
+        expected=expected,
+        archived=room.item.archived,
+        cache=cache,
     )
 
 
@@ -433,8 +435,9 @@ def _decode(code: str, raw: bytes) -> dict[str, Any] | None:
         if len(_bad_logged) > 1000:
             _bad_logged.clear()
         _bad_logged[code] = now
-        log.warning("room %s: skipped a message on its channel that is not ours (%d bytes)",
-                    code, len(raw))
+        log.warning(
+            "room %s: skipped a message on its channel that is not ours (%d bytes)", code, len(raw)
+        )
     return None
 
 

@@ -128,12 +128,15 @@ class MemoryBackend(Backend):
         self._table(code, table).pop(key, None)
 
     async def put_if_open(
-        self, code: str, gate: bytes, table: str, key: str, value: bytes
+        self, code: str, gate: bytes, table: str, key: str, value: bytes, overwrite: bool = False
     ) -> PutResult:
         if self._table(code, table).get(key) == value:
             return PutResult.OK  # a repeat of the call that stored it, even after the close
         if self._table(code, "meta").get("open") != gate:
             return PutResult.CLOSED
+        if overwrite:
+            await self.hset(code, table, key, value)
+            return PutResult.OK
         return PutResult.OK if await self.hsetnx(code, table, key, value) else PutResult.DUPLICATE
 
     async def set_online(self, code: str, player: str, conn: str, online: bool) -> None:

@@ -38,7 +38,10 @@ class Outage:
         self.since = began
         log.warning(
             "%s is unreachable (%s: %s: %s); requests fail until it is back",
-            self.backend, where, type(exc).__name__, exc,
+            self.backend,
+            where,
+            type(exc).__name__,
+            exc,
         )
 
     def recovered(self) -> None:
@@ -48,7 +51,9 @@ class Outage:
         took = self.clock() - self.since
         log.warning(
             "%s is reachable again after %.1f s (%d requests failed meanwhile)",
-            self.backend, took, self.failures,
+            self.backend,
+            took,
+            self.failures,
         )
         self.since = None
         self.failures = 0

@@ -148,7 +148,11 @@ local t = p .. 't:' .. ARGV[2]
 if redis.call('HGET', t, ARGV[3]) == ARGV[4] then return 'ok' end
 if redis.call('HGET', p .. 't:meta', 'open') ~= ARGV[1] then return 'closed' end
 if redis.call('EXISTS', p .. 'doc') == 0 then return 'closed' end
-if redis.call('HSETNX', t, ARGV[3], ARGV[4]) == 0 then return 'duplicate' end
+if ARGV[6] == '1' then
+  redis.call('HSET', t, ARGV[3], ARGV[4])
+elseif redis.call('HSETNX', t, ARGV[3], ARGV[4]) == 0 then
+  return 'duplicate'
+end
 redis.call('PEXPIRE', t, ARGV[5])
 redis.call('SADD', p .. 'tables', ARGV[2])
 redis.call('PEXPIRE', p .. 'tables', ARGV[5])
@@ -397,9 +401,11 @@ class RedisBackend(Backend):
         await self._run("write", code, "del", table, key, b"", self._ttl_ms)
 
     async def put_if_open(
-        self, code: str, gate: bytes, table: str, key: str, value: bytes
+        self, code: str, gate: bytes, table: str, key: str, value: bytes, overwrite: bool = False
     ) -> PutResult:
-        result = await self._run("put_if_open", code, gate, table, key, value, self._ttl_ms)
+        result = await self._run(
+            "put_if_open", code, gate, table, key, value, self._ttl_ms, "1" if overwrite else "0"
+        )
         return PutResult(result.decode() if isinstance(result, bytes) else str(result))
 
     # ---- presence --------------------------------------------------------------------------------

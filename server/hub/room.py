@@ -1,4 +1,9 @@
-"""A room's stored document and the msgpack encoding shared by every backend and the wire."""
+"""A room's stored document and the msgpack encoding shared by every backend and the wire.
+
+A room is a programme: the werkvormen of one meeting, one after the other, for the same players.
+The document keeps the room's own facts (secret, team, lock, removed players), the programme and
+the state of each item; the state of the running item is decoded by its activity.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,7 @@ from typing import Any
 
 import msgpack
 
-from server.activities.quiz import QuizState
+from server.activities import base
 
 
 def pack(value: Any) -> bytes:
@@ -18,20 +23,44 @@ def unpack(data: bytes) -> Any:
     return msgpack.unpackb(data, raw=False, strict_map_key=True)
 
 
-# Tables of a room (Backend hashes); the answers table is per round and question.
+# Tables of a room (Backend hashes). An activity's input tables are per programme item
+# (`input_table`).
 PLAYERS = "players"  # player id → name (utf-8)
 NAMES = "names"  # casefolded name → player id (uniqueness)
 TOKENS = "tokens"  # sha256(token) → player id
 DEVICES = "devices"  # player id → digest of the device id the player's browser sent
-ROUNDS = "rounds"  # round number → a finished round as restart left it: {state, names}
 LEFT = "left"  # player id → when their last socket closed (packed float), while it is closed
-# "quiz" → packed quiz; "open" → the gate of the open question; "present" → players online when
-# it opened
+# "content:<item>" → the item's content (a quiz, the kring's domains…); "open" → the gate inputs
+# are accepted against; "present" → players online when that gate opened
 META = "meta"
 
 
-def answers_table(round_no: int, index: int) -> str:
-    return f"answers:{round_no}:{index}"
+def content_key(item: int) -> str:
+    return f"content:{item}"
+
+
+def input_table(item: int, table: str) -> str:
+    """An activity's table `table` of programme item `item`."""
+    return f"i{item}:{table}"
+
+
+@dataclass
+class Item:
+    """One werkvorm of the programme; `state` is the encoded state of an item that is not
+    running (None before it ran)."""
+
+    kind: str
+    title: str
+    state: dict[str, Any] | None = None
+    archived: dict[str, Any] | None = None  # what the hub kept of its last archive effect
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "title": self.title,
+            "state": self.state,
+            "archived": self.archived,
+        }
 
 
 @dataclass
@@ -40,7 +69,6 @@ class Room:
 
     code: str
     secret: str  # digest of the host secret
-    quiz_id: str
     join_url: str
     team: str = ""
     lang: str = "nl"
@@ -51,15 +79,27 @@ class Room:
     # the device id their browser sent, "" when none); a kicked device cannot join again.
     removed: dict[str, dict[str, str]] = field(default_factory=dict)
     created: float = 0.0  # tells a room from an earlier one that had the same code
-    bokaal: dict[str, Any] | None = None
-    state: QuizState = field(default_factory=QuizState)
+    programme: list[Item] = field(default_factory=list)
+    current: int = 0  # the running item
+    state: Any = None  # the running item's state, decoded by its activity
+
+    @property
+    def item(self) -> Item:
+        return self.programme[self.current]
+
+    @property
+    def kind(self) -> str:
+        return self.item.kind
+
+    @property
+    def activity(self) -> base.Activity[Any]:
+        return base.get(self.kind)
 
     def encode(self) -> bytes:
         return pack(
             {
                 "code": self.code,
                 "secret": self.secret,
-                "quiz_id": self.quiz_id,
                 "join_url": self.join_url,
                 "team": self.team,
                 "lang": self.lang,
@@ -68,35 +108,34 @@ class Room:
                 "kicked": self.kicked,
                 "removed": self.removed,
                 "created": self.created,
-                "bokaal": self.bokaal,
-                "state": self.state.to_dict(),
+                "programme": [i.to_dict() for i in self.programme],
+                "current": self.current,
+                "state": self.activity.encode(self.state),
             }
         )
 
     def copy(self) -> Room:
-        """A copy for a transition to change (see QuizState.copy)."""
+        """A copy for a transition to change (the activity's `copy` for the state)."""
         return replace(
             self,
             kicked=list(self.kicked),
             removed={p: dict(r) for p, r in self.removed.items()},
-            bokaal=dict(self.bokaal) if self.bokaal is not None else None,
-            state=self.state.copy(),
+            programme=[replace(i) for i in self.programme],
+            state=self.activity.copy(self.state),
         )
+
+    def state_of(self, item: int) -> Any:
+        """The decoded state of programme item `item` (the running one, or one that ran)."""
+        if item == self.current:
+            return self.state
+        stored = self.programme[item].state
+        activity = base.get(self.programme[item].kind)
+        return activity.decode(stored) if stored is not None else None
 
     @classmethod
     def decode(cls, data: bytes) -> Room:
         d = unpack(data)
-        d["state"] = QuizState.from_dict(d["state"])
-        return cls(**d)
-
-
-def open_gate(state: QuizState) -> bytes:
-    """The meta/open value while a question takes answers; answers are stored against it."""
-    return pack(
-        {
-            "round": state.round,
-            "index": state.index,
-            "opened_at": state.opened_at,
-            "deadline": state.deadline,
-        }
-    )
+        d["programme"] = [Item(**i) for i in d["programme"]]
+        room = cls(**{k: v for k, v in d.items() if k != "state"})
+        room.state = room.activity.decode(d["state"])
+        return room

@@ -1,4 +1,9 @@
-"""The hub: creates rooms, admits clients, applies answers and host commands, keeps deadlines."""
+"""The hub: rooms, players, the programme of werkvormen, inputs, commands and deadlines.
+
+It knows rooms, not games. Everything a werkvorm decides (what a command does, whether an input
+is valid, when a round is complete, what each role sees) it asks the room's activity through the
+interface in server/activities/base.py; it never imports a werkvorm.
+"""
 
 from __future__ import annotations
 
@@ -7,18 +12,19 @@ import contextlib
 import logging
 import secrets
 import time
-import unicodedata
-from collections.abc import Awaitable, Callable, Mapping, Set
+from collections.abc import Awaitable, Callable, Mapping, Sequence, Set
 from dataclasses import dataclass
 from typing import Any, NamedTuple, TypeVar
 
-from server.activities import quiz as q
+from server.activities import base
 from server.hub import codes
 from server.hub.attendance import LOST_GRACE_S, RECONNECT_GRACE_S, Attendance, attendance
 from server.hub.backend import Backend, PutResult
 from server.hub.bokaal import BokaalBook
 from server.hub.clients import CLOSE_KICKED, Client, Outbox
+from server.hub.errors import HubError
 from server.hub.fanout import Fanout
+from server.hub.names import clean_name, device_digest, name_key, suffixed
 from server.hub.outage import Outage
 from server.hub.room import (
     DEVICES,
@@ -26,32 +32,27 @@ from server.hub.room import (
     META,
     NAMES,
     PLAYERS,
-    ROUNDS,
     TOKENS,
+    Item,
     Room,
-    answers_table,
-    open_gate,
+    content_key,
+    input_table,
     pack,
     unpack,
 )
 from server.hub.room_cache import RoomCache
 
+__all__ = ["Hub", "HubError", "HubSettings"]
+
 log = logging.getLogger("kenniskring.hub")
 T = TypeVar("T")
 
-NAME_MAX = 24
 TRANSITION_RETRIES = 50
-ROOM_CACHE = 4096  # rooms whose quiz, decoded answers and names and gate a worker keeps
+ROOM_CACHE = 4096  # rooms whose content, decoded inputs and names and gate a worker keeps
 DEADLINE_POLL_S = 0.05
 DEADLINE_LEASE_S = 5.0
-
-
-class HubError(Exception):
-    """A refused request; `code` is the protocol error code."""
-
-    def __init__(self, code: str) -> None:
-        super().__init__(code)
-        self.code = code
+ROOM_ACTIONS = ("lock", "unlock", "kick", "unkick", "begin")
+PROGRAMME_MAX = 20
 
 
 @dataclass
@@ -64,68 +65,7 @@ class HubSettings:
     reconnect_grace_s: float = RECONNECT_GRACE_S
 
 
-EMOJI_JOINER = "\u200d"
-
-
-def _hidden(ch: str) -> bool:
-    """Control characters, bidi overrides and invisible format characters (zero-width space,
-    word joiner, BOM, soft hyphen…) — except what emoji need: the joiner and flag tags."""
-    category = unicodedata.category(ch)
-    if category == "Cc":
-        return True
-    if category == "Cf":
-        return ch != EMOJI_JOINER and not 0xE0020 <= ord(ch) <= 0xE007F
-    return False
-
-
-def _visible(name: str) -> bool:
-    return any(not ch.isspace() and ch != EMOJI_JOINER for ch in name)
-
-
-def clean_name(raw: object) -> str:
-    """Trimmed, single-spaced, without control characters; HubError when empty or too long."""
-    if not isinstance(raw, str):
-        raise HubError("name_invalid")
-    # Whitespace (tabs, newlines) separates words; control characters and bidi overrides go,
-    # emoji joiners (ZWJ) and characters newer than our Unicode tables stay.
-    # NFC first: "été" typed precomposed or with combining accents is one name (and length).
-    raw = unicodedata.normalize("NFC", raw)
-    words = ("".join(ch for ch in word if not _hidden(ch)) for word in raw.split())
-    name = " ".join(w for w in words if w)
-    if not 1 <= len(name) <= NAME_MAX or not _visible(name):
-        raise HubError("name_invalid")
-    return name
-
-
-def _name_key(name: str) -> str:
-    """The key that makes two names the same name (case and Unicode form do not count)."""
-    return unicodedata.normalize("NFC", name.casefold())
-
-
-def _device(raw: object) -> str:
-    """The digest of the device id a browser keeps (localStorage), or "" when none was sent."""
-    if isinstance(raw, str) and 8 <= len(raw) <= 128:
-        return codes.digest(raw)
-    return ""
-
-
-def _of_players(
-    answers: Mapping[str, q.Answer], players: Mapping[str, str]
-) -> Mapping[str, q.Answer]:
-    """The answers of current players (a removed player's answer is not scored)."""
-    if answers.keys() <= players.keys():
-        return answers
-    return {p: a for p, a in answers.items() if p in players}
-
-
-def _suffixed(name: str, n: int) -> str:
-    if n == 1:
-        return name
-    tail = f" {n}"
-    return name[: NAME_MAX - len(tail)].rstrip() + tail
-
-
-Step = Callable[[Room, q.Quiz], Awaitable[None]]
+Step = Callable[[Room], Awaitable[None]]
 
 
 def _keep(cache: dict[str, T], code: str, value: T) -> None:
@@ -136,13 +76,27 @@ def _keep(cache: dict[str, T], code: str, value: T) -> None:
     cache[code] = value
 
 
-class _DecodedAnswers(NamedTuple):
-    """One room's answers table as last read (`raw`) and decoded."""
+class _DecodedInputs(NamedTuple):
+    """One room's current input table as last read (`raw`) and decoded."""
 
     table: str
     raw: dict[str, bytes]
-    decoded: dict[str, tuple[bytes, q.Answer]]
-    answers: dict[str, q.Answer]
+    decoded: dict[str, tuple[bytes, Any]]
+    inputs: dict[str, Any]
+
+
+class Gate(NamedTuple):
+    """The gate inputs are checked against (`meta.open`): which programme item and werkvorm
+    it belongs to, and the activity's own part."""
+
+    item: int
+    kind: str
+    gate: Mapping[str, Any]
+
+
+def _gate(raw: bytes) -> Gate:
+    d = unpack(raw)
+    return Gate(int(d["item"]), str(d["kind"]), d["gate"])
 
 
 class Hub:
@@ -163,11 +117,11 @@ class Hub:
         self.outage = Outage(backend.name)
         self.rooms = RoomCache()  # decoded documents, shared and read-only
         self.outbox = Outbox()  # one flush per event-loop turn for all of this worker's sockets
-        self._quizzes: dict[str, tuple[float, q.Quiz]] = {}
-        self._answers: dict[str, _DecodedAnswers] = {}
+        self._contents: dict[str, dict[int, tuple[float, Mapping[str, Any]]]] = {}
+        self._inputs: dict[str, _DecodedInputs] = {}
         self._names: dict[str, tuple[dict[str, bytes], dict[str, str]]] = {}
         self._gates: dict[str, bytes] = {}  # meta.open as this worker last wrote or read it
-        self._present: dict[str, tuple[str, frozenset[str]]] = {}  # meta.present per question
+        self._present: dict[str, tuple[str, frozenset[str]]] = {}  # meta.present per gate
         self._tasks: list[asyncio.Task[None]] = []
 
     # ---- lifetime -----------------------------------------------------------------------------
@@ -190,28 +144,67 @@ class Hub:
 
     # ---- rooms ----------------------------------------------------------------------------------
     async def create_room(
-        self, quiz_id: str, quiz: q.Quiz, team: str, lang: str, join_base: str
+        self,
+        programme: Sequence[tuple[str, Mapping[str, Any]]],
+        team: str,
+        lang: str,
+        join_base: str,
     ) -> tuple[str, str]:
+        """A room with a programme of (kind, content); its first item runs at once."""
+        if not 1 <= len(programme) <= PROGRAMME_MAX:
+            raise HubError("not_allowed")
+        activities = [base.get(kind) for kind, _ in programme]
         secret = codes.host_secret()
         for _ in range(50):
             code = codes.room_code()
+            first, content = activities[0], programme[0][1]
             room = Room(
                 code=code,
                 secret=codes.digest(secret),
-                quiz_id=quiz_id,
                 join_url=f"{join_base.rstrip('/')}/join/{code}",
                 team=team.strip()[:60],
                 lang=lang if lang in ("nl", "en") else "nl",
                 max_players=self.settings.max_players,
                 created=self.clock(),
+                programme=[
+                    Item(kind, a.title(c))
+                    for a, (kind, c) in zip(activities, programme, strict=True)
+                ],
+                state=first.new_state(content),
             )
             if await self.backend.create_room(code, room.encode()):
-                meta = {"created": room.created, "quiz": dict(quiz)}
-                await self.backend.hset(code, META, "quiz", pack(meta))
-                self.forget_quiz(code)
+                for item, (_, item_content) in enumerate(programme):
+                    await self._store_content(code, room.created, item, item_content)
                 await self.backend.touch(code)
+                await self.transition(code, self._begin_current)
                 return code, secret
         raise HubError("busy")
+
+    async def _store_content(
+        self, code: str, created: float, item: int, content: Mapping[str, Any]
+    ) -> None:
+        stored = {"created": created, "content": dict(content)}
+        await self.backend.hset(code, META, content_key(item), pack(stored))
+        self._contents.pop(code, None)
+
+    async def add_item(self, code: str, kind: str, content: Mapping[str, Any]) -> int:
+        """Append a werkvorm to the room's programme (it runs when the host begins it)."""
+        activity = base.get(kind)
+        loaded = await self.load(code)
+        if loaded is None:
+            raise HubError("room_not_found")
+        created = loaded[1].created
+        added: list[int] = []
+
+        async def append(room: Room) -> None:
+            if len(room.programme) >= PROGRAMME_MAX:
+                raise HubError("not_allowed")
+            room.programme.append(Item(kind, activity.title(content)))
+            added.append(len(room.programme) - 1)
+            await self._store_content(code, created, added[-1], content)
+
+        await self.transition(code, append)
+        return added[-1]
 
     async def load(self, code: str) -> tuple[int, Room] | None:
         """The room and its version. The room is shared (cached): read it, do not change it."""
@@ -221,25 +214,30 @@ class Hub:
         version, doc = loaded
         return version, self.rooms.get(code, version, doc)
 
-    async def quiz_of(self, code: str, created: float | None = None) -> q.Quiz:
-        """The room's quiz, cached per worker; `created` (from the room document) guards against
-        a cached quiz of an expired room whose code was handed out again."""
-        cached = self._quizzes.get(code)
+    async def content_of(self, code: str, item: int, created: float | None = None) -> Any:
+        """Programme item `item`'s content, cached per worker; `created` (from the room
+        document) guards against the content of an expired room whose code was handed out
+        again."""
+        cached = self._contents.get(code, {}).get(item)
         if cached is not None and (created is None or cached[0] == created):
             return cached[1]
-        raw = await self.backend.hget(code, META, "quiz")
+        raw = await self.backend.hget(code, META, content_key(item))
         if raw is None:
             raise HubError("room_not_found")
         stored = unpack(raw)
-        _keep(self._quizzes, code, (stored["created"], stored["quiz"]))
-        return stored["quiz"]  # type: ignore[no-any-return]
+        contents = self._contents.get(code)
+        if contents is None:
+            _keep(self._contents, code, {})
+            contents = self._contents[code]
+        contents[item] = (stored["created"], stored["content"])
+        return stored["content"]
 
-    def forget_quiz(self, code: str) -> None:
-        self._quizzes.pop(code, None)
+    def forget_content(self, code: str) -> None:
+        self._contents.pop(code, None)
 
     def forget_decoded(self, code: str) -> None:
-        """Drop the decoded answers and names of a room this worker no longer shows."""
-        self._answers.pop(code, None)
+        """Drop the decoded inputs and names of a room this worker no longer shows."""
+        self._inputs.pop(code, None)
         self._names.pop(code, None)
         self._gates.pop(code, None)
         self._present.pop(code, None)
@@ -258,35 +256,40 @@ class Hub:
         _keep(self._names, code, (raw, names))
         return names
 
-    async def answers(self, code: str, state: q.QuizState) -> dict[str, q.Answer]:
-        """Answers to the current question."""
-        if state.index < 0:
-            return {}
-        table = answers_table(state.round, state.index)
-        return self.decode_answers(code, table, await self.backend.hgetall(code, table))
+    def table_of(self, room: Room) -> str:
+        """The input table the running item's views read now ("" = none)."""
+        own = room.activity.input_table(room.state)
+        return input_table(room.current, own) if own else ""
 
-    def decode_answers(self, code: str, table: str, raw: dict[str, bytes]) -> dict[str, q.Answer]:
-        """The answers table `raw`; each stored record is decoded once per worker (every
-        coalesced render and the close read the whole table). The mapping is shared: read it,
-        do not change it."""
-        hit = self._answers.get(code)
+    async def inputs(self, code: str, room: Room) -> dict[str, Any]:
+        table = self.table_of(room)
+        if not table:
+            return {}
+        return self.decode_inputs(code, table, await self.backend.hgetall(code, table), room)
+
+    def decode_inputs(
+        self, code: str, table: str, raw: dict[str, bytes], room: Room
+    ) -> dict[str, Any]:
+        """The input table `raw`, each stored record decoded once per worker (every coalesced
+        render and a closing command read the whole table). The mapping is shared: read it, do
+        not change it."""
+        hit = self._inputs.get(code)
         if hit is not None and hit.table == table:
-            if hit.raw == raw:  # unchanged (a scoreboard, a join): compared in C, not per answer
-                return hit.answers
+            if hit.raw == raw:  # unchanged (a scoreboard, a join): compared in C, not per record
+                return hit.inputs
             cache = hit.decoded
         else:
             cache = {}
-        decoded: dict[str, tuple[bytes, q.Answer]] = {}
+        decode = room.activity.decode_input
+        decoded: dict[str, tuple[bytes, Any]] = {}
         for pid, value in raw.items():
             pair = cache.get(pid)
             decoded[pid] = (
-                pair
-                if pair is not None and pair[0] == value
-                else (value, q.Answer.from_dict(unpack(value)))
+                pair if pair is not None and pair[0] == value else (value, decode(unpack(value)))
             )
-        answers = {pid: answer for pid, (_, answer) in decoded.items()}
-        _keep(self._answers, code, _DecodedAnswers(table, raw, decoded, answers))
-        return answers
+        inputs = {pid: record for pid, (_, record) in decoded.items()}
+        _keep(self._inputs, code, _DecodedInputs(table, raw, decoded, inputs))
+        return inputs
 
     async def changed(self, code: str, urgent: bool = False) -> None:
         """Tell every worker that the room changed (bumps the view version); `urgent` for phase
@@ -316,7 +319,7 @@ class Hub:
                 raise HubError("not_host")
         elif role == "phone":
             token = msg.get("token")
-            device = _device(msg.get("device"))
+            device = device_digest(msg.get("device"))
             if isinstance(token, str) and token:
                 player = await self._resume(code, room, token)
                 welcome["token"] = token
@@ -361,26 +364,33 @@ class Hub:
             raise HubError("room_full")
         player = codes.player_id(await self.backend.bump(code))
         for n in range(1, room.max_players + 2):
-            candidate = _suffixed(name, n)
-            if await self.backend.hsetnx(code, NAMES, _name_key(candidate), player.encode()):
+            candidate = suffixed(name, n)
+            if await self.backend.hsetnx(code, NAMES, name_key(candidate), player.encode()):
                 name = candidate
                 break
         token = codes.token()
         await self.backend.hset(code, TOKENS, codes.digest(token), player.encode())
         await self.backend.hset(code, PLAYERS, player, name.encode())
-        await self.changed(code)
+        if room.activity.seats_players:
+            await self.transition(code, lambda r: self._seat(r, player))
+        else:
+            await self.changed(code)
         return player, token
+
+    async def _seat(self, room: Room, player: str) -> None:
+        room.activity.add_player(room.state, player)
 
     async def leave(self, client: Client) -> None:
         code, player = client.code, client.player
         self.fanout.detach(client)
         if code and player:
             await self.backend.set_online(code, player, client.id, False)
-            # When the player's last socket closed: an open question waits for them for a short
-            # grace from here on (see attendance). Written for every socket the phone closed;
-            # while another of the player's sockets is open, being online counts first. A socket
-            # the server dropped (shutdown, a full send queue) is not the phone leaving: unrecorded,
-            # it counts as vanished, with the longer grace for phones coming back to a new worker.
+            # When the player's last socket closed: an open round of inputs waits for them for a
+            # short grace from here on (see attendance). Written for every socket the phone
+            # closed; while another of the player's sockets is open, being online counts first.
+            # A socket the server dropped (shutdown, a full send queue) is not the phone
+            # leaving: unrecorded, it counts as vanished, with the longer grace for phones
+            # coming back to a new worker.
             if not client.dropped:
                 await self.backend.hset(code, LEFT, player, pack(self.clock()))
             if self.fanout.has_room(code):
@@ -388,71 +398,72 @@ class Hub:
             else:
                 await self.changed(code)
 
-    # ---- answers --------------------------------------------------------------------------------
-    async def answer(self, client: Client, msg: Mapping[str, Any]) -> dict[str, Any]:
-        """Store one answer of a phone; returns the `ack` frame or raises HubError."""
+    # ---- inputs ---------------------------------------------------------------------------------
+    async def input(self, client: Client, msg: Mapping[str, Any]) -> dict[str, Any]:
+        """Store one input of a phone for the programme item it shows (`item`); returns the
+        `ack` frame or raises HubError. Only the gate is read, not the room: 2,000 inputs at
+        once never contend on the room document."""
         if client.role != "phone":
             raise HubError("not_allowed")
-        code, player = client.code, client.player
-        index = msg.get("question")
-        if isinstance(index, bool) or not isinstance(index, int):
+        item, data = msg.get("item"), msg.get("data")
+        if isinstance(item, bool) or not isinstance(item, int) or not isinstance(data, dict):
             raise HubError("bad_frame")
+        code, player = client.code, client.player
         now = self.clock()
         cached = self._gates.get(code)
         if cached is not None:
             try:
-                return await self._store_answer(code, player, index, msg, cached, now)
+                return await self._store_input(code, player, item, data, cached, now)
             except HubError as exc:
                 if exc.code not in ("not_open", "too_late"):
                     raise
                 # Perhaps only this worker's copy of the gate is old (another worker opened or
-                # closed a question): nothing was stored, so ask Redis and try once more.
+                # closed a round): nothing was stored, so ask the backend and try once more.
         gate = await self.backend.hget(code, META, "open")
         self._remember_gate(code, gate)
         if gate is None:
             raise HubError("not_open")
-        return await self._store_answer(code, player, index, msg, gate, now)
+        return await self._store_input(code, player, item, data, gate, now)
 
     def _remember_gate(self, code: str, gate: bytes | None) -> None:
-        """This worker's copy of the room's gate (`meta.open`), saving a read per answer; the
+        """This worker's copy of the room's gate (`meta.open`), saving a read per input; the
         store compares it with the real one, so an old copy can only cause a retry."""
         if gate is None:
             self._gates.pop(code, None)
             return
         _keep(self._gates, code, gate)
 
-    async def _store_answer(
-        self, code: str, player: str, index: int, msg: Mapping[str, Any], gate: bytes, now: float
+    async def _store_input(
+        self,
+        code: str,
+        player: str,
+        item: int,
+        data: Mapping[str, Any],
+        raw_gate: bytes,
+        now: float,
     ) -> dict[str, Any]:
-        opened = unpack(gate)
-        if "index" not in opened or opened["index"] != index:
-            closed = opened.get("closed")
-            raise HubError("too_late" if closed == index else "not_open")
-        state = q.QuizState(
-            phase=q.QUESTION,
-            index=index,
-            opened_at=opened["opened_at"],
-            deadline=opened["deadline"],
-            round=opened["round"],
-        )
-        quiz = await self.quiz_of(code)
+        gate = _gate(raw_gate)
+        if gate.item != item:
+            raise HubError("not_open")  # the phone shows another werkvorm than the one open
+        activity = base.get(gate.kind)
+        content = await self.content_of(code, item)
         try:
-            record = q.accept_answer(
-                state, quiz, {}, player, index, msg.get("choice"), msg.get("value"), now
-            )
-        except q.QuizError as exc:
+            record = activity.accept(gate.gate, content, player, data, now)
+        except base.ActivityError as exc:
             raise HubError(exc.code) from exc
-        table = answers_table(state.round, index)
+        table = input_table(item, record.table)
         # The nonce makes this call's record unique: a repeat of the same call (a retry by the
         # Redis client) is recognised as already stored, a second tap is a duplicate.
-        stored = pack({**record.to_dict(), "n": secrets.token_hex(4)})
-        result = await self.backend.put_if_open(code, gate, table, player, stored)
+        stored = pack({**record.value, "n": secrets.token_hex(4)})
+        result = await self.backend.put_if_open(
+            code, raw_gate, table, player, stored, overwrite=record.overwrite
+        )
         if result is PutResult.DUPLICATE:
-            raise HubError("already_answered")
+            raise HubError(record.duplicate_error)
         if result is PutResult.CLOSED:
-            raise HubError("too_late")
+            raise HubError(activity.closed_error(gate.gate, data))
         self.fanout.answered(code)
-        return {"type": "ack", "question": index, "choice": record.choice, "value": record.value}
+        return {"type": "ack", "item": item, **record.reply}
 
     # ---- host commands --------------------------------------------------------------------------
     async def control(self, client: Client, msg: Mapping[str, Any]) -> None:
@@ -460,29 +471,106 @@ class Hub:
             raise HubError("not_host")
         action = msg.get("action")
         code = client.code
-        steps: dict[str, Step] = {
-            "start": self._start,
-            "close": self._close,
-            "scoreboard": self._scoreboard,
-            "next": self._next,
-            "finish": self._finish,
-            "restart": self._restart,
-            "lock": self._lock,
-            "unlock": self._unlock,
-        }
+        if not isinstance(action, str) or not action:
+            raise HubError("bad_frame")
         if action == "kick":
             await self.kick(code, msg.get("player"))
         elif action == "unkick":
             await self.unkick(code, msg.get("player"))
-        elif isinstance(action, str) and action in steps:
-            await self.transition(code, steps[action])
+        elif action in ("lock", "unlock"):
+            await self.transition(code, self._lock if action == "lock" else self._unlock)
+        elif action == "begin":
+            await self.begin(code, msg.get("item"))
         else:
-            raise HubError("bad_frame")
+            args = {k: v for k, v in msg.items() if k not in ("type", "action")}
+            await self.command(code, action, args)
         # The change is stored; its view follows (at a higher `v`).
         done: dict[str, Any] = {"type": "done", "action": action}
         if action in ("kick", "unkick"):
             done["player"] = msg.get("player")
         client.send(pack(done))
+
+    async def command(self, code: str, action: str, args: Mapping[str, Any]) -> Room:
+        """Apply a werkvorm's command to the running programme item."""
+
+        async def step(room: Room) -> None:
+            activity = room.activity
+            if action not in activity.actions(room.state, await self._content(room)):
+                # A command of this werkvorm at the wrong moment, or no command at all.
+                raise HubError("not_allowed" if action in activity.commands else "bad_frame")
+            await self._apply(room, action, args)
+
+        return await self.transition(code, step)
+
+    async def _content(self, room: Room) -> Any:
+        return await self.content_of(room.code, room.current, room.created)
+
+    async def _apply(self, room: Room, action: str, args: Mapping[str, Any]) -> None:
+        """Run `action` of the room's activity on `room` (a copy a transition will save)."""
+        activity, content = room.activity, await self._content(room)
+        names = await self.names(room.code)
+        cache = self.fanout.cache_of(room.code, room.current)
+        ctx = base.Context(
+            now=self.clock(),
+            players=list(names),
+            names=names,
+            args=args,
+            cache=cache,
+            team=room.team,
+        )
+        if activity.needs_inputs(room.state, action):
+            # Stop taking inputs, then read them: nothing accepted can be missed.
+            await self._write_gate(room, activity.closed_gate(room.state))
+            ctx.inputs = await self.inputs(room.code, room)
+            preview = activity.preview(room.state)
+            if preview is not None:
+                # The gate is closed: the inputs are final, so a big room sees the outcome now,
+                # before the activity's own work (scoring 2,000 players) and the save.
+                await self.fanout.preview(room, preview, ctx.inputs, names)
+        try:
+            effects = activity.command(room.state, content, action, ctx)
+        except base.ActivityError as exc:
+            raise HubError(exc.code) from exc
+        await self._effects(room, effects)
+
+    async def _effects(self, room: Room, effects: base.Effects) -> None:
+        if effects.gate is not None:
+            if effects.opens:
+                # Who is here as inputs open is expected to take part (see attendance).
+                present = list(await self.backend.online(room.code))  # a set: order irrelevant
+                await self.backend.hset(room.code, META, "present", pack(present))
+            # Open the gate before saving: inputs that arrive once phones see the new state must
+            # find it open.
+            await self._write_gate(room, effects.gate)
+        if effects.archive is not None and room.team:
+            room.item.archived = await self._archive(room, effects.collection, effects.archive)
+
+    async def _write_gate(self, room: Room, gate: Mapping[str, Any]) -> None:
+        raw = pack({"item": room.current, "kind": room.kind, "gate": dict(gate)})
+        await self.backend.hset(room.code, META, "open", raw)
+        self._remember_gate(room.code, raw)
+
+    async def _archive(
+        self, room: Room, collection: str, record: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        """Keep an activity's record for the room's team; what the views may show of it."""
+        round_no = int(record.get("round", 0))
+        if collection == "bokaal":
+            winner = str(record.get("winner", "?"))
+            previous = await self.bokaal.holder(room.team, room.code, round_no)
+            await self.bokaal.record(
+                team=room.team,
+                winner=winner,
+                previous=previous,
+                title=str(record.get("title", "")),
+                theme=str(record.get("theme", "")),
+                author=str(record.get("author", "")),
+                room=room.code,
+                round_no=round_no,
+            )
+            return {"team": room.team, "winner": winner, "previous": previous, "round": round_no}
+        await self.bokaal.keep(collection, room.team, room.code, room.current, dict(record))
+        return {"team": room.team, "collection": collection}
 
     async def transition(self, code: str, step: Step) -> Room:
         """Apply `step` to a fresh copy of the room and save it with compare-and-set."""
@@ -492,25 +580,7 @@ class Hub:
                 raise HubError("room_not_found")
             version, shared = loaded
             room = shared.copy()
-            quiz = await self.quiz_of(code, room.created)
-            was_open = room.state.phase == q.QUESTION
-            opened_before = room.state.opened_at
-            try:
-                await step(room, quiz)
-            except q.QuizError as exc:
-                raise HubError(exc.code) from exc
-            opening = room.state.phase == q.QUESTION and (
-                not was_open or room.state.opened_at != opened_before
-            )
-            if opening:
-                # Who is here as the question opens is expected to answer (see all_answered).
-                present = list(await self.backend.online(code))  # order irrelevant: a set
-                await self.backend.hset(code, META, "present", pack(present))
-                # Open the gate before saving: answers that arrive once phones see the question
-                # must find it open.
-                gate = open_gate(room.state)
-                await self.backend.hset(code, META, "open", gate)
-                self._remember_gate(code, gate)
+            await step(room)
             doc = room.encode()
             if await self.backend.save_room(code, version, doc):
                 self.rooms.put(code, version + 1, doc, room)  # from here on read-only
@@ -519,86 +589,49 @@ class Hub:
         raise HubError("busy")
 
     async def _after(self, code: str, room: Room) -> None:
-        if room.state.phase == q.QUESTION:
-            await self.backend.schedule(code, room.state.deadline)
+        deadline = room.activity.deadline(room.state)
+        if deadline:
+            await self.backend.schedule(code, deadline)
         else:
             await self.backend.unschedule(code)
         await self.backend.touch(code)
         await self.changed(code, urgent=True)
 
-    async def _close_gate(self, code: str, state: q.QuizState) -> dict[str, q.Answer]:
-        """Stop taking answers, then read them: nothing accepted can be missed."""
-        gate = pack({"closed": state.index, "round": state.round})
-        await self.backend.hset(code, META, "open", gate)
-        self._remember_gate(code, gate)
-        return await self.answers(code, state)
-
-    async def _start(self, room: Room, quiz: q.Quiz) -> None:
-        q.start(room.state, quiz, self.clock())
-
-    async def _close(self, room: Room, quiz: q.Quiz) -> None:
-        if room.state.phase != q.QUESTION:
-            raise q.QuizError("not_allowed")
-        players = await self.names(room.code)
-        # A player removed while the question was open is not scored (their record stays).
-        answers = _of_players(await self._close_gate(room.code, room.state), players)
-        # The gate is closed: the answers are final, so a big room sees the reveal now, before
-        # the scoring and the save.
-        await self.fanout.preview_reveal(room, quiz, answers, players)
-        ranks = self.fanout.known_ranks(room.code, room.state)
-        q.close(room.state, quiz, answers, players.keys(), self.clock(), ranks)
-
-    async def _scoreboard(self, room: Room, quiz: q.Quiz) -> None:
-        q.show_scoreboard(room.state)
-
-    async def _next(self, room: Room, quiz: q.Quiz) -> None:
-        q.next_step(room.state, quiz, self.clock())
-        if room.state.phase == q.PODIUM:
-            await self._crown(room, quiz)
-
-    async def _finish(self, room: Room, quiz: q.Quiz) -> None:
-        answers: Mapping[str, q.Answer] = {}
-        players = await self.names(room.code)
-        if room.state.phase == q.QUESTION:
-            answers = _of_players(await self._close_gate(room.code, room.state), players)
-        ranks = self.fanout.known_ranks(room.code, room.state)
-        q.finish(room.state, quiz, answers, players.keys(), self.clock(), ranks)
-        await self._crown(room, quiz)
-
-    async def _restart(self, room: Room, quiz: q.Quiz) -> None:
-        # "Nog een keer": the finished round stays exportable (results.json `rounds`).
-        finished = {"state": room.state.to_dict(), "names": dict(await self.names(room.code))}
-        room.state = q.restart(room.state)
-        await self.backend.hset(room.code, ROUNDS, str(room.state.round - 1), pack(finished))
-        room.bokaal = None
-        await self.backend.hdel(room.code, META, "open")
-        self._remember_gate(room.code, None)
-
-    async def _lock(self, room: Room, quiz: q.Quiz) -> None:
+    async def _lock(self, room: Room) -> None:
         room.locked = True
 
-    async def _unlock(self, room: Room, quiz: q.Quiz) -> None:
+    async def _unlock(self, room: Room) -> None:
         room.locked = False
 
-    async def _crown(self, room: Room, quiz: q.Quiz) -> None:
-        """At the podium: who wins, and from whom the doorgeefbokaal passes."""
-        ranking = q.ranking(room.state)
-        if not room.team or not ranking:
-            room.bokaal = None
-            return
-        winner = (await self.backend.hget(room.code, PLAYERS, ranking[0][0]) or b"?").decode()
-        previous = await self.bokaal.holder(room.team, room.code, room.state.round)
-        room.bokaal = {"team": room.team, "winner": winner, "previous": previous}
-        await self.bokaal.record(
-            team=room.team,
-            winner=winner,
-            previous=previous,
-            title=str(quiz.get("title", "")),
-            theme=str(quiz.get("theme", "")),
-            author=str(quiz.get("author", "")),
-            room=room.code,
-            round_no=room.state.round,
-        )
+    async def begin(self, code: str, item: object) -> None:
+        """Run programme item `item` (the host's choice): the running one is kept as it is (its
+        results stay exportable), phones follow without joining again."""
+        if isinstance(item, bool) or not isinstance(item, int):
+            raise HubError("bad_frame")
+
+        async def switch(room: Room) -> None:
+            if not 0 <= item < len(room.programme) or item == room.current:
+                raise HubError("not_allowed")
+            room.item.state = room.activity.encode(room.state)
+            room.current = item
+            stored = room.item.state
+            room.state = (
+                room.activity.decode(stored)
+                if stored is not None
+                else room.activity.new_state(await self._content(room))
+            )
+            await self._write_gate(room, base.CLOSE_GATE)  # nothing of the item before counts
+            await self._begin_current(room)
+
+        await self.transition(code, switch)
+
+    async def _begin_current(self, room: Room) -> None:
+        activity = room.activity
+        names = await self.names(room.code)
+        ctx = base.Context(now=self.clock(), players=list(names), names=names, team=room.team)
+        for player in names:
+            activity.add_player(room.state, player)
+        await self._effects(room, activity.begin(room.state, await self._content(room), ctx))
 
     async def kick(self, code: str, player: object) -> None:
         if not isinstance(player, str):
@@ -609,15 +642,15 @@ class Hub:
 
         device = (await self.backend.hget(code, DEVICES, player) or b"").decode()
 
-        async def remove(room: Room, quiz: q.Quiz) -> None:
+        async def remove(room: Room) -> None:
             if player not in room.kicked:
                 room.kicked.append(player)
             room.removed[player] = {"name": name.decode(), "device": device}
-            q.remove_player(room.state, player)
+            room.activity.remove_player(room.state, player)
 
         await self.transition(code, remove)
         await self.backend.hdel(code, PLAYERS, player)
-        await self.backend.hdel(code, NAMES, _name_key(name.decode()))
+        await self.backend.hdel(code, NAMES, name_key(name.decode()))
         await self.backend.publish(code, pack({"kick": player}))
         await self.changed(code)
 
@@ -627,53 +660,66 @@ class Hub:
         if not isinstance(player, str):
             raise HubError("bad_frame")
 
-        async def allow(room: Room, quiz: q.Quiz) -> None:
+        async def allow(room: Room) -> None:
             if player not in room.removed:
-                raise q.QuizError("not_allowed")
+                raise HubError("not_allowed")
             del room.removed[player]
 
         await self.transition(code, allow)
 
-    async def rounds(
-        self, code: str, room: Room
-    ) -> list[tuple[int, q.QuizState, Mapping[str, str]]]:
-        """Every round of the room, oldest first: the finished ones as restart stored them
-        (with the names of then), and the current one."""
-        stored = await self.backend.hgetall(code, ROUNDS)
-        out: list[tuple[int, q.QuizState, Mapping[str, str]]] = []
-        for number in sorted((int(k) for k in stored), key=int):
-            if number >= room.state.round:
-                continue  # left by a restart that did not save (the transition retried)
-            finished = unpack(stored[str(number)])
-            out.append((number, q.QuizState.from_dict(finished["state"]), finished["names"]))
-        out.append((room.state.round, room.state, await self.names(code)))
-        return out
+    # ---- results --------------------------------------------------------------------------------
+    async def export(self, code: str, room: Room, item: int) -> dict[str, Any]:
+        """Everything the facilitator downloads of programme item `item`."""
+        if not 0 <= item < len(room.programme):
+            raise HubError("not_found")
+        state = room.state_of(item)
+        if state is None:
+            raise HubError("not_found")  # an item that has not run yet
+        activity = base.get(room.programme[item].kind)
+        names = {
+            **{p: r.get("name", "") for p, r in room.removed.items()},
+            **await self.names(code),
+        }
+        tables = {
+            table: {
+                pid: activity.decode_input(unpack(raw))
+                for pid, raw in (await self.backend.hgetall(code, input_table(item, table))).items()
+            }
+            for table in activity.export_tables(state)
+        }
+        content = await self.content_of(code, item, room.created)
+        return activity.export(state, content, names, tables, room.lang)
 
     # ---- deadlines ------------------------------------------------------------------------------
     async def tick(self, code: str) -> None:
-        """Close the open question of `code` if its deadline has passed."""
+        """The deadline of `code` is due (or a reconnect grace lapsed): let the activity act."""
 
-        async def close_if_due(room: Room, quiz: q.Quiz) -> None:
-            if q.is_due(room.state, self.clock()):
-                await self._close(room, quiz)
+        async def on_time(room: Room) -> None:
+            activity = room.activity
+            if activity.due(room.state, self.clock()):
+                await self._apply(room, activity.deadline_action, {})
                 return
-            # Early: a reconnect grace lapsed. Close if nobody else is waited for any more.
-            if room.state.phase == q.QUESTION:
-                if (await self.attendance_now(code, room.state)).complete:
-                    await self._close(room, quiz)
+            # Early: a reconnect grace lapsed. Complete if nobody else is waited for any more.
+            if activity.complete_action and activity.collecting(room.state):
+                facts = await self.facts_now(room)
+                if activity.complete(room.state, await self._content(room), facts):
+                    await self._apply(room, activity.complete_action, {})
                     return
-            raise q.QuizError("not_due")
+            raise HubError("not_due")
 
         try:
-            await self.transition(code, close_if_due)
+            await self.transition(code, on_time)
         except HubError as exc:
             loaded = await self.load(code)
             if exc.code != "not_due" or loaded is None:
                 await self.backend.unschedule(code)
-            elif loaded[1].state.phase == q.QUESTION:
-                state = loaded[1].state
-                await self.backend.schedule(code, state.deadline)
-                await self.wake_at(code, state, (await self.attendance_now(code, state)).wake)
+                return
+            room = loaded[1]
+            deadline = room.activity.deadline(room.state)
+            if deadline and room.activity.collecting(room.state):
+                await self.backend.schedule(code, deadline)
+                table = self.table_of(room)
+                await self.wake_at(code, deadline, (await self.attendance_now(code, table)).wake)
                 await self.changed(code)  # the counter changes as a grace lapses
             else:
                 await self.backend.unschedule(code)
@@ -693,66 +739,89 @@ class Hub:
                 log.exception("deadline loop")
             await asyncio.sleep(DEADLINE_POLL_S)
 
-    async def present_at_open(self, code: str, state: q.QuizState) -> frozenset[str]:
-        """Players online when the open question opened (meta.present, written before the
-        question was saved, never changed while it is open: cached per question)."""
-        key = answers_table(state.round, state.index)
+    async def present_at_open(self, code: str, table: str) -> frozenset[str]:
+        """Players online when the open round's gate opened (meta.present, written before the
+        round was saved, never changed while it is open: cached per input table)."""
         hit = self._present.get(code)
-        if hit is not None and hit[0] == key:
+        if hit is not None and hit[0] == table:
             return hit[1]
         raw = await self.backend.hget(code, META, "present")
         present = frozenset(unpack(raw)) if raw is not None else frozenset()
-        _keep(self._present, code, (key, present))
+        _keep(self._present, code, (table, present))
         return present
 
     async def attendance(
         self,
         code: str,
-        state: q.QuizState,
+        table: str,
         players: Mapping[str, str],
         online: Set[str],
-        answers: Mapping[str, q.Answer],
+        inputs: Mapping[str, Any],
         left_raw: Mapping[str, bytes],
     ) -> Attendance:
-        """Who the open question waits for, at the hub's clock: the one rule behind both the
-        `answered` counter and the close when everybody answered (see attendance.py). Players
+        """Who the open round waits for, at the hub's clock: the one rule behind both the
+        counter and the completion when everybody took part (see attendance.py). Players
         present at the opening who vanished unnoticed (their worker died) are recorded, so their
         longer grace (LOST_GRACE_S) runs from the first time any worker saw them gone."""
         now = self.clock()
         left = {player: float(unpack(raw)) for player, raw in left_raw.items()}
-        present = await self.present_at_open(code, state)
+        present = await self.present_at_open(code, table)
         grace = self.settings.reconnect_grace_s
         result = attendance(
-            players, online, answers.keys(), present, left, now, grace, max(grace, LOST_GRACE_S)
+            players, online, inputs.keys(), present, left, now, grace, max(grace, LOST_GRACE_S)
         )
         for player in result.unnoticed:
             await self.backend.hsetnx(code, LEFT, player, pack(result.unnoticed_since))
         return result
 
-    async def attendance_now(self, code: str, state: q.QuizState) -> Attendance:
-        """`attendance` from a fresh read of the room (the deadline tick)."""
-        snap = await self.backend.snapshot(
-            code, (PLAYERS, LEFT, answers_table(state.round, state.index))
-        )
-        answers = self.decode_answers(
-            code,
-            answers_table(state.round, state.index),
-            snap.tables[answers_table(state.round, state.index)],
-        )
+    async def attendance_now(self, code: str, table: str) -> Attendance:
+        """`attendance` of input table `table` from a fresh read of the room (a deadline tick)."""
+        snap = await self.backend.snapshot(code, (PLAYERS, LEFT, table))
+        loaded = snap.room
+        if loaded is None:
+            raise HubError("room_not_found")
+        room = self.rooms.get(code, *loaded)
+        inputs = self.decode_inputs(code, table, snap.tables[table], room)
         names = self.decode_names(code, snap.tables[PLAYERS])
-        return await self.attendance(code, state, names, snap.online, answers, snap.tables[LEFT])
+        return await self.attendance(code, table, names, snap.online, inputs, snap.tables[LEFT])
 
-    async def wake_at(self, code: str, state: q.QuizState, wake: float | None) -> None:
-        """Ask for a tick when a grace lapses (before the question's own deadline)."""
-        if wake is not None and wake < state.deadline:
+    async def facts_now(self, room: Room) -> base.Facts:
+        """The facts of a fresh read, for a tick's completion check."""
+        table = self.table_of(room)
+        snap = await self.backend.snapshot(room.code, (PLAYERS, LEFT, table))
+        inputs = self.decode_inputs(room.code, table, snap.tables[table], room)
+        names = self.decode_names(room.code, snap.tables[PLAYERS])
+        result = await self.attendance(
+            room.code, table, names, snap.online, inputs, snap.tables[LEFT]
+        )
+        return base.Facts(
+            code=room.code,
+            join_url=room.join_url,
+            team=room.team,
+            locked=room.locked,
+            lang=room.lang,
+            names=names,
+            online=snap.online,
+            inputs=inputs,
+            expected=result.expected,
+        )
+
+    async def wake_at(self, code: str, deadline: float, wake: float | None) -> None:
+        """Ask for a tick when a grace lapses (before the round's own deadline)."""
+        if wake is not None and (not deadline or wake < deadline):
             await self.backend.schedule(code, wake)
 
-    async def close_when_all_answered(self, code: str) -> None:
-        async def close_if_open(room: Room, quiz: q.Quiz) -> None:
-            await self._close(room, quiz)
+    async def complete_when_all_done(self, code: str) -> None:
+        """Everybody expected took part: apply the activity's completion (a question closes)."""
+
+        async def complete(room: Room) -> None:
+            activity = room.activity
+            if not activity.complete_action or not activity.collecting(room.state):
+                raise HubError("not_allowed")
+            await self._apply(room, activity.complete_action, {})
 
         with contextlib.suppress(HubError):
-            await self.transition(code, close_if_open)
+            await self.transition(code, complete)
 
     def drop_kicked(self, code: str, player: str) -> None:
         for client in self.fanout.players(code, player):

@@ -17,10 +17,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from server.activities.quiz_export import DIALECTS, results, results_csv, with_rounds
+from server.activities import base as activities
 from server.hub import codes
+from server.hub.errors import HubError
 from server.hub.room import Room
-from server.hub.rooms import Hub
+from server.hub.rooms import PROGRAMME_MAX, Hub
 from server.messages import message
 from server.quizzes.library import LibraryFull, summary
 from server.quizzes.validate import (
@@ -226,29 +227,89 @@ async def upload_quiz(request: Request) -> Response:
 
 
 # ---- rooms --------------------------------------------------------------------------------------
+ProgrammeItem = tuple[str, dict[str, Any]]
+
+
+async def _programme_item(request: Request, spec: object) -> ProgrammeItem | Response:
+    """One werkvorm for a room's programme: `{"quiz_id": …}` (a quiz from the library) or
+    `{"kind": …, "content": {…}}` (checked by that werkvorm)."""
+    if not isinstance(spec, dict):
+        return _error(request, "bad_frame", 400)
+    if isinstance(spec.get("quiz_id"), str):
+        quiz = await request.app.state.library.get(spec["quiz_id"])
+        if quiz is None:
+            return _error(request, "quiz_not_found", 404)
+        return "quiz", quiz
+    kind = spec.get("kind")
+    if not isinstance(kind, str):
+        return _error(request, "quiz_not_found", 400)
+    try:
+        activity = activities.get(kind)
+        content = spec.get("content") or {}
+        if not isinstance(content, dict):
+            raise activities.ActivityError("invalid_content")
+        return kind, activity.check_content(content)
+    except activities.ActivityError as exc:
+        return _error(request, exc.code, 404 if exc.code == "quiz_not_found" else 400)
+
+
+async def _json_body(request: Request, cap: int = 16384) -> dict[str, Any] | Response:
+    try:
+        body = json.loads(await _read_capped(request, cap) or b"")
+    except ValueError:
+        return _error(request, "bad_frame", 400)
+    if not isinstance(body, dict):
+        return _error(request, "bad_frame", 400)
+    return body
+
+
 async def create_room(request: Request) -> Response:
+    """A room with a programme: `{"quiz_id": …}` for one quiz, or `{"programme": [items]}`."""
     refused = _organiser_check(request) or _limited(request, "room")
     if refused is not None:
         return refused
-    try:
-        body = json.loads(await _read_capped(request, 8192) or b"")
-    except ValueError:
-        return _error(request, "bad_frame", 400)
-    if not isinstance(body, dict) or not isinstance(body.get("quiz_id"), str):
+    body = await _json_body(request)
+    if isinstance(body, Response):
+        return body
+    specs = body.get("programme") if "programme" in body else [body]
+    if not isinstance(specs, list) or not 1 <= len(specs) <= PROGRAMME_MAX:
         return _error(request, "quiz_not_found", 400)
-    quiz = await request.app.state.library.get(body["quiz_id"])
-    if quiz is None:
-        return _error(request, "quiz_not_found", 404)
+    programme: list[ProgrammeItem] = []
+    for spec in specs:
+        item = await _programme_item(request, spec)
+        if isinstance(item, Response):
+            return item
+        programme.append(item)
     team = str(body["team"]) if isinstance(body.get("team"), str) else ""
     lang = str(body["lang"]) if body.get("lang") in ("nl", "en") else request_lang(request)
     settings = request.app.state.settings
     base = join_base(
         settings.public_url, request.url.scheme, request.headers.get("host", ""), settings.port
     )
-    code, secret = await _hub(request).create_room(quiz["id"], quiz, team, lang, base)
+    code, secret = await _hub(request).create_room(programme, team, lang, base)
     return JSONResponse(
         {"code": code, "host_secret": secret, "join_url": f"{base}/join/{code}"}, 201
     )
+
+
+async def add_to_programme(request: Request) -> Response:
+    """The host adds a werkvorm to the room's programme (it runs when the host begins it)."""
+    room = await _room(request)
+    if isinstance(room, Response):
+        return room
+    if not _is_host(request, room):
+        return _error(request, "not_host", 403)
+    body = await _json_body(request)
+    if isinstance(body, Response):
+        return body
+    item = await _programme_item(request, body)
+    if isinstance(item, Response):
+        return item
+    try:
+        index = await _hub(request).add_item(room.code, *item)
+    except HubError as exc:
+        return _error(request, exc.code, 409 if exc.code == "not_allowed" else 400)
+    return JSONResponse({"item": index, "kind": item[0]}, 201)
 
 
 async def _room(request: Request) -> Room | Response:
@@ -271,14 +332,15 @@ async def room_info(request: Request) -> Response:
     if isinstance(room, Response):
         return room
     hub, code = _hub(request), room.code
-    quiz = await hub.quiz_of(code, room.created)
     return JSONResponse(
         {
             "code": code,
-            "phase": room.state.phase,
+            "activity": room.kind,
+            "item": room.current,
+            "phase": room.activity.phase(room.state),
             "locked": room.locked,
             "players": await hub.backend.hlen(code, "players"),
-            "title": quiz["title"],
+            "title": room.item.title,
         }
     )
 
@@ -294,68 +356,83 @@ async def room_qr(request: Request) -> Response:
     )
 
 
-async def _results(request: Request) -> tuple[dict[str, Any], str] | Response:
-    """Every round's results (`rounds`, the current round's fields at the top), or only round
-    `?round=N`; with the room's language."""
-    room = await _room(request)
-    if isinstance(room, Response):
-        return room
-    hub, code = _hub(request), room.code
-    if not _is_host(request, room):
-        return _error(request, "not_host", 403)
-    quiz = await hub.quiz_of(code, room.created)
-    rounds = [
-        results(state, quiz, names, room.lang) for _, state, names in await hub.rounds(code, room)
-    ]
-    wanted = request.query_params.get("round")
-    if wanted is not None:
-        chosen = [r for r in rounds if str(r["round"]) == wanted.strip()]
-        if not chosen:
-            return _error(request, "round_not_found", 404)
-        rounds = chosen
-    return with_rounds(rounds), room.lang
-
-
 def _is_host(request: Request, room: Room) -> bool:
     """The host secret comes in a header, never in the URL (URLs end up in logs and history)."""
     return codes.matches(request.headers.get("x-host-secret", ""), room.secret)
 
 
-async def room_quiz(request: Request) -> Response:
-    """The whole quiz of a room, for its host."""
+def _item(request: Request, room: Room) -> int | Response:
+    """`?item=N` (a programme item, from 0), else the running one."""
+    wanted = request.query_params.get("item")
+    if wanted is None:
+        return room.current
+    if not wanted.strip().isdigit() or int(wanted) >= len(room.programme):
+        return _error(request, "not_found", 404)
+    return int(wanted)
+
+
+async def room_content(request: Request) -> Response:
+    """A programme item's whole content (a quiz with its answers), for the room's host."""
     room = await _room(request)
     if isinstance(room, Response):
         return room
     if not _is_host(request, room):
         return _error(request, "not_host", 403)
-    return JSONResponse(await _hub(request).quiz_of(room.code, room.created))
+    item = _item(request, room)
+    if isinstance(item, Response):
+        return item
+    return JSONResponse(await _hub(request).content_of(room.code, item, room.created))
+
+
+async def _results(request: Request) -> tuple[dict[str, Any], Room, int] | Response:
+    """A programme item's export (`?item=N`, default the running one); for exports with
+    rounds (the quiz's "nog een keer") `?round=N` keeps one round."""
+    room = await _room(request)
+    if isinstance(room, Response):
+        return room
+    if not _is_host(request, room):
+        return _error(request, "not_host", 403)
+    item = _item(request, room)
+    if isinstance(item, Response):
+        return item
+    try:
+        data = await _hub(request).export(room.code, room, item)
+    except HubError as exc:
+        return _error(request, exc.code, 404)
+    wanted = request.query_params.get("round")
+    if wanted is not None and isinstance(data.get("rounds"), list):
+        chosen = [r for r in data["rounds"] if str(r.get("round")) == wanted.strip()]
+        if not chosen:
+            return _error(request, "round_not_found", 404)
+        data = {**chosen[-1], "rounds": chosen}
+    return data, room, item
 
 
 async def results_json(request: Request) -> Response:
     found = await _results(request)
     if isinstance(found, Response):
         return found
-    return JSONResponse(
-        found[0],
-        headers=_attachment(f"resultaten-{request.path_params['code']}.json"),
-    )
+    data, room, item = found
+    return JSONResponse(data, headers=_attachment(f"resultaten-{room.code}-{item + 1}.json"))
 
 
 async def results_csv_export(request: Request) -> Response:
     """`?dialect=excel-nl`: semicolons and decimal commas, for Excel set to Dutch; the default
     is RFC 4180 (commas)."""
     dialect = request.query_params.get("dialect", "rfc4180")
-    if dialect not in DIALECTS:
-        return _error(request, "not_found", 404)
     found = await _results(request)
     if isinstance(found, Response):
         return found
-    data, lang = found
+    data, room, item = found
+    try:
+        text = activities.get(room.programme[item].kind).export_csv(data, dialect, room.lang)
+    except activities.ActivityError as exc:
+        return _error(request, exc.code, 404)
     suffix = "-excel" if dialect == "excel-nl" else ""
     return Response(
-        results_csv(data, dialect, lang),
+        text,
         media_type="text/csv; charset=utf-8",
-        headers=_attachment(f"resultaten-{request.path_params['code']}{suffix}.csv"),
+        headers=_attachment(f"resultaten-{room.code}-{item + 1}{suffix}.csv"),
     )
 
 
@@ -394,7 +471,8 @@ routes = [
     Route("/api/rooms", create_room, methods=["POST"]),
     Route("/api/rooms/{code}", room_info),
     Route("/api/rooms/{code}/qr.svg", room_qr),
-    Route("/api/rooms/{code}/quiz", room_quiz),
+    Route("/api/rooms/{code}/content", room_content),
+    Route("/api/rooms/{code}/programme", add_to_programme, methods=["POST"]),
     Route("/api/rooms/{code}/results.json", results_json),
     Route("/api/rooms/{code}/results.csv", results_csv_export),
     Route("/api/bokaal", bokaal_history),

@@ -35,8 +35,8 @@ async def _hello(hub: Hub, client: Client, msg: Mapping[str, Any]) -> None:
     await hub.hello(client, msg)  # queues the welcome itself, ahead of the first view
 
 
-async def _answer(hub: Hub, client: Client, msg: Mapping[str, Any]) -> dict[str, Any]:
-    return await hub.answer(client, msg)
+async def _input(hub: Hub, client: Client, msg: Mapping[str, Any]) -> dict[str, Any]:
+    return await hub.input(client, msg)
 
 
 async def _control(hub: Hub, client: Client, msg: Mapping[str, Any]) -> None:
@@ -49,7 +49,7 @@ async def _ping(hub: Hub, client: Client, msg: Mapping[str, Any]) -> dict[str, A
 
 HANDLERS: dict[str, Handler] = {
     "hello": _hello,
-    "answer": _answer,
+    "input": _input,
     "control": _control,
     "ping": _ping,
 }

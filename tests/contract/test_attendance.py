@@ -20,6 +20,7 @@ from server.hub.room import unpack
 from server.hub.rooms import Hub, HubSettings
 from tests.conftest import FAST_QUIZ
 from tests.contract.conftest import Cluster
+from tests.support.phones import answer_frame
 
 GRACE = 3.0
 
@@ -75,7 +76,7 @@ async def until(check: Any, what: str, within: float = 10.0) -> None:
 
 async def _room_with_phones(hub: Hub, n: int) -> tuple[str, Socket, list[Socket]]:
     quiz = {**FAST_QUIZ, "questions": [{**FAST_QUIZ["questions"][0], "points": 1000}]}
-    code, secret = await hub.create_room("t", quiz, "", "nl", "http://127.0.0.1")
+    code, secret = await hub.create_room([("quiz", quiz)], "", "nl", "http://127.0.0.1")
     host = Socket(hub)
     await hub.hello(host.client, {"role": "host", "room": code, "secret": secret})
     phones = []
@@ -101,7 +102,7 @@ async def test_a_dropped_phone_counts_for_its_grace_then_the_question_closes(
     gone, rest = phones[0], phones[1:]
     await hub.leave(gone.client)
     for phone in rest:
-        await hub.answer(phone.client, {"question": 0, "choice": 0})
+        await hub.input(phone.client, answer_frame(0, 0))
     # Within the grace the counter waits for the dropped phone, and says so.
     await until(lambda: _last(host).get("answered") == {"count": 4, "of": 5}, "4 of 5")
     await asyncio.sleep(0.2)  # renders and deadline polls come and go: nothing closes
@@ -123,7 +124,7 @@ async def test_a_phone_back_within_its_grace_can_still_answer(
     token = next(f for f in first.frames if f.get("type") == "welcome")["token"]
     await hub.leave(first.client)
     for phone in phones[1:]:
-        await hub.answer(phone.client, {"question": 0, "choice": 1})
+        await hub.input(phone.client, answer_frame(0, 1))
     clock.now += GRACE / 2
     back = Socket(hub)
     await hub.hello(back.client, {"role": "phone", "room": code, "token": token})
@@ -131,7 +132,7 @@ async def test_a_phone_back_within_its_grace_can_still_answer(
     await asyncio.sleep(0.2)
     assert _last(host)["phase"] == q.QUESTION
     assert _last(host)["answered"] == {"count": 2, "of": 3}
-    ack = await hub.answer(back.client, {"question": 0, "choice": 0})
+    ack = await hub.input(back.client, answer_frame(0, 0))
     assert ack["type"] == "ack"
     await until(lambda: _last(host).get("phase") == q.REVEAL, "the close once all answered")
 

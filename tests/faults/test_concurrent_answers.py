@@ -26,7 +26,7 @@ from tests.support.multiworker import (
     wait_until,
     worker_pids,
 )
-from tests.support.phones import Phone
+from tests.support.phones import Phone, answer_frame
 
 PLAYERS = 150
 QUIZ = {
@@ -81,7 +81,7 @@ async def test_duplicate_answers_from_two_workers_record_exactly_one(tmp_path: P
                 marks2 = [len(p.frames) for p in seconds]
 
                 def frame(choice: int, idx: int = index) -> dict[str, Any]:
-                    return {"type": "answer", "question": idx, "choice": choice}
+                    return answer_frame(idx, choice)
 
                 async def twice(phone: Phone, choice: int) -> None:
                     await phone.send(frame(choice))
@@ -109,7 +109,7 @@ async def test_duplicate_answers_from_two_workers_record_exactly_one(tmp_path: P
                     acked[players[i]] = ack["choice"]
 
                 # Exactly one record per player in Redis, and it is the acknowledged one.
-                raw = store.hgetall(f"kk:room:{{{code}}}:t:answers:1:{index}")
+                raw = store.hgetall(f"kk:room:{{{code}}}:t:i0:answers:1:{index}")
                 stored = {k.decode(): msgpack.unpackb(v)["choice"] for k, v in raw.items()}
                 assert stored == acked
                 counted.append(acked)

@@ -18,7 +18,7 @@ import httpx
 from tests.conftest import FAST_QUIZ
 from tests.faults.test_redis_stall import workers_behind_a_proxy
 from tests.support.multiworker import close_all, export, hosted_room, join_spread, worker_pids
-from tests.support.phones import Phone
+from tests.support.phones import Phone, answer_frame
 
 PHONES = 12
 DOWN_S = 10.0
@@ -45,7 +45,7 @@ async def test_a_partition_is_two_log_lines_and_clean_closes(tmp_path: Path) -> 
             cut_at = time.monotonic()
             # Half the phones answer during the partition; a new phone tries to join; HTTP too.
             for i in range(0, PHONES, 2):
-                await phones[i].send({"type": "answer", "question": 0, "choice": 0})
+                await phones[i].send(answer_frame(0, 0))
             late = await Phone(server.ws_url).open()
             await late.send({"type": "hello", "role": "phone", "room": room.code, "name": "Laat"})
             status = (await asyncio.to_thread(

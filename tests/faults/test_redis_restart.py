@@ -27,7 +27,7 @@ from tests.support.multiworker import (
     wait_until,
     worker_pids,
 )
-from tests.support.phones import Phone
+from tests.support.phones import Phone, answer_frame
 
 PHONES = 60
 QUIZ = {
@@ -103,7 +103,7 @@ async def test_redis_restart_mid_round(tmp_path: Path, hard: bool) -> None:
             marks = {i: len(phones[i].frames) for i in range(PHONES) if wave(i) == "B"}
             await asyncio.gather(
                 *(
-                    phones[i].send({"type": "answer", "question": 0, "choice": choice(i)})
+                    phones[i].send(answer_frame(0, choice(i)))
                     for i in marks
                 )
             )
@@ -205,7 +205,7 @@ async def test_redis_away_longer_than_the_retry_budget(tmp_path: Path) -> None:
             marks = {i: len(phones[i].frames) for i in during}
             await asyncio.gather(
                 *(
-                    phones[i].send({"type": "answer", "question": 0, "choice": choice(i)})
+                    phones[i].send(answer_frame(0, choice(i)))
                     for i in during
                 )
             )

@@ -21,6 +21,7 @@ from tests.support.multiworker import (
     join_spread,
     worker_pids,
 )
+from tests.support.phones import answer_frame
 from tests.support.redis_server import RedisServer
 from tests.support.servers import ServerProcess
 from tests.support.tcpproxy import ProxyThread
@@ -68,7 +69,7 @@ async def test_answers_during_a_stall_are_acked_exactly_when_stored(tmp_path: Pa
             proxy.stall()
             marks = [len(p.frames) for p in phones]
             await asyncio.gather(
-                *(phones[i].send({"type": "answer", "question": 0, "choice": i % 4})
+                *(phones[i].send(answer_frame(0, i % 4))
                   for i in range(BEFORE, PHONES))
             )
             await asyncio.sleep(STALL_S)

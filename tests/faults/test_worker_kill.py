@@ -34,7 +34,7 @@ from tests.support.multiworker import (
     wait_until,
     worker_pids,
 )
-from tests.support.phones import Frame, Host, Phone
+from tests.support.phones import Frame, Host, Phone, answer_frame
 from tests.support.servers import ServerProcess
 
 PHONES = 200
@@ -131,7 +131,7 @@ async def _play(server: ServerProcess, workers: list[int], *, kill: bool) -> dic
         marks = {i: len(phones[i].frames) for i in in_wave("B")}
         sending = asyncio.gather(
             *(
-                phones[i].send({"type": "answer", "question": 0, "choice": q1_choice(i)})
+                phones[i].send(answer_frame(0, q1_choice(i)))
                 for i in marks
             )
         )

@@ -97,7 +97,7 @@ async def test_frames_reach_the_phone_on_either_path(
     monkeypatch.setattr(fanout, "SPLIT_PERSONAL_AT", split_at)
     async with _server(tmp_path, ws) as (address, server):
         phone, got = await _play_one_question(address)
-        assert got["ack"] == {"type": "ack", "question": 0, "choice": 0, "value": None}
+        assert got["ack"] == {"type": "ack", "item": 0, "question": 0, "choice": 0, "value": None}
         assert got["me"]["result"]["correct"] is True and got["me"]["score"] > 0
         clients = _clients(server)
         assert clients, "the phone is attached"
@@ -117,12 +117,12 @@ async def test_a_close_shows_the_reveal_once_and_the_result_after_it(
     tmp_path: Path, preview_at: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A big room (thresholds lowered to 1) sees the reveal before the close is scored and
-    saved (Fanout.preview_reveal): from the version the phones already show, so it comes
+    saved (Fanout.preview): from the version the phones already show, so it comes
     before their own result, which is of the saved version. The render after the save must
     find the previewed views unchanged: every phone and the projector get one reveal view,
     with the right distribution, and the host gets its view with the scores."""
     monkeypatch.setattr(fanout, "SPLIT_PERSONAL_AT", 1)
-    monkeypatch.setattr(fanout, "PREVIEW_REVEAL_AT", preview_at)
+    monkeypatch.setattr(fanout, "PREVIEW_AT", preview_at)
     async with _server(tmp_path, PROTOCOL_PATH) as (address, _):
         code, host = await _hosted_room(address)
         screen = await WsClient(f"ws://{address}/ws").open()
@@ -140,7 +140,7 @@ async def test_a_close_shows_the_reveal_once_and_the_result_after_it(
             await phone.wait_for(lambda f: f.get("type") == "me" and "result" in f)
         await screen.wait_view("reveal")
         host_view = await host.wait_for(
-            lambda f: f.get("phase") == "reveal" and any(p["score"] for p in f["players"])
+            lambda f: f.get("phase") == "reveal" and any(f.get("scores", {}).values())
         )
         await asyncio.sleep(0.3)  # room for a second reveal view, if one were sent
         for client in (*phones, screen):
@@ -156,7 +156,8 @@ async def test_a_close_shows_the_reveal_once_and_the_result_after_it(
             assert (view["v"] < me["v"]) is (preview_at == 1)
         results = [p.me["result"] for p in phones if p.me is not None]
         assert [r["correct"] for r in results] == [True, False, False]
-        assert {p["name"]: p["score"] > 0 for p in host_view["players"]} == {
+        scores = host_view["scores"]
+        assert {p["name"]: scores.get(p["id"], 0) > 0 for p in host_view["players"]} == {
             "Speler 0": True,
             "Speler 1": False,
             "Speler 2": False,

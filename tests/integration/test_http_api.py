@@ -244,7 +244,7 @@ async def test_play_again_resets_scores(live_server: ServerProcess) -> None:
     mark = len(host.frames)
     await host.control("restart")
     lobby = await host.wait_for(lambda f: f.get("phase") == "lobby", since=mark)
-    assert lobby["players"][0]["score"] == 0 and lobby["lobby"]["names"] == ["Rik"]
+    assert lobby["scores"] == {} and lobby["lobby"]["names"] == ["Rik"]
     await host.control("start")
     await phone.wait_view("question", index=0)
     assert (await phone.answer(0, choice=1))["type"] == "ack"  # a new round takes answers again
@@ -285,21 +285,21 @@ async def test_every_round_stays_exportable_after_play_again(live_server: Server
     await host.control("finish")
     await host.wait_view("podium")
     url = f"{live_server.base}/api/rooms/{code}/results"
-    host = {"X-Host-Secret": secret}
-    data = httpx.get(f"{url}.json", headers=host).json()
+    auth = {"X-Host-Secret": secret}
+    data = httpx.get(f"{url}.json", headers=auth).json()
     assert [r["round"] for r in data["rounds"]] == [1, 2]
     first, second = data["rounds"]
     assert first["players"][0]["name"] == "Rik" and first["players"][0]["answers"][0]["correct"]
     assert second["players"][0]["answers"][0]["correct"] is False
-    only = httpx.get(f"{url}.json", params={"round": "1"}, headers=host).json()
+    only = httpx.get(f"{url}.json", params={"round": "1"}, headers=auth).json()
     assert only["round"] == 1 and [r["round"] for r in only["rounds"]] == [1]
-    missing = httpx.get(f"{url}.json", params={"round": "7"}, headers=host)
+    missing = httpx.get(f"{url}.json", params={"round": "7"}, headers=auth)
     assert missing.status_code == 404 and "ronde" in missing.json()["error"]
-    text = httpx.get(f"{url}.csv", headers=host).text
+    text = httpx.get(f"{url}.csv", headers=auth).text
     rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
     col = {name: i for i, name in enumerate(rows[0])}
     assert sorted({r[col["round"]] for r in rows[1:]}) == ["1", "2"]
-    excel = httpx.get(f"{url}.csv", params={"dialect": "excel-nl"}, headers=host)
+    excel = httpx.get(f"{url}.csv", params={"dialect": "excel-nl"}, headers=auth)
     assert excel.status_code == 200 and excel.text.startswith("\ufeffrank;player;")
     assert "-excel.csv" in excel.headers["content-disposition"]
     await asyncio.gather(phone.close(), host.close())

@@ -28,7 +28,7 @@ async def _error_after(phone: Phone, data: bytes | str) -> Frame:
     [
         (msgpack.packb({"type": "launch_missiles"}), "bad_frame", "launch_missiles"),
         (msgpack.packb({"type": "ping", "pad": "x" * 5000}), "frame_too_large", "ping"),
-        (msgpack.packb({"type": "answer", "question": 0}), "hello_first", "answer"),
+        (msgpack.packb({"type": "input", "item": 0, "data": {}}), "hello_first", "input"),
         (msgpack.packb({"type": "hello", "role": "alien", "room": "1"}), "bad_frame", "hello"),
         (msgpack.packb({"no": "type"}), "bad_frame", None),
         (msgpack.packb([1, 2]), "bad_frame", None),
@@ -51,10 +51,12 @@ async def test_errors_on_a_joined_socket_carry_ref(live_server: ServerProcess) -
     room, host = await _room(live_server)
     phone = await Phone(live_server.ws_url).open()
     await phone.join(room["code"], "Ref")
-    bad = await _error_after(phone, msgpack.packb({"type": "answer", "question": "0"}))
-    assert (bad["code"], bad["ref"]) == ("bad_frame", "answer")
-    big = await _error_after(phone, msgpack.packb({"type": "answer", "pad": "x" * 5000}))
-    assert (big["code"], big["ref"]) == ("frame_too_large", "answer")
+    bad = await _error_after(
+        phone, msgpack.packb({"type": "input", "item": "0", "data": {"question": 0}})
+    )
+    assert (bad["code"], bad["ref"]) == ("bad_frame", "input")
+    big = await _error_after(phone, msgpack.packb({"type": "input", "pad": "x" * 5000}))
+    assert (big["code"], big["ref"]) == ("frame_too_large", "input")
     control = await _error_after(phone, msgpack.packb({"type": "control", "action": "start"}))
     assert (control["code"], control["ref"]) == ("not_host", "control")
     for client in (phone, host):
@@ -85,7 +87,7 @@ async def test_ack_too_late_and_not_open(live_server: ServerProcess) -> None:
     await host.control("start")
     await late.wait_view("question", index=0)
     ack = await early.answer(0, choice=2)
-    assert ack == {"type": "ack", "question": 0, "choice": 2, "value": None}
+    assert ack == {"type": "ack", "item": 0, "question": 0, "choice": 2, "value": None}
     await host.control("close")
     await late.wait_view("reveal", index=0)
     # The question just closed: too late (also while the reveal and scoreboard are shown)…

@@ -27,7 +27,7 @@ async def _room(server: ServerProcess) -> tuple[dict[str, str], Host]:
         (msgpack.packb({"no": "type"}), "bad_frame"),
         (msgpack.packb({"type": "launch_missiles"}), "bad_frame"),
         (msgpack.packb({"type": 7}), "bad_frame"),
-        (msgpack.packb({"type": "answer", "question": 0, "choice": 0}), "hello_first"),
+        (msgpack.packb({"type": "input", "item": 0, "data": {"question": 0}}), "hello_first"),
         (msgpack.packb({"type": "control", "action": "start"}), "hello_first"),
         (
             msgpack.packb({"type": "hello", "role": "phone", "room": "000000", "name": "x"}),
@@ -108,10 +108,14 @@ async def test_answer_errors(live_server: ServerProcess) -> None:
     await phone.wait_view("question", index=0)
     assert (await phone.answer(1, choice=0))["code"] == "not_open"
     assert (await phone.answer(0, choice=9))["code"] == "invalid_choice"
-    assert (await phone.request({"type": "answer", "question": 0, "choice": "a"}, "ack"))[
-        "code"
-    ] == "invalid_choice"
-    assert (await phone.request({"type": "answer", "question": "0"}, "ack"))["code"] == "bad_frame"
+    wrong_type = {"type": "input", "item": 0, "data": {"question": 0, "choice": "a"}}
+    assert (await phone.request(wrong_type, "ack"))["code"] == "invalid_choice"
+    no_index = {"type": "input", "item": 0, "data": {"question": "0"}}
+    assert (await phone.request(no_index, "ack"))["code"] == "bad_frame"
+    no_item = {"type": "input", "data": {"question": 0, "choice": 0}}
+    assert (await phone.request(no_item, "ack"))["code"] == "bad_frame"
+    other_item = {"type": "input", "item": 1, "data": {"question": 0, "choice": 0}}
+    assert (await phone.request(other_item, "ack"))["code"] == "not_open"
     assert (await phone.answer(0, choice=0))["type"] == "ack"
     await phone.close()
     await host.close()

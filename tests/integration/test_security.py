@@ -100,7 +100,7 @@ def test_nobody_but_the_author_reads_the_answer_key(live_server: ServerProcess) 
 
     # The host of a room reads its quiz; a phone that knows the code does not.
     room = create_room(base, "geheim-antwoord")
-    url = f"{base}/api/rooms/{room['code']}/quiz"
+    url = f"{base}/api/rooms/{room['code']}/content"
     assert httpx.get(url).status_code == 403
     assert httpx.get(url, headers={"X-Host-Secret": "raden"}).status_code == 403
     hosted = httpx.get(url, headers={"X-Host-Secret": room["host_secret"]})

@@ -13,6 +13,18 @@ from websockets.asyncio.client import ClientConnection, connect
 Frame = dict[str, Any]
 
 
+def answer_frame(
+    question: int, choice: int | None = None, value: float | None = None, item: int = 0
+) -> Frame:
+    """A quiz answer: the generic `input` frame with the quiz's payload (docs/PROTOCOL.md)."""
+    data: Frame = {"question": question}
+    if choice is not None:
+        data["choice"] = choice
+    if value is not None:
+        data["value"] = value
+    return {"type": "input", "item": item, "data": data}
+
+
 def pack(frame: Frame) -> bytes:
     return msgpack.packb(frame, use_bin_type=True)  # type: ignore[no-any-return]
 
@@ -134,12 +146,8 @@ class Phone(WsClient):
     async def answer(
         self, question: int, choice: int | None = None, value: float | None = None
     ) -> Frame:
-        frame: Frame = {"type": "answer", "question": question}
-        if choice is not None:
-            frame["choice"] = choice
-        if value is not None:
-            frame["value"] = value
-        return await self.request(frame, "ack")
+        item = self.view["item"] if self.view and "item" in self.view else 0
+        return await self.request(answer_frame(question, choice, value, item), "ack")
 
     async def reply_since(self, mark: int, within: float) -> Frame | None:
         """The reply (ack or error) to an answer sent at frame index `mark`, or None if none came

@@ -69,7 +69,7 @@ def started(content: Mapping[str, Any] | None = None) -> c.CircleState:
 
 def locked(players: list[str], inputs: Mapping[str, Any]) -> c.CircleState:
     state = started()
-    A.command(state, {}, "lock", ctx(players, inputs=inputs))
+    A.command(state, {}, "lock_grades", ctx(players, inputs=inputs))
     return state
 
 
@@ -369,7 +369,7 @@ def test_an_edited_away_domain_asks_for_a_new_choice() -> None:
     me = A.personal_view(state, {}, f, players[0])
     assert me is not None and me["entry"]["stale"] is True
     assert A.shared_view("screen", state, {}, f, T0)["entered"] == 1
-    A.command(state, {}, "lock", ctx(players, inputs=inputs))
+    A.command(state, {}, "lock_grades", ctx(players, inputs=inputs))
     A.command(state, {}, "reveal", ctx(players))
     view = A.shared_view("screen", state, {}, facts(players), T0)
     assert [d["count"] for d in view["domains"]] == [1, 0]
@@ -392,7 +392,7 @@ def test_complete_is_information_only() -> None:
 
 # ---- phases ------------------------------------------------------------------------------------
 
-ALL_ACTIONS = ["start", "lock", "domains", "privacy", "rotate", "reveal", "unlock", "tick", "x"]
+ALL_ACTIONS = ["start", "lock_grades", "domains", "privacy", "rotate", "reveal", "unlock_grades", "tick", "x"]
 GOOD_ARGS: dict[str, dict[str, Any]] = {
     "domains": {"domains": ["inkomen", "wonen"]},
     "privacy": {"hide_names": True},
@@ -422,16 +422,16 @@ def test_only_the_listed_actions_are_allowed(actions: list[str], n: int) -> None
 def test_the_phases_in_order() -> None:
     players = ids(6)
     state = A.new_state({})
-    assert A.actions(state, {}) == ["start", "lock", "domains", "privacy"]
+    assert A.actions(state, {}) == ["start", "lock_grades", "domains", "privacy"]
     assert A.command(state, {}, "start", ctx(players)).gate is not None
     assert "start" not in A.actions(state, {})
-    assert A.needs_inputs(state, "lock")
+    assert A.needs_inputs(state, "lock_grades")
     assert A.input_table(state) == c.TABLE
-    effects = A.command(state, {}, "lock", ctx(players, inputs={}))
+    effects = A.command(state, {}, "lock_grades", ctx(players, inputs={}))
     assert effects.gate == CLOSE_GATE
     assert A.phase(state) == c.ROUNDS and state.round == 1
     assert A.input_table(state) == ""
-    assert set(A.actions(state, {})) == {"rotate", "reveal", "unlock", "privacy"}
+    assert set(A.actions(state, {})) == {"rotate", "reveal", "unlock_grades", "privacy"}
     A.command(state, {}, "rotate", ctx(players, args={"places": 2}))
     assert state.round == 2 and state.shift == 2 and state.requested == 2
     stored = A.encode(state)
@@ -457,12 +457,11 @@ def test_unlock_goes_back_to_entry_and_keeps_the_circles() -> None:
     state = locked(players, inputs)
     A.command(state, {}, "rotate", ctx(players, args={"places": 1}))
     groups = state.seats.groups()
-    effects = A.command(state, {}, "unlock", ctx(players))
+    effects = A.command(state, {}, "unlock_grades", ctx(players))
     assert A.phase(state) == c.ENTRY
     assert effects.gate is not None and effects.gate != CLOSE_GATE
-    assert effects.reset_inputs is False
     changed = {**inputs, players[0]: entry("veiligheid", 9)}
-    A.command(state, {}, "lock", ctx(players, inputs=changed))
+    A.command(state, {}, "lock_grades", ctx(players, inputs=changed))
     assert state.seats.groups() == groups
     assert state.entries[players[0]] == r.Entry("veiligheid", 9)
     assert state.round == 2
@@ -471,9 +470,9 @@ def test_unlock_goes_back_to_entry_and_keeps_the_circles() -> None:
 def test_lock_reconciles_the_seats_with_the_players() -> None:
     players = ids(6)
     state = locked(players, {})
-    A.command(state, {}, "unlock", ctx(players))
+    A.command(state, {}, "unlock_grades", ctx(players))
     now = [*players[1:], "late"]
-    A.command(state, {}, "lock", ctx(now, inputs={}))
+    A.command(state, {}, "lock_grades", ctx(now, inputs={}))
     assert sorted(state.seats.people()) == sorted(now)
     check_groups(state.seats)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import msgpack
 from hypothesis import given, settings
 
-from server.hub.rooms import HubError
+from server.hub.errors import HubError
 from server.web.ws import HANDLERS, parse_frame
 from tests.support.fuzz import frames
 

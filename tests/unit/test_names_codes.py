@@ -11,7 +11,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from server.hub import codes
-from server.hub.rooms import NAME_MAX, HubError, _suffixed, clean_name
+from server.hub.errors import HubError
+from server.hub.names import NAME_MAX, clean_name
+from server.hub.names import suffixed as _suffixed
 
 # ---- clean_name -------------------------------------------------------------------------------
 

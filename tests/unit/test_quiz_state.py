@@ -488,7 +488,7 @@ def test_close_scores_absent_and_departed_players() -> None:
 
 
 def test_revealed_is_the_close_without_the_scoring() -> None:
-    """What the reveal preview shows (Fanout.preview_reveal) is the close's phase and deadline;
+    """What the reveal preview shows (Fanout.preview) is the close's phase and deadline;
     the state itself is left as it was, and only an open question can be revealed."""
     quiz = make_quiz(mc(), mc())
     state = q.start(q.QuizState(), quiz, T0)

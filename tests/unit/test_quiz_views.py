@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from server.activities import quiz as q
 from server.activities.quiz_views import RoomFacts, personal_basis, personal_view, shared_view
+from server.activities.themaquiz import THEMAQUIZ
 from server.hub.room import pack, unpack
 
 T0 = 1_700_000_000.0
@@ -326,11 +327,9 @@ def test_lobby_shows_the_newest_60_names() -> None:
         view = shared_view(role, state, quiz, f, T0)
         assert view["lobby"]["count"] == 75
         assert view["lobby"]["names"] == [f"Speler {i:02d}" for i in range(16, 76)]
-        assert view["room"]["players"] == 75
     phone = shared_view("phone", state, quiz, f, T0)
-    assert "players" not in phone["room"]
     assert "lobby" not in phone
-    assert "players" not in phone and "can" not in phone
+    assert "scores" not in phone
 
 
 def test_small_lobby_shows_everyone() -> None:
@@ -350,7 +349,7 @@ def test_small_lobby_shows_everyone() -> None:
         (q.PODIUM, {"restart"}),
     ],
 )
-def test_host_view_has_can_and_players(phase: str, can: set[str]) -> None:
+def test_host_view_has_the_quiz_actions_and_the_scores(phase: str, can: set[str]) -> None:
     quiz = make_quiz(mc(), mc())
     names = {"p1": "Anna", "p2": "Bram", "p3": "Cas"}
     state = q.QuizState()
@@ -363,32 +362,25 @@ def test_host_view_has_can_and_players(phase: str, can: set[str]) -> None:
                 q.show_scoreboard(state)
             if phase == q.PODIUM:
                 q.finish(state, quiz, {}, [], T0 + 2)
+    # The quiz's own commands (the hub adds lock, unlock, kick, unkick and begin).
+    assert set(THEMAQUIZ.actions(state, quiz)) == can
     view = shared_view("host", state, quiz, facts(names, online={"p1", "p2"}), T0 + 3)
-    assert set(view["can"]) == can | {"lock", "unlock", "kick", "unkick"}
     scored = phase in (q.REVEAL, q.SCOREBOARD, q.PODIUM)
-    assert view["players"] == [
-        {"id": "p1", "name": "Anna", "score": 0, "online": True},
-        {"id": "p2", "name": "Bram", "score": 1000 if scored else 0, "online": True},
-        {"id": "p3", "name": "Cas", "score": 0, "online": False},
-    ]
+    assert view["scores"] == ({"p1": 0, "p2": 1000} if scored else {})
     for role in ("phone", "screen"):
         other = shared_view(role, state, quiz, facts(names), T0 + 3)
-        assert "can" not in other and "players" not in other
+        assert "scores" not in other and "can" not in other and "players" not in other
 
 
-def test_room_and_quiz_header() -> None:
+def test_quiz_header() -> None:
     quiz = make_quiz(mc(), tf())
     names = {"p1": "Anna", "p2": "Bram"}
-    room = {"code": "123456", "join_url": "http://kk.test/j/123456", "team": "Team Noord",
-            "locked": False}
     for role in ROLES:
         view = shared_view(role, q.QuizState(), quiz, facts(names), T0)
-        assert view["type"] == "view" and view["role"] == role and view["phase"] == q.LOBBY
+        assert view["phase"] == q.LOBBY
         assert view["quiz"] == {"title": "Testquiz", "theme": "Testen", "author": "Tester",
                                 "questions": 2}
-        # the live player count is for screen and host only
-        expected = room if role == "phone" else {**room, "players": 2}
-        assert view["room"] == expected
+        assert "room" not in view  # the hub's part (server/hub/envelope.py)
 
 
 # ---- scoreboard ------------------------------------------------------------------------------

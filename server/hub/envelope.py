@@ -1,0 +1,54 @@
+"""The room's part of every view: what the hub knows (the room, the programme, the players),
+around the activity's own part. Pure: no I/O."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from server.activities import base
+from server.hub.room import Room
+
+HOST_PLAYERS = 500  # players listed in the host's view (the count is always exact)
+ROOM_ACTIONS = ["lock", "unlock", "kick", "unkick", "begin"]
+
+
+def envelope(role: str, room: Room, state: Any, content: Any, facts: base.Facts) -> dict[str, Any]:
+    """`type`, `role`, the werkvorm (`activity`, `item`, `phase`), the room and the programme;
+    for the host also the players, the removed players and every allowed action."""
+    activity = room.activity
+    view: dict[str, Any] = {
+        "type": "view",
+        "role": role,
+        "activity": room.kind,
+        "item": room.current,
+        "phase": activity.phase(state),
+        "room": {
+            "code": facts.code,
+            "join_url": facts.join_url,
+            "team": facts.team,
+            "locked": facts.locked,
+        },
+    }
+    if role != "phone":
+        # Phones do not get the live count: every join would otherwise re-send every phone's view.
+        view["room"]["players"] = len(facts.names)
+        view["programme"] = [
+            {"kind": item.kind, "title": item.title, "ran": item.state is not None}
+            for item in room.programme
+        ]
+    if role == "host":
+        view["players"] = [
+            {"id": pid, "name": name, "online": pid in facts.online}
+            for pid, name in list(facts.names.items())[:HOST_PLAYERS]
+        ]
+        # Removed players, whom the host may let back in (`control` `unkick`).
+        view["removed"] = [
+            {"id": pid, "name": r.get("name", "")} for pid, r in room.removed.items()
+        ]
+        view["can"] = [*activity.actions(state, content), *ROOM_ACTIONS]
+    return view
+
+
+def personal_envelope(me: dict[str, Any], kind: str, item: int, seq: int) -> dict[str, Any]:
+    """A phone's own frame: the activity's part, named and versioned like the views."""
+    return {**me, "type": "me", "activity": kind, "item": item, "v": seq}

@@ -1,0 +1,66 @@
+"""The room's part of every view (server/hub/envelope.py): the same for every werkvorm."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from server.activities import base
+from server.activities import quiz as q
+from server.hub.envelope import ROOM_ACTIONS, envelope, personal_envelope
+from server.hub.room import Item, Room
+from tests.conftest import FAST_QUIZ
+
+NAMES = {"p1": "Anna", "p2": "Bram", "p3": "Cas"}
+
+
+def _room(**changes: Any) -> Room:
+    room = Room(
+        code="123456", secret="x", join_url="http://kk.test/join/123456", team="Team Noord",
+        programme=[Item("quiz", "Testquiz"), Item("circle", "Kring")], state=q.QuizState(),
+        removed={"p9": {"name": "Weg", "device": ""}},
+    )
+    for key, value in changes.items():
+        setattr(room, key, value)
+    return room
+
+
+def _facts(room: Room) -> base.Facts:
+    return base.Facts(code=room.code, join_url=room.join_url, team=room.team,
+                      locked=room.locked, lang="nl", names=NAMES, online={"p1", "p2"}, inputs={})
+
+
+@pytest.mark.parametrize("role", ["phone", "screen", "host"])
+def test_every_view_names_its_werkvorm_and_room(role: str) -> None:
+    room = _room()
+    view = envelope(role, room, room.state, FAST_QUIZ, _facts(room))
+    assert view["type"] == "view" and view["role"] == role
+    assert (view["activity"], view["item"], view["phase"]) == ("quiz", 0, q.LOBBY)
+    header = {"code": "123456", "join_url": "http://kk.test/join/123456", "team": "Team Noord",
+              "locked": False}
+    # The live player count and the programme are for screen and host: a join must not
+    # change every phone's view.
+    if role == "phone":
+        assert view["room"] == header and "programme" not in view
+    else:
+        assert view["room"] == {**header, "players": 3}
+        assert view["programme"] == [
+            {"kind": "quiz", "title": "Testquiz", "ran": False},
+            {"kind": "circle", "title": "Kring", "ran": False},
+        ]
+    if role == "host":
+        assert view["players"] == [
+            {"id": "p1", "name": "Anna", "online": True},
+            {"id": "p2", "name": "Bram", "online": True},
+            {"id": "p3", "name": "Cas", "online": False},
+        ]
+        assert view["removed"] == [{"id": "p9", "name": "Weg"}]
+        assert view["can"] == ["start", *ROOM_ACTIONS]
+    else:
+        assert not {"players", "removed", "can"} & view.keys()
+
+
+def test_me_is_named_and_versioned_like_the_views() -> None:
+    me = personal_envelope({"score": 10}, "quiz", 2, 41)
+    assert me == {"score": 10, "type": "me", "activity": "quiz", "item": 2, "v": 41}
