@@ -12,6 +12,7 @@ import {
   histogramBin,
   histogramLabels,
   lang,
+  optionTexts,
   optionTile,
   replace,
   scoreboardList,
@@ -407,7 +408,7 @@ function mirror() {
           el("h2", { class: "q-text" }, q.text),
           q.type === "estimate"
             ? el("p", null, t("screen_estimate_between", { min: fmtNumber(q.min), max: fmtNumber(q.max), unit: q.unit || "" }))
-            : el("div", { class: "mini-options" }, (q.options || []).map((text, i) => optionTile("div", i, text))),
+            : el("div", { class: "mini-options" }, optionTexts(q).map((text, i) => optionTile("div", i, text))),
           el("p", { class: "answered-count", id: "host-answered" }, answeredText()),
         );
       }
@@ -462,7 +463,7 @@ function revealChart(q, r) {
       barChart(histogramLabels(Number(q.min), Number(q.max), bins, q.unit || ""), r.distribution, right, { shapes: false }),
     ];
   }
-  return barChart(q.options || [], r.distribution, q.type === "poll" ? [] : r.correct || []);
+  return barChart(optionTexts(q), r.distribution, q.type === "poll" ? [] : r.correct || []);
 }
 
 function players(list) {

@@ -10,6 +10,7 @@ import {
   el,
   fmtNumber,
   lang,
+  optionTexts,
   optionTile,
   replace,
   scoreboardList,
@@ -437,7 +438,7 @@ function question(q, answered, noticeText) {
   if (q.type === "estimate") {
     section.append(estimateForm(q), timeUpHint);
   } else {
-    const options = q.options || [];
+    const options = optionTexts(q);
     section.append(
       el(
         "div",
@@ -463,7 +464,7 @@ function chosen(q, given) {
     return el("p", { class: "chosen-value" }, answerText(q, given));
   }
   if (typeof given.choice !== "number") return null;
-  return optionTile("div", given.choice, (q.options || [])[given.choice] ?? "", { class: "chosen" });
+  return optionTile("div", given.choice, optionTexts(q)[given.choice] ?? "", { class: "chosen" });
 }
 
 function estimateStep(q) {
@@ -587,7 +588,7 @@ function correctText(q, r) {
   if (q.type === "estimate") {
     return r.answer === undefined || r.answer === null ? "" : `${fmtNumber(r.answer)}${q.unit ? ` ${q.unit}` : ""}`;
   }
-  return (r.correct || []).map((i) => (q.options || [])[i]).filter((x) => x !== undefined).join(" / ");
+  return (r.correct || []).map((i) => optionTexts(q)[i]).filter((x) => x !== undefined).join(" / ");
 }
 
 function rankLine() {

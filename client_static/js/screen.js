@@ -13,6 +13,7 @@ import {
   histogramBin,
   histogramLabels,
   lang,
+  optionTexts,
   optionTile,
   replace,
   scoreboardList,
@@ -185,7 +186,7 @@ function questionHeader(q, withClock) {
 function question() {
   const q = view.question;
   if (!q) return el("main", { class: "screen-center" });
-  const options = q.options || [];
+  const options = optionTexts(q);
   return el(
     "main",
     { class: "screen-question" },
@@ -245,14 +246,14 @@ function reveal() {
     );
   } else {
     // Columns read best from the back of the room; long option texts need rows.
-    const vertical = (q.options || []).every((text) => String(text).length <= 32);
-    chart = barChart(q.options || [], r.distribution, q.type === "poll" ? [] : correct, { vertical });
+    const vertical = optionTexts(q).every((text) => String(text).length <= 32);
+    chart = barChart(optionTexts(q), r.distribution, q.type === "poll" ? [] : correct, { vertical });
     // With long options the highlighted rows already show the answer; keep the room for them.
     if (q.type !== "poll" && correct.length && vertical) {
       answerLine = el(
         "p",
         { class: "right-answer" },
-        t("right_answer_is", { answer: correct.map((i) => (q.options || [])[i]).join(" / ") }),
+        t("right_answer_is", { answer: correct.map((i) => optionTexts(q)[i]).join(" / ") }),
       );
     }
   }
