@@ -24,6 +24,7 @@ const app = $("#app");
 const banner = bindBanner($("#conn-banner"));
 const countdown = new Countdown();
 const STORE = "kk:host";
+const DEMO_QUIZ = "demo-kennisdeling";
 
 let conn = null;
 let session = null; // {code, secret, join_url}
@@ -112,13 +113,15 @@ async function showSetup(message = "") {
     submit.disabled = true;
     return;
   }
+  // The README tells a first-time facilitator to try the demo: preselect it when it is there.
+  const preselected = quizzes.some((quiz) => quiz.id === DEMO_QUIZ) ? DEMO_QUIZ : quizzes[0].id;
   replace(
     list,
-    quizzes.map((quiz, i) =>
+    quizzes.map((quiz) =>
       el(
         "label",
         { class: "quiz-choice" },
-        el("input", { type: "radio", name: "quiz", value: quiz.id, checked: i === 0, required: true }),
+        el("input", { type: "radio", name: "quiz", value: quiz.id, checked: quiz.id === preselected, required: true }),
         el(
           "span",
           { class: "quiz-choice-text" },
@@ -259,6 +262,12 @@ function buildSessionLayout() {
       el("div", { class: "exports card", id: "exports" }, exportLinks(s)),
     ),
   );
+  // The setup form was scrolled down to its button: on a phone the code and the projector link
+  // would stay off-screen. Start at the top, with focus on the code for screen readers.
+  window.scrollTo(0, 0);
+  const code = $("#session-code");
+  code.setAttribute("tabindex", "-1");
+  code.focus({ preventScroll: true });
 }
 
 function exportLinks(s) {

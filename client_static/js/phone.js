@@ -580,7 +580,7 @@ function reveal(q) {
     yours ? el("p", { class: "muted" }, t("phone_you_answered", { answer: yours })) : null,
     me && me.streak >= 2 && q.type !== "poll" ? el("p", { class: "streak" }, t("phone_streak", { n: me.streak })) : null,
     rankLine(),
-    explain ? el("details", { class: "explain-details" }, el("summary", null, t("explain_title")), explain) : null,
+    explain ? el("details", { class: "explain-details", open: true }, el("summary", null, t("explain_title")), explain) : null,
   );
 }
 
