@@ -17,11 +17,11 @@ LAPTOP = {"width": 1366, "height": 768}
 
 
 def start_session(pages: Pages, path: str = "/host", viewport: dict[str, int] | None = None) -> Any:
-    """The facilitator starts the demo quiz (preselected) and returns the host page."""
+    """The facilitator starts the demo quiz and returns the host page."""
     from playwright.sync_api import expect
 
     host = pages.open("host", path, viewport or {"width": 1280, "height": 900})
-    expect(host.get_by_label(re.compile(re.escape(DEMO_TITLE)))).to_be_checked()
+    host.get_by_label(re.compile(re.escape(DEMO_TITLE))).check()
     host.locator("#start-session").click()
     expect(host.locator("#session-code")).to_have_text(re.compile(r"^\d{3} \d{3}$"))
     return host
@@ -177,7 +177,7 @@ def _finish_with_team(pages: Pages, team: str) -> None:
 
     host = pages.open("team-host", "/host", {"width": 1280, "height": 900})
     host.get_by_label("Teamnaam voor de doorgeefbokaal").fill(team)
-    expect(host.get_by_label(re.compile(re.escape(DEMO_TITLE)))).to_be_checked()
+    host.get_by_label(re.compile(re.escape(DEMO_TITLE))).check()
     host.locator("#start-session").click()
     expect(host.locator("#session-code")).to_have_text(re.compile(r"^\d{3} \d{3}$"))
     code = host.locator("#session-code").inner_text().replace(" ", "")
