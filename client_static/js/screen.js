@@ -26,6 +26,8 @@ const app = $("#app");
 const code = (app.dataset.code || "").trim();
 const banner = bindBanner($("#conn-banner"));
 const countdown = new Countdown();
+// Above this length a question is set at the 48 px floor instead of 60 px (the schema allows 300).
+const LONG_QUESTION = 140;
 
 let view = null;
 let renderedKey = null;
@@ -172,7 +174,7 @@ function spaced(c) {
   return s.length === 6 ? `${s.slice(0, 3)} ${s.slice(3)}` : s;
 }
 
-function questionHeader(q, withClock) {
+function questionHeader(q, withClock, extra = null) {
   return el(
     "div",
     { class: "screen-q-head" },
@@ -180,6 +182,7 @@ function questionHeader(q, withClock) {
     q.type === "poll" ? el("span", { class: "q-kind" }, t("kind_poll")) : null,
     q.type === "estimate" ? el("span", { class: "q-kind" }, t("kind_estimate")) : null,
     withClock ? el("span", { class: "countdown big-clock", role: "timer" }, "") : null,
+    extra,
   );
 }
 
@@ -192,7 +195,7 @@ function question() {
     { class: "screen-question" },
     questionHeader(q, true),
     el("div", { class: "timebar", "aria-hidden": "true" }),
-    el("h1", { class: "screen-q-text" }, q.text),
+    el("h1", { class: ["screen-q-text", String(q.text).length > LONG_QUESTION && "long"] }, q.text),
     q.type === "estimate"
       ? el(
           "p",
@@ -230,9 +233,9 @@ function reveal() {
   if (q.type === "estimate") {
     const bins = (r.distribution || []).length || 10;
     const right = typeof r.answer === "number" ? [histogramBin(r.answer, q.min, q.max, bins)] : [];
+    // Rows, not columns: ten bins side by side cannot hold "900.000–1.000.000" at 36 px.
     chart = barChart(histogramLabels(Number(q.min), Number(q.max), bins, ""), r.distribution, right, {
       shapes: false,
-      vertical: true,
     });
     const est = r.estimate || {};
     answerLine = el(
@@ -264,11 +267,10 @@ function reveal() {
     el(
       "section",
       { class: "reveal-main" },
-      questionHeader(q, false),
+      questionHeader(q, false, el("span", { class: "answered-count" }, answeredText())),
       el("h1", { class: "screen-q-text small" }, q.text),
       answerLine,
       chart,
-      el("p", { class: "answered-count" }, answeredText()),
     ),
     explain ? el("aside", { class: "reveal-explain" }, explain) : null,
   );
