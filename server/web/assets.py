@@ -28,18 +28,27 @@ class Assets:
     """Content hashes of the files under one static directory, read once and kept."""
 
     root: Path
-    _hashes: dict[str, str] = field(default_factory=dict)
+    # path → ((mtime_ns, size), hash): a file edited under a running server gets a new version
+    _hashes: dict[str, tuple[tuple[int, int], str]] = field(default_factory=dict)
     _graphs: dict[str, list[str]] = field(default_factory=dict)
 
     def version(self, path: str) -> str:
         """A short hash of the file's bytes ("" for a missing file)."""
-        if path not in self._hashes:
+        full = self.root / path
+        try:
+            stat = full.stat()
+        except OSError:
+            return ""
+        key = (stat.st_mtime_ns, stat.st_size)
+        known = self._hashes.get(path)
+        if known is None or known[0] != key:
             try:
-                data = (self.root / path).read_bytes()
+                data = full.read_bytes()
             except OSError:
                 return ""
-            self._hashes[path] = hashlib.sha256(data).hexdigest()[:12]
-        return self._hashes[path]
+            known = (key, hashlib.sha256(data).hexdigest()[:12])
+            self._hashes[path] = known
+        return known[1]
 
     def url(self, path: str) -> str:
         """`css/app.css` → `/static/css/app.css?v=<hash>`: a new file gets a new URL."""
