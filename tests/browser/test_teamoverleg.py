@@ -9,19 +9,42 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import upload
 from tests.support.browser import DEMO_TITLE, PHONE, Pages, answer, control
 
 pytestmark = pytest.mark.browser
 
 LAPTOP = {"width": 1366, "height": 768}
+# One true/false question with time to spare for screenshots and axe-core runs mid-question.
+TRUE_FALSE_QUIZ: dict[str, Any] = {
+    "format": 1,
+    "id": "waar-of-niet-waar",
+    "title": "Waar of niet waar: de themaquiz",
+    "theme": "Kennisdeling",
+    "author": "Kenniskring",
+    "language": "nl",
+    "questions": [
+        {
+            "id": "q1",
+            "type": "true_false",
+            "text": "Bij de themaquiz bereidt elk teamoverleg een ander teamlid het thema voor.",
+            "time_limit": 120,
+            "answer": True,
+            "toelichting": "Wat doe je: spreek nu af wie het volgende thema voorbereidt.",
+        }
+    ],
+}
+TRUE_FALSE_TITLE = str(TRUE_FALSE_QUIZ["title"])
 
 
-def start_session(pages: Pages, path: str = "/host", viewport: dict[str, int] | None = None) -> Any:
-    """The facilitator starts the demo quiz and returns the host page."""
+def start_session(pages: Pages, path: str = "/host", title: str = DEMO_TITLE) -> Any:
+    """The facilitator starts the quiz called `title` and returns the host page."""
     from playwright.sync_api import expect
 
-    host = pages.open("host", path, viewport or {"width": 1280, "height": 900})
-    host.get_by_label(re.compile(re.escape(DEMO_TITLE))).check()
+    if title == TRUE_FALSE_TITLE:
+        upload(pages.base, TRUE_FALSE_QUIZ)
+    host = pages.open("host", path, {"width": 1280, "height": 900})
+    host.get_by_label(re.compile(re.escape(title))).check()
     host.locator("#start-session").click()
     expect(host.locator("#session-code")).to_have_text(re.compile(r"^\d{3} \d{3}$"))
     return host
@@ -51,7 +74,7 @@ def test_each_phone_shows_labels_in_its_own_language(pages: Pages) -> None:
     """A Dutch room with an English phone, and an English room with a Dutch phone."""
     from playwright.sync_api import expect
 
-    host = start_session(pages)
+    host = start_session(pages, title=TRUE_FALSE_TITLE)
     code = host.locator("#session-code").inner_text().replace(" ", "")
     english = join(pages, "english", code, "Emma", "?lang=en")
     expect(english.locator(".joined-as")).to_have_text("You're playing as Emma")
@@ -81,7 +104,7 @@ def test_each_phone_shows_labels_in_its_own_language(pages: Pages) -> None:
     for context in pages.contexts:
         context.close()
     pages.contexts.clear()
-    host_en = start_session(pages, "/host?lang=en")
+    host_en = start_session(pages, "/host?lang=en", title=TRUE_FALSE_TITLE)
     code_en = host_en.locator("#session-code").inner_text().replace(" ", "")
     phone_nl = join(pages, "dutch2", code_en, "Fenna", "?lang=nl")
     control(host_en, "Start")
@@ -130,7 +153,7 @@ def test_toelichting_bokaal_and_targets_on_a_phone(pages: Pages) -> None:
     from playwright.sync_api import expect
 
     team = "Team Telefoon"
-    host = start_session(pages)
+    host = start_session(pages, title=TRUE_FALSE_TITLE)
     code = host.locator("#session-code").inner_text().replace(" ", "")
     phone = join(pages, "phone", code, "Hanna")
     control(host, "Start")
