@@ -45,11 +45,12 @@ async function show(team) {
   const holder = history_[0].winner;
   replace(
     out,
-    el("h2", null, t("bokaal_history_of", { team: body.team || name })),
+    el("h2", { id: "bokaal-history-title" }, t("bokaal_history_of", { team: body.team || name })),
     holder ? el("p", { class: "bokaal-holder" }, trophyIcon(), t("bokaal_holder", { name: holder })) : null,
     el(
       "div",
-      { class: "table-wrap" },
+      // Wider than a phone: a focusable region, so the keyboard can scroll it too.
+      { class: "table-wrap", role: "region", tabindex: "0", "aria-labelledby": "bokaal-history-title" },
       el(
         "table",
         { class: "bokaal-table" },

@@ -3,7 +3,8 @@
 //
 // The page keeps no game state: it renders the latest `view` (and `me`) this module hands it.
 
-import { encode, decode } from "../vendor/msgpack/index.mjs";
+import { encode } from "../vendor/msgpack/encode.mjs";
+import { decode } from "../vendor/msgpack/decode.mjs";
 
 const BACKOFF_S = [0.5, 1, 2, 4, 8]; // then 8 s forever
 const JITTER = 0.3; // ± 30 %

@@ -14,6 +14,7 @@ import {
   histogramBin,
   histogramLabels,
   lang,
+  optionTexts,
   optionTile,
   replace,
   scoreboardList,
@@ -25,6 +26,7 @@ const app = $("#app");
 const banner = bindBanner($("#conn-banner"));
 const countdown = new Countdown();
 const STORE = "kk:host";
+const DEMO_QUIZ = "demo-kennisdeling";
 
 let conn = null;
 let session = null; // {code, secret, join_url}
@@ -113,13 +115,15 @@ async function showSetup(message = "") {
     submit.disabled = true;
     return;
   }
+  // The README tells a first-time facilitator to try the demo: preselect it when it is there.
+  const preselected = quizzes.some((quiz) => quiz.id === DEMO_QUIZ) ? DEMO_QUIZ : quizzes[0].id;
   replace(
     list,
-    quizzes.map((quiz, i) =>
+    quizzes.map((quiz) =>
       el(
         "label",
         { class: "quiz-choice" },
-        el("input", { type: "radio", name: "quiz", value: quiz.id, checked: i === 0, required: true }),
+        el("input", { type: "radio", name: "quiz", value: quiz.id, checked: quiz.id === preselected, required: true }),
         el(
           "span",
           { class: "quiz-choice-text" },
@@ -261,6 +265,12 @@ function buildSessionLayout() {
       el("div", { class: "exports card", id: "exports" }, exportLinks(s)),
     ),
   );
+  // The setup form was scrolled down to its button: on a phone the code and the projector link
+  // would stay off-screen. Start at the top, with focus on the code for screen readers.
+  window.scrollTo(0, 0);
+  const code = $("#session-code");
+  code.setAttribute("tabindex", "-1");
+  code.focus({ preventScroll: true });
 }
 
 function exportLinks(s) {
@@ -437,7 +447,7 @@ function mirror() {
           el("h2", { class: "q-text" }, q.text),
           q.type === "estimate"
             ? el("p", null, t("screen_estimate_between", { min: fmtNumber(q.min), max: fmtNumber(q.max), unit: q.unit || "" }))
-            : el("div", { class: "mini-options" }, (q.options || []).map((text, i) => optionTile("div", i, text))),
+            : el("div", { class: "mini-options" }, optionTexts(q).map((text, i) => optionTile("div", i, text))),
           el("p", { class: "answered-count", id: "host-answered" }, answeredText()),
         );
       }
@@ -493,7 +503,7 @@ function revealChart(q, r) {
       barChart(labels, r.distribution, right, { shapes: false }),
     ];
   }
-  return barChart(q.options || [], r.distribution, q.type === "poll" ? [] : r.correct || []);
+  return barChart(optionTexts(q), r.distribution, q.type === "poll" ? [] : r.correct || []);
 }
 
 function players(list) {

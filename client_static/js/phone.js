@@ -10,6 +10,7 @@ import {
   el,
   fmtNumber,
   lang,
+  optionTexts,
   optionTile,
   replace,
   scoreboardList,
@@ -451,7 +452,7 @@ function question(q, answered, noticeText) {
   if (q.type === "estimate") {
     section.append(estimateForm(q), timeUpHint);
   } else {
-    const options = q.options || [];
+    const options = optionTexts(q);
     section.append(
       el(
         "div",
@@ -477,7 +478,7 @@ function chosen(q, given) {
     return el("p", { class: "chosen-value" }, answerText(q, given));
   }
   if (typeof given.choice !== "number") return null;
-  return optionTile("div", given.choice, (q.options || [])[given.choice] ?? "", { class: "chosen" });
+  return optionTile("div", given.choice, optionTexts(q)[given.choice] ?? "", { class: "chosen" });
 }
 
 function estimateStep(q) {
@@ -602,7 +603,7 @@ function reveal(q) {
     yours ? el("p", { class: "muted" }, t("phone_you_answered", { answer: yours })) : null,
     me && me.streak >= 2 && q.type !== "poll" ? el("p", { class: "streak" }, t("phone_streak", { n: me.streak })) : null,
     rankLine(),
-    explain ? el("details", { class: "explain-details" }, el("summary", null, t("explain_title")), explain) : null,
+    explain ? el("details", { class: "explain-details", open: true }, el("summary", null, t("explain_title")), explain) : null,
   );
 }
 
@@ -610,7 +611,7 @@ function correctText(q, r) {
   if (q.type === "estimate") {
     return r.answer === undefined || r.answer === null ? "" : `${fmtNumber(r.answer)}${q.unit ? ` ${q.unit}` : ""}`;
   }
-  return (r.correct || []).map((i) => (q.options || [])[i]).filter((x) => x !== undefined).join(" / ");
+  return (r.correct || []).map((i) => optionTexts(q)[i]).filter((x) => x !== undefined).join(" / ");
 }
 
 function rankLine() {

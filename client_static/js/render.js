@@ -430,12 +430,22 @@ export function bindBanner(banner) {
   };
 }
 
+/**
+ * The option texts to show for a question. A true/false question's labels are UI text, not quiz
+ * content: they follow this page's language (i18n `true`/`false`), never the room's.
+ */
+export function optionTexts(question) {
+  if (!question) return [];
+  if (question.type === "true_false") return [t("true"), t("false")];
+  return question.options || [];
+}
+
 /** The answer given, as text: the option text or the estimate value with unit. */
 export function answerText(question, answer) {
   if (!question || !answer) return "";
   if (question.type === "estimate") {
     return `${fmtNumber(answer.value)}${question.unit ? ` ${question.unit}` : ""}`;
   }
-  const options = question.options || [];
+  const options = optionTexts(question);
   return options[answer.choice] ?? "";
 }

@@ -14,6 +14,7 @@ import {
   histogramBin,
   histogramLabels,
   lang,
+  optionTexts,
   optionTile,
   replace,
   scoreboardList,
@@ -26,6 +27,8 @@ const app = $("#app");
 const code = (app.dataset.code || "").trim();
 const banner = bindBanner($("#conn-banner"));
 const countdown = new Countdown();
+// Above this length a question is set at the 48 px floor instead of 60 px (the schema allows 300).
+const LONG_QUESTION = 140;
 
 let view = null;
 let renderedKey = null;
@@ -172,7 +175,7 @@ function spaced(c) {
   return s.length === 6 ? `${s.slice(0, 3)} ${s.slice(3)}` : s;
 }
 
-function questionHeader(q, withClock) {
+function questionHeader(q, withClock, extra = null) {
   return el(
     "div",
     { class: "screen-q-head" },
@@ -180,19 +183,20 @@ function questionHeader(q, withClock) {
     q.type === "poll" ? el("span", { class: "q-kind" }, t("kind_poll")) : null,
     q.type === "estimate" ? el("span", { class: "q-kind" }, t("kind_estimate")) : null,
     withClock ? el("span", { class: "countdown big-clock", role: "timer" }, "") : null,
+    extra,
   );
 }
 
 function question() {
   const q = view.question;
   if (!q) return el("main", { class: "screen-center" });
-  const options = q.options || [];
+  const options = optionTexts(q);
   return el(
     "main",
     { class: "screen-question" },
     questionHeader(q, true),
     el("div", { class: "timebar", "aria-hidden": "true" }),
-    el("h1", { class: "screen-q-text" }, q.text),
+    el("h1", { class: ["screen-q-text", String(q.text).length > LONG_QUESTION && "long"] }, q.text),
     q.type === "estimate"
       ? el(
           "p",
@@ -231,9 +235,9 @@ function reveal() {
     const bins = (r.distribution || []).length || 10;
     const right = typeof r.answer_bin === "number" ? [r.answer_bin] : typeof r.answer === "number" ? [histogramBin(r.answer, q.min, q.max, bins)] : [];
     const labels = Array.isArray(r.bins) ? binLabels(r.bins, "") : histogramLabels(Number(q.min), Number(q.max), bins, "");
+    // Rows, not columns: ten bins side by side cannot hold "900.000–1.000.000" at 36 px.
     chart = barChart(labels, r.distribution, right, {
       shapes: false,
-      vertical: true,
     });
     const est = r.estimate || {};
     answerLine = el(
@@ -250,14 +254,14 @@ function reveal() {
     );
   } else {
     // Columns read best from the back of the room; long option texts need rows.
-    const vertical = (q.options || []).every((text) => String(text).length <= 32);
-    chart = barChart(q.options || [], r.distribution, q.type === "poll" ? [] : correct, { vertical });
+    const vertical = optionTexts(q).every((text) => String(text).length <= 32);
+    chart = barChart(optionTexts(q), r.distribution, q.type === "poll" ? [] : correct, { vertical });
     // With long options the highlighted rows already show the answer; keep the room for them.
     if (q.type !== "poll" && correct.length && vertical) {
       answerLine = el(
         "p",
         { class: "right-answer" },
-        t("right_answer_is", { answer: correct.map((i) => (q.options || [])[i]).join(" / ") }),
+        t("right_answer_is", { answer: correct.map((i) => optionTexts(q)[i]).join(" / ") }),
       );
     }
   }
@@ -268,11 +272,10 @@ function reveal() {
     el(
       "section",
       { class: "reveal-main" },
-      questionHeader(q, false),
+      questionHeader(q, false, el("span", { class: "answered-count" }, answeredText())),
       el("h1", { class: "screen-q-text small" }, q.text),
       answerLine,
       chart,
-      el("p", { class: "answered-count" }, answeredText()),
     ),
     explain ? el("aside", { class: "reveal-explain" }, explain) : null,
   );

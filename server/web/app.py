@@ -9,8 +9,8 @@ from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
+from starlette.middleware.gzip import GZipMiddleware
 from starlette.routing import Mount
-from starlette.staticfiles import StaticFiles
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 
@@ -21,6 +21,7 @@ from server.hub.factory import make_backend
 from server.hub.rooms import Hub, HubSettings
 from server.quizzes.library import QuizLibrary
 from server.web import api, pages
+from server.web.assets import Assets, CachedStaticFiles
 from server.web.headers import SecurityHeaders
 from server.web.limits import Limiter
 from server.web.ws import websocket_endpoint
@@ -77,18 +78,26 @@ def create_app(settings: Settings | None = None) -> Starlette:
             tune_gc()
             yield
 
+    assets = Assets(settings.static_dir)
     app = KenniskringApp(
         routes=[
             *api.routes,
             *pages.routes,
-            Mount("/static", StaticFiles(directory=settings.static_dir), name="static"),
+            Mount(
+                "/static",
+                CachedStaticFiles(directory=settings.static_dir, assets=assets),
+                name="static",
+            ),
         ],
-        middleware=[Middleware(SecurityHeaders)],
+        # HTTP only: GZipMiddleware passes websocket scopes through untouched, and `/ws` does
+        # not even reach the middleware stack (KenniskringApp.__call__).
+        middleware=[Middleware(SecurityHeaders), Middleware(GZipMiddleware, minimum_size=500)],
         exception_handlers={cls: api.backend_unavailable for cls in backend.unavailable},
         lifespan=lifespan,
     )
     app.state.settings = settings
     app.state.limiter = Limiter(settings.limits)
+    app.state.assets = assets
     return app
 
 

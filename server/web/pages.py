@@ -29,6 +29,7 @@ def render(request: Request, template: str, **context: Any) -> Response:
         t_json=catalogue_json(static_dir, lang),
         switch_url=f"{request.url.path}?lang={other}",
         static="/static",
+        assets=request.app.state.assets,
         **context,
     )
     response = HTMLResponse(html)

@@ -6,157 +6,26 @@ is never needed. Screenshots of every phase go to test-artifacts/screenshots/.
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-SHOTS = ROOT / "test-artifacts" / "screenshots"
-CHROMIUM = os.environ.get("KENNISKRING_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-PHONE = {"width": 360, "height": 640}
-PROJECTOR = {"width": 1920, "height": 1080}
-DEMO_TITLE = "Snelle demo: kennisdeling in 3 vragen"
-WAIT_MS = 15_000
+from tests.support.browser import (
+    DEMO_TITLE,
+    PHONE,
+    PROJECTOR,
+    WAIT_MS,
+    Pages,
+    answer,
+    control,
+    estimate,
+    score,
+)
 
 pytestmark = pytest.mark.browser
-
-
-def _need_chromium() -> None:
-    """Fail loudly (never skip) when the browser or Playwright is missing."""
-    where = "in CI" if os.environ.get("CI") == "true" else "on this machine"
-    if not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
-        pytest.fail(
-            f"Chromium not found at {CHROMIUM} {where}: install Debian's package "
-            "(`apt-get install -y chromium`) or set KENNISKRING_CHROMIUM. "
-            "Do not run `playwright install`.",
-            pytrace=False,
-        )
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        pytest.fail(
-            f"Playwright for Python is not installed {where}: `pip install -e .[test]`.",
-            pytrace=False,
-        )
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    _need_chromium()
-    from playwright.sync_api import expect, sync_playwright
-
-    expect.set_options(timeout=WAIT_MS)
-
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
-
-
-@pytest.fixture
-def base_url(live_server: Any) -> str:
-    # tests/conftest.py's live_server yields a ServerProcess (with .base); accept a plain URL too.
-    return str(getattr(live_server, "base", live_server)).rstrip("/")
-
-
-class Pages:
-    """Every page of the test with its console errors, and a screenshot helper."""
-
-    def __init__(self, browser: Any, base: str) -> None:
-        self.browser = browser
-        self.base = base
-        self.contexts: list[Any] = []
-        self.errors: list[str] = []
-        SHOTS.mkdir(parents=True, exist_ok=True)
-
-    def open(self, label: str, path: str, viewport: dict[str, int], **kwargs: Any) -> Any:
-        context = self.browser.new_context(viewport=viewport, locale="nl-NL", **kwargs)
-        self.contexts.append(context)
-        page = context.new_page()
-        page.set_default_timeout(WAIT_MS)
-        page.on("pageerror", lambda err: self.errors.append(f"{label}: {err}"))
-        page.on(
-            "console",
-            lambda msg: (
-                self.errors.append(f"{label}: {msg.text}")
-                # expected HTTP errors (a 404 room check, a 400 upload) are logged by Chromium too
-                if msg.type == "error" and not msg.text.startswith("Failed to load resource")
-                else None
-            ),
-        )
-        page.goto(self.base + path)
-        return page
-
-    def shot(self, page: Any, name: str) -> None:
-        page.screenshot(path=str(SHOTS / f"{name}.png"))
-
-    def close(self) -> None:
-        for context in self.contexts:
-            context.close()
-
-
-@pytest.fixture
-def pages(browser: Any, base_url: str) -> Iterator[Pages]:
-    p = Pages(browser, base_url)
-    try:
-        yield p
-    finally:
-        p.close()
-
-
-def _control(host: Any, name: str) -> None:
-    """Press a facilitator button (the buttons come from the view's `can` list)."""
-    button = host.locator("#controls button", has_text=name)
-    button.click()
-
-
-def _answer(phone: Any, option: str, *, last: bool = False) -> None:
-    """Tap the answer button whose text is `option` (whole text) or contains it."""
-
-    buttons = phone.locator(".answers button")
-    exact = buttons.filter(has_text=re.compile(rf"^\s*{re.escape(option)}\s*$"))
-    (exact if exact.count() == 1 else buttons.filter(has_text=option)).click()
-    _acknowledged(phone, last)
-
-
-def _estimate(phone: Any, value: int, *, last: bool = False) -> None:
-
-    phone.locator("#estimate-value").fill(str(value))
-    phone.locator(".estimate button[type=submit]").click()
-    _acknowledged(phone, last)
-
-
-def _acknowledged(phone: Any, last: bool) -> None:
-    """The phone shows "Antwoord ontvangen!"; the last phone to answer may already be on the
-    reveal, because the server closes the question once every connected phone has answered."""
-    from playwright.sync_api import expect
-
-    if last:
-        expect(phone.locator(".received.is-received, .verdict").first).to_be_visible()
-    else:
-        expect(phone.locator(".received h2")).to_have_text("Antwoord ontvangen!")
-
-
-def _score(phone: Any) -> str:
-    return str(phone.locator("#me-score").inner_text())
 
 
 def test_play_demo_quiz_to_the_podium(pages: Pages) -> None:
@@ -166,6 +35,8 @@ def test_play_demo_quiz_to_the_podium(pages: Pages) -> None:
 
     # -- facilitator picks the demo quiz in the UI and starts a session
     host = pages.open("host", "/host", {"width": 1280, "height": 900})
+    expect(host.get_by_label(re.compile(re.escape(DEMO_TITLE)))).to_be_visible()
+    pages.shot(host, "host-0-setup")
     host.get_by_label(re.compile(re.escape(DEMO_TITLE))).check()
     host.get_by_label("Teamnaam voor de doorgeefbokaal").fill(team)
     host.get_by_role("button", name="Start een sessie").click()
@@ -182,6 +53,8 @@ def test_play_demo_quiz_to_the_podium(pages: Pages) -> None:
 
     # -- three phones: one types the code on "/", two come in through the QR link
     anna = pages.open("anna", "/", PHONE, is_mobile=True, has_touch=True)
+    expect(anna.get_by_label("Code")).to_be_visible()
+    pages.shot(anna, "phone-0-join")
     anna.get_by_label("Code").fill(code)
     anna.get_by_label("Je naam").fill("Anna")
     anna.get_by_role("button", name="Doe mee").click()
@@ -220,19 +93,19 @@ def test_play_demo_quiz_to_the_podium(pages: Pages) -> None:
 
     # -- question 1: true_false ("Waar" is right). Chris is wrong, Bram does not answer,
     #    so the facilitator closes the question early.
-    _control(host, "Start")
+    control(host, "Start")
     expect(anna.locator(".answers button")).to_have_count(2)
     expect(screen.locator(".screen-q-text")).to_contain_text("themaquiz")
     expect(screen.locator(".q-number")).to_have_text("Vraag 1 van 3")
     pages.shot(anna, "phone-2-question-1")
     pages.shot(screen, "screen-2-question-1")
-    _answer(anna, "Waar")
+    answer(anna, "Waar")
     pages.shot(anna, "phone-3-answered-1")
-    _answer(chris, "Niet waar")
+    answer(chris, "Niet waar")
     expect(screen.locator("#answered")).to_have_text("2 van 3 beantwoord")
     expect(host.locator("#host-answered")).to_have_text("2 van 3 beantwoord")
     pages.shot(screen, "screen-3-answered-1")
-    _control(host, "Vraag nu sluiten")
+    control(host, "Vraag nu sluiten")
     expect(anna.locator(".verdict h1")).to_have_text("Goed!")
     expect(chris.locator(".verdict h1")).to_have_text("Helaas, fout")
     expect(bram.locator(".verdict h1")).to_have_text("Geen antwoord gegeven")
@@ -247,7 +120,7 @@ def test_play_demo_quiz_to_the_podium(pages: Pages) -> None:
     pages.shot(chris, "phone-4-reveal-1-wrong")
     pages.shot(screen, "screen-4-reveal-1")
 
-    _control(host, "Toon tussenstand")
+    control(host, "Toon tussenstand")
     expect(screen.locator(".screen-scoreboard .score-row")).to_have_count(3)
     expect(screen.locator(".screen-scoreboard .score-row").first).to_contain_text("Anna")
     expect(anna.locator(".scoreboard-phone .rank")).to_have_text("Je staat op plek 1 van 3")
@@ -256,10 +129,10 @@ def test_play_demo_quiz_to_the_podium(pages: Pages) -> None:
 
     # -- question 2: multiple choice. Bram reloads before answering and must come back as
     #    himself; Chris reloads after answering and must see his answer again.
-    _control(host, "Volgende vraag")
+    control(host, "Volgende vraag")
     expect(screen.locator(".q-number")).to_have_text("Vraag 2 van 3")
     expect(bram.locator(".answers button")).to_have_count(3)
-    score_before = _score(bram)
+    score_before = score(bram)
     bram.reload()
     expect(bram.locator(".answers button")).to_have_count(3)
     expect(bram.locator("#me-name")).to_have_text("Bram")
@@ -267,14 +140,14 @@ def test_play_demo_quiz_to_the_podium(pages: Pages) -> None:
     expect(host.locator("#players .player-name")).to_have_count(3)
     pages.shot(bram, "phone-6-question-2-after-reload")
 
-    _answer(chris, "zo moeilijk mogelijk")
+    answer(chris, "zo moeilijk mogelijk")
     chris.reload()
     expect(chris.locator(".received h2")).to_have_text("Antwoord ontvangen!")
     expect(chris.locator(".received .chosen")).to_contain_text("zo moeilijk mogelijk")
     expect(chris.locator("#me-name")).to_have_text("Chris")
     pages.shot(chris, "phone-6-answered-2-after-reload")
-    _answer(anna, "handelingsperspectief")
-    _answer(bram, "handelingsperspectief", last=True)
+    answer(anna, "handelingsperspectief")
+    answer(bram, "handelingsperspectief", last=True)
     # everyone answered: the question closes without the facilitator
     expect(bram.locator(".verdict h1")).to_have_text("Goed!")
     expect(chris.locator(".verdict h1")).to_have_text("Helaas, fout")
@@ -285,14 +158,14 @@ def test_play_demo_quiz_to_the_podium(pages: Pages) -> None:
     pages.shot(bram, "phone-7-reveal-2")
 
     # -- question 3: estimate (answer 6 stickers)
-    _control(host, "Volgende vraag")
+    control(host, "Volgende vraag")
     expect(screen.locator(".q-number")).to_have_text("Vraag 3 van 3")
     expect(anna.locator("#estimate-value")).to_be_visible()
     pages.shot(anna, "phone-8-question-3-estimate")
     pages.shot(screen, "screen-8-question-3")
-    _estimate(anna, 6)
-    _estimate(bram, 8)
-    _estimate(chris, 12, last=True)
+    estimate(anna, 6)
+    estimate(bram, 8)
+    estimate(chris, 12, last=True)
     expect(anna.locator(".verdict h1")).to_have_text("Goed!")
     expect(bram.locator(".reveal")).to_contain_text("Jij koos: 8 stickers")
     expect(screen.locator(".right-answer")).to_contain_text("6 stickers")
@@ -309,7 +182,7 @@ def test_play_demo_quiz_to_the_podium(pages: Pages) -> None:
 
     # -- podium: Anna was right and first every time
     expect(host.locator("#controls button", has_text="Naar het podium")).to_be_visible()
-    _control(host, "Naar het podium")
+    control(host, "Naar het podium")
     expect(screen.locator(".screen-podium h1")).to_have_text("Anna wint!")
     expect(screen.locator(".podium-step.place-1 .podium-name")).to_have_text("Anna")
     expect(screen.locator(".bokaal-line")).to_contain_text("Anna wint de bokaal")
@@ -332,7 +205,7 @@ def test_play_demo_quiz_to_the_podium(pages: Pages) -> None:
     expect(host.locator(".bokaal-holder")).to_have_text("Huidige houder: Anna")
     pages.shot(host, "host-11-bokaal")
 
-    assert not pages.errors, pages.errors
+    pages.assert_clean()
 
 
 def test_upload_shows_every_error(pages: Pages, tmp_path: Path) -> None:
@@ -362,7 +235,7 @@ def test_upload_shows_every_error(pages: Pages, tmp_path: Path) -> None:
     page.locator(".quiz-card", has_text=DEMO_TITLE).get_by_role("button", name="Bekijken").click()
     expect(page.locator(".preview-question")).to_have_count(3)
     expect(page.locator(".preview-option.is-correct").first).to_contain_text("Waar")
-    assert not pages.errors, pages.errors
+    pages.assert_clean()
 
 
 def test_phone_recovers_from_dropped_and_dead_sockets(pages: Pages) -> None:
@@ -429,4 +302,4 @@ def test_phone_recovers_from_dropped_and_dead_sockets(pages: Pages) -> None:
 
     eva.locator(".answers button").first.click()
     expect(eva.locator(".received h2, .verdict h1").first).to_be_visible()
-    assert not pages.errors, pages.errors
+    pages.assert_clean()

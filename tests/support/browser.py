@@ -1,0 +1,164 @@
+"""Shared pieces of the browser tests: Chromium, one Pages object per test, axe-core, helpers.
+
+Drives Debian's Chromium (`/usr/bin/chromium`) through Playwright for Python; `playwright install`
+is never needed. Screenshots go to test-artifacts/screenshots/.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+SHOTS = ROOT / "test-artifacts" / "screenshots"
+CHROMIUM = os.environ.get("KENNISKRING_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+PHONE = {"width": 360, "height": 640}
+PROJECTOR = {"width": 1920, "height": 1080}
+DEMO_TITLE = "Snelle demo: kennisdeling in 3 vragen"
+WAIT_MS = 15_000
+# axe-core: WCAG 2.0/2.1/2.2 A and AA; a serious or critical violation fails the test.
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+AXE_FAILING = ("serious", "critical")
+
+
+def need_chromium() -> None:
+    """Fail loudly (never skip) when the browser or Playwright is missing."""
+    where = "in CI" if os.environ.get("CI") == "true" else "on this machine"
+    if not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
+        pytest.fail(
+            f"Chromium not found at {CHROMIUM} {where}: install Debian's package "
+            "(`apt-get install -y chromium`) or set KENNISKRING_CHROMIUM. "
+            "Do not run `playwright install`.",
+            pytrace=False,
+        )
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        pytest.fail(
+            f"Playwright for Python is not installed {where}: `pip install -e .[test]`.",
+            pytrace=False,
+        )
+
+
+class Pages:
+    """Every page of the test with its console errors and axe-core findings; a screenshot of a
+    phase also runs axe-core on that page in that phase."""
+
+    def __init__(self, browser: Any, base: str) -> None:
+        self.browser = browser
+        self.base = base
+        self.contexts: list[Any] = []
+        self.errors: list[str] = []
+        self.axe_violations: list[str] = []
+        self.axe_runs: list[str] = []
+        SHOTS.mkdir(parents=True, exist_ok=True)
+
+    def open(self, label: str, path: str, viewport: dict[str, int], **kwargs: Any) -> Any:
+        context = self.browser.new_context(viewport=viewport, locale="nl-NL", **kwargs)
+        self.contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(WAIT_MS)
+        page.on("pageerror", lambda err: self.errors.append(f"{label}: {err}"))
+        page.on(
+            "console",
+            lambda msg: (
+                self.errors.append(f"{label}: {msg.text}")
+                # expected HTTP errors (a 404 room check, a 400 upload) are logged by Chromium too
+                if msg.type == "error" and not msg.text.startswith("Failed to load resource")
+                else None
+            ),
+        )
+        page.goto(self.base + path)
+        return page
+
+    def shot(self, page: Any, name: str, *, axe: bool = True) -> None:
+        page.screenshot(path=str(SHOTS / f"{name}.png"))
+        if axe:
+            self.axe(page, name)
+
+    def axe(self, page: Any, name: str) -> None:
+        """Run axe-core (shipped by axe-playwright-python, no download) on the page as it is."""
+        from axe_playwright_python.sync_playwright import Axe
+
+        # Entry animations (a name popping into the lobby) would be measured half-transparent.
+        page.evaluate(
+            "Promise.allSettled(document.getAnimations()"
+            ".filter((a) => a.effect && a.effect.getComputedTiming().iterations !== Infinity)"
+            ".map((a) => a.finished))"
+        )
+        options = {"runOnly": {"type": "tag", "values": AXE_TAGS}, "resultTypes": ["violations"]}
+        results = Axe().run(page, options=options)
+        self.axe_runs.append(name)
+        for violation in results.response["violations"]:
+            if violation["impact"] not in AXE_FAILING:
+                continue
+            nodes = violation["nodes"]
+            where = "; ".join(
+                f"{node['target']} {node.get('failureSummary', '')}".replace("\n", " ")
+                for node in nodes[:3]
+            )
+            self.axe_violations.append(
+                f"{name}: {violation['id']} ({violation['impact']}, {len(nodes)} nodes) "
+                f"{violation['help']} — {where}"
+            )
+
+    def assert_clean(self) -> None:
+        """No console errors and no serious/critical axe-core violation on any page visited."""
+        assert not self.errors, self.errors
+        assert not self.axe_violations, "\n".join(self.axe_violations)
+
+    def close(self) -> None:
+        for context in self.contexts:
+            context.close()
+
+
+def control(host: Any, name: str) -> None:
+    """Press a facilitator button (the buttons come from the view's `can` list)."""
+    button = host.locator("#controls button", has_text=name)
+    button.click()
+
+
+def answer(phone: Any, option: str, *, last: bool = False) -> None:
+    """Tap the answer button whose text is `option` (whole text) or contains it."""
+
+    buttons = phone.locator(".answers button")
+    exact = buttons.filter(has_text=re.compile(rf"^\s*{re.escape(option)}\s*$"))
+    (exact if exact.count() == 1 else buttons.filter(has_text=option)).click()
+    acknowledged(phone, last)
+
+
+def estimate(phone: Any, value: int, *, last: bool = False) -> None:
+
+    phone.locator("#estimate-value").fill(str(value))
+    phone.locator(".estimate button[type=submit]").click()
+    acknowledged(phone, last)
+
+
+def acknowledged(phone: Any, last: bool) -> None:
+    """The phone shows "Antwoord ontvangen!"; the last phone to answer may already be on the
+    reveal, because the server closes the question once every connected phone has answered."""
+    from playwright.sync_api import expect
+
+    if last:
+        expect(phone.locator(".received.is-received, .verdict").first).to_be_visible()
+    else:
+        expect(phone.locator(".received h2")).to_have_text("Antwoord ontvangen!")
+
+
+def score(phone: Any) -> str:
+    return str(phone.locator("#me-score").inner_text())
