@@ -17,6 +17,7 @@ import {
   optionTexts,
   optionTile,
   replace,
+  saveBlob,
   scoreboardList,
   t,
   trophyIcon,
@@ -297,12 +298,7 @@ async function download(s, query, filename) {
   try {
     const res = await fetch(`/api/rooms/${s.code}/${query}`, { headers: { "X-Host-Secret": s.secret } });
     if (!res.ok) throw new Error((await res.json().catch(() => ({}))).error || String(res.status));
-    const url = URL.createObjectURL(await res.blob());
-    const link = el("a", { href: url, download: filename, hidden: true });
-    document.body.append(link);
-    link.click();
-    link.remove();
-    setTimeout(() => URL.revokeObjectURL(url), 10000);
+    saveBlob(await res.blob(), filename);
   } catch (err) {
     flash(err.message || t("err_generic"));
   }

@@ -1,7 +1,7 @@
 // The quiz library (/quizzes): list, upload with every validation error shown, preview, download.
 
 import { editSecret, rememberEditSecret, withOrganiserKey } from "./keys.js";
-import { $, el, fmtNumber, lang, optionTile, replace, t, toelichtingBlock } from "./render.js";
+import { $, el, fmtNumber, lang, optionTile, replace, saveBlob, t, toelichtingBlock } from "./render.js";
 
 const listBox = $("#quiz-list");
 const previewBox = $("#quiz-preview");
@@ -83,12 +83,7 @@ async function download(id) {
   try {
     const res = await fetch(quizUrl(id), { headers: secretHeaders(id) });
     if (!res.ok) throw new Error((await res.json().catch(() => ({}))).error || String(res.status));
-    const url = URL.createObjectURL(await res.blob());
-    const link = el("a", { href: url, download: `${id}.json`, hidden: true });
-    document.body.append(link);
-    link.click();
-    link.remove();
-    setTimeout(() => URL.revokeObjectURL(url), 10000);
+    saveBlob(await res.blob(), `${id}.json`);
   } catch (err) {
     replace(resultBox, el("p", { class: "form-error" }, err.message || t("err_generic")));
   }

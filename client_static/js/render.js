@@ -61,6 +61,19 @@ export function safeUrl(url) {
   return "#";
 }
 
+/** Hand a fetched file to the browser as a download (the blob URL is ours, not user text). */
+export function saveBlob(blob, filename) {
+  const url = URL.createObjectURL(blob);
+  const link = document.createElement("a");
+  link.href = url;
+  link.download = filename;
+  link.hidden = true;
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10000);
+}
+
 /** Replace all children of `node`. */
 export function replace(node, ...children) {
   node.replaceChildren();

@@ -224,6 +224,10 @@ function updateCounters() {
   countdown.set(q.remaining_ms, q.time_limit, [...app.querySelectorAll(".countdown, .timebar")]);
 }
 
+function hasExplanation(r) {
+  return Boolean(r.toelichting || (r.learn_more && r.learn_more.length) || (r.experts && r.experts.length));
+}
+
 function reveal() {
   const q = view.question;
   const r = view.reveal || {};
@@ -244,7 +248,9 @@ function reveal() {
       "div",
       { class: "estimate-result" },
       el("p", { class: "right-answer" }, t("right_answer_is", { answer: `${fmtNumber(r.answer)} ${q.unit || ""}`.trim() })),
-      est.average !== null && est.average !== undefined
+      // Beside a toelichting the column is narrow and the chart needs the height: the average
+      // goes (goed / bijna / fout and the closest guesses are what every screen agrees on).
+      est.average !== null && est.average !== undefined && !hasExplanation(r)
         ? el("p", null, t("screen_estimate_average", { avg: `${fmtNumber(est.average)} ${q.unit || ""}`.trim() }))
         : null,
       est.closest && est.closest.length ? el("p", null, t("screen_estimate_closest", { names: est.closest.join(", ") })) : null,

@@ -1,35 +1,58 @@
 """Security headers on every HTTP response: pages, API and static files (not the websocket).
 
 A pure ASGI middleware (no per-request task, no body buffering): it only adds headers to the
-`http.response.start` message.
+`http.response.start` message. A page sets its own Content-Security-Policy (`policy_for`: its
+import map by hash); every other response gets the strict default.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import re
+
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-# Scripts only from this server, as modules: no inline script, no eval. The i18n catalogue in the
-# pages is an inline *data* block (type="application/json"), which CSP does not execute or block.
-CONTENT_SECURITY_POLICY = "; ".join(
-    [
-        "default-src 'self'",
-        "script-src 'self'",
-        "style-src 'self'",
-        "img-src 'self' data:",
-        "font-src 'self'",
-        "connect-src 'self'",
-        "object-src 'none'",
-        "base-uri 'none'",
-        "form-action 'self'",
-        "frame-ancestors 'none'",
-    ]
-)
+
+def _policy(script_src: str) -> str:
+    """Scripts only from this server, as modules: no inline script, no eval. The i18n
+    catalogue in the pages is an inline *data* block (type="application/json"), which CSP does
+    not execute or block."""
+    return "; ".join(
+        [
+            "default-src 'self'",
+            f"script-src {script_src}",
+            "style-src 'self'",
+            "img-src 'self' data:",
+            "font-src 'self'",
+            "connect-src 'self'",
+            "object-src 'none'",
+            "base-uri 'none'",
+            "form-action 'self'",
+            "frame-ancestors 'none'",
+        ]
+    )
+
+
+CONTENT_SECURITY_POLICY = _policy("'self'")
+_IMPORT_MAP = re.compile(r'<script type="importmap">(.*?)</script>', re.S)
+
+
+def policy_for(html: str) -> str:
+    """A page's CSP: scripts from this server, plus the page's import map (an inline script
+    that script-src governs) by the SHA-256 of its exact text."""
+    found = _IMPORT_MAP.search(html)
+    if found is None:
+        return CONTENT_SECURITY_POLICY
+    digest = base64.b64encode(hashlib.sha256(found.group(1).encode()).digest()).decode()
+    return _policy(f"'self' 'sha256-{digest}'")
+
+
 PERMISSIONS_POLICY = (
     "camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()"
 )
 
 HEADERS: list[tuple[bytes, bytes]] = [
-    (b"content-security-policy", CONTENT_SECURITY_POLICY.encode()),
     (b"x-content-type-options", b"nosniff"),
     (b"referrer-policy", b"no-referrer"),
     (b"x-frame-options", b"DENY"),
@@ -37,6 +60,7 @@ HEADERS: list[tuple[bytes, bytes]] = [
     (b"cross-origin-opener-policy", b"same-origin"),
 ]
 _NAMES = {name for name, _ in HEADERS}
+_CSP = b"content-security-policy"
 
 
 class SecurityHeaders:
@@ -51,6 +75,8 @@ class SecurityHeaders:
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = [h for h in message.get("headers", []) if h[0].lower() not in _NAMES]
+                if not any(h[0].lower() == _CSP for h in headers):
+                    headers.append((_CSP, CONTENT_SECURITY_POLICY.encode()))
                 message["headers"] = headers + HEADERS
             await send(message)
 

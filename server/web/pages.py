@@ -11,6 +11,7 @@ from starlette.routing import Route
 
 from server import resources
 from server.hub import codes
+from server.web.headers import policy_for
 from server.web.i18n import LANGS, catalogue, catalogue_json, request_lang
 
 _env = Environment(
@@ -33,6 +34,8 @@ def render(request: Request, template: str, **context: Any) -> Response:
         **context,
     )
     response = HTMLResponse(html)
+    # The page's import map is its one inline script: allowed by its hash, nothing else inline.
+    response.headers["content-security-policy"] = policy_for(html)
     chosen = request.query_params.get("lang")
     if chosen in LANGS:
         response.set_cookie("lang", chosen, max_age=365 * 86400, samesite="lax")

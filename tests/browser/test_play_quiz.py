@@ -6,6 +6,7 @@ is never needed. Screenshots of every phase go to test-artifacts/screenshots/.
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 from pathlib import Path
@@ -13,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import FAST_QUIZ
 from tests.support.browser import (
     DEMO_TITLE,
     PHONE,
@@ -232,9 +234,34 @@ def test_upload_shows_every_error(pages: Pages, tmp_path: Path) -> None:
     expect(page.locator(".error-path")).to_have_count(0)
     pages.shot(page, "library-upload-errors")
 
+    # An example's questions and answers are not for everyone on the network (no answer key
+    # during a game): the preview says whose they are.
     page.locator(".quiz-card", has_text=DEMO_TITLE).get_by_role("button", name="Bekijken").click()
+    expect(page.locator("#quiz-preview")).to_contain_text("alleen de maker")
+    expect(page.locator(".preview-question")).to_have_count(0)
+
+    # The author's own upload: this browser keeps its edit secret, so it sees everything, can
+    # download it, upload a new version over it, and delete it.
+    mine = tmp_path / "mijn-quiz.json"
+    mine.write_text(json.dumps({**FAST_QUIZ, "id": "van-de-auteur", "title": "Van de auteur"}),
+                    encoding="utf-8")
+    page.set_input_files("#upload-file", str(mine))
+    page.get_by_role("button", name="Uploaden").click()
+    expect(page.locator("#upload-result .form-ok")).to_contain_text("Van de auteur")
+    card = page.locator(".quiz-card", has_text="Van de auteur")
+    card.get_by_role("button", name="Bekijken").click()
     expect(page.locator(".preview-question")).to_have_count(3)
-    expect(page.locator(".preview-option.is-correct").first).to_contain_text("Waar")
+    expect(page.locator(".preview-option.is-correct").first).to_contain_text("schuldhulpverlening")
+    with page.expect_download() as download:
+        card.get_by_role("button", name="Downloaden").click()
+    saved = Path(download.value.path()).read_text()
+    assert json.loads(saved)["id"] == "van-de-auteur", saved[:300]
+    page.set_input_files("#upload-file", str(mine))
+    page.get_by_role("button", name="Uploaden").click()
+    expect(page.locator("#upload-result .form-ok")).to_contain_text("Nieuwe versie")
+    page.once("dialog", lambda dialog: dialog.accept())
+    card.get_by_role("button", name="Verwijderen").click()
+    expect(page.locator(".quiz-card", has_text="Van de auteur")).to_have_count(0)
     pages.assert_clean()
 
 
