@@ -497,7 +497,7 @@ class Circle(Activity[CircleState]):
         else:
             view.update(self._reveal(state, facts, names=role != "phone"))
         if role == "host":
-            view["can"] = self.actions(state, content)
+            # `can` (these actions and the room's) comes with the hub's part of the view.
             view["hide_names"] = state.hide_names
             if state.phase == ENTRY:
                 view["domains_editable"] = True
