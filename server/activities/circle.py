@@ -362,6 +362,9 @@ class Circle(Activity[CircleState]):
         state.entries.pop(player, None)
         state.seq += 1
 
+    def holds(self, state: CircleState, player: str) -> bool:
+        return player in state.entries or player in state.seats.people()
+
     def add_player(self, state: CircleState, player: str) -> None:
         if state.formed:
             state.seats.add(player)

@@ -9,7 +9,7 @@ from server.activities import base
 from server.hub.room import Room
 
 HOST_PLAYERS = 500  # players listed in the host's view (the count is always exact)
-ROOM_ACTIONS = ["lock", "unlock", "kick", "unkick", "begin"]
+ROOM_ACTIONS = ["lock", "unlock", "kick", "unkick", "begin", "remove_offline"]
 
 
 def envelope(role: str, room: Room, state: Any, content: Any, facts: base.Facts) -> dict[str, Any]:
