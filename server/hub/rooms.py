@@ -22,6 +22,7 @@ from server.hub.attendance import LOST_GRACE_S, RECONNECT_GRACE_S, Attendance, a
 from server.hub.backend import Backend, PutResult
 from server.hub.bokaal import BokaalBook
 from server.hub.clients import CLOSE_KICKED, Client, Outbox
+from server.hub.envelope import facts_of
 from server.hub.errors import HubError
 from server.hub.fanout import Fanout
 from server.hub.names import clean_name, device_digest, name_key, suffixed
@@ -851,17 +852,7 @@ class Hub:
         result = await self.attendance(
             room.code, table, names, snap.online, inputs, snap.tables[LEFT]
         )
-        return base.Facts(
-            code=room.code,
-            join_url=room.join_url,
-            team=room.team,
-            locked=room.locked,
-            lang=room.lang,
-            names=names,
-            online=snap.online,
-            inputs=inputs,
-            expected=result.expected,
-        )
+        return facts_of(room, names, snap.online, inputs, result.expected)
 
     async def wake_at(self, code: str, deadline: float, wake: float | None) -> None:
         """Ask for a tick when a grace lapses (before the round's own deadline)."""
