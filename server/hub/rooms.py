@@ -651,7 +651,7 @@ class Hub:
         if deadline:
             await self.backend.schedule(code, deadline)
         else:
-            await self.backend.unschedule(code)
+            await self.backend.schedule(code, 0)
         await self.backend.touch(code)
         await self.changed(code, urgent=True)
 
@@ -770,7 +770,7 @@ class Hub:
         except HubError as exc:
             loaded = await self.load(code)
             if exc.code != "not_due" or loaded is None:
-                await self.backend.unschedule(code)
+                await self.backend.schedule(code, 0)
                 return
             room = loaded[1]
             deadline = room.activity.deadline(room.state)
@@ -780,7 +780,7 @@ class Hub:
                 await self.wake_at(code, deadline, (await self.attendance_now(code, table)).wake)
                 await self.changed(code)  # the counter changes as a grace lapses
             else:
-                await self.backend.unschedule(code)
+                await self.backend.schedule(code, 0)
 
     async def _deadline_loop(self) -> None:
         while True:
