@@ -565,3 +565,64 @@ async def test_a_repeated_write_answers_as_the_first_did(backend: Backend) -> No
     assert await backend.put_if_open(code, b"gate-1", "answers", "p1", b"A") is PutResult.OK
     assert await backend.put_if_open(code, b"gate-1", "answers", "p2", b"A") is PutResult.CLOSED
     assert await backend.hgetall(code, "answers") == {"p1": b"A"}
+
+
+# ---- put_if_open with overwrite: a record that may change until its gate closes (kring) ----------
+async def test_overwrite_replaces_the_record_while_the_gate_is_the_same(backend: Backend) -> None:
+    code = fresh_code()
+    await backend.create_room(code, b"doc")
+    await backend.hset(code, "meta", "open", b"kring-1")
+    put = backend.put_if_open
+    assert await put(code, b"kring-1", "entries", "p1", b"A7", overwrite=True) is PutResult.OK
+    assert await put(code, b"kring-1", "entries", "p1", b"B3", overwrite=True) is PutResult.OK
+    assert await put(code, b"kring-1", "entries", "p2", b"A9", overwrite=True) is PutResult.OK
+    assert await backend.hgetall(code, "entries") == {"p1": b"B3", "p2": b"A9"}
+    # Without overwrite the same table is still set-once.
+    assert await put(code, b"kring-1", "entries", "p1", b"C1") is PutResult.DUPLICATE
+    assert await backend.hget(code, "entries", "p1") == b"B3"
+
+
+async def test_overwrite_is_refused_once_the_gate_changed(backend: Backend) -> None:
+    code = fresh_code()
+    await backend.create_room(code, b"doc")
+    await backend.hset(code, "meta", "open", b"kring-1")
+    put = backend.put_if_open
+    assert await put(code, b"kring-1", "entries", "p1", b"A7", overwrite=True) is PutResult.OK
+    await backend.hset(code, "meta", "open", b"kring-2")  # domains edited: a new gate
+    assert await put(code, b"kring-1", "entries", "p1", b"B3", overwrite=True) is PutResult.CLOSED
+    assert await put(code, b"kring-1", "entries", "p2", b"B3", overwrite=True) is PutResult.CLOSED
+    await backend.hdel(code, "meta", "open")  # locked
+    assert await put(code, b"kring-2", "entries", "p1", b"B3", overwrite=True) is PutResult.CLOSED
+    assert await backend.hgetall(code, "entries") == {"p1": b"A7"}
+
+
+async def test_concurrent_overwrites_leave_exactly_one_written_value(cluster: Cluster) -> None:
+    workers = [await cluster.worker() for _ in range(4)]
+    code = fresh_code()
+    await workers[0].create_room(code, b"doc")
+    await workers[0].hset(code, "meta", "open", b"kring-1")
+    values = [f"grade-{i}".encode() for i in range(40)]
+    results = await asyncio.gather(
+        *(
+            workers[i % 4].put_if_open(code, b"kring-1", "entries", "p1", v, overwrite=True)
+            for i, v in enumerate(values)
+        )
+    )
+    assert results == [PutResult.OK] * len(values)
+    stored = [await w.hgetall(code, "entries") for w in workers]
+    assert all(s == stored[0] for s in stored)
+    assert set(stored[0]) == {"p1"} and stored[0]["p1"] in values
+
+
+async def test_a_repeated_overwrite_answers_ok_also_after_the_close(backend: Backend) -> None:
+    code = fresh_code()
+    await backend.create_room(code, b"doc")
+    await backend.hset(code, "meta", "open", b"kring-1")
+    put = backend.put_if_open
+    assert await put(code, b"kring-1", "entries", "p1", b"A7", overwrite=True) is PutResult.OK
+    assert await put(code, b"kring-1", "entries", "p1", b"A7", overwrite=True) is PutResult.OK
+    await backend.hdel(code, "meta", "open")
+    # The reply to the first call was lost; its retry arrives after the lock: it did take effect.
+    assert await put(code, b"kring-1", "entries", "p1", b"A7", overwrite=True) is PutResult.OK
+    assert await put(code, b"kring-1", "entries", "p1", b"A8", overwrite=True) is PutResult.CLOSED
+    assert await backend.hgetall(code, "entries") == {"p1": b"A7"}
