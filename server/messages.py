@@ -44,13 +44,6 @@ ERRORS: dict[str, dict[str, str]] = {
         "quiz_id_taken": "Dit quiz-id is te vaak gebruikt. Kies een ander id.",
         "organiser_key_required": "Voor deze server heb je de organisatorsleutel nodig.",
         "organiser_key_wrong": "Deze organisatorsleutel klopt niet.",
-        "invalid_grade": "Kies een cijfer van 1 tot en met 10.",
-        "invalid_domain": "Kies een domein uit de lijst.",
-        "invalid_reason": "Je toelichting is te lang (hoogstens 280 tekens).",
-        "invalid_domains": "Geef 1 tot 12 verschillende domeinen van hoogstens 60 tekens.",
-        "invalid_places": "Draai de buitenkring 1 of 2 plaatsen door.",
-        "invalid_privacy": "Kies of de namen zichtbaar zijn of niet.",
-        "invalid_content": "Deze werkvorm is niet goed ingevuld.",
     },
     "en": {
         "bad_frame": "The server does not understand this message.",
@@ -88,13 +81,6 @@ ERRORS: dict[str, dict[str, str]] = {
         "quiz_id_taken": "This quiz id has been used too often. Choose another id.",
         "organiser_key_required": "This server needs the organiser key.",
         "organiser_key_wrong": "This organiser key is not right.",
-        "invalid_grade": "Choose a grade from 1 to 10.",
-        "invalid_domain": "Choose a domain from the list.",
-        "invalid_reason": "Your explanation is too long (at most 280 characters).",
-        "invalid_domains": "Give 1 to 12 different domains of at most 60 characters.",
-        "invalid_places": "Turn the outer circle by 1 or 2 places.",
-        "invalid_privacy": "Choose whether the names are shown or not.",
-        "invalid_content": "This activity is not filled in correctly.",
     },
 }
 
