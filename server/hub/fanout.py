@@ -409,6 +409,8 @@ def _by_role(clients: Iterable[Client]) -> dict[str, list[Client]]:
 
 
 MAX_MESSAGE = 4096  # what the hub publishes is a few dozen bytes
+
+
 def _decode(raw: bytes) -> dict[str, Any] | None:
     """A message the hub published on a room channel, or None for anything else."""
     message: object = None
