@@ -580,8 +580,12 @@ class RedisBackend(Backend):
                 pubsub = self._pubsub
                 if pubsub is not None:
                     try:
-                        await pubsub.subscribe(self._channel(code))
-                    except (RedisError, OSError) as exc:
+                        # Bounded: the subscriber has no socket timeout (idle is normal), and a
+                        # write into a dead connection must not hold the lock for good.
+                        await asyncio.wait_for(
+                            pubsub.subscribe(self._channel(code)), SUBSCRIBE_WAIT
+                        )
+                    except (RedisError, OSError, TimeoutError) as exc:
                         # The listener hits the same failure, rebuilds with this room included
                         # and sends a resync; nothing more to do here.
                         log.debug("redis: subscribe %s deferred: %s", code, exc)
@@ -598,8 +602,8 @@ class RedisBackend(Backend):
             pubsub = self._pubsub
             if pubsub is not None:
                 try:
-                    await pubsub.unsubscribe(self._channel(code))
-                except (RedisError, OSError) as exc:
+                    await asyncio.wait_for(pubsub.unsubscribe(self._channel(code)), SUBSCRIBE_WAIT)
+                except (RedisError, OSError, TimeoutError) as exc:
                     log.debug("redis: unsubscribe %s deferred: %s", code, exc)
 
     async def next_published(self) -> tuple[str, bytes]:
@@ -665,8 +669,8 @@ class RedisBackend(Backend):
             self._pubsub_ready.clear()
             for event in self._confirmed.values():
                 event.clear()
-            with contextlib.suppress(RedisError, OSError):
-                await pubsub.aclose()  # type: ignore[no-untyped-call]
+            with contextlib.suppress(RedisError, OSError, TimeoutError):
+                await asyncio.wait_for(pubsub.aclose(), SUBSCRIBE_WAIT)  # type: ignore[no-untyped-call]
 
     async def _pump(
         self, pubsub: PubSub, watch: _ReconnectWatch, codes: set[str], *, resync: bool
