@@ -2,11 +2,29 @@
 
 import { Connection } from "./connection.js";
 import { $, bindBanner, el, lang, replace, t } from "./render.js";
-import * as quizPhone from "./werkvormen/quiz-phone.js";
-import * as circlePhone from "./werkvormen/circle-phone.js";
 
 // Each werkvorm draws its own part of the page; the shell knows the room, not the werkvorm.
-const RENDERERS = { quiz: quizPhone, circle: circlePhone };
+// The join form needs none of them: they load while the phone connects (guest Wi-Fi).
+const LOADERS = {
+  quiz: () => import("./werkvormen/quiz-phone.js"),
+  circle: () => import("./werkvormen/circle-phone.js"),
+};
+const RENDERERS = {}; // kind → loaded module
+const loading = {}; // kind → promise
+
+function load(kind) {
+  if (!LOADERS[kind] || RENDERERS[kind]) return;
+  if (!loading[kind]) {
+    loading[kind] = LOADERS[kind]()
+      .then((module) => {
+        RENDERERS[kind] = module;
+        render();
+      })
+      .catch(() => {
+        delete loading[kind]; // a later view tries again
+      });
+  }
+}
 
 const app = $("#app");
 const banner = bindBanner($("#conn-banner"));
@@ -195,6 +213,7 @@ function connect(c, { name = "" } = {}) {
   code = c;
   view = null;
   me = null;
+  for (const kind of Object.keys(LOADERS)) load(kind);
   renderWaiting(t("conn_connecting"));
   conn = new Connection({
     hello: () => {
@@ -300,6 +319,7 @@ function rendererFor(activity) {
 
 function render() {
   if (!view) return;
+  load(view.activity);
   const renderer = rendererFor(view.activity);
   if (!renderer) {
     replace(app, header(""), el("section", { class: "card center" }, el("p", null, t("phone_wait_start"))));
