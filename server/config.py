@@ -32,6 +32,7 @@ class Settings:
     static_dir: Path = field(default_factory=resources.static_dir)
     coalesce_s: float = 0.1
     resync_s: float = 2.0  # how often a worker compares its rooms' versions with the backend
+    seat_grace_s: float = 60.0  # a full room frees the seat of a player who left this long ago
     send_queue: int = 100
     # When set, creating rooms and uploading quizzes needs it (X-Organiser-Key): for servers
     # reachable from the internet. Only from the environment, never a flag (process lists).
@@ -52,6 +53,7 @@ class Settings:
             allowed_origins=tuple(o.strip() for o in origins.split(",") if o.strip()),
             coalesce_s=_env_int("KENNISKRING_COALESCE_MS", 100) / 1000,
             resync_s=_env_int("KENNISKRING_RESYNC_MS", 2000) / 1000,
+            seat_grace_s=_env_int("KENNISKRING_SEAT_GRACE_MS", 60000) / 1000,
             send_queue=_env_int("KENNISKRING_SEND_QUEUE", 100),
             organiser_key=os.environ.get("KENNISKRING_ORGANISER_KEY", "").strip(),
             limits=Limits.parse(os.environ.get("KENNISKRING_LIMITS", "")),
@@ -67,6 +69,7 @@ class Settings:
             "KENNISKRING_ALLOWED_ORIGINS": ",".join(self.allowed_origins),
             "KENNISKRING_COALESCE_MS": str(round(self.coalesce_s * 1000)),
             "KENNISKRING_RESYNC_MS": str(round(self.resync_s * 1000)),
+            "KENNISKRING_SEAT_GRACE_MS": str(round(self.seat_grace_s * 1000)),
             "KENNISKRING_SEND_QUEUE": str(self.send_queue),
         }
         if self.redis_url:

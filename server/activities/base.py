@@ -199,6 +199,11 @@ class Activity(ABC, Generic[S]):
     def remove_player(self, state: S, player: str) -> None:
         """A player was removed from the room."""
 
+    def holds(self, state: S, player: str) -> bool:
+        """Whether `player` has a part in the state (a score, a seat): such a player's seat is
+        never freed by itself when the room is full, only by the facilitator."""
+        return False
+
     def add_player(self, state: S, player: str) -> None:
         """A player joined the room."""
 

@@ -362,6 +362,9 @@ class Circle(Activity[CircleState]):
         state.entries.pop(player, None)
         state.seq += 1
 
+    def holds(self, state: CircleState, player: str) -> bool:
+        return player in state.entries or player in state.seats.people()
+
     def add_player(self, state: CircleState, player: str) -> None:
         if state.formed:
             state.seats.add(player)
@@ -497,7 +500,7 @@ class Circle(Activity[CircleState]):
         else:
             view.update(self._reveal(state, facts, names=role != "phone"))
         if role == "host":
-            view["can"] = self.actions(state, content)
+            # `can` (these actions and the room's) comes with the hub's part of the view.
             view["hide_names"] = state.hide_names
             if state.phase == ENTRY:
                 view["domains_editable"] = True

@@ -165,6 +165,9 @@ class Themaquiz(Activity[q.QuizState]):
     def remove_player(self, state: q.QuizState, player: str) -> None:
         q.remove_player(state, player)
 
+    def holds(self, state: q.QuizState, player: str) -> bool:
+        return player in state.scores
+
     # ---- inputs ------------------------------------------------------------------------------
     def accept(
         self,

@@ -136,10 +136,8 @@ class Backend(ABC):
     # ---- deadlines ----------------------------------------------------------------------------
     @abstractmethod
     async def schedule(self, code: str, at: float) -> None:
-        """Ask for a tick of `code` at time `at` (replaces an earlier one)."""
-
-    @abstractmethod
-    async def unschedule(self, code: str) -> None: ...
+        """Ask for a tick of `code` at time `at` (replaces an earlier one); `at` = 0: no tick
+        (removes the one asked for)."""
 
     @abstractmethod
     async def claim_due(self, now: float, lease: float) -> list[str]:
@@ -163,18 +161,17 @@ class Backend(ABC):
 
     # ---- durable key/value store (quiz library, bokaal history) --------------------------------
     @abstractmethod
-    async def store_put(self, collection: str, key: str, value: bytes) -> None: ...
+    async def store_put(
+        self, collection: str, key: str, value: bytes, *, only_new: bool = False
+    ) -> bool:
+        """Store `value`; True when stored. With `only_new` only if `key` is new in
+        `collection` (of two concurrent puts of one new key, exactly one wins)."""
 
     @abstractmethod
     async def store_get(self, collection: str, key: str) -> bytes | None: ...
 
     @abstractmethod
     async def store_all(self, collection: str) -> dict[str, bytes]: ...
-
-    @abstractmethod
-    async def store_add(self, collection: str, key: str, value: bytes) -> bool:
-        """Store only if `key` is new in `collection`; True when this call stored it (of two
-        concurrent adds of one key, exactly one wins)."""
 
     @abstractmethod
     async def store_delete(self, collection: str, key: str) -> bool:

@@ -3,13 +3,14 @@ around the activity's own part. Pure: no I/O."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Set
 from typing import Any
 
 from server.activities import base
 from server.hub.room import Room
 
 HOST_PLAYERS = 500  # players listed in the host's view (the count is always exact)
-ROOM_ACTIONS = ["lock", "unlock", "kick", "unkick", "begin"]
+ROOM_ACTIONS = ["lock", "unlock", "kick", "unkick", "begin", "remove_offline"]
 
 
 def envelope(role: str, room: Room, state: Any, content: Any, facts: base.Facts) -> dict[str, Any]:
@@ -47,6 +48,30 @@ def envelope(role: str, room: Room, state: Any, content: Any, facts: base.Facts)
         ]
         view["can"] = [*activity.actions(state, content), *ROOM_ACTIONS]
     return view
+
+
+def facts_of(
+    room: Room,
+    names: Mapping[str, str],
+    online: Set[str],
+    inputs: Mapping[str, Any],
+    expected: Set[str] | None,
+    cache: dict[str, Any] | None = None,
+) -> base.Facts:
+    """What the activity's views see of the room and its people."""
+    return base.Facts(
+        code=room.code,
+        join_url=room.join_url,
+        team=room.team,
+        locked=room.locked,
+        lang=room.lang,
+        names=names,
+        online=online,
+        inputs=inputs,
+        expected=expected,
+        archived=room.item.archived,
+        cache={} if cache is None else cache,
+    )
 
 
 def personal_envelope(me: dict[str, Any], kind: str, item: int, seq: int) -> dict[str, Any]:

@@ -7,12 +7,12 @@ import contextlib
 import logging
 import time
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Set
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from server.activities import base
 from server.hub.clients import Client
-from server.hub.envelope import envelope, personal_envelope
+from server.hub.envelope import envelope, facts_of, personal_envelope
 from server.hub.room import LEFT, PLAYERS, Room, pack, unpack
 from server.messages import error_frame
 
@@ -251,7 +251,7 @@ class Fanout:
             )
             await hub.wake_at(code, activity.deadline(state), attendance.wake)
             expected = attendance.expected
-        facts = _facts(
+        facts = facts_of(
             room, names, snap.online, inputs, expected, self.cache_of(code, room.current)
         )
         self._rendered[code] = max(seq, self._rendered.get(code, -1))
@@ -285,7 +285,7 @@ class Fanout:
             return
         online = await self.hub.backend.online(code)
         content = await self.hub.content_of(code, room.current, room.created)
-        facts = _facts(room, names, online, inputs, None, self.cache_of(code, room.current))
+        facts = facts_of(room, names, online, inputs, None, self.cache_of(code, room.current))
         seq = self._rendered.get(code, 0)  # phones take a view of the version they show
         with self.hub.outbox.gc_held():
             self._send_shared(
@@ -392,29 +392,6 @@ def _by_role(clients: Iterable[Client]) -> dict[str, list[Client]]:
     for client in clients:
         by_role[client.role].append(client)
     return by_role
-
-
-def _facts(
-    room: Room,
-    names: Mapping[str, str],
-    online: Set[str],
-    inputs: Mapping[str, Any],
-    expected: Set[str] | None,
-    cache: dict[str, Any],
-) -> base.Facts:
-    return base.Facts(
-        code=room.code,
-        join_url=room.join_url,
-        team=room.team,
-        locked=room.locked,
-        lang=room.lang,
-        names=names,
-        online=online,
-        inputs=inputs,
-        expected=expected,
-        archived=room.item.archived,
-        cache=cache,
-    )
 
 
 MAX_MESSAGE = 4096  # what the hub publishes is a few dozen bytes

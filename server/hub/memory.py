@@ -152,13 +152,13 @@ class MemoryBackend(Backend):
         return {p for p, conns in self._presence.get(code, {}).items() if conns}
 
     async def schedule(self, code: str, at: float) -> None:
+        if not at:
+            self._deadlines.pop(code, None)
+            return
         if self._deadlines.get(code) == at:
             return  # already queued at this time: one entry, one claim
         self._deadlines[code] = at
         heapq.heappush(self._heap, (at, code))
-
-    async def unschedule(self, code: str) -> None:
-        self._deadlines.pop(code, None)
 
     async def claim_due(self, now: float, lease: float) -> list[str]:
         due: list[str] = []
@@ -186,17 +186,19 @@ class MemoryBackend(Backend):
     async def next_published(self) -> tuple[str, bytes]:
         return await self._queue.get()
 
-    async def store_put(self, collection: str, key: str, value: bytes) -> None:
+    async def store_put(
+        self, collection: str, key: str, value: bytes, *, only_new: bool = False
+    ) -> bool:
+        if only_new:
+            return await asyncio.to_thread(self._files.add, collection, key, value)
         await asyncio.to_thread(self._files.put, collection, key, value)
+        return True
 
     async def store_get(self, collection: str, key: str) -> bytes | None:
         return await asyncio.to_thread(self._files.get, collection, key)
 
     async def store_all(self, collection: str) -> dict[str, bytes]:
         return await asyncio.to_thread(self._files.all, collection)
-
-    async def store_add(self, collection: str, key: str, value: bytes) -> bool:
-        return await asyncio.to_thread(self._files.add, collection, key, value)
 
     async def store_delete(self, collection: str, key: str) -> bool:
         return await asyncio.to_thread(self._files.delete, collection, key)

@@ -546,10 +546,10 @@ class RedisBackend(Backend):
 
     # ---- deadlines -------------------------------------------------------------------------------
     async def schedule(self, code: str, at: float) -> None:
+        if not at:
+            await self.client.zrem(self._deadlines_key, code)
+            return
         await self.client.zadd(self._deadlines_key, {code: at})
-
-    async def unschedule(self, code: str) -> None:
-        await self.client.zrem(self._deadlines_key, code)
 
     async def claim_due(self, now: float, lease: float) -> list[str]:
         claimed = await self._scripts["claim"](
@@ -736,8 +736,13 @@ class RedisBackend(Backend):
                 self._deaf_generation = generation
 
     # ---- durable store ---------------------------------------------------------------------------
-    async def store_put(self, collection: str, key: str, value: bytes) -> None:
+    async def store_put(
+        self, collection: str, key: str, value: bytes, *, only_new: bool = False
+    ) -> bool:
+        if only_new:
+            return bool(await self.client.hsetnx(self._store_key(collection, key), key, value))
         await self.client.hset(self._store_key(collection, key), key, value)
+        return True
 
     async def store_get(self, collection: str, key: str) -> bytes | None:
         value = await self.client.hget(self._store_key(collection, key), key)
@@ -746,9 +751,6 @@ class RedisBackend(Backend):
     async def store_all(self, collection: str) -> dict[str, bytes]:
         raw = await self.client.hgetall(self._store_key(collection))
         return {_text(k): _raw(v) for k, v in sorted(raw.items())}
-
-    async def store_add(self, collection: str, key: str, value: bytes) -> bool:
-        return bool(await self.client.hsetnx(self._store_key(collection, key), key, value))
 
     async def store_delete(self, collection: str, key: str) -> bool:
         return bool(await self.client.hdel(self._store_key(collection, key), key))

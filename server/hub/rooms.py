@@ -22,6 +22,7 @@ from server.hub.attendance import LOST_GRACE_S, RECONNECT_GRACE_S, Attendance, a
 from server.hub.backend import Backend, PutResult
 from server.hub.bokaal import BokaalBook
 from server.hub.clients import CLOSE_KICKED, Client, Outbox
+from server.hub.envelope import facts_of
 from server.hub.errors import HubError
 from server.hub.fanout import Fanout
 from server.hub.names import clean_name, device_digest, name_key, suffixed
@@ -51,7 +52,7 @@ TRANSITION_RETRIES = 50
 ROOM_CACHE = 4096  # rooms whose content, decoded inputs and names and gate a worker keeps
 DEADLINE_POLL_S = 0.05
 DEADLINE_LEASE_S = 5.0
-ROOM_ACTIONS = ("lock", "unlock", "kick", "unkick", "begin")
+ROOM_ACTIONS = ("lock", "unlock", "kick", "unkick", "begin", "remove_offline")
 PROGRAMME_MAX = 20
 
 
@@ -63,6 +64,8 @@ class HubSettings:
     queue_limit: int = 100
     worker_id: str = "w"
     reconnect_grace_s: float = RECONNECT_GRACE_S
+    # A full room frees the seat of a player who left this long ago and holds nothing.
+    seat_grace_s: float = 60.0
 
 
 Step = Callable[[Room], Awaitable[None]]
@@ -361,7 +364,10 @@ class Hub:
         if room.locked:
             raise HubError("room_locked")
         if await self.backend.hlen(code, PLAYERS) >= room.max_players:
-            raise HubError("room_full")
+            # Full: seats of players who left a while ago and hold nothing (no score, no seat in
+            # a circle) are freed first, so phones that were closed do not keep others out.
+            if not await self._free_seats(code, room):
+                raise HubError("room_full")
         player = codes.player_id(await self.backend.bump(code))
         for n in range(1, room.max_players + 2):
             candidate = suffixed(name, n)
@@ -376,6 +382,54 @@ class Hub:
         else:
             await self.changed(code)
         return player, token
+
+    async def _free_seats(self, code: str, room: Room) -> int:
+        """Remove players whose last socket closed more than `seat_grace_s` ago and who hold
+        nothing in the running werkvorm; how many were removed."""
+        left = await self.backend.hgetall(code, LEFT)
+        online = await self.backend.online(code)
+        cutoff = self.clock() - self.settings.seat_grace_s
+        gone = [
+            player
+            for player, raw in left.items()
+            if player not in online
+            and float(unpack(raw)) <= cutoff
+            and not room.activity.holds(room.state, player)
+        ]
+        for player in gone:
+            await self._forget_player(code, player)
+        if gone:
+            await self.changed(code)
+        return len(gone)
+
+    async def _forget_player(self, code: str, player: str) -> None:
+        """Remove a player's records (not a kick: the browser may join again as someone new)."""
+        name = await self.backend.hget(code, PLAYERS, player)
+        await self.backend.hdel(code, PLAYERS, player)
+        await self.backend.hdel(code, LEFT, player)
+        await self.backend.hdel(code, DEVICES, player)
+        if name is not None:
+            await self.backend.hdel(code, NAMES, name_key(name.decode()))
+        for digest, owner in (await self.backend.hgetall(code, TOKENS)).items():
+            if owner.decode() == player:
+                await self.backend.hdel(code, TOKENS, digest)
+
+    async def remove_offline(self, code: str) -> list[str]:
+        """The facilitator removes every player who is not connected now, at once (their phone
+        may join again with a name, as a new player)."""
+        online = await self.backend.online(code)
+        gone = [p for p in await self.names(code) if p not in online]
+
+        async def remove(room: Room) -> None:
+            for player in gone:
+                room.activity.remove_player(room.state, player)
+
+        if gone:
+            await self.transition(code, remove)
+            for player in gone:
+                await self._forget_player(code, player)
+            await self.changed(code)
+        return gone
 
     async def _seat(self, room: Room, player: str) -> None:
         room.activity.add_player(room.state, player)
@@ -481,6 +535,8 @@ class Hub:
             await self.transition(code, self._lock if action == "lock" else self._unlock)
         elif action == "begin":
             await self.begin(code, msg.get("item"))
+        elif action == "remove_offline":
+            removed = await self.remove_offline(code)
         else:
             args = {k: v for k, v in msg.items() if k not in ("type", "action")}
             await self.command(code, action, args)
@@ -488,6 +544,8 @@ class Hub:
         done: dict[str, Any] = {"type": "done", "action": action}
         if action in ("kick", "unkick"):
             done["player"] = msg.get("player")
+        if action == "remove_offline":
+            done["removed"] = len(removed)
         client.send(pack(done))
 
     async def command(self, code: str, action: str, args: Mapping[str, Any]) -> Room:
@@ -593,7 +651,7 @@ class Hub:
         if deadline:
             await self.backend.schedule(code, deadline)
         else:
-            await self.backend.unschedule(code)
+            await self.backend.schedule(code, 0)
         await self.backend.touch(code)
         await self.changed(code, urgent=True)
 
@@ -712,7 +770,7 @@ class Hub:
         except HubError as exc:
             loaded = await self.load(code)
             if exc.code != "not_due" or loaded is None:
-                await self.backend.unschedule(code)
+                await self.backend.schedule(code, 0)
                 return
             room = loaded[1]
             deadline = room.activity.deadline(room.state)
@@ -722,7 +780,7 @@ class Hub:
                 await self.wake_at(code, deadline, (await self.attendance_now(code, table)).wake)
                 await self.changed(code)  # the counter changes as a grace lapses
             else:
-                await self.backend.unschedule(code)
+                await self.backend.schedule(code, 0)
 
     async def _deadline_loop(self) -> None:
         while True:
@@ -794,17 +852,7 @@ class Hub:
         result = await self.attendance(
             room.code, table, names, snap.online, inputs, snap.tables[LEFT]
         )
-        return base.Facts(
-            code=room.code,
-            join_url=room.join_url,
-            team=room.team,
-            locked=room.locked,
-            lang=room.lang,
-            names=names,
-            online=snap.online,
-            inputs=inputs,
-            expected=result.expected,
-        )
+        return facts_of(room, names, snap.online, inputs, result.expected)
 
     async def wake_at(self, code: str, deadline: float, wake: float | None) -> None:
         """Ask for a tick when a grace lapses (before the round's own deadline)."""

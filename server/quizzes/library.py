@@ -87,7 +87,8 @@ class QuizLibrary:
             quiz["id"] = wanted if n == 1 else f"{wanted[:58]}-{n}"
             if quiz["id"] in self._builtin:
                 continue
-            if await self._backend.store_add(COLLECTION, quiz["id"], _record(quiz, secret)):
+            record = _record(quiz, secret)
+            if await self._backend.store_put(COLLECTION, quiz["id"], record, only_new=True):
                 return Added(quiz["id"], secret, renamed_from=wanted if n > 1 else "")
         raise LibraryFull(wanted)
 

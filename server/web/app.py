@@ -71,6 +71,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             queue_limit=settings.send_queue,
             worker_id=f"w{os.getpid()}",
             reconnect_grace_s=reconnect_grace_s(),
+            seat_grace_s=settings.seat_grace_s,
         )
         async with Hub(backend, BokaalBook(backend), hub_settings) as hub:
             app.state.hub = hub

@@ -324,18 +324,18 @@ async def test_claim_due_hands_out_only_due_rooms(backend: Backend) -> None:
     assert sorted(await backend.claim_due(NOW + 10.5, lease=5)) == sorted([OTHER, ROOM])
 
 
-async def test_schedule_replaces_and_unschedule_removes(backend: Backend) -> None:
+async def test_schedule_replaces_and_zero_removes(backend: Backend) -> None:
     for code in (ROOM, OTHER):
         await backend.create_room(code, b"doc")
     await backend.schedule(ROOM, NOW + 100)
     await backend.schedule(ROOM, NOW - 1)
     await backend.schedule(OTHER, NOW - 1)
-    await backend.unschedule(OTHER)
-    await backend.unschedule("999999")
+    await backend.schedule(OTHER, 0)
+    await backend.schedule("999999", 0)
     assert await backend.claim_due(NOW, lease=5) == [ROOM]
     await backend.schedule(ROOM, NOW + 100)
     assert await backend.claim_due(NOW + 50, lease=5) == []
-    await backend.unschedule(ROOM)
+    await backend.schedule(ROOM, 0)
     assert await backend.claim_due(NOW + 1000, lease=5) == []
 
 
@@ -374,7 +374,7 @@ async def test_a_room_is_claimed_once_however_it_was_scheduled(
     await backend.create_room(ROOM, b"doc")
     for at in moves:
         if at is None:
-            await backend.unschedule(ROOM)
+            await backend.schedule(ROOM, 0)
         else:
             await backend.schedule(ROOM, at)
     assert await backend.claim_due(NOW, lease=5) == [ROOM]
@@ -434,21 +434,24 @@ async def test_store(backend: Backend) -> None:
     assert await backend.store_all("bokaal") == {"q1": b"other collection"}
 
 
-async def test_store_add_only_adds_and_delete_removes(backend: Backend) -> None:
-    assert await backend.store_add("quizzes", "q1", b"first")
-    assert not await backend.store_add("quizzes", "q1", b"second")
+async def test_store_put_only_new_and_delete(backend: Backend) -> None:
+    assert await backend.store_put("quizzes", "q1", b"first", only_new=True)
+    assert not await backend.store_put("quizzes", "q1", b"second", only_new=True)
     assert await backend.store_get("quizzes", "q1") == b"first"
     assert await backend.store_delete("quizzes", "q1")
     assert not await backend.store_delete("quizzes", "q1")
     assert await backend.store_get("quizzes", "q1") is None
     assert await backend.store_all("quizzes") == {}
-    assert await backend.store_add("quizzes", "q1", b"again")
+    assert await backend.store_put("quizzes", "q1", b"again", only_new=True)
 
 
-async def test_concurrent_store_adds_of_one_key_have_one_winner(cluster: Cluster) -> None:
+async def test_concurrent_puts_of_one_new_key_have_one_winner(cluster: Cluster) -> None:
     workers = [await cluster.worker() for _ in range(3)]
     results = await asyncio.gather(
-        *(workers[i % 3].store_add("quizzes", "same", f"from {i}".encode()) for i in range(12))
+        *(
+            workers[i % 3].store_put("quizzes", "same", f"from {i}".encode(), only_new=True)
+            for i in range(12)
+        )
     )
     assert results.count(True) == 1
     winner = results.index(True)

@@ -16,7 +16,7 @@ from websockets.exceptions import ConnectionClosed
 
 from server.web.limits import Limits, Rate
 from tests.conftest import FAST_QUIZ
-from tests.support.phones import Phone
+from tests.support.phones import Host, Phone
 from tests.support.servers import ROOT, ServerProcess
 
 LIMITS = "join=20/1,room=5/0.2,probe=10/0.2,upload=3/0.1,frame=30/10,frame_strikes=40"
@@ -166,3 +166,73 @@ def test_defaults_are_the_documented_ones() -> None:
     assert Limits.parse("join=5/0.5").join == Rate(5, 0.5)
     with pytest.raises(ValueError):
         Limits.parse("joins=5/1")
+
+
+@pytest.fixture(scope="module")
+def small_room_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    server = ServerProcess(
+        tmp_path_factory.mktemp("seats"),
+        env={"KENNISKRING_SEAT_GRACE_MS": "400"},
+        args=["--max-players", "3"],
+    ).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+async def test_seats_of_phones_that_left_the_lobby_are_freed_after_a_grace(
+    small_room_server: ServerProcess,
+) -> None:
+    server = small_room_server
+    code = _room(server, "203.0.113.70")
+    bots = []
+    for i in range(3):
+        bot, welcome = await _join(server, code, f"Bot {i}", "203.0.113.71")
+        assert welcome["type"] == "welcome"
+        bots.append(bot)
+    for bot in bots:
+        await bot.close()
+    real, refused = await _join(server, code, "Echte speler", "203.0.113.72")
+    assert refused["type"] == "error" and refused["code"] == "room_full"  # left just now
+    await asyncio.sleep(0.6)  # the seat grace (400 ms) passes
+    again = await real.request(
+        {"type": "hello", "role": "phone", "room": code, "name": "Echte speler"}, "welcome"
+    )
+    assert again["type"] == "welcome" and again["name"] == "Echte speler"
+    await real.close()
+
+
+async def test_the_facilitator_removes_every_disconnected_player_at_once(
+    small_room_server: ServerProcess,
+) -> None:
+    server = small_room_server
+    room = httpx.post(f"{server.base}/api/rooms", json={"quiz_id": "demo-kennisdeling"},
+                      headers=_from("203.0.113.80")).json()
+    host = await Host(server.ws_url).open()
+    await host.attach(room["code"], room["host_secret"])
+    stays, _ = await _join(server, room["code"], "Blijft", "203.0.113.81")
+    gone, welcome = await _join(server, room["code"], "Weg", "203.0.113.82")
+    await gone.close()
+    await host.wait_for(lambda f: f.get("type") == "view" and any(
+        p["name"] == "Weg" and not p["online"] for p in f.get("players", [])))
+    mark = len(host.frames)
+    await host.control("remove_offline")
+    done = await host.wait_for(lambda f: f.get("type") in ("done", "error"), since=mark)
+    assert done == {"type": "done", "action": "remove_offline", "removed": 1}
+    view = await host.wait_for(
+        lambda f: f.get("type") == "view" and [p["name"] for p in f["players"]] == ["Blijft"],
+        since=mark,
+    )
+    assert "remove_offline" in view["can"]
+    # The removed phone is not banned: its old token is gone, it may join again with a name.
+    back = await Phone(server.ws_url).open()
+    refused = await back.request(
+        {"type": "hello", "role": "phone", "room": room["code"], "token": welcome["token"]},
+        "welcome",
+    )
+    assert refused["type"] == "error" and refused["code"] == "bad_token"
+    rejoined = await back.join(room["code"], "Weg")
+    assert rejoined["type"] == "welcome" and rejoined["name"] == "Weg"
+    for client in (stays, back, host):
+        await client.close()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from server.config import ROOT
+from server import resources
 from server.web.assets import Assets
 
 
@@ -37,10 +37,10 @@ def test_module_graph_follows_relative_imports(tmp_path: Path) -> None:
 
 
 def test_the_phone_page_graph_has_only_what_it_imports() -> None:
-    graph = Assets(ROOT / "client_static").module_graph("js/phone.js")
+    graph = Assets(resources.static_dir()).module_graph("js/phone.js")
     assert graph[:3] == ["js/phone.js", "js/connection.js", "js/render.js"]
     assert "vendor/msgpack/decodeAsync.mjs" not in graph
-    assert all((ROOT / "client_static" / path).is_file() for path in graph)
+    assert all((resources.static_dir() / path).is_file() for path in graph)
 
 
 def test_lazy_modules_are_mapped_but_not_preloaded(tmp_path: Path) -> None:
@@ -65,7 +65,7 @@ def test_lazy_modules_are_mapped_but_not_preloaded(tmp_path: Path) -> None:
 
 
 def test_the_phone_page_loads_the_werkvormen_when_it_connects() -> None:
-    assets = Assets(ROOT / "client_static")
+    assets = Assets(resources.static_dir())
     graph = assets.module_graph("js/phone.js")
     lazy = assets.lazy_modules("js/phone.js")
     assert {"js/werkvormen/quiz-phone.js", "js/werkvormen/circle-phone.js"} <= set(lazy)
