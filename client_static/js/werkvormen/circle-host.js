@@ -5,6 +5,7 @@
 // #werkvorm-extra through ctx.section (rebuilt only when their data changed).
 
 import { el, fmtNumber, t } from "../render.js";
+import { shiftText } from "./circle-screen.js";
 
 let ctx = null;
 
@@ -74,7 +75,7 @@ function mirror(view) {
     );
   } else if (view.phase === "rounds") {
     parts.push(
-      el("p", null, t("kring_round_n", { n: view.round || 1 }), view.round > 1 && view.shift ? ` · ${t("kring_screen_shift", { n: view.shift })}` : ""),
+      el("p", null, t("kring_round_n", { n: view.round || 1 }), view.round > 1 && view.shift ? ` · ${shiftText(view.shift)}` : ""),
       el("p", { class: "muted" }, t("kring_host_locked_n", { n: view.locked_entries || 0 }), view.can_change ? "" : ` · ${t("kring_host_cannot_change")}`),
       el(
         "ol",

@@ -209,7 +209,9 @@ function rounds(view, me) {
   const section = el("section", { class: "kring-rounds", id: "kring-rounds" });
   section.append(
     el("p", { class: "kring-round muted" }, t("kring_round_n", { n: view.round || 1 })),
-    view.round > 1 && view.shift ? el("p", { class: "kring-shift" }, t("kring_shifted", { n: view.shift })) : null,
+    view.round > 1 && view.shift
+      ? el("p", { class: "kring-shift" }, view.shift === 1 ? t("kring_shifted_one") : t("kring_shifted", { n: view.shift }))
+      : null,
   );
   if (!me || !me.seated) {
     section.append(el("div", { class: "card center" }, el("h1", null, t("kring_not_seated"))));
@@ -237,8 +239,9 @@ function rounds(view, me) {
         me.partners.map((p) =>
           el(
             "li",
-            { class: "kring-partner" },
-            el("h2", { class: "partner-name" }, p.name),
+            { class: "kring-partner", dataset: { name: p.name } },
+            // With one partner the heading above already names them.
+            me.trio ? el("h2", { class: "partner-name" }, p.name) : null,
             entryCard(p.entry, { who: p.name }),
           ),
         ),
@@ -246,14 +249,14 @@ function rounds(view, me) {
     );
   }
   section.append(
-    el("h2", { class: "kring-you" }, t("kring_you_gave")),
-    entryCard(me.entry, { own: true }),
     el(
       "div",
       { class: "kring-prompts" },
       el("h2", null, t("kring_ask_each_other")),
       el("ul", null, (me.prompt || view.prompt || []).map((key) => el("li", null, t(key)))),
     ),
+    el("h2", { class: "kring-you" }, t("kring_you_gave")),
+    entryCard(me.entry, { own: true }),
   );
   return section;
 }

@@ -43,7 +43,7 @@ function entry(view, ctx) {
 }
 
 function rounds(view) {
-  const shift = view.round > 1 && view.shift ? t("kring_screen_shift", { n: view.shift }) : t("kring_screen_first_round");
+  const shift = view.round > 1 && view.shift ? shiftText(view.shift) : t("kring_screen_first_round");
   return el(
     "main",
     { class: "kring-screen-rounds" },
@@ -53,7 +53,7 @@ function rounds(view) {
       el("h1", null, t("kring_round_n", { n: view.round || 1 })),
       el("p", { class: "kring-screen-shift", id: "kring-shift" }, shift),
     ),
-    view.alone ? el("p", { class: "screen-wait" }, t("kring_alone")) : null,
+    view.alone ? el("p", { class: "screen-wait" }, t("kring_alone")) : el("p", { class: "kring-legend" }, t("kring_screen_legend")),
     el(
       "ol",
       { class: "kring-pairs", id: "kring-pairs" },
@@ -69,6 +69,10 @@ function rounds(view) {
     view.more_pairs ? el("p", { class: "muted" }, t("kring_more_pairs", { n: view.more_pairs })) : null,
     el("p", { class: "kring-screen-prompts" }, (view.prompt || []).map((key) => t(key)).join("  ·  ")),
   );
+}
+
+export function shiftText(n) {
+  return n === 1 ? t("kring_screen_shift_one") : t("kring_screen_shift", { n });
 }
 
 function distribution(counts) {
