@@ -374,8 +374,9 @@ function render() {
   section("programme", { item: view.item, programme }, programmePanel);
   const scores = view.scores || null;
   const listed = (view.players || []).map((p) => ({ ...p, score: scores ? scores[p.id] || 0 : null }));
-  section("players", { list: listed, removed: view.removed || [] }, ({ list, removed }) => [
-    ...players(list),
+  const canRemoveOffline = (view.can || []).includes("remove_offline");
+  section("players", { list: listed, removed: view.removed || [], canRemoveOffline }, ({ list, removed }) => [
+    ...players(list, canRemoveOffline),
     ...removedList(removed),
   ]);
   const currentItem = programme[view.item || 0] || {};
@@ -492,10 +493,24 @@ async function addToProgramme(choice) {
   }
 }
 
-function players(list) {
+function players(list, canRemoveOffline = false) {
+  const offline = list.filter((p) => !p.online).length;
   const sorted = [...list].sort((a, b) => (b.score || 0) - (a.score || 0) || a.name.localeCompare(b.name));
   return [
     el("h2", null, t("host_players", { n: list.length })),
+    canRemoveOffline && offline
+      ? el(
+          "button",
+          {
+            type: "button",
+            class: "btn btn-small btn-danger kick remove-offline",
+            onclick: () => {
+              if (confirm(t("host_remove_offline_confirm", { n: offline }))) send("remove_offline");
+            },
+          },
+          t("host_remove_offline", { n: offline }),
+        )
+      : null,
     list.length
       ? el(
           "ul",

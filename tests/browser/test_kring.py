@@ -151,6 +151,14 @@ def test_quiz_then_kring_in_one_room(pages: Pages) -> None:
     expect(host.locator("#programme-list li").nth(0)).to_contain_text("gedaan")
     shoot(pages, phones, screen, "1-entry")
 
+    # before the grades lock, the facilitator adds a domain: phones and projector follow
+    editor = host.locator("#kring-domains-edit")
+    editor.fill(editor.input_value() + "\nhuisvesting")
+    host.locator("#kring-domains-form button[type=submit]").click()
+    for phone in phones.values():
+        expect(phone.locator(".domain-btn")).to_have_count(9)
+    expect(screen.locator(".kring-screen-domains li")).to_have_count(9)
+
     for name, (domain, grade, reason) in ENTRIES.items():
         enter(phones[name], domain, grade, reason)
     shoot(pages, phones, screen, "2-entry-saved")
@@ -161,6 +169,13 @@ def test_quiz_then_kring_in_one_room(pages: Pages) -> None:
     anna.locator("#kring-save").click()
     expect(anna.locator("#kring-status")).to_contain_text("Opgeslagen")
     expect(screen.locator("#kring-entered")).to_have_text("4 van 4 hebben een cijfer gegeven")
+    # the phone keeps nothing of its own: after a reload the server's copy is on screen
+    anna.reload()
+    expect(anna.locator("#kring-status")).to_contain_text("Opgeslagen")
+    expect(anna.get_by_role("button", name="Cijfer 8", exact=True)).to_have_attribute(
+        "aria-pressed", "true"
+    )
+    expect(anna.locator("#kring-reason")).to_have_value("Ik doe al jaren schuldhulp")
     expect(screen.locator(".kring-screen-entry")).not_to_contain_text("Ik doe al jaren")
     pages.shot(host, "i14-kring-host-entry")
 

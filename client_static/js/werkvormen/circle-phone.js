@@ -14,9 +14,13 @@ let draft = null; // {domain, grade, reason}: what the form shows
 let sending = null; // the entry sent, not yet acknowledged
 let saved = null; // the entry the server acknowledged (or sent back in `me`)
 let notice = "";
+let touched = false; // the player changed the form since it showed the server's copy
+let lastMine = "null"; // the last `me.entry` seen, to notice a new one
 
 export function reset() {
   renderedKey = null;
+  touched = false;
+  lastMine = "null";
   draft = null;
   sending = null;
   saved = null;
@@ -24,7 +28,10 @@ export function reset() {
 }
 
 export function onAck(msg) {
-  if (sending && msg.domain === sending.domain && msg.grade === sending.grade) saved = sending;
+  if (sending && msg.domain === sending.domain && msg.grade === sending.grade) {
+    saved = sending;
+    touched = false;
+  }
   sending = null;
   notice = "";
 }
@@ -43,6 +50,8 @@ export function render(context) {
   }
   draft = null;
   sending = null;
+  touched = false;
+  lastMine = "null";
   const key = JSON.stringify([view.item, view.phase, view, me]);
   if (key === renderedKey) return;
   renderedKey = key;
@@ -57,7 +66,16 @@ function same(a, b) {
 
 function entry(view, me) {
   const mine = me && me.entry ? me.entry : null;
-  if (mine && !sending && !saved) saved = { domain: mine.domain, grade: mine.grade, reason: mine.reason || "" };
+  const mineKey = JSON.stringify(mine);
+  if (mine && mineKey !== lastMine && !sending) {
+    // The server's copy (after a reload, or from another tab): shown unless the player is busy.
+    saved = { domain: mine.domain, grade: mine.grade, reason: mine.reason || "" };
+    if (!touched) {
+      draft = { ...saved };
+      renderedKey = null;
+    }
+  }
+  lastMine = mineKey;
   if (!draft) draft = saved ? { ...saved } : { domain: null, grade: null, reason: "" };
   if (draft.domain && !view.domains.includes(draft.domain)) draft.domain = null; // edited away
   const key = JSON.stringify([view.item, "entry", view.domains, view.title]);
@@ -80,6 +98,7 @@ function entryForm(view) {
         onclick: () => {
           draft.domain = domain;
           notice = "";
+          touched = true;
           updateForm(ctx.view, null);
         },
       },
@@ -98,6 +117,7 @@ function entryForm(view) {
         onclick: () => {
           draft.grade = grade;
           notice = "";
+          touched = true;
           updateForm(ctx.view, null);
         },
       },
@@ -114,6 +134,7 @@ function entryForm(view) {
   reason.value = draft.reason || "";
   reason.addEventListener("input", () => {
     draft.reason = reason.value;
+    touched = true;
     updateForm(ctx.view, null);
   });
   const form = el(
