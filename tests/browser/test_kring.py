@@ -102,9 +102,37 @@ def check_partners(phones: dict[str, Any], screen: Any) -> dict[str, set[str]]:
     return seen
 
 
+def readable(screen: Any, step: str) -> None:
+    """The kring's own text on the projector is at least 40 px and inside the 1920×1080 screen
+    (the join panel is the room's, shared with the quiz lobby and its 36 px floor)."""
+    problems = screen.evaluate(
+        """() => {
+      const out = [];
+      const walker = document.createTreeWalker(document.querySelector('#app main'), NodeFilter.SHOW_TEXT);
+      while (walker.nextNode()) {
+        const node = walker.currentNode;
+        const parent = node.parentElement;
+        if (!node.textContent.trim() || parent.closest('.join-panel')) continue;
+        const range = document.createRange();
+        range.selectNodeContents(node);
+        const r = range.getBoundingClientRect();
+        if (!r.width && !r.height) continue;
+        const size = parseFloat(getComputedStyle(parent).fontSize);
+        if (size < 39.95) out.push(`${node.textContent.trim().slice(0, 30)}: ${size}px`);
+        if (r.bottom > innerHeight + 1 || r.right > innerWidth + 1) {
+          out.push(`${node.textContent.trim().slice(0, 30)}: out of view`);
+        }
+      }
+      return out;
+    }"""
+    )
+    assert not problems, (step, problems)
+
+
 def shoot(pages: Pages, phones: dict[str, Any], screen: Any, step: str) -> None:
     pages.shot(phones["Anna"], f"i14-kring-phone-{step}")
     pages.shot(screen, f"i14-kring-screen-{step}")
+    readable(screen, step)
 
 
 def download(page: Any, button: Any) -> str:
