@@ -246,6 +246,7 @@ def test_quiz_then_kring_in_one_room(pages: Pages) -> None:
     expect(domains.filter(has_text="participatie").locator(".kring-named")).to_have_text("")
     expect(screen.locator("#kring-overview")).to_contain_text("Bram")
     expect(anna.locator("#kring-reveal .kring-map-row")).to_have_count(3)
+    expect(anna.locator(".kring-mine")).to_have_text("Jij gaf jezelf een 8 voor inkomen.")
     expect(anna.locator("#kring-reveal")).not_to_contain_text("Chris")  # phones get no names
     shoot(pages, phones, screen, "6-reveal")
     pages.shot(host, "i14-kring-host-reveal")

@@ -292,6 +292,7 @@ function reveal(view, me) {
     "section",
     { class: "kring-reveal", id: "kring-reveal" },
     el("h1", null, t("kring_map_title")),
+    me && me.entry ? el("p", { class: "kring-mine" }, t("kring_your_entry", { grade: me.entry.grade, domain: me.entry.domain })) : null,
     el(
       "ul",
       { class: "kring-map" },
