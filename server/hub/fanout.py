@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
@@ -54,6 +53,7 @@ class Fanout:
         # Per room: the programme item and the activity's memo (Facts.cache) for it.
         self._caches: dict[str, tuple[int, dict[str, Any]]] = {}
         self._me_basis: dict[str, tuple[object, str, frozenset[str]]] = {}
+        self._bad_logged: dict[str, float] = {}  # room → when junk on its channel was logged
 
     # ---- lifetime ---------------------------------------------------------------------------
     def start(self) -> list[asyncio.Task[None]]:
@@ -182,8 +182,9 @@ class Fanout:
                 for room in list(self._rooms):
                     self.mark(room)
                 continue
-            message = _decode(code, raw)
+            message = _decode(raw)
             if message is None:
+                self._skipped(code, len(raw))
                 continue
             kick = message.get("kick")
             if isinstance(kick, str):
@@ -191,6 +192,19 @@ class Fanout:
             seq = message.get("seq", 1 << 62)
             if not isinstance(seq, int) or seq > self._rendered.get(code, -1):
                 self.mark(code, urgent=bool(message.get("urgent")))
+
+    def _skipped(self, code: str, size: int) -> None:
+        """Log something on a room's channel that is not ours, at most once a minute per room
+        (on the hub's clock); the listener goes on."""
+        now = self.hub.clock()
+        if now - self._bad_logged.get(code, now - 60.0) < 60.0:
+            return
+        if len(self._bad_logged) > 1000:
+            self._bad_logged.clear()
+        self._bad_logged[code] = now
+        log.warning(
+            "room %s: skipped a message on its channel that is not ours (%d bytes)", code, size
+        )
 
     async def _resync(self) -> None:
         """Repair what pub/sub lost: re-render rooms whose version moved without a message."""
@@ -395,27 +409,15 @@ def _by_role(clients: Iterable[Client]) -> dict[str, list[Client]]:
 
 
 MAX_MESSAGE = 4096  # what the hub publishes is a few dozen bytes
-_bad_logged: dict[str, float] = {}
 
 
-def _decode(code: str, raw: bytes) -> dict[str, Any] | None:
-    """A message the hub published on a room channel, or None (logged, at most once a minute
-    per room) for anything else that reached the channel: the listener goes on."""
+def _decode(raw: bytes) -> dict[str, Any] | None:
+    """A message the hub published on a room channel, or None for anything else."""
     message: object = None
     if len(raw) <= MAX_MESSAGE:
         with contextlib.suppress(Exception):
             message = unpack(raw)
-    if isinstance(message, dict):
-        return message
-    now = time.monotonic()
-    if now - _bad_logged.get(code, -60.0) >= 60.0:
-        if len(_bad_logged) > 1000:
-            _bad_logged.clear()
-        _bad_logged[code] = now
-        log.warning(
-            "room %s: skipped a message on its channel that is not ours (%d bytes)", code, len(raw)
-        )
-    return None
+    return message if isinstance(message, dict) else None
 
 
 async def supervised(name: str, loop: Callable[[], Awaitable[None]]) -> None:

@@ -6,6 +6,7 @@ import asyncio
 import heapq
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
 
 from server.hub.backend import Backend, PutResult
@@ -16,18 +17,26 @@ from server.hub.inbox import Inbox
 class _Room:
     __slots__ = ("doc", "seq", "tables", "touched", "version")
 
-    def __init__(self, doc: bytes) -> None:
+    def __init__(self, doc: bytes, now: float) -> None:
         self.doc = doc
         self.version = 1
         self.seq = 0
         self.tables: dict[str, dict[str, bytes]] = defaultdict(dict)
-        self.touched = time.monotonic()
+        self.touched = now
 
 
 class MemoryBackend(Backend):
     name = "memory"
 
-    def __init__(self, data_dir: Path, room_ttl: float = 12 * 3600) -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        room_ttl: float = 12 * 3600,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        # Room expiry runs on `clock` (monotonic seconds; tests drive it). Deadlines are not on
+        # it: `schedule`/`claim_due` compare the hub's times that the caller passes in.
+        self._clock = clock
         self._rooms: dict[str, _Room] = {}
         self._presence: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
         self._deadlines: dict[str, float] = {}
@@ -39,7 +48,7 @@ class MemoryBackend(Backend):
 
     def _room(self, code: str) -> _Room | None:
         room = self._rooms.get(code)
-        if room is not None and time.monotonic() - room.touched > self._room_ttl:
+        if room is not None and self._clock() - room.touched > self._room_ttl:
             self._drop(code)
             return None
         return room
@@ -54,7 +63,7 @@ class MemoryBackend(Backend):
         return room.tables[table] if room is not None else {}
 
     def _sweep(self) -> None:
-        now = time.monotonic()
+        now = self._clock()
         for stale in [c for c, r in self._rooms.items() if now - r.touched > self._room_ttl]:
             self._drop(stale)
 
@@ -63,7 +72,7 @@ class MemoryBackend(Backend):
         if code in self._rooms:
             existing = self._rooms[code]
             return existing.version == 1 and existing.doc == doc  # a repeat of this create
-        self._rooms[code] = _Room(doc)
+        self._rooms[code] = _Room(doc, self._clock())
         return True
 
     async def load_room(self, code: str) -> tuple[int, bytes] | None:
@@ -78,13 +87,13 @@ class MemoryBackend(Backend):
             return False
         room.doc = doc
         room.version += 1
-        room.touched = time.monotonic()
+        room.touched = self._clock()
         return True
 
     async def touch(self, code: str) -> None:
         room = self._room(code)
         if room is not None:
-            room.touched = time.monotonic()
+            room.touched = self._clock()
 
     async def room_count(self) -> int:
         self._sweep()

@@ -462,6 +462,21 @@ async def bokaal_csv(request: Request) -> Response:
     )
 
 
+# ---- per-team history of other werkvormen (the kring's maps, …) -------------------------------
+# Collections a werkvorm keeps per team through `BokaalBook.keep` (circle.py: COLLECTION). The
+# web layer names them rather than importing the werkvorm; anything else is not a history.
+HISTORY_COLLECTIONS = frozenset({"kring"})
+
+
+async def team_history(request: Request) -> Response:
+    collection = request.path_params["collection"]
+    if collection not in HISTORY_COLLECTIONS:
+        return _error(request, "not_found", 404)
+    team = request.query_params.get("team", "").strip()
+    history = await _hub(request).bokaal.kept(collection, team) if team else []
+    return JSONResponse({"collection": collection, "team": team, "history": history})
+
+
 routes = [
     Route("/healthz", healthz),
     Route("/api/quizzes", list_quizzes, methods=["GET"]),
@@ -477,4 +492,5 @@ routes = [
     Route("/api/rooms/{code}/results.csv", results_csv_export),
     Route("/api/bokaal", bokaal_history),
     Route("/api/bokaal.csv", bokaal_csv),
+    Route("/api/history/{collection}", team_history),
 ]

@@ -22,6 +22,16 @@ def redis_server() -> Iterator[RedisServer]:
         yield server
 
 
+class FakeClock:
+    """A monotonic clock that moves only when a test says so."""
+
+    def __init__(self, now: float = 1000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
 class Cluster:
     """The backends of one test that share state: several Redis workers on one namespace, or
     the one memory backend (memory is a single process, so every "worker" is the same object)."""
@@ -33,11 +43,13 @@ class Cluster:
         self.namespace = f"kkt{uuid.uuid4().hex[:10]}"
         self.room_ttl: float = 12 * 3600
         self.workers: list[Backend] = []
+        # The memory backend's rooms expire on this clock; Redis keeps its own time.
+        self.clock = FakeClock()
 
     async def worker(self) -> Backend:
         if self.kind == "memory":
             if not self.workers:
-                self.workers.append(MemoryBackend(self.data_dir, room_ttl=self.room_ttl))
+                self.workers.append(MemoryBackend(self.data_dir, room_ttl=self.room_ttl, clock=self.clock))
                 await self.workers[0].connect()
             return self.workers[0]
         assert self.url is not None
@@ -45,6 +57,15 @@ class Cluster:
         await backend.connect()
         self.workers.append(backend)
         return backend
+
+    async def wait(self, seconds: float) -> None:
+        """Let `seconds` pass for the backend's key expiry: on memory the fake clock moves at
+        once; Redis expires keys on its own clock, so there time really passes."""
+        if self.kind == "memory":
+            self.clock.now += seconds
+            await asyncio.sleep(0)
+        else:
+            await asyncio.sleep(seconds)
 
     async def close(self) -> None:
         workers, self.workers = self.workers, []

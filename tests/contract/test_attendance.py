@@ -1,6 +1,6 @@
 """The hub's one rule for `answered.of` and the close when everybody answered, with a phone
 that drops mid-question: on the memory backend and on a real Redis, with the hub's clock driven
-by the test (the grace lapses when the test says so)."""
+by the test (the grace lapses, and a question's time runs out, when the test says so)."""
 
 from __future__ import annotations
 
@@ -14,10 +14,12 @@ from server.activities import quiz as q
 from server.hub.backend import Backend
 from server.hub.bokaal import BokaalBook
 from server.hub.clients import Client
+from server.hub.errors import HubError
 from server.hub.memory import MemoryBackend
 from server.hub.redis import RedisBackend
 from server.hub.room import unpack
 from server.hub.rooms import Hub, HubSettings
+from server.messages import message
 from tests.conftest import FAST_QUIZ
 from tests.contract.conftest import Cluster
 from tests.support.phones import answer_frame
@@ -150,3 +152,49 @@ async def test_no_answers_and_everybody_gone_waits_for_the_timer(
     assert _last(host)["phase"] == q.QUESTION  # nobody answered: nothing to close on
     clock.now += 60
     await until(lambda: _last(host).get("phase") == q.REVEAL, "the close at the deadline")
+
+
+async def test_the_question_closes_at_its_deadline_on_the_hub_clock(
+    hub_and_clock: tuple[Hub, Clock],
+) -> None:
+    """The server's deadline closes a question nobody else closes: a 5 s limit, waited out on
+    the hub's clock (this used to wait 5 real seconds against a real server)."""
+    hub, clock = hub_and_clock
+    question = {**FAST_QUIZ["questions"][0], "time_limit": 5, "points": 1000}
+    quiz = {**FAST_QUIZ, "questions": [question]}
+    code, secret = await hub.create_room([("quiz", quiz)], "", "nl", "http://127.0.0.1")
+    host = Socket(hub)
+    await hub.hello(host.client, {"role": "host", "room": code, "secret": secret})
+    quick, slow = Socket(hub), Socket(hub)
+    for i, phone in enumerate((quick, slow)):
+        await hub.hello(phone.client, {"role": "phone", "room": code, "name": f"Speler {i}"})
+    await hub.control(host.client, {"action": "start"})
+    await until(lambda: _last(quick).get("phase") == q.QUESTION, "the question opens")
+    assert _last(quick)["question"]["remaining_ms"] == 5000  # the clock stands still
+    assert (await hub.input(quick.client, answer_frame(0, 0)))["type"] == "ack"
+    await until(lambda: _last(host).get("answered") == {"count": 1, "of": 2}, "1 of 2")
+    clock.now += 4.9
+    await asyncio.sleep(0.2)  # deadline polls come and go: 0.1 s before the limit, still open
+    assert _last(host)["phase"] == q.QUESTION
+    clock.now += 0.1
+    await until(lambda: _last(host).get("phase") == q.REVEAL, "the close at the deadline")
+    assert _last(host)["answered"] == {"count": 1, "of": 2}
+    with pytest.raises(HubError) as late:
+        await hub.input(slow.client, answer_frame(0, 0))
+    assert late.value.code == "too_late" and message("too_late").startswith("Te laat")
+
+    def result(socket: Socket) -> dict[str, Any]:
+        return next((f for f in reversed(socket.frames) if "result" in f), {})
+
+    await until(lambda: bool(result(slow)), "the slow phone's result")
+    assert result(slow)["result"] == {
+        "question": 0,
+        "correct": False,
+        "outcome": "none",
+        "points": 0,
+        "streak_bonus": 0,
+        "answered": False,
+        "choice": None,
+        "value": None,
+    }
+    assert result(quick)["result"]["correct"] is True

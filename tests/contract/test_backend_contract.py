@@ -5,13 +5,15 @@ from __future__ import annotations
 import asyncio
 import itertools
 import time
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from server.hub.backend import Backend, PutResult
-from tests.contract.conftest import Cluster, eventually
+from server.hub.memory import MemoryBackend
+from tests.contract.conftest import Cluster, FakeClock, eventually
 
 ROOM = "123456"
 OTHER = "654321"
@@ -244,7 +246,9 @@ async def test_put_if_open_matches_a_model(backend: Backend, ops: list[tuple[obj
             _, want, player, value = op
             assert isinstance(want, bytes) and isinstance(player, str)
             assert isinstance(value, bytes)
-            if gate != want:
+            if stored.get(player) == value:
+                expected = PutResult.OK  # a repeat of the call that stored it (backend.py)
+            elif gate != want:
                 expected = PutResult.CLOSED
             elif player in stored:
                 expected = PutResult.DUPLICATE
@@ -465,15 +469,18 @@ async def test_store_refuses_unsafe_keys(backend: Backend, collection: str, key:
 
 
 # ---- expiry --------------------------------------------------------------------------------------
+# The memory backend expires rooms on an injected clock that `cluster.wait` moves; on Redis the
+# keys' TTLs run on Redis's own clock, so there these tests wait for real (about 2 s each).
 async def test_a_room_expires_with_all_its_tables(cluster: Cluster) -> None:
     cluster.room_ttl = 1.0
     backend = await cluster.worker()
     await backend.create_room(ROOM, b"doc")
     await backend.bump(ROOM)
     await backend.hset(ROOM, "players", "p1", b"ann")
-    await asyncio.sleep(0.5)
+    await cluster.wait(0.5)
     # A late table write must not keep the table alive past the room.
     await backend.hset(ROOM, "answers", "p1", b"A")
+    await cluster.wait(0.6)
 
     async def gone() -> bool:
         return await backend.load_room(ROOM) is None
@@ -494,12 +501,12 @@ async def test_touch_keeps_a_room_alive(cluster: Cluster) -> None:
     backend = await cluster.worker()
     await backend.create_room(ROOM, b"doc")
     await backend.hset(ROOM, "players", "p1", b"ann")
-    started = time.monotonic()
-    while time.monotonic() - started < 2.0:
-        await asyncio.sleep(0.25)
+    for _ in range(8):  # 2 s in all, twice the TTL
+        await cluster.wait(0.25)
         await backend.touch(ROOM)
     assert await backend.load_room(ROOM) == (1, b"doc")
     assert await backend.hget(ROOM, "players", "p1") == b"ann"
+    await cluster.wait(1.1)
 
     async def gone() -> bool:
         return await backend.load_room(ROOM) is None
@@ -513,7 +520,7 @@ async def test_save_keeps_a_room_alive(cluster: Cluster) -> None:
     await backend.create_room(ROOM, b"v")
     await backend.hset(ROOM, "players", "p1", b"ann")
     for version in range(1, 9):
-        await asyncio.sleep(0.25)
+        await cluster.wait(0.25)
         assert await backend.save_room(ROOM, version, b"v")
     assert await backend.hget(ROOM, "players", "p1") == b"ann"
 
@@ -523,6 +530,7 @@ async def test_an_expired_room_is_not_counted(cluster: Cluster) -> None:
     backend = await cluster.worker()
     await backend.create_room(ROOM, b"doc")
     assert await backend.room_count() == 1
+    await cluster.wait(1.1)
 
     async def uncounted() -> bool:
         return await backend.room_count() == 0
@@ -534,9 +542,24 @@ async def test_the_deadline_of_an_expired_room_is_not_claimed(cluster: Cluster) 
     cluster.room_ttl = 1.0
     backend = await cluster.worker()
     await backend.create_room(ROOM, b"doc")
-    await backend.schedule(ROOM, time.time() + 1.5)
-    await asyncio.sleep(1.6)
-    assert await backend.claim_due(time.time(), lease=5) == []
+    now = time.time()
+    await backend.schedule(ROOM, now + 1.5)
+    await cluster.wait(1.6)
+    assert await backend.claim_due(now + 1.6, lease=5) == []
+
+
+async def test_memory_rooms_expire_on_the_injected_clock_to_the_second(tmp_path: Path) -> None:
+    clock = FakeClock()
+    backend = MemoryBackend(tmp_path, room_ttl=100.0, clock=clock)
+    await backend.create_room(ROOM, b"doc")
+    clock.now += 60
+    await backend.touch(ROOM)
+    clock.now += 100  # exactly the TTL since the touch: still there
+    assert await backend.load_room(ROOM) == (1, b"doc")
+    assert await backend.room_count() == 1
+    clock.now += 0.001
+    assert await backend.load_room(ROOM) is None
+    assert await backend.room_count() == 0
 
 
 # ---- every write is safe to repeat (a client retry after a timed-out reply) ---------------------
@@ -565,3 +588,64 @@ async def test_a_repeated_write_answers_as_the_first_did(backend: Backend) -> No
     assert await backend.put_if_open(code, b"gate-1", "answers", "p1", b"A") is PutResult.OK
     assert await backend.put_if_open(code, b"gate-1", "answers", "p2", b"A") is PutResult.CLOSED
     assert await backend.hgetall(code, "answers") == {"p1": b"A"}
+
+
+# ---- put_if_open with overwrite: a record that may change until its gate closes (kring) ----------
+async def test_overwrite_replaces_the_record_while_the_gate_is_the_same(backend: Backend) -> None:
+    code = fresh_code()
+    await backend.create_room(code, b"doc")
+    await backend.hset(code, "meta", "open", b"kring-1")
+    put = backend.put_if_open
+    assert await put(code, b"kring-1", "entries", "p1", b"A7", overwrite=True) is PutResult.OK
+    assert await put(code, b"kring-1", "entries", "p1", b"B3", overwrite=True) is PutResult.OK
+    assert await put(code, b"kring-1", "entries", "p2", b"A9", overwrite=True) is PutResult.OK
+    assert await backend.hgetall(code, "entries") == {"p1": b"B3", "p2": b"A9"}
+    # Without overwrite the same table is still set-once.
+    assert await put(code, b"kring-1", "entries", "p1", b"C1") is PutResult.DUPLICATE
+    assert await backend.hget(code, "entries", "p1") == b"B3"
+
+
+async def test_overwrite_is_refused_once_the_gate_changed(backend: Backend) -> None:
+    code = fresh_code()
+    await backend.create_room(code, b"doc")
+    await backend.hset(code, "meta", "open", b"kring-1")
+    put = backend.put_if_open
+    assert await put(code, b"kring-1", "entries", "p1", b"A7", overwrite=True) is PutResult.OK
+    await backend.hset(code, "meta", "open", b"kring-2")  # domains edited: a new gate
+    assert await put(code, b"kring-1", "entries", "p1", b"B3", overwrite=True) is PutResult.CLOSED
+    assert await put(code, b"kring-1", "entries", "p2", b"B3", overwrite=True) is PutResult.CLOSED
+    await backend.hdel(code, "meta", "open")  # locked
+    assert await put(code, b"kring-2", "entries", "p1", b"B3", overwrite=True) is PutResult.CLOSED
+    assert await backend.hgetall(code, "entries") == {"p1": b"A7"}
+
+
+async def test_concurrent_overwrites_leave_exactly_one_written_value(cluster: Cluster) -> None:
+    workers = [await cluster.worker() for _ in range(4)]
+    code = fresh_code()
+    await workers[0].create_room(code, b"doc")
+    await workers[0].hset(code, "meta", "open", b"kring-1")
+    values = [f"grade-{i}".encode() for i in range(40)]
+    results = await asyncio.gather(
+        *(
+            workers[i % 4].put_if_open(code, b"kring-1", "entries", "p1", v, overwrite=True)
+            for i, v in enumerate(values)
+        )
+    )
+    assert results == [PutResult.OK] * len(values)
+    stored = [await w.hgetall(code, "entries") for w in workers]
+    assert all(s == stored[0] for s in stored)
+    assert set(stored[0]) == {"p1"} and stored[0]["p1"] in values
+
+
+async def test_a_repeated_overwrite_answers_ok_also_after_the_close(backend: Backend) -> None:
+    code = fresh_code()
+    await backend.create_room(code, b"doc")
+    await backend.hset(code, "meta", "open", b"kring-1")
+    put = backend.put_if_open
+    assert await put(code, b"kring-1", "entries", "p1", b"A7", overwrite=True) is PutResult.OK
+    assert await put(code, b"kring-1", "entries", "p1", b"A7", overwrite=True) is PutResult.OK
+    await backend.hdel(code, "meta", "open")
+    # The reply to the first call was lost; its retry arrives after the lock: it did take effect.
+    assert await put(code, b"kring-1", "entries", "p1", b"A7", overwrite=True) is PutResult.OK
+    assert await put(code, b"kring-1", "entries", "p1", b"A8", overwrite=True) is PutResult.CLOSED
+    assert await backend.hgetall(code, "entries") == {"p1": b"A7"}
