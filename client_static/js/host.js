@@ -2,30 +2,15 @@
 
 import { withOrganiserKey } from "./keys.js";
 import { Connection } from "./connection.js";
-import {
-  $,
-  Countdown,
-  barChart,
-  bindBanner,
-  bokaalLine,
-  el,
-  fmtNumber,
-  binLabels,
-  histogramBin,
-  histogramLabels,
-  lang,
-  optionTexts,
-  optionTile,
-  replace,
-  saveBlob,
-  scoreboardList,
-  t,
-  trophyIcon,
-} from "./render.js";
+import { $, bindBanner, el, fmtNumber, lang, replace, saveBlob, t } from "./render.js";
+import * as quizHost from "./werkvormen/quiz-host.js";
+import * as circleHost from "./werkvormen/circle-host.js";
+
+// Each werkvorm draws its own buttons and mirror; the shell keeps the room, programme, players.
+const RENDERERS = { quiz: quizHost, circle: circleHost };
 
 const app = $("#app");
 const banner = bindBanner($("#conn-banner"));
-const countdown = new Countdown();
 const STORE = "kk:host";
 const DEMO_QUIZ = "demo-kennisdeling";
 
@@ -34,7 +19,8 @@ let session = null; // {code, secret, join_url}
 let view = null;
 let busyUntilV = null; // a control was sent: buttons stay disabled until a newer view arrives
 let busyTimer = null;
-let lastQuestion = null; // {number, total} of the last question seen, for the "next" label
+let current = null; // the werkvorm renderer on the page
+let library = null; // the quizzes that can be added to the programme (fetched once per session)
 const sectionData = new Map();
 
 // ---------------------------------------------------------------- storage
@@ -192,7 +178,21 @@ function rememberTeam(name) {
 function stopConnection() {
   if (conn) conn.stop();
   conn = null;
-  countdown.stop();
+  rendererFor(null);
+}
+
+/** The renderer of the view's werkvorm; switching werkvorm resets the old one and its sections. */
+function rendererFor(activity) {
+  const next = RENDERERS[activity] || null;
+  if (next !== current) {
+    if (current) current.reset();
+    if (next) next.reset();
+    current = next;
+    for (const id of ["werkvorm-controls", "mirror", "werkvorm-extra"]) sectionData.delete(id);
+    const extra = document.getElementById("werkvorm-extra");
+    if (extra) replace(extra);
+  }
+  return next;
 }
 
 function connect(s) {
@@ -260,10 +260,17 @@ function buildSessionLayout() {
         ),
       ),
       el("div", { class: "notice", id: "host-notice", role: "alert", hidden: true }),
-      el("div", { class: "controls", id: "controls", role: "group", "aria-label": t("host_controls") }),
+      el(
+        "div",
+        { class: "controls", id: "controls", role: "group", "aria-label": t("host_controls") },
+        el("div", { class: "werkvorm-controls", id: "werkvorm-controls" }),
+        el("div", { class: "room-controls", id: "room-controls" }),
+      ),
       el("div", { class: "mirror card", id: "mirror", "aria-live": "polite" }, el("p", { class: "muted" }, t("conn_connecting"))),
+      el("div", { id: "werkvorm-extra" }),
+      el("div", { class: "programme card", id: "programme" }),
       el("div", { class: "players card", id: "players" }),
-      el("div", { class: "exports card", id: "exports" }, exportLinks(s)),
+      el("div", { class: "exports card", id: "exports" }),
     ),
   );
   // The setup form was scrolled down to its button: on a phone the code and the projector link
@@ -274,23 +281,36 @@ function buildSessionLayout() {
   code.focus({ preventScroll: true });
 }
 
-function exportLinks(s) {
+const EXPORTS = [
+  { query: "results.csv", suffix: ".csv", label: "host_export_csv" },
+  { query: "results.csv?dialect=excel-nl", suffix: "-excel.csv", label: "host_export_excel" },
+  { query: "results.json", suffix: ".json", label: "host_export_json" },
+];
+
+/** The three downloads of programme item `item`. */
+function exportButtons(s, item, { small = false, title = "" } = {}) {
+  return EXPORTS.map((e) =>
+    el(
+      "button",
+      {
+        type: "button",
+        class: ["btn", "btn-ghost", small && "btn-small", "export"],
+        dataset: { item, export: e.label },
+        "aria-label": title ? `${t(e.label)} · ${title}` : null,
+        onclick: () => download(s, `${e.query}${e.query.includes("?") ? "&" : "?"}item=${item}`, `kenniskring-${s.code}-${item + 1}${e.suffix}`),
+      },
+      t(e.label),
+    ),
+  );
+}
+
+function exportLinks({ item, title }) {
   // The host secret travels in a header, never in a URL (logs, history, proxies): each export is
   // fetched with it and handed to the browser as a download.
-  const exports = [
-    { query: "results.csv", file: `kenniskring-${s.code}.csv`, label: "host_export_csv" },
-    { query: "results.csv?dialect=excel-nl", file: `kenniskring-${s.code}-excel.csv`, label: "host_export_excel" },
-    { query: "results.json", file: `kenniskring-${s.code}.json`, label: "host_export_json" },
-  ];
   return [
     el("h2", null, t("host_exports")),
-    el(
-      "p",
-      { class: "export-links" },
-      exports.map((e) =>
-        el("button", { type: "button", class: "btn btn-ghost", onclick: () => download(s, e.query, e.file) }, t(e.label)),
-      ),
-    ),
+    title ? el("p", { class: "muted" }, t("host_exports_item", { n: item + 1, title })) : null,
+    el("p", { class: "export-links" }, exportButtons(session, item)),
   ];
 }
 
@@ -335,177 +355,162 @@ function section(id, data, build) {
 
 function render() {
   if (!view || !session) return;
-  const q = view.question;
-  if (q) lastQuestion = { number: q.number, total: q.total };
   const room = view.room || {};
   if (room.join_url) $("#join-url").textContent = room.join_url;
-  section("controls", { can: view.can || [], locked: room.locked, phase: view.phase, q: lastQuestion }, controls);
-  section(
-    "mirror",
-    {
-      phase: view.phase,
-      question: q ? { ...q, remaining_ms: undefined } : null,
-      reveal: view.reveal,
-      scoreboard: view.scoreboard,
-      podium: view.podium,
-      quiz: view.quiz,
-      lobby: view.phase === "lobby" ? (view.lobby || {}).count : null,
-      locked: room.locked,
-    },
-    mirror,
-  );
-  const scores = view.scores || {};
-  const listed = (view.players || []).map((p) => ({ ...p, score: scores[p.id] || 0 }));
-  section("players", { list: listed, removed: view.removed || [] }, ({ list, removed }) => [
-    ...players(list),
+  const renderer = rendererFor(view.activity);
+  if (renderer) {
+    renderer.render({
+      root: app,
+      view,
+      section,
+      send,
+      flash,
+      secret: session.secret,
+      code: session.code,
+    });
+  }
+  const programme = view.programme || [];
+  section("room-controls", { can: view.can || [], locked: room.locked, item: view.item, programme }, roomControls);
+  section("programme", { item: view.item, programme }, programmePanel);
+  const scores = view.scores || null;
+  const listed = (view.players || []).map((p) => ({ ...p, score: scores ? scores[p.id] || 0 : null }));
+  const canRemoveOffline = (view.can || []).includes("remove_offline");
+  section("players", { list: listed, removed: view.removed || [], canRemoveOffline }, ({ list, removed }) => [
+    ...players(list, canRemoveOffline),
     ...removedList(removed),
   ]);
-  const answered = $("#host-answered");
-  if (answered) answered.textContent = answeredText();
-  if (view.phase === "question" && q) {
-    countdown.set(q.remaining_ms, q.time_limit, [...app.querySelectorAll("#mirror .countdown, #mirror .timebar")]);
-  } else {
-    countdown.stop();
-  }
+  const currentItem = programme[view.item || 0] || {};
+  section("exports", { item: view.item || 0, title: programme.length > 1 ? currentItem.title || "" : "" }, exportLinks);
   setBusy(busyUntilV);
 }
 
-const ACTION_ORDER = ["start", "close", "scoreboard", "next", "finish", "restart", "lock", "unlock"];
-const PRIMARY = new Set(["start", "next", "close", "restart"]);
-
-function actionLabel(action, data) {
-  if (action === "next") {
-    const last = data.q && data.q.number >= data.q.total;
-    return last ? t("host_action_podium") : t("host_action_next");
-  }
-  return t(`host_action_${action}`);
-}
-
-function controls(data) {
-  const can = new Set(data.can);
-  const buttons = ACTION_ORDER.filter((action) => can.has(action))
-    .filter((action) => !(action === "lock" && data.locked) && !(action === "unlock" && !data.locked))
-    .map((action) =>
+/** The room's own buttons: the next programme item, lock and unlock. */
+function roomControls({ can, locked, item, programme }) {
+  const allowed = new Set(can);
+  const buttons = [];
+  const next = (item || 0) + 1;
+  if (allowed.has("begin") && next < programme.length) {
+    buttons.push(
       el(
         "button",
-        {
-          type: "button",
-          class: ["btn", PRIMARY.has(action) ? "btn-primary" : action === "lock" || action === "unlock" ? "btn-ghost" : "btn-secondary", `action-${action}`],
-          dataset: { action },
-          onclick: () => {
-            if (action === "finish" && !confirm(t("host_finish_confirm"))) return;
-            send(action);
-          },
-        },
-        actionLabel(action, data),
+        { type: "button", class: "btn btn-secondary action-begin-next", onclick: () => send("begin", { item: next }) },
+        t("host_begin_next", { title: programme[next].title }),
       ),
     );
-  return buttons.length ? buttons : el("p", { class: "muted" }, t("host_no_actions"));
+  }
+  for (const action of ["lock", "unlock"]) {
+    if (!allowed.has(action) || (action === "lock" && locked) || (action === "unlock" && !locked)) continue;
+    buttons.push(
+      el("button", { type: "button", class: ["btn", "btn-ghost", `action-${action}`], dataset: { action }, onclick: () => send(action) }, t(`host_action_${action}`)),
+    );
+  }
+  return buttons;
 }
 
-function phaseLabel() {
-  return t(`phase_${view.phase}`);
-}
+const KIND_LABELS = { quiz: "kind_quiz", circle: "kind_circle" };
 
-function answeredText() {
-  const a = view.answered || { count: 0, of: (view.room && view.room.players) || 0 };
-  return t("answered_x_of_n", { x: a.count, n: a.of });
-}
-
-function mirror() {
-  const parts = [
-    el(
-      "div",
-      { class: "mirror-head" },
-      el("span", { class: "phase-badge" }, phaseLabel()),
-      view.quiz ? el("span", { class: "muted" }, view.quiz.title) : null,
-    ),
-  ];
-  const q = view.question;
-  switch (view.phase) {
-    case "lobby":
-      parts.push(
-        el("p", { class: "big-number" }, t("players_n", { n: (view.lobby || {}).count || 0 })),
-        (view.room || {}).locked ? el("p", { class: "locked-badge" }, t("screen_locked")) : null,
-        el("p", { class: "muted" }, t("host_lobby_hint")),
-      );
-      break;
-    case "question":
-      if (q) {
-        parts.push(
-          el(
-            "div",
-            { class: "q-meta" },
-            el("span", null, t("question_n_of", { n: q.number, total: q.total })),
-            el("span", { class: "countdown", role: "timer" }, ""),
-          ),
-          el("div", { class: "timebar", "aria-hidden": "true" }),
-          el("h2", { class: "q-text" }, q.text),
-          q.type === "estimate"
-            ? el("p", null, t("screen_estimate_between", { min: fmtNumber(q.min), max: fmtNumber(q.max), unit: q.unit || "" }))
-            : el("div", { class: "mini-options" }, optionTexts(q).map((text, i) => optionTile("div", i, text))),
-          el("p", { class: "answered-count", id: "host-answered" }, answeredText()),
-        );
-      }
-      break;
-    case "reveal":
-      if (q) {
-        const r = view.reveal || {};
-        parts.push(
-          el("p", null, t("question_n_of", { n: q.number, total: q.total })),
-          el("h2", { class: "q-text" }, q.text),
-          revealChart(q, r),
-          el("p", { class: "answered-count", id: "host-answered" }, answeredText()),
-        );
-      }
-      break;
-    case "scoreboard":
-      parts.push(scoreboardList((view.scoreboard || {}).top || []));
-      break;
-    case "podium": {
-      const p = view.podium || {};
-      const line = bokaalLine(p.bokaal);
-      parts.push(
-        el(
-          "ol",
-          { class: "podium-list" },
-          (p.top || []).map((row) =>
-            el(
-              "li",
-              { class: ["podium-row", `place-${row.rank}`] },
-              el("span", { class: "podium-rank" }, String(row.rank)),
-              el("span", { class: "score-name" }, row.name),
-              el("span", { class: "score-points" }, fmtNumber(row.score)),
+/** The meeting's programme: what ran, what runs, what is next; add a werkvorm; earlier exports. */
+function programmePanel({ item, programme }) {
+  const rows = programme.map((p, i) => {
+    const running = i === item;
+    const status = running ? t("programme_running") : p.ran ? t("programme_ran") : t("programme_waiting");
+    return el(
+      "li",
+      { class: ["programme-item", running && "is-current"], dataset: { item: i } },
+      el(
+        "div",
+        { class: "programme-line" },
+        el("strong", { class: "programme-title" }, p.title),
+        el("span", { class: "muted" }, ` · ${t(KIND_LABELS[p.kind] || p.kind)} · ${status}`),
+      ),
+      el(
+        "div",
+        { class: "programme-actions" },
+        running
+          ? null
+          : el(
+              "button",
+              {
+                type: "button",
+                class: "btn btn-small btn-secondary begin",
+                "aria-label": t("programme_begin_aria", { title: p.title }),
+                onclick: () => send("begin", { item: i }),
+              },
+              p.ran ? t("programme_back") : t("programme_begin"),
             ),
-          ),
-        ),
-        line ? el("p", { class: "bokaal-line" }, trophyIcon(), line) : null,
-      );
-      break;
+        !running && p.ran ? exportButtons(session, i, { small: true, title: p.title }) : null,
+      ),
+    );
+  });
+  const select = el("select", { id: "programme-add-kind" }, el("option", { value: "circle" }, t("kind_circle")));
+  const fill = () => {
+    for (const quiz of library || []) {
+      select.append(el("option", { value: `quiz:${quiz.id}` }, t("programme_add_quiz", { title: quiz.title })));
     }
-    default:
-      break;
+  };
+  if (library) fill();
+  else {
+    fetch("/api/quizzes", { headers: { Accept: "application/json" } })
+      .then((res) => (res.ok ? res.json() : []))
+      .then((list) => {
+        library = Array.isArray(list) ? list : [];
+        fill();
+      })
+      .catch(() => {
+        library = [];
+      });
   }
-  return parts;
+  const form = el(
+    "form",
+    { class: "programme-add", id: "programme-add" },
+    el("label", { for: "programme-add-kind" }, t("programme_add_label")),
+    el("div", { class: "programme-add-row" }, select, el("button", { type: "submit", class: "btn btn-secondary", id: "programme-add-submit" }, t("programme_add"))),
+  );
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    addToProgramme(select.value);
+  });
+  return [
+    el("h2", null, t("programme_title")),
+    el("ol", { class: "programme-list", id: "programme-list" }, rows),
+    form,
+  ];
 }
 
-function revealChart(q, r) {
-  if (q.type === "estimate") {
-    const bins = (r.distribution || []).length || 10;
-    const right = typeof r.answer_bin === "number" ? [r.answer_bin] : typeof r.answer === "number" ? [histogramBin(r.answer, q.min, q.max, bins)] : [];
-    const labels = Array.isArray(r.bins) ? binLabels(r.bins, q.unit || "") : histogramLabels(Number(q.min), Number(q.max), bins, q.unit || "");
-    return [
-      el("p", { class: "right-answer" }, t("right_answer_is", { answer: `${fmtNumber(r.answer)} ${q.unit || ""}`.trim() })),
-      barChart(labels, r.distribution, right, { shapes: false }),
-    ];
+async function addToProgramme(choice) {
+  const body = choice.startsWith("quiz:") ? { quiz_id: choice.slice(5) } : { kind: "circle", content: {} };
+  try {
+    const res = await fetch(`/api/rooms/${session.code}/programme?lang=${lang()}`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", Accept: "application/json", "X-Host-Secret": session.secret },
+      body: JSON.stringify(body),
+    });
+    const reply = await res.json().catch(() => ({}));
+    if (res.status !== 201) throw new Error(reply.error || t("err_generic"));
+    flash(t("programme_added"));
+  } catch (err) {
+    flash(err.message || t("err_generic"));
   }
-  return barChart(optionTexts(q), r.distribution, q.type === "poll" ? [] : r.correct || []);
 }
 
-function players(list) {
-  const sorted = [...list].sort((a, b) => b.score - a.score || a.name.localeCompare(b.name));
+function players(list, canRemoveOffline = false) {
+  const offline = list.filter((p) => !p.online).length;
+  const sorted = [...list].sort((a, b) => (b.score || 0) - (a.score || 0) || a.name.localeCompare(b.name));
   return [
     el("h2", null, t("host_players", { n: list.length })),
+    canRemoveOffline && offline
+      ? el(
+          "button",
+          {
+            type: "button",
+            class: "btn btn-small btn-danger kick remove-offline",
+            onclick: () => {
+              if (confirm(t("host_remove_offline_confirm", { n: offline }))) send("remove_offline");
+            },
+          },
+          t("host_remove_offline", { n: offline }),
+        )
+      : null,
     list.length
       ? el(
           "ul",
@@ -516,7 +521,7 @@ function players(list) {
               { class: ["player-row", !p.online && "is-offline"] },
               el("span", { class: ["dot", p.online ? "online" : "offline"], title: p.online ? t("host_online") : t("host_offline") }),
               el("span", { class: "player-name" }, p.name),
-              el("span", { class: "player-score" }, fmtNumber(p.score)),
+              p.score === null ? null : el("span", { class: "player-score" }, fmtNumber(p.score)),
               el(
                 "button",
                 {

@@ -21,6 +21,8 @@ SHORT_CACHE = "no-cache"
 _IMPORT = re.compile(
     r"""(?:^|[;\n])\s*(?:import|export)\b[^;"']*?(?:\bfrom\s*)?["'](\.{1,2}/[^"']+)["']"""
 )
+# `import("./x.js")`: a module loaded when it is needed (not preloaded, but in the import map).
+_DYNAMIC = re.compile(r"""\bimport\(\s*["'](\.{1,2}/[^"']+)["']\s*\)""")
 
 
 @dataclass
@@ -31,6 +33,7 @@ class Assets:
     # path → ((mtime_ns, size), hash): a file edited under a running server gets a new version
     _hashes: dict[str, tuple[tuple[int, int], str]] = field(default_factory=dict)
     _graphs: dict[str, list[str]] = field(default_factory=dict)
+    _lazy: dict[str, list[str]] = field(default_factory=dict)
 
     def version(self, path: str) -> str:
         """A short hash of the file's bytes ("" for a missing file)."""
@@ -55,30 +58,56 @@ class Assets:
         version = self.version(path)
         return f"{PREFIX}/{path}?v={version}" if version else f"{PREFIX}/{path}"
 
+    def _read(self, path: str) -> str:
+        try:
+            return (self.root / path).read_text(encoding="utf-8")
+        except OSError:
+            return ""
+
+    @staticmethod
+    def _resolve(path: str, spec: str) -> str:
+        return os.path.normpath(str(PurePosixPath(path).parent / spec)).replace(os.sep, "/")
+
+    def _walk(self, roots: list[str], seen: list[str]) -> list[str]:
+        """`roots` and every module they import statically, except those in `seen`."""
+        found: list[str] = []
+        todo = list(roots)
+        while todo:
+            path = todo.pop(0)
+            if path in seen or path in found:
+                continue
+            found.append(path)
+            todo.extend(self._resolve(path, spec) for spec in _IMPORT.findall(self._read(path)))
+        return found
+
     def module_graph(self, entry: str) -> list[str]:
-        """Every module `entry` imports, directly or not, entry first (static paths)."""
+        """Every module `entry` imports statically, directly or not, entry first (static paths):
+        what the page preloads."""
         if entry not in self._graphs:
-            seen: list[str] = []
-            todo = [entry]
+            self._graphs[entry] = self._walk([entry], [])
+        return self._graphs[entry]
+
+    def lazy_modules(self, entry: str) -> list[str]:
+        """The modules the graph loads with `import(…)` when they are needed (and what those
+        import), not already in the static graph: mapped to versioned URLs, never preloaded."""
+        if entry not in self._lazy:
+            seen = list(self.module_graph(entry))
+            lazy: list[str] = []
+            todo = list(seen)
             while todo:
                 path = todo.pop(0)
-                if path in seen:
-                    continue
-                seen.append(path)
-                try:
-                    text = (self.root / path).read_text(encoding="utf-8")
-                except OSError:
-                    continue
-                base = PurePosixPath(path).parent
-                for spec in _IMPORT.findall(text):
-                    todo.append(os.path.normpath(str(base / spec)).replace(os.sep, "/"))
-            self._graphs[entry] = seen
-        return self._graphs[entry]
+                roots = [self._resolve(path, s) for s in _DYNAMIC.findall(self._read(path))]
+                found = self._walk(roots, seen + lazy)
+                lazy.extend(found)
+                todo.extend(found)
+            self._lazy[entry] = lazy
+        return self._lazy[entry]
 
     def import_map(self, entry: str) -> dict[str, dict[str, str]]:
         """Maps each plain module URL of the graph to its versioned URL, so the relative imports
         inside the modules (which name no version) also hit the long-cached copies."""
-        return {"imports": {f"{PREFIX}/{p}": self.url(p) for p in self.module_graph(entry)}}
+        modules = [*self.module_graph(entry), *self.lazy_modules(entry)]
+        return {"imports": {f"{PREFIX}/{p}": self.url(p) for p in modules}}
 
     def import_map_json(self, entry: str) -> str:
         """The import map as JSON that is safe inside a <script> element."""

@@ -97,7 +97,8 @@ def test_the_wheel_carries_what_the_server_reads_and_no_stray_packages(wheel: Pa
     top = {name.split("/", 1)[0] for name in names if not name.split("/", 1)[0].endswith(".dist-info")}
     assert top == {"server", "kenniskring_bench"}, top
     shipped = {name for name in names if name.startswith("server/")}
-    for part in ("js/phone.js", "js/host.js", "js/screen.js", "css/app.css", "i18n/nl.json",
+    for part in ("js/phone.js", "js/host.js", "js/screen.js", "js/werkvormen/quiz-phone.js",
+                 "js/werkvormen/circle-phone.js", "css/app.css", "i18n/nl.json",
                  "i18n/en.json", "img/icon.svg", "vendor/msgpack/index.mjs",
                  "vendor/msgpack/LICENSE"):
         assert f"server/client_static/{part}" in shipped, part

@@ -137,6 +137,7 @@ def answer(phone: Any, option: str, *, last: bool = False) -> None:
     """Tap the answer button whose text is `option` (whole text) or contains it."""
 
     buttons = phone.locator(".answers button")
+    buttons.first.wait_for()  # the count below does not wait: before the question, it is 0
     exact = buttons.filter(has_text=re.compile(rf"^\s*{re.escape(option)}\s*$"))
     (exact if exact.count() == 1 else buttons.filter(has_text=option)).click()
     acknowledged(phone, last)

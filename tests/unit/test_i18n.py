@@ -25,7 +25,7 @@ def test_dutch_and_english_have_the_same_keys() -> None:
 
 def test_every_text_the_pages_use_exists() -> None:
     used = set()
-    for script in JS.glob("*.js"):
+    for script in JS.rglob("*.js"):  # the shells and werkvormen/*.js
         used |= set(re.findall(r'\bt\("([a-z0-9_]+)"', script.read_text(encoding="utf-8")))
     assert "phone_counting" in used  # the scan finds the calls
     nl = catalogue("nl")

@@ -1,0 +1,147 @@
+// Binnen- en buitenkring on the facilitator's page: a button for every action in `can`, the
+// counts and pairs, the team map, and the domains (editable until the grades are locked).
+//
+// A werkvorm renderer for host.js: render(ctx) fills #werkvorm-controls, #mirror and
+// #werkvorm-extra through ctx.section (rebuilt only when their data changed).
+
+import { el, fmtNumber, t } from "../render.js";
+import { shiftText } from "./circle-screen.js";
+
+let ctx = null;
+
+export function reset() {
+  ctx = null;
+}
+
+export function render(context) {
+  ctx = context;
+  const { view } = ctx;
+  ctx.section("werkvorm-controls", { can: view.can || [], hide: Boolean(view.hide_names), phase: view.phase }, controls);
+  ctx.section("mirror", { ...view, players: undefined, removed: undefined, room: undefined, v: undefined, can: undefined }, mirror);
+  ctx.section(
+    "werkvorm-extra",
+    { editable: Boolean(view.domains_editable), domains: view.phase === "entry" ? view.domains : null },
+    domainsEditor,
+  );
+}
+
+function button(label, cls, onclick, extra = {}) {
+  return el("button", { type: "button", class: ["btn", cls], onclick, ...extra }, label);
+}
+
+function controls({ can, hide }) {
+  const allowed = new Set(can);
+  const out = [];
+  if (allowed.has("start")) out.push(button(t("kring_action_start"), "btn-primary", () => ctx.send("start"), { dataset: { action: "start" } }));
+  if (allowed.has("lock_grades")) {
+    out.push(button(t("kring_action_lock"), "btn-primary", () => ctx.send("lock_grades"), { dataset: { action: "lock_grades" } }));
+  }
+  if (allowed.has("rotate")) {
+    out.push(
+      button(t("kring_action_rotate_1"), "btn-primary", () => ctx.send("rotate", { places: 1 }), { dataset: { action: "rotate1" } }),
+      button(t("kring_action_rotate_2"), "btn-secondary", () => ctx.send("rotate", { places: 2 }), { dataset: { action: "rotate2" } }),
+    );
+  }
+  if (allowed.has("reveal")) out.push(button(t("kring_action_reveal"), "btn-secondary", () => ctx.send("reveal"), { dataset: { action: "reveal" } }));
+  if (allowed.has("unlock_grades")) {
+    out.push(button(t("kring_action_unlock"), "btn-ghost", () => ctx.send("unlock_grades"), { dataset: { action: "unlock_grades" } }));
+  }
+  if (allowed.has("privacy")) {
+    out.push(
+      button(hide ? t("kring_action_show_names") : t("kring_action_hide_names"), "btn-ghost", () => ctx.send("privacy", { hide_names: !hide }), {
+        dataset: { action: "privacy" },
+        "aria-pressed": hide ? "true" : "false",
+      }),
+    );
+  }
+  return out;
+}
+
+function phaseBadge(view) {
+  return el(
+    "div",
+    { class: "mirror-head" },
+    el("span", { class: "phase-badge" }, t(`kring_phase_${view.phase}`)),
+    el("span", { class: "muted" }, view.title || t("kind_circle")),
+  );
+}
+
+function mirror(view) {
+  const parts = [phaseBadge(view)];
+  if (view.phase === "entry") {
+    parts.push(
+      el("p", { class: "big-number", id: "kring-host-entered" }, t("kring_entered_x_of_n", { x: view.entered || 0, n: view.of || 0 })),
+      el("p", { class: "muted" }, t("kring_host_entry_hint")),
+    );
+  } else if (view.phase === "rounds") {
+    parts.push(
+      el("p", null, t("kring_round_n", { n: view.round || 1 }), view.round > 1 && view.shift ? ` · ${shiftText(view.shift)}` : ""),
+      el("p", { class: "muted" }, t("kring_host_locked_n", { n: view.locked_entries || 0 }), view.can_change ? "" : ` · ${t("kring_host_cannot_change")}`),
+      el(
+        "ol",
+        { class: "kring-host-pairs", id: "kring-host-pairs" },
+        (view.pairs || []).map((p) => el("li", null, el("strong", null, `${p.place}. `), p.names.join(" ↔ "))),
+      ),
+      view.more_pairs ? el("p", { class: "muted" }, t("kring_more_pairs", { n: view.more_pairs })) : null,
+    );
+  } else {
+    parts.push(
+      el(
+        "table",
+        { class: "kring-host-table" },
+        el(
+          "thead",
+          null,
+          el("tr", null, el("th", { scope: "col" }, t("kring_col_domain")), el("th", { scope: "col" }, t("kring_col_count")), el("th", { scope: "col" }, t("kring_col_average")), el("th", { scope: "col" }, t("kring_col_named"))),
+        ),
+        el(
+          "tbody",
+          null,
+          (view.domains || []).map((d) =>
+            el(
+              "tr",
+              null,
+              el("th", { scope: "row" }, d.domain),
+              el("td", null, String(d.count)),
+              el("td", null, d.count ? fmtNumber(d.average) : "–"),
+              el(
+                "td",
+                null,
+                (d.named || [])
+                  .filter((g) => g.names.length)
+                  .map((g) => `${g.grade}: ${g.names.join(", ")}`)
+                  .join(" · "),
+              ),
+            ),
+          ),
+        ),
+      ),
+      view.hide_names ? el("p", { class: "muted" }, t("kring_names_hidden")) : null,
+    );
+  }
+  return parts;
+}
+
+/** One domain per line; saved with `domains` while entry is open (before the grades lock). */
+function domainsEditor({ editable, domains }) {
+  if (!editable || !domains) return [];
+  const area = el("textarea", { id: "kring-domains-edit", rows: String(Math.min(12, domains.length + 1)) });
+  area.value = domains.join("\n");
+  const form = el(
+    "form",
+    { class: "kring-domains-form card", id: "kring-domains-form" },
+    el("h2", null, el("label", { for: "kring-domains-edit" }, t("kring_domains_edit"))),
+    el("p", { class: "hint" }, t("kring_domains_hint")),
+    area,
+    el("button", { type: "submit", class: "btn btn-secondary" }, t("kring_domains_save")),
+  );
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const list = area.value
+      .split("\n")
+      .map((line) => line.trim())
+      .filter(Boolean);
+    ctx.send("domains", { domains: list });
+  });
+  return form;
+}

@@ -1,0 +1,312 @@
+// Binnen- en buitenkring on a phone: choose a domain and a grade (and a reason) until the
+// facilitator locks; then your circle, place and partner(s) with their entry; then the team map.
+//
+// A werkvorm renderer for phone.js: render(ctx) draws ctx.view and this phone's `me`.
+
+import { el, fmtNumber, replace, t } from "../render.js";
+
+const GRADES = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
+const REASON_MAX = 280;
+
+let ctx = null;
+let renderedKey = null;
+let draft = null; // {domain, grade, reason}: what the form shows
+let sending = null; // the entry sent, not yet acknowledged
+let saved = null; // the entry the server acknowledged (or sent back in `me`)
+let notice = "";
+let touched = false; // the player changed the form since it showed the server's copy
+let lastMine = "null"; // the last `me.entry` seen, to notice a new one
+
+export function reset() {
+  renderedKey = null;
+  touched = false;
+  lastMine = "null";
+  draft = null;
+  sending = null;
+  saved = null;
+  notice = "";
+}
+
+export function onAck(msg) {
+  if (sending && msg.domain === sending.domain && msg.grade === sending.grade) {
+    saved = sending;
+    touched = false;
+  }
+  sending = null;
+  notice = "";
+}
+
+export function onNotice(err, text) {
+  sending = null;
+  notice = text;
+}
+
+export function render(context) {
+  ctx = context;
+  const { view, me } = ctx;
+  if (view.phase === "entry") {
+    entry(view, me);
+    return;
+  }
+  draft = null;
+  sending = null;
+  touched = false;
+  lastMine = "null";
+  const key = JSON.stringify([view.item, view.phase, view, me]);
+  if (key === renderedKey) return;
+  renderedKey = key;
+  replace(ctx.root, ctx.header(t("kring_title_short")), view.phase === "rounds" ? rounds(view, me) : reveal(view, me));
+}
+
+// ---------------------------------------------------------------- entry
+
+function same(a, b) {
+  return Boolean(a && b && a.domain === b.domain && a.grade === b.grade && (a.reason || "") === (b.reason || ""));
+}
+
+function entry(view, me) {
+  const mine = me && me.entry ? me.entry : null;
+  const mineKey = JSON.stringify(mine);
+  if (mine && mineKey !== lastMine && !sending) {
+    // The server's copy (after a reload, or from another tab): shown unless the player is busy.
+    saved = { domain: mine.domain, grade: mine.grade, reason: mine.reason || "" };
+    if (!touched) {
+      draft = { ...saved };
+      renderedKey = null;
+    }
+  }
+  lastMine = mineKey;
+  if (!draft) draft = saved ? { ...saved } : { domain: null, grade: null, reason: "" };
+  if (draft.domain && !view.domains.includes(draft.domain)) draft.domain = null; // edited away
+  const key = JSON.stringify([view.item, "entry", view.domains, view.title]);
+  if (key !== renderedKey) {
+    renderedKey = key;
+    replace(ctx.root, ctx.header(t("kring_title_short")), entryForm(view));
+  }
+  updateForm(view, mine);
+}
+
+function entryForm(view) {
+  const domainButtons = view.domains.map((domain) =>
+    el(
+      "button",
+      {
+        type: "button",
+        class: "choice-btn domain-btn",
+        "aria-pressed": "false",
+        dataset: { domain },
+        onclick: () => {
+          draft.domain = domain;
+          notice = "";
+          touched = true;
+          updateForm(ctx.view, null);
+        },
+      },
+      domain,
+    ),
+  );
+  const gradeButtons = GRADES.map((grade) =>
+    el(
+      "button",
+      {
+        type: "button",
+        class: "choice-btn grade-btn",
+        "aria-pressed": "false",
+        "aria-label": t("kring_grade_aria", { grade }),
+        dataset: { grade },
+        onclick: () => {
+          draft.grade = grade;
+          notice = "";
+          touched = true;
+          updateForm(ctx.view, null);
+        },
+      },
+      String(grade),
+    ),
+  );
+  const reason = el("textarea", {
+    id: "kring-reason",
+    class: "kring-reason",
+    rows: "3",
+    maxlength: String(REASON_MAX),
+    placeholder: t("kring_reason_placeholder"),
+  });
+  reason.value = draft.reason || "";
+  reason.addEventListener("input", () => {
+    draft.reason = reason.value;
+    touched = true;
+    updateForm(ctx.view, null);
+  });
+  const form = el(
+    "form",
+    { class: "kring-entry", id: "kring-entry", novalidate: true },
+    el("h1", { class: "kring-heading" }, view.title || t("kind_circle")),
+    el(
+      "fieldset",
+      { class: "kring-domains" },
+      el("legend", null, t("kring_choose_domain")),
+      el("div", { class: "domain-grid" }, domainButtons),
+    ),
+    el(
+      "fieldset",
+      { class: "kring-grades" },
+      el("legend", null, t("kring_choose_grade")),
+      el("div", { class: "grade-grid" }, gradeButtons),
+      el("p", { class: "grade-ends muted", "aria-hidden": "true" }, el("span", null, t("kring_grade_low")), el("span", null, t("kring_grade_high"))),
+    ),
+    el("label", { for: "kring-reason" }, t("kring_reason_label")),
+    reason,
+    el("p", { class: "notice", id: "kring-notice", role: "alert", hidden: true }),
+    el("button", { type: "submit", class: "btn btn-primary btn-block", id: "kring-save" }, t("kring_save")),
+    el("p", { class: "kring-status", id: "kring-status", role: "status" }),
+  );
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    if (!draft.domain || !draft.grade || sending) return;
+    sending = { domain: draft.domain, grade: draft.grade, reason: (draft.reason || "").trim() };
+    notice = "";
+    ctx.send({ domain: sending.domain, grade: sending.grade, reason: sending.reason });
+    updateForm(ctx.view, null);
+  });
+  return form;
+}
+
+/** Reflect the draft and what was saved without rebuilding the buttons under a thumb. */
+function updateForm(view, mine) {
+  const root = ctx.root;
+  for (const b of root.querySelectorAll(".domain-btn")) {
+    const on = b.dataset.domain === draft.domain;
+    b.setAttribute("aria-pressed", on ? "true" : "false");
+    b.classList.toggle("is-chosen", on);
+  }
+  for (const b of root.querySelectorAll(".grade-btn")) {
+    const on = Number(b.dataset.grade) === draft.grade;
+    b.setAttribute("aria-pressed", on ? "true" : "false");
+    b.classList.toggle("is-chosen", on);
+  }
+  const noticeBox = root.querySelector("#kring-notice");
+  if (noticeBox) {
+    noticeBox.textContent = notice;
+    noticeBox.hidden = !notice;
+  }
+  const save = root.querySelector("#kring-save");
+  const status = root.querySelector("#kring-status");
+  const isSaved = !sending && same(saved, { ...draft, reason: (draft.reason || "").trim() });
+  if (save) {
+    save.disabled = !draft.domain || !draft.grade || Boolean(sending) || isSaved;
+    save.textContent = saved ? t("kring_save_change") : t("kring_save");
+  }
+  if (!status) return;
+  status.classList.toggle("is-saved", isSaved);
+  if (mine && mine.stale && !sending && same(saved, mine)) {
+    status.textContent = t("kring_stale");
+  } else if (sending) {
+    status.textContent = t("kring_saving");
+  } else if (isSaved) {
+    status.textContent = `✓ ${t("kring_saved")} · ${t("kring_saved_hint")}`;
+  } else if (saved) {
+    status.textContent = t("kring_unsaved");
+  } else {
+    status.textContent = "";
+  }
+}
+
+// ---------------------------------------------------------------- rounds
+
+function entryCard(entry, { who = "", own = false } = {}) {
+  if (!entry) {
+    return el("p", { class: "muted partner-waiting" }, own ? t("kring_you_none") : t("kring_partner_none", { name: who }));
+  }
+  return el(
+    "div",
+    { class: ["kring-card", own && "is-own", entry.stale && "is-stale"] },
+    el("p", { class: "kring-card-domain" }, entry.domain),
+    el("p", { class: "kring-card-grade" }, el("span", { class: "grade-big" }, String(entry.grade)), el("span", { class: "muted" }, " / 10")),
+    entry.reason ? el("p", { class: "kring-card-reason" }, `“${entry.reason}”`) : null,
+  );
+}
+
+function rounds(view, me) {
+  const section = el("section", { class: "kring-rounds", id: "kring-rounds" });
+  section.append(
+    el("p", { class: "kring-round muted" }, t("kring_round_n", { n: view.round || 1 })),
+    view.round > 1 && view.shift
+      ? el("p", { class: "kring-shift" }, view.shift === 1 ? t("kring_shifted_one") : t("kring_shifted", { n: view.shift }))
+      : null,
+  );
+  if (!me || !me.seated) {
+    section.append(el("div", { class: "card center" }, el("h1", null, t("kring_not_seated"))));
+    return section;
+  }
+  const circle = me.circle === "inner" ? t("kring_inner") : t("kring_outer");
+  section.append(
+    el(
+      "div",
+      { class: "kring-where card" },
+      el("p", { class: "kring-circle", id: "kring-circle" }, t("kring_you_stand", { circle })),
+      me.place ? el("p", { class: "kring-place", id: "kring-place" }, t("kring_place_n", { n: me.place })) : null,
+      me.extra ? el("p", { class: "muted" }, t("kring_extra", { n: me.place })) : null,
+    ),
+  );
+  if (me.alone || !(me.partners || []).length) {
+    section.append(el("p", { class: "notice" }, t("kring_alone")));
+  } else {
+    const names = me.partners.map((p) => p.name).join(" & ");
+    section.append(
+      el("h1", { class: "kring-opposite", id: "kring-opposite" }, me.trio ? t("kring_with_trio", { names }) : t("kring_opposite", { name: names })),
+      el(
+        "ul",
+        { class: "kring-partners" },
+        me.partners.map((p) =>
+          el(
+            "li",
+            { class: "kring-partner", dataset: { name: p.name } },
+            // With one partner the heading above already names them.
+            me.trio ? el("h2", { class: "partner-name" }, p.name) : null,
+            entryCard(p.entry, { who: p.name }),
+          ),
+        ),
+      ),
+    );
+  }
+  section.append(
+    el(
+      "div",
+      { class: "kring-prompts" },
+      el("h2", null, t("kring_ask_each_other")),
+      el("ul", null, (me.prompt || view.prompt || []).map((key) => el("li", null, t(key)))),
+    ),
+    el("h2", { class: "kring-you" }, t("kring_you_gave")),
+    entryCard(me.entry, { own: true }),
+  );
+  return section;
+}
+
+// ---------------------------------------------------------------- reveal
+
+function reveal(view, me) {
+  const own = me && me.entry ? me.entry.domain : null;
+  const rows = (view.domains || []).filter((d) => d.count > 0);
+  const empty = (view.domains || []).filter((d) => d.count === 0);
+  return el(
+    "section",
+    { class: "kring-reveal", id: "kring-reveal" },
+    el("h1", null, t("kring_map_title")),
+    me && me.entry ? el("p", { class: "kring-mine" }, t("kring_your_entry", { grade: me.entry.grade, domain: me.entry.domain })) : null,
+    el(
+      "ul",
+      { class: "kring-map" },
+      rows.map((d) =>
+        el(
+          "li",
+          { class: ["kring-map-row", d.domain === own && "is-mine"] },
+          el("span", { class: "map-domain" }, d.domain),
+          el("span", { class: "map-average" }, fmtNumber(d.average)),
+          el("span", { class: "map-count muted" }, t("kring_people_n", { n: d.count })),
+        ),
+      ),
+    ),
+    rows.length ? null : el("p", { class: "muted" }, t("kring_no_grades")),
+    empty.length ? el("p", { class: "muted" }, t("kring_empty_domains", { domains: empty.map((d) => d.domain).join(", ") })) : null,
+  );
+}

@@ -1,0 +1,145 @@
+// Binnen- en buitenkring on the projector: how many have given a grade (never the grades), the
+// pairs per place and the turning, then per domain count, average, distribution and 7–8–9.
+//
+// A werkvorm renderer for screen.js: render(ctx) draws ctx.view into ctx.root.
+
+import { el, fmtNumber, replace, t } from "../render.js";
+
+const GRADES = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
+
+let renderedKey = null;
+
+export function reset() {
+  renderedKey = null;
+}
+
+export function render(ctx) {
+  const { view } = ctx;
+  const key = JSON.stringify(view);
+  if (key === renderedKey) return;
+  renderedKey = key;
+  let body;
+  if (view.phase === "entry") body = entry(view, ctx);
+  else if (view.phase === "rounds") body = rounds(view);
+  else body = reveal(view);
+  const title = el("div", { class: "screen-title" }, el("strong", null, view.title || t("kind_circle")));
+  replace(ctx.root, ctx.topBar(title, view.phase !== "entry"), body);
+}
+
+function entry(view, ctx) {
+  return el(
+    "main",
+    { class: "screen-lobby kring-screen-entry" },
+    ctx.joinPanel(),
+    el(
+      "section",
+      { class: "players-panel" },
+      el("h1", { class: "lobby-title" }, t("kring_screen_entry_title")),
+      el("p", { class: "kring-screen-entered", id: "kring-entered", "aria-live": "polite" }, t("kring_entered_x_of_n", { x: view.entered || 0, n: view.of || 0 })),
+      el("h2", { class: "kring-screen-sub" }, t("kring_screen_domains")),
+      el("ul", { class: "kring-screen-domains" }, (view.domains || []).map((d) => el("li", null, d))),
+    ),
+  );
+}
+
+function rounds(view) {
+  const shift = view.round > 1 && view.shift ? shiftText(view.shift) : t("kring_screen_first_round");
+  return el(
+    "main",
+    { class: "kring-screen-rounds" },
+    el(
+      "div",
+      { class: "kring-screen-head" },
+      el("h1", null, t("kring_round_n", { n: view.round || 1 })),
+      el("p", { class: "kring-screen-shift", id: "kring-shift" }, shift),
+    ),
+    view.alone ? el("p", { class: "screen-wait" }, t("kring_alone")) : el("p", { class: "kring-legend" }, t("kring_screen_legend")),
+    el(
+      "ol",
+      { class: "kring-pairs", id: "kring-pairs" },
+      (view.pairs || []).map((pair) =>
+        el(
+          "li",
+          { class: "kring-pair" },
+          el("span", { class: "pair-place" }, String(pair.place)),
+          el("span", { class: "pair-names" }, pair.names.join(" ↔ ")),
+        ),
+      ),
+    ),
+    view.more_pairs ? el("p", { class: "muted" }, t("kring_more_pairs", { n: view.more_pairs })) : null,
+    el("p", { class: "kring-screen-prompts" }, (view.prompt || []).map((key) => t(key)).join("  ·  ")),
+  );
+}
+
+export function shiftText(n) {
+  return n === 1 ? t("kring_screen_shift_one") : t("kring_screen_shift", { n });
+}
+
+function distribution(counts) {
+  const max = Math.max(1, ...counts);
+  return el(
+    "div",
+    { class: "kring-dist", role: "img", "aria-label": GRADES.map((g, i) => `${g}: ${counts[i] || 0}`).join(", ") },
+    GRADES.map((g, i) =>
+      el(
+        "div",
+        { class: "dist-col", "aria-hidden": "true" },
+        el("div", { class: "dist-track" }, el("div", { class: ["dist-bar", g >= 7 && g <= 9 && "is-named"], style: { "--share": String((counts[i] || 0) / max) } })),
+        el("span", { class: "dist-grade" }, String(g)),
+      ),
+    ),
+  );
+}
+
+function reveal(view) {
+  const shown = (view.domains || []).filter((d) => d.count > 0);
+  const empty = (view.domains || []).filter((d) => d.count === 0);
+  const cards = shown.map((d) =>
+    el(
+      "li",
+      { class: "kring-domain" },
+      el(
+        "div",
+        { class: "kring-domain-head" },
+        el("h2", { class: "kring-domain-name" }, d.domain),
+        el("p", { class: "kring-domain-average" }, fmtNumber(d.average)),
+      ),
+      el("p", { class: "kring-domain-count" }, t("kring_people_n", { n: d.count })),
+      distribution(d.distribution || []),
+      view.hide_names
+        ? null
+        : el(
+            "ul",
+            { class: "kring-named" },
+            (d.named || [])
+              .filter((g) => g.names.length)
+              .map((g) => el("li", null, el("strong", null, `${g.grade}: `), g.names.join(", "))),
+          ),
+    ),
+  );
+  return el(
+    "main",
+    { class: ["kring-screen-reveal", view.hide_names && "hide-names"] },
+    el("h1", null, t("kring_map_title")),
+    shown.length ? el("ul", { class: "kring-domains", id: "kring-domains" }, cards) : el("p", { class: "screen-wait" }, t("kring_no_grades")),
+    empty.length ? el("p", { class: "kring-empty" }, t("kring_empty_domains", { domains: empty.map((d) => d.domain).join(", ") })) : null,
+    view.hide_names ? el("p", { class: "kring-private" }, t("kring_names_hidden")) : overview(view),
+  );
+}
+
+/** Who stands where on the team's map: everyone's domain and grade (not under privacy). */
+function overview(view) {
+  const rows = view.overview || [];
+  if (!rows.length) return null;
+  return el(
+    "section",
+    { class: "kring-overview", id: "kring-overview" },
+    el("h2", null, t("kring_overview_title")),
+    el(
+      "ul",
+      { class: "kring-overview-list" },
+      rows.map((r) => el("li", null, el("span", { class: "ov-name" }, r.name), el("span", { class: "ov-grade" }, String(r.grade)), el("span", { class: "ov-domain" }, r.domain))),
+    ),
+    view.more_overview ? el("p", { class: "muted" }, t("kring_more_people", { n: view.more_overview })) : null,
+  );
+}

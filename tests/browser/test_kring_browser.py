@@ -1,0 +1,277 @@
+"""A meeting of two werkvormen in one room (issue 14), seen in Chromium: a one-question quiz, then
+the binnen- en buitenkring without joining again — grades on four phones, partners opposite,
+two rotations, the team's map on the projector, privacy, and both items' exports."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import upload
+from tests.support.browser import PHONE, PROJECTOR, Pages, answer, control
+
+pytestmark = pytest.mark.browser
+
+LAPTOP = {"width": 1366, "height": 768}
+WARMUP_QUIZ: dict[str, Any] = {
+    "format": 1,
+    "id": "kring-opwarmer",
+    "title": "Opwarmer voor de kring",
+    "theme": "Kennisbouwstenen",
+    "author": "Kenniskring",
+    "language": "nl",
+    "questions": [
+        {
+            "id": "q1",
+            "type": "true_false",
+            "text": "In de binnen- en buitenkring geeft ieder zichzelf een cijfer van 1 tot 10.",
+            "time_limit": 120,
+            "answer": True,
+        }
+    ],
+}
+# name → (domain, grade, reason); Anna changes her grade to 8 after saving a 7.
+ENTRIES = {
+    "Anna": ("inkomen", 7, "Ik doe al jaren schuldhulp"),
+    "Bram": ("inkomen", 6, "Toeslagen ken ik goed"),
+    "Chris": ("veiligheid", 9, "Aandachtsfunctionaris"),
+    "Dewi": ("participatie", 5, ""),
+}
+
+
+def join(pages: Pages, code: str, name: str) -> Any:
+    from playwright.sync_api import expect
+
+    phone = pages.open(name, f"/join/{code}", PHONE, is_mobile=True, has_touch=True)
+    phone.locator("#join-name").fill(name)
+    phone.locator("#join-form button[type=submit]").click()
+    expect(phone.locator(".joined-as")).to_contain_text(name)
+    return phone
+
+
+def enter(phone: Any, domain: str, grade: int, reason: str) -> None:
+    from playwright.sync_api import expect
+
+    phone.locator(".domain-btn", has_text=re.compile(rf"^{re.escape(domain)}$")).click()
+    phone.get_by_role("button", name=f"Cijfer {grade}", exact=True).click()
+    phone.locator("#kring-reason").fill(reason)
+    phone.locator("#kring-save").click()
+    expect(phone.locator("#kring-status")).to_contain_text("Opgeslagen")
+
+
+def pairs(screen: Any) -> dict[str, set[str]]:
+    """Everyone's partner(s), read from the projector's list of pairs."""
+    out: dict[str, set[str]] = {}
+    for text in screen.locator(".kring-pair .pair-names").all_inner_texts():
+        names = [n.strip() for n in text.split("↔")]
+        for name in names:
+            out[name] = {n for n in names if n != name}
+    return out
+
+
+def check_partners(phones: dict[str, Any], screen: Any) -> dict[str, set[str]]:
+    """Each phone shows its circle, place and the partner the projector lists, with the
+    partner's domain, grade and reason and the two prompts."""
+    from playwright.sync_api import expect
+
+    seen = pairs(screen)
+    assert set(seen) == set(phones), seen
+    for name, phone in phones.items():
+        expect(phone.locator("#kring-circle")).to_have_text(
+            re.compile(r"^Je staat in de (binnen|buiten)kring$")
+        )
+        expect(phone.locator("#kring-place")).to_have_text(re.compile(r"^Plaats \d$"))
+        for partner in seen[name]:
+            expect(phone.locator("#kring-opposite")).to_contain_text(partner)
+            domain, grade, reason = ENTRIES[partner]
+            if partner == "Anna":
+                grade = 8
+            card = phone.locator(f".kring-partner[data-name={partner}]")
+            expect(card.locator(".kring-card-domain")).to_have_text(domain)
+            expect(card.locator(".grade-big")).to_have_text(str(grade))
+            if reason:
+                expect(card.locator(".kring-card-reason")).to_contain_text(reason)
+        expect(phone.locator(".kring-prompts")).to_contain_text("Waarom geen cijfer lager?")
+        expect(phone.locator(".kring-prompts")).to_contain_text(
+            "Wat heb je nodig om er een punt bij te krijgen?"
+        )
+    return seen
+
+
+def readable(screen: Any, step: str) -> None:
+    """The kring's own text on the projector is at least 40 px and inside the 1920×1080 screen
+    (the join panel is the room's, shared with the quiz lobby and its 36 px floor)."""
+    problems = screen.evaluate(
+        """() => {
+      const out = [];
+      const walker = document.createTreeWalker(document.querySelector('#app main'), NodeFilter.SHOW_TEXT);
+      while (walker.nextNode()) {
+        const node = walker.currentNode;
+        const parent = node.parentElement;
+        if (!node.textContent.trim() || parent.closest('.join-panel')) continue;
+        const range = document.createRange();
+        range.selectNodeContents(node);
+        const r = range.getBoundingClientRect();
+        if (!r.width && !r.height) continue;
+        const size = parseFloat(getComputedStyle(parent).fontSize);
+        if (size < 39.95) out.push(`${node.textContent.trim().slice(0, 30)}: ${size}px`);
+        if (r.bottom > innerHeight + 1 || r.right > innerWidth + 1) {
+          out.push(`${node.textContent.trim().slice(0, 30)}: out of view`);
+        }
+      }
+      return out;
+    }"""
+    )
+    assert not problems, (step, problems)
+
+
+def shoot(pages: Pages, phones: dict[str, Any], screen: Any, step: str) -> None:
+    pages.shot(phones["Anna"], f"i14-kring-phone-{step}")
+    pages.shot(screen, f"i14-kring-screen-{step}")
+    readable(screen, step)
+
+
+def download(page: Any, button: Any) -> str:
+    with page.expect_download() as info:
+        button.click()
+    return Path(info.value.path()).read_text(encoding="utf-8-sig")
+
+
+def test_quiz_then_kring_in_one_room(pages: Pages) -> None:
+    from playwright.sync_api import expect
+
+    upload(pages.base, WARMUP_QUIZ)
+    host = pages.open("host", "/host", LAPTOP)
+    host.get_by_label(re.compile(re.escape(str(WARMUP_QUIZ["title"])))).check()
+    host.locator("#start-session").click()
+    expect(host.locator("#session-code")).to_have_text(re.compile(r"^\d{3} \d{3}$"))
+    code = host.locator("#session-code").inner_text().replace(" ", "")
+    screen = pages.open("screen", f"/screen/{code}", PROJECTOR)
+    phones = {name: join(pages, code, name) for name in ENTRIES}
+    expect(host.locator("#programme-list li")).to_have_count(1)
+
+    # ---- the quiz: one question
+    control(host, "Start")
+    names = list(phones)
+    for i, name in enumerate(names):
+        answer(phones[name], "Waar", last=i == len(names) - 1)
+    for phone in phones.values():
+        expect(phone.locator(".verdict h1")).to_have_text("Goed!")
+
+    # ---- the facilitator adds the kring to the programme and starts it
+    expect(host.locator("#programme-add-kind")).to_have_value("circle")
+    host.locator("#programme-add-submit").click()
+    expect(host.locator("#programme-list li")).to_have_count(2)
+    expect(host.locator("#programme-list li").nth(1)).to_contain_text("Binnen- en buitenkring")
+    pages.shot(host, "i14-kring-host-programme")
+    host.locator(".action-begin-next").click()
+
+    # phones follow without joining again; the projector counts, never shows grades
+    for phone in phones.values():
+        expect(phone.locator("#kring-entry")).to_be_visible()
+        expect(phone.locator(".grade-btn")).to_have_count(10)
+    expect(screen.locator("#kring-entered")).to_have_text("0 van 4 hebben een cijfer gegeven")
+    expect(host.locator("#kring-host-entered")).to_have_text("0 van 4 hebben een cijfer gegeven")
+    expect(host.locator("#programme-list li").nth(0)).to_contain_text("gedaan")
+    shoot(pages, phones, screen, "1-entry")
+
+    # before the grades lock, the facilitator adds a domain: phones and projector follow
+    editor = host.locator("#kring-domains-edit")
+    editor.fill(editor.input_value() + "\nhuisvesting")
+    host.locator("#kring-domains-form button[type=submit]").click()
+    for phone in phones.values():
+        expect(phone.locator(".domain-btn")).to_have_count(9)
+    expect(screen.locator(".kring-screen-domains li")).to_have_count(9)
+
+    for name, (domain, grade, reason) in ENTRIES.items():
+        enter(phones[name], domain, grade, reason)
+    shoot(pages, phones, screen, "2-entry-saved")
+    # Anna changes her mind: a second save overwrites the first
+    anna = phones["Anna"]
+    anna.get_by_role("button", name="Cijfer 8", exact=True).click()
+    expect(anna.locator("#kring-status")).to_have_text("Nog niet opgeslagen")
+    anna.locator("#kring-save").click()
+    expect(anna.locator("#kring-status")).to_contain_text("Opgeslagen")
+    expect(screen.locator("#kring-entered")).to_have_text("4 van 4 hebben een cijfer gegeven")
+    # the phone keeps nothing of its own: after a reload the server's copy is on screen
+    anna.reload()
+    expect(anna.locator("#kring-status")).to_contain_text("Opgeslagen")
+    expect(anna.get_by_role("button", name="Cijfer 8", exact=True)).to_have_attribute(
+        "aria-pressed", "true"
+    )
+    expect(anna.locator("#kring-reason")).to_have_value("Ik doe al jaren schuldhulp")
+    expect(screen.locator(".kring-screen-entry")).not_to_contain_text("Ik doe al jaren")
+    pages.shot(host, "i14-kring-host-entry")
+
+    # ---- lock: circles, places, partners and their entries
+    control(host, "Cijfers vastzetten")
+    expect(screen.locator(".kring-pair")).to_have_count(2)
+    first = check_partners(phones, screen)
+    expect(host.locator("#kring-host-pairs li")).to_have_count(2)
+    shoot(pages, phones, screen, "3-round-1")
+    pages.shot(host, "i14-kring-host-rounds")
+
+    # ---- rotate 1, then 2: new partners each time
+    control(host, "Draai 1 plaats")
+    expect(screen.locator("#kring-shift")).to_have_text(
+        re.compile(r"^buitenkring schuift (1 plaats|\d plaatsen)$")
+    )
+    expect(anna.locator(".kring-round")).to_have_text("Ronde 2")
+    second = check_partners(phones, screen)
+    assert all(first[n] != second[n] for n in phones), (first, second)
+    shoot(pages, phones, screen, "4-round-2")
+
+    control(host, "Draai 2 plaatsen")
+    expect(anna.locator(".kring-round")).to_have_text("Ronde 3")
+    third = check_partners(phones, screen)
+    assert all(second[n] != third[n] for n in phones), (second, third)
+    shoot(pages, phones, screen, "5-round-3")
+
+    # ---- reveal: per domain the count, the average and who gave 7, 8 or 9
+    control(host, "Toon de kennis per domein")
+    domains = screen.locator(".kring-domain")
+    expect(domains).to_have_count(3)
+    inkomen = domains.filter(has_text="inkomen")
+    expect(inkomen.locator(".kring-domain-average")).to_have_text("7")  # (8 + 6) / 2
+    expect(inkomen.locator(".kring-domain-count")).to_have_text("2 pers.")
+    expect(inkomen.locator(".kring-named")).to_have_text("8: Anna")
+    expect(domains.filter(has_text="veiligheid").locator(".kring-named")).to_have_text("9: Chris")
+    expect(domains.filter(has_text="participatie").locator(".kring-domain-average")).to_have_text(
+        "5"
+    )
+    expect(domains.filter(has_text="participatie").locator(".kring-named")).to_have_text("")
+    expect(screen.locator("#kring-overview")).to_contain_text("Bram")
+    expect(anna.locator("#kring-reveal .kring-map-row")).to_have_count(3)
+    expect(anna.locator(".kring-mine")).to_have_text("Jij gaf jezelf een 8 voor inkomen.")
+    expect(anna.locator("#kring-reveal")).not_to_contain_text("Chris")  # phones get no names
+    shoot(pages, phones, screen, "6-reveal")
+    pages.shot(host, "i14-kring-host-reveal")
+
+    # ---- privacy: the names go from the projector
+    control(host, "Namen verbergen")
+    expect(screen.locator(".kring-private")).to_have_text("Namen zijn verborgen.")
+    expect(screen.locator(".kring-screen-reveal")).not_to_contain_text("Anna")
+    expect(screen.locator(".kring-screen-reveal")).not_to_contain_text("Chris")
+    expect(inkomen.locator(".kring-domain-average")).to_have_text("7")
+    shoot(pages, phones, screen, "7-reveal-private")
+    expect(host.locator("#controls button", has_text="Namen tonen")).to_be_visible()
+
+    # ---- exports: the quiz (item 0, from the programme) and the kring (item 1, current)
+    quiz_row = host.locator("#programme-list li").nth(0)
+    quiz_json = json.loads(download(host, quiz_row.locator("button[data-export=host_export_json]")))
+    assert "Opwarmer voor de kring" in json.dumps(quiz_json, ensure_ascii=False)
+    kring_csv = download(host, host.locator("#exports button[data-export=host_export_csv]"))
+    assert "naam,domein,cijfer,toelichting,geldig" in kring_csv
+    assert "Anna,inkomen,8,Ik doe al jaren schuldhulp,ja" in kring_csv
+    kring_excel = download(host, host.locator("#exports button[data-export=host_export_excel]"))
+    assert "inkomen;2;7,0" in kring_excel
+    kring_json = json.loads(
+        download(host, host.locator("#exports button[data-export=host_export_json]"))
+    )
+    assert {p["name"] for p in kring_json["people"]} == set(ENTRIES)
+
+    pages.assert_clean()
