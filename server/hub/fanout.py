@@ -6,17 +6,52 @@ import asyncio
 import contextlib
 import logging
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Set
+from typing import Any, Protocol
 
 from server.activities import base
-from server.hub.clients import Client
+from server.hub.attendance import Attendance
+from server.hub.backend import Backend
+from server.hub.clients import Client, Outbox
 from server.hub.envelope import envelope, facts_of, personal_envelope
+from server.hub.outage import Outage
 from server.hub.room import LEFT, PLAYERS, Room, pack, unpack
+from server.hub.room_cache import RoomCache
+from server.hub.settings import HubSettings
 from server.messages import error_frame
 
-if TYPE_CHECKING:
-    from server.hub.rooms import Hub, HubSettings
+
+class RoomHub(Protocol):
+    """What the fan-out needs of the hub (server/hub/rooms.py implements it); a protocol, so
+    the two modules do not import each other."""
+
+    backend: Backend
+    outbox: Outbox
+    outage: Outage
+    clock: Callable[[], float]
+    rooms: RoomCache
+
+    async def content_of(self, code: str, item: int, created: float | None = None) -> Any: ...
+    async def changed(self, code: str, urgent: bool = False) -> None: ...
+    async def complete_when_all_done(self, code: str) -> None: ...
+    async def wake_at(self, code: str, deadline: float, wake: float | None) -> None: ...
+    async def attendance(
+        self,
+        code: str,
+        table: str,
+        players: Mapping[str, str],
+        online: Set[str],
+        inputs: Mapping[str, Any],
+        left_raw: Mapping[str, bytes],
+    ) -> Attendance: ...
+    def table_of(self, room: Room) -> str: ...
+    def decode_names(self, code: str, raw: dict[str, bytes]) -> Mapping[str, str]: ...
+    def decode_inputs(
+        self, code: str, table: str, raw: dict[str, bytes], room: Room
+    ) -> dict[str, Any]: ...
+    def forget_content(self, code: str) -> None: ...
+    def forget_decoded(self, code: str) -> None: ...
+    def drop_kicked(self, code: str, player: str) -> None: ...
 
 log = logging.getLogger("kenniskring.fanout")
 
@@ -39,7 +74,7 @@ class _Shown:
 
 
 class Fanout:
-    def __init__(self, hub: Hub, settings: HubSettings) -> None:
+    def __init__(self, hub: RoomHub, settings: HubSettings) -> None:
         self.hub = hub
         self.settings = settings
         self._rooms: dict[str, set[Client]] = defaultdict(set)

@@ -13,12 +13,11 @@ import logging
 import secrets
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence, Set
-from dataclasses import dataclass
 from typing import Any, NamedTuple, TypeVar
 
 from server.activities import base
 from server.hub import codes
-from server.hub.attendance import LOST_GRACE_S, RECONNECT_GRACE_S, Attendance, attendance
+from server.hub.attendance import LOST_GRACE_S, Attendance, attendance
 from server.hub.backend import Backend, PutResult
 from server.hub.bokaal import BokaalBook
 from server.hub.clients import CLOSE_KICKED, Client, Outbox
@@ -42,6 +41,7 @@ from server.hub.room import (
     unpack,
 )
 from server.hub.room_cache import RoomCache
+from server.hub.settings import HubSettings
 
 __all__ = ["Hub", "HubError", "HubSettings"]
 
@@ -54,18 +54,6 @@ DEADLINE_POLL_S = 0.05
 DEADLINE_LEASE_S = 5.0
 ROOM_ACTIONS = ("lock", "unlock", "kick", "unkick", "begin", "remove_offline")
 PROGRAMME_MAX = 20
-
-
-@dataclass
-class HubSettings:
-    max_players: int = 2500
-    coalesce_s: float = 0.1
-    resync_s: float = 2.0
-    queue_limit: int = 100
-    worker_id: str = "w"
-    reconnect_grace_s: float = RECONNECT_GRACE_S
-    # A full room frees the seat of a player who left this long ago and holds nothing.
-    seat_grace_s: float = 60.0
 
 
 Step = Callable[[Room], Awaitable[None]]
