@@ -19,6 +19,7 @@ from server.activities.base import (
 
 ROOM_ACTIONS = frozenset({"lock", "unlock", "kick", "unkick"})  # the hub's, not the quiz's
 RANKED = "ranked"  # Facts.cache / Context.cache: (standings, ranking, ranks)
+ROOM_FACTS = "room_facts"  # Facts.cache: (the Facts of this render, scored, RoomFacts)
 
 
 def answers_table(round_no: int, index: int) -> str:
@@ -223,6 +224,17 @@ class Themaquiz(Activity[q.QuizState]):
 
     # ---- views -------------------------------------------------------------------------------
     def _facts(self, state: q.QuizState, facts: Facts, scored: bool) -> quiz_views.RoomFacts:
+        """quiz_views' facts, made once per render (a reveal builds 2,000 `me` frames from
+        one): kept in the fan-out's memo against this very `facts` object."""
+        hit = facts.cache.get(ROOM_FACTS)
+        if hit is not None and hit[0] is facts and hit[1] == scored:
+            made: quiz_views.RoomFacts = hit[2]
+            return made
+        made = self._make_facts(state, facts, scored)
+        facts.cache[ROOM_FACTS] = (facts, scored, made)
+        return made
+
+    def _make_facts(self, state: q.QuizState, facts: Facts, scored: bool) -> quiz_views.RoomFacts:
         archived = facts.archived
         bokaal = None
         if archived and state.phase == q.PODIUM and archived.get("round") == state.round:
