@@ -384,23 +384,25 @@ class Hub:
             and float(unpack(raw)) <= cutoff
             and not room.activity.holds(room.state, player)
         ]
-        for player in gone:
-            await self._forget_player(code, player)
         if gone:
+            await self._forget_players(code, gone)
             await self.changed(code)
         return len(gone)
 
-    async def _forget_player(self, code: str, player: str) -> None:
-        """Remove a player's records (not a kick: the browser may join again as someone new)."""
-        name = await self.backend.hget(code, PLAYERS, player)
-        await self.backend.hdel(code, PLAYERS, player)
-        await self.backend.hdel(code, LEFT, player)
-        await self.backend.hdel(code, DEVICES, player)
-        if name is not None:
-            await self.backend.hdel(code, NAMES, name_key(name.decode()))
+    async def _forget_players(self, code: str, players: list[str]) -> None:
+        """Remove players' records (not a kick: the browser may join again as someone new).
+        The tokens table is read once for all of them."""
+        forget = set(players)
         for digest, owner in (await self.backend.hgetall(code, TOKENS)).items():
-            if owner.decode() == player:
+            if owner.decode() in forget:
                 await self.backend.hdel(code, TOKENS, digest)
+        for player in players:
+            name = await self.backend.hget(code, PLAYERS, player)
+            await self.backend.hdel(code, PLAYERS, player)
+            await self.backend.hdel(code, LEFT, player)
+            await self.backend.hdel(code, DEVICES, player)
+            if name is not None:
+                await self.backend.hdel(code, NAMES, name_key(name.decode()))
 
     async def remove_offline(self, code: str) -> list[str]:
         """The facilitator removes every player who is not connected now, at once (their phone
@@ -414,8 +416,7 @@ class Hub:
 
         if gone:
             await self.transition(code, remove)
-            for player in gone:
-                await self._forget_player(code, player)
+            await self._forget_players(code, gone)
             await self.changed(code)
         return gone
 

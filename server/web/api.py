@@ -371,8 +371,8 @@ def _item(request: Request, room: Room) -> int | Response:
     return int(wanted)
 
 
-async def room_content(request: Request) -> Response:
-    """A programme item's whole content (a quiz with its answers), for the room's host."""
+async def _hosted_item(request: Request) -> tuple[Room, int] | Response:
+    """The room in the path and the programme item asked for, for the room's host only."""
     room = await _room(request)
     if isinstance(room, Response):
         return room
@@ -381,20 +381,25 @@ async def room_content(request: Request) -> Response:
     item = _item(request, room)
     if isinstance(item, Response):
         return item
+    return room, item
+
+
+async def room_content(request: Request) -> Response:
+    """A programme item's whole content (a quiz with its answers), for the room's host."""
+    found = await _hosted_item(request)
+    if isinstance(found, Response):
+        return found
+    room, item = found
     return JSONResponse(await _hub(request).content_of(room.code, item, room.created))
 
 
 async def _results(request: Request) -> tuple[dict[str, Any], Room, int] | Response:
     """A programme item's export (`?item=N`, default the running one); for exports with
     rounds (the quiz's "nog een keer") `?round=N` keeps one round."""
-    room = await _room(request)
-    if isinstance(room, Response):
-        return room
-    if not _is_host(request, room):
-        return _error(request, "not_host", 403)
-    item = _item(request, room)
-    if isinstance(item, Response):
-        return item
+    found = await _hosted_item(request)
+    if isinstance(found, Response):
+        return found
+    room, item = found
     try:
         data = await _hub(request).export(room.code, room, item)
     except HubError as exc:
