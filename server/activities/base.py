@@ -254,8 +254,17 @@ class Activity(ABC, Generic[S]):
     def personal_view(
         self, state: S, content: Mapping[str, Any], facts: Facts, player: str
     ) -> dict[str, Any] | None:
-        """The small per-phone frame (`me`); None: this activity has none."""
+        """The small per-phone frame (`me`), a new dict on every call (the hub adds its fields
+        to it in place); None: this activity has none."""
         return None
+
+    def personal_views(
+        self, state: S, content: Mapping[str, Any], facts: Facts, players: Sequence[str]
+    ) -> list[dict[str, Any] | None]:
+        """`personal_view` of each of `players`, in that order. The fan-out asks for every
+        phone of a render at once, so an activity can do once what all frames share (a
+        ranking, the room's facts) instead of once per phone."""
+        return [self.personal_view(state, content, facts, player) for player in players]
 
     def personal_key(self, state: S) -> Hashable:
         """While this and a player's own input stay the same, `personal_view` returns the same

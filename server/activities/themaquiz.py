@@ -3,7 +3,7 @@ quiz_export.py's export, as one werkvorm the hub runs like any other."""
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Mapping
+from collections.abc import Hashable, Mapping, Sequence
 from typing import Any, ClassVar
 
 from server.activities import quiz as q
@@ -266,6 +266,18 @@ class Themaquiz(Activity[q.QuizState]):
         return quiz_views.personal_view(
             state, content, self._facts(state, facts, False), player, ranks
         )
+
+    def personal_views(
+        self,
+        state: q.QuizState,
+        content: Mapping[str, Any],
+        facts: Facts,
+        players: Sequence[str],
+    ) -> list[dict[str, Any] | None]:
+        ranks = ranked(state, facts.cache)[1]
+        room = self._facts(state, facts, False)
+        view = quiz_views.personal_view
+        return [view(state, content, room, player, ranks) for player in players]
 
     def personal_key(self, state: q.QuizState) -> Hashable:
         return quiz_views.personal_basis(state)

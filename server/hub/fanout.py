@@ -388,14 +388,17 @@ class Fanout:
                 phones = [c for c in phones if c.last_me is None or c.player in fresh]
                 if not phones:
                     return
-        kind = room.kind
-        for client in phones:
-            me = activity.personal_view(state, content, facts, client.player)
+        kind, item = room.kind, room.current
+        mes = activity.personal_views(state, content, facts, [c.player for c in phones])
+        for client, me in zip(phones, mes, strict=True):
             if me is None:
                 continue
+            personal_envelope(me, kind, item)
             if me != client.last_me:
                 client.last_me = me
-                client.send(pack(personal_envelope(me, kind, room.current, seq)))
+                me["v"] = seq  # packed with the version, remembered without it
+                client.send(pack(me))
+                del me["v"]
 
     def _send_view(
         self,
