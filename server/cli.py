@@ -128,7 +128,7 @@ def serve(args: argparse.Namespace) -> int:
 def check_quiz(args: argparse.Namespace) -> int:
     from server.quizzes.check import check_files
 
-    return check_files(args.files, sys.stderr)
+    return check_files(args.files, sys.stderr, lang=args.lang)
 
 
 def bench(argv: list[str]) -> int:
@@ -176,6 +176,12 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(func=serve)
     c = sub.add_parser("check-quiz", help="controleer quizbestanden / validate quiz files")
     c.add_argument("files", nargs="+")
+    c.add_argument(
+        "--lang",
+        choices=("nl", "en"),
+        default="nl",
+        help="taal van de meldingen / language of the messages (nl)",
+    )
     c.set_defaults(func=check_quiz)
     b = sub.add_parser("bench", help="meet de capaciteit / measure capacity (see bench/)")
     b.add_argument("rest", nargs=argparse.REMAINDER)

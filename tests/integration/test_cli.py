@@ -50,6 +50,24 @@ def test_check_quiz_valid_and_invalid(tmp_path: Path) -> None:
     assert any("weg.json" in line and "niet gevonden" in line for line in lines), lines
 
 
+def test_check_quiz_in_english(tmp_path: Path) -> None:
+    broken = json.loads(json.dumps(FAST_QUIZ))
+    broken["questions"][0]["options"][2]["text"] = ""
+    bad = tmp_path / "fout.json"
+    bad.write_text(json.dumps(broken), encoding="utf-8")
+    good = tmp_path / "goed.json"
+    good.write_text(json.dumps(FAST_QUIZ), encoding="utf-8")
+    result = _run(
+        "check-quiz", "--lang", "en", str(good), str(bad), str(tmp_path / "weg.json")
+    )
+    assert result.returncode == 1
+    lines = result.stderr.splitlines()
+    assert any("question 1, answer 3" in line for line in lines), lines
+    assert any("weg.json: file not found" in line for line in lines), lines
+    assert not any("vraag" in line or "niet gevonden" in line for line in lines), lines
+    assert "goed.json: valid (3 questions)" in result.stdout
+
+
 def test_several_workers_without_redis_are_refused() -> None:
     result = _run("serve", "--workers", "2", "--port", str(free_port()))
     assert result.returncode == 2
