@@ -403,3 +403,85 @@ def test_projector_fits_the_longest_texts_the_schema_allows(pages: Pages, base_u
         crowd.close()
     assert not problems, "\n".join(problems)
     pages.assert_clean()
+
+
+def _option_texts(length: int, seed: int) -> list[str]:
+    return [f"{i + 1} " + _text(length - 2, seed + 3 * i) for i in range(MAX["options"])]
+
+
+# The other reveal layouts at the maxima: short options (columns), every option right (the answer
+# written out in full), no toelichting (rows across the whole width), true/false.
+OTHER_REVEALS: dict[str, Any] = {
+    "format": 1,
+    "id": "langste-teksten-onthullingen",
+    "title": _text(MAX["short"], 1),
+    "theme": _text(MAX["short"], 2),
+    "author": _text(MAX["short"], 3),
+    "language": "nl",
+    "questions": [
+        {
+            "id": "kort",
+            "type": "poll",
+            "text": _text(MAX["question"], 4),
+            "options": [{"text": t} for t in _option_texts(32, 1)],
+            **_explanation(5),
+        },
+        {
+            "id": "allemaal-goed",
+            "type": "multiple_choice",
+            "text": _text(MAX["question"], 6),
+            "options": [{"text": t, "correct": True} for t in _option_texts(MAX["option"], 2)],
+            **_explanation(8),
+        },
+        {
+            "id": "zonder-toelichting",
+            "type": "multiple_choice",
+            "text": _text(MAX["question"], 9),
+            "options": [
+                {"text": t, "correct": i == 2} for i, t in enumerate(_option_texts(MAX["option"], 4))
+            ],
+        },
+        {
+            "id": "waar-niet-waar",
+            "type": "true_false",
+            "text": _text(MAX["question"], 12),
+            "answer": False,
+            **_explanation(14),
+        },
+    ],
+}
+
+
+def test_every_reveal_layout_fits_at_the_maxima(pages: Pages, base_url: str) -> None:
+    """Question and reveal of a poll with short options (a column chart), a question where every
+    option is right, one without toelichting and a true/false question, all at the maxima."""
+    from playwright.sync_api import expect
+
+    assert validate_quiz(OTHER_REVEALS).ok, validate_quiz(OTHER_REVEALS).errors
+    host, screen, code = _room(pages, base_url, OTHER_REVEALS)
+    crowd = Crowd(base_url.replace("http://", "ws://") + "/ws")
+    problems: list[str] = []
+    try:
+        crowd.join(code, [_name(i) for i in range(SCOREBOARD_SIZE)])
+        control(host, "Start")
+        for index, question in enumerate(OTHER_REVEALS["questions"]):
+            name = question["id"]
+            expect(screen.locator(".screen-q-text")).to_be_visible()
+            big = [(".screen-q-text", BIG), (".screen-options .option-text", BIG)]
+            _check(screen, f"{name} question", big, problems)
+            count = len(question.get("options", [])) or 2
+            crowd.answer(index, lambda i, n=count: (i % n, None))
+            expect(screen.locator(".screen-reveal")).to_be_visible()
+            rules = [(".screen-q-text", READ), (".bar-count", READ)]
+            if question["type"] != "poll":  # a poll's columns may stand for its options alone
+                rules.append((".bar-text, .right-answer", READ))
+            if "toelichting" in question:
+                rules += [(".reveal-explain .explain-text", READ), (".reveal-explain li", READ)]
+            _check(screen, f"{name} reveal", rules, problems)
+            pages.shot(screen, f"i13-projector-reveal-{name}")
+            if index + 1 < len(OTHER_REVEALS["questions"]):
+                control(host, "Volgende vraag")
+    finally:
+        crowd.close()
+    assert not problems, "\n".join(problems)
+    pages.assert_clean()

@@ -16,6 +16,7 @@ import {
   optionTile,
   replace,
   scoreboardList,
+  shapeIcon,
   t,
   toelichtingBlock,
   trophyIcon,
@@ -244,14 +245,16 @@ function reveal() {
   );
 }
 
-/** Six long options beside a long toelichting do not fit one screen at 36 px. Then the chart
- * becomes columns of shapes and counts (the room has just seen the options with their shapes and
- * colours) and the right answer is written out above it. */
+/** Six long options beside a long toelichting do not fit one screen at 36 px, nor do six short
+ * ones as columns with their texts. Then the chart becomes columns of shapes and counts (the room
+ * has just seen the options with their shapes and colours) and the right answer is written out
+ * above it; when even that is too long (several right answers), their shapes stand there. */
 function fitReveal() {
   const main = ctx.root.querySelector(".reveal-main");
   fitClosest(main);
-  const chart = main && main.querySelector(".bar-chart:not(.vertical):not(.histogram)");
-  if (!chart || main.scrollHeight <= main.clientHeight + 1) return;
+  const chart = main && main.querySelector(".bar-chart:not(.histogram)");
+  const overflows = (node) => node.scrollHeight > node.clientHeight + 1 || node.scrollWidth > node.clientWidth + 1;
+  if (!chart || !(overflows(main) || [...chart.querySelectorAll(".bar-label")].some(overflows))) return;
   const q = view.question;
   const r = view.reveal || {};
   const texts = optionTexts(q);
@@ -262,8 +265,21 @@ function fitReveal() {
     row.setAttribute("aria-label", `${texts[i]}: ${(r.distribution || [])[i] || 0}`);
   });
   chart.replaceWith(compact);
-  if (correct.length && !main.querySelector(".right-answer")) {
-    main.prepend(el("p", { class: "right-answer" }, t("right_answer_is", { answer: correct.map((i) => texts[i]).join(" / ") })));
+  if (!correct.length) return;
+  let line = main.querySelector(".right-answer");
+  const written = el("p", { class: "right-answer" }, t("right_answer_is", { answer: correct.map((i) => texts[i]).join(" / ") }));
+  if (line) line.replaceWith(written);
+  else main.prepend(written);
+  line = written;
+  if (overflows(main)) {
+    const shapes = el(
+      "p",
+      { class: "right-answer", "aria-label": t("right_answer_is", { answer: correct.map((i) => texts[i]).join(" / ") }) },
+      t("screen_right_answers"),
+      " ",
+      correct.map((i) => shapeIcon(i)),
+    );
+    line.replaceWith(shapes);
   }
 }
 
