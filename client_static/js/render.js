@@ -403,7 +403,8 @@ export function toelichtingBlock(reveal, { links = true } = {}) {
               links
                 ? el("a", { href: link.url, target: "_blank", rel: "noopener noreferrer" }, link.title)
                 : el("strong", null, link.title),
-              el("span", { class: "link-url" }, ` ${displayUrl(link.url)}`),
+              // On the projector nobody clicks: the site's name says where to look it up.
+              el("span", { class: "link-url" }, ` ${links ? displayUrl(link.url) : displayHost(link.url)}`),
             ),
           ),
         ),
@@ -422,6 +423,11 @@ export function toelichtingBlock(reveal, { links = true } = {}) {
   }
   if (!parts.length) return null;
   return el("div", { class: "explain" }, parts);
+}
+
+/** "https://www.example.nl/x/y" → "example.nl": where a link goes, in a few characters. */
+export function displayHost(url) {
+  return displayUrl(url).split(/[/?#]/)[0];
 }
 
 /** "https://www.example.nl/x/" → "example.nl/x" for display. */

@@ -444,6 +444,17 @@ def _is_poll_points(quiz: Any, path: JsonPath) -> bool:
 # jsonschema errors -> Dutch issues
 
 
+def _projector_reason(path: JsonPath) -> str:
+    """Why a question's texts have these limits: the projector shows them whole, without
+    scrolling, at sizes the back row can read."""
+    if len(path) < 3 or path[0] != "questions":
+        return ""
+    return _t(
+        "; langer past niet leesbaar op het scherm van de beamer",
+        "; longer does not fit readably on the projector screen",
+    )
+
+
 def _describe_error(error: ValidationError, quiz: Any) -> list[_Issue]:
     path: JsonPath = tuple(error.absolute_path)
     keyword = error.validator
@@ -579,6 +590,7 @@ def _describe_error(error: ValidationError, quiz: Any) -> list[_Issue]:
                 f"{subject} is te lang (maximaal {value} tekens, nu {length})",
                 f"{subject} is too long (at most {value} characters, now {length})",
             )
+            + _projector_reason(path)
         )
 
     if keyword == "pattern":
@@ -638,6 +650,7 @@ def _describe_error(error: ValidationError, quiz: Any) -> list[_Issue]:
                 f"er {verb} hoogstens {value} {noun} zijn (nu {count})",
                 f"there may be at most {value} {noun} (now {count})",
             )
+            + _projector_reason(path)
         )
 
     if keyword == "not" and value == {}:

@@ -1,70 +1,130 @@
 """Read from the back row: the projector at 1920×1080 with the longest texts quizzes/schema.json
-allows. Question and options ≥ 48 px, everything else the room reads ≥ 36 px, and nothing cut off
-or scrolled out of view. Computed sizes are measured in Chromium."""
+allows. Question and options ≥ 48 px, everything else the room reads ≥ 36 px, and in every phase
+(lobby, question, reveal, scoreboard, podium) the page does not scroll and no text is cut off or
+pushed out of view. Computed sizes and boxes are measured in Chromium.
+
+The quizzes are built from the schema's own maxima (every text at its maximum length, every list
+at its maximum count), so lowering or raising a limit in the schema is checked here at once. The
+texts are realistic Dutch with long compound words (which wrap worse than short ones)."""
 
 from __future__ import annotations
 
+import asyncio
 import re
+import threading
+from collections.abc import Coroutine
 from typing import Any
 
 import pytest
 
+from server.activities.quiz_views import LOBBY_NAMES, SCOREBOARD_SIZE
+from server.hub.names import NAME_MAX
+from server.quizzes.validate import load_schema, validate_quiz
 from tests.conftest import upload
 from tests.support.browser import PHONE, PROJECTOR, Pages, control
+from tests.support.phones import Phone
 
 pytestmark = pytest.mark.browser
 
 BIG = 48.0  # question and options
 READ = 36.0  # everything else the room must read
 
+SCHEMA = load_schema()
+DEFS = SCHEMA["$defs"]
+QUESTION = DEFS["question"]["properties"]
+MAX = {
+    "short": DEFS["shortText"]["maxLength"],  # title, theme, author
+    "question": QUESTION["text"]["maxLength"],
+    "options": QUESTION["options"]["maxItems"],
+    "option": DEFS["option"]["properties"]["text"]["maxLength"],
+    "toelichting": QUESTION["toelichting"]["maxLength"],
+    "links": QUESTION["learn_more"]["maxItems"],
+    "link_title": DEFS["link"]["properties"]["title"]["maxLength"],
+    "url": DEFS["link"]["properties"]["url"]["maxLength"],
+    "experts": QUESTION["experts"]["maxItems"],
+    "expert": QUESTION["experts"]["items"]["maxLength"],
+    "unit": DEFS["estimate"]["properties"]["unit"]["maxLength"],
+}
 
-def _words(length: int, word: str = "kennisdeling") -> str:
-    """Realistic long text (words, spaces, punctuation) of exactly `length` characters."""
-    text = ""
-    while len(text) < length:
-        text += word + (", " if len(text) % 5 == 0 else " ")
-    return text[: length - 1].rstrip() + "." if length > 1 else "x"
+DUTCH = (
+    "Bij schuldhulpverlening werkt het wijkteam samen met jeugdbescherming, de "
+    "ervaringsdeskundige en de woningcorporatie, zodat een gezin met betalingsachterstanden "
+    "op tijd passende ondersteuning krijgt en niemand tussen wal en schip valt"
+).split()
+
+
+def _text(length: int, start: int = 0) -> str:
+    """Realistic Dutch (long compound words, commas) of exactly `length` characters."""
+    words: list[str] = []
+    i = start
+    while len(" ".join(words)) < length:
+        words.append(DUTCH[i % len(DUTCH)])
+        i += 1
+    text = " ".join(words)[: length - 1]
+    if text.endswith((" ", ",")):
+        text = text[:-1] + "s"
+    return text + "."
+
+
+def _name(i: int) -> str:
+    """A player name of exactly NAME_MAX characters, different for every i."""
+    return f"Wilhelmina van Oosterbeek {i:02d}"[:NAME_MAX - 3].rstrip() + f" {i:02d}"
+
+
+def _explanation(seed: int) -> dict[str, Any]:
+    return {
+        "toelichting": _text(MAX["toelichting"], seed),
+        "learn_more": [
+            {
+                "title": _text(MAX["link_title"], seed + 3 * i + 1),
+                "url": ("https://www.rijksoverheid.nl/onderwerpen/schulden/" + "a" * MAX["url"])[
+                    : MAX["url"] - 2
+                ]
+                + f"/{i}",
+            }
+            for i in range(MAX["links"])
+        ],
+        "experts": [_text(MAX["expert"], seed + 5 * i + 2) for i in range(MAX["experts"])],
+    }
 
 
 LONGEST: dict[str, Any] = {
     "format": 1,
     "id": "langste-teksten",
-    "title": _words(120, "Themaquiz"),
-    "theme": _words(60, "thema"),
-    "author": "Kenniskring",
+    "title": _text(MAX["short"], 0),
+    "theme": _text(MAX["short"], 4),
+    "author": _text(MAX["short"], 9),
     "language": "nl",
     "questions": [
         {
             "id": "q1",
             "type": "multiple_choice",
-            "text": _words(300, "Wijkteam"),
+            "text": _text(MAX["question"], 2),
             "time_limit": 240,
-            "options": [{"text": _words(120, f"antwoord{i}"), "correct": i == 0} for i in range(6)],
-            "toelichting": _words(1000, "praktijk"),
-            "learn_more": [
-                {"title": _words(120, "bron"), "url": f"https://www.voorbeeld.nl/{'a' * 60}/{i}"}
-                for i in range(5)
+            "options": [
+                {"text": f"{i + 1} " + _text(MAX["option"] - 2, 3 * i), "correct": i == 0}
+                for i in range(MAX["options"])
             ],
-            "experts": [_words(80, f"collega{i}") for i in range(10)],
+            **_explanation(7),
         },
         {
             "id": "q2",
             "type": "estimate",
-            "text": _words(300, "Schatting"),
+            "text": _text(MAX["question"], 11),
             "time_limit": 240,
             "estimate": {
                 "answer": 654321,
                 "min": 0,
                 "max": 1000000,
-                "unit": "huishoudens1234",
+                "unit": _text(MAX["unit"], 6).replace(" ", "")[: MAX["unit"]].ljust(MAX["unit"], "s"),
                 "tolerance": 5000,
             },
-            "toelichting": _words(1000, "uitleg"),
+            **_explanation(13),
         },
     ],
 }
 
-NAMES = ["Annemarie-Wilhelmina vdB", "Bartholomeus Christiaan", "Charlotte Elisabeth Vos"]
+PLAYERS = max(LOBBY_NAMES, SCOREBOARD_SIZE)  # the lobby's and the scoreboard's fullest
 
 
 def _measure(page: Any, selector: str) -> list[tuple[str, float]]:
@@ -78,53 +138,59 @@ def _measure(page: Any, selector: str) -> list[tuple[str, float]]:
     ]
 
 
-def _fits(page: Any) -> list[str]:
-    """Text that is outside the 1920×1080 viewport or clipped by an overflow:hidden box."""
-    return list(
-        page.evaluate(
-            """() => {
-      const out = [];
-      const W = innerWidth, H = innerHeight;
-      if (document.scrollingElement.scrollHeight > H + 1) out.push(`page scrolls: ${document.scrollingElement.scrollHeight}px`);
-      const walker = document.createTreeWalker(document.querySelector('#app'), NodeFilter.SHOW_TEXT);
-      while (walker.nextNode()) {
-        const node = walker.currentNode;
-        if (!node.textContent.trim()) continue;
-        const range = document.createRange();
-        range.selectNodeContents(node);
-        const r = range.getBoundingClientRect();
-        if (!r.width && !r.height) continue;
-        // A one-line title cut with an ellipsis (the quiz title in the top bar; the lobby shows
-        // it whole) is a deliberate cut, not text pushed out of view.
-        const own = getComputedStyle(node.parentElement.closest('.screen-title') || node.parentElement);
-        if (own.textOverflow === 'ellipsis' && own.whiteSpace === 'nowrap') continue;
-        let clip = null;
-        for (let el = node.parentElement; el && el !== document.body; el = el.parentElement) {
-          const cs = getComputedStyle(el);
-          // an answer tile is a box too: text spilling out of it lies over the next tile
-          if (cs.overflowY !== 'visible' || cs.overflowX !== 'visible' || el.classList.contains('option')) {
-            const b = el.getBoundingClientRect();
-            if (r.bottom > b.bottom + 1 || r.right > b.right + 1) { clip = el.className; break; }
-          }
-        }
-        if (r.bottom > H + 1 || r.right > W + 1 || clip !== null) {
-          out.push(`${node.textContent.trim().slice(0, 30)}… bottom ${Math.round(r.bottom)} clipped by ${clip}`);
-        }
+FITS = """() => {
+  const out = [];
+  const W = innerWidth, H = innerHeight;
+  const doc = document.scrollingElement;
+  if (doc.scrollHeight > H + 1) out.push(`page scrolls: ${doc.scrollHeight}px > ${H}px`);
+  if (doc.scrollWidth > W + 1) out.push(`page scrolls sideways: ${doc.scrollWidth}px > ${W}px`);
+  // Every box that holds the content: nothing inside is taller or wider than the box itself.
+  for (const el of document.querySelectorAll('#app main, #app main *')) {
+    if (!el.getClientRects().length) continue;
+    const cs = getComputedStyle(el);
+    if (cs.overflowY === 'visible' && cs.overflowX === 'visible') continue;
+    if (el.scrollHeight > el.clientHeight + 1 || el.scrollWidth > el.clientWidth + 1) {
+      out.push(`${el.tagName.toLowerCase()}.${el.className} overflows: ${el.scrollWidth}×${el.scrollHeight} in ${el.clientWidth}×${el.clientHeight}`);
+    }
+  }
+  // Every piece of text: inside the viewport, inside its tile, not clipped by any box around it.
+  const walker = document.createTreeWalker(document.querySelector('#app'), NodeFilter.SHOW_TEXT);
+  while (walker.nextNode()) {
+    const node = walker.currentNode;
+    if (!node.textContent.trim()) continue;
+    const range = document.createRange();
+    range.selectNodeContents(node);
+    const r = range.getBoundingClientRect();
+    if (!r.width && !r.height) continue;
+    // A one-line title cut with an ellipsis (the quiz title in the top bar; the lobby shows
+    // it whole) is a deliberate cut, not text pushed out of view.
+    const own = getComputedStyle(node.parentElement.closest('.screen-title') || node.parentElement);
+    if (own.textOverflow === 'ellipsis' && own.whiteSpace === 'nowrap') continue;
+    let clip = null;
+    for (let el = node.parentElement; el && el !== document.body; el = el.parentElement) {
+      const cs = getComputedStyle(el);
+      // an answer tile or chart row is a box too: text spilling out of it lies over the next one
+      if (cs.overflowY !== 'visible' || cs.overflowX !== 'visible' || el.matches('.option, .bar-row, .explain-part, .score-row')) {
+        const b = el.getBoundingClientRect();
+        if (r.bottom > b.bottom + 1 || r.right > b.right + 1 || r.top < b.top - 1 || r.left < b.left - 1) { clip = el.className; break; }
       }
-      return out.slice(0, 8);
-    }"""
-        )
-    )
+    }
+    if (r.bottom > H + 1 || r.right > W + 1 || r.top < -1 || clip !== null) {
+      out.push(`${node.textContent.trim().slice(0, 30)}… bottom ${Math.round(r.bottom)} clipped by ${clip}`);
+    }
+  }
+  return out.slice(0, 8);
+}"""
 
 
-def _check(
-    page: Any, phase: str, rules: list[tuple[str, float]], report: list[str], *, fit: bool = True
-) -> None:
-    """Font-size floors always; `fit`: no text out of view (else the overflow is only printed)."""
+def _check(page: Any, phase: str, rules: list[tuple[str, float]], report: list[str]) -> None:
+    """Font-size floors, and nothing scrolled or cut off."""
     smallest: list[str] = []
     for selector, minimum in rules:
         found = _measure(page, selector)
-        assert found, f"{phase}: nothing matches {selector}"
+        if not found:
+            report.append(f"{phase}: nothing visible matches {selector}")
+            continue
         low = min(size for _, size in found)
         smallest.append(f"{selector} {low:.1f}px")
         report += [
@@ -133,21 +199,68 @@ def _check(
             if size < minimum - 0.05
         ]
     print(f"{phase}: smallest " + ", ".join(smallest))
-    overflow = _fits(page)
-    if fit:
-        report += [f"{phase}: {problem}" for problem in overflow]
-    elif overflow:
-        print(f"{phase}: does NOT fit (known, see docstring): {overflow[:2]}")
+    overflow = list(page.evaluate(FITS))
+    print(f"{phase}: " + ("fits" if not overflow else f"does NOT fit: {overflow}"))
+    report += [f"{phase}: {problem}" for problem in overflow]
 
 
-def _room(pages: Pages, base_url: str, quiz: dict[str, Any]) -> tuple[Any, Any, str]:
+class Crowd:
+    """Players on websockets (docs/PROTOCOL.md), run on their own event loop in a thread, so a
+    room can hold as many names at their maximum length as the lobby and scoreboard show."""
+
+    def __init__(self, ws_url: str) -> None:
+        self.ws_url = ws_url
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+        self.phones: list[Phone] = []
+
+    def run(self, coro: Coroutine[Any, Any, Any]) -> Any:
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(30)
+
+    def join(self, code: str, names: list[str]) -> None:
+        async def one(name: str) -> Phone:
+            phone = await Phone(self.ws_url).open()
+            welcome = await phone.join(code, name)
+            assert welcome["type"] == "welcome", welcome
+            return phone
+
+        async def all_of() -> list[Phone]:
+            return list(await asyncio.gather(*(one(name) for name in names)))
+
+        self.phones += self.run(all_of())
+
+    def answer(self, question: int, pick: Any) -> None:
+        async def one(i: int, phone: Phone) -> None:
+            await phone.wait_view("question", index=question)
+            choice, value = pick(i)
+            reply = await phone.answer(question, choice, value)
+            assert reply["type"] == "ack", reply
+
+        async def all_of() -> None:
+            await asyncio.gather(*(one(i, p) for i, p in enumerate(self.phones)))
+
+        self.run(all_of())
+
+    def close(self) -> None:
+        async def all_of() -> None:
+            await asyncio.gather(*(p.close() for p in self.phones), return_exceptions=True)
+
+        self.run(all_of())
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(5)
+        self.loop.close()
+
+
+def _room(pages: Pages, base_url: str, quiz: dict[str, Any], team: str = "") -> tuple[Any, Any, str]:
     """Host page and projector for a new room with `quiz`."""
     from playwright.sync_api import expect
 
     quiz_id = upload(base_url, quiz)
     host = pages.open("host", "/host", {"width": 1280, "height": 900})
-    choice = host.locator(f"input[name=quiz][value='{quiz_id}']")
-    choice.check()
+    host.locator(f"input[name=quiz][value='{quiz_id}']").check()
+    if team:
+        host.locator("#team").fill(team)
     host.locator("#start-session").click()
     expect(host.locator("#session-code")).to_have_text(re.compile(r"^\d{3} \d{3}$"))
     code = host.locator("#session-code").inner_text().replace(" ", "")
@@ -155,166 +268,220 @@ def _room(pages: Pages, base_url: str, quiz: dict[str, Any]) -> tuple[Any, Any, 
     return host, screen, code
 
 
-def test_projector_is_readable_from_the_back_row(pages: Pages, base_url: str) -> None:
-    """Every phase with the longest texts the schema allows: sizes never under the floors; lobby,
-    estimate question, scoreboard and podium fit. A 300-character question with six 120-character
-    options (~1,000 characters at 48 px bold) and that reveal with a 1000-character toelichting
-    (~2,600 characters at 36 px) do not fit one 1920×1080 screen: their overflow is printed, and
-    the next test holds question and reveal to fit with long real-world texts."""
+def _phone_fits(phone: Any) -> list[str]:
+    """On the phone scrolling down is fine; nothing may stick out sideways."""
+    width = phone.evaluate("document.scrollingElement.scrollWidth")
+    return [] if width <= PHONE["width"] + 1 else [f"phone scrolls sideways: {width}px"]
+
+
+def test_the_quiz_at_the_schema_maxima_is_valid() -> None:
+    result = validate_quiz(LONGEST)
+    assert result.ok, result.errors
+    q1 = LONGEST["questions"][0]
+    assert len(q1["text"]) == MAX["question"]
+    assert {len(o["text"]) for o in q1["options"]} == {MAX["option"]}
+    assert len(q1["toelichting"]) == MAX["toelichting"]
+    assert {len(e) for e in q1["experts"]} == {MAX["expert"]}
+    assert {len(link["url"]) for link in q1["learn_more"]} == {MAX["url"]}
+    assert len(_name(PLAYERS)) == NAME_MAX
+
+
+def test_projector_fits_the_longest_texts_the_schema_allows(pages: Pages, base_url: str) -> None:
+    """Every projector phase with every text at the schema's maximum and full lists (six options,
+    all links and experts), the lobby and scoreboard full of names at their maximum length, a
+    team name at its maximum (the bokaal line on the podium): the floors hold and nothing scrolls
+    or is cut off. The phone at 360×640 plays the same quiz without sideways scrolling."""
     from playwright.sync_api import expect
 
-    host, screen, code = _room(pages, base_url, LONGEST)
-    phones = []
-    for i, name in enumerate(NAMES):
-        phone = pages.open(f"p{i}", f"/join/{code}", PHONE, is_mobile=True, has_touch=True)
-        phone.locator("#join-name").fill(name)
-        phone.locator("#join-form button[type=submit]").click()
-        expect(phone.locator(".joined-as")).to_contain_text(name)
-        phones.append(phone)
-    expect(screen.locator(".player-count")).to_have_text("3 deelnemers")
-
+    team = _text(60, 5)
+    host, screen, code = _room(pages, base_url, LONGEST, team)
+    phone = pages.open("phone", f"/join/{code}", PHONE, is_mobile=True, has_touch=True)
+    phone.locator("#join-name").fill(_name(0))
+    phone.locator("#join-form button[type=submit]").click()
+    expect(phone.locator(".joined-as")).to_contain_text(_name(0))
+    crowd = Crowd(base_url.replace("http://", "ws://") + "/ws")
     problems: list[str] = []
-    _check(screen, "lobby", [(".join-step", READ), (".player-count", READ), (".name-cloud li", READ)], problems)
-    pages.shot(screen, "i13-projector-0-lobby")
+    try:
+        crowd.join(code, [_name(i) for i in range(1, PLAYERS + 1)])
+        expect(screen.locator(".player-count")).to_have_text(f"{PLAYERS + 1} deelnemers")
+        _check(
+            screen,
+            "lobby",
+            [(".join-step", READ), (".player-count", READ), (".name-cloud li", READ), (".lobby-title", READ)],
+            problems,
+        )
+        pages.shot(screen, "i13-projector-0-lobby")
 
-    # multiple choice: 300-character question, six 120-character options
-    control(host, "Start")
-    expect(screen.locator(".screen-options .option")).to_have_count(6)
-    _check(
-        screen,
-        "question",
-        [
-            (".screen-q-text", BIG),
-            (".screen-options .option-text", BIG),
-            (".q-number", READ),
-            (".screen-join-small", READ),
-            (".answered-count", READ),
-        ],
-        problems,
-        fit=False,
-    )
-    pages.shot(screen, "i13-projector-1-question-longest")
-    for i, phone in enumerate(phones):
-        phone.locator(".answers button").nth(i).click()
-    expect(screen.locator(".reveal-explain")).to_be_visible()
-    _check(
-        screen,
-        "reveal",
-        [
-            (".screen-q-text", READ),
-            (".bar-text", READ),
-            (".bar-count", READ),
-            (".reveal-explain h3", READ),
-            (".reveal-explain .explain-text", READ),
-            (".reveal-explain li", READ),
-            (".answered-count", READ),
-        ],
-        problems,
-        fit=False,
-    )
-    pages.shot(screen, "i13-projector-2-reveal-longest")
+        # multiple choice at the maxima
+        control(host, "Start")
+        expect(screen.locator(".screen-options .option")).to_have_count(MAX["options"])
+        _check(
+            screen,
+            "question",
+            [
+                (".screen-q-text", BIG),
+                (".screen-options .option-text", BIG),
+                (".q-number", READ),
+                (".screen-join-small", READ),
+                (".answered-count", READ),
+            ],
+            problems,
+        )
+        pages.shot(screen, "i13-projector-1-question-longest")
+        expect(phone.locator(".answers button")).to_have_count(MAX["options"])
+        problems += [f"phone question: {p}" for p in _phone_fits(phone)]
+        pages.shot(phone, "i13-phone-1-question-longest")
+        crowd.answer(0, lambda i: (i % MAX["options"], None))
+        phone.locator(".answers button").nth(1).click()
+        expect(screen.locator(".reveal-explain")).to_be_visible()
+        _check(
+            screen,
+            "reveal",
+            [
+                (".screen-q-text", READ),
+                # the options' texts, or (a compact chart beside a long toelichting) the answer
+                (".bar-text, .right-answer", READ),
+                (".bar-count", READ),
+                (".reveal-explain h3", READ),
+                (".reveal-explain .explain-text", READ),
+                (".reveal-explain li", READ),
+                (".answered-count", READ),
+            ],
+            problems,
+        )
+        pages.shot(screen, "i13-projector-2-reveal-longest")
+        expect(phone.locator(".verdict")).to_be_visible()
+        problems += [f"phone reveal: {p}" for p in _phone_fits(phone)]
+        pages.shot(phone, "i13-phone-2-reveal-longest")
 
-    control(host, "Toon tussenstand")
-    expect(screen.locator(".screen-scoreboard .score-row")).to_have_count(3)
-    _check(
-        screen,
-        "scoreboard",
-        [(".screen-scoreboard .score-name", READ), (".screen-scoreboard .score-points", READ)],
-        problems,
-    )
-    pages.shot(screen, "i13-projector-3-scoreboard")
+        control(host, "Toon tussenstand")
+        expect(screen.locator(".screen-scoreboard .score-row")).to_have_count(SCOREBOARD_SIZE)
+        _check(
+            screen,
+            "scoreboard",
+            [(".screen-scoreboard .score-name", READ), (".screen-scoreboard .score-points", READ)],
+            problems,
+        )
+        pages.shot(screen, "i13-projector-3-scoreboard")
 
-    # estimate: the chart's bin labels ("900.000–1.000.000") are read from the back row too
-    control(host, "Volgende vraag")
-    expect(screen.locator(".estimate-range-text")).to_be_visible()
-    _check(screen, "estimate-question", [(".screen-q-text", BIG), (".estimate-range-text", READ)], problems)
-    pages.shot(screen, "i13-projector-4-estimate-question")
-    for i, phone in enumerate(phones):
-        phone.locator("#estimate-value").fill(str(100000 * (i + 3)))
+        # estimate at the maxima: the bins ("900.000–1.000.000") are read from the back row too
+        control(host, "Volgende vraag")
+        expect(screen.locator(".estimate-range-text")).to_be_visible()
+        _check(screen, "estimate-question", [(".screen-q-text", BIG), (".estimate-range-text", READ)], problems)
+        pages.shot(screen, "i13-projector-4-estimate-question")
+        # the first dozen guess the answer exactly: the most names the "closest" line can list
+        crowd.answer(1, lambda i: (None, 654321 if i < 12 else 10000 * (i * 17 % 100)))
+        phone.locator("#estimate-value").fill("650000")
         phone.locator(".estimate button[type=submit]").click()
-    expect(screen.locator(".estimate-result")).to_be_visible()
-    _check(
-        screen,
-        "estimate-reveal",
-        [(".bar-text", READ), (".bar-count", READ), (".estimate-result p", READ)],
-        problems,
-        fit=False,
-    )
-    pages.shot(screen, "i13-projector-5-estimate-reveal")
+        expect(screen.locator(".estimate-result")).to_be_visible()
+        _check(
+            screen,
+            "estimate-reveal",
+            [
+                (".bar-text", READ),
+                (".bar-count", READ),
+                (".estimate-result p", READ),
+                (".reveal-explain .explain-text", READ),
+                (".reveal-explain li", READ),
+            ],
+            problems,
+        )
+        pages.shot(screen, "i13-projector-5-estimate-reveal")
+        problems += [f"phone estimate reveal: {p}" for p in _phone_fits(phone)]
 
-    control(host, "Naar het podium")
-    expect(screen.locator(".screen-podium h1")).to_be_visible()
-    _check(screen, "podium", [(".podium-name", READ), (".podium-score", READ)], problems)
-    pages.shot(screen, "i13-projector-6-podium")
-
+        control(host, "Naar het podium")
+        expect(screen.locator(".screen-podium h1")).to_be_visible()
+        expect(screen.locator(".bokaal-line")).to_be_visible()
+        _check(
+            screen,
+            "podium",
+            [(".screen-podium h1", READ), (".podium-name", READ), (".podium-score", READ), (".bokaal-line", READ)],
+            problems,
+        )
+        pages.shot(screen, "i13-projector-6-podium")
+    finally:
+        crowd.close()
     assert not problems, "\n".join(problems)
     pages.assert_clean()
 
 
-LONG_REAL: dict[str, Any] = {
+def _option_texts(length: int, seed: int) -> list[str]:
+    return [f"{i + 1} " + _text(length - 2, seed + 3 * i) for i in range(MAX["options"])]
+
+
+# The other reveal layouts at the maxima: short options (columns), every option right (the answer
+# written out in full), no toelichting (rows across the whole width), true/false.
+OTHER_REVEALS: dict[str, Any] = {
     "format": 1,
-    "id": "lange-praktijkteksten",
-    "title": "Armoede en schulden: wie kun je inschakelen?",
-    "theme": "Armoede en schulden",
-    "author": "Kenniskring",
+    "id": "langste-teksten-onthullingen",
+    "title": _text(MAX["short"], 1),
+    "theme": _text(MAX["short"], 2),
+    "author": _text(MAX["short"], 3),
     "language": "nl",
     "questions": [
         {
-            "id": "q1",
-            "type": "multiple_choice",
-            "text": _words(150, "Schuldhulpverlening"),
-            "time_limit": 240,
-            "options": [{"text": _words(64, f"optie{i}"), "correct": i == 1} for i in range(4)],
-            "toelichting": _words(450, "praktijk"),
-            "learn_more": [
-                {"title": _words(50, "bron"), "url": "https://www.voorbeeld.nl/schulden"}
-                for _ in range(2)
-            ],
-            "experts": ["Fatima de Vries", "Jeroen Bakker"],
+            "id": "kort",
+            "type": "poll",
+            "text": _text(MAX["question"], 4),
+            "options": [{"text": t} for t in _option_texts(32, 1)],
+            **_explanation(5),
         },
         {
-            "id": "q2",
-            "type": "estimate",
-            "text": _words(130, "Schatting"),
-            "time_limit": 240,
-            "estimate": {"answer": 654321, "min": 0, "max": 1000000, "unit": "huishoudens"},
-            "toelichting": _words(420, "uitleg"),
-            "learn_more": [{"title": "CBS", "url": "https://www.cbs.nl/"}],
-            "experts": ["Fatima de Vries"],
+            "id": "allemaal-goed",
+            "type": "multiple_choice",
+            "text": _text(MAX["question"], 6),
+            "options": [{"text": t, "correct": True} for t in _option_texts(MAX["option"], 2)],
+            **_explanation(8),
+        },
+        {
+            "id": "zonder-toelichting",
+            "type": "multiple_choice",
+            "text": _text(MAX["question"], 9),
+            "options": [
+                {"text": t, "correct": i == 2} for i, t in enumerate(_option_texts(MAX["option"], 4))
+            ],
+        },
+        {
+            "id": "waar-niet-waar",
+            "type": "true_false",
+            "text": _text(MAX["question"], 12),
+            "answer": False,
+            **_explanation(14),
         },
     ],
 }
 
 
-def test_question_and_reveal_fit_with_long_real_world_texts(pages: Pages, base_url: str) -> None:
-    """Question (≥ 48 px) and reveal (chart, answer, toelichting, links, experts, ≥ 36 px) fit
-    1920×1080 for texts a bit longer than the longest in the example quizzes (question 150,
-    options 64, toelichting 450 characters)."""
+def test_every_reveal_layout_fits_at_the_maxima(pages: Pages, base_url: str) -> None:
+    """Question and reveal of a poll with short options (a column chart), a question where every
+    option is right, one without toelichting and a true/false question, all at the maxima."""
     from playwright.sync_api import expect
 
-    host, screen, code = _room(pages, base_url, LONG_REAL)
-    phone = pages.open("p", f"/join/{code}", PHONE, is_mobile=True, has_touch=True)
-    phone.locator("#join-name").fill(NAMES[0])
-    phone.locator("#join-form button[type=submit]").click()
-    expect(phone.locator(".joined-as")).to_contain_text(NAMES[0])
+    assert validate_quiz(OTHER_REVEALS).ok, validate_quiz(OTHER_REVEALS).errors
+    host, screen, code = _room(pages, base_url, OTHER_REVEALS)
+    crowd = Crowd(base_url.replace("http://", "ws://") + "/ws")
     problems: list[str] = []
-    control(host, "Start")
-    expect(screen.locator(".screen-options .option")).to_have_count(4)
-    rules = [(".screen-q-text", BIG), (".screen-options .option-text", BIG), (".q-number", READ)]
-    _check(screen, "question-long-real", rules, problems)
-    pages.shot(screen, "i13-projector-6-question-long-real")
-    phone.locator(".answers button").first.click()
-    expect(screen.locator(".reveal-explain")).to_be_visible()
-    rules = [(".bar-text", READ), (".bar-count", READ), (".reveal-explain .explain-text", READ)]
-    _check(screen, "reveal-long-real", rules, problems)
-    pages.shot(screen, "i13-projector-7-reveal-long-real")
-    control(host, "Volgende vraag")
-    expect(phone.locator("#estimate-value")).to_be_visible()
-    phone.locator("#estimate-value").fill("500000")
-    phone.locator(".estimate button[type=submit]").click()
-    expect(screen.locator(".estimate-result")).to_be_visible()
-    rules = [(".bar-text", READ), (".estimate-result p", READ), (".reveal-explain li", READ)]
-    _check(screen, "estimate-reveal-long-real", rules, problems)
-    pages.shot(screen, "i13-projector-8-estimate-reveal-long-real")
+    try:
+        crowd.join(code, [_name(i) for i in range(SCOREBOARD_SIZE)])
+        control(host, "Start")
+        for index, question in enumerate(OTHER_REVEALS["questions"]):
+            name = question["id"]
+            expect(screen.locator(".screen-q-text")).to_be_visible()
+            big = [(".screen-q-text", BIG), (".screen-options .option-text", BIG)]
+            _check(screen, f"{name} question", big, problems)
+            count = len(question.get("options", [])) or 2
+            crowd.answer(index, lambda i, n=count: (i % n, None))
+            expect(screen.locator(".screen-reveal")).to_be_visible()
+            rules = [(".screen-q-text", READ), (".bar-count", READ)]
+            if question["type"] != "poll":  # a poll's columns may stand for its options alone
+                rules.append((".bar-text, .right-answer", READ))
+            if "toelichting" in question:
+                rules += [(".reveal-explain .explain-text", READ), (".reveal-explain li", READ)]
+            _check(screen, f"{name} reveal", rules, problems)
+            pages.shot(screen, f"i13-projector-reveal-{name}")
+            if index + 1 < len(OTHER_REVEALS["questions"]):
+                control(host, "Volgende vraag")
+    finally:
+        crowd.close()
     assert not problems, "\n".join(problems)
     pages.assert_clean()

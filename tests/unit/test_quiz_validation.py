@@ -182,12 +182,12 @@ BAD_EXPECTATIONS: dict[str, list[tuple[str, str]]] = {
     "no_questions.json": [("questions", "er moet minstens 1 vraag zijn (nu 0)")],
     "too_many_questions.json": [("questions", "er mogen hoogstens 50 vragen zijn (nu 51)")],
     "text_length.json": [
-        ("questions[0].text", "vraag 1: de tekst is te lang (maximaal 300 tekens, nu 301)"),
+        ("questions[0].text", "vraag 1: de tekst is te lang (maximaal 200 tekens, nu 301)"),
         ("questions[0].options[1].text", "vraag 1, antwoord 2: de tekst is leeg"),
     ],
     "too_many_links_and_experts.json": [
-        ("questions[1].learn_more", "vraag 2: er mogen hoogstens 5 links zijn (nu 6)"),
-        ("questions[1].experts", "vraag 2: er mogen hoogstens 10 experts zijn (nu 11)"),
+        ("questions[1].learn_more", "vraag 2: er mogen hoogstens 3 links zijn (nu 6)"),
+        ("questions[1].experts", "vraag 2: er mogen hoogstens 3 experts zijn (nu 11)"),
     ],
     "many_mistakes.json": [
         (
@@ -676,3 +676,113 @@ def test_english_messages_number_places_from_one() -> None:
     messages = [e.message for e in errors]
     assert "question 1: the time limit must be between 5 and 240 seconds (now 3)" in messages
     assert "the author is missing" in messages
+
+
+# ---------------------------------------------------------------------------------------------
+# limits: what fits the projector (tests/browser/test_projector_readability.py measures them)
+
+# (where in MINIMAL's first question, the new value, path, Dutch message, English message)
+PROJECTOR_LIMITS: list[tuple[str, Any, str, str, str]] = [
+    (
+        "text",
+        "v" * 201,
+        "questions[0].text",
+        "vraag 1: de tekst is te lang (maximaal 200 tekens, nu 201)",
+        "question 1: the text is too long (at most 200 characters, now 201)",
+    ),
+    (
+        "options",
+        [{"text": "a" * 65, "correct": True}, {"text": "Niemand"}],
+        "questions[0].options[0].text",
+        "vraag 1, antwoord 1: de tekst is te lang (maximaal 64 tekens, nu 65)",
+        "question 1, answer 1: the text is too long (at most 64 characters, now 65)",
+    ),
+    (
+        "toelichting",
+        "t" * 401,
+        "questions[0].toelichting",
+        "vraag 1: de toelichting is te lang (maximaal 400 tekens, nu 401)",
+        "question 1: the explanation (toelichting) is too long (at most 400 characters, now 401)",
+    ),
+    (
+        "learn_more",
+        [{"title": f"Bron {i}", "url": "https://www.cbs.nl/"} for i in range(4)],
+        "questions[0].learn_more",
+        "vraag 1: er mogen hoogstens 3 links zijn (nu 4)",
+        "question 1: there may be at most 3 links (now 4)",
+    ),
+    (
+        "learn_more",
+        [{"title": "b" * 49, "url": "https://www.cbs.nl/"}],
+        "questions[0].learn_more[0].title",
+        "vraag 1, link 1: de titel is te lang (maximaal 48 tekens, nu 49)",
+        "question 1, link 1: the title is too long (at most 48 characters, now 49)",
+    ),
+    (
+        "experts",
+        ["Fatima", "Jeroen", "Anna", "Bart"],
+        "questions[0].experts",
+        "vraag 1: er mogen hoogstens 3 experts zijn (nu 4)",
+        "question 1: there may be at most 3 experts (now 4)",
+    ),
+    (
+        "experts",
+        ["e" * 49],
+        "questions[0].experts[0]",
+        "vraag 1, expert 1: de naam van de expert is te lang (maximaal 48 tekens, nu 49)",
+        "question 1, expert 1: the expert's name is too long (at most 48 characters, now 49)",
+    ),
+]
+
+
+@pytest.mark.parametrize(("field", "value", "path", "dutch", "english"), PROJECTOR_LIMITS)
+def test_a_text_over_the_projector_limit_gets_a_clear_message(
+    field: str, value: Any, path: str, dutch: str, english: str
+) -> None:
+    """Over a limit: one error naming the place, the field, the limit and the length, and why
+    (the projector), in Dutch and in English."""
+    quiz = copy.deepcopy(MINIMAL)
+    quiz["questions"][0][field] = value
+    for lang, message in (("nl", dutch), ("en", english)):
+        errors = validate_quiz(quiz, lang).errors
+        assert [e.path for e in errors] == [path], errors
+        assert errors[0].message.startswith(message), errors[0].message
+        reason = "beamer" if lang == "nl" else "projector"
+        assert reason in errors[0].message, errors[0].message
+
+
+@pytest.mark.parametrize(("field", "value", "path", "dutch", "english"), PROJECTOR_LIMITS)
+def test_a_text_at_the_projector_limit_is_valid(
+    field: str, value: Any, path: str, dutch: str, english: str
+) -> None:
+    """One character (or one item) less than the rejected value is accepted."""
+    quiz = copy.deepcopy(MINIMAL)
+    if isinstance(value, str):
+        value = value[:-1]
+    elif isinstance(value[0], str) and len(value) == 1:
+        value = [value[0][:-1]]
+    elif isinstance(value[0], dict) and len(value) == 1:
+        value = [{**value[0], "title": value[0]["title"][:-1]}]
+    elif field == "options":
+        value = [{**value[0], "text": value[0]["text"][:-1]}, *value[1:]]
+    else:
+        value = value[:-1]
+    quiz["questions"][0][field] = value
+    assert validate_quiz(quiz).ok, validate_quiz(quiz).errors
+
+
+def test_the_schema_limits_are_the_ones_the_projector_was_measured_with() -> None:
+    """Raising a limit means measuring again: the browser test builds its quiz from these."""
+    schema = load_schema()
+    defs = schema["$defs"]
+    question = defs["question"]["properties"]
+    assert question["text"]["maxLength"] == 200
+    assert question["options"]["maxItems"] == 6
+    assert defs["option"]["properties"]["text"]["maxLength"] == 64
+    assert question["toelichting"]["maxLength"] == 400
+    assert question["learn_more"]["maxItems"] == 3
+    assert defs["link"]["properties"]["title"]["maxLength"] == 48
+    assert question["experts"]["maxItems"] == 3
+    assert question["experts"]["items"]["maxLength"] == 48
+    assert defs["shortText"]["maxLength"] == 120
+    assert defs["estimate"]["properties"]["unit"]["maxLength"] == 16

@@ -16,6 +16,7 @@ import {
   optionTile,
   replace,
   scoreboardList,
+  shapeIcon,
   t,
   toelichtingBlock,
   trophyIcon,
@@ -71,6 +72,8 @@ function draw() {
       body = el("div", { class: "screen-center" }, view.phase);
   }
   replace(ctx.root, topBar(), body);
+  if (view.phase === "lobby") fitNames();
+  if (view.phase === "reveal") fitReveal();
   if (view.phase === "question" && q) updateCounters();
   else countdown.stop();
 }
@@ -105,6 +108,32 @@ function lobby() {
   );
 }
 
+/** A full room does not fit the lobby with every name at its longest: the newest names stay, the
+ * oldest make way for one "+ 37 anderen" (the count above says how many are in). */
+function fitNames() {
+  const cloud = ctx.root.querySelector(".name-cloud");
+  if (!cloud) return;
+  const fits = () => cloud.scrollHeight <= cloud.clientHeight + 1;
+  if (fits()) return;
+  const items = [...cloud.children];
+  const total = Math.max((view.lobby && view.lobby.count) || 0, items.length);
+  const more = el("li", { class: "more-names" });
+  cloud.append(more);
+  let shown = items.length;
+  do {
+    items[items.length - shown].remove();
+    shown -= 1;
+    more.textContent = t("screen_more_players", { n: total - shown });
+  } while (shown > 0 && !fits());
+}
+
+// The projector window may be resized (full screen on, another beamer): lay the phase out again.
+addEventListener("resize", () => {
+  if (!ctx) return;
+  renderedKey = null;
+  draw();
+});
+
 function questionHeader(q, withClock, extra = null) {
   return el(
     "div",
@@ -121,10 +150,12 @@ function question() {
   const q = view.question;
   if (!q) return el("main", { class: "screen-center" });
   const options = optionTexts(q);
+  // "3 van 5 beantwoord" sits in the header line beside the clock: the height is the options'.
+  const answered = el("span", { class: "answered-count", "aria-live": "polite", id: "answered" }, answeredText());
   return el(
     "main",
     { class: "screen-question" },
-    questionHeader(q, true),
+    questionHeader(q, true, answered),
     el("div", { class: "timebar", "aria-hidden": "true" }),
     el("h1", { class: ["screen-q-text", String(q.text).length > LONG_QUESTION && "long"] }, q.text),
     q.type === "estimate"
@@ -134,11 +165,6 @@ function question() {
           t("screen_estimate_between", { min: fmtNumber(q.min), max: fmtNumber(q.max), unit: q.unit || "" }),
         )
       : el("div", { class: `screen-options options-${options.length}` }, options.map((text, i) => optionTile("div", i, text))),
-    el(
-      "p",
-      { class: "answered-count", "aria-live": "polite" },
-      el("span", { id: "answered" }, answeredText()),
-    ),
   );
 }
 
@@ -183,7 +209,9 @@ function reveal() {
       est.average !== null && est.average !== undefined && !hasExplanation(r)
         ? el("p", null, t("screen_estimate_average", { avg: `${fmtNumber(est.average)} ${q.unit || ""}`.trim() }))
         : null,
-      est.closest && est.closest.length ? el("p", null, t("screen_estimate_closest", { names: est.closest.join(", ") })) : null,
+      est.closest && est.closest.length
+        ? el("p", { class: "closest" }, t("screen_estimate_closest", { names: est.closest.join(", ") }))
+        : null,
       est.outcomes
         ? el("p", null, t("screen_estimate_outcomes", { correct: est.outcomes.correct, near: est.outcomes.near, wrong: est.outcomes.wrong }))
         : null,
@@ -202,19 +230,72 @@ function reveal() {
     }
   }
   const explain = toelichtingBlock(r, { links: false });
+  // The question across the top; under it the outcome and, beside it, the toelichting.
   return el(
     "main",
     { class: ["screen-reveal", explain && "has-explain"] },
     el(
-      "section",
-      { class: "reveal-main" },
+      "header",
+      { class: "reveal-head" },
       questionHeader(q, false, el("span", { class: "answered-count" }, answeredText())),
       el("h1", { class: "screen-q-text small" }, q.text),
-      answerLine,
-      chart,
     ),
+    el("section", { class: "reveal-main" }, answerLine, chart),
     explain ? el("aside", { class: "reveal-explain" }, explain) : null,
   );
+}
+
+/** Six long options beside a long toelichting do not fit one screen at 36 px, nor do six short
+ * ones as columns with their texts. Then the chart becomes columns of shapes and counts (the room
+ * has just seen the options with their shapes and colours) and the right answer is written out
+ * above it; when even that is too long (several right answers), their shapes stand there. */
+function fitReveal() {
+  const main = ctx.root.querySelector(".reveal-main");
+  fitClosest(main);
+  const chart = main && main.querySelector(".bar-chart:not(.histogram)");
+  const overflows = (node) => node.scrollHeight > node.clientHeight + 1 || node.scrollWidth > node.clientWidth + 1;
+  if (!chart || !(overflows(main) || [...chart.querySelectorAll(".bar-label")].some(overflows))) return;
+  const q = view.question;
+  const r = view.reveal || {};
+  const texts = optionTexts(q);
+  const correct = q.type === "poll" ? [] : r.correct || [];
+  const compact = barChart(texts.map(() => ""), r.distribution, correct, { vertical: true });
+  compact.classList.add("compact");
+  [...compact.children].forEach((row, i) => {
+    row.setAttribute("aria-label", `${texts[i]}: ${(r.distribution || [])[i] || 0}`);
+  });
+  chart.replaceWith(compact);
+  if (!correct.length) return;
+  let line = main.querySelector(".right-answer");
+  const written = el("p", { class: "right-answer" }, t("right_answer_is", { answer: correct.map((i) => texts[i]).join(" / ") }));
+  if (line) line.replaceWith(written);
+  else main.prepend(written);
+  line = written;
+  if (overflows(main)) {
+    const shapes = el(
+      "p",
+      { class: "right-answer", "aria-label": t("right_answer_is", { answer: correct.map((i) => texts[i]).join(" / ") }) },
+      t("screen_right_answers"),
+      " ",
+      correct.map((i) => shapeIcon(i)),
+    );
+    line.replaceWith(shapes);
+  }
+}
+
+/** Ten guesses tied for closest, each name at its longest, crowd out the chart: the first names
+ * stay, with "+ 7 anderen" for the rest. */
+function fitClosest(main) {
+  const line = main && main.querySelector(".closest");
+  const names = (((view.reveal || {}).estimate || {}).closest || []).slice();
+  if (!line) return;
+  const fits = () => main.scrollHeight <= main.clientHeight + 1;
+  let shown = names.length;
+  while (shown > 1 && !fits()) {
+    shown -= 1;
+    const rest = t("screen_more_players", { n: names.length - shown });
+    line.textContent = t("screen_estimate_closest", { names: `${names.slice(0, shown).join(", ")} ${rest}` });
+  }
 }
 
 function scoreboard() {
