@@ -103,11 +103,11 @@ export function kringMap(record, { heading = "h2" } = {}) {
   if (!rows.length) return null;
   return el(
     "section",
-    { class: "dotvote-kring", id: "dotvote-kring" },
+    { class: "dv-kring", id: "dotvote-kring" },
     el(heading, null, t("dotvote_kring_title")),
     el(
       "ul",
-      { class: "dotvote-kring-list" },
+      { class: "dv-kring-list" },
       rows.map((d) =>
         el(
           "li",

@@ -67,8 +67,10 @@ export function render(context) {
   }
   if (view.phase === "cards" || view.phase === "summary") {
     const team = (view.room || {}).team || "";
-    if (!history || history.team !== team) loadHistory(team);
-    ctx.section("dv-h-history", { mount, team, history, phase: view.phase }, historyPanel);
+    // The summary (and every owner saved) rewrites this meeting's record: fetch it again then.
+    const key = JSON.stringify([team, view.phase, view.owners || null]);
+    if (!history || history.key !== key) loadHistory(team, key);
+    ctx.section("dv-h-history", { mount, team, records: history.records }, historyPanel);
   }
   if (pendingAdd && cards.length > pendingAdd.count) {
     pendingAdd = null;
@@ -535,26 +537,30 @@ function ownersForm({ ranking, cards, owners, drafts, can }) {
 
 // ---------------------------------------------------------------- the team's earlier choices
 
-async function loadHistory(team) {
-  history = { team, records: null };
+async function loadHistory(team, key) {
+  const previous = history && history.team === team ? history.records : null;
+  const mine = { team, key, records: previous }; // the old list stays on screen while fetching
+  history = mine;
   if (!team) return;
+  let records = previous || [];
   try {
     const res = await fetch(`/api/history/dotvote?team=${encodeURIComponent(team)}`, { headers: { Accept: "application/json" } });
-    const body = res.ok ? await res.json() : { history: [] };
-    if (history && history.team === team) history = { team, records: body.history || [] };
+    if (res.ok) records = (await res.json()).history || [];
   } catch {
-    if (history && history.team === team) history = { team, records: [] };
+    /* keep what was shown */
   }
+  if (history !== mine) return; // a newer fetch is under way
+  history = { team, key, records };
   rerender();
 }
 
-function historyPanel({ team, history: h }) {
+function historyPanel({ team, records: list }) {
   const title = el("h2", null, t("dotvote_history_title"));
   if (!team) return [title, el("p", { class: "muted" }, t("dotvote_history_no_team"))];
-  if (!h || h.records === null) return [title, el("p", { class: "muted" }, t("loading"))];
-  const refresh = button(t("dotvote_history_refresh"), "btn-small btn-ghost", () => loadHistory(team));
-  if (!h.records.length) return [title, el("p", { class: "muted" }, t("dotvote_history_empty", { team })), refresh];
-  const records = [...h.records].reverse();
+  if (list === null) return [title, el("p", { class: "muted" }, t("loading"))];
+  const refresh = button(t("dotvote_history_refresh"), "btn-small btn-ghost", () => loadHistory(team, "refresh"));
+  if (!list.length) return [title, el("p", { class: "muted" }, t("dotvote_history_empty", { team })), refresh];
+  const records = [...list].reverse();
   return [
     title,
     el("p", { class: "muted" }, t("dotvote_history_lead", { team })),

@@ -20,6 +20,7 @@ const parts = new Map(); // container id → JSON of the data it was built from
 
 let queue = []; // the kinds of the inputs sent and not answered yet, in order
 let optimistic = null; // the placement the last tap sent, while taps are on their way
+let acked = null; // the placement the server acknowledged last, until a newer `me` arrives
 let inflightTimer = null;
 let notice = "";
 let proposalStatus = "";
@@ -32,6 +33,7 @@ export function reset() {
   parts.clear();
   queue = [];
   optimistic = null;
+  acked = null;
   clearTimeout(inflightTimer);
   notice = "";
   proposalStatus = "";
@@ -48,6 +50,7 @@ function settle(kind) {
 
 export function onAck(msg) {
   if ("stickers" in msg) {
+    acked = msg.stickers || {};
     settle("stickers");
     notice = "";
   } else if ("proposals" in msg) {
@@ -59,6 +62,11 @@ export function onAck(msg) {
     answerStatus = t("dotvote_answer_saved");
     notice = "";
   }
+}
+
+/** A `me` after an ack is at least as new as the ack (the server sends ack, then me). */
+export function onMe() {
+  acked = null;
 }
 
 export function onNotice(err, text) {
@@ -304,7 +312,7 @@ function wallList(cards, domains) {
 // ---------------------------------------------------------------- voting: tap to stick
 
 function placement(me) {
-  return optimistic || me.stickers || {};
+  return optimistic || acked || me.stickers || {};
 }
 
 function total(stickers) {
@@ -352,7 +360,8 @@ function updateVoting(view, me) {
     const minus = li.querySelector(".dv-minus");
     if (minus) minus.disabled = n === 0;
     const main = li.querySelector(".dv-card-main");
-    if (main) main.setAttribute("aria-disabled", left === 0 || (cap && n >= cap) ? "true" : "false");
+    // Still tappable when full: the tap explains why nothing happens (a disabled button would not).
+    if (main) main.classList.toggle("is-full", left === 0 || Boolean(cap && n >= cap));
   }
 }
 

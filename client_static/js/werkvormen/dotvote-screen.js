@@ -49,6 +49,7 @@ function draw(ctx) {
   let body;
   if (view.phase === "cards") body = cardsPhase(view);
   else if (view.phase === "voting") body = voting(view);
+  else if (view.phase === "summary") body = summary(view);
   else body = result(view);
   const title = el("div", { class: "screen-title" }, el("strong", null, view.title || t("kind_dotvote")));
   replace(ctx.root, ctx.topBar(title, true), body);
@@ -135,7 +136,6 @@ function result(view) {
       lineDrawn = true;
       rows.push(el("li", { class: "dv-cutline", id: "dv-cutline" }, el("span", null, t("dotvote_cutline"))));
     }
-    const owner = view.owners ? view.owners[row.card_id] : null;
     rows.push(
       el(
         "li",
@@ -145,20 +145,15 @@ function result(view) {
           "span",
           { class: "dv-rank-text" },
           el("span", { class: "dv-rank-onderwerp" }, card.onderwerp),
-          el(
-            "span",
-            { class: "dv-rank-meta" },
-            view.phase === "summary" && row.prioritised
-              ? [card.domain, metaLine(card), owner ? t("dotvote_owner_is", { owner }) : t("dotvote_owner_none")].filter(Boolean).join(" · ")
-              : card.domain,
-          ),
+          el("span", { class: "dv-rank-meta" }, card.domain),
         ),
         el("span", { class: "dv-rank-bar", "aria-hidden": "true" }, el("span", { style: { "--share": String(row.stickers / max) } })),
         el("span", { class: "dv-rank-count", "aria-label": stickersText(row.stickers) }, String(row.stickers)),
       ),
     );
   }
-  const answers = view.answers && view.show_answers ? answersPanel(view, cards) : null;
+  // The screen gets `answers` only while the facilitator shows them.
+  const answers = view.answers ? answersPanel(view, cards) : null;
   const minority = view.minority || { count: 0, answered: 0 };
   return el(
     "main",
@@ -187,6 +182,66 @@ function result(view) {
           { class: "dv-minority-line", id: "dv-minority-line" },
           minority.count ? t("dotvote_screen_minority", { n: minority.count, answered: minority.answered || 0 }) : t("dotvote_screen_no_minority"),
         ),
+  );
+}
+
+/** The chosen themes, each whole: domain, doelgroep · kwartaal · leervorm, stickers, who takes it up. */
+function summary(view) {
+  const cards = cardIndex(view.cards);
+  const ties = tiedRanks(view.ranking);
+  const ranking = (view.ranking || []).filter((row) => cards.has(row.card_id));
+  const chosen = ranking.filter((row) => row.prioritised);
+  const others = ranking.filter((row) => !row.prioritised);
+  const answers = view.answers ? answersPanel(view, cards) : null;
+  const owners = view.owners || {};
+  return el(
+    "main",
+    { class: ["dv-screen", "dv-screen-summary", answers && "with-answers"] },
+    el(
+      "div",
+      { class: "dv-screen-head" },
+      el("h1", null, t("dotvote_summary_title")),
+      el("p", { class: "dv-screen-sub", id: "dv-cut" }, cutText(view.cut), view.tie ? ` · ${t("dotvote_tie")}` : ""),
+    ),
+    el(
+      "div",
+      { class: "dv-screen-body" },
+      el(
+        "div",
+        { class: "dv-ranking-box" },
+        el(
+          "ol",
+          { class: "dv-themes", id: "dv-ranking" },
+          chosen.map((row) => {
+            const card = cards.get(row.card_id);
+            const owner = owners[row.card_id];
+            return el(
+              "li",
+              { class: "dv-theme", dataset: { card: row.card_id } },
+              el("span", { class: "dv-rank" }, rankLabel(row, ties)),
+              el(
+                "div",
+                { class: "dv-theme-text" },
+                el("p", { class: "dv-theme-onderwerp" }, card.onderwerp),
+                el("p", { class: "dv-theme-meta" }, [card.domain, metaLine(card)].filter(Boolean).join(" · ")),
+                el("p", { class: ["dv-theme-owner", !owner && "is-open"] }, owner ? t("dotvote_owner_is", { owner }) : t("dotvote_owner_none")),
+              ),
+              el("span", { class: "dv-rank-count", "aria-label": stickersText(row.stickers) }, String(row.stickers)),
+            );
+          }),
+        ),
+        others.length
+          ? el(
+              "p",
+              { class: "dv-others", id: "dv-others" },
+              el("strong", null, t("dotvote_not_chosen")),
+              " ",
+              others.map((row) => `${cards.get(row.card_id).onderwerp} (${row.stickers})`).join(" · "),
+            )
+          : null,
+      ),
+      answers,
+    ),
   );
 }
 
