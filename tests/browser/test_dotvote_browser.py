@@ -51,7 +51,10 @@ VOTES = {
     "Chris": {B: 3, D: 3},
     "Dewi": {E: 6},
 }
-MINORITY = {"Bram": "Een korte cursus over eenzaamheid in Q4", "Chris": "Dat we ervaringsdeskundigen uitnodigen"}
+MINORITY = {
+    "Bram": "Een korte cursus over eenzaamheid in Q4",
+    "Chris": "Dat we ervaringsdeskundigen uitnodigen",
+}
 
 
 def join(pages: Pages, code: str, name: str) -> Any:
@@ -116,7 +119,9 @@ def download(page: Any, button: Any) -> str:
     return Path(info.value.path()).read_text(encoding="utf-8-sig")
 
 
-def add_card(host: Any, domain: str, onderwerp: str, doelgroep: str, kwartaal: str, leervorm: str) -> None:
+def add_card(
+    host: Any, domain: str, onderwerp: str, doelgroep: str, kwartaal: str, leervorm: str
+) -> None:
     from playwright.sync_api import expect
 
     rows = host.locator("#dv-host-cards tbody tr")
@@ -132,11 +137,17 @@ def add_card(host: Any, domain: str, onderwerp: str, doelgroep: str, kwartaal: s
 
 
 def card_row(host: Any, onderwerp: str) -> Any:
-    return host.locator("#dv-host-cards tbody tr", has=host.locator("th", has_text=re.compile(rf"\d+\. {re.escape(onderwerp)}$")))
+    return host.locator(
+        "#dv-host-cards tbody tr",
+        has=host.locator("th", has_text=re.compile(rf"\d+\. {re.escape(onderwerp)}$")),
+    )
 
 
 def vote_card(phone: Any, onderwerp: str) -> Any:
-    return phone.locator(".dv-vote-card", has=phone.locator(".dv-card-onderwerp", has_text=re.compile(rf"^{re.escape(onderwerp)}$")))
+    return phone.locator(
+        ".dv-vote-card",
+        has=phone.locator(".dv-card-onderwerp", has_text=re.compile(rf"^{re.escape(onderwerp)}$")),
+    )
 
 
 def tap(phone: Any, onderwerp: str, times: int = 1) -> None:
@@ -307,7 +318,9 @@ def test_kring_then_stickers_in_one_room(pages: Pages) -> None:
                 "Wat heb jij nodig om mee te gaan in het meerderheidsbesluit?"
             )
         else:
-            expect(phone.locator("#dv-outcome")).to_have_text("✓ Al jouw stickers zitten op gekozen thema's.")
+            expect(phone.locator("#dv-outcome")).to_have_text(
+                "✓ Al jouw stickers zitten op gekozen thema's."
+            )
             expect(phone.locator("#dv-minority")).to_have_count(0)
     expect(phones["Bram"].locator(".dv-supported")).to_have_text(re.compile(rf"^{re.escape(C)}"))
     expect(phones["Chris"].locator(".dv-supported")).to_have_text(re.compile(rf"^{re.escape(D)}"))

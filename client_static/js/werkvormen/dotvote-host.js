@@ -100,8 +100,12 @@ const STEPS = [
   ["back", "btn-ghost"],
 ];
 
-function controls({ can, totals, answers, names, open }) {
+function controls({ can, phase, totals, answers, names, open }) {
   const allowed = new Set(can);
+  // Switches that mean nothing in this phase stay out of the way (totals are public after voting).
+  const voting = phase === "cards" || phase === "voting";
+  if (!voting) allowed.delete("show_totals");
+  if (voting) allowed.delete("show_names");
   const out = [];
   for (const [action, cls] of STEPS) {
     if (allowed.has(action)) out.push(button(t(`dotvote_action_${action}`), cls, () => ctx.send(action), { dataset: { action } }));

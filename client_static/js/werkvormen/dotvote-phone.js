@@ -439,7 +439,7 @@ function minorityForm(view, minority, cards) {
     { class: "dv-minority card", id: "dv-minority", novalidate: true },
     el("h1", { class: "dv-question" }, t(view.question || "dotvote_minority_question")),
     el("p", null, supported.length === 1 ? t("dotvote_you_supported_one") : t("dotvote_you_supported")),
-    el("ul", { class: "dv-supported" }, supported.map((card) => el("li", null, el("strong", null, card.onderwerp), el("span", { class: "dv-card-meta" }, ` · ${card.domain}`)))),
+    el("ul", { class: "dv-supported" }, supported.map((card) => el("li", null, el("strong", null, card.onderwerp), el("span", { class: "dv-supported-domain" }, card.domain)))),
     el("label", { for: "dv-answer" }, t("dotvote_answer_label")),
     area,
     el("button", { type: "submit", class: "btn btn-primary btn-block", id: "dv-answer-submit" }, t("dotvote_answer_submit")),
