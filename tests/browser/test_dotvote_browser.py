@@ -90,10 +90,17 @@ def readable(screen: Any, step: str) -> None:
         if (!node.textContent.trim() || parent.closest('.join-panel')) continue;
         const range = document.createRange();
         range.selectNodeContents(node);
-        const r = range.getBoundingClientRect();
+        let r = range.getBoundingClientRect();
         if (!r.width && !r.height) continue;
         const size = parseFloat(getComputedStyle(parent).fontSize);
         if (size < 35.95) out.push(`${node.textContent.trim().slice(0, 30)}: ${size}px`);
+        // What a clipping box (a tile that shortens a long subject) hides is not on screen:
+        // measure what shows, and the box itself.
+        for (let box = parent; box && box !== main; box = box.parentElement) {
+          if (getComputedStyle(box).overflow === 'visible') continue;
+          const c = box.getBoundingClientRect();
+          r = {bottom: Math.min(r.bottom, c.bottom), right: Math.min(r.right, c.right)};
+        }
         if (r.bottom > innerHeight + 1 || r.right > innerWidth + 1) {
           out.push(`${node.textContent.trim().slice(0, 30)}: out of view`);
         }
@@ -383,4 +390,102 @@ def test_kring_then_stickers_in_one_room(pages: Pages) -> None:
     kring_csv = download(host, kring_row.locator("button[data-export=host_export_csv]"))
     assert "Anna,inkomen,7" in kring_csv
 
+    pages.assert_clean()
+
+
+SIXTEEN = [
+    ("inkomen", "Gesprekken over geldzorgen", "team", "Q1", "training"),
+    ("inkomen", "Toeslagen en de herstelregeling", "kennisgroep", "Q2", "college"),
+    ("veiligheid", "Meldcode huiselijk geweld", "team", "Q2", "intervisie"),
+    ("veiligheid", "Veiligheidsplan met het gezin maken", "individueel", "Q3", "e-learning"),
+    ("participatie", "Signalen van eenzaamheid", "kennisgroep", "Q3", "casuïstiekbespreking"),
+    ("participatie", "Vrijwilligerswerk als opstap naar werk", "team", "Q4", "training"),
+    (
+        "psychische gezondheid",
+        "Werken met ervaringsdeskundigen",
+        "individueel",
+        "Q4",
+        "samen optrekken met een ervaren collega",
+    ),
+    ("psychische gezondheid", "Verward gedrag: wie bel je wanneer?", "team", "Q1", "college"),
+    ("opvoeden en opgroeien", "Schulden bij jongeren", "team", "Q2", "e-learning"),
+    ("opvoeden en opgroeien", "Scheiding en de kinderen ertussen", "kennisgroep", "", "intervisie"),
+    ("lichamelijke gezondheid", "Dementie herkennen aan de keukentafel", "team", "Q3", "training"),
+    ("lichamelijke gezondheid", "Medicijngebruik en valpreventie", "individueel", "Q1", ""),
+    (
+        "dagelijks functioneren",
+        "Rapportages schrijven die de cliënt begrijpt",
+        "team",
+        "Q2",
+        "training",
+    ),
+    ("dagelijks functioneren", "Wmo-indicaties en maatwerk", "kennisgroep", "Q4", "college"),
+    ("generieke competenties", "Motiverende gespreksvoering", "team", "", "training"),
+    (
+        "generieke competenties",
+        "Oplossingsgericht werken met netwerken rond gezinnen die al jaren bekend zijn bij "
+        "meerdere organisaties in de wijk",
+        "team",
+        "Q3",
+        "casuïstiekbespreking",
+    ),
+]
+
+
+def test_sixteen_cards_fit_the_projector(pages: Pages) -> None:
+    """A realistic wall of 16 cards (one with a 120-character subject) stays readable on the
+    projector in every phase: no scrolling, text ≥ 36 px, the ranking and its cut line in view."""
+    import httpx
+    from playwright.sync_api import expect
+
+    cards = [
+        {"domain": d, "onderwerp": o, "doelgroep": g, "kwartaal": q, "leervorm": leervorm}
+        for d, o, g, q, leervorm in SIXTEEN
+    ]
+    assert len(cards[-1]["onderwerp"]) <= 120
+    reply = httpx.post(
+        f"{pages.base}/api/rooms",
+        json={"programme": [{"kind": "dotvote", "content": {"cards": cards}}], "lang": "nl"},
+    )
+    assert reply.status_code == 201, reply.text
+    room = reply.json()
+    code = str(room["code"])
+    session = json.dumps(
+        {"code": code, "secret": room["host_secret"], "join_url": room["join_url"]}
+    )
+    screen = pages.open("screen", f"/screen/{code}", PROJECTOR)
+    expect(screen.locator(".dv-tile")).to_have_count(16)
+    pages.shot(screen, "i15-dotvote-screen-16-cards")
+    readable(screen, "16 cards")
+
+    phone = pages.open("phone", f"/join/{code}", PHONE, is_mobile=True, has_touch=True)
+    phone.locator("#join-name").fill("Eva")
+    phone.locator("#join-form button[type=submit]").click()
+    expect(phone.locator("#dv-wall .dv-card")).to_have_count(16)
+
+    host = pages.browser.new_context(viewport=LAPTOP, locale="nl-NL")
+    pages.contexts.append(host)
+    host_page = host.new_page()
+    host_page.add_init_script(f"localStorage.setItem('kk:host', {json.dumps(session)})")
+    host_page.goto(f"{pages.base}/host")
+    expect(host_page.locator("#dv-host-cards tbody tr")).to_have_count(16)
+    control(host_page, "Stemmen openen")
+    control(host_page, "Totalen tonen op het scherm")
+    tap(phone, "Meldcode huiselijk geweld", 3)
+    tap(phone, "Schulden bij jongeren", 2)
+    tap(phone, "Motiverende gespreksvoering")
+    expect(screen.locator("#dv-progress")).to_have_text("1 van 1 hebben al hun stickers geplakt")
+    expect(screen.locator(".dv-tile-count")).to_have_count(16)
+    pages.shot(phone, "i15-dotvote-phone-16-cards-voting")
+    pages.shot(screen, "i15-dotvote-screen-16-cards-voting")
+    readable(screen, "16 cards, voting")
+
+    control(host_page, "Stemmen sluiten")
+    expect(screen.locator("#dv-ranking .dv-rank-row")).to_have_count(16)
+    expect(screen.locator("#dv-cutline")).to_be_visible()
+    expect(phone.locator("#dv-outcome")).to_have_text(
+        "✓ Al jouw stickers zitten op gekozen thema's."
+    )
+    pages.shot(screen, "i15-dotvote-screen-16-cards-result")
+    readable(screen, "16 cards, result")
     pages.assert_clean()

@@ -10,6 +10,7 @@ import { byDomain, cardIndex, cutText, forgetKring, kringMap, latestKring, metaL
 
 const WALL_MAX = 20; // cards on one screen at the 36 px floor; more get "en nog N kaarten"
 const RANKING_MAX = 16;
+const KRING_BESIDE_MAX = 12;
 
 let renderedKey = null;
 let kring = null; // the latest kring map of the room's team (fetched once)
@@ -68,10 +69,12 @@ function wall(view, { totals = null, narrow = false } = {}) {
   const shown = cards.slice(0, WALL_MAX);
   const cols = Math.max(1, columns(shown.length) - (narrow && shown.length > 4 ? 1 : 0));
   const rows = Math.max(1, Math.ceil(shown.length / cols));
+  // Four rows leave a tile five lines at 36 px: the domain then shares the second line.
+  const dense = rows >= 4;
   return [
     el(
       "ul",
-      { class: ["dv-wall", rows > 3 && "is-dense"], id: "dv-wall", style: { "--cols": String(cols), "--rows": String(rows) } },
+      { class: ["dv-wall", dense && "is-dense"], id: "dv-wall", style: { "--cols": String(cols), "--rows": String(rows) } },
       shown.map((card) => {
         const meta = metaLine(card);
         const count = totals ? Number(totals[card.id]) || 0 : null;
@@ -79,8 +82,8 @@ function wall(view, { totals = null, narrow = false } = {}) {
           "li",
           { class: "dv-tile", dataset: { card: card.id } },
           el("p", { class: "dv-tile-onderwerp" }, card.onderwerp),
-          el("p", { class: "dv-tile-domain" }, card.domain),
-          meta ? el("p", { class: "dv-tile-meta" }, meta) : null,
+          dense ? null : el("p", { class: "dv-tile-domain" }, card.domain),
+          dense ? el("p", { class: "dv-tile-meta" }, [card.domain, meta].filter(Boolean).join(" · ")) : meta ? el("p", { class: "dv-tile-meta" }, meta) : null,
           count === null ? null : el("p", { class: "dv-tile-count", "aria-label": stickersText(count) }, String(count)),
         );
       }),
@@ -90,8 +93,9 @@ function wall(view, { totals = null, narrow = false } = {}) {
 }
 
 function cardsPhase(view) {
-  const map = kringMap(kring);
   const count = (view.cards || []).length;
+  // The kring's map takes a column: beside a full wall the cards would fall below 36 px.
+  const map = count <= KRING_BESIDE_MAX ? kringMap(kring) : null;
   return el(
     "main",
     { class: ["dv-screen", "dv-screen-cards", map && "with-kring"] },
