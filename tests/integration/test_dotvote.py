@@ -495,3 +495,32 @@ async def test_a_sticker_storm_sends_no_views_to_phones(live_server: ServerProce
                 await client.close()
             except Exception:
                 pass
+
+
+async def test_a_refused_closing_command_leaves_inputs_open(live_server: ServerProcess) -> None:
+    """`accept_proposals` reads the final proposals (the gate closes first); refused because
+    they do not fit, it changes nothing and phones can go on proposing."""
+    server = live_server
+    cards = [{"domain": "inkomen", "onderwerp": f"Thema {i}"} for i in range(59)]
+    response = httpx.post(
+        f"{server.base}/api/rooms",
+        json={"programme": [{"kind": "dotvote", "content": {"cards": cards}}]},
+    )
+    code, secret = response.json()["code"], response.json()["host_secret"]
+    host = await Host(server.ws_url).open()
+    await host.attach(code, secret)
+    phone = await Phone(server.ws_url).open()
+    await phone.join(code, "Voorsteller")
+    try:
+        two = [{"domain": "inkomen", "onderwerp": x} for x in ("Een", "Twee")]
+        assert (await phone.request(input_frame({"proposals": two}, 0), "ack"))["type"] == "ack"
+        await wait_dv(host, "cards", proposed=2)
+        assert (await done(host, "accept_proposals", keys="all"))["code"] == "too_many_cards"
+        ack = await phone.request(input_frame({"proposals": two[:1]}, 0), "ack")
+        assert ack == {"type": "ack", "item": 0, "proposals": 1}
+        assert (await done(host, "accept_proposals", keys="all"))["type"] == "done"
+        view = await wait_dv(host, "cards", proposed=0)
+        assert len(view["cards"]) == 60 and view["cards"][-1]["origin"] == "phone"
+    finally:
+        for client in (host, phone):
+            await client.close()
