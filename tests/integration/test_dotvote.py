@@ -518,8 +518,9 @@ async def test_a_refused_closing_command_leaves_inputs_open(live_server: ServerP
         assert (await done(host, "accept_proposals", keys="all"))["code"] == "too_many_cards"
         ack = await phone.request(input_frame({"proposals": two[:1]}, 0), "ack")
         assert ack == {"type": "ack", "item": 0, "proposals": 1}
+        mark = len(host.frames)
         assert (await done(host, "accept_proposals", keys="all"))["type"] == "done"
-        view = await wait_dv(host, "cards", proposed=0)
+        view = await wait_dv(host, "cards", since=mark, proposed=0)
         assert len(view["cards"]) == 60 and view["cards"][-1]["origin"] == "phone"
     finally:
         for client in (host, phone):
