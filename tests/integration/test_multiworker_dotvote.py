@@ -10,7 +10,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.integration.test_dotvote import done, input_frame, wait_dv, wait_me
+from tests.integration.test_dotvote_flow import done, input_frame, wait_dv, wait_me
 from tests.support.multiworker import (
     close_all,
     export,
