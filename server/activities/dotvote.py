@@ -674,27 +674,58 @@ class Dotvote(Activity[DotvoteState]):
         cache["dotvote_outcome"] = (key, result)
         return result
 
-    def _live(self, state: DotvoteState, facts: Facts) -> tuple[dict[str, int], int, int, int, int]:
-        """During voting: totals per card, stickers placed, players done, voters, of."""
-        totals = {c.id: 0 for c in state.cards}
-        placed = done = voters = 0
+    def _live(
+        self, state: DotvoteState, facts: Facts
+    ) -> tuple[dict[str, int], int, int, int, int]:
+        """During voting: totals per card, stickers placed, players done, voters, of.
+
+        Kept up to date in the fan-out's memo (`Facts.cache`): a render looks again only at the
+        records that are new or replaced since the last one (the hub decodes each stored
+        record once, so an unchanged one is the same object), not at 2,000 placements."""
+        key = (state.seq, state.phase, len(state.cards))
+        memo = facts.cache.get("dotvote_live")
+        if memo is None or memo[0] != key:
+            memo = (key, {}, {}, {c.id: 0 for c in state.cards})
+            facts.cache["dotvote_live"] = memo
+        records: dict[str, Any] = memo[1]
+        per: dict[str, tuple[int, dict[str, int]]] = memo[2]
+        totals: dict[str, int] = memo[3]
+
+        def drop(player: str) -> None:
+            records.pop(player, None)
+            _, old = per.pop(player, (0, {}))
+            for card, n in old.items():
+                totals[card] -= n
+
+        inputs = facts.inputs
+        for player in [p for p in records if p not in inputs]:
+            drop(player)
+        for player, record in inputs.items():
+            if records.get(player) is record:
+                continue
+            drop(player)
+            mine = {c: n for c, n in placement_of(record).items() if c in totals}
+            for card, n in mine.items():
+                totals[card] += n
+            records[player] = record
+            per[player] = (sum(mine.values()), mine)
         full = self._full(state)
         people = facts.expected if facts.expected is not None else facts.names.keys()
-        for player, record in facts.inputs.items():
-            if player not in facts.names:
-                continue  # removed
-            mine = placement_of(record)
-            count = 0
-            for card, n in mine.items():
-                if card in totals:
-                    totals[card] += n
-                    count += n
+        names = facts.names
+        placed = done = voters = 0
+        shown = dict(totals)
+        for player, (count, mine) in per.items():
+            if player not in names:  # removed: their stickers do not count
+                for card, n in mine.items():
+                    shown[card] -= n
+                continue
+            if not count:
+                continue
             placed += count
-            if count:
-                voters += 1
-                if count >= full and player in people:
-                    done += 1
-        return totals, placed, done, voters, len(people)
+            voters += 1
+            if count >= full and player in people:
+                done += 1
+        return shown, placed, done, voters, len(people)
 
     # ---- views -----------------------------------------------------------------------------
     def shared_view(

@@ -454,6 +454,8 @@ def test_random_sticker_moves(
     cap = min(cap_raw, budget)
     state, gate = voting(N_CARDS, stickers=budget, cap=cap)
     table: dict[str, dict[str, Any]] = {}  # what the hub stores: one overwrite record each
+    memo: dict[str, Any] = {}  # the fan-out's Facts.cache, kept between renders
+    c = content(N_CARDS, stickers=budget, cap=cap)
 
     def mine(player: str) -> dict[str, int]:
         return dict(table.get(player, {}).get("stickers", {}))
@@ -479,12 +481,16 @@ def test_random_sticker_moves(
             assert table == before  # refused: nothing changes
             continue
         table[player] = A.decode_input(dict(rec.value))
+        # the live totals, kept incrementally between renders, are the sum of the placements
+        live = A.shared_view("host", state, c, facts(PLAYERS, dict(table), cache=memo), T0)
+        assert live["totals"] == {
+            cid: sum(mine(p).get(cid, 0) for p in PLAYERS) for cid in CARD_IDS
+        }
         stored = table[player]["stickers"]
         assert sum(stored.values()) <= budget
         assert all(n > 0 and (not cap or n <= cap) for n in stored.values())
         assert rec.reply["left"] == budget - sum(stored.values())
     # the live totals are the sum of the placements
-    c = content(N_CARDS, stickers=budget, cap=cap)
     f = facts(PLAYERS, table, expected=frozenset(PLAYERS))
     host = A.shared_view("host", state, c, f, T0)
     expected_totals = {cid: sum(mine(p).get(cid, 0) for p in PLAYERS) for cid in CARD_IDS}
