@@ -214,6 +214,14 @@ def test_kring_then_stickers_in_one_room(pages: Pages) -> None:
     # ---- cards: two by the facilitator, five from a file, one proposed on a phone
     add_card(host, "inkomen", "Gesprekken over geld", "team", "Q1", "training")
     add_card(host, "generieke competenties", F, "team", "", "college")
+    # a wrong file is refused whole, with the wrong row named
+    wrong = "domein;onderwerp\ninkomen;Budgetcoaching\nnergens;Iets\n"
+    host.locator("#dv-import-file").set_input_files(
+        files=[{"name": "fout.csv", "mimeType": "text/csv", "buffer": wrong.encode("utf-8")}]
+    )
+    host.locator("#dv-import-submit").click()
+    expect(host.locator("#dv-import-result .dv-import-errors")).to_contain_text("Kaart 2")
+    expect(host.locator("#dv-host-cards tbody tr")).to_have_count(2)
     host.locator("#dv-import-file").set_input_files(
         files=[{"name": "kaarten.csv", "mimeType": "text/csv", "buffer": CSV.encode("utf-8")}]
     )

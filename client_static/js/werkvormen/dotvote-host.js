@@ -328,8 +328,11 @@ function cardTable({ cards, phase, totals, can }) {
       phase === "voting" ? el("td", { class: "num" }, String(Number((totals || {})[card.id]) || 0)) : null,
       el(
         "td",
-        { class: "dv-row-actions" },
-        allowed.has("edit_card")
+        null,
+        el(
+          "div",
+          { class: "dv-row-actions" },
+          allowed.has("edit_card")
           ? button(t("dotvote_edit"), "btn-small btn-ghost", () => {
               editing = card.id;
               rerender();
@@ -342,6 +345,7 @@ function cardTable({ cards, phase, totals, can }) {
               if (confirm(t("dotvote_remove_confirm", { onderwerp: card.onderwerp }))) ctx.send("remove_card", { card_id: card.id });
             }, { "aria-label": t("dotvote_remove_card_aria", { onderwerp: card.onderwerp }), dataset: { remove: card.id } })
           : null,
+        ),
       ),
     ),
   );
@@ -431,15 +435,14 @@ function settingsForm({ stickers, cap, can }) {
 
 function importForm({ item, result }) {
   const file = el("input", { id: "dv-import-file", type: "file", accept: ".json,.csv,application/json,text/csv" });
-  const out = el("div", { id: "dv-import-result", role: "status" });
-  if (result) {
-    out.append(
-      el("p", { class: result.ok ? "dv-import-ok" : "form-error" }, result.message),
-      result.errors && result.errors.length
-        ? el("ul", { class: "dv-import-errors" }, result.errors.map((e) => el("li", null, e.row ? t("dotvote_import_row", { row: e.row, message: e.message }) : e.message)))
-        : null,
-    );
-  }
+  const out = el(
+    "div",
+    { id: "dv-import-result", role: "status" },
+    result ? el("p", { class: result.ok ? "dv-import-ok" : "form-error" }, result.message) : null,
+    result && result.errors && result.errors.length
+      ? el("ul", { class: "dv-import-errors" }, result.errors.map((e) => el("li", null, e.row ? t("dotvote_import_row", { row: e.row, message: e.message }) : e.message)))
+      : null,
+  );
   const form = el(
     "form",
     { class: "dv-import", id: "dv-import" },
