@@ -30,3 +30,21 @@ def test_every_text_the_pages_use_exists() -> None:
     assert "phone_counting" in used  # the scan finds the calls
     nl = catalogue("nl")
     assert sorted(used - set(nl)) == []
+
+
+def test_the_phone_page_has_every_text_its_modules_ask_for() -> None:
+    """The phone page's catalogue leaves out the facilitator's texts (guest Wi-Fi): no module the
+    phone loads — statically or when a werkvorm starts — asks for one, literally or by prefix."""
+    from server.web.assets import Assets
+    from server.web.i18n import HOST_ONLY
+
+    assets = Assets(ROOT / "client_static")
+    modules = [*assets.module_graph("js/phone.js"), *assets.lazy_modules("js/phone.js")]
+    assert "js/werkvormen/dotvote-phone.js" in modules
+    asked: set[str] = set()
+    for module in modules:
+        text = (ROOT / "client_static" / module).read_text(encoding="utf-8")
+        asked |= set(re.findall(r'\bt\("([a-z0-9_]+)"', text))
+        asked |= set(re.findall(r"\bt\(`([a-z0-9_]+)\$\{", text))
+    assert "dotvote_left_n" in asked and "dotvote_proposal_" in asked
+    assert sorted(key for key in asked if key.startswith(HOST_ONLY)) == []
