@@ -377,6 +377,12 @@ def test_kring_then_stickers_in_one_room(pages: Pages) -> None:
     expect(anna.locator("#dv-ranking-list")).to_contain_text("pakt het op: Anna en Bram")
     expect(host.locator("#dv-history")).to_contain_text(A)
     shoot(pages, phones, screen, host, "7-summary")
+    # at the next meeting the team ticks what was taken up
+    taken = host.locator("#dv-history .dv-history-theme", has_text=A).locator(
+        "input[type=checkbox]"
+    )
+    taken.check()
+    expect(host.locator("#host-notice")).to_have_text("Gemarkeerd als opgepakt.")
 
     # ---- exports: Markdown for the scholingsplan, CSV and JSON, with the minority's answers
     markdown = download(host, host.locator("#exports button[data-export=host_export_md]"))
@@ -397,6 +403,15 @@ def test_kring_then_stickers_in_one_room(pages: Pages) -> None:
     kring_row = host.locator("#programme-list li").nth(0)
     kring_csv = download(host, kring_row.locator("button[data-export=host_export_csv]"))
     assert "Anna,inkomen,7" in kring_csv
+
+    # the team's page: the bokaal, the kring's map and the themes chosen, taken up or not
+    history = pages.open("team", f"/bokaal?team={team}", PHONE, is_mobile=True, has_touch=True)
+    expect(history.locator("#team-kring")).to_contain_text("inkomen")
+    chosen_row = history.locator("#team-themes li", has_text=A)
+    expect(chosen_row).to_contain_text("pakt het op: Anna en Bram")
+    expect(chosen_row).to_contain_text("✓ opgepakt")
+    expect(history.locator("#team-themes li", has_text=B)).to_contain_text("nog niet opgepakt")
+    pages.shot(history, "i15-dotvote-team-history")
 
     pages.assert_clean()
 

@@ -48,3 +48,15 @@ def test_the_phone_page_has_every_text_its_modules_ask_for() -> None:
         asked |= set(re.findall(r"\bt\(`([a-z0-9_]+)\$\{", text))
     assert "dotvote_left_n" in asked and "dotvote_proposal_" in asked
     assert sorted(key for key in asked if key.startswith(HOST_ONLY)) == []
+
+
+def test_every_dotvote_refusal_has_a_message_in_both_languages() -> None:
+    """A refused sticker, card or command shows the page's own sentence (`err_<code>`), in Dutch
+    and English, for every code docs/PROTOCOL.md lists for the dotvote."""
+    protocol = (ROOT / "docs" / "PROTOCOL.md").read_text(encoding="utf-8")
+    section = protocol.split("### Error codes of the dotvote", 1)[1].split("\n\n", 2)[1]
+    codes = set(re.findall(r"`([a-z_]+)`", section))
+    assert {"over_budget", "over_cap", "voting_closed", "not_minority"} <= codes
+    for lang in ("nl", "en"):
+        texts = catalogue(lang)
+        assert sorted(code for code in codes if f"err_{code}" not in texts) == [], lang
