@@ -343,10 +343,12 @@ function newSession() {
   showSetup();
 }
 
+/** Sends one control; false when the previous one is still on its way (nothing is sent). */
 function send(action, extra = {}) {
-  if (!conn || busyUntilV !== null) return;
+  if (!conn || busyUntilV !== null) return false;
   conn.send({ type: "control", action, ...extra });
   setBusy(view ? view.v : 0);
+  return true;
 }
 
 function setBusy(v) {

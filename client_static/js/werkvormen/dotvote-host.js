@@ -86,6 +86,13 @@ function rerender() {
   if (ctx) render(ctx);
 }
 
+/** A control from the tools below the mirror; says so when the previous one is still underway. */
+function send(action, args) {
+  const sent = ctx.send(action, args);
+  if (sent === false) ctx.flash(t("dotvote_host_busy"));
+  return sent !== false;
+}
+
 function button(label, cls, onclick, extra = {}) {
   return el("button", { type: "button", class: ["btn", cls], onclick, ...extra }, label);
 }
@@ -299,12 +306,11 @@ function cardForm({ domains, leervormen, kwartalen, doelgroepen, card, add, edit
     if (!data.domain) return ctx.flash(t("dotvote_need_domain"));
     if (!data.onderwerp) return ctx.flash(t("dotvote_need_onderwerp"));
     if (card) {
-      ctx.send("edit_card", { card_id: card.id, card: data });
+      if (!send("edit_card", { card_id: card.id, card: data })) return;
       editing = null;
       rerender();
-    } else {
+    } else if (send("add_card", { card: data })) {
       pendingAdd = { count: (ctx.view.cards || []).length };
-      ctx.send("add_card", { card: data });
     }
   });
   return form;
@@ -342,7 +348,7 @@ function cardTable({ cards, phase, totals, can }) {
           : null,
         allowed.has("remove_card")
           ? button(t("dotvote_remove"), "btn-small btn-danger", () => {
-              if (confirm(t("dotvote_remove_confirm", { onderwerp: card.onderwerp }))) ctx.send("remove_card", { card_id: card.id });
+              if (confirm(t("dotvote_remove_confirm", { onderwerp: card.onderwerp }))) send("remove_card", { card_id: card.id });
             }, { "aria-label": t("dotvote_remove_card_aria", { onderwerp: card.onderwerp }), dataset: { remove: card.id } })
           : null,
         ),
@@ -378,7 +384,7 @@ function mergeForm(cards) {
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     if (from.value === into.value) return ctx.flash(t("dotvote_merge_same"));
-    ctx.send("merge_cards", { card_id: from.value, into: into.value });
+    send("merge_cards", { card_id: from.value, into: into.value });
   });
   return form;
 }
@@ -400,9 +406,9 @@ function proposalsPanel({ list, more, can }) {
               el(
                 "div",
                 { class: "dv-row-actions" },
-                accept ? button(t("dotvote_accept"), "btn-small btn-secondary", () => ctx.send("accept_proposals", { keys: [p.key] }), { "aria-label": t("dotvote_accept_aria", { onderwerp: p.onderwerp }) }) : null,
+                accept ? button(t("dotvote_accept"), "btn-small btn-secondary", () => send("accept_proposals", { keys: [p.key] }), { "aria-label": t("dotvote_accept_aria", { onderwerp: p.onderwerp }) }) : null,
                 allowed.has("dismiss_proposals")
-                  ? button(t("dotvote_dismiss"), "btn-small btn-ghost", () => ctx.send("dismiss_proposals", { keys: [p.key] }), { "aria-label": t("dotvote_dismiss_aria", { onderwerp: p.onderwerp }) })
+                  ? button(t("dotvote_dismiss"), "btn-small btn-ghost", () => send("dismiss_proposals", { keys: [p.key] }), { "aria-label": t("dotvote_dismiss_aria", { onderwerp: p.onderwerp }) })
                   : null,
               ),
             ),
@@ -410,7 +416,7 @@ function proposalsPanel({ list, more, can }) {
         )
       : el("p", { class: "muted" }, t("dotvote_no_proposals")),
     more ? el("p", { class: "muted" }, t("dotvote_more_proposals", { n: more })) : null,
-    accept && list.length > 1 ? button(t("dotvote_accept_all"), "btn-secondary", () => ctx.send("accept_proposals", { keys: "all" }), { id: "dv-accept-all" }) : null,
+    accept && list.length > 1 ? button(t("dotvote_accept_all"), "btn-secondary", () => send("accept_proposals", { keys: "all" }), { id: "dv-accept-all" }) : null,
   ];
 }
 
@@ -428,7 +434,7 @@ function settingsForm({ stickers, cap, can }) {
   );
   form.addEventListener("submit", (event) => {
     event.preventDefault();
-    ctx.send("settings", { stickers: Number(n.value), cap: Number(c.value) });
+    send("settings", { stickers: Number(n.value), cap: Number(c.value) });
   });
   return form;
 }
@@ -499,8 +505,8 @@ function cutForm({ cut, tie, can, cards }) {
   n.addEventListener("focus", () => (min.checked = true));
   form.addEventListener("submit", (event) => {
     event.preventDefault();
-    if (top.checked) ctx.send("cut", { top: Number(k.value) });
-    else ctx.send("cut", { min: Number(n.value) });
+    if (top.checked) send("cut", { top: Number(k.value) });
+    else send("cut", { min: Number(n.value) });
   });
   return form;
 }
@@ -524,8 +530,7 @@ function ownersForm({ ranking, cards, owners, drafts, can }) {
               ownerDrafts[row.card_id] = input.value;
             });
             const save = () => {
-              delete ownerDrafts[row.card_id];
-              ctx.send("owner", { card_id: row.card_id, owner: input.value.trim() });
+              if (send("owner", { card_id: row.card_id, owner: input.value.trim() })) delete ownerDrafts[row.card_id];
             };
             input.addEventListener("keydown", (event) => {
               if (event.key === "Enter") save();

@@ -24,6 +24,7 @@ let acked = null; // the placement the server acknowledged last, until a newer `
 let inflightTimer = null;
 let notice = "";
 let proposalStatus = "";
+let sentProposal = false; // the form's card is on its way
 let answerDraft = null;
 let answerStatus = "";
 
@@ -37,6 +38,7 @@ export function reset() {
   clearTimeout(inflightTimer);
   notice = "";
   proposalStatus = "";
+  sentProposal = false;
   answerDraft = null;
   answerStatus = "";
 }
@@ -55,8 +57,12 @@ export function onAck(msg) {
     notice = "";
   } else if ("proposals" in msg) {
     settle("proposals");
-    proposalStatus = t("dotvote_proposal_sent");
+    proposalStatus = sentProposal ? t("dotvote_proposal_sent") : "";
     notice = "";
+    // The form keeps what was typed until the server took it (a refusal leaves it to fix).
+    const form = ctx && ctx.root.querySelector("#dv-propose-form");
+    if (form && sentProposal) form.reset();
+    sentProposal = false;
   } else if ("answer" in msg) {
     settle("answer");
     answerStatus = t("dotvote_answer_saved");
@@ -71,6 +77,10 @@ export function onMe() {
 
 export function onNotice(err, text) {
   // A refused input changes nothing on the server: show what it keeps (`me`) again.
+  if (queue[0] === "proposals") {
+    sentProposal = false;
+    proposalStatus = "";
+  }
   if (queue.length) queue.shift();
   if (!queue.includes("stickers")) optimistic = null;
   notice = text;
@@ -229,8 +239,8 @@ function proposalForm({ open, full, max, domains, leervormen, kwartalen, doelgro
     const list = [...((ctx.me || {}).proposals || []).map(plainCard), card];
     proposalStatus = t("dotvote_sending");
     notice = "";
+    sentProposal = true;
     send("proposals", { proposals: list });
-    form.reset();
     update();
   });
   return form;
