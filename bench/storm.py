@@ -550,6 +550,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--moves", type=int, default=6)
     p.add_argument("--seed", type=int, default=1)
     p.add_argument(
+        "--quiet-wait",
+        type=float,
+        default=0.0,
+        help="first wait up to this many seconds until the machine is idle (< 0.3 cores busy)",
+    )
+    p.add_argument(
         "--pin",
         action="store_true",
         help="the server on the last --workers CPUs, the generator on the others (Linux)",
@@ -588,6 +594,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     try:
         server.start()
+        if args.quiet_wait > 0:
+            from .__main__ import wait_quiet
+
+            wait_quiet(args.quiet_wait)
         result = asyncio.run(storm(server, cfg))
     finally:
         server.stop()
