@@ -174,7 +174,8 @@ function result(view) {
       el(
         "div",
         { class: "dv-ranking-box" },
-        el("ol", { class: "dv-ranking", id: "dv-ranking" }, rows),
+        // A short ranking uses the room it has: bigger rows, read from further back.
+        el("ol", { class: ["dv-ranking", shown.length <= 8 && !answers && "is-roomy"], id: "dv-ranking" }, rows),
         ranking.length > shown.length ? el("p", { class: "dv-more" }, t("dotvote_more_cards", { n: ranking.length - shown.length })) : null,
       ),
       answers,
