@@ -355,6 +355,13 @@ def test_kring_then_stickers_in_one_room(pages: Pages) -> None:
     expect(screen.locator("#dv-answers")).to_contain_text(MINORITY["Chris"])
     expect(screen.locator("#dv-answers")).not_to_contain_text("Chris ·")
     shoot(pages, phones, screen, host, "6-answers")
+    # names only when the facilitator chooses so, and anonymous again
+    control(host, "Namen bij de antwoorden tonen")
+    expect(host.locator("#dv-host-answers")).to_contain_text("Bram")
+    expect(screen.locator("#dv-answers")).to_contain_text("Chris")
+    control(host, "Antwoorden anoniem maken")
+    expect(host.locator("#dv-host-answers")).not_to_contain_text("Bram")
+    expect(screen.locator("#dv-answers")).not_to_contain_text("Chris ·")
 
     # a cut at top 2 (still A and E: a tie is never split) changes who is asked
     host.locator("#dv-cut-k").fill("2")

@@ -54,7 +54,8 @@ export function render(context) {
   if (view.phase === "cards" || view.phase === "voting") {
     const card = editing ? cards.find((c) => c.id === editing) : null;
     ctx.section("dv-h-cardform", { mount, ...forms, card, add: can.has("add_card"), edit: can.has("edit_card") }, cardForm);
-    ctx.section("dv-h-cards", { mount, cards, phase: view.phase, totals: view.totals || null, can: [...can] }, cardTable);
+    // Without the live totals (they are in the mirror): the table's buttons stay put while stickers move.
+    ctx.section("dv-h-cards", { mount, cards, can: [...can] }, cardTable);
   }
   if (view.phase === "cards") {
     ctx.section("dv-h-proposals", { mount, list: view.proposals || [], more: view.more_proposals || 0, can: [...can] }, proposalsPanel);
@@ -318,11 +319,9 @@ function cardForm({ domains, leervormen, kwartalen, doelgroepen, card, add, edit
 
 const ORIGINS = { content: "dotvote_origin_content", host: "dotvote_origin_host", phone: "dotvote_origin_phone", import: "dotvote_origin_import" };
 
-function cardTable({ cards, phase, totals, can }) {
+function cardTable({ cards, can }) {
   const allowed = new Set(can);
-  const head = [t("dotvote_col_onderwerp"), t("dotvote_col_domain"), t("dotvote_col_meta"), t("dotvote_col_origin")];
-  if (phase === "voting") head.push(t("dotvote_col_stickers"));
-  head.push(t("dotvote_col_actions"));
+  const head = [t("dotvote_col_onderwerp"), t("dotvote_col_domain"), t("dotvote_col_meta"), t("dotvote_col_origin"), t("dotvote_col_actions")];
   const rows = cards.map((card, i) =>
     el(
       "tr",
@@ -331,7 +330,6 @@ function cardTable({ cards, phase, totals, can }) {
       el("td", null, card.domain),
       el("td", null, metaLine(card)),
       el("td", null, t(ORIGINS[card.origin] || "dotvote_origin_host")),
-      phase === "voting" ? el("td", { class: "num" }, String(Number((totals || {})[card.id]) || 0)) : null,
       el(
         "td",
         null,
