@@ -572,7 +572,7 @@ def main(argv: list[str] | None = None) -> int:
         else ROOT / "bench" / "results" / (time.strftime("storm-%Y%m%d-%H%M%S") + ".json")
     )
     out.parent.mkdir(parents=True, exist_ok=True)
-    logs = out.parent / (out.stem + "-logs")
+    logs = ROOT / "bench" / "results" / "storm-logs" / out.stem  # server logs: not records
     redis: RedisProc | None = None
     redis_url = args.redis_url
     if redis_url == "auto":

@@ -25,9 +25,9 @@ voting, and the minority's player ids in the result.
 from __future__ import annotations
 
 from collections.abc import Hashable, Mapping
-from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from server.activities import dotvote_views as views
 from server.activities.base import (
     Activity,
     ActivityError,
@@ -38,157 +38,48 @@ from server.activities.base import (
 )
 from server.activities.circle import DEFAULT_DOMAINS, check_domains
 from server.activities.dotvote_cards import (
-    DOELGROEPEN,
-    KWARTALEN,
-    LEERVORMEN,
     MAX_CARDS,
-    MAX_PROPOSALS,
     Card,
     check_fields,
     check_proposals,
     parse_cards_file,
-    proposal_key,
 )
 from server.activities.dotvote_results import (
     Cut,
-    Outcome,
     export_data,
     history_record,
     mark_taken_up,
-    outcome,
     results_csv,
     results_markdown,
 )
-
-CARDS = "cards"
-VOTING = "voting"
-RESULT = "result"
-SUMMARY = "summary"
-
-PROPOSALS = "dotvote:proposals"
-STICKERS = "dotvote:stickers"
-MINORITY = "dotvote:minority"
-COLLECTION = "dotvote"
-
-MAX_STICKERS = 12
-MAX_ANSWER = 280
-MAX_OWNER = 80
-MAX_MIN = 999
-MAX_LISTED = 60  # lists of proposals and answers in a view stop here (with a count of the rest)
-MAX_KEYS = 200  # proposal keys in one command
-QUESTION = "dotvote_minority_question"  # i18n key
-DEFAULT_TITLE = "Zes stickers prioriteren"
-
-
-@dataclass
-class DotvoteState:
-    phase: str = CARDS
-    domains: list[str] = field(default_factory=lambda: list(DEFAULT_DOMAINS))
-    cards: list[Card] = field(default_factory=list)
-    next_id: int = 1
-    stickers: int = 6
-    cap: int = 0
-    proposals_open: bool = True
-    handled: dict[str, list[str]] = field(default_factory=dict)  # key → [status, card id]
-    gen: int = 0
-    show_totals: bool = False
-    show_answers: bool = False
-    show_names: bool = False
-    votes: dict[str, dict[str, int]] = field(default_factory=dict)  # final, from close_voting
-    cut: Cut = field(default_factory=Cut)
-    owners: dict[str, str] = field(default_factory=dict)
-    removed: list[str] = field(default_factory=list)
-    seq: int = 0  # +1 on every change
-
-    def card(self, card_id: object) -> Card:
-        for card in self.cards:
-            if card.id == card_id:
-                return card
-        raise ActivityError("unknown_card")
-
-    def new_card(self, fields: Mapping[str, str], origin: str) -> Card:
-        card = Card(id=f"c{self.next_id}", origin=origin, **fields)
-        self.next_id += 1
-        self.cards.append(card)
-        return card
-
-    def room_for(self, n: int) -> None:
-        if len(self.cards) + n > MAX_CARDS:
-            raise ActivityError("too_many_cards")
-
-
-# ---- checks ------------------------------------------------------------------------------------
-
-
-def _int(value: Any, low: int, high: int, code: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise ActivityError(code)
-    return value
-
-
-def _switch(args: Mapping[str, Any], name: str = "show") -> bool:
-    value = args.get(name)
-    if not isinstance(value, bool):
-        raise ActivityError("invalid_switch")
-    return value
-
-
-def check_settings(stickers: Any, cap: Any) -> tuple[int, int]:
-    stickers = _int(stickers, 1, MAX_STICKERS, "invalid_settings")
-    cap = _int(cap, 0, stickers, "invalid_settings")
-    return stickers, cap
-
-
-def check_placement(raw: Any, gate: Mapping[str, Any]) -> dict[str, int]:
-    """A phone's whole placement against the open voting gate; the counts > 0, in card order."""
-    if not isinstance(raw, dict) or len(raw) > MAX_CARDS:
-        raise ActivityError("invalid_stickers")
-    for card, count in raw.items():
-        if (
-            not isinstance(card, str)
-            or isinstance(count, bool)
-            or not isinstance(count, int)
-            or count < 0
-        ):
-            raise ActivityError("invalid_stickers")
-    cards: list[str] = list(gate.get("cards") or ())
-    known = set(cards)
-    if any(card not in known for card in raw):
-        raise ActivityError("unknown_card")
-    cap = int(gate.get("cap", 0))
-    if cap and any(count > cap for count in raw.values()):
-        raise ActivityError("over_cap")
-    if sum(raw.values()) > int(gate.get("stickers", 0)):
-        raise ActivityError("over_budget")
-    return {card: raw[card] for card in cards if raw.get(card)}
-
-
-def placement_of(record: Any) -> dict[str, int]:
-    """The stickers of a decoded placement record ({} for anything else)."""
-    if isinstance(record, Mapping):
-        stickers = record.get("stickers")
-        if isinstance(stickers, Mapping):
-            return {str(k): int(v) for k, v in stickers.items() if isinstance(v, int) and v > 0}
-    return {}
-
-
-def answer_of(record: Any) -> str | None:
-    if isinstance(record, Mapping) and isinstance(record.get("answer"), str):
-        return str(record["answer"])
-    return None
-
-
-def proposals_of(record: Any) -> list[dict[str, str]]:
-    if isinstance(record, Mapping) and isinstance(record.get("proposals"), list):
-        return [
-            {str(k): str(v) for k, v in p.items()}
-            for p in record["proposals"]
-            if isinstance(p, Mapping)
-        ]
-    return []
-
-
-# ---- the activity ------------------------------------------------------------------------------
+from server.activities.dotvote_state import (
+    CARDS,
+    COLLECTION,
+    DEFAULT_TITLE,
+    MAX_ANSWER,
+    MAX_KEYS,
+    MAX_MIN,
+    MAX_OWNER,
+    MINORITY,
+    PROPOSALS,
+    RESULT,
+    STICKERS,
+    SUMMARY,
+    VOTING,
+    DotvoteState,
+    answer_of,
+    check_int,
+    check_placement,
+    check_settings,
+    copy,
+    decode,
+    encode,
+    full,
+    outcome_of,
+    pending,
+    placement_of,
+    switch,
+)
 
 
 class Dotvote(Activity[DotvoteState]):
@@ -275,68 +166,13 @@ class Dotvote(Activity[DotvoteState]):
         return state
 
     def encode(self, state: DotvoteState) -> dict[str, Any]:
-        return {
-            "phase": state.phase,
-            "domains": list(state.domains),
-            "cards": [c.encode() for c in state.cards],
-            "next_id": state.next_id,
-            "stickers": state.stickers,
-            "cap": state.cap,
-            "proposals_open": state.proposals_open,
-            "handled": {k: list(v) for k, v in state.handled.items()},
-            "gen": state.gen,
-            "show_totals": state.show_totals,
-            "show_answers": state.show_answers,
-            "show_names": state.show_names,
-            "votes": {p: dict(v) for p, v in state.votes.items()},
-            "cut": [state.cut.mode, state.cut.value],
-            "owners": dict(state.owners),
-            "removed": list(state.removed),
-            "seq": state.seq,
-        }
+        return encode(state)
 
     def decode(self, data: Mapping[str, Any]) -> DotvoteState:
-        mode, value = data["cut"]
-        return DotvoteState(
-            phase=str(data["phase"]),
-            domains=list(data["domains"]),
-            cards=[Card.decode(c) for c in data["cards"]],
-            next_id=int(data["next_id"]),
-            stickers=int(data["stickers"]),
-            cap=int(data["cap"]),
-            proposals_open=bool(data["proposals_open"]),
-            handled={k: list(v) for k, v in data["handled"].items()},
-            gen=int(data["gen"]),
-            show_totals=bool(data["show_totals"]),
-            show_answers=bool(data["show_answers"]),
-            show_names=bool(data["show_names"]),
-            votes={p: {c: int(n) for c, n in v.items()} for p, v in data["votes"].items()},
-            cut=Cut(str(mode), int(value)),
-            owners=dict(data["owners"]),
-            removed=list(data["removed"]),
-            seq=int(data["seq"]),
-        )
+        return decode(data)
 
     def copy(self, state: DotvoteState) -> DotvoteState:
-        return DotvoteState(
-            phase=state.phase,
-            domains=list(state.domains),
-            cards=list(state.cards),  # cards are frozen: sharing them is safe
-            next_id=state.next_id,
-            stickers=state.stickers,
-            cap=state.cap,
-            proposals_open=state.proposals_open,
-            handled={k: list(v) for k, v in state.handled.items()},
-            gen=state.gen,
-            show_totals=state.show_totals,
-            show_answers=state.show_answers,
-            show_names=state.show_names,
-            votes={p: dict(v) for p, v in state.votes.items()},
-            cut=state.cut,
-            owners=dict(state.owners),
-            removed=list(state.removed),
-            seq=state.seq,
-        )
+        return copy(state)
 
     def phase(self, state: DotvoteState) -> str:
         return state.phase
@@ -353,7 +189,7 @@ class Dotvote(Activity[DotvoteState]):
             gate["stickers"] = state.stickers
             gate["cap"] = state.cap
         else:
-            gate["minority"] = sorted(self._outcome(state, {}).minority)
+            gate["minority"] = sorted(outcome_of(state, {}).minority)
         return gate
 
     def closed_gate(self, state: DotvoteState) -> Mapping[str, Any]:
@@ -453,7 +289,7 @@ class Dotvote(Activity[DotvoteState]):
                 if isinstance(key, str) and key not in state.handled and len(key) <= 80:
                     state.handled[key] = ["dismissed", ""]
         elif action == "proposals":
-            state.proposals_open = _switch(args, "open")
+            state.proposals_open = switch(args, "open")
         elif action == "settings":
             state.stickers, state.cap = check_settings(
                 args.get("stickers", state.stickers), args.get("cap", state.cap)
@@ -465,11 +301,11 @@ class Dotvote(Activity[DotvoteState]):
             state.gen += 1
             return Effects(opens=True)
         elif action == "show_totals":
-            state.show_totals = _switch(args)
+            state.show_totals = switch(args)
         elif action == "show_names":
-            state.show_names = _switch(args)
+            state.show_names = switch(args)
         elif action == "show_answers":
-            state.show_answers = _switch(args)
+            state.show_answers = switch(args)
         elif action == "close_voting":
             self._close(state, ctx)
         elif action == "reopen_voting":
@@ -484,7 +320,7 @@ class Dotvote(Activity[DotvoteState]):
             return self._archive(state, content, ctx)
         elif action == "owner":
             card = state.card(args.get("card_id"))
-            if card.id not in self._outcome(state, {}).prioritised:
+            if card.id not in outcome_of(state, {}).prioritised:
                 raise ActivityError("unknown_card")
             owner = args.get("owner")
             if not isinstance(owner, str) or len(owner) > MAX_OWNER:
@@ -510,11 +346,11 @@ class Dotvote(Activity[DotvoteState]):
             or not all(isinstance(k, str) for k in keys)
         ):
             raise ActivityError("bad_frame")
-        pending = self._pending(state, ctx.inputs, ctx.names)
+        waiting = pending(state, ctx.inputs, ctx.names)
         if keys == "all":
-            chosen = pending
+            chosen = waiting
         else:
-            by_key = {p["key"]: p for p in pending}
+            by_key = {p["key"]: p for p in waiting}
             chosen = [by_key[k] for k in dict.fromkeys(keys) if k in by_key]
         state.room_for(len(chosen))
         for proposal in chosen:
@@ -526,26 +362,6 @@ class Dotvote(Activity[DotvoteState]):
                 continue  # checked on the way in; only a changed domain list could refuse it
             card = state.new_card(fields, "phone")
             state.handled[proposal["key"]] = ["accepted", card.id]
-
-    def _pending(
-        self, state: DotvoteState, inputs: Mapping[str, Any], names: Mapping[str, str]
-    ) -> list[dict[str, Any]]:
-        """Proposals not yet accepted or dismissed, in the order phones sent them, of the
-        players still in the room (`names`)."""
-        rows: list[tuple[float, int, int, dict[str, Any]]] = []
-        order = {p: i for i, p in enumerate(names)}
-        for player, record in inputs.items():
-            if player not in order:
-                continue
-            at = record.get("at", 0.0) if isinstance(record, Mapping) else 0.0
-            for n, proposal in enumerate(proposals_of(record)):
-                key = proposal_key(player, proposal)
-                if key in state.handled:
-                    continue
-                shown = {"key": key, "name": names.get(player, "?"), **proposal}
-                rows.append((float(at), order[player], n, shown))
-        rows.sort(key=lambda r: r[:3])
-        return [r[3] for r in rows]
 
     def _close(self, state: DotvoteState, ctx: Context) -> None:
         players = set(ctx.players)
@@ -570,7 +386,7 @@ class Dotvote(Activity[DotvoteState]):
             raise ActivityError("invalid_cut")
         mode = given[0]
         high = MAX_CARDS if mode == "top" else MAX_MIN
-        return Cut(mode, _int(args.get(mode), 1, high, "invalid_cut"))
+        return Cut(mode, check_int(args.get(mode), 1, high, "invalid_cut"))
 
     def _archive(self, state: DotvoteState, content: Mapping[str, Any], ctx: Context) -> Effects:
         data = self._export(state, content, ctx.names, {}, "nl")
@@ -653,79 +469,8 @@ class Dotvote(Activity[DotvoteState]):
     def complete(self, state: DotvoteState, content: Mapping[str, Any], facts: Facts) -> bool:
         if state.phase != VOTING or not facts.expected:
             return False
-        full = self._full(state)
-        return all(sum(placement_of(facts.inputs.get(p)).values()) >= full for p in facts.expected)
-
-    # ---- derived -------------------------------------------------------------------------------
-    def _full(self, state: DotvoteState) -> int:
-        """How many stickers a player can place at most (the cap may allow fewer)."""
-        if state.cap:
-            return min(state.stickers, state.cap * len(state.cards))
-        return state.stickers if state.cards else 0
-
-    def _outcome(self, state: DotvoteState, cache: dict[str, Any]) -> Outcome:
-        """The result (ranking, cut, minority) of the final placements, memoised per state."""
-        key = (state.seq, state.phase, len(state.votes), state.cut)
-        hit = cache.get("dotvote_outcome")
-        if hit is not None and hit[0] == key:
-            result: Outcome = hit[1]
-            return result
-        result = outcome(state.cards, state.votes, state.cut)
-        cache["dotvote_outcome"] = (key, result)
-        return result
-
-    def _live(
-        self, state: DotvoteState, facts: Facts
-    ) -> tuple[dict[str, int], int, int, int, int]:
-        """During voting: totals per card, stickers placed, players done, voters, of.
-
-        Kept up to date in the fan-out's memo (`Facts.cache`): a render looks again only at the
-        records that are new or replaced since the last one (the hub decodes each stored
-        record once, so an unchanged one is the same object), not at 2,000 placements."""
-        key = (state.seq, state.phase, len(state.cards))
-        memo = facts.cache.get("dotvote_live")
-        if memo is None or memo[0] != key:
-            memo = (key, {}, {}, {c.id: 0 for c in state.cards})
-            facts.cache["dotvote_live"] = memo
-        records: dict[str, Any] = memo[1]
-        per: dict[str, tuple[int, dict[str, int]]] = memo[2]
-        totals: dict[str, int] = memo[3]
-
-        def drop(player: str) -> None:
-            records.pop(player, None)
-            _, old = per.pop(player, (0, {}))
-            for card, n in old.items():
-                totals[card] -= n
-
-        inputs = facts.inputs
-        for player in [p for p in records if p not in inputs]:
-            drop(player)
-        for player, record in inputs.items():
-            if records.get(player) is record:
-                continue
-            drop(player)
-            mine = {c: n for c, n in placement_of(record).items() if c in totals}
-            for card, n in mine.items():
-                totals[card] += n
-            records[player] = record
-            per[player] = (sum(mine.values()), mine)
-        full = self._full(state)
-        people = facts.expected if facts.expected is not None else facts.names.keys()
-        names = facts.names
-        placed = done = voters = 0
-        shown = dict(totals)
-        for player, (count, mine) in per.items():
-            if player not in names:  # removed: their stickers do not count
-                for card, n in mine.items():
-                    shown[card] -= n
-                continue
-            if not count:
-                continue
-            placed += count
-            voters += 1
-            if count >= full and player in people:
-                done += 1
-        return shown, placed, done, voters, len(people)
+        most = full(state)
+        return all(sum(placement_of(facts.inputs.get(p)).values()) >= most for p in facts.expected)
 
     # ---- views -----------------------------------------------------------------------------
     def shared_view(
@@ -736,100 +481,12 @@ class Dotvote(Activity[DotvoteState]):
         facts: Facts,
         now: float,
     ) -> dict[str, Any]:
-        view: dict[str, Any] = {
-            "phase": state.phase,
-            "title": self.title(content),
-            "domains": list(state.domains),
-            "cards": [c.as_dict() for c in state.cards],
-            "stickers": state.stickers,
-            "cap": state.cap,
-        }
-        if state.phase in (CARDS, VOTING):
-            view["leervormen"] = list(LEERVORMEN)
-            view["kwartalen"] = list(KWARTALEN)
-            view["doelgroepen"] = list(DOELGROEPEN)
-        if role == "host" or state.phase == VOTING:
-            view["show_totals"] = state.show_totals
-        if role == "host":
-            view["show_names"] = state.show_names
-        if state.phase == CARDS:
-            view["proposals_open"] = state.proposals_open
-            if role != "phone":
-                pending = self._pending(state, facts.inputs, facts.names)
-                view["proposed"] = len(pending)
-                if role == "host":
-                    view["proposals"] = pending[:MAX_LISTED]
-                    view["more_proposals"] = max(0, len(pending) - MAX_LISTED)
-        elif state.phase == VOTING:
-            if role != "phone":
-                totals, placed, done, voters, of = self._live(state, facts)
-                view.update({"done": done, "voters": voters, "of": of, "placed": placed})
-                if role == "host" or state.show_totals:
-                    view["totals"] = totals
-        else:
-            view.update(self._result_view(role, state, facts))
-        return view
-
-    def _result_view(self, role: str, state: DotvoteState, facts: Facts) -> dict[str, Any]:
-        result = self._outcome(state, facts.cache)
-        view: dict[str, Any] = {
-            "totals": result.totals,
-            "ranking": result.ranking,
-            "cut": state.cut.as_dict(),
-            "tie": result.tie,
-            "question": QUESTION,
-        }
-        if state.phase == SUMMARY:
-            view["owners"] = {c: state.owners.get(c, "") for c in sorted(result.prioritised)}
-        if role != "phone":
-            minority = {p: cards for p, cards in result.minority.items() if p in facts.names}
-            answers: list[dict[str, Any]] = []
-            for player in facts.names:  # join order
-                text = answer_of(facts.inputs.get(player))
-                if text is None or player not in minority:
-                    continue
-                row: dict[str, Any] = {"text": text, "cards": minority[player]}
-                if state.show_names:
-                    row["name"] = facts.names[player]
-                answers.append(row)
-            view["minority"] = {"count": len(minority), "answered": len(answers)}
-            if role == "host" or state.show_answers:
-                view["answers"] = answers[:MAX_LISTED]
-                view["more_answers"] = max(0, len(answers) - MAX_LISTED)
-            if role == "host":
-                view["show_answers"] = state.show_answers
-        return view
+        return views.shared_view(role, state, self.title(content), facts)
 
     def personal_view(
         self, state: DotvoteState, content: Mapping[str, Any], facts: Facts, player: str
     ) -> dict[str, Any] | None:
-        record = facts.inputs.get(player)
-        if state.phase == CARDS:
-            mine = []
-            for proposal in proposals_of(record):
-                key = proposal_key(player, proposal)
-                status, card = state.handled.get(key, ["pending", ""])
-                row = {"key": key, **proposal, "status": status}
-                if status == "accepted":
-                    row["card_id"] = card
-                mine.append(row)
-            return {"proposals": mine, "max_proposals": MAX_PROPOSALS}
-        if state.phase == VOTING:
-            stickers = placement_of(record)
-        else:
-            stickers = dict(state.votes.get(player, {}))
-        placed = sum(stickers.values())
-        me: dict[str, Any] = {
-            "stickers": stickers,
-            "placed": placed,
-            "left": max(0, state.stickers - placed),
-            "budget": state.stickers,
-            "cap": state.cap,
-        }
-        if state.phase in (RESULT, SUMMARY):
-            below = self._outcome(state, facts.cache).minority.get(player)
-            me["minority"] = None if not below else {"cards": below, "answer": answer_of(record)}
-        return me
+        return views.personal_view(state, facts, player)
 
     def personal_key(self, state: DotvoteState) -> Hashable:
         return (state.phase, state.seq)
