@@ -519,3 +519,91 @@ def test_sixteen_cards_fit_the_projector(pages: Pages) -> None:
     pages.shot(screen, "i15-dotvote-screen-16-cards-result")
     readable(screen, "16 cards, result")
     pages.assert_clean()
+
+
+def test_a_tap_after_closing_is_refused_in_dutch(pages: Pages) -> None:
+    """A phone that has not yet heard that voting closed taps a card: the server refuses it
+    (`voting_closed`), the phone says so in Dutch and shows the placement the server kept."""
+    import httpx
+    import msgpack
+    from playwright.sync_api import expect
+
+    cards = [
+        {"domain": "inkomen", "onderwerp": A},
+        {"domain": "veiligheid", "onderwerp": B},
+        {"domain": "participatie", "onderwerp": C},
+    ]
+    reply = httpx.post(
+        f"{pages.base}/api/rooms",
+        json={"programme": [{"kind": "dotvote", "content": {"cards": cards}}], "lang": "nl"},
+    )
+    assert reply.status_code == 201, reply.text
+    room = reply.json()
+    code = str(room["code"])
+
+    # The phone's socket goes through the test: while `held`, the views and `me` frames wait
+    # (the phone lags behind the room), errors and acks pass at once.
+    held: list[Any] = []
+    holding = {"on": False}
+
+    sockets: list[Any] = []
+
+    def route(ws: Any) -> None:
+        sockets.append(ws)
+        server = ws.connect_to_server()
+
+        def to_page(message: Any) -> None:
+            kind = msgpack.unpackb(message).get("type") if isinstance(message, bytes) else None
+            if holding["on"] and kind in ("view", "me"):
+                held.append(message)
+            else:
+                ws.send(message)
+
+        server.on_message(to_page)
+        ws.on_message(lambda message: server.send(message))
+
+    context = pages.browser.new_context(
+        viewport=PHONE, locale="nl-NL", is_mobile=True, has_touch=True
+    )
+    pages.contexts.append(context)
+    phone = context.new_page()
+    phone.set_default_timeout(15_000)
+    phone.on("pageerror", lambda err: pages.errors.append(f"phone: {err}"))
+    phone.route_web_socket(re.compile(r"/ws$"), route)
+    phone.goto(f"{pages.base}/join/{code}")
+    phone.locator("#join-name").fill("Fenna")
+    phone.locator("#join-form button[type=submit]").click()
+    expect(phone.locator("#dv-wall .dv-card")).to_have_count(3)
+
+    session = json.dumps(
+        {"code": code, "secret": room["host_secret"], "join_url": room["join_url"]}
+    )
+    host_context = pages.browser.new_context(viewport=LAPTOP, locale="nl-NL")
+    pages.contexts.append(host_context)
+    host = host_context.new_page()
+    host.add_init_script(f"localStorage.setItem('kk:host', {json.dumps(session)})")
+    host.goto(f"{pages.base}/host")
+    control(host, "Stemmen openen")
+    tap(phone, A, 2)
+    expect(phone.locator("#dv-left")).to_have_text("Nog 4 stickers")
+
+    holding["on"] = True
+    control(host, "Stemmen sluiten")
+    expect(host.locator(".phase-badge")).to_have_text("Uitslag")
+    vote_card(phone, B).locator(".dv-card-main").click()
+    expect(phone.locator("#dv-notice")).to_have_text(
+        "Het stemmen is gesloten: je stickers blijven zoals ze waren."
+    )
+    expect(vote_card(phone, B).locator(".dv-stack .dv-dot")).to_have_count(0)
+    expect(vote_card(phone, A).locator(".dv-stack .dv-dot")).to_have_count(2)
+    expect(phone.locator("#dv-left")).to_have_text("Nog 4 stickers")
+    pages.shot(phone, "i15-dotvote-phone-refused")
+
+    # the phone catches up: the result, with the placement the server kept
+    holding["on"] = False
+    assert held, "the room's views were held back"
+    for message in held:
+        sockets[-1].send(message)
+    expect(phone.locator("#dv-ranking-list .dv-rank-row")).to_have_count(3)
+    expect(phone.locator("#dv-ranking-list .dv-rank-row").first).to_contain_text("jij: 2")
+    pages.assert_clean()
