@@ -226,7 +226,7 @@ def test_kring_then_stickers_in_one_room(pages: Pages) -> None:
         files=[{"name": "kaarten.csv", "mimeType": "text/csv", "buffer": CSV.encode("utf-8")}]
     )
     host.locator("#dv-import-submit").click()
-    expect(host.locator("#dv-import-result")).to_contain_text("5 kaarten geïmporteerd")
+    expect(host.locator("#dv-import-result")).to_contain_text("Geïmporteerd: 5; er hangen nu 7 kaarten.")
     expect(host.locator("#dv-host-cards tbody tr")).to_have_count(7)
 
     dewi = phones["Dewi"]
@@ -240,7 +240,7 @@ def test_kring_then_stickers_in_one_room(pages: Pages) -> None:
     expect(dewi.locator(".dv-mine-item .dv-proposal-status")).to_have_text("wacht op de begeleider")
     proposal = host.locator(".dv-proposal", has_text=E)
     expect(proposal).to_contain_text("van Dewi")
-    expect(screen.locator("#dv-proposed")).to_contain_text("1 voorstellen wachten")
+    expect(screen.locator("#dv-proposed")).to_contain_text("1 voorstel wacht")
     shoot(pages, phones, screen, host, "1-cards")
     proposal.get_by_role("button", name=f"Voorstel overnemen: {E}").click()
     expect(dewi.locator(".dv-mine-item .dv-proposal-status")).to_have_text("hangt aan de muur")
@@ -368,6 +368,13 @@ def test_kring_then_stickers_in_one_room(pages: Pages) -> None:
     host.locator("#dv-cut-save").click()
     expect(screen.locator("#dv-cut")).to_contain_text("Top 2")
     expect(phones["Anna"].locator("#dv-minority")).to_be_visible()  # her stickers on B
+    # or by a minimum: at least 5 stickers chooses A, E and B again
+    host.locator("#dv-cut-min").check()
+    host.locator("#dv-cut-n").fill("5")
+    host.locator("#dv-cut-save").click()
+    expect(screen.locator("#dv-cut")).to_contain_text("Minstens 5 stickers")
+    expect(phones["Anna"].locator("#dv-minority")).to_have_count(0)
+    host.locator("#dv-cut-top").check()
     host.locator("#dv-cut-k").fill("3")
     host.locator("#dv-cut-save").click()
     expect(screen.locator("#dv-cut")).to_contain_text("Top 3")
@@ -583,6 +590,23 @@ def test_a_tap_after_closing_is_refused_in_dutch(pages: Pages) -> None:
     host = host_context.new_page()
     host.add_init_script(f"localStorage.setItem('kk:host', {json.dumps(session)})")
     host.goto(f"{pages.base}/host")
+    # a JSON file with Dutch field names adds a card
+    extra = {"cards": [{"domein": "Dagelijks Functioneren", "onderwerp": D, "doelgroep": "Team"}]}
+    host.locator("#dv-import-file").set_input_files(
+        files=[
+            {
+                "name": "kaarten.json",
+                "mimeType": "application/json",
+                "buffer": json.dumps(extra).encode(),
+            }
+        ]
+    )
+    host.locator("#dv-import-submit").click()
+    expect(host.locator("#dv-import-result")).to_contain_text(
+        "Geïmporteerd: 1; er hangen nu 4 kaarten."
+    )
+    expect(phone.locator("#dv-wall .dv-card")).to_have_count(4)
+    expect(phone.locator("#dv-wall")).to_contain_text("dagelijks functioneren")
     control(host, "Stemmen openen")
     tap(phone, A, 2)
     expect(phone.locator("#dv-left")).to_have_text("Nog 4 stickers")
@@ -604,6 +628,6 @@ def test_a_tap_after_closing_is_refused_in_dutch(pages: Pages) -> None:
     assert held, "the room's views were held back"
     for message in held:
         sockets[-1].send(message)
-    expect(phone.locator("#dv-ranking-list .dv-rank-row")).to_have_count(3)
+    expect(phone.locator("#dv-ranking-list .dv-rank-row")).to_have_count(4)
     expect(phone.locator("#dv-ranking-list .dv-rank-row").first).to_contain_text("jij: 2")
     pages.assert_clean()

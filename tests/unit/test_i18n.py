@@ -26,7 +26,7 @@ def test_dutch_and_english_have_the_same_keys() -> None:
 def test_every_text_the_pages_use_exists() -> None:
     used = set()
     for script in JS.rglob("*.js"):  # the shells and werkvormen/*.js
-        used |= set(re.findall(r'\bt\("([a-z0-9_]+)"', script.read_text(encoding="utf-8")))
+        used |= set(re.findall(r'\btn?\("([a-z0-9_]+)"', script.read_text(encoding="utf-8")))
     assert "phone_counting" in used  # the scan finds the calls
     nl = catalogue("nl")
     assert sorted(used - set(nl)) == []
@@ -44,7 +44,7 @@ def test_the_phone_page_has_every_text_its_modules_ask_for() -> None:
     asked: set[str] = set()
     for module in modules:
         text = (ROOT / "client_static" / module).read_text(encoding="utf-8")
-        asked |= set(re.findall(r'\bt\("([a-z0-9_]+)"', text))
+        asked |= set(re.findall(r'\btn?\("([a-z0-9_]+)"', text))
         asked |= set(re.findall(r"\bt\(`([a-z0-9_]+)\$\{", text))
     assert "dotvote_left_n" in asked and "dotvote_proposal_" in asked
     assert sorted(key for key in asked if key.startswith(HOST_ONLY)) == []

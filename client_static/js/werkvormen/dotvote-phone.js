@@ -7,7 +7,7 @@
 // the placement that tap sent.
 
 import { el, replace, t } from "../render.js";
-import { byDomain, cardIndex, cutText, doelgroepLabel, metaLine, rankLabel, stickersText, tiedRanks } from "./dotvote-cards.js";
+import { byDomain, cardIndex, cutText, doelgroepLabel, metaLine, rankLabel, stickersText, tiedRanks, tn } from "./dotvote-cards.js";
 
 const ONDERWERP_MAX = 120;
 const LEERVORM_MAX = 60;
@@ -314,7 +314,7 @@ function grouped(cards, domains, build) {
 
 function wallList(cards, domains) {
   return [
-    el("h2", { class: "dv-wall-title" }, t("dotvote_wall_n", { n: (cards || []).length })),
+    el("h2", { class: "dv-wall-title" }, tn("dotvote_wall_n", { n: (cards || []).length })),
     (cards || []).length ? grouped(cards, domains, (card) => el("li", { class: "dv-card" }, cardBody(card))) : el("p", { class: "muted" }, t("dotvote_no_cards_yet")),
   ];
 }
