@@ -226,7 +226,9 @@ def test_kring_then_stickers_in_one_room(pages: Pages) -> None:
         files=[{"name": "kaarten.csv", "mimeType": "text/csv", "buffer": CSV.encode("utf-8")}]
     )
     host.locator("#dv-import-submit").click()
-    expect(host.locator("#dv-import-result")).to_contain_text("Geïmporteerd: 5; er hangen nu 7 kaarten.")
+    expect(host.locator("#dv-import-result")).to_contain_text(
+        "Geïmporteerd: 5; er hangen nu 7 kaarten."
+    )
     expect(host.locator("#dv-host-cards tbody tr")).to_have_count(7)
 
     dewi = phones["Dewi"]
