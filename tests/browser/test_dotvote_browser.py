@@ -502,6 +502,12 @@ def test_sixteen_cards_fit_the_projector(pages: Pages) -> None:
     phone.locator("#join-form button[type=submit]").click()
     expect(phone.locator("#dv-wall .dv-card")).to_have_count(16)
 
+    # a phone in English: the same wall, its own words
+    english = pages.open("english", f"/join/{code}?lang=en", PHONE, is_mobile=True, has_touch=True)
+    english.locator("#join-name").fill("Emma")
+    english.locator("#join-form button[type=submit]").click()
+    expect(english.locator("#dv-wall .dv-wall-title")).to_have_text("16 cards on the wall")
+
     host = pages.browser.new_context(viewport=LAPTOP, locale="nl-NL")
     pages.contexts.append(host)
     host_page = host.new_page()
@@ -513,7 +519,11 @@ def test_sixteen_cards_fit_the_projector(pages: Pages) -> None:
     tap(phone, "Meldcode huiselijk geweld", 3)
     tap(phone, "Schulden bij jongeren", 2)
     tap(phone, "Motiverende gespreksvoering")
-    expect(screen.locator("#dv-progress")).to_have_text("1 van 1 hebben al hun stickers geplakt")
+    expect(english.locator("#dv-left")).to_have_text("6 stickers left")
+    tap(english, "Motiverende gespreksvoering")
+    expect(english.locator("#dv-left")).to_have_text("5 stickers left")
+    pages.shot(english, "i15-dotvote-phone-english-voting")
+    expect(screen.locator("#dv-progress")).to_have_text("1 van 2 hebben al hun stickers geplakt")
     expect(screen.locator(".dv-tile-count")).to_have_count(16)
     pages.shot(phone, "i15-dotvote-phone-16-cards-voting")
     pages.shot(screen, "i15-dotvote-screen-16-cards-voting")
