@@ -35,6 +35,34 @@ ERRORS: dict[str, dict[str, str]] = {
         "invalid_privacy": "Kies of de namen zichtbaar zijn (ja of nee).",
         "invalid_content": "Deze werkvorm kan zo niet worden toegevoegd.",
         "unknown_activity": "Deze werkvorm kennen we niet.",
+        "invalid_card": (
+            "Deze kaart klopt niet: kies een domein, vul een onderwerp in (hooguit 120 tekens), "
+            "kwartaal Q1 tot en met Q4, doelgroep team, kennisgroep of individueel."
+        ),
+        "unknown_card": "Deze kaart hangt niet (meer) aan de muur.",
+        "too_many_cards": "Er kunnen hooguit 60 kaarten aan de muur.",
+        "no_cards": "Hang eerst minstens één kaart aan de muur.",
+        "too_many_proposals": "Je kunt hooguit 3 kaarten voorstellen.",
+        "invalid_settings": "Kies 1 tot 12 stickers per persoon, en hooguit zoveel per kaart.",
+        "invalid_switch": "Kies aan of uit.",
+        "invalid_cut": (
+            "Kies een streep: de bovenste 1 tot 60 kaarten, of een minimum aantal stickers."
+        ),
+        "invalid_owner": "Vul bij 'wie pakt het op' hooguit 80 tekens in.",
+        "voting_closed": "Het stemmen is gesloten: je stickers kunnen niet meer verplaatst worden.",
+        "invalid_stickers": "Deze stickers kloppen niet.",
+        "over_budget": "Je hebt niet meer stickers over. Haal er eerst een weg.",
+        "over_cap": "Op deze kaart mag je niet meer stickers plakken.",
+        "not_minority": "Deze vraag is voor wie stickers plakte op een kaart onder de streep.",
+        "invalid_answer": "Schrijf een antwoord van 1 tot 280 tekens.",
+        "invalid_import": "Dit bestand kunnen we niet inlezen: er is niets toegevoegd.",
+        "invalid_history": "Deze wijziging van de teamgeschiedenis klopt niet.",
+        "too_large": "Dit bestand is te groot (hooguit 64 KB).",
+        "not_utf8": "Het bestand is geen UTF-8-tekst.",
+        "not_json": "Het bestand is geen geldige JSON.",
+        "not_a_list": "Het bestand moet een lijst kaarten zijn (of {\"cards\": [...]}).",
+        "missing_column": "Deze kolom ontbreekt in de kopregel.",
+        "empty": "Er staan geen kaarten in het bestand.",
         "rate_limited": (
             "Even rustig aan: te veel verzoeken tegelijk. Probeer het over een paar seconden "
             "opnieuw."
@@ -75,6 +103,32 @@ ERRORS: dict[str, dict[str, str]] = {
         "invalid_privacy": "Choose whether the names are shown (yes or no).",
         "invalid_content": "This work form cannot be added like this.",
         "unknown_activity": "We do not know this work form.",
+        "invalid_card": (
+            "This card is not right: choose a domain, fill in a subject (120 characters at most), "
+            "quarter Q1 to Q4, target group team, knowledge group or individual."
+        ),
+        "unknown_card": "This card is not (or no longer) on the wall.",
+        "too_many_cards": "The wall holds 60 cards at most.",
+        "no_cards": "Put at least one card on the wall first.",
+        "too_many_proposals": "You can propose 3 cards at most.",
+        "invalid_settings": "Choose 1 to 12 stickers per person, and at most that many per card.",
+        "invalid_switch": "Choose on or off.",
+        "invalid_cut": "Choose a cut: the top 1 to 60 cards, or a minimum number of stickers.",
+        "invalid_owner": "Use at most 80 characters for 'who takes it up'.",
+        "voting_closed": "Voting is closed: your stickers can no longer be moved.",
+        "invalid_stickers": "These stickers are not right.",
+        "over_budget": "You have no stickers left. Take one off first.",
+        "over_cap": "You cannot put more stickers on this card.",
+        "not_minority": "This question is for those who put stickers on a card below the cut.",
+        "invalid_answer": "Write an answer of 1 to 280 characters.",
+        "invalid_import": "We cannot read this file: nothing was added.",
+        "invalid_history": "This change to the team history is not right.",
+        "too_large": "This file is too large (64 KB at most).",
+        "not_utf8": "The file is not UTF-8 text.",
+        "not_json": "The file is not valid JSON.",
+        "not_a_list": "The file must be a list of cards (or {\"cards\": [...]}).",
+        "missing_column": "This column is missing from the header row.",
+        "empty": "There are no cards in the file.",
         "rate_limited": "Slow down: too many requests at once. Try again in a few seconds.",
         "not_owner": "Only the author of this quiz can replace or delete it.",
         "quiz_renamed": "A quiz with id '{old}' already existed: this one was saved as '{new}'.",

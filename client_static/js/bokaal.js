@@ -1,6 +1,7 @@
-// The doorgeefbokaal history of one team (/bokaal), with a CSV download.
+// The doorgeefbokaal history of one team (/bokaal), with a CSV download; below it what the team's
+// kring (its latest knowledge map) and stickers (the themes chosen, taken up or not) kept.
 
-import { $, el, lang, replace, t, trophyIcon } from "./render.js";
+import { $, el, fmtNumber, lang, replace, t, trophyIcon } from "./render.js";
 
 const form = $("#bokaal-form");
 const input = $("#bokaal-team");
@@ -8,7 +9,8 @@ const out = $("#bokaal-result");
 
 function formatDate(value) {
   if (!value) return "";
-  const date = new Date(value);
+  // The bokaal keeps ISO dates; the kring and the stickers keep unix time (seconds).
+  const date = new Date(typeof value === "number" && value < 1e12 ? value * 1000 : value);
   if (Number.isNaN(date.getTime())) return String(value);
   return new Intl.DateTimeFormat(lang() === "en" ? "en-GB" : "nl-NL", { dateStyle: "medium" }).format(date);
 }
@@ -39,7 +41,7 @@ async function show(team) {
     t("bokaal_csv"),
   );
   if (!history_.length) {
-    replace(out, el("p", null, t("bokaal_empty", { team: name })));
+    replace(out, el("p", null, t("bokaal_empty", { team: name })), teamHistory(name));
     return;
   }
   const holder = history_[0].winner;
@@ -83,6 +85,73 @@ async function show(team) {
       ),
     ),
     el("p", null, csv),
+    teamHistory(name),
+  );
+}
+
+// ---------------------------------------------------------------- the team's other meetings
+
+/** What the team's kring and stickers kept: the latest knowledge map and the themes chosen. */
+function teamHistory(team) {
+  const box = el("div", { id: "team-history", class: "team-history" });
+  Promise.all(
+    ["kring", "dotvote"].map((collection) =>
+      fetch(`/api/history/${collection}?team=${encodeURIComponent(team)}`, { headers: { Accept: "application/json" } })
+        .then((res) => (res.ok ? res.json() : { history: [] }))
+        .then((body) => body.history || [])
+        .catch(() => []),
+    ),
+  ).then(([kring, dotvote]) => replace(box, kringPart(kring), themesPart(dotvote)));
+  return box;
+}
+
+function kringPart(records) {
+  const latest = records[records.length - 1];
+  const rows = latest ? (latest.domains || []).filter((d) => d.count > 0) : [];
+  if (!rows.length) return null;
+  return el(
+    "section",
+    { class: "card team-kring", id: "team-kring" },
+    el("h2", null, t("team_kring_title")),
+    el("p", { class: "muted" }, t("team_kring_latest", { date: formatDate(latest.date), n: records.length })),
+    el(
+      "ul",
+      { class: "team-list" },
+      rows.map((d) => el("li", null, el("strong", null, d.domain), ` · ${fmtNumber(d.average)} · ${t("kring_people_n", { n: d.count })}`)),
+    ),
+  );
+}
+
+function themesPart(records) {
+  if (!records.length) return null;
+  return el(
+    "section",
+    { class: "card team-themes", id: "team-themes" },
+    el("h2", null, t("team_themes_title")),
+    [...records].reverse().map((r) =>
+      el(
+        "div",
+        { class: "team-meeting" },
+        el("h3", null, `${formatDate(r.date)} · ${r.title}`),
+        (r.themes || []).length
+          ? el(
+              "ul",
+              { class: "team-list" },
+              r.themes.map((theme) =>
+                el(
+                  "li",
+                  { class: theme.taken_up ? "is-taken" : null },
+                  el("strong", null, theme.onderwerp),
+                  ` · ${[theme.domain, theme.kwartaal].filter(Boolean).join(" · ")}`,
+                  theme.owner ? ` · ${t("dotvote_owner_is", { owner: theme.owner })}` : "",
+                  " · ",
+                  el("span", { class: "team-taken" }, theme.taken_up ? t("team_taken_up") : t("team_not_taken_up")),
+                ),
+              ),
+            )
+          : el("p", { class: "muted" }, t("dotvote_nothing_chosen")),
+      ),
+    ),
   );
 }
 

@@ -5,9 +5,12 @@ import { Connection } from "./connection.js";
 import { $, bindBanner, el, fmtNumber, lang, replace, saveBlob, t } from "./render.js";
 import * as quizHost from "./werkvormen/quiz-host.js";
 import * as circleHost from "./werkvormen/circle-host.js";
+import * as dotvoteHost from "./werkvormen/dotvote-host.js";
 
 // Each werkvorm draws its own buttons and mirror; the shell keeps the room, programme, players.
-const RENDERERS = { quiz: quizHost, circle: circleHost };
+const RENDERERS = { quiz: quizHost, circle: circleHost, dotvote: dotvoteHost };
+// The werkvormen that start from their own default content (no quiz file needed).
+const KINDS = ["circle", "dotvote"];
 
 const app = $("#app");
 const banner = bindBanner($("#conn-banner"));
@@ -97,15 +100,11 @@ async function showSetup(message = "") {
     submit.disabled = true;
     return;
   }
-  if (!quizzes.length) {
-    replace(list, el("p", null, t("host_no_quizzes")));
-    submit.disabled = true;
-    return;
-  }
   // The README tells a first-time facilitator to try the demo: preselect it when it is there.
-  const preselected = quizzes.some((quiz) => quiz.id === DEMO_QUIZ) ? DEMO_QUIZ : quizzes[0].id;
+  const preselected = quizzes.some((quiz) => quiz.id === DEMO_QUIZ) ? DEMO_QUIZ : quizzes.length ? quizzes[0].id : `kind:${KINDS[0]}`;
   replace(
     list,
+    quizzes.length ? null : el("p", null, t("host_no_quizzes")),
     quizzes.map((quiz) =>
       el(
         "label",
@@ -121,6 +120,15 @@ async function showSetup(message = "") {
             [quiz.theme, quiz.author, t("questions_n", { n: quiz.questions })].filter(Boolean).join(" · "),
           ),
         ),
+      ),
+    ),
+    // A meeting may also open with a werkvorm that needs no quiz (the kring, the stickers).
+    KINDS.map((kind) =>
+      el(
+        "label",
+        { class: "quiz-choice" },
+        el("input", { type: "radio", name: "quiz", value: `kind:${kind}`, checked: `kind:${kind}` === preselected, required: true }),
+        el("span", { class: "quiz-choice-text" }, el("strong", null, t(KIND_LABELS[kind])), el("small", null, t(`host_kind_hint_${kind}`))),
       ),
     ),
   );
@@ -140,7 +148,11 @@ async function showSetup(message = "") {
       const res = await withOrganiserKey(box, `/api/rooms?lang=${lang()}`, {
         method: "POST",
         headers: { "Content-Type": "application/json", Accept: "application/json" },
-        body: JSON.stringify({ quiz_id: chosen.value, team: team.value.trim(), lang: lang() }),
+        body: JSON.stringify({
+          ...(chosen.value.startsWith("kind:") ? { programme: [{ kind: chosen.value.slice(5), content: {} }] } : { quiz_id: chosen.value }),
+          team: team.value.trim(),
+          lang: lang(),
+        }),
       });
       const body = await res.json().catch(() => ({}));
       if (res.status !== 201 && !res.ok) throw new Error(body.error || t("err_generic"));
@@ -287,9 +299,10 @@ const EXPORTS = [
   { query: "results.json", suffix: ".json", label: "host_export_json" },
 ];
 
-/** The three downloads of programme item `item`. */
-function exportButtons(s, item, { small = false, title = "" } = {}) {
-  return EXPORTS.map((e) =>
+/** The downloads of programme item `item`: the three of every werkvorm, plus the werkvorm's own. */
+function exportButtons(s, item, { small = false, title = "", kind = "" } = {}) {
+  const own = (RENDERERS[kind] && RENDERERS[kind].exports) || [];
+  return [...EXPORTS, ...own].map((e) =>
     el(
       "button",
       {
@@ -304,13 +317,13 @@ function exportButtons(s, item, { small = false, title = "" } = {}) {
   );
 }
 
-function exportLinks({ item, title }) {
+function exportLinks({ item, title, kind }) {
   // The host secret travels in a header, never in a URL (logs, history, proxies): each export is
   // fetched with it and handed to the browser as a download.
   return [
     el("h2", null, t("host_exports")),
     title ? el("p", { class: "muted" }, t("host_exports_item", { n: item + 1, title })) : null,
-    el("p", { class: "export-links" }, exportButtons(session, item)),
+    el("p", { class: "export-links" }, exportButtons(session, item, { kind })),
   ];
 }
 
@@ -330,10 +343,12 @@ function newSession() {
   showSetup();
 }
 
+/** Sends one control; false when the previous one is still on its way (nothing is sent). */
 function send(action, extra = {}) {
-  if (!conn || busyUntilV !== null) return;
+  if (!conn || busyUntilV !== null) return false;
   conn.send({ type: "control", action, ...extra });
   setBusy(view ? view.v : 0);
+  return true;
 }
 
 function setBusy(v) {
@@ -380,7 +395,7 @@ function render() {
     ...removedList(removed),
   ]);
   const currentItem = programme[view.item || 0] || {};
-  section("exports", { item: view.item || 0, title: programme.length > 1 ? currentItem.title || "" : "" }, exportLinks);
+  section("exports", { item: view.item || 0, title: programme.length > 1 ? currentItem.title || "" : "", kind: currentItem.kind || view.activity }, exportLinks);
   setBusy(busyUntilV);
 }
 
@@ -407,7 +422,7 @@ function roomControls({ can, locked, item, programme }) {
   return buttons;
 }
 
-const KIND_LABELS = { quiz: "kind_quiz", circle: "kind_circle" };
+const KIND_LABELS = { quiz: "kind_quiz", circle: "kind_circle", dotvote: "kind_dotvote" };
 
 /** The meeting's programme: what ran, what runs, what is next; add a werkvorm; earlier exports. */
 function programmePanel({ item, programme }) {
@@ -438,11 +453,11 @@ function programmePanel({ item, programme }) {
               },
               p.ran ? t("programme_back") : t("programme_begin"),
             ),
-        !running && p.ran ? exportButtons(session, i, { small: true, title: p.title }) : null,
+        !running && p.ran ? exportButtons(session, i, { small: true, title: p.title, kind: p.kind }) : null,
       ),
     );
   });
-  const select = el("select", { id: "programme-add-kind" }, el("option", { value: "circle" }, t("kind_circle")));
+  const select = el("select", { id: "programme-add-kind" }, KINDS.map((kind) => el("option", { value: kind }, t(KIND_LABELS[kind]))));
   const fill = () => {
     for (const quiz of library || []) {
       select.append(el("option", { value: `quiz:${quiz.id}` }, t("programme_add_quiz", { title: quiz.title })));
@@ -478,7 +493,7 @@ function programmePanel({ item, programme }) {
 }
 
 async function addToProgramme(choice) {
-  const body = choice.startsWith("quiz:") ? { quiz_id: choice.slice(5) } : { kind: "circle", content: {} };
+  const body = choice.startsWith("quiz:") ? { quiz_id: choice.slice(5) } : { kind: choice, content: {} };
   try {
     const res = await fetch(`/api/rooms/${session.code}/programme?lang=${lang()}`, {
       method: "POST",

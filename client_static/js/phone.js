@@ -8,6 +8,7 @@ import { $, bindBanner, el, lang, replace, t } from "./render.js";
 const LOADERS = {
   quiz: () => import("./werkvormen/quiz-phone.js"),
   circle: () => import("./werkvormen/circle-phone.js"),
+  dotvote: () => import("./werkvormen/dotvote-phone.js"),
 };
 const RENDERERS = {}; // kind → loaded module
 const loading = {}; // kind → promise

@@ -5,8 +5,9 @@ import { Connection } from "./connection.js";
 import { $, bindBanner, displayUrl, el, lang, replace, t } from "./render.js";
 import * as quizScreen from "./werkvormen/quiz-screen.js";
 import * as circleScreen from "./werkvormen/circle-screen.js";
+import * as dotvoteScreen from "./werkvormen/dotvote-screen.js";
 
-const RENDERERS = { quiz: quizScreen, circle: circleScreen };
+const RENDERERS = { quiz: quizScreen, circle: circleScreen, dotvote: dotvoteScreen };
 
 const app = $("#app");
 const code = (app.dataset.code || "").trim();

@@ -38,11 +38,13 @@ ROLES = ("screen", "phone", "host")
 
 
 class ActivityError(Exception):
-    """An illegal move; `code` is the protocol error code sent to the client."""
+    """An illegal move; `code` is the protocol error code sent to the client. `details`: what
+    exactly was wrong, for answers that list it (an import's wrong rows: `{row, field, code}`)."""
 
-    def __init__(self, code: str) -> None:
+    def __init__(self, code: str, details: Sequence[Mapping[str, Any]] | None = None) -> None:
         super().__init__(code)
         self.code = code
+        self.details: list[Mapping[str, Any]] = list(details or ())
 
 
 @dataclass(frozen=True)
@@ -77,6 +79,9 @@ class Effects:
     opens: bool = False
     archive: Mapping[str, Any] | None = None
     collection: str = ""
+    # The archive replaces what this programme item kept before (a summary edited after it was
+    # first kept); False: the first record of an item stays.
+    replace: bool = False
 
 
 CLOSE_GATE: Mapping[str, Any] = {"closed": True}
@@ -132,6 +137,21 @@ class Activity(ABC, Generic[S]):
     # True when the activity places every player (the kring's seats): the hub calls
     # `add_player` for each player who joins while it runs.
     seats_players: ClassVar[bool] = False
+    # Renders caused by inputs alone come at most this often (seconds; the server's coalescing
+    # interval when shorter): a storm of inputs updates the counters a few times a second.
+    # Phase changes are shown at once.
+    render_pause_s: ClassVar[float] = 0.0
+    # Codes `accept` (or `closed_error`) may raise only because the gate it was given is old (a
+    # worker's cached copy after another worker changed it): the hub reads the gate again and
+    # tries once more.
+    gate_errors: ClassVar[frozenset[str]] = frozenset({"not_open", "too_late"})
+    # The team history this activity keeps with `Effects.archive` ("" = none); served at
+    # `GET /api/history/<collection>` and changed through `update_history`.
+    history_collection: ClassVar[str] = ""
+    # The host command a host's file upload becomes (`parse_upload` gives its args); "" = none.
+    upload_action: ClassVar[str] = ""
+    # The export formats it has besides JSON: "csv" (`export_csv`), "md" (`export_markdown`).
+    export_formats: ClassVar[frozenset[str]] = frozenset({"json", "csv"})
 
     # ---- state -----------------------------------------------------------------------------
     @abstractmethod
@@ -291,6 +311,27 @@ class Activity(ABC, Generic[S]):
         self, data: Mapping[str, Any], dialect: str = "rfc4180", lang: str = "nl"
     ) -> str:
         """The export as CSV text."""
+        raise ActivityError("not_found")
+
+    def export_markdown(self, data: Mapping[str, Any], lang: str = "nl") -> str:
+        """The export as Markdown (a document for people, e.g. the scholingsplan)."""
+        raise ActivityError("not_found")
+
+    # ---- files and history ---------------------------------------------------------------------
+    def parse_upload(self, state: S, raw: bytes, media: str) -> dict[str, Any]:
+        """A host's uploaded file (`media`: its content type) as the args of `upload_action`;
+        ActivityError (with `details`, e.g. the wrong rows) when it cannot be used."""
+        raise ActivityError("not_found")
+
+    def upload_reply(self, state: S, args: Mapping[str, Any]) -> dict[str, Any]:
+        """The answer to an upload applied as `args` (the state after it)."""
+        return {}
+
+    def update_history(
+        self, record: Mapping[str, Any], change: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        """A kept record (`history_collection`) with a host's `change` applied (e.g. a theme
+        marked as taken up); ActivityError when the change does not apply."""
         raise ActivityError("not_found")
 
 

@@ -153,6 +153,7 @@ class Circle(Activity[CircleState]):
     kind: ClassVar[str] = "circle"
     complete_action: ClassVar[str] = ""  # "everyone entered" is shown, never acted on
     seats_players: ClassVar[bool] = True
+    history_collection: ClassVar[str] = COLLECTION
     commands: ClassVar[frozenset[str]] = frozenset(
         {"start", "domains", "lock_grades", "unlock_grades", "rotate", "reveal", "privacy"}
     )

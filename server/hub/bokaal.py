@@ -6,6 +6,7 @@ import asyncio
 import datetime as dt
 import hashlib
 import json
+from collections.abc import Callable
 from typing import Any
 
 from server.hub.backend import Backend
@@ -38,26 +39,64 @@ class BokaalBook:
         return str(history[-1]["winner"]) if history else None
 
     async def keep(
-        self, collection: str, team: str, room: str, item: int, record: dict[str, Any]
+        self,
+        collection: str,
+        team: str,
+        room: str,
+        item: int,
+        record: dict[str, Any],
+        replace: bool = False,
     ) -> None:
         """Keep an activity's record (the kring's map, …) in `collection` for `team`, once per
-        room and programme item (a retried transition writes it once)."""
+        room and programme item (a retried transition writes it once); `replace`: a record
+        kept earlier for this room and item is replaced in its place."""
         async with self._lock:
             raw = await self._backend.store_get(collection, team_key(team))
             history: list[dict[str, Any]] = list(json.loads(raw)) if raw else []
-            if any(h.get("room") == room and h.get("item") == item for h in history):
-                return
-            history.append(
-                {
-                    **record,
-                    "kept": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-                    "team": team,
-                    "room": room,
-                    "item": item,
-                }
+            kept = {
+                **record,
+                "kept": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                "team": team,
+                "room": room,
+                "item": item,
+            }
+            at = next(
+                (
+                    i
+                    for i, h in enumerate(history)
+                    if h.get("room") == room and h.get("item") == item
+                ),
+                None,
             )
+            if at is None:
+                history.append(kept)
+            elif replace:
+                history[at] = kept
+            else:
+                return
             data = json.dumps(history, ensure_ascii=False).encode()
             await self._backend.store_put(collection, team_key(team), data)
+
+    async def update(
+        self,
+        collection: str,
+        team: str,
+        room: str,
+        item: int,
+        change: Callable[[dict[str, Any]], dict[str, Any]],
+    ) -> dict[str, Any] | None:
+        """Apply `change` to the record kept for `team` from `room`'s programme item `item`;
+        the new record, or None when there is none. `change` may raise: nothing is written."""
+        async with self._lock:
+            raw = await self._backend.store_get(collection, team_key(team))
+            history: list[dict[str, Any]] = list(json.loads(raw)) if raw else []
+            for i, h in enumerate(history):
+                if h.get("room") == room and h.get("item") == item:
+                    history[i] = change(h)
+                    data = json.dumps(history, ensure_ascii=False).encode()
+                    await self._backend.store_put(collection, team_key(team), data)
+                    return history[i]
+            return None
 
     async def kept(self, collection: str, team: str) -> list[dict[str, Any]]:
         """What `keep` kept in `collection` for `team`, oldest first."""

@@ -87,7 +87,9 @@ class Fanout:
         self._tables: dict[str, str] = {}  # the input table a room's last render read
         # Per room: the programme item and the activity's memo (Facts.cache) for it.
         self._caches: dict[str, tuple[int, dict[str, Any]]] = {}
-        self._me_basis: dict[str, tuple[object, str, frozenset[str]]] = {}
+        # Per room: the personal key, input table and inputs the last `me` frames were built on.
+        self._me_basis: dict[str, tuple[object, str, Mapping[str, Any]]] = {}
+        self._pauses: dict[str, float] = {}  # room → its activity's render_pause_s
         self._bad_logged: dict[str, float] = {}  # room → when junk on its channel was logged
 
     # ---- lifetime ---------------------------------------------------------------------------
@@ -134,6 +136,7 @@ class Fanout:
         self.hub.forget_content(code)
         self.hub.forget_decoded(code)
         self._me_basis.pop(code, None)
+        self._pauses.pop(code, None)
         self._caches.pop(code, None)
         self._tables.pop(code, None)
         for role in ROLES:
@@ -194,8 +197,9 @@ class Fanout:
                     log.exception("render %s", code)
                 wake = self._wake.setdefault(code, asyncio.Event())
                 wake.clear()
+                pause = max(self.settings.coalesce_s, self._pauses.get(code, 0.0))
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(wake.wait(), self.settings.coalesce_s)
+                    await asyncio.wait_for(wake.wait(), pause)
         finally:
             self._renderers.pop(code, None)
             self._wake.pop(code, None)
@@ -283,6 +287,7 @@ class Fanout:
         version, doc = loaded
         room = hub.rooms.get(code, version, doc)  # decoded once per version; read-only
         activity = room.activity
+        self._pauses[code] = activity.render_pause_s
         content = await hub.content_of(code, room.current, room.created)
         state = room.state
         inputs: dict[str, Any] = {}
@@ -380,11 +385,18 @@ class Fanout:
         table = self._tables.get(code, "")
         if activity.personal_from_own_input:
             key = (room.current, activity.personal_key(state))
-            took_part = frozenset(facts.inputs)
+            inputs = facts.inputs
             previous = self._me_basis.get(code)
-            self._me_basis[code] = (key, table, took_part)
+            self._me_basis[code] = (key, table, inputs)
             if previous is not None and previous[0] == key:
-                fresh = took_part - previous[2] if previous[1] == table else took_part
+                if previous[1] == table:
+                    # New or changed records (an overwrite record is a new decoded object: the
+                    # hub decodes each stored record once), and removed ones.
+                    before = previous[2]
+                    fresh = {p for p, r in inputs.items() if before.get(p) is not r}
+                    fresh.update(p for p in before if p not in inputs)
+                else:
+                    fresh = set(inputs)
                 phones = [c for c in phones if c.last_me is None or c.player in fresh]
                 if not phones:
                     return

@@ -462,7 +462,7 @@ class Hub:
             try:
                 return await self._store_input(code, player, item, data, cached, now)
             except HubError as exc:
-                if exc.code not in ("not_open", "too_late"):
+                if exc.code not in self._gate_errors(cached):
                     raise
                 # Perhaps only this worker's copy of the gate is old (another worker opened or
                 # closed a round): nothing was stored, so ask the backend and try once more.
@@ -471,6 +471,14 @@ class Hub:
         if gate is None:
             raise HubError("not_open")
         return await self._store_input(code, player, item, data, gate, now)
+
+    @staticmethod
+    def _gate_errors(raw: bytes) -> frozenset[str]:
+        """The codes that may only mean an old copy of gate `raw` (see Activity.gate_errors)."""
+        try:
+            return base.get(_gate(raw).kind).gate_errors
+        except base.ActivityError:
+            return base.Activity.gate_errors
 
     def _remember_gate(self, code: str, gate: bytes | None) -> None:
         """This worker's copy of the room's gate (`meta.open`), saving a read per input; the
@@ -569,8 +577,10 @@ class Hub:
             cache=cache,
             team=room.team,
         )
+        reopen: bytes | None = None
         if activity.needs_inputs(room.state, action):
             # Stop taking inputs, then read them: nothing accepted can be missed.
+            reopen = await self.backend.hget(room.code, META, "open")
             await self._write_gate(room, activity.closed_gate(room.state))
             ctx.inputs = await self.inputs(room.code, room)
             preview = activity.preview(room.state)
@@ -581,6 +591,9 @@ class Hub:
         try:
             effects = activity.command(room.state, content, action, ctx)
         except base.ActivityError as exc:
+            if reopen is not None:  # refused: the gate closed for it opens as it was
+                await self.backend.hset(room.code, META, "open", reopen)
+                self._remember_gate(room.code, reopen)
             raise HubError(exc.code) from exc
         await self._effects(room, effects)
 
@@ -594,7 +607,9 @@ class Hub:
             # find it open.
             await self._write_gate(room, effects.gate)
         if effects.archive is not None and room.team:
-            room.item.archived = await self._archive(room, effects.collection, effects.archive)
+            room.item.archived = await self._archive(
+                room, effects.collection, effects.archive, effects.replace
+            )
 
     async def _write_gate(self, room: Room, gate: Mapping[str, Any]) -> None:
         raw = pack({"item": room.current, "kind": room.kind, "gate": dict(gate)})
@@ -602,7 +617,7 @@ class Hub:
         self._remember_gate(room.code, raw)
 
     async def _archive(
-        self, room: Room, collection: str, record: Mapping[str, Any]
+        self, room: Room, collection: str, record: Mapping[str, Any], replace: bool = False
     ) -> dict[str, Any]:
         """Keep an activity's record for the room's team; what the views may show of it."""
         round_no = int(record.get("round", 0))
@@ -620,7 +635,9 @@ class Hub:
                 round_no=round_no,
             )
             return {"team": room.team, "winner": winner, "previous": previous, "round": round_no}
-        await self.bokaal.keep(collection, room.team, room.code, room.current, dict(record))
+        await self.bokaal.keep(
+            collection, room.team, room.code, room.current, dict(record), replace=replace
+        )
         return {"team": room.team, "collection": collection}
 
     async def transition(self, code: str, step: Step) -> Room:
@@ -717,6 +734,57 @@ class Hub:
             del room.removed[player]
 
         await self.transition(code, allow)
+
+    async def upload(self, code: str, item: int, raw: bytes, media: str) -> dict[str, Any]:
+        """A host's file for the running programme item `item`: the activity reads it
+        (`parse_upload`) and applies it as its `upload_action`, like a host command.
+        HubError("not_found") when the werkvorm takes no files, "not_allowed" when `item` is not
+        running or the command does not apply now; base.ActivityError (with the wrong rows in
+        `details`) for a file it cannot use. Returns the activity's `upload_reply`."""
+        loaded = await self.load(code)
+        if loaded is None:
+            raise HubError("room_not_found")
+        room = loaded[1]
+        activity = room.activity
+        if not activity.upload_action:
+            raise HubError("not_found")
+        if item != room.current:
+            raise HubError("not_allowed")
+        if activity.upload_action not in activity.actions(room.state, await self._content(room)):
+            raise HubError("not_allowed")
+        args = activity.parse_upload(room.state, raw, media)
+        done = await self.command(code, activity.upload_action, args)
+        return done.activity.upload_reply(done.state, args)
+
+    async def update_history(
+        self, team: str, collection: str, change: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        """A host changes a record the team keeps (`change` names its `room` and `item`): the
+        activity that keeps `collection` applies it (`update_history`)."""
+        keeper = next(
+            (base.get(k) for k in base.kinds() if base.get(k).history_collection == collection),
+            None,
+        )
+        ref_room, ref_item = change.get("room"), change.get("item")
+        if keeper is None or not team:
+            raise HubError("not_found")
+        if (
+            not isinstance(ref_room, str)
+            or isinstance(ref_item, bool)
+            or not isinstance(ref_item, int)
+        ):
+            raise HubError("invalid_history")
+
+        def apply(record: dict[str, Any]) -> dict[str, Any]:
+            return keeper.update_history(record, change)
+
+        try:
+            updated = await self.bokaal.update(collection, team, ref_room, ref_item, apply)
+        except base.ActivityError as exc:
+            raise HubError(exc.code) from exc
+        if updated is None:
+            raise HubError("not_found")
+        return updated
 
     # ---- results --------------------------------------------------------------------------------
     async def export(self, code: str, room: Room, item: int) -> dict[str, Any]:

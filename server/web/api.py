@@ -441,6 +441,77 @@ async def results_csv_export(request: Request) -> Response:
     )
 
 
+async def results_markdown(request: Request) -> Response:
+    """The export as Markdown, for werkvormen that have one (the dotvote's scholingsplan)."""
+    found = await _results(request)
+    if isinstance(found, Response):
+        return found
+    data, room, item = found
+    activity = activities.get(room.programme[item].kind)
+    if "md" not in activity.export_formats:
+        return _error(request, "not_found", 404)
+    try:
+        text = activity.export_markdown(data, room.lang)
+    except activities.ActivityError as exc:
+        return _error(request, exc.code, 404)
+    return Response(
+        text,
+        media_type="text/markdown; charset=utf-8",
+        headers=_attachment(f"resultaten-{room.code}-{item + 1}.md"),
+    )
+
+
+MAX_IMPORT_BYTES = 64 * 1024
+
+
+async def import_file(request: Request) -> Response:
+    """A host's file for the running programme item (the dotvote's cards): the raw body or the
+    multipart field `file`. The werkvorm reads it; nothing is imported when a row is wrong."""
+    found = await _hosted_item(request)
+    if isinstance(found, Response):
+        return found
+    room, item = found
+    lang = request_lang(request)
+    body = await _read_capped(request, MAX_IMPORT_BYTES + BODY_SLACK)
+    if body is None:
+        return _error(request, "too_large", 413)
+    raw, media = body, request.headers.get("content-type", "")
+    if media.startswith("multipart/form-data"):
+        request._body = body
+        try:
+            form = await request.form(max_files=1, max_fields=4)
+        except (HTTPException, MultiPartException):
+            return _error(request, "invalid_import", 400)
+        upload = form.get("file")
+        if not isinstance(upload, UploadFile):
+            return _error(request, "invalid_import", 400)
+        raw = await upload.read(MAX_IMPORT_BYTES + 1)
+        media = upload.content_type or ""
+        if (upload.filename or "").lower().endswith(".json"):
+            media = "application/json"
+        await form.close()
+    if len(raw) > MAX_IMPORT_BYTES:
+        return _error(request, "too_large", 413)
+    try:
+        reply = await _hub(request).upload(room.code, item, raw, media)
+    except activities.ActivityError as exc:
+        errors = [
+            {
+                "row": d.get("row", 0),
+                "field": d.get("field", ""),
+                "code": d.get("code", exc.code),
+                "message": message(str(d.get("code", exc.code)), lang),
+            }
+            for d in exc.details
+        ]
+        payload = {"error": message(exc.code, lang), "code": exc.code, "errors": errors}
+        return JSONResponse(payload, 400)
+    except HubError as exc:
+        status = {"not_found": 404, "not_allowed": 409, "busy": 503}.get(exc.code, 400)
+        return _error(request, exc.code, status)
+    return JSONResponse(reply)
+
+
 # ---- bokaal -------------------------------------------------------------------------------------
 BOKAAL_COLUMNS = ["date", "team", "theme", "title", "author", "winner", "previous"]
 
@@ -467,19 +538,42 @@ async def bokaal_csv(request: Request) -> Response:
     )
 
 
-# ---- per-team history of other werkvormen (the kring's maps, …) -------------------------------
-# Collections a werkvorm keeps per team through `BokaalBook.keep` (circle.py: COLLECTION). The
-# web layer names them rather than importing the werkvorm; anything else is not a history.
-HISTORY_COLLECTIONS = frozenset({"kring"})
+# ---- per-team history of other werkvormen (the kring's maps, the dotvote's themes, …) -----------
+def history_collections() -> frozenset[str]:
+    """Collections a werkvorm keeps per team through `BokaalBook.keep` (its
+    `history_collection`); anything else is not a history."""
+    found = (activities.get(kind).history_collection for kind in activities.kinds())
+    return frozenset(c for c in found if c)
 
 
 async def team_history(request: Request) -> Response:
     collection = request.path_params["collection"]
-    if collection not in HISTORY_COLLECTIONS:
+    if collection not in history_collections():
         return _error(request, "not_found", 404)
     team = request.query_params.get("team", "").strip()
     history = await _hub(request).bokaal.kept(collection, team) if team else []
     return JSONResponse({"collection": collection, "team": team, "history": history})
+
+
+async def change_history(request: Request) -> Response:
+    """The host of a room changes a record its team keeps (a theme marked as taken up); the
+    werkvorm that keeps the collection applies the change."""
+    room = await _room(request)
+    if isinstance(room, Response):
+        return room
+    if not _is_host(request, room):
+        return _error(request, "not_host", 403)
+    collection = request.path_params["collection"]
+    if collection not in history_collections():
+        return _error(request, "not_found", 404)
+    body = await _json_body(request)
+    if isinstance(body, Response):
+        return _error(request, "invalid_history", 400)
+    try:
+        record = await _hub(request).update_history(room.team, collection, body)
+    except HubError as exc:
+        return _error(request, exc.code, 404 if exc.code == "not_found" else 400)
+    return JSONResponse(record)
 
 
 routes = [
@@ -495,6 +589,9 @@ routes = [
     Route("/api/rooms/{code}/programme", add_to_programme, methods=["POST"]),
     Route("/api/rooms/{code}/results.json", results_json),
     Route("/api/rooms/{code}/results.csv", results_csv_export),
+    Route("/api/rooms/{code}/results.md", results_markdown),
+    Route("/api/rooms/{code}/import", import_file, methods=["POST"]),
+    Route("/api/rooms/{code}/history/{collection}", change_history, methods=["POST"]),
     Route("/api/bokaal", bokaal_history),
     Route("/api/bokaal.csv", bokaal_csv),
     Route("/api/history/{collection}", team_history),

@@ -11,6 +11,29 @@ from starlette.requests import HTTPConnection
 
 LANGS = ("nl", "en")
 
+# Texts only the facilitator's pages show (the host page, the quiz library, the bokaal table): the
+# phone page leaves them out of its inline catalogue, so every werkvorm's host texts do not weigh
+# on guest Wi-Fi. tests/unit/test_i18n.py checks that no phone module asks for one.
+HOST_ONLY = (
+    "host_",
+    "programme_",
+    "quizzes_",
+    "organiser_",
+    "bokaal_col_",
+    "kring_host_",
+    "kring_action_",
+    "kring_col_",
+    "kring_domains_",
+    "dotvote_host_",
+    "dotvote_action_",
+    "dotvote_col_",
+    "dotvote_history_",
+    "dotvote_import_",
+    "dotvote_merge",
+    "dotvote_settings_",
+    "dotvote_owners_",
+)
+
 
 def request_lang(request: HTTPConnection) -> str:
     """?lang= wins, then the lang cookie, then Dutch."""
@@ -27,7 +50,10 @@ def catalogue(static_dir: Path, lang: str) -> dict[str, Any]:
         return {}
 
 
-def catalogue_json(static_dir: Path, lang: str) -> str:
-    """The catalogue as JSON that is safe inside a <script> element."""
-    text = json.dumps(catalogue(static_dir, lang), ensure_ascii=False)
+@cache
+def catalogue_json(static_dir: Path, lang: str, omit: tuple[str, ...] = ()) -> str:
+    """The catalogue as JSON that is safe inside a <script> element, without the keys that start
+    with one of `omit`."""
+    texts = {k: v for k, v in catalogue(static_dir, lang).items() if not k.startswith(omit)}
+    text = json.dumps(texts, ensure_ascii=False)
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")

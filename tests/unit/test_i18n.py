@@ -26,7 +26,37 @@ def test_dutch_and_english_have_the_same_keys() -> None:
 def test_every_text_the_pages_use_exists() -> None:
     used = set()
     for script in JS.rglob("*.js"):  # the shells and werkvormen/*.js
-        used |= set(re.findall(r'\bt\("([a-z0-9_]+)"', script.read_text(encoding="utf-8")))
+        used |= set(re.findall(r'\btn?\("([a-z0-9_]+)"', script.read_text(encoding="utf-8")))
     assert "phone_counting" in used  # the scan finds the calls
     nl = catalogue("nl")
     assert sorted(used - set(nl)) == []
+
+
+def test_the_phone_page_has_every_text_its_modules_ask_for() -> None:
+    """The phone page's catalogue leaves out the facilitator's texts (guest Wi-Fi): no module the
+    phone loads — statically or when a werkvorm starts — asks for one, literally or by prefix."""
+    from server.web.assets import Assets
+    from server.web.i18n import HOST_ONLY
+
+    assets = Assets(ROOT / "client_static")
+    modules = [*assets.module_graph("js/phone.js"), *assets.lazy_modules("js/phone.js")]
+    assert "js/werkvormen/dotvote-phone.js" in modules
+    asked: set[str] = set()
+    for module in modules:
+        text = (ROOT / "client_static" / module).read_text(encoding="utf-8")
+        asked |= set(re.findall(r'\btn?\("([a-z0-9_]+)"', text))
+        asked |= set(re.findall(r"\bt\(`([a-z0-9_]+)\$\{", text))
+    assert "dotvote_left_n" in asked and "dotvote_proposal_" in asked
+    assert sorted(key for key in asked if key.startswith(HOST_ONLY)) == []
+
+
+def test_every_dotvote_refusal_has_a_message_in_both_languages() -> None:
+    """A refused sticker, card or command shows the page's own sentence (`err_<code>`), in Dutch
+    and English, for every code docs/PROTOCOL.md lists for the dotvote."""
+    protocol = (ROOT / "docs" / "PROTOCOL.md").read_text(encoding="utf-8")
+    section = protocol.split("### Error codes of the dotvote", 1)[1].split("\n\n", 2)[1]
+    codes = set(re.findall(r"`([a-z_]+)`", section))
+    assert {"over_budget", "over_cap", "voting_closed", "not_minority"} <= codes
+    for lang in ("nl", "en"):
+        texts = catalogue(lang)
+        assert sorted(code for code in codes if f"err_{code}" not in texts) == [], lang

@@ -1,0 +1,517 @@
+// Zes stickers prioriteren on a phone: propose cards while they go up on the wall; then tap a
+// card to put a sticker on it and "−" to take one back, with the stickers left always in view;
+// after voting the ranking, and for whoever backed a card below the cut the minority question.
+//
+// A werkvorm renderer for phone.js: render(ctx) draws ctx.view and this phone's `me`. The
+// server keeps the placement: what is drawn is `me.stickers`, or — while a tap is on its way —
+// the placement that tap sent.
+
+import { el, replace, t } from "../render.js";
+import { byDomain, cardIndex, cutText, doelgroepLabel, metaLine, rankLabel, stickersText, tiedRanks, tn } from "./dotvote-cards.js";
+
+const ONDERWERP_MAX = 120;
+const LEERVORM_MAX = 60;
+const ANSWER_MAX = 280;
+const INFLIGHT_MS = 5000;
+
+let ctx = null;
+let skeletonKey = null;
+const parts = new Map(); // container id → JSON of the data it was built from
+
+let queue = []; // the kinds of the inputs sent and not answered yet, in order
+let optimistic = null; // the placement the last tap sent, while taps are on their way
+let acked = null; // the placement the server acknowledged last, until a newer `me` arrives
+let inflightTimer = null;
+let notice = "";
+let proposalStatus = "";
+let sentProposal = false; // the form's card is on its way
+let answerDraft = null;
+let answerStatus = "";
+
+export function reset() {
+  ctx = null;
+  skeletonKey = null;
+  parts.clear();
+  queue = [];
+  optimistic = null;
+  acked = null;
+  clearTimeout(inflightTimer);
+  notice = "";
+  proposalStatus = "";
+  sentProposal = false;
+  answerDraft = null;
+  answerStatus = "";
+}
+
+function settle(kind) {
+  const i = queue.indexOf(kind);
+  if (i >= 0) queue.splice(i, 1);
+  else queue.shift();
+  if (!queue.includes("stickers")) optimistic = null;
+}
+
+export function onAck(msg) {
+  if ("stickers" in msg) {
+    acked = msg.stickers || {};
+    settle("stickers");
+    notice = "";
+  } else if ("proposals" in msg) {
+    settle("proposals");
+    proposalStatus = sentProposal ? t("dotvote_proposal_sent") : "";
+    notice = "";
+    // The form keeps what was typed until the server took it (a refusal leaves it to fix).
+    const form = ctx && ctx.root.querySelector("#dv-propose-form");
+    if (form && sentProposal) form.reset();
+    sentProposal = false;
+  } else if ("answer" in msg) {
+    settle("answer");
+    answerStatus = t("dotvote_answer_saved");
+    notice = "";
+  }
+}
+
+/** A `me` after an ack is at least as new as the ack (the server sends ack, then me). */
+export function onMe() {
+  acked = null;
+}
+
+export function onNotice(err, text) {
+  // A refused input changes nothing on the server: show what it keeps (`me`) again.
+  if (queue[0] === "proposals") {
+    sentProposal = false;
+    proposalStatus = "";
+  }
+  if (queue.length) queue.shift();
+  if (!queue.includes("stickers")) optimistic = null;
+  notice = text;
+  if (ctx) update();
+}
+
+function send(kind, data) {
+  queue.push(kind);
+  ctx.send(data);
+  clearTimeout(inflightTimer);
+  // A frame lost with a dropped socket is never answered: fall back to the server's copy.
+  inflightTimer = setTimeout(() => {
+    queue = [];
+    optimistic = null;
+    if (ctx) update();
+  }, INFLIGHT_MS);
+}
+
+/** Build `node`'s content from `data` only when the data changed (no buttons replaced under a thumb). */
+function part(id, data, build) {
+  const node = ctx.root.querySelector(`#${id}`);
+  if (!node) return;
+  const json = JSON.stringify(data);
+  if (parts.get(id) === json) return;
+  parts.set(id, json);
+  replace(node, build(data));
+}
+
+export function render(context) {
+  ctx = context;
+  const { view } = ctx;
+  const key = JSON.stringify([view.item, view.phase]);
+  if (key !== skeletonKey) {
+    skeletonKey = key;
+    parts.clear();
+    notice = "";
+    replace(ctx.root, ctx.header(t("dotvote_title_short")), skeleton(view.phase));
+  }
+  update();
+}
+
+function skeleton(phase) {
+  const noticeBox = el("p", { class: "notice dv-notice", id: "dv-notice", role: "alert", hidden: true });
+  if (phase === "cards") {
+    return el(
+      "section",
+      { class: "dv-phone dv-phone-cards", id: "dv-phone" },
+      el("div", { id: "dv-intro" }),
+      el("div", { id: "dv-propose" }),
+      noticeBox,
+      el("div", { id: "dv-mine" }),
+      el("div", { id: "dv-wall" }),
+    );
+  }
+  if (phase === "voting") {
+    return el(
+      "section",
+      { class: "dv-phone dv-phone-voting", id: "dv-phone" },
+      el(
+        "div",
+        { class: "dv-bar", id: "dv-bar", role: "status", "aria-live": "polite" },
+        el("p", { class: "dv-left", id: "dv-left" }),
+        el("div", { class: "dv-dots", id: "dv-dots", "aria-hidden": "true" }),
+        el("p", { class: "dv-hint", id: "dv-hint" }),
+      ),
+      noticeBox,
+      el("div", { id: "dv-vote" }),
+    );
+  }
+  return el(
+    "section",
+    { class: "dv-phone dv-phone-result", id: "dv-phone" },
+    el("div", { id: "dv-minority-box" }),
+    noticeBox,
+    el("div", { id: "dv-mine-result" }),
+    el("div", { id: "dv-ranking" }),
+  );
+}
+
+function update() {
+  const { view } = ctx;
+  const me = ctx.me || {};
+  if (view.phase === "cards") updateCards(view, me);
+  else if (view.phase === "voting") updateVoting(view, me);
+  else updateResult(view, me);
+  const box = ctx.root.querySelector("#dv-notice");
+  if (box) {
+    box.textContent = notice;
+    box.hidden = !notice;
+  }
+}
+
+// ---------------------------------------------------------------- cards: the wall, proposals
+
+function updateCards(view, me) {
+  part("dv-intro", { title: view.title, stickers: view.stickers, open: view.proposals_open }, ({ title, stickers, open }) => [
+    el("h1", { class: "dv-heading" }, title || t("kind_dotvote")),
+    el("p", { class: "dv-lead" }, t("dotvote_phone_cards_lead", { n: stickers || 6 })),
+    el("p", { class: "muted" }, open ? t("dotvote_phone_propose_hint") : t("dotvote_phone_proposals_closed")),
+  ]);
+  const mine = me.proposals || [];
+  const max = me.max_proposals || 3;
+  part(
+    "dv-propose",
+    { open: Boolean(view.proposals_open), full: mine.length >= max, max, domains: view.domains, leervormen: view.leervormen, kwartalen: view.kwartalen, doelgroepen: view.doelgroepen },
+    proposalForm,
+  );
+  const status = ctx.root.querySelector("#dv-proposal-status");
+  if (status) status.textContent = proposalStatus;
+  part("dv-mine", { mine, open: Boolean(view.proposals_open) }, myProposals);
+  part("dv-wall", { cards: view.cards, domains: view.domains }, ({ cards, domains }) => wallList(cards, domains));
+}
+
+function select(id, options, { required = false, empty = null } = {}) {
+  return el(
+    "select",
+    { id, name: id, required },
+    empty !== null ? el("option", { value: "" }, empty) : null,
+    options.map(([value, label]) => el("option", { value }, label)),
+  );
+}
+
+function proposalForm({ open, full, max, domains, leervormen, kwartalen, doelgroepen }) {
+  if (!open) return [];
+  if (full) return el("p", { class: "dv-full" }, t("dotvote_proposals_full", { n: max }));
+  const domain = select("dv-p-domain", (domains || []).map((d) => [d, d]), { required: true, empty: t("dotvote_choose_domain") });
+  const onderwerp = el("input", { id: "dv-p-onderwerp", type: "text", required: true, maxlength: String(ONDERWERP_MAX), autocomplete: "off", placeholder: t("dotvote_onderwerp_placeholder") });
+  const doelgroep = select("dv-p-doelgroep", (doelgroepen || ["team", "kennisgroep", "individueel"]).map((d) => [d, doelgroepLabel(d)]), { empty: "—" });
+  const kwartaal = select("dv-p-kwartaal", (kwartalen || ["Q1", "Q2", "Q3", "Q4"]).map((q) => [q, q]), { empty: t("dotvote_kwartaal_none") });
+  const listId = "dv-leervormen";
+  const leervorm = el("input", { id: "dv-p-leervorm", type: "text", maxlength: String(LEERVORM_MAX), list: listId, autocomplete: "off" });
+  const field = (input, label) => el("div", { class: "field" }, el("label", { for: input.id }, label), input);
+  const form = el(
+    "form",
+    { class: "dv-propose card", id: "dv-propose-form", novalidate: true },
+    el("h2", null, t("dotvote_propose_title")),
+    field(domain, t("dotvote_field_domain")),
+    field(onderwerp, t("dotvote_field_onderwerp")),
+    el("div", { class: "dv-field-row" }, field(doelgroep, t("dotvote_field_doelgroep")), field(kwartaal, t("dotvote_field_kwartaal"))),
+    field(leervorm, t("dotvote_field_leervorm")),
+    el("datalist", { id: listId }, (leervormen || []).map((l) => el("option", { value: l }))),
+    el("button", { type: "submit", class: "btn btn-primary btn-block", id: "dv-propose-submit" }, t("dotvote_propose_submit")),
+    el("p", { class: "dv-status", id: "dv-proposal-status", role: "status" }, proposalStatus),
+  );
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const card = {
+      domain: domain.value,
+      onderwerp: onderwerp.value.trim(),
+      doelgroep: doelgroep.value,
+      kwartaal: kwartaal.value,
+      leervorm: leervorm.value.trim(),
+    };
+    if (!card.domain) return showNotice(t("dotvote_need_domain"));
+    if (!card.onderwerp) return showNotice(t("dotvote_need_onderwerp"));
+    const list = [...((ctx.me || {}).proposals || []).map(plainCard), card];
+    proposalStatus = t("dotvote_sending");
+    notice = "";
+    sentProposal = true;
+    send("proposals", { proposals: list });
+    update();
+  });
+  return form;
+}
+
+function plainCard(p) {
+  return { domain: p.domain, kwartaal: p.kwartaal || "", doelgroep: p.doelgroep || "", onderwerp: p.onderwerp, leervorm: p.leervorm || "" };
+}
+
+function showNotice(text) {
+  notice = text;
+  update();
+}
+
+function myProposals({ mine, open }) {
+  if (!mine.length) return [];
+  return el(
+    "section",
+    { class: "dv-mine" },
+    el("h2", null, t("dotvote_my_proposals")),
+    el(
+      "ul",
+      { class: "dv-mine-list" },
+      mine.map((p) =>
+        el(
+          "li",
+          { class: ["dv-mine-item", `is-${p.status}`], dataset: { key: p.key } },
+          el("strong", { class: "dv-card-onderwerp" }, p.onderwerp),
+          el("span", { class: "dv-card-domain" }, p.domain),
+          el("span", { class: "dv-proposal-status" }, t(`dotvote_proposal_${p.status}`)),
+          open
+            ? el(
+                "button",
+                {
+                  type: "button",
+                  class: "btn btn-small btn-ghost",
+                  "aria-label": t("dotvote_withdraw_aria", { onderwerp: p.onderwerp }),
+                  onclick: () => {
+                    const list = mine.filter((x) => x.key !== p.key).map(plainCard);
+                    proposalStatus = "";
+                    send("proposals", { proposals: list });
+                  },
+                },
+                p.status === "pending" ? t("dotvote_withdraw") : t("dotvote_remove_from_list"),
+              )
+            : null,
+        ),
+      ),
+    ),
+  );
+}
+
+function cardBody(card) {
+  const meta = metaLine(card);
+  return [
+    el("span", { class: "dv-card-onderwerp" }, card.onderwerp),
+    meta ? el("span", { class: "dv-card-meta" }, meta) : null,
+  ];
+}
+
+function grouped(cards, domains, build) {
+  const sorted = byDomain(cards, domains);
+  const groups = [];
+  for (const card of sorted) {
+    const last = groups[groups.length - 1];
+    if (last && last.domain === card.domain) last.cards.push(card);
+    else groups.push({ domain: card.domain, cards: [card] });
+  }
+  return groups.map((g) => el("section", { class: "dv-domain-group" }, el("h2", { class: "dv-domain-name" }, g.domain), el("ul", { class: "dv-cards" }, g.cards.map(build))));
+}
+
+function wallList(cards, domains) {
+  return [
+    el("h2", { class: "dv-wall-title" }, tn("dotvote_wall_n", { n: (cards || []).length })),
+    (cards || []).length ? grouped(cards, domains, (card) => el("li", { class: "dv-card" }, cardBody(card))) : el("p", { class: "muted" }, t("dotvote_no_cards_yet")),
+  ];
+}
+
+// ---------------------------------------------------------------- voting: tap to stick
+
+function placement(me) {
+  return optimistic || acked || me.stickers || {};
+}
+
+function total(stickers) {
+  return Object.values(stickers).reduce((a, b) => a + (Number(b) || 0), 0);
+}
+
+function budgetOf(view, me) {
+  return me.budget || view.stickers || 6;
+}
+
+function capOf(view, me) {
+  return (me.cap ?? view.cap) || 0;
+}
+
+function updateVoting(view, me) {
+  part("dv-vote", { cards: view.cards, domains: view.domains, title: view.title }, ({ cards, domains, title }) => [
+    el("h1", { class: "dv-heading" }, title || t("kind_dotvote")),
+    grouped(cards, domains, voteCard),
+  ]);
+  const current = placement(me);
+  const budget = budgetOf(view, me);
+  const placed = total(current);
+  const left = Math.max(0, budget - placed);
+  const leftNode = ctx.root.querySelector("#dv-left");
+  if (leftNode) {
+    leftNode.textContent = left === 0 ? t("dotvote_none_left") : left === 1 ? t("dotvote_left_one") : t("dotvote_left_n", { n: left });
+    leftNode.classList.toggle("is-done", left === 0);
+  }
+  const dots = ctx.root.querySelector("#dv-dots");
+  if (dots && dots.childElementCount !== budget) {
+    replace(dots, Array.from({ length: budget }, () => el("span", { class: "dv-dot" })));
+  }
+  if (dots) [...dots.children].forEach((dot, i) => dot.classList.toggle("is-used", i < placed));
+  const hint = ctx.root.querySelector("#dv-hint");
+  if (hint) hint.textContent = left === 0 ? t("dotvote_hint_done") : placed ? t("dotvote_hint_more") : t("dotvote_hint_start");
+  const cap = capOf(view, me);
+  for (const li of ctx.root.querySelectorAll(".dv-vote-card")) {
+    const id = li.dataset.card;
+    const n = Number(current[id]) || 0;
+    li.classList.toggle("has-stickers", n > 0);
+    const count = li.querySelector(".dv-mine-count");
+    if (count) count.textContent = n ? t("dotvote_yours_n", { n }) : "";
+    const stack = li.querySelector(".dv-stack");
+    if (stack && stack.childElementCount !== n) replace(stack, Array.from({ length: n }, () => el("span", { class: "dv-dot is-used" })));
+    const minus = li.querySelector(".dv-minus");
+    if (minus) minus.disabled = n === 0;
+    const main = li.querySelector(".dv-card-main");
+    // Still tappable when full: the tap explains why nothing happens (a disabled button would not).
+    if (main) main.classList.toggle("is-full", left === 0 || Boolean(cap && n >= cap));
+  }
+}
+
+function voteCard(card) {
+  return el(
+    "li",
+    { class: "dv-card dv-vote-card", dataset: { card: card.id } },
+    el(
+      "button",
+      { type: "button", class: "dv-card-main", "aria-label": t("dotvote_add_aria", { onderwerp: card.onderwerp }), onclick: () => tap(card.id, +1) },
+      cardBody(card),
+      el("span", { class: "dv-stack", "aria-hidden": "true" }),
+      el("span", { class: "dv-mine-count" }),
+    ),
+    el("button", { type: "button", class: "dv-minus", "aria-label": t("dotvote_remove_aria", { onderwerp: card.onderwerp }), onclick: () => tap(card.id, -1) }, "−"),
+  );
+}
+
+function tap(cardId, delta) {
+  const { view } = ctx;
+  const me = ctx.me || {};
+  const current = { ...placement(me) };
+  const n = Number(current[cardId]) || 0;
+  if (delta > 0) {
+    const cap = capOf(view, me);
+    if (total(current) >= budgetOf(view, me)) return showNotice(t("err_over_budget"));
+    if (cap && n >= cap) return showNotice(t("err_over_cap"));
+    current[cardId] = n + 1;
+  } else {
+    if (n <= 0) return;
+    if (n === 1) delete current[cardId];
+    else current[cardId] = n - 1;
+  }
+  notice = "";
+  optimistic = current;
+  send("stickers", { stickers: current });
+  update();
+}
+
+// ---------------------------------------------------------------- result: ranking, minority
+
+function updateResult(view, me) {
+  const cards = cardIndex(view.cards);
+  const minority = me.minority || null;
+  part("dv-minority-box", { minority: minority ? minority.cards : null, question: view.question, has: Boolean(minority) }, () => minorityForm(view, minority, cards));
+  const answer = ctx.root.querySelector("#dv-answer");
+  if (answer && minority && answerDraft === null) {
+    answerDraft = minority.answer || "";
+    answer.value = answerDraft;
+  }
+  const status = ctx.root.querySelector("#dv-answer-status");
+  if (status) {
+    status.textContent = answerStatus || (minority && minority.answer ? t("dotvote_answer_saved") : "");
+    status.classList.toggle("is-saved", Boolean(minority && minority.answer && !queue.includes("answer")));
+  }
+  part("dv-mine-result", { stickers: me.stickers || {}, minority: Boolean(minority), phase: view.phase, ranking: view.ranking }, ({ stickers }) =>
+    myOutcome(view, stickers, Boolean(minority)),
+  );
+  part("dv-ranking", { ranking: view.ranking, cards: view.cards, cut: view.cut, tie: view.tie, owners: view.owners, phase: view.phase, mine: me.stickers || {} }, (data) => rankingList(data, cards));
+}
+
+function minorityForm(view, minority, cards) {
+  if (!minority) return [];
+  const supported = (minority.cards || []).map((id) => cards.get(id)).filter(Boolean);
+  const area = el("textarea", { id: "dv-answer", class: "dv-answer", rows: "4", maxlength: String(ANSWER_MAX), placeholder: t("dotvote_answer_placeholder") });
+  area.value = answerDraft ?? minority.answer ?? "";
+  area.addEventListener("input", () => {
+    answerDraft = area.value;
+    answerStatus = area.value.trim() === (((ctx.me || {}).minority || {}).answer || "") ? "" : t("dotvote_answer_unsaved");
+    const status = ctx.root.querySelector("#dv-answer-status");
+    if (status) status.textContent = answerStatus;
+  });
+  const form = el(
+    "form",
+    { class: "dv-minority card", id: "dv-minority", novalidate: true },
+    el("h1", { class: "dv-question" }, t(view.question || "dotvote_minority_question")),
+    el("p", null, supported.length === 1 ? t("dotvote_you_supported_one") : t("dotvote_you_supported")),
+    el("ul", { class: "dv-supported" }, supported.map((card) => el("li", null, el("strong", null, card.onderwerp), el("span", { class: "dv-supported-domain" }, card.domain)))),
+    el("label", { for: "dv-answer" }, t("dotvote_answer_label")),
+    area,
+    el("button", { type: "submit", class: "btn btn-primary btn-block", id: "dv-answer-submit" }, t("dotvote_answer_submit")),
+    el("p", { class: "dv-status", id: "dv-answer-status", role: "status" }),
+  );
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const text = area.value.trim();
+    if (!text) return showNotice(t("err_invalid_answer"));
+    answerDraft = area.value;
+    answerStatus = t("dotvote_sending");
+    notice = "";
+    send("answer", { answer: text });
+    update();
+  });
+  return form;
+}
+
+function myOutcome(view, stickers, inMinority) {
+  const placed = total(stickers);
+  let text;
+  if (!placed) text = t("dotvote_you_none");
+  else if (inMinority) text = t("dotvote_you_some_below");
+  else text = t("dotvote_you_all_chosen");
+  return el("p", { class: ["dv-outcome", !inMinority && placed && "is-good"], id: "dv-outcome" }, text);
+}
+
+function rankingList({ ranking, cut, tie, owners, phase, mine }, cards) {
+  const ties = tiedRanks(ranking);
+  const rows = [];
+  let lineDrawn = false;
+  for (const row of ranking || []) {
+    const card = cards.get(row.card_id);
+    if (!card) continue;
+    if (!row.prioritised && !lineDrawn) {
+      lineDrawn = true;
+      rows.push(el("li", { class: "dv-cutline", "aria-label": t("dotvote_cutline") }, el("span", null, t("dotvote_cutline"))));
+    }
+    const own = Number(mine[row.card_id]) || 0;
+    const owner = owners ? owners[row.card_id] : "";
+    rows.push(
+      el(
+        "li",
+        { class: ["dv-rank-row", row.prioritised && "is-chosen"], dataset: { card: row.card_id } },
+        el("span", { class: "dv-rank" }, rankLabel(row, ties)),
+        el(
+          "span",
+          { class: "dv-rank-text" },
+          el("strong", null, card.onderwerp),
+          el("span", { class: "dv-card-meta" }, [card.domain, metaLine(card)].filter(Boolean).join(" · ")),
+          own ? el("span", { class: "dv-rank-mine" }, t("dotvote_yours_n", { n: own })) : null,
+          phase === "summary" && row.prioritised ? el("span", { class: "dv-owner" }, owner ? t("dotvote_owner_is", { owner }) : t("dotvote_owner_none")) : null,
+        ),
+        el("span", { class: "dv-rank-count", "aria-label": stickersText(row.stickers) }, String(row.stickers)),
+      ),
+    );
+  }
+  return el(
+    "section",
+    { class: "dv-result" },
+    el("h2", null, phase === "summary" ? t("dotvote_summary_title") : t("dotvote_result_title")),
+    cut ? el("p", { class: "muted" }, cutText(cut), tie ? ` · ${t("dotvote_tie")}` : "") : null,
+    el("ol", { class: "dv-ranking", id: "dv-ranking-list" }, rows),
+  );
+}

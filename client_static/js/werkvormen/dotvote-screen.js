@@ -1,0 +1,279 @@
+// Zes stickers prioriteren on the projector: the wall of cards (with the kring's map of the team
+// beside it), during voting how many have placed all their stickers (totals only when the
+// facilitator switches them on), then the ranking with the cut line, the minority's answers when
+// the facilitator shows them, and the summary with who takes each theme up.
+//
+// A werkvorm renderer for screen.js: render(ctx) draws ctx.view into ctx.root.
+
+import { el, fmtNumber, replace, t } from "../render.js";
+import { byDomain, cardIndex, cutText, forgetKring, kringMap, latestKring, metaLine, rankLabel, stickersText, tiedRanks, tn } from "./dotvote-cards.js";
+
+const WALL_MAX = 20; // cards on one screen at the 36 px floor; more get "en nog N kaarten"
+const RANKING_MAX = 16;
+const KRING_BESIDE_MAX = 12;
+
+let renderedKey = null;
+let kring = null; // the latest kring map of the room's team (fetched once)
+let kringTeam = null;
+let last = null; // the latest ctx: a late kring answer draws the latest view, not its own
+
+export function reset() {
+  renderedKey = null;
+  last = null;
+  kring = null;
+  kringTeam = null;
+  forgetKring(); // a kring revealed since then is the newer map
+}
+
+export function render(ctx) {
+  last = ctx;
+  const { view } = ctx;
+  const team = (view.room || {}).team || "";
+  if (view.phase === "cards" && team !== kringTeam) {
+    kringTeam = team;
+    kring = null;
+    latestKring(team).then((record) => {
+      if (kringTeam !== team) return;
+      kring = record;
+      renderedKey = null;
+      if (last) draw(last);
+    });
+  }
+  draw(ctx);
+}
+
+function draw(ctx) {
+  const { view } = ctx;
+  const key = JSON.stringify([view, Boolean(kring)]);
+  if (key === renderedKey) return;
+  renderedKey = key;
+  let body;
+  if (view.phase === "cards") body = cardsPhase(view);
+  else if (view.phase === "voting") body = voting(view);
+  else if (view.phase === "summary") body = summary(view);
+  else body = result(view);
+  const title = el("div", { class: "screen-title" }, el("strong", null, view.title || t("kind_dotvote")));
+  replace(ctx.root, ctx.topBar(title, true), body);
+}
+
+function columns(n) {
+  if (n <= 4) return 2;
+  if (n <= 9) return 3;
+  if (n <= 16) return 4;
+  return 5;
+}
+
+/** The wall: a tile per card (onderwerp, domain, doelgroep · kwartaal · leervorm), `count` on it. */
+function wall(view, { totals = null, narrow = false } = {}) {
+  const cards = byDomain(view.cards, view.domains);
+  const shown = cards.slice(0, WALL_MAX);
+  const cols = Math.max(1, columns(shown.length) - (narrow && shown.length > 4 ? 1 : 0));
+  const rows = Math.max(1, Math.ceil(shown.length / cols));
+  // Four rows leave a tile five lines at 36 px: the domain then shares the second line.
+  const dense = rows >= 4;
+  return [
+    el(
+      "ul",
+      { class: ["dv-wall", dense && "is-dense"], id: "dv-wall", style: { "--cols": String(cols), "--rows": String(rows) } },
+      shown.map((card) => {
+        const meta = metaLine(card);
+        const count = totals ? Number(totals[card.id]) || 0 : null;
+        return el(
+          "li",
+          { class: "dv-tile", dataset: { card: card.id } },
+          el("p", { class: "dv-tile-onderwerp" }, card.onderwerp),
+          dense ? null : el("p", { class: "dv-tile-domain" }, card.domain),
+          dense ? el("p", { class: "dv-tile-meta" }, [card.domain, meta].filter(Boolean).join(" · ")) : meta ? el("p", { class: "dv-tile-meta" }, meta) : null,
+          count === null ? null : el("p", { class: "dv-tile-count", "aria-label": stickersText(count) }, String(count)),
+        );
+      }),
+    ),
+    cards.length > shown.length ? el("p", { class: "dv-more" }, t("dotvote_more_cards", { n: cards.length - shown.length })) : null,
+  ];
+}
+
+function cardsPhase(view) {
+  const count = (view.cards || []).length;
+  // The kring's map takes a column: beside a full wall the cards would fall below 36 px.
+  const map = count <= KRING_BESIDE_MAX ? kringMap(kring) : null;
+  return el(
+    "main",
+    { class: ["dv-screen", "dv-screen-cards", map && "with-kring"] },
+    el(
+      "div",
+      { class: "dv-screen-head" },
+      el("h1", null, count ? tn("dotvote_screen_wall", { n: count }) : t("dotvote_screen_wall_empty")),
+      view.proposals_open
+        ? el("p", { class: "dv-screen-sub", id: "dv-proposed" }, t("dotvote_screen_propose"), view.proposed ? ` · ${tn("dotvote_proposed_n", { n: view.proposed })}` : "")
+        : null,
+    ),
+    el("div", { class: "dv-screen-body" }, el("div", { class: "dv-wall-box" }, wall(view, { narrow: Boolean(map) })), map),
+  );
+}
+
+function voting(view) {
+  const totals = view.show_totals && view.totals ? view.totals : null;
+  return el(
+    "main",
+    { class: "dv-screen dv-screen-voting" },
+    el(
+      "div",
+      { class: "dv-screen-head" },
+      el("h1", { class: "dv-progress", id: "dv-progress", "aria-live": "polite" }, t("dotvote_done_x_of_n", { x: view.done || 0, n: view.of || 0 })),
+      el("p", { class: "dv-screen-sub" }, totals ? t("dotvote_screen_totals_on", { n: fmtNumber(view.placed || 0) }) : t("dotvote_screen_vote", { n: view.stickers || 6 })),
+    ),
+    el("div", { class: "dv-wall-box" }, wall(view, { totals })),
+  );
+}
+
+function result(view) {
+  const cards = cardIndex(view.cards);
+  const ties = tiedRanks(view.ranking);
+  const ranking = (view.ranking || []).filter((row) => cards.has(row.card_id));
+  const shown = ranking.slice(0, RANKING_MAX);
+  const max = Math.max(1, ...ranking.map((r) => r.stickers));
+  const rows = [];
+  let lineDrawn = false;
+  for (const row of shown) {
+    const card = cards.get(row.card_id);
+    if (!row.prioritised && !lineDrawn) {
+      lineDrawn = true;
+      rows.push(el("li", { class: "dv-cutline", id: "dv-cutline" }, el("span", null, t("dotvote_cutline"))));
+    }
+    rows.push(
+      el(
+        "li",
+        { class: ["dv-rank-row", row.prioritised && "is-chosen"], dataset: { card: row.card_id } },
+        el("span", { class: "dv-rank" }, rankLabel(row, ties)),
+        el(
+          "span",
+          { class: "dv-rank-text" },
+          el("span", { class: "dv-rank-onderwerp" }, card.onderwerp),
+          el("span", { class: "dv-rank-meta" }, card.domain),
+        ),
+        el("span", { class: "dv-rank-bar", "aria-hidden": "true" }, el("span", { style: { "--share": String(row.stickers / max) } })),
+        el("span", { class: "dv-rank-count", "aria-label": stickersText(row.stickers) }, String(row.stickers)),
+      ),
+    );
+  }
+  // The screen gets `answers` only while the facilitator shows them.
+  const answers = view.answers ? answersPanel(view, cards) : null;
+  const minority = view.minority || { count: 0, answered: 0 };
+  return el(
+    "main",
+    { class: ["dv-screen", "dv-screen-result", answers && "with-answers"] },
+    el(
+      "div",
+      { class: "dv-screen-head" },
+      el("h1", null, view.phase === "summary" ? t("dotvote_summary_title") : t("dotvote_result_title")),
+      el("p", { class: "dv-screen-sub", id: "dv-cut" }, cutText(view.cut), view.tie ? ` · ${t("dotvote_tie")}` : ""),
+    ),
+    el(
+      "div",
+      { class: "dv-screen-body" },
+      el(
+        "div",
+        { class: "dv-ranking-box" },
+        // A short ranking uses the room it has: bigger rows, read from further back.
+        el("ol", { class: ["dv-ranking", shown.length <= 8 && !answers && "is-roomy"], id: "dv-ranking" }, rows),
+        ranking.length > shown.length ? el("p", { class: "dv-more" }, t("dotvote_more_cards", { n: ranking.length - shown.length })) : null,
+      ),
+      answers,
+    ),
+    answers
+      ? null
+      : el(
+          "p",
+          { class: "dv-minority-line", id: "dv-minority-line" },
+          minority.count ? tn("dotvote_screen_minority", { n: minority.count, answered: minority.answered || 0 }) : t("dotvote_screen_no_minority"),
+        ),
+  );
+}
+
+/** The chosen themes, each whole: domain, doelgroep · kwartaal · leervorm, stickers, who takes it up. */
+function summary(view) {
+  const cards = cardIndex(view.cards);
+  const ties = tiedRanks(view.ranking);
+  const ranking = (view.ranking || []).filter((row) => cards.has(row.card_id));
+  const chosen = ranking.filter((row) => row.prioritised);
+  const others = ranking.filter((row) => !row.prioritised);
+  const answers = view.answers ? answersPanel(view, cards) : null;
+  const owners = view.owners || {};
+  return el(
+    "main",
+    { class: ["dv-screen", "dv-screen-summary", answers && "with-answers"] },
+    el(
+      "div",
+      { class: "dv-screen-head" },
+      el("h1", null, t("dotvote_summary_title")),
+      el("p", { class: "dv-screen-sub", id: "dv-cut" }, cutText(view.cut), view.tie ? ` · ${t("dotvote_tie")}` : ""),
+    ),
+    el(
+      "div",
+      { class: "dv-screen-body" },
+      el(
+        "div",
+        { class: "dv-ranking-box" },
+        el(
+          "ol",
+          { class: "dv-themes", id: "dv-ranking" },
+          chosen.map((row) => {
+            const card = cards.get(row.card_id);
+            const owner = owners[row.card_id];
+            return el(
+              "li",
+              { class: "dv-theme", dataset: { card: row.card_id } },
+              el("span", { class: "dv-rank" }, rankLabel(row, ties)),
+              el(
+                "div",
+                { class: "dv-theme-text" },
+                el("p", { class: "dv-theme-onderwerp" }, card.onderwerp),
+                el("p", { class: "dv-theme-meta" }, [card.domain, metaLine(card)].filter(Boolean).join(" · ")),
+                el("p", { class: ["dv-theme-owner", !owner && "is-open"] }, owner ? t("dotvote_owner_is", { owner }) : t("dotvote_owner_none")),
+              ),
+              el("span", { class: "dv-rank-count", "aria-label": stickersText(row.stickers) }, String(row.stickers)),
+            );
+          }),
+        ),
+        others.length
+          ? el(
+              "p",
+              { class: "dv-others", id: "dv-others" },
+              el("strong", null, t("dotvote_not_chosen")),
+              " ",
+              others.map((row) => `${cards.get(row.card_id).onderwerp} (${row.stickers})`).join(" · "),
+            )
+          : null,
+      ),
+      answers,
+    ),
+  );
+}
+
+function answersPanel(view, cards) {
+  const list = view.answers || [];
+  return el(
+    "section",
+    { class: "dv-answers", id: "dv-answers" },
+    el("h2", null, t("dotvote_minority_question")),
+    list.length
+      ? el(
+          "ul",
+          { class: "dv-answer-list" },
+          list.map((a) =>
+            el(
+              "li",
+              null,
+              el("p", { class: "dv-answer-text" }, `“${a.text}”`),
+              el(
+                "p",
+                { class: "dv-answer-cards" },
+                [a.name, (a.cards || []).map((id) => (cards.get(id) || {}).onderwerp).filter(Boolean).join(", ")].filter(Boolean).join(" · "),
+              ),
+            ),
+          ),
+        )
+      : el("p", { class: "dv-answer-none" }, t("dotvote_no_answers")),
+    view.more_answers ? el("p", { class: "dv-more" }, t("dotvote_more_answers", { n: view.more_answers })) : null,
+  );
+}

@@ -1,0 +1,645 @@
+"""Zes stickers prioriteren (issue 15), seen in Chromium: a meeting that first runs the binnen- en
+buitenkring, then the stickers without joining again — cards from the facilitator, a file and a
+phone (edited, merged, removed), the kring's map beside the wall, six stickers per phone placed and
+moved by tapping, totals hidden on the projector until switched on, the ranking with a tie and the
+cut line, the minority question on exactly the phones below the cut, their answers, "wie pakt het
+op", and the exports (Markdown, CSV, JSON) with the minority's answers."""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.support.browser import PHONE, PROJECTOR, Pages, control
+
+pytestmark = pytest.mark.browser
+
+LAPTOP = {"width": 1366, "height": 768}
+KRING = {
+    "Anna": ("inkomen", 7),
+    "Bram": ("veiligheid", 8),
+    "Chris": ("participatie", 6),
+    "Dewi": ("opvoeden en opgroeien", 9),
+}
+# The wall: A and F by the facilitator, B–D (and a duplicate and a stray card) from a CSV file,
+# E proposed on Dewi's phone.
+A = "Gesprekken over geldzorgen"
+B = "Meldcode huiselijk geweld"
+C = "Signalen van eenzaamheid"
+D = "Werken met ervaringsdeskundigen"
+E = "Schulden bij jongeren"
+F = "Motiverende gespreksvoering"
+CSV = (
+    "domein;onderwerp;doelgroep;kwartaal;leervorm\n"
+    f"veiligheid;{B};team;Q2;intervisie\n"
+    f"participatie;{C};kennisgroep;Q3;casuïstiekbespreking\n"
+    f"psychische gezondheid;{D};individueel;Q4;samen optrekken met een ervaren collega\n"
+    "veiligheid;meldcode huiselijk geweld;team;;\n"
+    "dagelijks functioneren;Rapportages schrijven;team;Q1;training\n"
+)
+# Who puts how many stickers where (6 each). Totals: A 6, E 6, B 5, C 4, D 3, F 0 — A and E tie
+# for first place; the default cut (top 3) chooses A, E and B; Bram (C) and Chris (D) are the
+# minority.
+VOTES = {
+    "Anna": {A: 4, B: 2},
+    "Bram": {A: 2, C: 4},
+    "Chris": {B: 3, D: 3},
+    "Dewi": {E: 6},
+}
+MINORITY = {
+    "Bram": "Een korte cursus over eenzaamheid in Q4",
+    "Chris": "Dat we ervaringsdeskundigen uitnodigen",
+}
+
+
+def join(pages: Pages, code: str, name: str) -> Any:
+    from playwright.sync_api import expect
+
+    phone = pages.open(name, f"/join/{code}", PHONE, is_mobile=True, has_touch=True)
+    phone.locator("#join-name").fill(name)
+    phone.locator("#join-form button[type=submit]").click()
+    expect(phone.locator("#kring-entry")).to_be_visible()
+    return phone
+
+
+def grade(phone: Any, domain: str, value: int) -> None:
+    from playwright.sync_api import expect
+
+    phone.locator(".domain-btn", has_text=re.compile(rf"^{re.escape(domain)}$")).click()
+    phone.get_by_role("button", name=f"Cijfer {value}", exact=True).click()
+    phone.locator("#kring-save").click()
+    expect(phone.locator("#kring-status")).to_contain_text("Opgeslagen")
+
+
+def readable(screen: Any, step: str) -> None:
+    """The stickers' text on the projector is at least 36 px and inside the 1920×1080 screen,
+    without scrolling (the join panel and the top line are the room's)."""
+    problems = screen.evaluate(
+        """() => {
+      const out = [];
+      const main = document.querySelector('#app main');
+      const walker = document.createTreeWalker(main, NodeFilter.SHOW_TEXT);
+      while (walker.nextNode()) {
+        const node = walker.currentNode;
+        const parent = node.parentElement;
+        if (!node.textContent.trim() || parent.closest('.join-panel')) continue;
+        const range = document.createRange();
+        range.selectNodeContents(node);
+        let r = range.getBoundingClientRect();
+        if (!r.width && !r.height) continue;
+        const size = parseFloat(getComputedStyle(parent).fontSize);
+        if (size < 35.95) out.push(`${node.textContent.trim().slice(0, 30)}: ${size}px`);
+        // What a clipping box (a tile that shortens a long subject) hides is not on screen:
+        // measure what shows, and the box itself.
+        for (let box = parent; box && box !== main; box = box.parentElement) {
+          if (getComputedStyle(box).overflow === 'visible') continue;
+          const c = box.getBoundingClientRect();
+          r = {bottom: Math.min(r.bottom, c.bottom), right: Math.min(r.right, c.right)};
+        }
+        if (r.bottom > innerHeight + 1 || r.right > innerWidth + 1) {
+          out.push(`${node.textContent.trim().slice(0, 30)}: out of view`);
+        }
+      }
+      if (document.scrollingElement.scrollHeight > innerHeight + 1) out.push('the page scrolls');
+      return out;
+    }"""
+    )
+    assert not problems, (step, problems)
+
+
+def shoot(pages: Pages, phones: dict[str, Any], screen: Any, host: Any, step: str) -> None:
+    pages.shot(phones["Anna"], f"i15-dotvote-phone-{step}")
+    pages.shot(phones["Bram"], f"i15-dotvote-phone-bram-{step}")
+    pages.shot(screen, f"i15-dotvote-screen-{step}")
+    pages.shot(host, f"i15-dotvote-host-{step}")
+    readable(screen, step)
+
+
+def download(page: Any, button: Any) -> str:
+    with page.expect_download() as info:
+        button.click()
+    return Path(info.value.path()).read_text(encoding="utf-8-sig")
+
+
+def add_card(
+    host: Any, domain: str, onderwerp: str, doelgroep: str, kwartaal: str, leervorm: str
+) -> None:
+    from playwright.sync_api import expect
+
+    rows = host.locator("#dv-host-cards tbody tr")
+    before = rows.count()
+    host.locator("#dv-c-domain").select_option(domain)
+    host.locator("#dv-c-onderwerp").fill(onderwerp)
+    host.locator("#dv-c-doelgroep").select_option(doelgroep)
+    host.locator("#dv-c-kwartaal").select_option(kwartaal)
+    host.locator("#dv-c-leervorm").fill(leervorm)
+    host.locator("#dv-card-save").click()
+    expect(rows).to_have_count(before + 1)
+    expect(host.locator("#dv-c-onderwerp")).to_have_value("")  # ready for the next card
+
+
+def card_row(host: Any, onderwerp: str) -> Any:
+    return host.locator(
+        "#dv-host-cards tbody tr",
+        has=host.locator("th", has_text=re.compile(rf"\d+\. {re.escape(onderwerp)}$")),
+    )
+
+
+def vote_card(phone: Any, onderwerp: str) -> Any:
+    return phone.locator(
+        ".dv-vote-card",
+        has=phone.locator(".dv-card-onderwerp", has_text=re.compile(rf"^{re.escape(onderwerp)}$")),
+    )
+
+
+def tap(phone: Any, onderwerp: str, times: int = 1) -> None:
+    from playwright.sync_api import expect
+
+    card = vote_card(phone, onderwerp)
+    for _ in range(times):
+        before = card.locator(".dv-stack .dv-dot").count()
+        card.locator(".dv-card-main").click()
+        expect(card.locator(".dv-stack .dv-dot")).to_have_count(before + 1)
+
+
+def untap(phone: Any, onderwerp: str) -> None:
+    from playwright.sync_api import expect
+
+    card = vote_card(phone, onderwerp)
+    before = card.locator(".dv-stack .dv-dot").count()
+    card.locator(".dv-minus").click()
+    expect(card.locator(".dv-stack .dv-dot")).to_have_count(before - 1)
+
+
+def test_kring_then_stickers_in_one_room(pages: Pages) -> None:
+    from playwright.sync_api import expect
+
+    team = f"Wijkteam Stickers {uuid.uuid4().hex[:6]}"
+    host = pages.open("host", "/host", LAPTOP)
+    host.locator("#team").fill(team)
+    host.locator("input[name=quiz][value='kind:circle']").check()
+    host.locator("#start-session").click()
+    expect(host.locator("#session-code")).to_have_text(re.compile(r"^\d{3} \d{3}$"))
+    code = host.locator("#session-code").inner_text().replace(" ", "")
+    screen = pages.open("screen", f"/screen/{code}", PROJECTOR)
+    phones = {name: join(pages, code, name) for name in KRING}
+
+    # ---- the kring first: grades, lock, the team's map
+    for name, (domain, value) in KRING.items():
+        grade(phones[name], domain, value)
+    control(host, "Cijfers vastzetten")
+    expect(screen.locator(".kring-pair")).to_have_count(2)
+    control(host, "Toon de kennis per domein")
+    expect(screen.locator(".kring-domain")).to_have_count(4)
+
+    # ---- the facilitator adds the stickers to the programme and begins them
+    host.locator("#programme-add-kind").select_option("dotvote")
+    host.locator("#programme-add-submit").click()
+    expect(host.locator("#programme-list li")).to_have_count(2)
+    expect(host.locator("#programme-list li").nth(1)).to_contain_text("Zes stickers prioriteren")
+    host.locator(".action-begin-next").click()
+    expect(host.locator(".phase-badge")).to_have_text("Kaarten maken")
+    for phone in phones.values():
+        expect(phone.locator(".dv-phone-cards")).to_be_visible()
+        expect(phone.locator("#dv-propose-form")).to_be_visible()
+    # beside the (empty) wall, the kring's map of this team
+    expect(screen.locator("#dotvote-kring")).to_contain_text("inkomen")
+    expect(screen.locator("#dotvote-kring")).to_contain_text("veiligheid")
+
+    # ---- cards: two by the facilitator, five from a file, one proposed on a phone
+    add_card(host, "inkomen", "Gesprekken over geld", "team", "Q1", "training")
+    add_card(host, "generieke competenties", F, "team", "", "college")
+    # a wrong file is refused whole, with the wrong row named
+    wrong = "domein;onderwerp\ninkomen;Budgetcoaching\nnergens;Iets\n"
+    host.locator("#dv-import-file").set_input_files(
+        files=[{"name": "fout.csv", "mimeType": "text/csv", "buffer": wrong.encode("utf-8")}]
+    )
+    host.locator("#dv-import-submit").click()
+    expect(host.locator("#dv-import-result .dv-import-errors")).to_contain_text("Kaart 2")
+    expect(host.locator("#dv-host-cards tbody tr")).to_have_count(2)
+    host.locator("#dv-import-file").set_input_files(
+        files=[{"name": "kaarten.csv", "mimeType": "text/csv", "buffer": CSV.encode("utf-8")}]
+    )
+    host.locator("#dv-import-submit").click()
+    expect(host.locator("#dv-import-result")).to_contain_text(
+        "Geïmporteerd: 5; er hangen nu 7 kaarten."
+    )
+    expect(host.locator("#dv-host-cards tbody tr")).to_have_count(7)
+
+    dewi = phones["Dewi"]
+    dewi.locator("#dv-p-domain").select_option("opvoeden en opgroeien")
+    dewi.locator("#dv-p-onderwerp").fill(E)
+    dewi.locator("#dv-p-doelgroep").select_option("team")
+    dewi.locator("#dv-p-kwartaal").select_option("Q2")
+    dewi.locator("#dv-p-leervorm").fill("e-learning")
+    dewi.locator("#dv-propose-submit").click()
+    expect(dewi.locator(".dv-mine-item")).to_have_count(1)
+    expect(dewi.locator(".dv-mine-item .dv-proposal-status")).to_have_text("wacht op de begeleider")
+    proposal = host.locator(".dv-proposal", has_text=E)
+    expect(proposal).to_contain_text("van Dewi")
+    expect(screen.locator("#dv-proposed")).to_contain_text("1 voorstel wacht")
+    shoot(pages, phones, screen, host, "1-cards")
+    proposal.get_by_role("button", name=f"Voorstel overnemen: {E}").click()
+    expect(dewi.locator(".dv-mine-item .dv-proposal-status")).to_have_text("hangt aan de muur")
+    expect(host.locator("#dv-host-cards tbody tr")).to_have_count(8)
+
+    # edit A's subject, merge the duplicate into B, remove the stray card
+    card_row(host, "Gesprekken over geld").get_by_role("button", name="Bewerken").click()
+    expect(host.locator("#dv-card-form h2")).to_contain_text("Kaart bewerken")
+    host.locator("#dv-c-onderwerp").fill(A)
+    host.locator("#dv-card-save").click()
+    expect(card_row(host, A)).to_have_count(1)
+    duplicate = card_row(host, "meldcode huiselijk geweld").get_attribute("data-card")
+    original = card_row(host, B).get_attribute("data-card")
+    host.locator("#dv-merge-from").select_option(duplicate)
+    host.locator("#dv-merge-into").select_option(original)
+    host.locator("#dv-merge button[type=submit]").click()
+    expect(host.locator("#dv-host-cards tbody tr")).to_have_count(7)
+    host.once("dialog", lambda dialog: dialog.accept())
+    card_row(host, "Rapportages schrijven").get_by_role("button", name="Verwijderen").click()
+    expect(host.locator("#dv-host-cards tbody tr")).to_have_count(6)
+    expect(screen.locator(".dv-tile")).to_have_count(6)
+    expect(screen.locator("#dv-wall")).not_to_contain_text("Rapportages")
+    expect(phones["Anna"].locator("#dv-wall .dv-card")).to_have_count(6)
+    expect(phones["Anna"].locator("#dv-wall")).to_contain_text("Team · Q1 · training")
+    shoot(pages, phones, screen, host, "2-wall")
+
+    # ---- voting: six stickers each, tapped on; totals hidden on the projector
+    control(host, "Stemmen openen")
+    for phone in phones.values():
+        expect(phone.locator("#dv-left")).to_have_text("Nog 6 stickers")
+        expect(phone.locator(".dv-vote-card")).to_have_count(6)
+    expect(screen.locator("#dv-progress")).to_have_text("0 van 4 hebben al hun stickers geplakt")
+    expect(host.locator("#dv-host-done")).to_have_text("0 van 4 hebben al hun stickers geplakt")
+    anna = phones["Anna"]
+    tap(anna, A, 3)
+    expect(anna.locator("#dv-left")).to_have_text("Nog 3 stickers")
+    tap(anna, C)
+    expect(vote_card(anna, C).locator(".dv-mine-count")).to_have_text("jij: 1")
+    shoot(pages, phones, screen, host, "3-voting")
+    untap(anna, C)  # moved: off C, onto A and B
+    tap(anna, A)
+    tap(anna, B, 2)
+    expect(anna.locator("#dv-left")).to_have_text("✓ Al je stickers zijn geplakt")
+    vote_card(anna, F).locator(".dv-card-main").click()  # a seventh sticker is refused
+    expect(anna.locator("#dv-notice")).to_contain_text("Je stickers zijn op")
+    expect(vote_card(anna, F).locator(".dv-stack .dv-dot")).to_have_count(0)
+    for name in ("Bram", "Chris", "Dewi"):
+        for onderwerp, n in VOTES[name].items():
+            tap(phones[name], onderwerp, n)
+        expect(phones[name].locator("#dv-left")).to_have_text("✓ Al je stickers zijn geplakt")
+    expect(screen.locator("#dv-progress")).to_have_text("4 van 4 hebben al hun stickers geplakt")
+    expect(screen.locator(".dv-tile-count")).to_have_count(0)  # no herd effect
+    expect(host.locator("#dv-host-totals li[data-card]").first).to_contain_text("6")
+
+    # a reload keeps the placement (the server's copy)
+    anna.reload()
+    expect(vote_card(anna, A).locator(".dv-mine-count")).to_have_text("jij: 4")
+    expect(vote_card(anna, B).locator(".dv-mine-count")).to_have_text("jij: 2")
+    expect(anna.locator("#dv-left")).to_have_text("✓ Al je stickers zijn geplakt")
+
+    control(host, "Totalen tonen op het scherm")
+    expect(screen.locator(".dv-tile-count")).to_have_count(6)
+    totals = {
+        tile.locator(".dv-tile-onderwerp").inner_text(): tile.locator(".dv-tile-count").inner_text()
+        for tile in screen.locator(".dv-tile").all()
+    }
+    assert totals == {A: "6", B: "5", C: "4", D: "3", E: "6", F: "0"}, totals
+    shoot(pages, phones, screen, host, "4-voting-totals")
+
+    # ---- result: ranked, A and E share the first place, the cut at top 3
+    control(host, "Stemmen sluiten")
+    expect(host.locator(".phase-badge")).to_have_text("Uitslag")
+    rows = screen.locator("#dv-ranking .dv-rank-row")
+    expect(rows).to_have_count(6)
+    expect(rows.nth(0).locator(".dv-rank")).to_have_text("1=")
+    expect(rows.nth(1).locator(".dv-rank")).to_have_text("1=")
+    expect(rows.nth(2)).to_contain_text(B)
+    expect(screen.locator("#dv-cut")).to_contain_text("Top 3")
+    chosen = screen.locator("#dv-ranking .dv-rank-row.is-chosen .dv-rank-onderwerp")
+    expect(chosen).to_have_count(3)
+    assert set(chosen.all_inner_texts()) == {A, B, E}
+    # the cut line sits right below the third card
+    assert screen.locator("#dv-ranking > li").nth(3).get_attribute("class") == "dv-cutline"
+
+    # exactly the phones with stickers below the cut get the minority question
+    for name, phone in phones.items():
+        if name in MINORITY:
+            expect(phone.locator("#dv-minority")).to_be_visible()
+            expect(phone.locator("#dv-minority .dv-question")).to_have_text(
+                "Wat heb jij nodig om mee te gaan in het meerderheidsbesluit?"
+            )
+        else:
+            expect(phone.locator("#dv-outcome")).to_have_text(
+                "✓ Al jouw stickers zitten op gekozen thema's."
+            )
+            expect(phone.locator("#dv-minority")).to_have_count(0)
+    expect(phones["Bram"].locator(".dv-supported")).to_have_text(re.compile(rf"^{re.escape(C)}"))
+    expect(phones["Chris"].locator(".dv-supported")).to_have_text(re.compile(rf"^{re.escape(D)}"))
+    expect(screen.locator("#dv-minority-line")).to_contain_text("2 mensen krijgen de vraag")
+    shoot(pages, phones, screen, host, "5-result")
+
+    for name, text in MINORITY.items():
+        phones[name].locator("#dv-answer").fill(text)
+        phones[name].locator("#dv-answer-submit").click()
+        expect(phones[name].locator("#dv-answer-status")).to_contain_text("Antwoord verstuurd")
+    expect(host.locator("#dv-host-answers li")).to_have_count(2)
+    expect(host.locator("#dv-host-answers")).to_contain_text(MINORITY["Bram"])
+    expect(host.locator("#dv-host-answers")).not_to_contain_text("Bram")  # anonymous by default
+    expect(screen.locator("#dv-answers")).to_have_count(0)
+    control(host, "Antwoorden tonen op het scherm")
+    expect(screen.locator("#dv-answers li")).to_have_count(2)
+    expect(screen.locator("#dv-answers")).to_contain_text(MINORITY["Chris"])
+    expect(screen.locator("#dv-answers")).not_to_contain_text("Chris ·")
+    shoot(pages, phones, screen, host, "6-answers")
+    # names only when the facilitator chooses so, and anonymous again
+    control(host, "Namen bij de antwoorden tonen")
+    expect(host.locator("#dv-host-answers")).to_contain_text("Bram")
+    expect(screen.locator("#dv-answers")).to_contain_text("Chris")
+    control(host, "Antwoorden anoniem maken")
+    expect(host.locator("#dv-host-answers")).not_to_contain_text("Bram")
+    expect(screen.locator("#dv-answers")).not_to_contain_text("Chris ·")
+
+    # a cut at top 2 (still A and E: a tie is never split) changes who is asked
+    host.locator("#dv-cut-k").fill("2")
+    host.locator("#dv-cut-save").click()
+    expect(screen.locator("#dv-cut")).to_contain_text("Top 2")
+    expect(phones["Anna"].locator("#dv-minority")).to_be_visible()  # her stickers on B
+    # or by a minimum: at least 5 stickers chooses A, E and B again
+    host.locator("#dv-cut-min").check()
+    host.locator("#dv-cut-n").fill("5")
+    host.locator("#dv-cut-save").click()
+    expect(screen.locator("#dv-cut")).to_contain_text("Minstens 5 stickers")
+    expect(phones["Anna"].locator("#dv-minority")).to_have_count(0)
+    host.locator("#dv-cut-top").check()
+    host.locator("#dv-cut-k").fill("3")
+    host.locator("#dv-cut-save").click()
+    expect(screen.locator("#dv-cut")).to_contain_text("Top 3")
+    expect(phones["Anna"].locator("#dv-minority")).to_have_count(0)
+
+    # ---- summary: who takes each theme up
+    control(host, "Naar de samenvatting")
+    expect(host.locator(".phase-badge")).to_have_text("Samenvatting")
+    owners = host.locator("#dv-owners li")
+    expect(owners).to_have_count(3)
+    host.locator(f"#dv-owners li:has-text('{A}') input").fill("Anna en Bram")
+    host.get_by_role("button", name=f"Opslaan wie {A} oppakt").click()
+    expect(screen.locator("#dv-ranking")).to_contain_text("pakt het op: Anna en Bram")
+    expect(anna.locator("#dv-ranking-list")).to_contain_text("pakt het op: Anna en Bram")
+    expect(host.locator("#dv-history")).to_contain_text(A)
+    shoot(pages, phones, screen, host, "7-summary")
+    # at the next meeting the team ticks what was taken up
+    taken = host.locator("#dv-history .dv-history-theme", has_text=A).locator(
+        "input[type=checkbox]"
+    )
+    taken.check()
+    expect(host.locator("#host-notice")).to_have_text("Gemarkeerd als opgepakt.")
+
+    # ---- exports: Markdown for the scholingsplan, CSV and JSON, with the minority's answers
+    markdown = download(host, host.locator("#exports button[data-export=host_export_md]"))
+    assert A in markdown and "Anna en Bram" in markdown
+    for text in MINORITY.values():
+        assert text in markdown
+    csv = download(host, host.locator("#exports button[data-export=host_export_csv]"))
+    assert "rang,domein,onderwerp" in csv
+    assert MINORITY["Bram"] in csv
+    data = json.loads(download(host, host.locator("#exports button[data-export=host_export_json]")))
+    assert {m["answer"] for m in data["minority"]} == set(MINORITY.values())
+    by_card = {row["onderwerp"]: row for row in data["ranking"]}
+    assert {k: v["stickers"] for k, v in by_card.items()} == {A: 6, B: 5, C: 4, D: 3, E: 6, F: 0}
+    assert by_card[A]["owner"] == "Anna en Bram"
+    assert all("name" not in m for m in data["minority"])  # anonymous
+
+    # the kring's export is still there, from the programme
+    kring_row = host.locator("#programme-list li").nth(0)
+    kring_csv = download(host, kring_row.locator("button[data-export=host_export_csv]"))
+    assert "Anna,inkomen,7" in kring_csv
+
+    # the team's page: the bokaal, the kring's map and the themes chosen, taken up or not
+    history = pages.open("team", f"/bokaal?team={team}", PHONE, is_mobile=True, has_touch=True)
+    expect(history.locator("#team-kring")).to_contain_text("inkomen")
+    chosen_row = history.locator("#team-themes li", has_text=A)
+    expect(chosen_row).to_contain_text("pakt het op: Anna en Bram")
+    expect(chosen_row).to_contain_text("✓ opgepakt")
+    expect(history.locator("#team-themes li", has_text=B)).to_contain_text("nog niet opgepakt")
+    pages.shot(history, "i15-dotvote-team-history")
+
+    pages.assert_clean()
+
+
+SIXTEEN = [
+    ("inkomen", "Gesprekken over geldzorgen", "team", "Q1", "training"),
+    ("inkomen", "Toeslagen en de herstelregeling", "kennisgroep", "Q2", "college"),
+    ("veiligheid", "Meldcode huiselijk geweld", "team", "Q2", "intervisie"),
+    ("veiligheid", "Veiligheidsplan met het gezin maken", "individueel", "Q3", "e-learning"),
+    ("participatie", "Signalen van eenzaamheid", "kennisgroep", "Q3", "casuïstiekbespreking"),
+    ("participatie", "Vrijwilligerswerk als opstap naar werk", "team", "Q4", "training"),
+    (
+        "psychische gezondheid",
+        "Werken met ervaringsdeskundigen",
+        "individueel",
+        "Q4",
+        "samen optrekken met een ervaren collega",
+    ),
+    ("psychische gezondheid", "Verward gedrag: wie bel je wanneer?", "team", "Q1", "college"),
+    ("opvoeden en opgroeien", "Schulden bij jongeren", "team", "Q2", "e-learning"),
+    ("opvoeden en opgroeien", "Scheiding en de kinderen ertussen", "kennisgroep", "", "intervisie"),
+    ("lichamelijke gezondheid", "Dementie herkennen aan de keukentafel", "team", "Q3", "training"),
+    ("lichamelijke gezondheid", "Medicijngebruik en valpreventie", "individueel", "Q1", ""),
+    (
+        "dagelijks functioneren",
+        "Rapportages schrijven die de cliënt begrijpt",
+        "team",
+        "Q2",
+        "training",
+    ),
+    ("dagelijks functioneren", "Wmo-indicaties en maatwerk", "kennisgroep", "Q4", "college"),
+    ("generieke competenties", "Motiverende gespreksvoering", "team", "", "training"),
+    (
+        "generieke competenties",
+        "Oplossingsgericht werken met netwerken rond gezinnen die al jaren bekend zijn bij "
+        "meerdere organisaties in de wijk",
+        "team",
+        "Q3",
+        "casuïstiekbespreking",
+    ),
+]
+
+
+def test_sixteen_cards_fit_the_projector(pages: Pages) -> None:
+    """A realistic wall of 16 cards (one with a 120-character subject) stays readable on the
+    projector in every phase: no scrolling, text ≥ 36 px, the ranking and its cut line in view."""
+    import httpx
+    from playwright.sync_api import expect
+
+    cards = [
+        {"domain": d, "onderwerp": o, "doelgroep": g, "kwartaal": q, "leervorm": leervorm}
+        for d, o, g, q, leervorm in SIXTEEN
+    ]
+    assert len(cards[-1]["onderwerp"]) <= 120
+    reply = httpx.post(
+        f"{pages.base}/api/rooms",
+        json={"programme": [{"kind": "dotvote", "content": {"cards": cards}}], "lang": "nl"},
+    )
+    assert reply.status_code == 201, reply.text
+    room = reply.json()
+    code = str(room["code"])
+    session = json.dumps(
+        {"code": code, "secret": room["host_secret"], "join_url": room["join_url"]}
+    )
+    screen = pages.open("screen", f"/screen/{code}", PROJECTOR)
+    expect(screen.locator(".dv-tile")).to_have_count(16)
+    pages.shot(screen, "i15-dotvote-screen-16-cards")
+    readable(screen, "16 cards")
+
+    phone = pages.open("phone", f"/join/{code}", PHONE, is_mobile=True, has_touch=True)
+    phone.locator("#join-name").fill("Eva")
+    phone.locator("#join-form button[type=submit]").click()
+    expect(phone.locator("#dv-wall .dv-card")).to_have_count(16)
+
+    # a phone in English: the same wall, its own words
+    english = pages.open("english", f"/join/{code}?lang=en", PHONE, is_mobile=True, has_touch=True)
+    english.locator("#join-name").fill("Emma")
+    english.locator("#join-form button[type=submit]").click()
+    expect(english.locator("#dv-wall .dv-wall-title")).to_have_text("16 cards on the wall")
+
+    host = pages.browser.new_context(viewport=LAPTOP, locale="nl-NL")
+    pages.contexts.append(host)
+    host_page = host.new_page()
+    host_page.add_init_script(f"localStorage.setItem('kk:host', {json.dumps(session)})")
+    host_page.goto(f"{pages.base}/host")
+    expect(host_page.locator("#dv-host-cards tbody tr")).to_have_count(16)
+    control(host_page, "Stemmen openen")
+    control(host_page, "Totalen tonen op het scherm")
+    tap(phone, "Meldcode huiselijk geweld", 3)
+    tap(phone, "Schulden bij jongeren", 2)
+    tap(phone, "Motiverende gespreksvoering")
+    expect(english.locator("#dv-left")).to_have_text("6 stickers left")
+    tap(english, "Motiverende gespreksvoering")
+    expect(english.locator("#dv-left")).to_have_text("5 stickers left")
+    pages.shot(english, "i15-dotvote-phone-english-voting")
+    expect(screen.locator("#dv-progress")).to_have_text("1 van 2 hebben al hun stickers geplakt")
+    expect(screen.locator(".dv-tile-count")).to_have_count(16)
+    pages.shot(phone, "i15-dotvote-phone-16-cards-voting")
+    pages.shot(screen, "i15-dotvote-screen-16-cards-voting")
+    readable(screen, "16 cards, voting")
+
+    control(host_page, "Stemmen sluiten")
+    expect(screen.locator("#dv-ranking .dv-rank-row")).to_have_count(16)
+    expect(screen.locator("#dv-cutline")).to_be_visible()
+    expect(phone.locator("#dv-outcome")).to_have_text(
+        "✓ Al jouw stickers zitten op gekozen thema's."
+    )
+    pages.shot(screen, "i15-dotvote-screen-16-cards-result")
+    readable(screen, "16 cards, result")
+    pages.assert_clean()
+
+
+def test_a_tap_after_closing_is_refused_in_dutch(pages: Pages) -> None:
+    """A phone that has not yet heard that voting closed taps a card: the server refuses it
+    (`voting_closed`), the phone says so in Dutch and shows the placement the server kept."""
+    import httpx
+    import msgpack
+    from playwright.sync_api import expect
+
+    cards = [
+        {"domain": "inkomen", "onderwerp": A},
+        {"domain": "veiligheid", "onderwerp": B},
+        {"domain": "participatie", "onderwerp": C},
+    ]
+    reply = httpx.post(
+        f"{pages.base}/api/rooms",
+        json={"programme": [{"kind": "dotvote", "content": {"cards": cards}}], "lang": "nl"},
+    )
+    assert reply.status_code == 201, reply.text
+    room = reply.json()
+    code = str(room["code"])
+
+    # The phone's socket goes through the test: while `held`, the views and `me` frames wait
+    # (the phone lags behind the room), errors and acks pass at once.
+    held: list[Any] = []
+    holding = {"on": False}
+
+    sockets: list[Any] = []
+
+    def route(ws: Any) -> None:
+        sockets.append(ws)
+        server = ws.connect_to_server()
+
+        def to_page(message: Any) -> None:
+            kind = msgpack.unpackb(message).get("type") if isinstance(message, bytes) else None
+            if holding["on"] and kind in ("view", "me"):
+                held.append(message)
+            else:
+                ws.send(message)
+
+        server.on_message(to_page)
+        ws.on_message(lambda message: server.send(message))
+
+    context = pages.browser.new_context(
+        viewport=PHONE, locale="nl-NL", is_mobile=True, has_touch=True
+    )
+    pages.contexts.append(context)
+    phone = context.new_page()
+    phone.set_default_timeout(15_000)
+    phone.on("pageerror", lambda err: pages.errors.append(f"phone: {err}"))
+    phone.route_web_socket(re.compile(r"/ws$"), route)
+    phone.goto(f"{pages.base}/join/{code}")
+    phone.locator("#join-name").fill("Fenna")
+    phone.locator("#join-form button[type=submit]").click()
+    expect(phone.locator("#dv-wall .dv-card")).to_have_count(3)
+
+    session = json.dumps(
+        {"code": code, "secret": room["host_secret"], "join_url": room["join_url"]}
+    )
+    host_context = pages.browser.new_context(viewport=LAPTOP, locale="nl-NL")
+    pages.contexts.append(host_context)
+    host = host_context.new_page()
+    host.add_init_script(f"localStorage.setItem('kk:host', {json.dumps(session)})")
+    host.goto(f"{pages.base}/host")
+    # a JSON file with Dutch field names adds a card
+    extra = {"cards": [{"domein": "Dagelijks Functioneren", "onderwerp": D, "doelgroep": "Team"}]}
+    host.locator("#dv-import-file").set_input_files(
+        files=[
+            {
+                "name": "kaarten.json",
+                "mimeType": "application/json",
+                "buffer": json.dumps(extra).encode(),
+            }
+        ]
+    )
+    host.locator("#dv-import-submit").click()
+    expect(host.locator("#dv-import-result")).to_contain_text(
+        "Geïmporteerd: 1; er hangen nu 4 kaarten."
+    )
+    expect(phone.locator("#dv-wall .dv-card")).to_have_count(4)
+    expect(phone.locator("#dv-wall")).to_contain_text("dagelijks functioneren")
+    control(host, "Stemmen openen")
+    tap(phone, A, 2)
+    expect(phone.locator("#dv-left")).to_have_text("Nog 4 stickers")
+
+    holding["on"] = True
+    control(host, "Stemmen sluiten")
+    expect(host.locator(".phase-badge")).to_have_text("Uitslag")
+    vote_card(phone, B).locator(".dv-card-main").click()
+    expect(phone.locator("#dv-notice")).to_have_text(
+        "Het stemmen is gesloten: je stickers blijven zoals ze waren."
+    )
+    expect(vote_card(phone, B).locator(".dv-stack .dv-dot")).to_have_count(0)
+    expect(vote_card(phone, A).locator(".dv-stack .dv-dot")).to_have_count(2)
+    expect(phone.locator("#dv-left")).to_have_text("Nog 4 stickers")
+    pages.shot(phone, "i15-dotvote-phone-refused")
+
+    # the phone catches up: the result, with the placement the server kept
+    holding["on"] = False
+    assert held, "the room's views were held back"
+    for message in held:
+        sockets[-1].send(message)
+    expect(phone.locator("#dv-ranking-list .dv-rank-row")).to_have_count(4)
+    expect(phone.locator("#dv-ranking-list .dv-rank-row").first).to_contain_text("jij: 2")
+    pages.assert_clean()
