@@ -13,26 +13,29 @@ LANGS = ("nl", "en")
 
 # Texts only the facilitator's pages show (the host page, the quiz library, the bokaal table): the
 # phone page leaves them out of its inline catalogue, so every werkvorm's host texts do not weigh
-# on guest Wi-Fi. tests/unit/test_i18n.py checks that no phone module asks for one.
-HOST_ONLY = (
+# on guest Wi-Fi. By name, for every werkvorm alike: the pages' own prefixes, and a werkvorm's key
+# whose part after its prefix names a facilitator's part (`kring_host_…`, `dotvote_col_…`).
+# tests/unit/test_i18n.py checks that no phone module asks for one.
+HOST_PAGES = ("host_", "programme_", "quizzes_", "organiser_")
+HOST_PARTS = (
     "host_",
-    "programme_",
-    "quizzes_",
-    "organiser_",
-    "bokaal_col_",
-    "kring_host_",
-    "kring_action_",
-    "kring_col_",
-    "kring_domains_",
-    "dotvote_host_",
-    "dotvote_action_",
-    "dotvote_col_",
-    "dotvote_history_",
-    "dotvote_import_",
-    "dotvote_merge",
-    "dotvote_settings_",
-    "dotvote_owners_",
+    "action_",
+    "col_",
+    "domains_",
+    "history_",
+    "import_",
+    "merge",
+    "settings_",
+    "owners_",
 )
+
+
+def host_only(key: str) -> bool:
+    """Whether `key` is a text only the facilitator's pages use."""
+    if key.startswith(HOST_PAGES):
+        return True
+    _, _, part = key.partition("_")
+    return part.startswith(HOST_PARTS)
 
 
 def request_lang(request: HTTPConnection) -> str:
@@ -51,9 +54,11 @@ def catalogue(static_dir: Path, lang: str) -> dict[str, Any]:
 
 
 @cache
-def catalogue_json(static_dir: Path, lang: str, omit: tuple[str, ...] = ()) -> str:
-    """The catalogue as JSON that is safe inside a <script> element, without the keys that start
-    with one of `omit`."""
-    texts = {k: v for k, v in catalogue(static_dir, lang).items() if not k.startswith(omit)}
+def catalogue_json(static_dir: Path, lang: str, phone: bool = False) -> str:
+    """The catalogue as JSON that is safe inside a <script> element; for the phone page without
+    the facilitator's texts (`host_only`)."""
+    texts = {
+        k: v for k, v in catalogue(static_dir, lang).items() if not (phone and host_only(k))
+    }
     text = json.dumps(texts, ensure_ascii=False)
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")

@@ -12,7 +12,7 @@ from starlette.routing import Route
 from server import resources
 from server.hub import codes
 from server.web.headers import policy_for
-from server.web.i18n import HOST_ONLY, LANGS, catalogue, catalogue_json, request_lang
+from server.web.i18n import LANGS, catalogue, catalogue_json, request_lang
 
 _env = Environment(
     loader=FileSystemLoader(resources.templates_dir()),
@@ -21,7 +21,7 @@ _env = Environment(
 
 
 def render(
-    request: Request, template: str, *, omit: tuple[str, ...] = (), **context: Any
+    request: Request, template: str, *, phone: bool = False, **context: Any
 ) -> Response:
     lang = request_lang(request)
     static_dir = request.app.state.settings.static_dir
@@ -29,7 +29,7 @@ def render(
     html = _env.get_template(template).render(
         lang=lang,
         t=catalogue(static_dir, lang),
-        t_json=catalogue_json(static_dir, lang, omit),
+        t_json=catalogue_json(static_dir, lang, phone),
         switch_url=f"{request.url.path}?lang={other}",
         static="/static",
         assets=request.app.state.assets,
@@ -45,14 +45,14 @@ def render(
 
 
 async def join_page(request: Request) -> Response:
-    return render(request, "join.html", code="", omit=HOST_ONLY)
+    return render(request, "join.html", code="", phone=True)
 
 
 async def join_code_page(request: Request) -> Response:
     code = request.path_params["code"]
     if not codes.is_room_code(code):
         return RedirectResponse("/", status_code=302)
-    return render(request, "join.html", code=code, omit=HOST_ONLY)
+    return render(request, "join.html", code=code, phone=True)
 
 
 async def host_page(request: Request) -> Response:
