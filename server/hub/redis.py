@@ -13,7 +13,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from redis.asyncio import Redis
+from redis.asyncio import Redis, RedisCluster
 from redis.asyncio.client import PubSub
 from redis.asyncio.connection import BlockingConnectionPool, Connection
 from redis.asyncio.retry import Retry
@@ -198,7 +198,11 @@ def _text(value: bytes | str) -> str:
 
 class RedisBackend(Backend):
     name = "redis"
-    unavailable = (RedisConnectionError, RedisTimeoutError, OSError)
+    unavailable: tuple[type[BaseException], ...] = (
+        RedisConnectionError,
+        RedisTimeoutError,
+        OSError,
+    )
 
     def __init__(
         self,
@@ -211,7 +215,7 @@ class RedisBackend(Backend):
         self._ttl_ms = _ms(room_ttl)
         self._ns = namespace
         self.worker_id = worker_id or f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(3)}"
-        self._client: Redis | None = None
+        self._client: Redis | RedisCluster | None = None
         self._sub_client: Redis | None = None
         self._scripts: dict[str, AsyncScript] = {}
         self._tasks: list[asyncio.Task[None]] = []
@@ -258,7 +262,7 @@ class RedisBackend(Backend):
         return f"{self._ns}:store:{collection}"
 
     @property
-    def client(self) -> Redis:
+    def client(self) -> Redis | RedisCluster:
         if self._client is None:
             raise RuntimeError("RedisBackend is not connected")
         return self._client
@@ -288,16 +292,7 @@ class RedisBackend(Backend):
         self._sub_client = Redis.from_url(
             self._url, retry=Retry(NoBackoff(), 0), socket_timeout=None, socket_connect_timeout=2
         )
-        for name, source in {
-            "create": _CREATE,
-            "save": _SAVE,
-            "touch": _TOUCH,
-            "bump": _BUMP,
-            "write": _WRITE,
-            "put_if_open": _PUT_IF_OPEN,
-            "claim": _CLAIM,
-        }.items():
-            self._scripts[name] = self._client.register_script(source)
+        self._register_scripts()
         try:
             await self._client.ping()
             await self._beat_liveness()
@@ -311,6 +306,19 @@ class RedisBackend(Backend):
         ]
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._pubsub_ready.wait(), SUBSCRIBE_WAIT)
+
+    def _register_scripts(self) -> None:
+        """Hook shared with the cluster backend (server/hub/redis_cluster.py)."""
+        for name, source in {
+            "create": _CREATE,
+            "save": _SAVE,
+            "touch": _TOUCH,
+            "bump": _BUMP,
+            "write": _WRITE,
+            "put_if_open": _PUT_IF_OPEN,
+            "claim": _CLAIM,
+        }.items():
+            self._scripts[name] = self.client.register_script(source)
 
     async def disconnect(self) -> None:
         tasks, self._tasks = self._tasks, []

@@ -1,0 +1,632 @@
+"""The Redis Cluster backend: RedisBackend's rooms, scripts and presence on a cluster, with the
+deadlines spread over buckets and the fan-out on sharded pub/sub (SPUBLISH / SSUBSCRIBE).
+
+Selected by a `redis+cluster://host:port[,host:port…]` REDIS_URL (`rediss+cluster://` for TLS);
+see docs/DEPLOYING.md and docs/REDIS_KEYS.md.
+
+What changes against one Redis:
+
+- Commands go through redis-py's `redis.asyncio.RedisCluster`, which follows MOVED/ASK and
+  re-reads the slot table after a connection error (a failover). Every room script already
+  touches only the keys of its room's `{code}` slot, so the scripts are the same.
+- Deadlines live in `DEADLINE_BUCKETS` sorted sets `{ns}:due:{d0}`…, a room's in bucket
+  `slot(code) % DEADLINE_BUCKETS`; the bucket tags fall on different slots, so the deadlines are
+  spread over the masters. `claim_due` claims bucket by bucket: a bucket on a master that is
+  failing over does not hold up the others. The room registry is bucketed the same way.
+- Fan-out: a room's messages are SPUBLISHed on its channel `{ns}:ch:{code}`, which only the
+  master of the room's slot carries. The subscriber side keeps one `_Shard` per master that owns
+  a subscribed room: its own connection, its own heartbeat channel (a channel whose slot that
+  master serves), and the same rebuild-and-resync discipline as RedisBackend's one subscription.
+  redis-py 8.1 has an asyncio `ClusterPubSub` (redis-py PR #3736), but it reads its per-node
+  connections round-robin (`get_sharded_message` waits `timeout` on each node in turn) and it
+  reconciles subscriptions only when the command client refreshes its slot table; it has no
+  notion of a deaf subscription. So the shards here are managed by hand, with plain per-node
+  `PubSub` connections, and re-resolved when a shard fails, when Redis unsubscribes a channel
+  by itself (its slot moved) or when the slot table says a room's master changed.
+- Liveness checks fail open: a worker whose liveness key sits on an unreachable master counts as
+  alive (not pruned) until that master is back, so a failover on one shard does not take the
+  presence of every other shard's players with it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Sequence
+from urllib.parse import urlsplit, urlunsplit
+
+from redis.asyncio import Redis, RedisCluster
+from redis.asyncio.client import PubSub
+from redis.asyncio.cluster import ClusterNode
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialBackoff, NoBackoff
+from redis.crc import key_slot
+from redis.exceptions import ClusterError, RedisClusterException, RedisError, SlotNotCoveredError
+
+from server.hub.backend import Snapshot
+from server.hub.inbox import RESYNC
+from server.hub.redis import (
+    BUILD_TIMEOUT,
+    CLAIM_LIMIT,
+    HEARTBEAT_DEADLINE,
+    HEARTBEAT_EVERY,
+    LIVE_CACHE_FOR,
+    SUBSCRIBE_WAIT,
+    RedisBackend,
+    _raw,
+    _Rebuild,
+    _ReconnectWatch,
+    _text,
+)
+
+log = logging.getLogger(__name__)
+
+SCHEMES = ("redis+cluster://", "rediss+cluster://")
+# Fixed, so every worker puts a room's deadline in the same bucket. The tags d0…d7 hash to slots
+# in every third of the slot space (12733, 8604, 4607, 478, 12601, 8472, 4475, 346).
+DEADLINE_BUCKETS = 8
+# How often the slot table is compared with where our rooms are subscribed, and the least time
+# between two slot-table refreshes asked for by failing shards.
+RECONCILE_EVERY = 1.0
+REFRESH_AT_MOST_EVERY = 0.5
+POOL_SIZE = 64  # connections per master, as RedisBackend's pool for one Redis
+
+# RedisBackend's claim, also returning each deadline, so the buckets' claims can be merged in
+# deadline order: [code, at, code, at, …].
+_CLAIM_SCORED = """
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'WITHSCORES', 'LIMIT', 0, ARGV[3])
+for i = 1, #due, 2 do redis.call('ZADD', KEYS[1], ARGV[2], due[i]) end
+return due
+"""
+
+
+def is_cluster_url(url: str) -> bool:
+    return url.startswith(SCHEMES)
+
+
+def startup_nodes(url: str) -> tuple[str, list[tuple[str, int]]]:
+    """`redis+cluster://[user:pw@]h1:p1,h2:p2/?opts` → (`redis://[user:pw@]h1:p1/?opts`, all
+    (host, port) pairs). The first URL carries credentials and options for every node."""
+    scheme, _, rest = url.partition("+cluster://")
+    if not rest:
+        raise ValueError(f"geen cluster-URL: {url}")
+    parts = urlsplit(f"{scheme}://{rest}")
+    userinfo, _, hosts = parts.netloc.rpartition("@")
+    nodes: list[tuple[str, int]] = []
+    for entry in hosts.split(","):
+        host, _, port = entry.strip().rpartition(":")
+        if not host or not port.isdigit():
+            raise ValueError(f"REDIS_URL: host:port verwacht, niet {entry!r} ({url})")
+        nodes.append((host.strip("[]"), int(port)))
+    first = f"{userinfo}@{hosts.split(',')[0]}" if userinfo else hosts.split(",")[0]
+    return urlunsplit((parts.scheme, first, parts.path, parts.query, "")), nodes
+
+
+class RedisClusterBackend(RedisBackend):
+    name = "redis-cluster"
+    unavailable: tuple[type[BaseException], ...] = (
+        *RedisBackend.unavailable,
+        ClusterError,
+        RedisClusterException,
+    )
+
+    def __init__(
+        self,
+        url: str,
+        room_ttl: float = 12 * 3600,
+        namespace: str = "kk",
+        worker_id: str | None = None,
+    ) -> None:
+        super().__init__(url, room_ttl=room_ttl, namespace=namespace, worker_id=worker_id)
+        self._seed_url, self._seeds = startup_nodes(url)
+        self._cluster: RedisCluster | None = None
+        self._shards: dict[str, _Shard] = {}  # node name "host:port" → its subscription
+        self._assigned: dict[str, str] = {}  # room code → node name of the shard serving it
+        self._reconcile_wake = asyncio.Event()
+        self._refresh_wanted = False
+        self._last_refresh = 0.0
+
+    # ---- keys ------------------------------------------------------------------------------------
+    def _bucket(self, code: str) -> int:
+        return key_slot(code.encode()) % DEADLINE_BUCKETS
+
+    def _due_key(self, bucket: int) -> str:
+        return f"{self._ns}:due:{{d{bucket}}}"
+
+    def _registry_key(self, bucket: int) -> str:
+        return f"{self._ns}:rooms:{{d{bucket}}}"
+
+    @property
+    def cluster(self) -> RedisCluster:
+        if self._cluster is None:
+            raise RuntimeError("RedisClusterBackend is not connected")
+        return self._cluster
+
+    # ---- lifetime --------------------------------------------------------------------------------
+    async def connect(self) -> None:
+        # As RedisBackend: retries ride out a short outage. RedisCluster itself re-reads the slot
+        # table after a connection error, follows MOVED/ASK and waits out CLUSTERDOWN.
+        self._cluster = RedisCluster.from_url(
+            self._seed_url,
+            startup_nodes=[ClusterNode(host, port) for host, port in self._seeds[1:]],
+            retry=Retry(ExponentialBackoff(cap=1.0, base=0.05), retries=8),
+            # A master that is failing over leaves its slots uncovered for a moment; the other
+            # masters' rooms go on.
+            require_full_coverage=False,
+            max_connections=POOL_SIZE,
+            health_check_interval=10,
+            socket_timeout=3,
+            socket_connect_timeout=2,
+        )
+        self._client = self._cluster
+        self._register_scripts()
+        self._scripts["claim_scored"] = self._cluster.register_script(_CLAIM_SCORED)
+        try:
+            await self._cluster.initialize()
+            await self._beat_liveness()
+        except BaseException:
+            await self.disconnect()
+            raise
+        self._pubsub_ready.set()  # there is no one subscription to wait for: shards come later
+        self._tasks = [
+            asyncio.create_task(self._reconcile(), name=f"redis-shards-{self.worker_id}"),
+            asyncio.create_task(self._liveness(), name=f"redis-liveness-{self.worker_id}"),
+        ]
+
+    async def disconnect(self) -> None:
+        shards, self._shards = list(self._shards.values()), {}
+        self._assigned.clear()
+        await asyncio.gather(*(shard.stop() for shard in shards), return_exceptions=True)
+        await super().disconnect()
+        self._cluster = None
+
+    # ---- rooms registry and deadlines, per bucket ------------------------------------------------
+    async def create_room(self, code: str, doc: bytes) -> bool:
+        created = await self._run("create", code, doc, self._ttl_ms) == 1
+        if created:
+            await self.cluster.sadd(self._registry_key(self._bucket(code)), code)
+        return created
+
+    async def room_count(self) -> int:
+        total = 0
+        for bucket in range(DEADLINE_BUCKETS):
+            key = self._registry_key(bucket)
+            codes = [_text(c) for c in await self.cluster.smembers(key)]
+            if not codes:
+                continue
+            alive = await self._rooms_exist(codes)
+            gone = [code for code in codes if not alive[code]]
+            if gone:
+                await self.cluster.srem(key, *gone)
+            total += len(codes) - len(gone)
+        return total
+
+    async def _rooms_exist(self, codes: list[str]) -> dict[str, bool]:
+        async with self.cluster.pipeline(transaction=False) as pipe:
+            for code in codes:
+                pipe.exists(self._room(code) + "doc")
+            found = await pipe.execute()
+        return {code: bool(exists) for code, exists in zip(codes, found, strict=True)}
+
+    async def schedule(self, code: str, at: float) -> None:
+        key = self._due_key(self._bucket(code))
+        if not at:
+            await self.cluster.zrem(key, code)
+            return
+        await self.cluster.zadd(key, {code: at})
+
+    async def claim_due(self, now: float, lease: float) -> list[str]:
+        """Every bucket is claimed on its own master; a bucket whose master cannot be reached is
+        skipped this time (its rooms' ticks wait for the failover, nobody else's do). Only when
+        no bucket could be read at all does the error reach the caller."""
+        results = await asyncio.gather(
+            *(self._claim_bucket(b, now, lease) for b in range(DEADLINE_BUCKETS)),
+            return_exceptions=True,
+        )
+        due: list[tuple[float, str]] = []
+        errors: list[BaseException] = []
+        for result in results:
+            if isinstance(result, BaseException):
+                errors.append(result)
+            else:
+                due.extend(result)
+        if errors and len(errors) == len(results):
+            raise errors[0]
+        for error in errors:
+            log.debug("redis: a deadline bucket was not claimed: %s", error)
+        return [code for _, code in sorted(due)]
+
+    async def _claim_bucket(self, bucket: int, now: float, lease: float) -> list[tuple[float, str]]:
+        key = self._due_key(bucket)
+        claimed = await self._scripts["claim_scored"](
+            keys=[key], args=[now, now + lease, CLAIM_LIMIT]
+        )
+        at = {_text(claimed[i]): float(claimed[i + 1]) for i in range(0, len(claimed), 2)}
+        codes = list(at)
+        if not codes:
+            return []
+        # A deadline belongs to its room: one whose room expired is dropped, not handed out.
+        alive = await self._rooms_exist(codes)
+        gone = [code for code in codes if not alive[code]]
+        if gone:
+            await self.cluster.zrem(key, *gone)
+        return [(at[code], code) for code in codes if alive[code]]
+
+    # ---- reading for a render -------------------------------------------------------------------
+    async def snapshot(self, code: str, tables: Sequence[str]) -> Snapshot:
+        """As RedisBackend's: one pipeline, served by the room's master alone (one slot). A
+        cluster pipeline refuses MGET, so the document and its version are two GETs."""
+        prefix = self._room(code)
+        async with self.cluster.pipeline(transaction=False) as pipe:
+            pipe.get(prefix + "seq")
+            pipe.get(prefix + "doc")
+            pipe.get(prefix + "ver")
+            for table in tables:
+                pipe.hgetall(f"{prefix}t:{table}")
+            pipe.hgetall(prefix + "presence")
+            seq, doc, version, *raw_tables, presence = await pipe.execute()
+        return Snapshot(
+            seq=int(seq) if seq is not None else 0,
+            room=(int(version), _raw(doc)) if doc is not None and version is not None else None,
+            tables={
+                table: {_text(k): _raw(v) for k, v in raw.items()}
+                for table, raw in zip(tables, raw_tables, strict=True)
+            },
+            online=await self._online_from(code, presence),
+        )
+
+    # ---- liveness: fail open per worker key ------------------------------------------------------
+    async def _live_workers(self, workers: set[str]) -> set[str]:
+        now = time.monotonic()
+        alive: set[str] = set()
+        unknown: list[str] = []
+        for worker in workers:
+            cached = self._live_cache.get(worker)
+            if worker == self.worker_id:
+                alive.add(worker)
+            elif cached is not None and cached[0] and now - cached[1] < LIVE_CACHE_FOR:
+                alive.add(worker)
+            else:
+                unknown.append(worker)
+        if unknown:
+            found = await asyncio.gather(
+                *(self.cluster.exists(self._worker_key(w)) for w in unknown),
+                return_exceptions=True,
+            )
+            for worker, exists in zip(unknown, found, strict=True):
+                if isinstance(exists, BaseException):
+                    # Its key's master is unreachable (failing over): not proof of death.
+                    alive.add(worker)
+                    continue
+                self._live_cache[worker] = (bool(exists), now)
+                if exists:
+                    alive.add(worker)
+        return alive
+
+    # ---- fan-out: sharded pub/sub ----------------------------------------------------------------
+    async def publish(self, code: str, message: bytes) -> None:
+        await self.cluster.spublish(self._channel(code), message)
+
+    def _master_of(self, code: str) -> ClusterNode:
+        node = self.cluster.get_node_from_key(self._channel(code).decode())
+        if node is None:
+            raise SlotNotCoveredError(f"no master known for room {code}")
+        return node
+
+    async def subscribe(self, code: str) -> None:
+        confirmed = self._confirmed.setdefault(code, asyncio.Event())
+        if code not in self._rooms:
+            self._rooms.add(code)
+            try:
+                node = self._master_of(code)
+            except (RedisClusterException, RedisError) as exc:
+                # No master known for the slot right now: the reconciler places it later.
+                log.debug("redis: subscribe %s deferred: %s", code, exc)
+                self._wake_reconcile(refresh=True)
+            else:
+                await self._shard(node).add(code)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(confirmed.wait(), SUBSCRIBE_WAIT)
+
+    async def unsubscribe(self, code: str) -> None:
+        if code not in self._rooms:
+            return
+        self._rooms.discard(code)
+        self._confirmed.pop(code, None)
+        name = self._assigned.pop(code, None)
+        shard = self._shards.get(name) if name is not None else None
+        if shard is not None:
+            await shard.remove(code)
+
+    def _shard(self, node: ClusterNode) -> _Shard:
+        shard = self._shards.get(node.name)
+        if shard is None:
+            shard = self._shards[node.name] = _Shard(self, node.name, node.host, int(node.port))
+            shard.start()
+        return shard
+
+    def _wake_reconcile(self, *, refresh: bool) -> None:
+        if refresh:
+            self._refresh_wanted = True
+        self._reconcile_wake.set()
+
+    def _heartbeat_channel(self, node_name: str) -> bytes | None:
+        """A channel of ours whose slot `node_name` serves now (None if it serves none)."""
+        nodes = self.cluster.nodes_manager
+        for n in range(4096):
+            channel = f"{self._ns}:hb:{{{self.worker_id}.{n}}}".encode()
+            with contextlib.suppress(RedisClusterException, RedisError):
+                if nodes.get_node_from_slot(key_slot(channel)).name == node_name:
+                    return channel
+        return None
+
+    async def _reconcile(self) -> None:
+        """Keep every subscribed room on the shard of its room's current master."""
+        loop = asyncio.get_running_loop()
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._reconcile_wake.wait(), RECONCILE_EVERY)
+            self._reconcile_wake.clear()
+            try:
+                if self._refresh_wanted and loop.time() - self._last_refresh > (
+                    REFRESH_AT_MOST_EVERY
+                ):
+                    self._refresh_wanted = False
+                    self._last_refresh = loop.time()
+                    async with asyncio.timeout(BUILD_TIMEOUT):
+                        await self.cluster.nodes_manager.initialize()
+                await self._place_rooms()
+            except asyncio.CancelledError:
+                raise
+            except (RedisError, RedisClusterException, OSError, TimeoutError) as exc:
+                log.warning("redis: cluster slot table not refreshed: %s", exc)
+                self._refresh_wanted = True
+            except Exception:
+                log.exception("redis: reconciling shard subscriptions failed")
+
+    async def _place_rooms(self) -> None:
+        moves: list[tuple[str, str | None, ClusterNode]] = []
+        for code in list(self._rooms):
+            try:
+                node = self._master_of(code)
+            except (RedisClusterException, RedisError):
+                self._refresh_wanted = True
+                continue
+            current = self._assigned.get(code)
+            if current != node.name:
+                moves.append((code, current, node))
+        for code, old, node in moves:
+            if old is not None and old in self._shards:
+                log.info("redis: room %s moves from shard %s to %s", code, old, node.name)
+                await self._shards[old].remove(code)
+            if code in self._rooms:  # not unsubscribed meanwhile
+                await self._shard(node).add(code, moved=old is not None)
+        # A shard without rooms (its master failed over, or its rooms left) is closed.
+        for name, shard in list(self._shards.items()):
+            if not shard.rooms:
+                del self._shards[name]
+                await shard.stop()
+
+
+class _Shard:
+    """The subscription of one worker to one master: its rooms' channels and a heartbeat."""
+
+    def __init__(self, backend: RedisClusterBackend, name: str, host: str, port: int) -> None:
+        self.backend = backend
+        self.name = name
+        self.rooms: set[str] = set()
+        # The seed URL's scheme, credentials and options, pointed at this master.
+        self.client = Redis.from_url(
+            _node_url(backend._seed_url, host, port),
+            retry=Retry(NoBackoff(), 0),
+            socket_timeout=None,
+            socket_connect_timeout=2,
+        )
+        self.pubsub: PubSub | None = None
+        self.lock = asyncio.Lock()
+        self.ready = asyncio.Event()
+        self.was_ready = False
+        self.generation = 0
+        self.deaf_generation = -1
+        self.hb_channel: bytes | None = None
+        self.resync_on_confirm: set[str] = set()
+        self.tasks: list[asyncio.Task[None]] = []
+
+    def start(self) -> None:
+        self.tasks = [
+            asyncio.create_task(self._listen(), name=f"redis-shard-{self.name}"),
+            asyncio.create_task(self._heartbeat(), name=f"redis-shard-hb-{self.name}"),
+        ]
+
+    async def stop(self) -> None:
+        tasks, self.tasks = self.tasks, []
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await self.client.aclose()
+
+    async def add(self, code: str, *, moved: bool = False) -> None:
+        backend = self.backend
+        self.rooms.add(code)
+        backend._assigned[code] = self.name
+        if moved:
+            self.resync_on_confirm.add(code)
+        async with self.lock:
+            pubsub = self.pubsub
+            if pubsub is None:
+                return  # the listener subscribes it when it (re)builds
+            try:
+                await asyncio.wait_for(pubsub.ssubscribe(backend._channel(code)), SUBSCRIBE_WAIT)
+            except (RedisError, OSError, TimeoutError) as exc:
+                log.debug("redis: ssubscribe %s on %s deferred: %s", code, self.name, exc)
+
+    async def remove(self, code: str) -> None:
+        self.rooms.discard(code)
+        self.resync_on_confirm.discard(code)
+        async with self.lock:
+            pubsub = self.pubsub
+            if pubsub is None:
+                return
+            try:
+                await asyncio.wait_for(
+                    pubsub.sunsubscribe(self.backend._channel(code)), SUBSCRIBE_WAIT
+                )
+            except (RedisError, OSError, TimeoutError) as exc:
+                log.debug("redis: sunsubscribe %s on %s deferred: %s", code, self.name, exc)
+
+    # -- the listener: build, pump, tear down, again ---------------------------------------------
+    async def _listen(self) -> None:
+        backend, name = self.backend, self.name
+        delay = 0.1
+        resync = False
+        while True:
+            watch = _ReconnectWatch()
+            try:
+                pubsub, codes = await asyncio.wait_for(self._build(watch), BUILD_TIMEOUT)
+            except (RedisError, OSError, TimeoutError, _Rebuild) as exc:
+                (log.warning if delay == 0.1 else log.debug)(
+                    "redis: cannot subscribe %s on %s: %s: %s",
+                    backend.worker_id, self.name, type(exc).__name__, exc,
+                )  # fmt: skip
+                backend._wake_reconcile(refresh=True)
+            else:
+                try:
+                    await self._pump(pubsub, watch, codes, resync=resync)
+                except (RedisError, OSError, _Rebuild) as exc:
+                    log.warning(
+                        "redis: rebuilding subscription of %s on %s: %s: %s",
+                        backend.worker_id, self.name, type(exc).__name__, exc,
+                    )  # fmt: skip
+                    backend._wake_reconcile(refresh=True)
+                except Exception:
+                    log.exception("redis: listener of %s on %s failed", backend.worker_id, name)
+                finally:
+                    await self._teardown(pubsub)
+                if self.was_ready:
+                    delay = 0.1
+            resync = True
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 2.0)
+
+    async def _build(self, watch: _ReconnectWatch) -> tuple[PubSub, set[str]]:
+        backend = self.backend
+        hb = backend._heartbeat_channel(self.name)
+        if hb is None:
+            raise _Rebuild("this node serves no slot (any more)")
+        pubsub = self.client.pubsub()
+        try:
+            async with self.lock:
+                codes = set(self.rooms)
+                # One SSUBSCRIBE per channel (one command may not span slots); the heartbeat goes
+                # last: Redis confirms in order, so its confirmation covers every room before it.
+                for code in sorted(codes):
+                    await pubsub.ssubscribe(backend._channel(code))
+                await pubsub.ssubscribe(hb)
+                if pubsub.connection is not None:
+                    pubsub.connection.register_connect_callback(watch.on_connect)
+                self.hb_channel = hb
+                self.generation += 1
+                self.was_ready = False
+                self.pubsub = pubsub
+        except BaseException:
+            await pubsub.aclose()  # type: ignore[no-untyped-call]
+            raise
+        return pubsub, codes
+
+    async def _teardown(self, pubsub: PubSub) -> None:
+        async with self.lock:
+            self.pubsub = None
+            self.ready.clear()
+            for code in self.rooms:
+                event = self.backend._confirmed.get(code)
+                if event is not None:
+                    event.clear()
+            with contextlib.suppress(RedisError, OSError, TimeoutError):
+                await asyncio.wait_for(pubsub.aclose(), SUBSCRIBE_WAIT)  # type: ignore[no-untyped-call]
+
+    async def _pump(
+        self, pubsub: PubSub, watch: _ReconnectWatch, codes: set[str], *, resync: bool
+    ) -> None:
+        backend = self.backend
+        loop = asyncio.get_running_loop()
+        generation = self.generation
+        heard = loop.time()
+        while True:
+            if watch.connects:
+                raise _Rebuild("redis-py re-opened the subscription connection by itself")
+            if self.deaf_generation == generation:
+                raise _Rebuild("our heartbeat reached no subscriber")
+            if loop.time() - heard > HEARTBEAT_DEADLINE:
+                raise _Rebuild(f"no heartbeat for {HEARTBEAT_DEADLINE} s")
+            try:
+                async with asyncio.timeout(HEARTBEAT_DEADLINE):
+                    message = await pubsub.get_message(timeout=0.25)
+            except TimeoutError:
+                raise _Rebuild("reading the subscription hung") from None
+            if message is None:
+                continue
+            kind, channel = message["type"], message["channel"]
+            if kind == "smessage":
+                if channel == self.hb_channel:
+                    heard = loop.time()
+                    continue
+                code = backend._code_of(channel)
+                if code is not None and code in self.rooms:
+                    backend._queue.put((code, bytes(message["data"])))
+            elif kind == "ssubscribe":
+                if channel == self.hb_channel:
+                    heard = loop.time()
+                    if not self.ready.is_set():
+                        self.was_ready = True
+                        self.ready.set()
+                        for code in codes & self.rooms:
+                            self._confirm(code)
+                        if resync:
+                            log.info("redis: subscription of %s on %s rebuilt",
+                                     backend.worker_id, self.name)  # fmt: skip
+                            backend._queue.put(RESYNC)
+                else:
+                    code = backend._code_of(channel)
+                    if code is not None and code in self.rooms:
+                        self._confirm(code)
+            elif kind == "sunsubscribe":
+                code = backend._code_of(channel)
+                if channel == self.hb_channel or (code is not None and code in self.rooms):
+                    # Not ours: Redis drops shard subscriptions whose slot left this node (a
+                    # failover that demoted it, a slot migration).
+                    raise _Rebuild(f"Redis unsubscribed {channel!r}: its slot moved")
+
+    def _confirm(self, code: str) -> None:
+        event = self.backend._confirmed.get(code)
+        if event is not None:
+            event.set()
+        if code in self.resync_on_confirm:
+            # The room came from another shard: whatever was published in between is gone.
+            self.resync_on_confirm.discard(code)
+            self.backend._queue.put(RESYNC)
+
+    async def _heartbeat(self) -> None:
+        backend = self.backend
+        while True:
+            await asyncio.sleep(HEARTBEAT_EVERY)
+            generation, ready, channel = self.generation, self.ready.is_set(), self.hb_channel
+            if channel is None:
+                continue
+            try:
+                async with asyncio.timeout(HEARTBEAT_DEADLINE):
+                    receivers = await backend.cluster.spublish(channel, b"")
+            except (RedisError, RedisClusterException, OSError, TimeoutError) as exc:
+                log.debug("redis: heartbeat on %s not sent: %s", self.name, exc)
+                continue
+            if receivers == 0 and ready and generation == self.generation:
+                self.deaf_generation = generation
+
+
+def _node_url(seed_url: str, host: str, port: int) -> str:
+    parts = urlsplit(seed_url)
+    userinfo = parts.netloc.rpartition("@")[0]
+    address = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    netloc = f"{userinfo}@{address}" if userinfo else address
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, ""))
