@@ -35,13 +35,14 @@ import contextlib
 import logging
 import time
 from collections.abc import Sequence
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from redis.asyncio import Redis, RedisCluster
 from redis.asyncio.client import PubSub
 from redis.asyncio.cluster import ClusterNode
 from redis.asyncio.retry import Retry
-from redis.backoff import ExponentialBackoff, NoBackoff
+from redis.backoff import NoBackoff
 from redis.crc import key_slot
 from redis.exceptions import ClusterError, RedisClusterException, RedisError, SlotNotCoveredError
 
@@ -70,7 +71,11 @@ DEADLINE_BUCKETS = 8
 # How often the slot table is compared with where our rooms are subscribed, and the least time
 # between two slot-table refreshes asked for by failing shards.
 RECONCILE_EVERY = 1.0
-REFRESH_AT_MOST_EVERY = 0.5
+REFRESH_AT_MOST_EVERY = 0.25
+# A command that failed on a master waits this long before its next try; with RETRIES tries it
+# rides out about 5 s of failover (the time RedisBackend's retries ride out a restart).
+FAILED_NODE_PAUSE = 0.25
+RETRIES = 20
 POOL_SIZE = 64  # connections per master, as RedisBackend's pool for one Redis
 
 # RedisBackend's claim, also returning each deadline, so the buckets' claims can be merged in
@@ -80,6 +85,21 @@ local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'WITHSCORES', 
 for i = 1, #due, 2 do redis.call('ZADD', KEYS[1], ARGV[2], due[i]) end
 return due
 """
+
+# A render's reads of one room (RedisBackend.snapshot's pipeline): seq, doc, ver (false when
+# missing), one flat [field, value, …] list per table of ARGV, then the presence hash.
+_SNAPSHOT = """
+local p = KEYS[1]
+local out = {}
+for i, k in ipairs({'seq', 'doc', 'ver'}) do out[i] = redis.call('GET', p .. k) end
+for i, t in ipairs(ARGV) do out[3 + i] = redis.call('HGETALL', p .. 't:' .. t) end
+out[#out + 1] = redis.call('HGETALL', p .. 'presence')
+return out
+"""
+
+
+def _pairs(flat: list[bytes]) -> dict[str, bytes]:
+    return {_text(flat[i]): _raw(flat[i + 1]) for i in range(0, len(flat), 2)}
 
 
 def is_cluster_url(url: str) -> bool:
@@ -104,6 +124,80 @@ def startup_nodes(url: str) -> tuple[str, list[tuple[str, int]]]:
     return urlunsplit((parts.scheme, first, parts.path, parts.query, "")), nodes
 
 
+class _ClusterClient(RedisCluster):
+    """redis-py's RedisCluster, kinder to the masters that are fine while one fails over.
+
+    Stock redis-py 8.1, after a command to a dead master fails, (1) re-reads the slot table *and*
+    the COMMAND table in the next command of every room (`initialize()`: 20–120 ms of one
+    worker's time on a loaded 2-core machine, many times a second while that master's rooms
+    keep trying), and (2) after a failed pipeline or a CLUSTERDOWN "closes" the client to force
+    that re-read, dropping the connections to every master, also those with commands in flight.
+    Here:
+
+    - the re-read is of the slot table only (the COMMAND table does not change in a failover),
+      at most every REFRESH_AT_MOST_EVERY, and only a command that failed waits for it; every
+      other command goes on with the table it has while one runs in the background;
+    - a command that failed on a node pauses FAILED_NODE_PAUSE before it tries again, so its
+      retries span a failover (as RedisBackend's backoff spans a restart) instead of spinning;
+    - `aclose()` while running only marks the table for a re-read; at shutdown the backend sets
+      `closing` first, and `aclose()` closes.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.closing = False
+        self._refreshed_at = float("-inf")
+        self._refresh: asyncio.Task[None] | None = None
+
+    async def initialize(
+        self,
+        additional_startup_nodes_info: list[tuple[str, int]] | None = None,
+        last_failed_node_name: str | None = None,
+    ) -> RedisCluster:
+        if self.closing or self.nodes_manager.default_node is None:
+            # The first start, or after redis-py gave up on every node: redis-py's own.
+            return await super().initialize(additional_startup_nodes_info, last_failed_node_name)
+        if not self._initialize:
+            return self
+        if last_failed_node_name is None:
+            self.refresh_soon()
+            return self
+        await asyncio.sleep(FAILED_NODE_PAUSE)
+        task = self.refresh_soon()
+        if task is not None:
+            await asyncio.shield(task)
+        return self
+
+    def refresh_soon(self) -> asyncio.Task[None] | None:
+        """Re-read the slot table in the background (or join the re-read already running)."""
+        if self._refresh is not None and not self._refresh.done():
+            return self._refresh
+        if time.monotonic() - self._refreshed_at < REFRESH_AT_MOST_EVERY:
+            return None
+        self._refreshed_at = time.monotonic()
+        self._refresh = asyncio.create_task(self._reread(), name="redis-cluster-slots")
+        return self._refresh
+
+    async def _reread(self) -> None:
+        try:
+            async with asyncio.timeout(BUILD_TIMEOUT):
+                await self.nodes_manager.initialize()
+            self._initialize = False
+        except (RedisError, RedisClusterException, OSError, TimeoutError) as exc:
+            log.debug("redis: cluster slot table not re-read: %s", exc)
+        finally:
+            self._refreshed_at = time.monotonic()
+
+    async def aclose(self) -> None:
+        if self.closing or self.nodes_manager.default_node is None:
+            if self._refresh is not None:
+                self._refresh.cancel()
+                await asyncio.gather(self._refresh, return_exceptions=True)
+            await super().aclose()
+        else:
+            self._initialize = True  # re-read the slot table; keep the healthy connections
+
+
 class RedisClusterBackend(RedisBackend):
     name = "redis-cluster"
     unavailable: tuple[type[BaseException], ...] = (
@@ -121,12 +215,11 @@ class RedisClusterBackend(RedisBackend):
     ) -> None:
         super().__init__(url, room_ttl=room_ttl, namespace=namespace, worker_id=worker_id)
         self._seed_url, self._seeds = startup_nodes(url)
-        self._cluster: RedisCluster | None = None
+        self._cluster: _ClusterClient | None = None
         self._shards: dict[str, _Shard] = {}  # node name "host:port" → its subscription
         self._assigned: dict[str, str] = {}  # room code → node name of the shard serving it
         self._reconcile_wake = asyncio.Event()
         self._refresh_wanted = False
-        self._last_refresh = 0.0
 
     # ---- keys ------------------------------------------------------------------------------------
     def _bucket(self, code: str) -> int:
@@ -139,7 +232,7 @@ class RedisClusterBackend(RedisBackend):
         return f"{self._ns}:rooms:{{d{bucket}}}"
 
     @property
-    def cluster(self) -> RedisCluster:
+    def cluster(self) -> _ClusterClient:
         if self._cluster is None:
             raise RuntimeError("RedisClusterBackend is not connected")
         return self._cluster
@@ -148,10 +241,10 @@ class RedisClusterBackend(RedisBackend):
     async def connect(self) -> None:
         # As RedisBackend: retries ride out a short outage. RedisCluster itself re-reads the slot
         # table after a connection error, follows MOVED/ASK and waits out CLUSTERDOWN.
-        self._cluster = RedisCluster.from_url(
+        cluster = _ClusterClient.from_url(
             self._seed_url,
             startup_nodes=[ClusterNode(host, port) for host, port in self._seeds[1:]],
-            retry=Retry(ExponentialBackoff(cap=1.0, base=0.05), retries=8),
+            retry=Retry(NoBackoff(), retries=RETRIES),  # the pause is _ClusterClient's
             # A master that is failing over leaves its slots uncovered for a moment; the other
             # masters' rooms go on.
             require_full_coverage=False,
@@ -160,9 +253,11 @@ class RedisClusterBackend(RedisBackend):
             socket_timeout=3,
             socket_connect_timeout=2,
         )
-        self._client = self._cluster
+        assert isinstance(cluster, _ClusterClient)
+        self._client = self._cluster = cluster
         self._register_scripts()
         self._scripts["claim_scored"] = self._cluster.register_script(_CLAIM_SCORED)
+        self._scripts["snapshot"] = self._cluster.register_script(_SNAPSHOT)
         try:
             await self._cluster.initialize()
             await self._beat_liveness()
@@ -179,6 +274,8 @@ class RedisClusterBackend(RedisBackend):
         shards, self._shards = list(self._shards.values()), {}
         self._assigned.clear()
         await asyncio.gather(*(shard.stop() for shard in shards), return_exceptions=True)
+        if self._cluster is not None:
+            self._cluster.closing = True
         await super().disconnect()
         self._cluster = None
 
@@ -256,25 +353,16 @@ class RedisClusterBackend(RedisBackend):
 
     # ---- reading for a render -------------------------------------------------------------------
     async def snapshot(self, code: str, tables: Sequence[str]) -> Snapshot:
-        """As RedisBackend's: one pipeline, served by the room's master alone (one slot). A
-        cluster pipeline refuses MGET, so the document and its version are two GETs."""
-        prefix = self._room(code)
-        async with self.cluster.pipeline(transaction=False) as pipe:
-            pipe.get(prefix + "seq")
-            pipe.get(prefix + "doc")
-            pipe.get(prefix + "ver")
-            for table in tables:
-                pipe.hgetall(f"{prefix}t:{table}")
-            pipe.hgetall(prefix + "presence")
-            seq, doc, version, *raw_tables, presence = await pipe.execute()
+        """What RedisBackend reads in one pipeline, here in one read-only script on the room's
+        master: a cluster pipeline refuses MGET, and a failing one makes redis-py drop the
+        connections to every master (see _ClusterClient)."""
+        reply = await self._scripts["snapshot"](keys=[self._room(code)], args=list(tables))
+        seq, doc, version, *raw_tables, presence = reply
         return Snapshot(
-            seq=int(seq) if seq is not None else 0,
-            room=(int(version), _raw(doc)) if doc is not None and version is not None else None,
-            tables={
-                table: {_text(k): _raw(v) for k, v in raw.items()}
-                for table, raw in zip(tables, raw_tables, strict=True)
-            },
-            online=await self._online_from(code, presence),
+            seq=int(seq) if seq else 0,
+            room=(int(version), _raw(doc)) if doc and version else None,
+            tables={table: _pairs(raw) for table, raw in zip(tables, raw_tables, strict=True)},
+            online=await self._online_from(code, _pairs(presence)),
         )
 
     # ---- liveness: fail open per worker key ------------------------------------------------------
@@ -364,19 +452,17 @@ class RedisClusterBackend(RedisBackend):
 
     async def _reconcile(self) -> None:
         """Keep every subscribed room on the shard of its room's current master."""
-        loop = asyncio.get_running_loop()
         while True:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._reconcile_wake.wait(), RECONCILE_EVERY)
             self._reconcile_wake.clear()
             try:
-                if self._refresh_wanted and loop.time() - self._last_refresh > (
-                    REFRESH_AT_MOST_EVERY
-                ):
-                    self._refresh_wanted = False
-                    self._last_refresh = loop.time()
-                    async with asyncio.timeout(BUILD_TIMEOUT):
-                        await self.cluster.nodes_manager.initialize()
+                if self._refresh_wanted:
+                    task = self.cluster.refresh_soon()
+                    # Re-read at most every REFRESH_AT_MOST_EVERY: else on the next round.
+                    self._refresh_wanted = task is None
+                    if task is not None:
+                        await asyncio.shield(task)
                 await self._place_rooms()
             except asyncio.CancelledError:
                 raise

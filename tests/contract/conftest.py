@@ -15,7 +15,6 @@ from server.hub.backend import Backend
 from server.hub.memory import MemoryBackend
 from server.hub.redis import RedisBackend
 from server.hub.redis_cluster import RedisClusterBackend
-from tests.support.redis_cluster import RedisCluster
 from tests.support.redis_server import RedisServer, require_redis_server
 
 
@@ -24,13 +23,6 @@ def redis_server() -> Iterator[RedisServer]:
     """One redis-server for the whole session; each test gets its own key namespace."""
     with RedisServer(require_redis_server()) as server:
         yield server
-
-
-@pytest.fixture(scope="session")
-def redis_cluster() -> Iterator[RedisCluster]:
-    """One 3-master Redis Cluster for the whole session (about 3 s to start)."""
-    with RedisCluster(masters=3) as cluster:
-        yield cluster
 
 
 class FakeClock:
