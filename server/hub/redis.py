@@ -449,7 +449,7 @@ class RedisBackend(Backend):
         """Players in the presence hash `raw` held by a live worker; prunes the others."""
         if not raw:
             return set()
-        alive = await self._live_workers({_text(w) for w in raw.values()})
+        alive = await self._live_workers({_text(w) for w in raw.values()}, code)
         players: set[str] = set()
         dead: list[bytes] = []
         for field, worker in raw.items():
@@ -485,7 +485,9 @@ class RedisBackend(Backend):
             online=await self._online_from(code, presence),
         )
 
-    async def _live_workers(self, workers: set[str]) -> set[str]:
+    async def _live_workers(self, workers: set[str], code: str = "") -> set[str]:
+        """Which of `workers` are alive (`code`: the room asking; the cluster backend asks the
+        liveness keys on that room's master)."""
         now = time.monotonic()
         alive: set[str] = set()
         unknown: list[str] = []
@@ -510,10 +512,14 @@ class RedisBackend(Backend):
                     alive.add(worker)
         return alive
 
-    async def _beat_liveness(self) -> None:
+    async def _assert_alive(self) -> bool:
+        """Renew this worker's liveness; False when it had expired. Hook: the cluster backend
+        keeps one liveness key per group of slots (server/hub/redis_cluster.py)."""
         key = self._worker_key(self.worker_id)
-        previous = await self.client.set(key, b"1", px=_ms(LIVENESS_TTL), get=True)
-        if previous is None and self._own:
+        return await self.client.set(key, b"1", px=_ms(LIVENESS_TTL), get=True) is not None
+
+    async def _beat_liveness(self) -> None:
+        if not await self._assert_alive() and self._own:
             # Our key had expired (a stall, a partition, a Redis outage), so other workers may
             # have pruned our players; the write-back below restores them.
             log.warning("redis: liveness of %s was lost; re-asserting presence", self.worker_id)

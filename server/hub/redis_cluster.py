@@ -9,8 +9,8 @@ What changes against one Redis:
 - Commands go through redis-py's `redis.asyncio.RedisCluster`, which follows MOVED/ASK and
   re-reads the slot table after a connection error (a failover). Every room script already
   touches only the keys of its room's `{code}` slot, so the scripts are the same.
-- Deadlines live in `DEADLINE_BUCKETS` sorted sets `{ns}:due:{d0}`…, a room's in bucket
-  `slot(code) % DEADLINE_BUCKETS`; the bucket tags fall on different slots, so the deadlines are
+- Deadlines live in `SLOT_GROUPS` sorted sets `{ns}:due:{d0}`…, a room's in bucket
+  `slot(code) % SLOT_GROUPS`; the bucket tags fall on different slots, so the deadlines are
   spread over the masters. `claim_due` claims bucket by bucket: a bucket on a master that is
   failing over does not hold up the others. The room registry is bucketed the same way.
 - Fan-out: a room's messages are SPUBLISHed on its channel `{ns}:ch:{code}`, which only the
@@ -54,8 +54,11 @@ from server.hub.redis import (
     HEARTBEAT_DEADLINE,
     HEARTBEAT_EVERY,
     LIVE_CACHE_FOR,
+    LIVENESS_EVERY,
+    LIVENESS_TTL,
     SUBSCRIBE_WAIT,
     RedisBackend,
+    _ms,
     _raw,
     _Rebuild,
     _ReconnectWatch,
@@ -65,9 +68,29 @@ from server.hub.redis import (
 log = logging.getLogger(__name__)
 
 SCHEMES = ("redis+cluster://", "rediss+cluster://")
-# Fixed, so every worker puts a room's deadline in the same bucket. The tags d0…d7 hash to slots
-# in every third of the slot space (12733, 8604, 4607, 478, 12601, 8472, 4475, 346).
-DEADLINE_BUCKETS = 8
+# Deadlines, the room registry and worker liveness are kept per group of slots: group b holds the
+# rooms whose slot lies in [b * SPAN, (b + 1) * SPAN), in keys whose hash tag lies in that range
+# too. Masters own contiguous slot ranges, so a room and its group's keys are mostly on the same
+# master (with `redis-cli --cluster create`'s 3 even ranges: all but the two groups that straddle
+# a boundary), and a master that fails over delays only the groups on it.
+SLOT_GROUPS = 16
+SPAN = 16384 // SLOT_GROUPS
+
+
+def _tag_in(lo: int, hi: int) -> str:
+    n = 0
+    while not lo <= key_slot(f"g{n}".encode()) < hi:
+        n += 1
+    return f"g{n}"
+
+
+GROUP_TAGS = [_tag_in(b * SPAN, (b + 1) * SPAN) for b in range(SLOT_GROUPS)]
+# A liveness key renewal that takes longer than this is given up (its master is failing over):
+# the other groups' keys must be renewed well within LIVENESS_TTL.
+RENEW_TIMEOUT = 1.0
+# claim_due waits this long for the groups' claims; a group still claiming (its master failing
+# over) hands its rooms out at a later call.
+CLAIM_WAIT = 0.5
 # How often the slot table is compared with where our rooms are subscribed, and the least time
 # between two slot-table refreshes asked for by failing shards.
 RECONCILE_EVERY = 1.0
@@ -220,16 +243,23 @@ class RedisClusterBackend(RedisBackend):
         self._assigned: dict[str, str] = {}  # room code → node name of the shard serving it
         self._reconcile_wake = asyncio.Event()
         self._refresh_wanted = False
+        self._liveness_lost = False
+        self._claims: dict[int, asyncio.Task[list[tuple[float, str]]]] = {}
+        self._live_in_group: dict[tuple[str, int], tuple[bool, float]] = {}
 
     # ---- keys ------------------------------------------------------------------------------------
     def _bucket(self, code: str) -> int:
-        return key_slot(code.encode()) % DEADLINE_BUCKETS
+        """The slot group of room `code`."""
+        return key_slot(code.encode()) // SPAN
 
     def _due_key(self, bucket: int) -> str:
-        return f"{self._ns}:due:{{d{bucket}}}"
+        return f"{self._ns}:due:{{{GROUP_TAGS[bucket]}}}"
 
     def _registry_key(self, bucket: int) -> str:
-        return f"{self._ns}:rooms:{{d{bucket}}}"
+        return f"{self._ns}:rooms:{{{GROUP_TAGS[bucket]}}}"
+
+    def _live_key(self, bucket: int, worker_id: str) -> str:
+        return f"{self._ns}:live:{{{GROUP_TAGS[bucket]}}}:{worker_id}"
 
     @property
     def cluster(self) -> _ClusterClient:
@@ -260,6 +290,7 @@ class RedisClusterBackend(RedisBackend):
         self._scripts["snapshot"] = self._cluster.register_script(_SNAPSHOT)
         try:
             await self._cluster.initialize()
+            await self._renew_live_keys()
             await self._beat_liveness()
         except BaseException:
             await self.disconnect()
@@ -271,9 +302,24 @@ class RedisClusterBackend(RedisBackend):
         ]
 
     async def disconnect(self) -> None:
+        claims, self._claims = list(self._claims.values()), {}
+        for task in claims:
+            task.cancel()
+        await asyncio.gather(*claims, return_exceptions=True)
         shards, self._shards = list(self._shards.values()), {}
         self._assigned.clear()
         await asyncio.gather(*(shard.stop() for shard in shards), return_exceptions=True)
+        if self._cluster is not None and self._tasks:
+            # A clean shutdown: our players go offline at once (RedisBackend.disconnect drops
+            # their presence), and so does our liveness.
+            with contextlib.suppress(RedisError, RedisClusterException, OSError, TimeoutError):
+                async with asyncio.timeout(2):
+                    await asyncio.gather(
+                        *(
+                            self._cluster.delete(self._live_key(b, self.worker_id))
+                            for b in range(SLOT_GROUPS)
+                        )
+                    )
         if self._cluster is not None:
             self._cluster.closing = True
         await super().disconnect()
@@ -287,18 +333,30 @@ class RedisClusterBackend(RedisBackend):
         return created
 
     async def room_count(self) -> int:
-        total = 0
-        for bucket in range(DEADLINE_BUCKETS):
-            key = self._registry_key(bucket)
-            codes = [_text(c) for c in await self.cluster.smembers(key)]
-            if not codes:
-                continue
-            alive = await self._rooms_exist(codes)
-            gone = [code for code in codes if not alive[code]]
-            if gone:
-                await self.cluster.srem(key, *gone)
-            total += len(codes) - len(gone)
-        return total
+        """Rooms in the groups that answer within RENEW_TIMEOUT: /healthz stays up (and quick)
+        while one master fails over; only when no group answers is it an outage."""
+
+        async def count(bucket: int) -> int:
+            async with asyncio.timeout(RENEW_TIMEOUT):
+                key = self._registry_key(bucket)
+                codes = [_text(c) for c in await self.cluster.smembers(key)]
+                if not codes:
+                    return 0
+                alive = await self._rooms_exist(codes)
+                gone = [code for code in codes if not alive[code]]
+                if gone:
+                    await self.cluster.srem(key, *gone)
+                return len(codes) - len(gone)
+
+        counts = await asyncio.gather(
+            *(count(b) for b in range(SLOT_GROUPS)), return_exceptions=True
+        )
+        answered = [c for c in counts if not isinstance(c, BaseException)]
+        if not answered:
+            error = counts[0]
+            assert isinstance(error, BaseException)
+            raise error
+        return sum(answered)
 
     async def _rooms_exist(self, codes: list[str]) -> dict[str, bool]:
         async with self.cluster.pipeline(transaction=False) as pipe:
@@ -315,24 +373,31 @@ class RedisClusterBackend(RedisBackend):
         await self.cluster.zadd(key, {code: at})
 
     async def claim_due(self, now: float, lease: float) -> list[str]:
-        """Every bucket is claimed on its own master; a bucket whose master cannot be reached is
-        skipped this time (its rooms' ticks wait for the failover, nobody else's do). Only when
-        no bucket could be read at all does the error reach the caller."""
-        results = await asyncio.gather(
-            *(self._claim_bucket(b, now, lease) for b in range(DEADLINE_BUCKETS)),
-            return_exceptions=True,
-        )
+        """Every group is claimed on its own master, as a task of its own: a group whose master
+        is failing over is still being claimed (its retries wait for the failover) while the
+        others' claims come back within CLAIM_WAIT; what it claims is handed out by a later call.
+        Only when no group could be claimed at all does the error reach the caller."""
+        for bucket in range(SLOT_GROUPS):
+            if bucket not in self._claims:
+                self._claims[bucket] = asyncio.create_task(
+                    self._claim_bucket(bucket, now, lease), name=f"redis-claim-{bucket}"
+                )
+        await asyncio.wait(self._claims.values(), timeout=CLAIM_WAIT)
         due: list[tuple[float, str]] = []
         errors: list[BaseException] = []
-        for result in results:
-            if isinstance(result, BaseException):
-                errors.append(result)
+        for bucket, task in list(self._claims.items()):
+            if not task.done():
+                continue
+            del self._claims[bucket]
+            error = task.exception()
+            if error is not None:
+                errors.append(error)
             else:
-                due.extend(result)
-        if errors and len(errors) == len(results):
+                due.extend(task.result())
+        if errors and len(errors) == SLOT_GROUPS:
             raise errors[0]
         for error in errors:
-            log.debug("redis: a deadline bucket was not claimed: %s", error)
+            log.debug("redis: a deadline group was not claimed: %s", error)
         return [code for _, code in sorted(due)]
 
     async def _claim_bucket(self, bucket: int, now: float, lease: float) -> list[tuple[float, str]]:
@@ -365,13 +430,47 @@ class RedisClusterBackend(RedisBackend):
             online=await self._online_from(code, _pairs(presence)),
         )
 
-    # ---- liveness: fail open per worker key ------------------------------------------------------
-    async def _live_workers(self, workers: set[str]) -> set[str]:
+    # ---- liveness: one key per slot group ------------------------------------------------------
+    # A worker renews its key in every group; a room asks the key of its own group, which is on
+    # (mostly) the same master as the room. So a master that fails over leaves every other
+    # master's rooms with a valid answer, and the renewals run apart from the presence write-back
+    # (RedisBackend._beat_liveness), which may wait for the failing master.
+    async def _liveness(self) -> None:
+        await asyncio.gather(self._keep_alive(), super()._liveness())
+
+    async def _keep_alive(self) -> None:
+        while True:
+            await asyncio.sleep(LIVENESS_EVERY)
+            await self._renew_live_keys()
+
+    async def _renew_live_keys(self) -> None:
+        async def renew(bucket: int) -> bool:
+            async with asyncio.timeout(RENEW_TIMEOUT):
+                key = self._live_key(bucket, self.worker_id)
+                return await self.cluster.set(key, b"1", px=_ms(LIVENESS_TTL), get=True) is not None
+
+        renewed = await asyncio.gather(
+            *(renew(b) for b in range(SLOT_GROUPS)), return_exceptions=True
+        )
+        failed = [r for r in renewed if isinstance(r, BaseException)]
+        if failed:
+            log.debug("redis: %d liveness keys not renewed: %s", len(failed), failed[0])
+        if any(r is False for r in renewed):
+            self._liveness_lost = True
+
+    async def _assert_alive(self) -> bool:
+        lost, self._liveness_lost = self._liveness_lost, False
+        return not lost
+
+    async def _live_workers(self, workers: set[str], code: str = "") -> set[str]:
+        """As RedisBackend's, asking the liveness keys of `code`'s slot group. An unanswered
+        check (that group's master is failing over) counts as alive: not proof of death."""
+        bucket = self._bucket(code)
         now = time.monotonic()
         alive: set[str] = set()
         unknown: list[str] = []
         for worker in workers:
-            cached = self._live_cache.get(worker)
+            cached = self._live_in_group.get((worker, bucket))
             if worker == self.worker_id:
                 alive.add(worker)
             elif cached is not None and cached[0] and now - cached[1] < LIVE_CACHE_FOR:
@@ -380,15 +479,14 @@ class RedisClusterBackend(RedisBackend):
                 unknown.append(worker)
         if unknown:
             found = await asyncio.gather(
-                *(self.cluster.exists(self._worker_key(w)) for w in unknown),
+                *(self.cluster.exists(self._live_key(bucket, w)) for w in unknown),
                 return_exceptions=True,
             )
             for worker, exists in zip(unknown, found, strict=True):
                 if isinstance(exists, BaseException):
-                    # Its key's master is unreachable (failing over): not proof of death.
                     alive.add(worker)
                     continue
-                self._live_cache[worker] = (bool(exists), now)
+                self._live_in_group[(worker, bucket)] = (bool(exists), now)
                 if exists:
                     alive.add(worker)
         return alive

@@ -46,8 +46,11 @@ QUIZ = {
 }
 OPTIONS = [o["text"] for o in FAST_QUIZ["questions"][0]["options"]]
 RECOVER_WITHIN = 30.0  # s, bounded: the failover itself takes about 2-3 s (node timeout 1 s)
-# An undisturbed room's answer is acknowledged in a few ms on loopback; allow a loaded 2-core
-# machine its hiccups, but not a failover's seconds.
+# An undisturbed room's answer is acknowledged in a few ms on loopback, also during the failover
+# (measured: median 3-4 ms, max 5-8 ms). The bounds allow a loaded 2-core machine its hiccups,
+# not the 50-200 ms that redis-py's stock cluster client cost every room during a failover, nor
+# the failover's seconds.
+CALM_ACK_MEDIAN_S = 0.1
 CALM_ACK_S = 0.5
 
 
@@ -261,6 +264,7 @@ async def test_a_master_dies_mid_question(tmp_path: Path) -> None:
                 f"max {max(before) * 1000:.0f} ms; during: median "
                 f"{statistics.median(during) * 1000:.0f} ms, max {max(during) * 1000:.0f} ms"
             )
+            assert statistics.median(during) < CALM_ACK_MEDIAN_S, during
             assert max(during) < CALM_ACK_S, during
         finally:
             await close_all([c for r in rooms for c in r.clients()])
