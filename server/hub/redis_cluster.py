@@ -1,31 +1,33 @@
-"""The Redis Cluster backend: RedisBackend's rooms, scripts and presence on a cluster, with the
-deadlines spread over buckets and the fan-out on sharded pub/sub (SPUBLISH / SSUBSCRIBE).
+"""The Redis Cluster backend: RedisBackend's rooms, scripts and presence on a Redis Cluster,
+with deadlines, room registry and worker liveness kept per slot group, and the fan-out on sharded
+pub/sub (SPUBLISH / SSUBSCRIBE, Redis >= 7.0).
 
 Selected by a `redis+cluster://host:port[,host:port…]` REDIS_URL (`rediss+cluster://` for TLS);
 see docs/DEPLOYING.md and docs/REDIS_KEYS.md.
 
 What changes against one Redis:
 
-- Commands go through redis-py's `redis.asyncio.RedisCluster`, which follows MOVED/ASK and
-  re-reads the slot table after a connection error (a failover). Every room script already
-  touches only the keys of its room's `{code}` slot, so the scripts are the same.
-- Deadlines live in `SLOT_GROUPS` sorted sets `{ns}:due:{d0}`…, a room's in bucket
-  `slot(code) % SLOT_GROUPS`; the bucket tags fall on different slots, so the deadlines are
-  spread over the masters. `claim_due` claims bucket by bucket: a bucket on a master that is
-  failing over does not hold up the others. The room registry is bucketed the same way.
-- Fan-out: a room's messages are SPUBLISHed on its channel `{ns}:ch:{code}`, which only the
-  master of the room's slot carries. The subscriber side keeps one `_Shard` per master that owns
-  a subscribed room: its own connection, its own heartbeat channel (a channel whose slot that
-  master serves), and the same rebuild-and-resync discipline as RedisBackend's one subscription.
-  redis-py 8.1 has an asyncio `ClusterPubSub` (redis-py PR #3736), but it reads its per-node
-  connections round-robin (`get_sharded_message` waits `timeout` on each node in turn) and it
-  reconciles subscriptions only when the command client refreshes its slot table; it has no
-  notion of a deaf subscription. So the shards here are managed by hand, with plain per-node
-  `PubSub` connections, and re-resolved when a shard fails, when Redis unsubscribes a channel
-  by itself (its slot moved) or when the slot table says a room's master changed.
-- Liveness checks fail open: a worker whose liveness key sits on an unreachable master counts as
-  alive (not pruned) until that master is back, so a failover on one shard does not take the
-  presence of every other shard's players with it.
+- Commands go through `_ClusterClient`, redis-py's `redis.asyncio.RedisCluster` (which follows
+  MOVED/ASK and re-reads the slot table after a connection error or CLUSTERDOWN) made gentler to
+  the healthy masters while one fails over (see its docstring). Every room script touches only
+  the keys of its room's `{code}` slot, so RedisBackend's scripts run unchanged; `snapshot` is one
+  more such script (a cluster pipeline refuses MGET).
+- Slot groups: the slot space is cut in SLOT_GROUPS ranges; group b's keys carry a hash tag whose
+  slot lies in range b. A room belongs to the group of its slot, so its deadline (`{ns}:due:…`),
+  its registry entry (`{ns}:rooms:…`) and the liveness keys its presence is checked against
+  (`{ns}:live:…`) are on its own master (except in the few groups that straddle two masters'
+  ranges). No node holds every deadline; a master that fails over delays only its own groups:
+  `claim_due` and `room_count` do not wait for it.
+- Fan-out: a room's messages are SPUBLISHed on its channel `{ns}:ch:{code}`, which only the master
+  of the room's slot carries. Each worker keeps one `_Shard` per master that serves a room it
+  subscribed: its own connection, its own heartbeat channel (a channel whose slot that master
+  serves) and RedisBackend's rebuild-and-resync discipline. redis-py 8.1 has an asyncio
+  `ClusterPubSub` with SSUBSCRIBE (redis-py PR #3736), but it reads its per-node connections in
+  turn (`get_sharded_message(timeout=t)` waits t on each node before looking at the next), moves
+  subscriptions only when the command client re-reads its slot table, and has no notion of a
+  subscription gone deaf. So the shards here are managed by hand, with plain per-node `PubSub`
+  connections, and re-resolved when a shard fails, when Redis unsubscribes a channel by itself
+  (its slot moved), and once a second against the client's slot table.
 """
 
 from __future__ import annotations
