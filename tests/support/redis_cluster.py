@@ -9,6 +9,7 @@ CI a missing redis-server or redis-cli FAILS the test instead of skipping it.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import socket
@@ -54,6 +55,18 @@ def require_redis_cli() -> str:
             pytrace=False,
         )
     return found
+
+
+def require_version(binary: str, at_least: tuple[int, int] = (7, 0)) -> None:
+    """Sharded pub/sub (SSUBSCRIBE/SPUBLISH) came with Redis 7.0: fail clearly on an older one."""
+    out = subprocess.run([binary, "--version"], capture_output=True, timeout=10, check=False)
+    found = re.search(rb"v=(\d+)\.(\d+)", out.stdout)
+    if found is None or (int(found[1]), int(found[2])) < at_least:
+        pytest.fail(
+            f"{binary} is te oud voor een Redis Cluster met sharded pub/sub (nodig: "
+            f"{at_least[0]}.{at_least[1]}+): {out.stdout.decode(errors='replace').strip()}",
+            pytrace=False,
+        )
 
 
 def _free_ports(count: int) -> list[int]:
@@ -128,6 +141,7 @@ class RedisCluster:
 
     def __init__(self, masters: int = 3, replicas: int = 0, start_timeout: float = 30.0) -> None:
         self.binary = require_redis_server()
+        require_version(self.binary)
         self.cli = require_redis_cli()
         self.masters = masters
         self.replicas = replicas
