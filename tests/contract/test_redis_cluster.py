@@ -150,3 +150,22 @@ async def test_a_room_whose_slot_moves_keeps_its_data_and_its_fan_out(
     with _admin(target) as admin:
         reply = admin.execute_command("PUBSUB", "SHARDNUMSUB", listener._channel(code))
         assert int(reply[1]) == 1
+
+
+async def test_a_cut_subscription_on_one_master_is_rebuilt(
+    workers: list[RedisClusterBackend], redis_cluster: RedisCluster
+) -> None:
+    """Redis drops the subscription connections of one master (CLIENT KILL TYPE pubsub): that
+    master's subscription is rebuilt, the hub is told to re-read, and messages flow again."""
+    listener, writer = workers
+    code = "271828"
+    assert await writer.create_room(code, b"doc")
+    await listener.subscribe(code)
+    master = redis_cluster.master_of_slot(redis_cluster.keyslot(f"{{{code}}}"))
+    with _admin(master) as admin:
+        assert admin.execute_command("CLIENT KILL TYPE pubsub") >= 1
+    async with asyncio.timeout(10):
+        while await listener.next_published() != RESYNC:
+            pass
+    await writer.publish(code, b"again")
+    assert await _received(listener, code, b"again")
