@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.support.redis_cluster import RedisCluster
 from tests.support.servers import ROOT, ServerProcess
 
 FAST_QUIZ: dict[str, Any] = {
@@ -66,6 +67,15 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProc
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_cluster() -> Iterator[RedisCluster]:
+    """One 3-master Redis Cluster on loopback for the whole session (about 3 s to start): the
+    contract suite and the multi-worker play test share it, each on its own keys. FAILS (not
+    skips) without redis-server and redis-cli."""
+    with RedisCluster(masters=3) as cluster:
+        yield cluster
 
 
 _UPLOADED: dict[tuple[str, str], tuple[str, str]] = {}  # (server, body) → (id, edit secret)

@@ -13,7 +13,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from redis.asyncio import Redis
+from redis.asyncio import Redis, RedisCluster
 from redis.asyncio.client import PubSub
 from redis.asyncio.connection import BlockingConnectionPool, Connection
 from redis.asyncio.retry import Retry
@@ -198,7 +198,11 @@ def _text(value: bytes | str) -> str:
 
 class RedisBackend(Backend):
     name = "redis"
-    unavailable = (RedisConnectionError, RedisTimeoutError, OSError)
+    unavailable: tuple[type[BaseException], ...] = (
+        RedisConnectionError,
+        RedisTimeoutError,
+        OSError,
+    )
 
     def __init__(
         self,
@@ -211,7 +215,7 @@ class RedisBackend(Backend):
         self._ttl_ms = _ms(room_ttl)
         self._ns = namespace
         self.worker_id = worker_id or f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(3)}"
-        self._client: Redis | None = None
+        self._client: Redis | RedisCluster | None = None
         self._sub_client: Redis | None = None
         self._scripts: dict[str, AsyncScript] = {}
         self._tasks: list[asyncio.Task[None]] = []
@@ -258,7 +262,7 @@ class RedisBackend(Backend):
         return f"{self._ns}:store:{collection}"
 
     @property
-    def client(self) -> Redis:
+    def client(self) -> Redis | RedisCluster:
         if self._client is None:
             raise RuntimeError("RedisBackend is not connected")
         return self._client
@@ -288,16 +292,7 @@ class RedisBackend(Backend):
         self._sub_client = Redis.from_url(
             self._url, retry=Retry(NoBackoff(), 0), socket_timeout=None, socket_connect_timeout=2
         )
-        for name, source in {
-            "create": _CREATE,
-            "save": _SAVE,
-            "touch": _TOUCH,
-            "bump": _BUMP,
-            "write": _WRITE,
-            "put_if_open": _PUT_IF_OPEN,
-            "claim": _CLAIM,
-        }.items():
-            self._scripts[name] = self._client.register_script(source)
+        self._register_scripts()
         try:
             await self._client.ping()
             await self._beat_liveness()
@@ -311,6 +306,19 @@ class RedisBackend(Backend):
         ]
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._pubsub_ready.wait(), SUBSCRIBE_WAIT)
+
+    def _register_scripts(self) -> None:
+        """Hook shared with the cluster backend (server/hub/redis_cluster.py)."""
+        for name, source in {
+            "create": _CREATE,
+            "save": _SAVE,
+            "touch": _TOUCH,
+            "bump": _BUMP,
+            "write": _WRITE,
+            "put_if_open": _PUT_IF_OPEN,
+            "claim": _CLAIM,
+        }.items():
+            self._scripts[name] = self.client.register_script(source)
 
     async def disconnect(self) -> None:
         tasks, self._tasks = self._tasks, []
@@ -441,7 +449,7 @@ class RedisBackend(Backend):
         """Players in the presence hash `raw` held by a live worker; prunes the others."""
         if not raw:
             return set()
-        alive = await self._live_workers({_text(w) for w in raw.values()})
+        alive = await self._live_workers({_text(w) for w in raw.values()}, code)
         players: set[str] = set()
         dead: list[bytes] = []
         for field, worker in raw.items():
@@ -477,7 +485,9 @@ class RedisBackend(Backend):
             online=await self._online_from(code, presence),
         )
 
-    async def _live_workers(self, workers: set[str]) -> set[str]:
+    async def _live_workers(self, workers: set[str], code: str = "") -> set[str]:
+        """Which of `workers` are alive (`code`: the room asking; the cluster backend asks the
+        liveness keys on that room's master)."""
         now = time.monotonic()
         alive: set[str] = set()
         unknown: list[str] = []
@@ -502,10 +512,14 @@ class RedisBackend(Backend):
                     alive.add(worker)
         return alive
 
-    async def _beat_liveness(self) -> None:
+    async def _assert_alive(self) -> bool:
+        """Renew this worker's liveness; False when it had expired. Hook: the cluster backend
+        keeps one liveness key per group of slots (server/hub/redis_cluster.py)."""
         key = self._worker_key(self.worker_id)
-        previous = await self.client.set(key, b"1", px=_ms(LIVENESS_TTL), get=True)
-        if previous is None and self._own:
+        return await self.client.set(key, b"1", px=_ms(LIVENESS_TTL), get=True) is not None
+
+    async def _beat_liveness(self) -> None:
+        if not await self._assert_alive() and self._own:
             # Our key had expired (a stall, a partition, a Redis outage), so other workers may
             # have pruned our players; the write-back below restores them.
             log.warning("redis: liveness of %s was lost; re-asserting presence", self.worker_id)

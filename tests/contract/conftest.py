@@ -1,4 +1,6 @@
-"""Fixtures that run the backend contract against the memory backend and a real redis-server."""
+"""Fixtures that run the backend contract against the memory backend, a real redis-server and a
+real 3-master Redis Cluster (`cluster` is the parametrised fixture; `Cluster` below is the set of
+workers of one test, whatever the backend)."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ import pytest
 from server.hub.backend import Backend
 from server.hub.memory import MemoryBackend
 from server.hub.redis import RedisBackend
+from server.hub.redis_cluster import RedisClusterBackend
 from tests.support.redis_server import RedisServer, require_redis_server
 
 
@@ -53,7 +56,8 @@ class Cluster:
                 await self.workers[0].connect()
             return self.workers[0]
         assert self.url is not None
-        backend = RedisBackend(self.url, room_ttl=self.room_ttl, namespace=self.namespace)
+        kind = RedisClusterBackend if self.kind == "cluster" else RedisBackend
+        backend = kind(self.url, room_ttl=self.room_ttl, namespace=self.namespace)
         await backend.connect()
         self.workers.append(backend)
         return backend
@@ -72,11 +76,19 @@ class Cluster:
         await asyncio.gather(*(w.disconnect() for w in workers))
 
 
-@pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.redis)])
+@pytest.fixture(
+    params=[
+        "memory",
+        pytest.param("redis", marks=pytest.mark.redis),
+        pytest.param("cluster", marks=pytest.mark.redis),
+    ]
+)
 async def cluster(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Cluster]:
     url = None
     if request.param == "redis":
         url = request.getfixturevalue("redis_server").url
+    elif request.param == "cluster":
+        url = request.getfixturevalue("redis_cluster").url
     cluster = Cluster(request.param, tmp_path / "data", url)
     try:
         yield cluster

@@ -17,6 +17,7 @@ from server.hub.clients import Client
 from server.hub.errors import HubError
 from server.hub.memory import MemoryBackend
 from server.hub.redis import RedisBackend
+from server.hub.redis_cluster import RedisClusterBackend
 from server.hub.room import unpack
 from server.hub.rooms import Hub, HubSettings
 from server.messages import message
@@ -57,7 +58,8 @@ def _backend(cluster: Cluster) -> Backend:
     if cluster.kind == "memory":
         return MemoryBackend(cluster.data_dir)
     assert cluster.url is not None
-    return RedisBackend(cluster.url, namespace=cluster.namespace)
+    kind = RedisClusterBackend if cluster.kind == "cluster" else RedisBackend
+    return kind(cluster.url, namespace=cluster.namespace)
 
 
 @pytest.fixture

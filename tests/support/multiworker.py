@@ -22,6 +22,7 @@ import httpx
 
 from tests.conftest import create_room, upload
 from tests.support.phones import Frame, Host, Phone, WsClient
+from tests.support.redis_cluster import RedisCluster
 from tests.support.redis_server import RedisServer
 from tests.support.servers import ServerProcess
 
@@ -46,6 +47,50 @@ def redis_and_workers(
             server.stop()
     finally:
         redis.close()
+
+
+@contextlib.contextmanager
+def workers_on(
+    tmp_path: Path, redis_url: str, *, env: dict[str, str] | None = None
+) -> Iterator[ServerProcess]:
+    """`serve --workers 2` on a Redis (or cluster) someone else started and stops."""
+    server = ServerProcess(tmp_path, redis_url=redis_url, workers=WORKERS, env=env)
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
+
+
+def shard_of(cluster: RedisCluster, code: str) -> int:
+    """The port of the master that holds room `code` (its keys and its channel) now."""
+    return cluster.master_of_slot(cluster.keyslot(f"{{{code}}}"))
+
+
+async def hosted_rooms_on_shards(
+    server: ServerProcess,
+    cluster: RedisCluster,
+    quiz: dict[str, Any],
+    shards: int,
+    worker: int | None = None,
+    within: int = 60,
+) -> list[HostedRoom]:
+    """Rooms of `quiz` on `shards` different masters, each with its host attached. Codes are
+    random: rooms are created until enough masters are covered (bounded)."""
+    quiz_id = upload(server.base, quiz)
+    by_shard: dict[int, dict[str, Any]] = {}
+    for _ in range(within):
+        room = create_room(server.base, quiz_id)
+        by_shard.setdefault(shard_of(cluster, room["code"]), room)
+        if len(by_shard) == shards:
+            break
+    assert len(by_shard) == shards, f"rooms landed on {len(by_shard)} masters only"
+    rooms = []
+    for room in by_shard.values():
+        host, _ = await open_on(Host, server, worker)
+        welcome = await host.attach(room["code"], room["host_secret"])
+        rooms.append(HostedRoom(room["code"], room["host_secret"], host, welcome))
+    return rooms
 
 
 async def probe(port: int, within: float = 5.0) -> tuple[socket.socket, dict[str, Any]]:

@@ -1,0 +1,171 @@
+"""What only the cluster backend promises, on the session's 3-master cluster: where the keys go,
+a dead worker's deadline on a bucketed due-set, and a room whose slot moves to another master
+while workers are subscribed to it (MOVED for commands, Redis's own SUNSUBSCRIBE for the
+sharded subscription)."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+
+import pytest
+import redis
+
+from server.hub.factory import make_backend
+from server.hub.inbox import RESYNC
+from server.hub.redis_cluster import SLOT_GROUPS, SPAN, RedisClusterBackend, startup_nodes
+from tests.support.redis_cluster import RedisCluster
+
+pytestmark = pytest.mark.redis
+
+NOW = 1_700_000_000.0
+
+
+def test_cluster_urls() -> None:
+    assert startup_nodes("redis+cluster://10.0.0.1:7000") == (
+        "redis://10.0.0.1:7000",
+        [("10.0.0.1", 7000)],
+    )
+    assert startup_nodes("rediss+cluster://u:p%40ss@a:7000,b:7001/?ssl_cert_reqs=none") == (
+        "rediss://u:p%40ss@a:7000/?ssl_cert_reqs=none",
+        [("a", 7000), ("b", 7001)],
+    )
+    with pytest.raises(ValueError):
+        startup_nodes("redis+cluster://nohost")
+
+
+def test_the_url_scheme_selects_the_cluster_backend(tmp_path: object) -> None:
+    backend = make_backend("redis+cluster://127.0.0.1:7000", tmp_path, 60)  # type: ignore[arg-type]
+    assert isinstance(backend, RedisClusterBackend)
+    with pytest.raises(ValueError):
+        make_backend("cluster://127.0.0.1:7000", tmp_path, 60)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+async def workers(redis_cluster: RedisCluster) -> AsyncIterator[list[RedisClusterBackend]]:
+    namespace = f"kkc{uuid.uuid4().hex[:8]}"
+    started = [RedisClusterBackend(redis_cluster.url, namespace=namespace) for _ in range(2)]
+    for worker in started:
+        await worker.connect()
+    try:
+        yield started
+    finally:
+        await asyncio.gather(*(w.disconnect() for w in started))
+
+
+def _code_in_group(group: int, start: int) -> str:
+    code = start
+    while True:
+        if redis.crc.key_slot(str(code).encode()) // SPAN == group:
+            return str(code)
+        code += 1
+
+
+async def test_deadlines_are_spread_over_every_master_next_to_their_rooms(
+    workers: list[RedisClusterBackend], redis_cluster: RedisCluster
+) -> None:
+    first, second = workers
+    codes = [_code_in_group(b, 300_000 + 1000 * b) for b in range(SLOT_GROUPS)]
+    for code in codes:
+        assert await first.create_room(code, b"doc")
+        await first.schedule(code, NOW)
+    due_on = [
+        redis_cluster.master_of_slot(redis_cluster.keyslot(first._due_key(b)))
+        for b in range(SLOT_GROUPS)
+    ]
+    assert len(set(due_on)) == 3, "every master holds some of the deadlines"
+    # A room's deadline is on its own master, but in a group that straddles two masters' ranges
+    # (redis-cli gives 3 masters 3 even ranges: 2 of the 16 groups straddle).
+    room_on = [redis_cluster.master_of_slot(redis_cluster.keyslot(f"{{{c}}}")) for c in codes]
+    assert sum(d != r for d, r in zip(due_on, room_on, strict=True)) <= 2
+    assert await first.room_count() == len(codes)
+    # The first worker claims them all and dies; the lease runs out and the second gets them.
+    assert sorted(await first.claim_due(NOW, lease=5)) == sorted(codes)
+    await first.disconnect()
+    assert await second.claim_due(NOW + 4, lease=5) == []
+    assert sorted(await second.claim_due(NOW + 5.5, lease=5)) == sorted(codes)
+
+
+def _admin(port: int) -> redis.Redis:
+    return redis.Redis(port=port, socket_timeout=5)
+
+
+def _migrate_slot(cluster: RedisCluster, slot: int, target: int) -> None:
+    """Move `slot` with its keys to the master on port `target` (what `redis-cli --cluster
+    reshard` does for each slot)."""
+    source = cluster.master_of_slot(slot)
+    src, dst = _admin(source), _admin(target)
+    try:
+        src_id, dst_id = src.execute_command("CLUSTER MYID"), dst.execute_command("CLUSTER MYID")
+        dst.execute_command("CLUSTER SETSLOT", slot, "IMPORTING", src_id)
+        src.execute_command("CLUSTER SETSLOT", slot, "MIGRATING", dst_id)
+        while keys := src.execute_command("CLUSTER GETKEYSINSLOT", slot, 100):
+            src.execute_command("MIGRATE", "127.0.0.1", target, "", 0, 5000, "KEYS", *keys)
+        for node in cluster.nodes:
+            if node.running:
+                with _admin(node.port) as admin:
+                    admin.execute_command("CLUSTER SETSLOT", slot, "NODE", dst_id)
+    finally:
+        src.close()
+        dst.close()
+
+
+async def _received(worker: RedisClusterBackend, code: str, payload: bytes) -> bool:
+    async with asyncio.timeout(10):
+        while True:
+            got = await worker.next_published()
+            if got == (code, payload):
+                return True
+
+
+async def test_a_room_whose_slot_moves_keeps_its_data_and_its_fan_out(
+    workers: list[RedisClusterBackend], redis_cluster: RedisCluster
+) -> None:
+    listener, writer = workers
+    code = "481516"
+    slot = redis_cluster.keyslot(f"{{{code}}}")
+    assert await writer.create_room(code, b"v1")
+    await writer.hset(code, "players", "p1", b"ann")
+    await listener.subscribe(code)
+    await writer.publish(code, b"before")
+    assert await _received(listener, code, b"before")
+
+    source = redis_cluster.master_of_slot(slot)
+    target = next(n.port for n in redis_cluster.nodes if n.port != source)
+    await asyncio.to_thread(_migrate_slot, redis_cluster, slot, target)
+
+    # Commands follow MOVED: the room is whole on its new master.
+    assert await writer.load_room(code) == (1, b"v1")
+    assert await writer.save_room(code, 1, b"v2")
+    assert await listener.hgetall(code, "players") == {"p1": b"ann"}
+    # Redis told the old master's subscribers to go; the listener re-subscribes on the new one
+    # and asks the hub to re-read (what was published in between is gone).
+    async with asyncio.timeout(10):
+        while await listener.next_published() != RESYNC:
+            pass
+    assert listener._assigned[code] == f"127.0.0.1:{target}"
+    await writer.publish(code, b"after")
+    assert await _received(listener, code, b"after")
+    with _admin(target) as admin:
+        reply = admin.execute_command("PUBSUB", "SHARDNUMSUB", listener._channel(code))
+        assert int(reply[1]) == 1
+
+
+async def test_a_cut_subscription_on_one_master_is_rebuilt(
+    workers: list[RedisClusterBackend], redis_cluster: RedisCluster
+) -> None:
+    """Redis drops the subscription connections of one master (CLIENT KILL TYPE pubsub): that
+    master's subscription is rebuilt, the hub is told to re-read, and messages flow again."""
+    listener, writer = workers
+    code = "271828"
+    assert await writer.create_room(code, b"doc")
+    await listener.subscribe(code)
+    master = redis_cluster.master_of_slot(redis_cluster.keyslot(f"{{{code}}}"))
+    with _admin(master) as admin:
+        assert admin.execute_command("CLIENT KILL TYPE pubsub") >= 1
+    async with asyncio.timeout(10):
+        while await listener.next_published() != RESYNC:
+            pass
+    await writer.publish(code, b"again")
+    assert await _received(listener, code, b"again")
