@@ -347,12 +347,14 @@ def register(activity: Activity[Any]) -> Activity[Any]:
 
 def get(kind: str) -> Activity[Any]:
     """The activity of `kind`; ActivityError("unknown_activity") when there is none."""
-    from server.activities import registry  # noqa: F401 - registers the built-in werkvormen
+    activity = _REGISTRY.get(kind)  # asked once per input: the registry is imported once
+    if activity is None:
+        from server.activities import registry  # noqa: F401 - registers the built-in werkvormen
 
-    try:
-        return _REGISTRY[kind]
-    except KeyError:
-        raise ActivityError("unknown_activity") from None
+        activity = _REGISTRY.get(kind)
+        if activity is None:
+            raise ActivityError("unknown_activity")
+    return activity
 
 
 def kinds() -> list[str]:

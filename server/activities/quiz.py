@@ -239,8 +239,16 @@ def accept_answer(
         raise QuizError("too_late")
     if player in answers:
         raise QuizError("already_answered")
-    question = quiz["questions"][state.index]
-    ms = max(0, round((now - state.opened_at) * 1000))
+    return check_answer(quiz["questions"][state.index], state.opened_at, choice, value, now)
+
+
+def check_answer(
+    question: Mapping[str, Any], opened_at: float, choice: Any, value: Any, now: float
+) -> Answer:
+    """The answer to the open `question` (opened at `opened_at`) as stored; QuizError
+    "invalid_choice" for a choice or estimate it does not allow. The caller has checked that
+    the question is open and not past its deadline."""
+    ms = max(0, round((now - opened_at) * 1000))
     if question["type"] == "estimate":
         if (
             isinstance(value, bool)

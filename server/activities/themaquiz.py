@@ -184,20 +184,12 @@ class Themaquiz(Activity[q.QuizState]):
         if "index" not in gate or gate["index"] != index:
             # The question the phone shows has just closed (too_late), or no such one is open.
             raise ActivityError("too_late" if gate.get("closed") == index else "not_open")
-        state = q.QuizState(
-            phase=q.QUESTION,
-            index=index,
-            opened_at=gate["opened_at"],
-            deadline=gate["deadline"],
-            round=gate["round"],
-        )
+        if now > gate["deadline"]:
+            raise ActivityError("too_late")
         try:
-            answer = q.accept_answer(
-                state,
-                content,
-                {},
-                player,
-                index,
+            answer = q.check_answer(
+                content["questions"][index],
+                gate["opened_at"],
                 payload.get("choice"),
                 payload.get("value"),
                 now,
@@ -205,7 +197,7 @@ class Themaquiz(Activity[q.QuizState]):
         except q.QuizError as exc:
             raise ActivityError(exc.code) from exc
         return InputRecord(
-            table=answers_table(state.round, index),
+            table=answers_table(gate["round"], index),
             value=answer.to_dict(),
             reply={"question": index, "choice": answer.choice, "value": answer.value},
         )
