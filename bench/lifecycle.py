@@ -259,8 +259,8 @@ async def storm(args: argparse.Namespace, server: ServerProc, out: Path) -> dict
         hz = healthz
         print(
             f"  storm {n}: {row['back']}/{args.phones} back in {row['resume_s']} s; /healthz "
-            f"p50 {hz["p50"]} p99 {hz["p99"]} max {hz["max"]} ms ({hz["n"]} probes, "
-            f"{hz["failed"]} failed); RSS {row['rss_mib']} MiB, FDs {fds}; server CPU "
+            f"p50 {hz['p50']} p99 {hz['p99']} max {hz['max']} ms ({hz['n']} probes, "
+            f"{hz['failed']} failed); RSS {row['rss_mib']} MiB, FDs {fds}; server CPU "
             f"{row['server_cpu_s']} s, other CPU {row['other_cpu_s']} s, errors {row['errors']}"
         )
     for p in phones:
