@@ -347,6 +347,8 @@ class Soak:
     async def sampler(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
             row = self.sample()
+            if self.args.tracemalloc:
+                await asyncio.to_thread(snapshot, self.server, self.args)
             print(
                 f"  {row['t_s'] / 60:6.1f} min: RSS {row['rss_mib']} MiB, FDs {row['fds']}, "
                 f"rounds {row['rounds']}, questions {row['questions']}, acks {row['acks']}, "
@@ -415,6 +417,7 @@ class Soak:
         stop = asyncio.Event()
         await settle(self.server, 5)
         start = self.sample("start")
+        snapshot(self.server, args)
         sampler = asyncio.create_task(self.sampler(stop))
         end = self.t0 + args.minutes * 60
         previous: list[FleetPhone] = []
@@ -535,6 +538,7 @@ def build_parser() -> argparse.ArgumentParser:
             s.add_argument("--sample", type=float, default=30.0, help="s between samples (30)")
             s.add_argument("--room-ttl", type=float, default=300.0, help="server's --room-ttl")
             s.add_argument("--settle", type=float, default=30.0)
+            s.add_argument("--tracemalloc", action="store_true")
     return p
 
 

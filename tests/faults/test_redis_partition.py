@@ -62,7 +62,12 @@ async def test_a_partition_is_one_log_line_clean_closes_and_a_full_recovery(
                 await phones[i].send(answer_frame(0, 0))
             late = await Phone(server.ws_url).open()
             await late.send({"type": "hello", "role": "phone", "room": room.code, "name": "Laat"})
+            hammer = None
+            if os.environ.get("KK_HAMMER"):
+                hammer = asyncio.create_task(_reconnecting(server, room.code, phones, tokens, later, cut_at + DOWN_S))
             await asyncio.sleep(max(0.0, DOWN_S - (time.monotonic() - cut_at)))
+            if hammer is not None:
+                await hammer
             # Every request that needed Redis gives up with a close once the client's retries
             # run out (about 5 s, longer when requests queue for a pooled connection): wait,
             # bounded, for the first, with Redis still unreachable.
@@ -145,3 +150,20 @@ def _spy_later(pids: list[int], at: float) -> None:
                 f.write(out.stdout + out.stderr)
 
     loop.call_at(loop.time() + max(0.0, at - time.monotonic()), lambda: loop.run_in_executor(None, dump))
+
+
+async def _reconnecting(server, code, phones, tokens, later, until) -> None:
+    """Phones cut during the partition come back at once and try to resume, again and again
+    (the client's reconnect loop), until `until`."""
+    while time.monotonic() < until:
+        for i, phone in enumerate(phones):
+            if phone.closed.is_set():
+                fresh = Phone(server.ws_url)
+                try:
+                    await fresh.open()
+                except Exception:
+                    continue
+                later.append(fresh)
+                phones[i] = fresh
+                await fresh.send({"type": "hello", "role": "phone", "room": code, "token": tokens[i]})
+        await asyncio.sleep(0.3)
