@@ -219,6 +219,12 @@ async def storm(args: argparse.Namespace, server: ServerProc, out: Path) -> dict
     )
     snapshot(server, args)
     storms = []
+    spy = None
+    if args.profile:
+        from .profiling import PySpy
+
+        spy = PySpy(server.pid, out.with_suffix(".pyspy.raw"))
+        await asyncio.sleep(0.5)
     for n in range(1, args.storms + 1):
         errors_before = sum(tally.errors.values())
         machine0, own0 = machine_busy_s(), time.process_time()
@@ -263,6 +269,13 @@ async def storm(args: argparse.Namespace, server: ServerProc, out: Path) -> dict
             f"{hz['failed']} failed); RSS {row['rss_mib']} MiB, FDs {fds}; server CPU "
             f"{row['server_cpu_s']} s, other CPU {row['other_cpu_s']} s, errors {row['errors']}"
         )
+    if spy is not None:
+        from .profiling import summarize
+
+        spy.stop()
+        summary = out.with_suffix(".pyspy.txt")
+        summary.write_text(summarize([spy.out]))
+        print(f"  profile of the storms: {summary}")
     for p in phones:
         p.leave()
     for host in hosts:
@@ -527,6 +540,7 @@ def build_parser() -> argparse.ArgumentParser:
             s.add_argument("--phase", choices=("lobby", "question"), default="question")
             s.add_argument("--limit", type=float, default=60.0, help="s to wait per storm")
             s.add_argument("--tracemalloc", action="store_true")
+            s.add_argument("--profile", action="store_true", help="py-spy during the storms")
         else:
             s.add_argument("--minutes", type=float, default=120.0)
             s.add_argument("--session", type=float, default=900.0, help="s per session (900)")
