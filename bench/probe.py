@@ -2,7 +2,8 @@
 
     python -m bench.probe --port 8000 --every 0.02
 
-Every `--every` seconds it opens a new TCP connection (as a load balancer's health check does, so
+Every `--every` seconds (whether or not the previous probe was answered) it opens a new TCP
+connection (as a load balancer's health check does, so
 with several workers it lands on any of them), sends `GET /healthz` and prints one line,
 `<time.time() sent> <latency ms> <status>` (status 0: no answer within `--timeout`), until it
 gets SIGTERM or SIGINT.
@@ -14,6 +15,7 @@ import argparse
 import signal
 import socket
 import sys
+import threading
 import time
 from types import FrameType
 
@@ -47,7 +49,9 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     out = sys.stdout
-    while running:
+    lock = threading.Lock()
+
+    def one() -> None:
         sent = time.time()
         t0 = time.perf_counter()
         try:
@@ -55,9 +59,22 @@ def main(argv: list[str] | None = None) -> int:
         except OSError:
             status = 0
         took = (time.perf_counter() - t0) * 1000
-        out.write(f"{sent:.4f} {took:.2f} {status}\n")
-        out.flush()
-        time.sleep(max(0.0, args.every - took / 1000))
+        with lock:
+            out.write(f"{sent:.4f} {took:.2f} {status}\n")
+            out.flush()
+
+    # A probe starts every `every` s whether or not the previous one was answered (each in a
+    # thread of its own), so a slow answer does not thin out the samples taken while it waits.
+    threads: list[threading.Thread] = []
+    next_at = time.monotonic()
+    while running:
+        thread = threading.Thread(target=one, daemon=True)
+        thread.start()
+        threads = [t for t in threads if t.is_alive()] + [thread]
+        next_at += args.every
+        time.sleep(max(0.0, next_at - time.monotonic()))
+    for thread in threads:
+        thread.join(args.timeout)
     return 0
 
 
