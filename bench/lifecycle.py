@@ -436,7 +436,7 @@ class Soak:
         previous: list[FleetPhone] = []
         per_room = args.per_room
         try:
-            while time.monotonic() < end - 30:
+            while time.monotonic() < end - min(30.0, args.session / 2):
                 self.sessions += 1
                 rooms = await make_rooms(
                     self.server.base, math.ceil(args.phones / per_room), args.questions, 240
