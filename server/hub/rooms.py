@@ -248,7 +248,9 @@ class Hub:
         self._contents.pop(code, None)
 
     def forget_decoded(self, code: str) -> None:
-        """Drop the decoded inputs and names of a room this worker no longer shows."""
+        """Drop the decoded document, inputs and names of a room this worker no longer shows
+        (a finished session's rooms would otherwise stay decoded until the caches fill up)."""
+        self.rooms.forget(code)
         self._inputs.pop(code, None)
         self._names.pop(code, None)
         self._gates.pop(code, None)
