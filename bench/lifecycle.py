@@ -152,7 +152,7 @@ def server_for(
     args: argparse.Namespace, logs: Path, redis_url: str | None, **kw: Any
 ) -> ServerProc:
     return ServerProc(
-        "kenniskring",
+        getattr(args, "server", "kenniskring"),
         logs,
         workers=args.workers,
         redis_url=redis_url,
@@ -194,7 +194,10 @@ async def storm(args: argparse.Namespace, server: ServerProc, out: Path) -> dict
     rng = random.Random(args.seed)
     tally = Tally()
     per_room = math.ceil(args.phones / args.rooms)
-    rooms = await make_rooms(server.base, args.rooms, 1, 240)
+    if server.kind == "baseline":  # the bare server makes a room on its first hello
+        rooms = [Room(f"{900000 + i:06d}", "-") for i in range(args.rooms)]
+    else:
+        rooms = await make_rooms(server.base, args.rooms, 1, 240)
     hosts = [FleetHost(r.code, r.secret) for r in rooms]
     await asyncio.gather(*(h.open(server.port) for h in hosts))
     phones = [
@@ -541,6 +544,12 @@ def build_parser() -> argparse.ArgumentParser:
             s.add_argument("--limit", type=float, default=60.0, help="s to wait per storm")
             s.add_argument("--tracemalloc", action="store_true")
             s.add_argument("--profile", action="store_true", help="py-spy during the storms")
+            s.add_argument(
+                "--server",
+                choices=("kenniskring", "baseline"),
+                default="kenniskring",
+                help="baseline: the bare websockets server of bench/baseline.py, for the limit",
+            )
         else:
             s.add_argument("--minutes", type=float, default=120.0)
             s.add_argument("--session", type=float, default=900.0, help="s per session (900)")
