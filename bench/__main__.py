@@ -216,8 +216,14 @@ def _terminate(signum: int, frame: Any) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    if argv is None:
+        argv = sys.argv[1:]
     if argv and argv[0] == "--":  # `kenniskring bench -- --phones 2000`
         argv = argv[1:]
+    if argv and argv[0] in ("storm", "soak"):  # bench/lifecycle.py
+        from .lifecycle import main as lifecycle
+
+        return lifecycle(argv)
     args = build_parser().parse_args(argv)
     with contextlib.suppress(ValueError):  # only possible in the main thread
         signal.signal(signal.SIGTERM, _terminate)

@@ -9,14 +9,18 @@ before the phones join and once they are idle (`--profile tracemalloc`).
 
 from __future__ import annotations
 
+import gc
 import os
 import signal
 import sys
 import tracemalloc
+from collections import Counter
 from pathlib import Path
 from types import FrameType
 
 ENV = "KENNISKRING_MEMTRACE"
+# Objects one per socket: counted in every snapshot, so one that outlives its socket shows.
+CENSUS = ("Client", "WebSocketsSansIOProtocol", "ServerProtocol", "WebSocket", "Task")
 
 
 def _report(first: tracemalloc.Snapshot, now: tracemalloc.Snapshot, top: int = 40) -> str:
@@ -43,12 +47,24 @@ def main() -> int:
     ignore = (tracemalloc.Filter(False, tracemalloc.__file__),)
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
+        # What is still referenced, not garbage the cyclic collector has not reached yet.
+        gc.set_debug(gc.DEBUG_SAVEALL)
+        collected = gc.collect()
+        cycles = Counter(type(o).__name__ for o in gc.garbage).most_common(25)
+        gc.garbage.clear()
+        gc.set_debug(0)
+        alive = Counter(type(o).__name__ for o in gc.get_objects())
+        census = ", ".join(f"{alive[name]} {name}" for name in CENSUS)
         snap = tracemalloc.take_snapshot().filter_traces(ignore)
         snapshots.append(snap)
         n = len(snapshots)
         path = Path(f"{prefix}.{n}.txt")
         text = "baseline snapshot\n" if n == 1 else _report(snapshots[0], snap)
-        path.write_text(text)
+        garbage = ", ".join(f"{n} {name}" for name, n in cycles)
+        path.write_text(
+            f"gc.collect() freed {collected} objects; alive: {census}\n"
+            f"in reference cycles (freed only by the collector): {garbage}\n" + text
+        )
 
     signal.signal(signal.SIGUSR1, on_signal)
     from server.cli import main as cli

@@ -45,8 +45,9 @@ _TEMPLATES: list[dict[str, Any]] = [
 ]
 
 
-def bench_quiz(questions: int) -> dict[str, Any]:
-    """A valid quiz (docs/PROTOCOL.md, quizzes/schema.json) of `questions` multiple-choice items."""
+def bench_quiz(questions: int, time_limit: int = 30) -> dict[str, Any]:
+    """A valid quiz (docs/PROTOCOL.md, quizzes/schema.json) of `questions` multiple-choice items,
+    each open for `time_limit` s (5–240)."""
     items = []
     for i in range(max(1, questions)):
         t = _TEMPLATES[i % len(_TEMPLATES)]
@@ -55,7 +56,7 @@ def bench_quiz(questions: int) -> dict[str, Any]:
                 "id": f"q{i + 1}",
                 "type": "multiple_choice",
                 "text": t["text"],
-                "time_limit": 30,
+                "time_limit": time_limit,
                 "points": 1000,
                 "options": [
                     {"text": text, "correct": True} if ok else {"text": text}
@@ -68,7 +69,8 @@ def bench_quiz(questions: int) -> dict[str, Any]:
         )
     return {
         "format": 1,
-        "id": QUIZ_ID if questions <= 1 else f"{QUIZ_ID}-{questions}",
+        "id": (QUIZ_ID if questions <= 1 else f"{QUIZ_ID}-{questions}")
+        + ("" if time_limit == TIME_LIMIT_S else f"-{time_limit}s"),
         "title": "Benchmark: Themaquiz armoede en school",
         "theme": "Armoede en schulden",
         "author": "Kenniskring bench",

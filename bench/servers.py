@@ -171,6 +171,7 @@ class ServerProc:
     port: int = field(default_factory=free_port)
     server_root: Path | None = None  # run the `server` package of another checkout
     cpus: frozenset[int] | None = None  # `--pin`: the CPUs the server may run on
+    extra_args: list[str] = field(default_factory=list)  # more `serve` options
     proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -232,7 +233,7 @@ class ServerProc:
         ]
         if self.redis_url:
             cmd += ["--redis-url", self.redis_url]
-        return cmd
+        return cmd + self.extra_args
 
     def start(self, timeout: float = 30.0) -> ServerProc:
         self.workdir.mkdir(parents=True, exist_ok=True)

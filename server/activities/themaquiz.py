@@ -132,8 +132,11 @@ class Themaquiz(Activity[q.QuizState]):
             q.finish(state, content, answers, players, now, known_ranks(state, ctx.cache))
             return self._crown(state, content, ctx)
         if action == "restart":
-            # "Nog een keer": the finished round stays exportable, with the names of then.
-            past = (*state.past, {"state": state.to_dict(), "names": dict(ctx.names)})
+            # "Nog een keer": the finished round stays exportable, with the names of then. Its
+            # own copy holds no earlier rounds (they are in `past` already): nested, every
+            # restart would double the room document.
+            finished = {**state.to_dict(), "past": []}
+            past = (*state.past, {"state": finished, "names": dict(ctx.names)})
             fresh = q.restart(state)
             state.__dict__.update(fresh.__dict__)  # the hub saves the state it passed in
             state.past = past

@@ -133,6 +133,42 @@ class Backend(ABC):
             online=await self.online(code),
         )
 
+    # ---- many arrivals at once (a reconnect storm) ---------------------------------------------
+    async def load_following(
+        self, code: str, table: str, keys: Sequence[str], via: str
+    ) -> tuple[tuple[int, bytes] | None, list[tuple[str, bytes] | None]]:
+        """One read for many resumes of one room: the document (as `load_room`) and, for each of
+        `keys`, its value `v` in `table` with the record `v` of table `via` (b"" when absent),
+        or None when `table` has no `key`. Redis answers it in one round trip."""
+        room = await self.load_room(code)
+        found: list[tuple[str, bytes] | None] = []
+        for key in keys:
+            value = await self.hget(code, table, key)
+            if value is None:
+                found.append(None)
+                continue
+            target = value.decode()
+            found.append((target, await self.hget(code, via, target) or b""))
+        return room, found
+
+    async def arrive(
+        self,
+        code: str,
+        online: Sequence[tuple[str, str]],
+        put: Sequence[tuple[str, str, bytes]] = (),
+        delete: Sequence[tuple[str, str]] = (),
+    ) -> None:
+        """One write for many arrivals in one room: each (player, conn) of `online` marked open
+        (as `set_online`), each (table, key, value) of `put` set, each (table, key) of
+        `delete` removed, and the room touched. Safe to repeat, like every write."""
+        for player, conn in online:
+            await self.set_online(code, player, conn, True)
+        for table, key, value in put:
+            await self.hset(code, table, key, value)
+        for table, key in delete:
+            await self.hdel(code, table, key)
+        await self.touch(code)
+
     # ---- deadlines ----------------------------------------------------------------------------
     @abstractmethod
     async def schedule(self, code: str, at: float) -> None:

@@ -215,6 +215,12 @@ class Client:
                 await self._send(self._pending.popleft())
             if self.dropped:
                 await self._close(self.close_code)
+        except Exception as exc:
+            # The socket is gone (the phone left mid-write): nothing more can be written, and
+            # nobody awaits this task, so the error ends here instead of in "Task exception was
+            # never retrieved" at garbage collection.
+            self._pending.clear()
+            log.debug("writer of %s ended: %s", self.id, type(exc).__name__)
         finally:
             self.writer = None
 

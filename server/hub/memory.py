@@ -6,7 +6,7 @@ import asyncio
 import heapq
 import time
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from server.hub.backend import Backend, PutResult
@@ -156,6 +156,43 @@ class MemoryBackend(Backend):
             conns.discard(conn)
             if not conns:
                 del self._presence[code][player]
+
+    async def load_following(
+        self, code: str, table: str, keys: Sequence[str], via: str
+    ) -> tuple[tuple[int, bytes] | None, list[tuple[str, bytes] | None]]:
+        room = self._room(code)
+        if room is None:
+            return None, [None] * len(keys)
+        first, second = room.tables.get(table, {}), room.tables.get(via, {})
+        found: list[tuple[str, bytes] | None] = []
+        for key in keys:
+            value = first.get(key)
+            if value is None:
+                found.append(None)
+            else:
+                target = value.decode()
+                found.append((target, second.get(target, b"")))
+        return (room.version, room.doc), found
+
+    async def arrive(
+        self,
+        code: str,
+        online: Sequence[tuple[str, str]],
+        put: Sequence[tuple[str, str, bytes]] = (),
+        delete: Sequence[tuple[str, str]] = (),
+    ) -> None:
+        room = self._room(code)
+        if room is None:
+            return
+        presence = self._presence[code]
+        for player, conn in online:
+            presence[player].add(conn)
+        for table, key, value in put:
+            room.tables[table][key] = bytes(value)
+        for table, key in delete:
+            if table in room.tables:
+                room.tables[table].pop(key, None)
+        room.touched = self._clock()
 
     async def online(self, code: str) -> set[str]:
         return {p for p, conns in self._presence.get(code, {}).items() if conns}

@@ -159,6 +159,53 @@ redis.call('PEXPIRE', p .. 'tables', ARGV[5])
 return 'ok'
 """
 
+# Many resumes of one room in one round trip: the document, and per token digest its player
+# and that player's name (false, false for an unknown token).
+_FOLLOW = """
+local p = KEYS[1]
+local out = {redis.call('GET', p .. 'doc'), redis.call('GET', p .. 'ver')}
+local t, via = p .. 't:' .. ARGV[1], p .. 't:' .. ARGV[2]
+for i = 3, #ARGV do
+  local v = redis.call('HGET', t, ARGV[i])
+  if v then
+    out[#out + 1] = v
+    out[#out + 1] = redis.call('HGET', via, v) or ''
+  else
+    out[#out + 1] = false
+    out[#out + 1] = false
+  end
+end
+return out
+"""
+
+# Many arrivals in one room in one round trip: presence fields, records set and deleted, the
+# room touched. ARGV: ttl, worker id, #online, #put, then the presence fields, (table, key, value)
+# triples and (table, key) pairs. A room that is gone gets nothing.
+_ARRIVE = (
+    _REFRESH
+    + """
+local p = KEYS[1]
+if redis.call('EXISTS', p .. 'doc') == 0 then return 0 end
+local n_online, n_put = tonumber(ARGV[3]), tonumber(ARGV[4])
+local i = 5
+for _ = 1, n_online do
+  redis.call('HSET', p .. 'presence', ARGV[i], ARGV[2])
+  i = i + 1
+end
+for _ = 1, n_put do
+  redis.call('HSET', p .. 't:' .. ARGV[i], ARGV[i + 1], ARGV[i + 2])
+  redis.call('SADD', p .. 'tables', ARGV[i])
+  i = i + 3
+end
+while i <= #ARGV do
+  redis.call('HDEL', p .. 't:' .. ARGV[i], ARGV[i + 1])
+  i = i + 2
+end
+refresh(p, ARGV[1])
+return 1
+"""
+)
+
 # Claiming re-arms the entry at now + lease in the same atomic step, so two workers never both
 # get it, and a claimer that dies leaves it due again once the lease runs out.
 _CLAIM = """
@@ -276,12 +323,21 @@ class RedisBackend(Backend):
         # gets Retry(NoBackoff(), 0)), so without this one command after a Redis restart fails.
         # 8 tries at 0.1, 0.2, 0.4, 0.8, 1, 1, 1, 1 s ride out a restart of a few seconds.
         retry = Retry(ExponentialBackoff(cap=1.0, base=0.05), retries=8)
+        # No health_check_interval: redis-py runs that PING check inside the handshake of a
+        # reconnect (before HELLO) with a retry loop of its own, which reconnects from within
+        # the handshake. A connection idle for longer than the interval (every connection after
+        # a partition of that length) then nests retry loops inside retry loops (8 x 8 x 8
+        # attempts with backoff): each request held its pooled connection for minutes, every
+        # other request queued behind them, and both workers stopped answering after the
+        # partition healed. socket_timeout and the command retry find a dead connection anyway;
+        # keepalive keeps idle ones from being dropped by the network.
         pool = BlockingConnectionPool.from_url(
             self._url,
             max_connections=POOL_SIZE,
             timeout=POOL_WAIT,
             retry=retry,
-            health_check_interval=10,
+            health_check_interval=0,
+            socket_keepalive=True,
             socket_timeout=3,
             socket_connect_timeout=2,
         )
@@ -317,6 +373,8 @@ class RedisBackend(Backend):
             "write": _WRITE,
             "put_if_open": _PUT_IF_OPEN,
             "claim": _CLAIM,
+            "follow": _FOLLOW,
+            "arrive": _ARRIVE,
         }.items():
             self._scripts[name] = self.client.register_script(source)
 
@@ -439,6 +497,41 @@ class RedisBackend(Backend):
             except (RedisError, OSError) as exc:
                 self._left.setdefault(code, set()).add(field)
                 log.warning("redis: %s goes offline once Redis is back: %s", field, exc)
+
+    async def load_following(
+        self, code: str, table: str, keys: Sequence[str], via: str
+    ) -> tuple[tuple[int, bytes] | None, list[tuple[str, bytes] | None]]:
+        reply = await self._run("follow", code, table, via, *keys)
+        assert isinstance(reply, list)
+        doc, version, *pairs = reply
+        room = (int(version), _raw(doc)) if doc is not None and version is not None else None
+        found: list[tuple[str, bytes] | None] = []
+        for i in range(0, len(pairs), 2):
+            target, record = pairs[i], pairs[i + 1]
+            found.append(None if target is None else (_text(target), _raw(record or b"")))
+        return room, found
+
+    async def arrive(
+        self,
+        code: str,
+        online: Sequence[tuple[str, str]],
+        put: Sequence[tuple[str, str, bytes]] = (),
+        delete: Sequence[tuple[str, str]] = (),
+    ) -> None:
+        fields = []
+        for player, conn in online:
+            if "|" in player:
+                raise ValueError("player ids must not contain '|'")
+            fields.append(f"{player}|{conn}")
+        args: list[bytes | str | int] = [self._ttl_ms, self.worker_id, len(fields), len(put)]
+        args += fields
+        for table, key, value in put:
+            args += [table, key, value]
+        for table, key in delete:
+            args += [table, key]
+        # Held (and re-asserted on every liveness beat) from now on, as set_online does.
+        self._own.setdefault(code, set()).update(fields)
+        await self._run("arrive", code, *args)
 
     async def online(self, code: str) -> set[str]:
         return await self._online_from(

@@ -20,6 +20,7 @@ from server.activities import base
 from server.hub import codes
 from server.hub.attendance import LOST_GRACE_S, Attendance, attendance
 from server.hub.backend import Backend, PutResult
+from server.hub.batch import Batcher
 from server.hub.bokaal import BokaalBook
 from server.hub.clients import CLOSE_KICKED, Client, Outbox
 from server.hub.envelope import facts_of
@@ -94,6 +95,22 @@ def _gate(raw: bytes) -> Gate:
     return Gate(int(d["item"]), str(d["kind"]), d["gate"])
 
 
+class Resumed(NamedTuple):
+    """What one resume read found: the room (version, decoded) and the token's player with
+    their name, or None for an unknown token."""
+
+    room: tuple[int, Room] | None
+    player: tuple[str, bytes] | None
+
+
+class Arrival(NamedTuple):
+    """A phone's socket that joined its room: written with the others that arrived with it."""
+
+    player: str
+    conn: str
+    device: str
+
+
 class Hub:
     """Nothing here knows which backend runs; everything shared goes through `Backend`."""
 
@@ -118,6 +135,10 @@ class Hub:
         self._gates: dict[str, bytes] = {}  # meta.open as this worker last wrote or read it
         self._present: dict[str, tuple[str, frozenset[str]]] = {}  # meta.present per gate
         self._tasks: list[asyncio.Task[None]] = []
+        # A reconnect storm: the resumes of one room that arrive together are one read, and
+        # their arrivals (presence, device, `left` cleared, the room touched) one write.
+        self.resumes: Batcher[str, Resumed] = Batcher(self._read_resumes)
+        self.arrivals: Batcher[Arrival, None] = Batcher(self._write_arrivals)
 
     # ---- lifetime -----------------------------------------------------------------------------
     async def __aenter__(self) -> Hub:
@@ -231,7 +252,9 @@ class Hub:
         self._contents.pop(code, None)
 
     def forget_decoded(self, code: str) -> None:
-        """Drop the decoded inputs and names of a room this worker no longer shows."""
+        """Drop the decoded document, inputs and names of a room this worker no longer shows
+        (a finished session's rooms would otherwise stay decoded until the caches fill up)."""
+        self.rooms.forget(code)
         self._inputs.pop(code, None)
         self._names.pop(code, None)
         self._gates.pop(code, None)
@@ -302,50 +325,75 @@ class Hub:
         if not codes.is_room_code(code):
             raise HubError("room_not_found")
         assert isinstance(code, str)
-        loaded = await self.load(code)
+        token = msg.get("token") if role == "phone" else None
+        resumed: Resumed | None = None
+        if isinstance(token, str) and token:
+            resumed = await self.resumes.submit(code, codes.digest(token))
+            loaded = resumed.room
+        else:
+            loaded = await self.load(code)
         if loaded is None:
             raise HubError("room_not_found")
         _, room = loaded
         welcome: dict[str, Any] = {"type": "welcome", "role": role, "room": code}
-        player = ""
+        player, name = "", b""
+        device = ""
         if role == "host":
             secret = msg.get("secret")
             if not isinstance(secret, str) or not codes.matches(secret, room.secret):
                 raise HubError("not_host")
         elif role == "phone":
-            token = msg.get("token")
             device = device_digest(msg.get("device"))
-            if isinstance(token, str) and token:
-                player = await self._resume(code, room, token)
-                welcome["token"] = token
+            if resumed is not None:
+                assert isinstance(token, str)
+                player, name = self._resumed(room, resumed)
             else:
                 player, token = await self._join(code, room, msg.get("name"), device)
-                welcome["token"] = token
-            if device:
-                await self.backend.hset(code, DEVICES, player, device.encode())
+                name = await self.backend.hget(code, PLAYERS, player) or b""
+            welcome["token"] = token
             welcome["player"] = player
-            welcome["name"] = (await self.backend.hget(code, PLAYERS, player) or b"").decode()
+            welcome["name"] = name.decode()
         client.send(pack(welcome))  # before any view, so a phone stores its token first
         await self.fanout.attach(client, code, role, player)
         if player:
-            await self.backend.set_online(code, player, client.id, True)
-            await self.backend.hdel(code, LEFT, player)
+            await self.arrivals.submit(code, Arrival(player, client.id, device))
             # Other workers count this phone again (`answered.of`, the host's list) with the
             # next coalesced render.
             self.fanout.answered(code)
-        await self.backend.touch(code)
+        else:
+            await self.backend.touch(code)
         return welcome
 
-    async def _resume(self, code: str, room: Room, token: str) -> str:
-        raw = await self.backend.hget(code, TOKENS, codes.digest(token))
-        if raw is None:
+    async def _read_resumes(self, code: str, digests: Sequence[str]) -> list[Resumed]:
+        """One read for every resume of room `code` that arrived together."""
+        loaded, found = await self.backend.load_following(code, TOKENS, digests, PLAYERS)
+        room = None
+        if loaded is not None:
+            version, doc = loaded
+            room = (version, self.rooms.get(code, version, doc))
+        return [Resumed(room, hit) for hit in found]
+
+    def _resumed(self, room: Room, resumed: Resumed) -> tuple[str, bytes]:
+        """The player (and name) a resume's token belongs to, unless refused."""
+        if resumed.player is None:
             raise HubError("bad_token")
-        player = raw.decode()
+        player, name = resumed.player
         if player in room.kicked:
             # Still removed: refused. Let back in by the host: the old player (and score) is
             # gone, so the phone starts over with its name.
             raise HubError("kicked" if player in room.removed else "bad_token")
-        return player
+        return player, name
+
+    async def _write_arrivals(self, code: str, arrivals: Sequence[Arrival]) -> list[None]:
+        """One write for every phone of room `code` that arrived together: its socket online,
+        its device recorded, its `left` mark cleared, the room touched."""
+        await self.backend.arrive(
+            code,
+            [(a.player, a.conn) for a in arrivals],
+            [(DEVICES, a.player, a.device.encode()) for a in arrivals if a.device],
+            [(LEFT, a.player) for a in arrivals],
+        )
+        return [None] * len(arrivals)
 
     async def _join(
         self, code: str, room: Room, raw_name: object, device: str = ""

@@ -22,6 +22,7 @@ from server.hub.rooms import Hub, HubSettings
 from server.quizzes.library import QuizLibrary
 from server.web import api, pages
 from server.web.assets import Assets, CachedStaticFiles
+from server.web.collector import ClosedSockets
 from server.web.headers import SecurityHeaders
 from server.web.limits import Limiter
 from server.web.ws import websocket_endpoint
@@ -76,8 +77,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
         async with Hub(backend, BokaalBook(backend), hub_settings) as hub:
             app.state.hub = hub
             app.state.library = QuizLibrary(backend, settings.quizzes_dir)
+            app.state.closed_sockets = ClosedSockets()
             tune_gc()
-            yield
+            try:
+                yield
+            finally:
+                app.state.closed_sockets.stop()
 
     assets = Assets(settings.static_dir)
     app = KenniskringApp(

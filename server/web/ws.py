@@ -145,6 +145,9 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
         await client.stop()
         if stuck:
             await close(client.close_code)  # briefly; then uvicorn closes the transport
+        closed_sockets = getattr(app_state, "closed_sockets", None)
+        if closed_sockets is not None:
+            closed_sockets.one_closed()
 
 
 async def _close_now(client: Client, code: int) -> None:

@@ -200,3 +200,20 @@ async def test_the_question_closes_at_its_deadline_on_the_hub_clock(
         "value": None,
     }
     assert result(quick)["result"]["correct"] is True
+
+
+async def test_a_room_without_sockets_here_is_not_kept_decoded(
+    hub_and_clock: tuple[Hub, Clock],
+) -> None:
+    """Once its last socket in this worker closed, the worker drops the room's decoded document
+    and per-room caches; a resume decodes it again."""
+    hub, _clock = hub_and_clock
+    code, host, phones = await _room_with_phones(hub, 2)
+    assert len(hub.rooms) == 1
+    token = phones[0].frames[0]["token"]
+    for socket in (host, *phones):
+        await hub.leave(socket.client)
+    assert len(hub.rooms) == 0 and not hub.fanout.has_room(code)
+    again = Socket(hub)
+    welcome = await hub.hello(again.client, {"role": "phone", "room": code, "token": token})
+    assert welcome["player"] == phones[0].frames[0]["player"] and len(hub.rooms) == 1

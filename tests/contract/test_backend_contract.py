@@ -276,6 +276,47 @@ async def test_presence_counts_players_with_an_open_connection(backend: Backend)
     assert await backend.online(OTHER) == set()
 
 
+async def test_load_following_reads_what_the_single_reads_read(backend: Backend) -> None:
+    """Many resumes' one read: the document and, per token, its player and their record."""
+    assert await backend.load_following(ROOM, "tokens", ["t1"], "players") == (None, [None])
+    await backend.create_room(ROOM, b"doc-1")
+    await backend.hset(ROOM, "tokens", "t1", b"p1")
+    await backend.hset(ROOM, "tokens", "t2", b"p2")
+    await backend.hset(ROOM, "tokens", "t3", b"p3")  # a player without a name record
+    await backend.hset(ROOM, "players", "p1", b"Anna")
+    await backend.hset(ROOM, "players", "p2", "Bram 😀".encode())
+    room, found = await backend.load_following(
+        ROOM, "tokens", ["t2", "nope", "t1", "t3"], "players"
+    )
+    assert room == await backend.load_room(ROOM) == (1, b"doc-1")
+    assert found == [("p2", "Bram 😀".encode()), None, ("p1", b"Anna"), ("p3", b"")]
+    assert await backend.load_following(ROOM, "tokens", [], "players") == ((1, b"doc-1"), [])
+
+
+async def test_arrive_is_the_single_writes_in_one(backend: Backend) -> None:
+    """Many arrivals' one write: presence, records set and deleted; a repeat changes nothing;
+    a room that is gone gets nothing."""
+    await backend.create_room(ROOM, b"doc")
+    await backend.hset(ROOM, "left", "p1", b"t")
+    await backend.hset(ROOM, "left", "p2", b"t")
+    await backend.hset(ROOM, "left", "p3", b"t")
+    for _ in range(2):
+        await backend.arrive(
+            ROOM,
+            [("p1", "c1"), ("p2", "c2")],
+            [("devices", "p1", b"d1")],
+            [("left", "p1"), ("left", "p2")],
+        )
+        assert await backend.online(ROOM) == {"p1", "p2"}
+        assert await backend.hgetall(ROOM, "left") == {"p3": b"t"}
+        assert await backend.hgetall(ROOM, "devices") == {"p1": b"d1"}
+    await backend.set_online(ROOM, "p1", "c1", False)
+    assert await backend.online(ROOM) == {"p2"}
+    await backend.arrive(OTHER, [("p9", "c9")], [("devices", "p9", b"d")], [])
+    assert await backend.load_room(OTHER) is None
+    assert await backend.hgetall(OTHER, "devices") == {}
+
+
 async def test_snapshot_reads_what_the_single_reads_read(backend: Backend) -> None:
     """A render's one read (one round trip on Redis) returns exactly the parts."""
     gone = await backend.snapshot(ROOM, ("players",))

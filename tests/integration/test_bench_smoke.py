@@ -135,3 +135,28 @@ def test_a_big_room_on_a_pinned_server(tmp_path: Path) -> None:
     preempted = result["server_usage"]["preempted"]
     assert {"question", "reveal", "scoreboard"} <= preempted.keys()
     assert all(isinstance(n, int) and n >= 0 for n in preempted.values())
+
+
+def test_storm_and_soak_modes_run_and_report(tmp_path: Path) -> None:
+    """`python -m bench storm` and `soak` (bench/lifecycle.py) against a real server: every phone
+    comes back after each storm, the soak plays rounds, and both write their JSON."""
+    import json
+
+    from bench.lifecycle import main as lifecycle
+
+    storm_out = tmp_path / "storm.json"
+    assert lifecycle(["storm", "--phones", "60", "--storms", "2", "--out", str(storm_out)]) == 0
+    storm = json.loads(storm_out.read_text())["result"]
+    assert [s["back"] for s in storm["storms"]] == [60, 60]
+    assert all(s["all_back"] and s["errors"] == 0 for s in storm["storms"])
+    assert storm["fds_after_leave"] <= storm["fds_before_join"] + 2
+
+    soak_out = tmp_path / "soak.json"
+    args = ["soak", "--phones", "40", "--per-room", "20", "--minutes", "0.6", "--session", "12"]
+    args += ["--step", "0.8", "--sample", "5", "--churn-every", "5", "--settle", "1"]
+    assert lifecycle([*args, "--out", str(soak_out)]) == 0
+    soak = json.loads(soak_out.read_text())["result"]
+    assert soak["questions"] > 0 and soak["tally"]["acks"] > 0
+    assert soak["sessions"] >= 2
+    assert not soak["tally"]["errors"].get("bad_token")
+    assert soak["fds"]["settled"] <= soak["fds"]["start"] + 2

@@ -167,3 +167,28 @@ async def test_holding_twice_and_releasing_without_a_hold_are_harmless() -> None
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+async def test_a_socket_that_went_away_mid_write_ends_its_writer_quietly() -> None:
+    """The phone left while frames were queued for the async send: the writer ends, drops what
+    was left, and leaves no unretrieved task exception behind."""
+
+    class Gone(Exception):
+        pass
+
+    async def send(data: bytes) -> None:
+        raise Gone
+
+    async def close(code: int) -> None:
+        raise Gone
+
+    outbox = Outbox()
+    c = Client(send, close, outbox=outbox, write=None)
+    c.send(b"1")
+    c.send(b"2")
+    await asyncio.sleep(0)
+    writer = c.writer
+    assert writer is not None
+    await asyncio.wait_for(asyncio.shield(writer), 1)
+    assert writer.exception() is None and c.writer is None
+    assert not c._pending

@@ -1,5 +1,5 @@
-"""The sticker storm of bench/storm.py against a real server: correctness only (speed is
-measured by `python -m bench.storm`, never asserted here). Every placement is acknowledged, no
+"""The sticker storm of bench/stickers.py against a real server: correctness only (speed is
+measured by `python -m bench.stickers`, never asserted here). Every placement is acknowledged, no
 phone gets a view during the storm, the projector's counters are coalesced, and the projector,
 the ranking after the close and the export all equal the sum of the final placements."""
 
@@ -9,7 +9,7 @@ import asyncio
 from pathlib import Path
 
 from bench.servers import ServerProc, raise_nofile
-from bench.storm import StormConfig, ok, storm
+from bench.stickers import StormConfig, ok, storm
 
 
 def test_a_short_storm_is_counted_exactly(tmp_path: Path) -> None:

@@ -1,8 +1,8 @@
 """The sticker storm: N phones in one dotvote room each place and move their stickers over a few
 seconds, against a real server (one worker, or several on Redis).
 
-    python -m bench.storm --phones 2000                       # one worker, memory backend
-    python -m bench.storm --phones 2000 --workers 2 --redis-url auto
+    python -m bench.stickers --phones 2000                       # one worker, memory backend
+    python -m bench.stickers --phones 2000 --workers 2 --redis-url auto
 
 Each phone places its 6 stickers and then moves them one at a time (`--moves`), at random moments
 spread over `--duration` seconds; a phone sends its next placement once the previous one is
@@ -540,7 +540,7 @@ def summary(result: dict[str, Any]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m bench.storm", description=__doc__)
+    p = argparse.ArgumentParser(prog="python -m bench.stickers", description=__doc__)
     p.add_argument("--phones", type=int, default=2000)
     p.add_argument("--workers", type=int, default=1)
     p.add_argument("--redis-url", default=None, help="'auto' starts a throwaway redis-server")
@@ -607,7 +607,7 @@ def main(argv: list[str] | None = None) -> int:
         "machine": describe_machine(),
         "revision": git_revision(),
         "pinned": args.pin,
-        "command": "python -m bench.storm " + " ".join(argv if argv is not None else sys.argv[1:]),
+        "command": "python -m bench.stickers " + " ".join(argv if argv is not None else sys.argv[1:]),
         "started": time.strftime("%Y-%m-%d %H:%M:%S"),
         "result": result,
     }

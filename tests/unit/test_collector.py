@@ -1,0 +1,61 @@
+"""ClosedSockets (server/web/collector.py): one full collection after many sockets closed, when
+the closing has stopped (or at the latest after max_wait_s), never one per socket."""
+
+from __future__ import annotations
+
+import asyncio
+
+from server.web.collector import ClosedSockets
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def make(clock: Clock, runs: list[int]) -> ClosedSockets:
+    def collect() -> int:
+        runs.append(1)
+        return 0
+
+    return ClosedSockets(threshold=3, quiet_s=0.05, max_wait_s=1.0, clock=clock, collect=collect)
+
+
+async def test_a_storm_is_one_pass_once_it_is_over() -> None:
+    clock, runs = Clock(), []
+    closed = make(clock, runs)
+    for _ in range(10):
+        closed.one_closed()
+    assert runs == []  # not inside the storm
+    clock.now += 0.1
+    await asyncio.sleep(0.1)
+    assert runs == [1] and closed.closed == 0
+    closed.one_closed()  # below the threshold again: no pass
+    clock.now += 0.1
+    await asyncio.sleep(0.1)
+    assert runs == [1]
+
+
+async def test_steady_closing_still_gets_a_pass_after_max_wait() -> None:
+    clock, runs = Clock(), []
+    closed = make(clock, runs)
+    for _ in range(30):  # one socket every 0.02 s (never quiet for 0.05 s), 0.6 s... then more
+        closed.one_closed()
+        clock.now += 0.05
+        await asyncio.sleep(0.02)
+    assert runs, "no pass although sockets closed for longer than max_wait_s"
+    closed.stop()
+
+
+async def test_stop_cancels_a_pending_pass() -> None:
+    clock, runs = Clock(), []
+    closed = make(clock, runs)
+    for _ in range(3):
+        closed.one_closed()
+    closed.stop()
+    clock.now += 1
+    await asyncio.sleep(0.1)
+    assert runs == []
