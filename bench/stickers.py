@@ -560,7 +560,7 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="the server on the last --workers CPUs, the generator on the others (Linux)",
     )
-    p.add_argument("--out", default=None, help="the JSON record (default bench/results/storm-…)")
+    p.add_argument("--out", default=None, help="the JSON record (default bench/results/stickers-…)")
     args = p.parse_args(argv)
     if args.workers > 1 and not args.redis_url:
         print("--workers > 1 needs --redis-url (or auto)", file=sys.stderr)
@@ -569,10 +569,10 @@ def main(argv: list[str] | None = None) -> int:
     out = (
         Path(args.out)
         if args.out
-        else ROOT / "bench" / "results" / (time.strftime("storm-%Y%m%d-%H%M%S") + ".json")
+        else ROOT / "bench" / "results" / (time.strftime("stickers-%Y%m%d-%H%M%S") + ".json")
     )
     out.parent.mkdir(parents=True, exist_ok=True)
-    logs = ROOT / "bench" / "results" / "storm-logs" / out.stem  # server logs: not records
+    logs = ROOT / "bench" / "results" / "stickers-logs" / out.stem  # server logs: not records
     redis: RedisProc | None = None
     redis_url = args.redis_url
     if redis_url == "auto":
@@ -607,7 +607,8 @@ def main(argv: list[str] | None = None) -> int:
         "machine": describe_machine(),
         "revision": git_revision(),
         "pinned": args.pin,
-        "command": "python -m bench.stickers " + " ".join(argv if argv is not None else sys.argv[1:]),
+        "command": "python -m bench.stickers "
+        + " ".join(argv if argv is not None else sys.argv[1:]),
         "started": time.strftime("%Y-%m-%d %H:%M:%S"),
         "result": result,
     }
