@@ -327,6 +327,11 @@ class Activity(ABC, Generic[S]):
         """The answer to an upload applied as `args` (the state after it)."""
         return {}
 
+    def carry_history(self, old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, Any]:
+        """The record that replaces `old` (`Effects.replace`): `new` with what people changed on
+        `old` since it was kept (`update_history`) carried over. Default: `new` as it is."""
+        return dict(new)
+
     def update_history(
         self, record: Mapping[str, Any], change: Mapping[str, Any]
     ) -> dict[str, Any]:

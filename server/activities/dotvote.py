@@ -557,6 +557,23 @@ class Dotvote(Activity[DotvoteState]):
     def upload_reply(self, state: DotvoteState, args: Mapping[str, Any]) -> dict[str, Any]:
         return {"imported": len(args.get("cards") or ()), "cards": len(state.cards)}
 
+    def carry_history(self, old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, Any]:
+        """A summary kept again (after `back`) keeps the themes' taken-up marks."""
+        marks = {
+            t.get("card_id"): t for t in old.get("themes", []) if "taken_up" in t
+        }
+        themes = []
+        for theme in new.get("themes", []):
+            mark = marks.get(theme.get("card_id"))
+            if mark is not None:
+                theme = {
+                    **theme,
+                    "taken_up": mark["taken_up"],
+                    "taken_up_note": mark.get("taken_up_note", ""),
+                }
+            themes.append(theme)
+        return {**new, "themes": themes}
+
     def update_history(
         self, record: Mapping[str, Any], change: Mapping[str, Any]
     ) -> dict[str, Any]:

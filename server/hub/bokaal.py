@@ -46,6 +46,7 @@ class BokaalBook:
         item: int,
         record: dict[str, Any],
         replace: bool = False,
+        carry: Callable[[dict[str, Any], dict[str, Any]], dict[str, Any]] | None = None,
     ) -> None:
         """Keep an activity's record (the kring's map, …) in `collection` for `team`, once per
         room and programme item (a retried transition writes it once); `replace`: a record
@@ -71,7 +72,8 @@ class BokaalBook:
             if at is None:
                 history.append(kept)
             elif replace:
-                history[at] = kept
+                # What was changed on the record since it was kept stays (`carry`).
+                history[at] = carry(history[at], kept) if carry is not None else kept
             else:
                 return
             data = json.dumps(history, ensure_ascii=False).encode()

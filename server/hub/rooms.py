@@ -684,7 +684,13 @@ class Hub:
             )
             return {"team": room.team, "winner": winner, "previous": previous, "round": round_no}
         await self.bokaal.keep(
-            collection, room.team, room.code, room.current, dict(record), replace=replace
+            collection,
+            room.team,
+            room.code,
+            room.current,
+            dict(record),
+            replace=replace,
+            carry=room.activity.carry_history,
         )
         return {"team": room.team, "collection": collection}
 

@@ -411,6 +411,14 @@ async def test_full_flow_after_the_kring(live_server: ServerProcess) -> None:
         assert history["history"][0]["themes"][0]["taken_up_note"] == "in mei"
         assert httpx.get(f"{server.base}/api/history/geheim").status_code == 404
 
+        # the summary kept again (after `back`) keeps the mark made on it
+        assert (await done(host, "back"))["type"] == "done"
+        assert (await done(host, "summary"))["type"] == "done"
+        history = httpx.get(f"{server.base}/api/history/dotvote", params={"team": team}).json()
+        assert len(history["history"]) == 1
+        theme = history["history"][0]["themes"][0]
+        assert theme["taken_up"] is True and theme["taken_up_note"] == "in mei"
+
         # the room keeps working: back to the result, voting again
         assert (await done(host, "back"))["type"] == "done"
         assert (await done(host, "reopen_voting"))["type"] == "done"
