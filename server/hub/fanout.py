@@ -278,6 +278,10 @@ class Fanout:
             code, (PLAYERS, LEFT, guess) if guess else (PLAYERS, LEFT)
         )
         seq, loaded = snap.seq, snap.room
+        if code not in self._rooms:
+            # The last socket here closed while the room was read: nobody to show it to, and
+            # nothing of it is kept decoded (see _forget).
+            return
         clients = list(self._rooms.get(code, ()))
         if loaded is None:
             for client in clients:
@@ -305,6 +309,9 @@ class Fanout:
             )
             await hub.wake_at(code, activity.deadline(state), attendance.wake)
             expected = attendance.expected
+        if code not in self._rooms:
+            self._forget(code)  # the last socket closed meanwhile: drop what was read again
+            return
         facts = facts_of(
             room, names, snap.online, inputs, expected, self.cache_of(code, room.current)
         )
