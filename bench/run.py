@@ -24,7 +24,7 @@ from typing import Any
 import httpx
 import msgpack
 
-from . import wsclient
+from . import redisstats, wsclient
 from .pair import Turns
 from .phones import make_specs, pack, worker_entry
 from .quiz import OPTION_COUNT, bench_quiz
@@ -158,6 +158,7 @@ class Coordinator:
         self.hosts: list[Host] = []
         self.notes: list[str] = []
         self.marks: list[tuple[str, float, Usage]] = []
+        self.redis_marks: dict[str, redisstats.Stats] = {}  # INFO commandstats per mark
 
     # ---- rooms --------------------------------------------------------------------------------
     async def create_rooms(self) -> list[tuple[str, str]]:
@@ -282,6 +283,8 @@ class Coordinator:
     def mark(self, name: str) -> None:
         """Server CPU/RSS at a phase boundary; profilers hook in here (outside measured spans)."""
         self.marks.append((name, time.time(), self.server.usage()))
+        if self.server.redis_url:
+            self.redis_marks[name] = redisstats.read(self.server.redis_url)
         if self.on_mark is not None:
             self.on_mark(name)
 
@@ -559,12 +562,60 @@ class Coordinator:
             },
             "generator": {"cpu_s": gen_cpu},
             "machine": self._machine(usage, gen_cpu),
+            "redis_commands": self._redis_commands(n, acked),
             "sizes": sizes,
             "frames_per_phone": {k: round(v / n, 2) for k, v in sorted(frames.items())},
             "bytes_per_phone_per_question": round(
                 sum(nbytes.get(k, 0) for k in per_question) / n / max(1, cfg.questions)
             ),
         }
+
+    def _redis_commands(self, phones: int, answers: int) -> dict[str, Any] | None:
+        """What Redis ran per phase, summed over the questions, per phone joined, per answer
+        acknowledged and per room and question for the host's steps (bench/redisstats.py)."""
+        m = self.redis_marks
+        if not m:
+            return None
+        spans: dict[str, tuple[list[tuple[str | None, str]], int]] = {  # (mark pairs, ops)
+            "join": ([("before_join", "idle")], phones),
+            "question": (
+                [
+                    (f"q{q}_turn" if f"q{q}_turn" in m else None, f"q{q}_question")
+                    for q in range(self.cfg.questions)
+                ],
+                self.cfg.rooms * self.cfg.questions,
+            ),
+            "answers": (
+                [(f"q{q}_question", f"q{q}_before_close") for q in range(self.cfg.questions)],
+                answers,
+            ),
+            "reveal": (
+                [(f"q{q}_before_close", f"q{q}_reveal") for q in range(self.cfg.questions)],
+                self.cfg.rooms * self.cfg.questions,
+            ),
+            "scoreboard": (
+                [
+                    (f"q{q}_before_scoreboard", f"q{q}_scoreboard")
+                    for q in range(self.cfg.questions)
+                ],
+                self.cfg.rooms * self.cfg.questions,
+            ),
+        }
+        names = [name for name, _, _ in self.marks]
+        out: dict[str, Any] = {}
+        for phase, (pairs, ops) in spans.items():
+            total: redisstats.Stats = {}
+            for a, b in pairs:
+                if a is None:  # not in turn: the question starts where the last step ended
+                    i = names.index(b)
+                    a = names[i - 1] if i > 0 else None
+                if a not in m or b not in m:
+                    continue
+                for cmd, (c, u) in redisstats.delta(m[b], m[a]).items():
+                    c0, u0 = total.get(cmd, (0, 0))
+                    total[cmd] = (c0 + c, u0 + u)
+            out[phase] = redisstats.summary(total, ops)
+        return out
 
     def _machine(self, usage: dict[str, Any], gen_cpu: list[float]) -> dict[str, Any]:
         """Was the machine otherwise quiet? CPU used by everything but server and generator."""

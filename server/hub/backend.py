@@ -6,12 +6,42 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import NamedTuple
+
+from server.hub import codes
+from server.hub.room import NAMES, PLAYERS, TOKENS
 
 
 class PutResult(StrEnum):
     OK = "ok"
     DUPLICATE = "duplicate"
     CLOSED = "closed"
+
+
+class Put(NamedTuple):
+    """One record for `Backend.put_many_if_open`."""
+
+    table: str
+    key: str
+    value: bytes
+    overwrite: bool = False
+
+
+class Enrolment(StrEnum):
+    OK = "ok"
+    GONE = "gone"  # the room does not exist (any more)
+    FULL = "full"  # `limit` players are in the room
+    NAMES_TAKEN = "names_taken"  # every name offered is taken
+
+
+@dataclass(frozen=True)
+class Enrolled:
+    """What `Backend.enrol` did."""
+
+    outcome: Enrolment
+    player: str = ""
+    name: str = ""
+    seq: int = 0  # the room's change counter after the enrolment
 
 
 @dataclass
@@ -99,18 +129,54 @@ class Backend(ABC):
     @abstractmethod
     async def hdel(self, code: str, table: str, key: str) -> None: ...
 
-    @abstractmethod
     async def put_if_open(
         self, code: str, gate: bytes, table: str, key: str, value: bytes, overwrite: bool = False
     ) -> PutResult:
-        """Atomically: if `key` already holds exactly `value` → OK (a repeat of the call that
-        stored it, also after the close); unless meta[`open`] equals `gate` → CLOSED; else
-        HSETNX → OK/DUPLICATE, or with `overwrite` HSET → OK (a record that may change until
-        the gate closes: a grade, a sticker).
+        """One record through the gate (see `put_many_if_open`)."""
+        (result,) = await self.put_many_if_open(code, gate, [Put(table, key, value, overwrite)])
+        return result
+
+    @abstractmethod
+    async def put_many_if_open(
+        self, code: str, gate: bytes, puts: Sequence[Put]
+    ) -> list[PutResult]:
+        """Atomically, per put in order: if its `key` already holds exactly its `value` → OK
+        (a repeat of the call that stored it, also after the close); unless meta[`open`] equals
+        `gate` → CLOSED; else HSETNX → OK/DUPLICATE, or with `overwrite` HSET → OK (a record
+        that may change until the gate closes: a grade, a sticker). Many inputs of one room that
+        arrive together are one call (one Redis round trip).
 
         The gate is the room's `meta` table entry `open`; closing a question deletes it first, so
         an answer is either stored before the close reads the answers, or refused.
         """
+
+    async def enrol(
+        self, code: str, limit: int, token_digest: str, names: Sequence[tuple[str, str]], tag: str
+    ) -> Enrolled:
+        """A new player in one write. Unless the room is gone or already has `limit` players:
+        the change counter is bumped (its new value is the player's order, the id is
+        "p{order:07d}{tag}"), the first (key, name) of `names` whose key is free in `names` is
+        taken, and the token digest and the name are stored. When every key is taken nothing is
+        stored (NAMES_TAKEN; the counter stays bumped). Safe to repeat: a call whose
+        `token_digest` is already known returns the player it made. Redis does it in one script;
+        this default (the memory backend) uses the primitives, none of which yields."""
+        if await self.load_room(code) is None:
+            return Enrolled(Enrolment.GONE)
+        known = await self.hget(code, TOKENS, token_digest)
+        if known is not None:
+            player = known.decode()
+            stored = await self.hget(code, PLAYERS, player) or b""
+            return Enrolled(Enrolment.OK, player, stored.decode(), await self.seq(code))
+        if await self.hlen(code, PLAYERS) >= limit:
+            return Enrolled(Enrolment.FULL)
+        order = await self.bump(code)
+        player = codes.player_id(order, tag)
+        for key, offered in names:
+            if await self.hsetnx(code, NAMES, key, player.encode()):
+                await self.hset(code, TOKENS, token_digest, player.encode())
+                await self.hset(code, PLAYERS, player, offered.encode())
+                return Enrolled(Enrolment.OK, player, offered, order)
+        return Enrolled(Enrolment.NAMES_TAKEN, seq=order)
 
     # ---- presence ---------------------------------------------------------------------------
     @abstractmethod

@@ -12,9 +12,14 @@ def room_code() -> str:
     return str(secrets.randbelow(900_000) + 100_000)
 
 
-def player_id(order: int) -> str:
-    """Sortable by join order (for the lobby), unguessable suffix."""
-    return f"p{order:07d}{secrets.token_hex(3)}"
+def player_id(order: int, tag: str | None = None) -> str:
+    """Sortable by join order (for the lobby), unguessable suffix (`player_tag`)."""
+    return f"p{order:07d}{tag if tag is not None else player_tag()}"
+
+
+def player_tag() -> str:
+    """The unguessable end of a player id (Backend.enrol builds the id from it)."""
+    return secrets.token_hex(3)
 
 
 def token() -> str:

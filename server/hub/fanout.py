@@ -15,6 +15,7 @@ from server.hub.backend import Backend
 from server.hub.clients import Client, Outbox
 from server.hub.envelope import envelope, facts_of, personal_envelope
 from server.hub.outage import Outage
+from server.hub.pacing import Pacer
 from server.hub.room import LEFT, PLAYERS, Room, pack, unpack
 from server.hub.room_cache import RoomCache
 from server.hub.settings import HubSettings
@@ -91,6 +92,7 @@ class Fanout:
         self._me_basis: dict[str, tuple[object, str, Mapping[str, Any]]] = {}
         self._pauses: dict[str, float] = {}  # room → its activity's render_pause_s
         self._bad_logged: dict[str, float] = {}  # room → when junk on its channel was logged
+        self.pacer = Pacer()  # longer pauses while many rooms keep the worker busy
 
     # ---- lifetime ---------------------------------------------------------------------------
     def start(self) -> list[asyncio.Task[None]]:
@@ -197,7 +199,8 @@ class Fanout:
                     log.exception("render %s", code)
                 wake = self._wake.setdefault(code, asyncio.Event())
                 wake.clear()
-                pause = max(self.settings.coalesce_s, self._pauses.get(code, 0.0))
+                base = max(self.settings.coalesce_s, self._pauses.get(code, 0.0))
+                pause = self.pacer.pause(base, len(self._renderers))
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(wake.wait(), pause)
         finally:

@@ -9,7 +9,7 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from server.hub.backend import Backend, PutResult
+from server.hub.backend import Backend, Put, PutResult
 from server.hub.filestore import FileStore
 from server.hub.inbox import Inbox
 
@@ -136,17 +136,21 @@ class MemoryBackend(Backend):
     async def hdel(self, code: str, table: str, key: str) -> None:
         self._table(code, table).pop(key, None)
 
-    async def put_if_open(
-        self, code: str, gate: bytes, table: str, key: str, value: bytes, overwrite: bool = False
-    ) -> PutResult:
-        if self._table(code, table).get(key) == value:
+    async def put_many_if_open(
+        self, code: str, gate: bytes, puts: Sequence[Put]
+    ) -> list[PutResult]:
+        return [self._put_if_open(code, gate, put) for put in puts]
+
+    def _put_if_open(self, code: str, gate: bytes, put: Put) -> PutResult:
+        table = self._table(code, put.table)
+        if table.get(put.key) == put.value:
             return PutResult.OK  # a repeat of the call that stored it, even after the close
-        if self._table(code, "meta").get("open") != gate:
+        if self._room(code) is None or self._table(code, "meta").get("open") != gate:
             return PutResult.CLOSED
-        if overwrite:
-            await self.hset(code, table, key, value)
-            return PutResult.OK
-        return PutResult.OK if await self.hsetnx(code, table, key, value) else PutResult.DUPLICATE
+        if put.key in table and not put.overwrite:
+            return PutResult.DUPLICATE
+        table[put.key] = bytes(put.value)
+        return PutResult.OK
 
     async def set_online(self, code: str, player: str, conn: str, online: bool) -> None:
         conns = self._presence[code][player]

@@ -23,8 +23,9 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from server.hub.backend import Backend, PutResult, Snapshot
+from server.hub.backend import Backend, Enrolled, Enrolment, Put, PutResult, Snapshot
 from server.hub.inbox import RESYNC, Inbox
+from server.hub.room import NAMES, PLAYERS, TOKENS
 
 log = logging.getLogger(__name__)
 
@@ -142,21 +143,69 @@ redis.call('PEXPIRE', p .. 'tables', ARGV[5])
 return r
 """
 
+# Many inputs of one room through one gate. ARGV: gate, ttl, then (table, key, value, overwrite)
+# per input; one status per input.
 _PUT_IF_OPEN = """
 local p = KEYS[1]
-local t = p .. 't:' .. ARGV[2]
-if redis.call('HGET', t, ARGV[3]) == ARGV[4] then return 'ok' end
-if redis.call('HGET', p .. 't:meta', 'open') ~= ARGV[1] then return 'closed' end
-if redis.call('EXISTS', p .. 'doc') == 0 then return 'closed' end
-if ARGV[6] == '1' then
-  redis.call('HSET', t, ARGV[3], ARGV[4])
-elseif redis.call('HSETNX', t, ARGV[3], ARGV[4]) == 0 then
-  return 'duplicate'
+local open = redis.call('HGET', p .. 't:meta', 'open') == ARGV[1]
+  and redis.call('EXISTS', p .. 'doc') == 1
+local out, tables = {}, {}
+for i = 3, #ARGV, 4 do
+  local t = p .. 't:' .. ARGV[i]
+  local r
+  if redis.call('HGET', t, ARGV[i + 1]) == ARGV[i + 2] then
+    r = 'ok'
+  elseif not open then
+    r = 'closed'
+  elseif ARGV[i + 3] == '1' then
+    redis.call('HSET', t, ARGV[i + 1], ARGV[i + 2])
+    r = 'ok'
+  elseif redis.call('HSETNX', t, ARGV[i + 1], ARGV[i + 2]) == 0 then
+    r = 'duplicate'
+  else
+    r = 'ok'
+  end
+  if r == 'ok' and open then tables[ARGV[i]] = true end
+  out[#out + 1] = r
 end
-redis.call('PEXPIRE', t, ARGV[5])
-redis.call('SADD', p .. 'tables', ARGV[2])
-redis.call('PEXPIRE', p .. 'tables', ARGV[5])
-return 'ok'
+for name in pairs(tables) do
+  redis.call('PEXPIRE', p .. 't:' .. name, ARGV[2])
+  redis.call('SADD', p .. 'tables', name)
+end
+if next(tables) then redis.call('PEXPIRE', p .. 'tables', ARGV[2]) end
+return out
+"""
+
+# A new player (Backend.enrol). ARGV: ttl, limit, token digest, id tag, the tables of names,
+# tokens and players, then (name key, name) pairs in order of preference.
+# Reply: {outcome, player, name, seq}.
+_ENROL = """
+local p = KEYS[1]
+local ttl = ARGV[1]
+local names, tokens, players = p .. 't:' .. ARGV[5], p .. 't:' .. ARGV[6], p .. 't:' .. ARGV[7]
+if redis.call('EXISTS', p .. 'doc') == 0 then return {'gone', '', '', 0} end
+local known = redis.call('HGET', tokens, ARGV[3])
+if known then
+  return {'ok', known, redis.call('HGET', players, known) or '',
+          tonumber(redis.call('GET', p .. 'seq') or '0')}
+end
+if redis.call('HLEN', players) >= tonumber(ARGV[2]) then return {'full', '', '', 0} end
+local n = redis.call('INCR', p .. 'seq')
+redis.call('PEXPIRE', p .. 'seq', ttl)
+local player = string.format('p%07d%s', n, ARGV[4])
+for i = 8, #ARGV, 2 do
+  if redis.call('HSETNX', names, ARGV[i], player) == 1 then
+    redis.call('HSET', tokens, ARGV[3], player)
+    redis.call('HSET', players, player, ARGV[i + 1])
+    for j = 5, 7 do
+      redis.call('PEXPIRE', p .. 't:' .. ARGV[j], ttl)
+      redis.call('SADD', p .. 'tables', ARGV[j])
+    end
+    redis.call('PEXPIRE', p .. 'tables', ttl)
+    return {'ok', player, ARGV[i + 1], n}
+  end
+end
+return {'names_taken', '', '', n}
 """
 
 # Many resumes of one room in one round trip: the document, and per token digest its player
@@ -372,6 +421,7 @@ class RedisBackend(Backend):
             "bump": _BUMP,
             "write": _WRITE,
             "put_if_open": _PUT_IF_OPEN,
+            "enrol": _ENROL,
             "claim": _CLAIM,
             "follow": _FOLLOW,
             "arrive": _ARRIVE,
@@ -466,13 +516,27 @@ class RedisBackend(Backend):
     async def hdel(self, code: str, table: str, key: str) -> None:
         await self._run("write", code, "del", table, key, b"", self._ttl_ms)
 
-    async def put_if_open(
-        self, code: str, gate: bytes, table: str, key: str, value: bytes, overwrite: bool = False
-    ) -> PutResult:
-        result = await self._run(
-            "put_if_open", code, gate, table, key, value, self._ttl_ms, "1" if overwrite else "0"
-        )
-        return PutResult(result.decode() if isinstance(result, bytes) else str(result))
+    async def put_many_if_open(
+        self, code: str, gate: bytes, puts: Sequence[Put]
+    ) -> list[PutResult]:
+        args: list[bytes | str | int] = [gate, self._ttl_ms]
+        for put in puts:
+            args += [put.table, put.key, put.value, "1" if put.overwrite else "0"]
+        reply = await self._run("put_if_open", code, *args)
+        assert isinstance(reply, list)
+        return [PutResult(_text(r)) for r in reply]
+
+    async def enrol(
+        self, code: str, limit: int, token_digest: str, names: Sequence[tuple[str, str]], tag: str
+    ) -> Enrolled:
+        args: list[bytes | str | int] = [self._ttl_ms, limit, token_digest, tag, NAMES, TOKENS]
+        args.append(PLAYERS)
+        for key, name in names:
+            args += [key, name]
+        reply = await self._run("enrol", code, *args)
+        assert isinstance(reply, list)
+        outcome, player, name, seq = reply
+        return Enrolled(Enrolment(_text(outcome)), _text(player), _text(name), int(seq))
 
     # ---- presence --------------------------------------------------------------------------------
     async def set_online(self, code: str, player: str, conn: str, online: bool) -> None:

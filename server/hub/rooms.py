@@ -19,7 +19,7 @@ from typing import Any, NamedTuple, TypeVar
 from server.activities import base
 from server.hub import codes
 from server.hub.attendance import LOST_GRACE_S, Attendance, attendance
-from server.hub.backend import Backend, PutResult
+from server.hub.backend import Backend, Enrolment, Put, PutResult
 from server.hub.batch import Batcher
 from server.hub.bokaal import BokaalBook
 from server.hub.clients import CLOSE_KICKED, Client, Outbox
@@ -56,6 +56,7 @@ DEADLINE_POLL_S = 0.05
 DEADLINE_LEASE_S = 5.0
 ROOM_ACTIONS = ("lock", "unlock", "kick", "unkick", "begin", "remove_offline")
 PROGRAMME_MAX = 20
+NAMES_PER_TRY = 8  # names offered to Backend.enrol at once ("Anna" … "Anna 8")
 
 
 Step = Callable[[Room], Awaitable[None]]
@@ -139,6 +140,8 @@ class Hub:
         # their arrivals (presence, device, `left` cleared, the room touched) one write.
         self.resumes: Batcher[str, Resumed] = Batcher(self._read_resumes)
         self.arrivals: Batcher[Arrival, None] = Batcher(self._write_arrivals)
+        # Inputs: the records of one room that arrive together go through its gate in one call.
+        self.puts: Batcher[tuple[bytes, Put], PutResult] = Batcher(self._write_puts)
 
     # ---- lifetime -----------------------------------------------------------------------------
     async def __aenter__(self) -> Hub:
@@ -312,7 +315,10 @@ class Hub:
     async def changed(self, code: str, urgent: bool = False) -> None:
         """Tell every worker that the room changed (bumps the view version); `urgent` for phase
         transitions, which renderers show at once instead of after the coalescing pause."""
-        seq = await self.backend.bump(code)
+        await self.announce(code, await self.backend.bump(code), urgent)
+
+    async def announce(self, code: str, seq: int, urgent: bool = False) -> None:
+        """Tell every worker that the room is at change counter `seq` (already bumped)."""
         message = {"seq": seq, "urgent": True} if urgent else {"seq": seq}
         await self.backend.publish(code, pack(message))
 
@@ -348,8 +354,7 @@ class Hub:
                 assert isinstance(token, str)
                 player, name = self._resumed(room, resumed)
             else:
-                player, token = await self._join(code, room, msg.get("name"), device)
-                name = await self.backend.hget(code, PLAYERS, player) or b""
+                player, name, token = await self._join(code, room, msg.get("name"), device)
             welcome["token"] = token
             welcome["player"] = player
             welcome["name"] = name.decode()
@@ -384,6 +389,22 @@ class Hub:
             raise HubError("kicked" if player in room.removed else "bad_token")
         return player, name
 
+    async def _write_puts(self, code: str, puts: Sequence[tuple[bytes, Put]]) -> list[PutResult]:
+        """One call through the gate for the inputs of room `code` that arrived together (per
+        gate, in order: a batch that spans a close has two)."""
+        results: list[PutResult] = []
+        start = 0
+        while start < len(puts):
+            gate = puts[start][0]
+            end = start
+            while end < len(puts) and puts[end][0] == gate:
+                end += 1
+            results += await self.backend.put_many_if_open(
+                code, gate, [put for _, put in puts[start:end]]
+            )
+            start = end
+        return results
+
     async def _write_arrivals(self, code: str, arrivals: Sequence[Arrival]) -> list[None]:
         """One write for every phone of room `code` that arrived together: its socket online,
         its device recorded, its `left` mark cleared, the room touched."""
@@ -397,31 +418,44 @@ class Hub:
 
     async def _join(
         self, code: str, room: Room, raw_name: object, device: str = ""
-    ) -> tuple[str, str]:
+    ) -> tuple[str, bytes, str]:
+        """A new player in room `code`: (player id, name, token)."""
         if device and any(r.get("device") == device for r in room.removed.values()):
             raise HubError("kicked")  # this browser was removed: not back under a new name
         name = clean_name(raw_name)
         if room.locked:
             raise HubError("room_locked")
-        if await self.backend.hlen(code, PLAYERS) >= room.max_players:
-            # Full: seats of players who left a while ago and hold nothing (no score, no seat in
-            # a circle) are freed first, so phones that were closed do not keep others out.
-            if not await self._free_seats(code, room):
-                raise HubError("room_full")
-        player = codes.player_id(await self.backend.bump(code))
-        for n in range(1, room.max_players + 2):
-            candidate = suffixed(name, n)
-            if await self.backend.hsetnx(code, NAMES, name_key(candidate), player.encode()):
-                name = candidate
-                break
         token = codes.token()
-        await self.backend.hset(code, TOKENS, codes.digest(token), player.encode())
-        await self.backend.hset(code, PLAYERS, player, name.encode())
+        digest = codes.digest(token)
+        # Names offered in order: "Anna", "Anna 2", … (the first few at once; more only when
+        # all of those are taken).
+        candidates = [suffixed(name, n) for n in range(1, room.max_players + 2)]
+        enrolled = None
+        for start in range(0, len(candidates), NAMES_PER_TRY):
+            offered = [(name_key(c), c) for c in candidates[start : start + NAMES_PER_TRY]]
+            enrolled = await self.backend.enrol(
+                code, room.max_players, digest, offered, codes.player_tag()
+            )
+            if enrolled.outcome is Enrolment.FULL and await self._free_seats(code, room):
+                # Full: seats of players who left a while ago and hold nothing (no score, no
+                # seat in a circle) are freed first, so phones that were closed do not keep
+                # others out.
+                enrolled = await self.backend.enrol(
+                    code, room.max_players, digest, offered, codes.player_tag()
+                )
+            if enrolled.outcome is not Enrolment.NAMES_TAKEN:
+                break
+        assert enrolled is not None
+        if enrolled.outcome is Enrolment.GONE:
+            raise HubError("room_not_found")
+        if enrolled.outcome is not Enrolment.OK:
+            raise HubError("room_full")
+        player = enrolled.player
         if room.activity.seats_players:
             await self.transition(code, lambda r: self._seat(r, player))
         else:
-            await self.changed(code)
-        return player, token
+            await self.announce(code, enrolled.seq)
+        return player, enrolled.name.encode(), token
 
     async def _free_seats(self, code: str, room: Room) -> int:
         """Remove players whose last socket closed more than `seat_grace_s` ago and who hold
@@ -558,8 +592,8 @@ class Hub:
         # The nonce makes this call's record unique: a repeat of the same call (a retry by the
         # Redis client) is recognised as already stored, a second tap is a duplicate.
         stored = pack({**record.value, "n": secrets.token_hex(4)})
-        result = await self.backend.put_if_open(
-            code, raw_gate, table, player, stored, overwrite=record.overwrite
+        result = await self.puts.submit(
+            code, (raw_gate, Put(table, player, stored, record.overwrite))
         )
         if result is PutResult.DUPLICATE:
             raise HubError(record.duplicate_error)

@@ -217,3 +217,22 @@ async def test_a_room_without_sockets_here_is_not_kept_decoded(
     again = Socket(hub)
     welcome = await hub.hello(again.client, {"role": "phone", "room": code, "token": token})
     assert welcome["player"] == phones[0].frames[0]["player"] and len(hub.rooms) == 1
+
+
+async def test_answers_that_arrive_together_are_one_write_and_each_gets_its_own_reply(
+    hub_and_clock: tuple[Hub, Clock],
+) -> None:
+    """30 answers in one event-loop turn go through the gate in one backend call; every phone
+    still gets its own ack, and a second tap in the same batch its own refusal."""
+    hub, _clock = hub_and_clock
+    _code, host, phones = await _room_with_phones(hub, 30)
+    before = hub.puts.calls
+    taps = [hub.input(phone.client, answer_frame(0, i % 4)) for i, phone in enumerate(phones)]
+    taps.append(hub.input(phones[0].client, answer_frame(0, 3)))  # a second tap
+    replies = await asyncio.gather(*taps, return_exceptions=True)
+    assert [r["type"] for r in replies[:30] if isinstance(r, dict)] == ["ack"] * 30
+    assert isinstance(replies[30], HubError) and replies[30].code == "already_answered"
+    assert hub.puts.calls - before == 1
+    await until(lambda: _last(host).get("phase") == q.REVEAL, "the close once all answered")
+    reveal = _last(host)
+    assert reveal["reveal"]["distribution"] == [8, 8, 7, 7]

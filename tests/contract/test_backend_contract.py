@@ -11,8 +11,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from server.hub.backend import Backend, PutResult
+from server.hub import codes
+from server.hub.backend import Backend, Enrolled, Enrolment, Put, PutResult
 from server.hub.memory import MemoryBackend
+from server.hub.room import NAMES, PLAYERS, TOKENS
 from tests.contract.conftest import Cluster, FakeClock, eventually
 
 ROOM = "123456"
@@ -690,3 +692,106 @@ async def test_a_repeated_overwrite_answers_ok_also_after_the_close(backend: Bac
     assert await put(code, b"kring-1", "entries", "p1", b"A7", overwrite=True) is PutResult.OK
     assert await put(code, b"kring-1", "entries", "p1", b"A8", overwrite=True) is PutResult.CLOSED
     assert await backend.hgetall(code, "entries") == {"p1": b"A7"}
+
+
+# ---- many inputs through one gate in one call ---------------------------------------------------
+async def test_put_many_answers_each_put_in_order(backend: Backend) -> None:
+    code = fresh_code()
+    await backend.create_room(code, b"doc")
+    await backend.hset(code, "meta", "open", b"q1")
+    results = await backend.put_many_if_open(
+        code,
+        b"q1",
+        [
+            Put("answers", "p1", b"A"),
+            Put("answers", "p1", b"B"),  # a second tap in the same batch
+            Put("answers", "p2", b"C"),
+            Put("answers", "p1", b"A"),  # a repeat of the first
+            Put("stickers", "p3", b"x", overwrite=True),
+            Put("stickers", "p3", b"y", overwrite=True),
+        ],
+    )
+    assert results == [
+        PutResult.OK,
+        PutResult.DUPLICATE,
+        PutResult.OK,
+        PutResult.OK,
+        PutResult.OK,
+        PutResult.OK,
+    ]
+    assert await backend.hgetall(code, "answers") == {"p1": b"A", "p2": b"C"}
+    assert await backend.hgetall(code, "stickers") == {"p3": b"y"}
+    # Another gate: nothing new goes in, what was stored is still acknowledged as stored.
+    later = await backend.put_many_if_open(
+        code, b"q0", [Put("answers", "p4", b"D"), Put("answers", "p2", b"C")]
+    )
+    assert later == [PutResult.CLOSED, PutResult.OK]
+    assert await backend.put_many_if_open(OTHER, b"q1", [Put("answers", "p1", b"A")]) == [
+        PutResult.CLOSED
+    ]
+    assert await backend.hgetall(code, "answers") == {"p1": b"A", "p2": b"C"}
+
+
+# ---- a new player in one write ------------------------------------------------------------------
+def _anna(n: int) -> list[tuple[str, str]]:
+    return [("anna", "Anna")] + [(f"anna {i}", f"Anna {i}") for i in range(2, n + 1)]
+
+
+async def test_enrol_takes_the_first_free_name_and_stores_the_player(backend: Backend) -> None:
+    code = fresh_code()
+    await backend.create_room(code, b"doc")
+    first = await backend.enrol(code, 10, "digest-1", _anna(2), "aaaaaa")
+    assert first == Enrolled(Enrolment.OK, "p0000001aaaaaa", "Anna", 1)
+    assert first.player == codes.player_id(1, "aaaaaa")
+    second = await backend.enrol(code, 10, "digest-2", _anna(2), "bbbbbb")
+    assert second == Enrolled(Enrolment.OK, "p0000002bbbbbb", "Anna 2", 2)
+    assert await backend.seq(code) == 2  # the enrolment is the room's change
+    assert await backend.hgetall(code, PLAYERS) == {
+        first.player: b"Anna",
+        second.player: b"Anna 2",
+    }
+    assert await backend.hgetall(code, TOKENS) == {
+        "digest-1": first.player.encode(),
+        "digest-2": second.player.encode(),
+    }
+    assert await backend.hget(code, NAMES, "anna 2") == second.player.encode()
+    # Every name offered is taken: nobody is stored.
+    taken = await backend.enrol(code, 10, "digest-3", _anna(2), "cccccc")
+    assert taken.outcome is Enrolment.NAMES_TAKEN and taken.player == ""
+    assert await backend.hlen(code, PLAYERS) == 2
+    assert await backend.hget(code, TOKENS, "digest-3") is None
+
+
+async def test_a_repeated_enrol_returns_the_player_it_made(backend: Backend) -> None:
+    code = fresh_code()
+    await backend.create_room(code, b"doc")
+    first = await backend.enrol(code, 10, "digest-1", _anna(3), "aaaaaa")
+    again = await backend.enrol(code, 10, "digest-1", _anna(3), "zzzzzz")
+    assert (again.outcome, again.player, again.name) == (Enrolment.OK, first.player, "Anna")
+    assert await backend.hlen(code, PLAYERS) == 1
+
+
+async def test_enrol_refuses_a_full_room_and_a_missing_one(backend: Backend) -> None:
+    code = fresh_code()
+    await backend.create_room(code, b"doc")
+    assert (await backend.enrol(code, 1, "d1", [("bo", "Bo")], "aaaaaa")).outcome is Enrolment.OK
+    full = await backend.enrol(code, 1, "d2", [("cas", "Cas")], "bbbbbb")
+    assert full.outcome is Enrolment.FULL
+    assert await backend.hget(code, NAMES, "cas") is None
+    assert (await backend.enrol(OTHER, 5, "d3", [("cas", "Cas")], "cccccc")).outcome is (
+        Enrolment.GONE
+    )
+    assert await backend.hlen(OTHER, PLAYERS) == 0
+
+
+async def test_concurrent_enrols_with_one_name_get_distinct_names(cluster: Cluster) -> None:
+    workers = [await cluster.worker() for _ in range(3)]
+    code = fresh_code()
+    await workers[0].create_room(code, b"doc")
+    results = await asyncio.gather(
+        *(workers[i % 3].enrol(code, 100, f"digest-{i}", _anna(12), f"{i:06x}") for i in range(12))
+    )
+    assert all(r.outcome is Enrolment.OK for r in results)
+    assert sorted(r.name for r in results) == sorted(name for _, name in _anna(12))
+    assert len({r.player for r in results}) == 12
+    assert sorted(r.seq for r in results) == list(range(1, 13))

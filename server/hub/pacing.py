@@ -1,0 +1,60 @@
+"""How long a room's render loop pauses between renders that nothing urgent asked for.
+
+A change that is not a phase transition (a phone joined, an answer arrived, a sticker moved)
+is shown after a coalescing pause, so a room renders at most a few times a second however fast
+its inputs arrive. With a hundred busy rooms in one worker even that is most of the worker's
+time: every join of a 10,000-phone staff day asks every worker for a render of its room. So
+the pause grows while the worker is busy with many rooms: when at least `many` rooms are
+rendering and the worker's own CPU use over the last interval is above `busy`, the pause
+doubles (up to `longest`); when it is below `idle`, it halves back to the base. One big room
+is not slowed (its renders are already at most a few per second).
+
+What people see: under load the lobby and the "x van y beantwoord" counters move once a second
+instead of ten times; acks and phase changes are not delayed (a phase change always cuts the
+pause short).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+SAMPLE_S = 0.25  # how often the worker's CPU use is read
+BUSY = 0.7  # share of one core above which the pause doubles
+IDLE = 0.4  # share below which it halves again
+LONGEST_S = 1.0  # the longest pause: the projector still moves every second
+MANY_ROOMS = 8  # rooms rendering in this worker from which the pause may grow
+
+
+class Pacer:
+    def __init__(
+        self,
+        cpu: Callable[[], float] = time.process_time,
+        wall: Callable[[], float] = time.monotonic,
+        busy: float = BUSY,
+        idle: float = IDLE,
+        longest: float = LONGEST_S,
+        many: int = MANY_ROOMS,
+    ) -> None:
+        self._cpu, self._wall = cpu, wall
+        self._busy, self._idle, self._longest, self._many = busy, idle, longest, many
+        self._at = (wall(), cpu())
+        self.factor = 1.0  # what the base pause is multiplied by now
+
+    def pause(self, base: float, rooms: int) -> float:
+        """The pause after a render whose unhurried pause would be `base` seconds, while
+        `rooms` rooms are rendering in this worker."""
+        self._sample(rooms)
+        return min(max(base, self._longest), base * self.factor)
+
+    def _sample(self, rooms: int) -> None:
+        wall, cpu = self._wall(), self._cpu()
+        spent = wall - self._at[0]
+        if spent < SAMPLE_S:
+            return
+        share = (cpu - self._at[1]) / spent
+        self._at = (wall, cpu)
+        if share > self._busy and rooms >= self._many:
+            self.factor = min(self.factor * 2, 64.0)
+        elif share < self._idle:
+            self.factor = max(1.0, self.factor / 2)
