@@ -429,10 +429,10 @@ class Hub:
         digest = codes.digest(token)
         # Names offered in order: "Anna", "Anna 2", … (the first few at once; more only when
         # all of those are taken).
-        candidates = [suffixed(name, n) for n in range(1, room.max_players + 2)]
         enrolled = None
-        for start in range(0, len(candidates), NAMES_PER_TRY):
-            offered = [(name_key(c), c) for c in candidates[start : start + NAMES_PER_TRY]]
+        for start in range(1, room.max_players + 2, NAMES_PER_TRY):
+            stop = min(start + NAMES_PER_TRY, room.max_players + 2)
+            offered = [(name_key(c), c) for c in (suffixed(name, n) for n in range(start, stop))]
             enrolled = await self.backend.enrol(
                 code, room.max_players, digest, offered, codes.player_tag()
             )
