@@ -82,7 +82,7 @@ def _frames(stack: str) -> list[str]:
         if name.startswith("process ") or name.startswith("thread "):
             continue
         # "func (path/to/file.py:12)" → keep the module-ish tail of the path
-        if "(" in name and name.endswith(")"):
+        if " (" in name and name.endswith(")"):
             func, where = name[:-1].split(" (", 1)
             where = where.replace("/tmp/v/lib/python3.11/site-packages/", "")
             for marker in ("site-packages/", "/work/main/", "lib/python3.11/"):

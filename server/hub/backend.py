@@ -9,7 +9,7 @@ from enum import StrEnum
 from typing import NamedTuple
 
 from server.hub import codes
-from server.hub.room import NAMES, PLAYERS, TOKENS
+from server.hub.room import DEVICES, NAMES, PLAYERS, TOKENS
 
 
 class PutResult(StrEnum):
@@ -32,6 +32,17 @@ class Enrolment(StrEnum):
     GONE = "gone"  # the room does not exist (any more)
     FULL = "full"  # `limit` players are in the room
     NAMES_TAKEN = "names_taken"  # every name offered is taken
+
+
+class Arriving(NamedTuple):
+    """What `Backend.enrol` does once the new player is stored (each part optional)."""
+
+    conn: str = ""  # the player's socket: marked online
+    device: str = ""  # digest of the browser's device id, for `devices`
+    announce: bytes = b""  # published on the room's channel
+
+
+NO_ARRIVAL = Arriving()
 
 
 @dataclass(frozen=True)
@@ -151,15 +162,23 @@ class Backend(ABC):
         """
 
     async def enrol(
-        self, code: str, limit: int, token_digest: str, names: Sequence[tuple[str, str]], tag: str
+        self,
+        code: str,
+        limit: int,
+        token_digest: str,
+        names: Sequence[tuple[str, str]],
+        tag: str,
+        arrival: Arriving = NO_ARRIVAL,
     ) -> Enrolled:
         """A new player in one write. Unless the room is gone or already has `limit` players:
         the change counter is bumped (its new value is the player's order, the id is
         "p{order:07d}{tag}"), the first (key, name) of `names` whose key is free in `names` is
-        taken, and the token digest and the name are stored. When every key is taken nothing is
-        stored (NAMES_TAKEN; the counter stays bumped). Safe to repeat: a call whose
-        `token_digest` is already known returns the player it made. Redis does it in one script;
-        this default (the memory backend) uses the primitives, none of which yields."""
+        taken, the token digest and the name are stored, and then what `arrival` asks: the
+        player's socket `conn` marked online (as `set_online`), the `device` digest recorded in
+        `devices`, `announce` published on the room's channel. When every key is taken nothing
+        is stored (NAMES_TAKEN; the counter stays bumped). Safe to repeat: a call whose
+        `token_digest` is already known returns the player it made. Redis does it in one
+        script; this default (the memory backend) uses the primitives."""
         if await self.load_room(code) is None:
             return Enrolled(Enrolment.GONE)
         known = await self.hget(code, TOKENS, token_digest)
@@ -175,6 +194,12 @@ class Backend(ABC):
             if await self.hsetnx(code, NAMES, key, player.encode()):
                 await self.hset(code, TOKENS, token_digest, player.encode())
                 await self.hset(code, PLAYERS, player, offered.encode())
+                if arrival.conn:
+                    await self.set_online(code, player, arrival.conn, True)
+                if arrival.device:
+                    await self.hset(code, DEVICES, player, arrival.device.encode())
+                if arrival.announce:
+                    await self.publish(code, arrival.announce)
                 return Enrolled(Enrolment.OK, player, offered, order)
         return Enrolled(Enrolment.NAMES_TAKEN, seq=order)
 

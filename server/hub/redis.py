@@ -23,9 +23,18 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from server.hub.backend import Backend, Enrolled, Enrolment, Put, PutResult, Snapshot
+from server.hub.backend import (
+    NO_ARRIVAL,
+    Arriving,
+    Backend,
+    Enrolled,
+    Enrolment,
+    Put,
+    PutResult,
+    Snapshot,
+)
 from server.hub.inbox import RESYNC, Inbox
-from server.hub.room import NAMES, PLAYERS, TOKENS
+from server.hub.room import DEVICES, NAMES, PLAYERS, TOKENS
 
 log = logging.getLogger(__name__)
 
@@ -177,8 +186,9 @@ return out
 """
 
 # A new player (Backend.enrol). ARGV: ttl, limit, token digest, id tag, the tables of names,
-# tokens and players, then (name key, name) pairs in order of preference.
-# Reply: {outcome, player, name, seq}.
+# tokens, players and devices, the socket (conn), this worker's id, the device digest, the
+# channel and the message to announce the player on (both "" for none), then (name key, name)
+# pairs in order of preference. Reply: {outcome, player, name, seq}.
 _ENROL = """
 local p = KEYS[1]
 local ttl = ARGV[1]
@@ -193,15 +203,25 @@ if redis.call('HLEN', players) >= tonumber(ARGV[2]) then return {'full', '', '',
 local n = redis.call('INCR', p .. 'seq')
 redis.call('PEXPIRE', p .. 'seq', ttl)
 local player = string.format('p%07d%s', n, ARGV[4])
-for i = 8, #ARGV, 2 do
+for i = 14, #ARGV, 2 do
   if redis.call('HSETNX', names, ARGV[i], player) == 1 then
     redis.call('HSET', tokens, ARGV[3], player)
     redis.call('HSET', players, player, ARGV[i + 1])
-    for j = 5, 7 do
+    local written = {5, 6, 7}
+    if ARGV[11] ~= '' then
+      redis.call('HSET', p .. 't:' .. ARGV[8], player, ARGV[11])
+      written[4] = 8
+    end
+    for _, j in ipairs(written) do
       redis.call('PEXPIRE', p .. 't:' .. ARGV[j], ttl)
       redis.call('SADD', p .. 'tables', ARGV[j])
     end
     redis.call('PEXPIRE', p .. 'tables', ttl)
+    if ARGV[9] ~= '' then
+      redis.call('HSET', p .. 'presence', player .. '|' .. ARGV[9], ARGV[10])
+      redis.call('PEXPIRE', p .. 'presence', ttl)
+    end
+    if ARGV[12] ~= '' then redis.call('PUBLISH', ARGV[12], ARGV[13]) end
     return {'ok', player, ARGV[i + 1], n}
   end
 end
@@ -294,6 +314,9 @@ def _text(value: bytes | str) -> str:
 
 class RedisBackend(Backend):
     name = "redis"
+    # A script may PUBLISH on a single Redis; a cluster's subscribers listen to sharded
+    # channels, so the cluster backend publishes after the script instead.
+    publish_in_scripts = True
     unavailable: tuple[type[BaseException], ...] = (
         RedisConnectionError,
         RedisTimeoutError,
@@ -527,16 +550,30 @@ class RedisBackend(Backend):
         return [PutResult(_text(r)) for r in reply]
 
     async def enrol(
-        self, code: str, limit: int, token_digest: str, names: Sequence[tuple[str, str]], tag: str
+        self,
+        code: str,
+        limit: int,
+        token_digest: str,
+        names: Sequence[tuple[str, str]],
+        tag: str,
+        arrival: Arriving = NO_ARRIVAL,
     ) -> Enrolled:
-        args: list[bytes | str | int] = [self._ttl_ms, limit, token_digest, tag, NAMES, TOKENS]
-        args.append(PLAYERS)
+        channel = self._channel(code) if arrival.announce and self.publish_in_scripts else b""
+        args: list[bytes | str | int] = [self._ttl_ms, limit, token_digest, tag]
+        args += [NAMES, TOKENS, PLAYERS, DEVICES, arrival.conn, self.worker_id, arrival.device]
+        args += [channel, arrival.announce if channel else b""]
         for key, name in names:
             args += [key, name]
         reply = await self._run("enrol", code, *args)
         assert isinstance(reply, list)
         outcome, player, name, seq = reply
-        return Enrolled(Enrolment(_text(outcome)), _text(player), _text(name), int(seq))
+        enrolled = Enrolled(Enrolment(_text(outcome)), _text(player), _text(name), int(seq))
+        if enrolled.outcome is Enrolment.OK and arrival.conn:
+            # Held (and re-asserted on every liveness beat) from now on, as set_online does.
+            self._own.setdefault(code, set()).add(f"{enrolled.player}|{arrival.conn}")
+        if enrolled.outcome is Enrolment.OK and arrival.announce and not channel:
+            await self.publish(code, arrival.announce)
+        return enrolled
 
     # ---- presence --------------------------------------------------------------------------------
     async def set_online(self, code: str, player: str, conn: str, online: bool) -> None:

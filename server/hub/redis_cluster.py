@@ -225,6 +225,7 @@ class _ClusterClient(RedisCluster):
 
 class RedisClusterBackend(RedisBackend):
     name = "redis-cluster"
+    publish_in_scripts = False  # subscribers listen to sharded channels (SPUBLISH)
     unavailable: tuple[type[BaseException], ...] = (
         *RedisBackend.unavailable,
         ClusterError,

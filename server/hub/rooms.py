@@ -19,7 +19,7 @@ from typing import Any, NamedTuple, TypeVar
 from server.activities import base
 from server.hub import codes
 from server.hub.attendance import LOST_GRACE_S, Attendance, attendance
-from server.hub.backend import Backend, Enrolment, Put, PutResult
+from server.hub.backend import NO_ARRIVAL, Arriving, Backend, Enrolment, Put, PutResult
 from server.hub.batch import Batcher
 from server.hub.bokaal import BokaalBook
 from server.hub.clients import CLOSE_KICKED, Client, Outbox
@@ -56,6 +56,8 @@ DEADLINE_POLL_S = 0.05
 DEADLINE_LEASE_S = 5.0
 ROOM_ACTIONS = ("lock", "unlock", "kick", "unkick", "begin", "remove_offline")
 PROGRAMME_MAX = 20
+# What a join publishes on the room's channel: no counter, so every worker renders the room.
+JOINED = pack({"joined": True})
 NAMES_PER_TRY = 8  # names offered to Backend.enrol at once ("Anna" … "Anna 8")
 
 
@@ -344,6 +346,7 @@ class Hub:
         welcome: dict[str, Any] = {"type": "welcome", "role": role, "room": code}
         player, name = "", b""
         device = ""
+        joined = False
         if role == "host":
             secret = msg.get("secret")
             if not isinstance(secret, str) or not codes.matches(secret, room.secret):
@@ -354,13 +357,19 @@ class Hub:
                 assert isinstance(token, str)
                 player, name = self._resumed(room, resumed)
             else:
-                player, name, token = await self._join(code, room, msg.get("name"), device)
+                # A werkvorm that seats players announces the player with its transition.
+                announce = b"" if room.activity.seats_players else JOINED
+                arrival = Arriving(client.id, device, announce)
+                player, name, token = await self._join(code, room, msg.get("name"), arrival)
+                joined = True
             welcome["token"] = token
             welcome["player"] = player
             welcome["name"] = name.decode()
         client.send(pack(welcome))  # before any view, so a phone stores its token first
         await self.fanout.attach(client, code, role, player)
-        if player:
+        if joined:
+            pass  # its socket is online and every worker was told by the enrolment itself
+        elif player:
             await self.arrivals.submit(code, Arrival(player, client.id, device))
             # Other workers count this phone again (`answered.of`, the host's list) with the
             # next coalesced render.
@@ -417,10 +426,11 @@ class Hub:
         return [None] * len(arrivals)
 
     async def _join(
-        self, code: str, room: Room, raw_name: object, device: str = ""
+        self, code: str, room: Room, raw_name: object, arrival: Arriving = NO_ARRIVAL
     ) -> tuple[str, bytes, str]:
-        """A new player in room `code`: (player id, name, token)."""
-        if device and any(r.get("device") == device for r in room.removed.values()):
+        """A new player in room `code`: (player id, name, token). With `arrival` the enrolment
+        also marks the socket online, records the device and tells every worker (one write)."""
+        if arrival.device and any(r.get("device") == arrival.device for r in room.removed.values()):
             raise HubError("kicked")  # this browser was removed: not back under a new name
         name = clean_name(raw_name)
         if room.locked:
@@ -434,14 +444,14 @@ class Hub:
             stop = min(start + NAMES_PER_TRY, room.max_players + 2)
             offered = [(name_key(c), c) for c in (suffixed(name, n) for n in range(start, stop))]
             enrolled = await self.backend.enrol(
-                code, room.max_players, digest, offered, codes.player_tag()
+                code, room.max_players, digest, offered, codes.player_tag(), arrival
             )
             if enrolled.outcome is Enrolment.FULL and await self._free_seats(code, room):
                 # Full: seats of players who left a while ago and hold nothing (no score, no
                 # seat in a circle) are freed first, so phones that were closed do not keep
                 # others out.
                 enrolled = await self.backend.enrol(
-                    code, room.max_players, digest, offered, codes.player_tag()
+                    code, room.max_players, digest, offered, codes.player_tag(), arrival
                 )
             if enrolled.outcome is not Enrolment.NAMES_TAKEN:
                 break
@@ -453,7 +463,7 @@ class Hub:
         player = enrolled.player
         if room.activity.seats_players:
             await self.transition(code, lambda r: self._seat(r, player))
-        else:
+        elif not arrival.announce:
             await self.announce(code, enrolled.seq)
         return player, enrolled.name.encode(), token
 

@@ -12,9 +12,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from server.hub import codes
-from server.hub.backend import Backend, Enrolled, Enrolment, Put, PutResult
+from server.hub.backend import Arriving, Backend, Enrolled, Enrolment, Put, PutResult
 from server.hub.memory import MemoryBackend
-from server.hub.room import NAMES, PLAYERS, TOKENS
+from server.hub.room import DEVICES, NAMES, PLAYERS, TOKENS
 from tests.contract.conftest import Cluster, FakeClock, eventually
 
 ROOM = "123456"
@@ -795,3 +795,27 @@ async def test_concurrent_enrols_with_one_name_get_distinct_names(cluster: Clust
     assert sorted(r.name for r in results) == sorted(name for _, name in _anna(12))
     assert len({r.player for r in results}) == 12
     assert sorted(r.seq for r in results) == list(range(1, 13))
+
+
+async def test_enrol_with_an_arrival_marks_the_socket_records_the_device_and_announces(
+    cluster: Cluster,
+) -> None:
+    joiner, watcher = await cluster.worker(), await cluster.worker()
+    code = fresh_code()
+    await joiner.create_room(code, b"doc")
+    await watcher.subscribe(code)
+    arrival = Arriving("conn-1", "device-digest", b"announce")
+    enrolled = await joiner.enrol(code, 10, "digest-1", [("bo", "Bo")], "aaaaaa", arrival)
+    assert enrolled.outcome is Enrolment.OK
+    assert await watcher.online(code) == {enrolled.player}
+    assert await watcher.hget(code, DEVICES, enrolled.player) == b"device-digest"
+    assert await next_message(watcher) == (code, b"announce")
+    # The socket closes: the player goes offline as with set_online.
+    await joiner.set_online(code, enrolled.player, "conn-1", False)
+    assert await watcher.online(code) == set()
+    # A full room announces nothing and marks nobody.
+    full = await joiner.enrol(code, 1, "digest-2", [("cas", "Cas")], "bbbbbb", arrival)
+    assert full.outcome is Enrolment.FULL
+    with pytest.raises(TimeoutError):
+        await next_message(watcher, within=0.3)
+    assert await watcher.online(code) == set()
