@@ -30,14 +30,13 @@ from .run import RunConfig, run_once, run_paired
 from .servers import (
     CHECKOUT,
     ROOT,
-    RedisProc,
     ServerProc,
     describe_machine,
     git_revision,
     machine_busy_s,
     raise_nofile,
     split_cpus,
-    usage,
+    throwaway_redis,
 )
 
 SERVERS = ("kenniskring", "baseline")
@@ -71,7 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--redis-url",
         default=None,
         help="Redis for Kenniskring (needed with --workers > 1); 'auto' starts a "
-        "throwaway redis-server on a free port",
+        "throwaway redis-server on a free port, 'auto-cluster' a 3-master Redis Cluster",
     )
     p.add_argument(
         "--procs",
@@ -270,12 +269,11 @@ def main(argv: list[str] | None = None) -> int:
             "servers": sorted(servers_on),
             "generator": sorted(generator_on),
         }
-    redis: RedisProc | None = None
-    redis_url = args.redis_url
-    if redis_url == "auto" and "kenniskring" in servers:
-        redis = RedisProc(logs / "redis")
-        redis_url = redis.url
-        print(f"redis-server on {redis_url}")
+    redis, redis_url = throwaway_redis(
+        args.redis_url if "kenniskring" in servers else None, logs / "redis"
+    )
+    if redis is not None:
+        print(f"redis on {redis_url}")
     print(f"bench → {out}")
     ok = True
     paired = not args.sequential and servers == list(SERVERS)
@@ -304,6 +302,7 @@ def main(argv: list[str] | None = None) -> int:
                     logs,
                     workers=args.workers if kk else 1,
                     redis_url=redis_url if kk else None,
+                    redis_stats=redis.stats_urls if redis is not None and kk else [],
                     max_players=max(2500, per_room + 10),
                     sizes=sizes,
                     server_root=Path(args.server_root) if args.server_root else None,
@@ -321,7 +320,7 @@ def main(argv: list[str] | None = None) -> int:
                 )
                 if args.quiet_wait > 0:
                     wait_quiet(args.quiet_wait)
-                redis_before = usage(redis.proc.pid) if redis is not None and kk else None
+                redis_before = redis.usage() if redis is not None and kk else None
                 results: list[dict[str, Any] | BaseException] = []
                 try:
                     for kind in group:
@@ -355,7 +354,7 @@ def main(argv: list[str] | None = None) -> int:
                         )
                         continue
                     if redis_before is not None and redis is not None and kind == "kenniskring":
-                        after = usage(redis.proc.pid)
+                        after = redis.usage()
                         result["redis"] = {
                             "cpu_s": round(after.cpu_s - redis_before.cpu_s, 2),
                             "rss_kib": after.rss_kib,

@@ -51,13 +51,13 @@ from .servers import (
     CHECKOUT,
     PACKAGE,
     ROOT,
-    RedisProc,
     ServerProc,
     describe_machine,
     git_revision,
     machine_busy_s,
     process_tree,
     raise_nofile,
+    throwaway_redis,
 )
 
 
@@ -457,10 +457,7 @@ class Soak:
                 previous = phones
                 until = min(end, time.monotonic() + args.session)
                 await asyncio.gather(
-                    *(
-                        self.host_loop(room, until)
-                        for room in rooms
-                    ),
+                    *(self.host_loop(room, until) for room in rooms),
                     self.churn(phones, until),
                 )
         finally:
@@ -577,11 +574,7 @@ def main(argv: list[str]) -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
     logs = base / f"{args.mode}-{stamp}-logs"
     record = session_header(argv[1:], args.mode)
-    redis: RedisProc | None = None
-    redis_url = args.redis_url
-    if redis_url == "auto":
-        redis = RedisProc(logs / "redis")
-        redis_url = redis.url
+    redis, redis_url = throwaway_redis(args.redis_url if True else None, logs / "redis")
     server = server_for(
         args,
         logs,

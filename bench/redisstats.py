@@ -43,6 +43,16 @@ def read(url: str, timeout: float = 2.0) -> Stats:
     return {}
 
 
+def read_all(urls: list[str]) -> Stats:
+    """The sum over several Redis nodes (a cluster's masters)."""
+    total: Stats = {}
+    for url in urls:
+        for name, (calls, usec) in read(url).items():
+            c0, u0 = total.get(name, (0, 0))
+            total[name] = (c0 + calls, u0 + usec)
+    return total
+
+
 def parse(text: str) -> Stats:
     """`cmdstat_hget:calls=3,usec=12,...` lines → {"hget": (3, 12)}."""
     out: Stats = {}

@@ -283,8 +283,8 @@ class Coordinator:
     def mark(self, name: str) -> None:
         """Server CPU/RSS at a phase boundary; profilers hook in here (outside measured spans)."""
         self.marks.append((name, time.time(), self.server.usage()))
-        if self.server.redis_url:
-            self.redis_marks[name] = redisstats.read(self.server.redis_url)
+        if self.server.redis_stats:
+            self.redis_marks[name] = redisstats.read_all(self.server.redis_stats)
         if self.on_mark is not None:
             self.on_mark(name)
 

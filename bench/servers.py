@@ -19,6 +19,8 @@ from typing import Any
 
 import httpx
 
+from .redis_cluster import ClusterProc, find_redis_cli
+
 PACKAGE = __package__ or "bench"  # "bench" in a checkout, "kenniskring_bench" when installed
 _HERE = Path(__file__).resolve().parent.parent
 # The checkout the bench runs from, if any (then results and git revision come from it); an
@@ -172,6 +174,7 @@ class ServerProc:
     server_root: Path | None = None  # run the `server` package of another checkout
     cpus: frozenset[int] | None = None  # `--pin`: the CPUs the server may run on
     extra_args: list[str] = field(default_factory=list)  # more `serve` options
+    redis_stats: list[str] = field(default_factory=list)  # Redis nodes to read commandstats of
     proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -369,6 +372,14 @@ class RedisProc:
     def url(self) -> str:
         return f"redis://127.0.0.1:{self.port}/0"
 
+    @property
+    def stats_urls(self) -> list[str]:
+        """Where INFO commandstats is read (bench/redisstats.py)."""
+        return [self.url]
+
+    def usage(self) -> Usage:
+        return usage(self.proc.pid)
+
     def stop(self) -> None:
         if self.proc.poll() is None:
             self.proc.terminate()
@@ -377,6 +388,49 @@ class RedisProc:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(5)
+
+
+class ClusterRedis(ClusterProc):
+    """`--redis-url auto-cluster`: a throwaway 3-master Redis Cluster (bench/redis_cluster.py)."""
+
+    def __init__(self, workdir: Path) -> None:
+        binary = find_redis_server()
+        cli = find_redis_cli(binary)
+        if binary is None or cli is None:
+            raise RuntimeError("redis-server and redis-cli needed (apt-get install redis-server)")
+        super().__init__(workdir, binary, cli, masters=3)
+        self.start()
+
+    @property
+    def stats_urls(self) -> list[str]:
+        return [node.url for node in self.nodes]
+
+    def usage(self) -> Usage:
+        total = Usage(0.0, 0, 0, 0)
+        for node in self.nodes:
+            if node.process is not None:
+                u = usage(node.process.pid)
+                total = Usage(
+                    total.cpu_s + u.cpu_s,
+                    total.rss_kib + u.rss_kib,
+                    total.processes + u.processes,
+                    total.preempted + u.preempted,
+                )
+        return total
+
+
+def throwaway_redis(
+    arg: str | None, folder: Path
+) -> tuple[RedisProc | ClusterRedis | None, str | None]:
+    """`--redis-url`: "auto" starts a redis-server, "auto-cluster" a 3-master Redis Cluster;
+    anything else is used as it is. Returns (what to stop afterwards, the URL for the server)."""
+    if arg == "auto":
+        single = RedisProc(folder)
+        return single, single.url
+    if arg == "auto-cluster":
+        cluster = ClusterRedis(folder)
+        return cluster, cluster.url
+    return None, arg
 
 
 def git_revision() -> dict[str, Any]:

@@ -37,13 +37,13 @@ import msgpack
 from . import wsclient
 from .servers import (
     ROOT,
-    RedisProc,
     ServerProc,
     describe_machine,
     git_revision,
     machine_busy_s,
     raise_nofile,
     split_cpus,
+    throwaway_redis,
 )
 
 
@@ -573,11 +573,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     out.parent.mkdir(parents=True, exist_ok=True)
     logs = ROOT / "bench" / "results" / "stickers-logs" / out.stem  # server logs: not records
-    redis: RedisProc | None = None
-    redis_url = args.redis_url
-    if redis_url == "auto":
-        redis = RedisProc(logs / "redis")
-        redis_url = redis.url
+    redis, redis_url = throwaway_redis(args.redis_url if True else None, logs / "redis")
     cpus: frozenset[int] | None = None
     if args.pin:
         servers_on, generator_on = split_cpus(os.sched_getaffinity(0), args.workers)
