@@ -102,6 +102,7 @@ REFRESH_AT_MOST_EVERY = 0.25
 FAILED_NODE_PAUSE = 0.25
 RETRIES = 20
 POOL_SIZE = 64  # connections per master, as RedisBackend's pool for one Redis
+COMMANDS_AT_ONCE = 48  # commands in flight per worker (see _ClusterClient); the rest: pipelines
 
 # RedisBackend's claim, also returning each deadline, so the buckets' claims can be merged in
 # deadline order: [code, at, code, at, …].
@@ -165,11 +166,17 @@ class _ClusterClient(RedisCluster):
     - a command that failed on a node pauses FAILED_NODE_PAUSE before it tries again, so its
       retries span a failover (as RedisBackend's backoff spans a restart) instead of spinning;
     - `aclose()` while running only marks the table for a re-read; at shutdown the backend sets
-      `closing` first, and `aclose()` closes.
+      `closing` first, and `aclose()` closes;
+    - a command waits for a free connection instead of failing: redis-py's cluster pool raises
+      MaxConnectionsError at once when a node's `max_connections` are in use (a burst of
+      thousands of answers did that to 15 % of them), so at most COMMANDS_AT_ONCE commands are
+      in flight (fewer than a node's connections, whichever nodes they go to; pipelines keep
+      the rest), as RedisBackend's BlockingConnectionPool makes a burst wait.
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self._in_flight = asyncio.Semaphore(COMMANDS_AT_ONCE)
         self.closing = False
         self._refreshed_at = float("-inf")
         self._refresh: asyncio.Task[None] | None = None
@@ -212,6 +219,10 @@ class _ClusterClient(RedisCluster):
             log.debug("redis: cluster slot table not re-read: %s", exc)
         finally:
             self._refreshed_at = time.monotonic()
+
+    async def execute_command(self, *args: Any, **kwargs: Any) -> Any:
+        async with self._in_flight:
+            return await super().execute_command(*args, **kwargs)
 
     async def aclose(self) -> None:
         if self.closing or self.nodes_manager.default_node is None:

@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 import pytest
 import redis
 
+from server.hub.backend import PutResult
 from server.hub.factory import make_backend
 from server.hub.inbox import RESYNC
 from server.hub.redis_cluster import SLOT_GROUPS, SPAN, RedisClusterBackend, startup_nodes
@@ -169,3 +170,19 @@ async def test_a_cut_subscription_on_one_master_is_rebuilt(
             pass
     await writer.publish(code, b"again")
     assert await _received(listener, code, b"again")
+
+
+async def test_a_burst_of_commands_waits_for_connections_instead_of_failing(
+    workers: list[RedisClusterBackend],
+) -> None:
+    """redis-py's cluster pool raises MaxConnectionsError once a node's connections are all in
+    use; 600 inputs of one room at once (one master) must all be stored, not refused."""
+    worker = workers[0]
+    code = "424242"
+    await worker.create_room(code, b"doc")
+    await worker.hset(code, "meta", "open", b"q1")
+    results = await asyncio.gather(
+        *(worker.put_if_open(code, b"q1", "answers", f"p{i}", b"A") for i in range(600))
+    )
+    assert set(results) == {PutResult.OK}
+    assert await worker.hlen(code, "answers") == 600
