@@ -99,8 +99,9 @@ class Backend(ABC):
 
     @abstractmethod
     async def save_room(self, code: str, version: int, doc: bytes) -> bool:
-        """Replace the document only if it is still at `version` (it becomes version + 1).
-        True also when it already is version + 1 with exactly `doc` (a repeat of this save)."""
+        """Replace the document only if it is still at `version` (it becomes version + 1), and
+        keep the room and its tables alive as `touch` does. True also when it already is
+        version + 1 with exactly `doc` (a repeat of this save)."""
 
     @abstractmethod
     async def touch(self, code: str) -> None:

@@ -755,12 +755,12 @@ class Hub:
         raise HubError("busy")
 
     async def _after(self, code: str, room: Room) -> None:
+        """After a saved transition (the save kept the room and its tables alive)."""
         deadline = room.activity.deadline(room.state)
         if deadline:
             await self.backend.schedule(code, deadline)
         else:
             await self.backend.schedule(code, 0)
-        await self.backend.touch(code)
         await self.changed(code, urgent=True)
 
     async def _lock(self, room: Room) -> None:
