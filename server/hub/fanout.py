@@ -54,6 +54,7 @@ class RoomHub(Protocol):
     def forget_decoded(self, code: str) -> None: ...
     def drop_kicked(self, code: str, player: str) -> None: ...
 
+
 log = logging.getLogger("kenniskring.fanout")
 
 # Also the order views are sent in: the projector first (one socket), then the phones, then the
@@ -228,6 +229,10 @@ class Fanout:
             if message is None:
                 self._skipped(code, len(raw))
                 continue
+            previewed = message.get("preview")
+            if isinstance(previewed, list):
+                self._show_previewed(code, previewed)
+                continue
             kick = message.get("kick")
             if isinstance(kick, str):
                 self.hub.drop_kicked(code, kick)
@@ -337,24 +342,41 @@ class Fanout:
         self, room: Room, state: Any, inputs: Mapping[str, Any], names: Mapping[str, str]
     ) -> None:
         """Show a big room the outcome of a closing command before the activity's own work:
-        called between closing the gate and the command, it writes the projector's and the
+        called between closing the gate and the command, it makes the projector's and the
         phones' views of `state` (the activity's `preview`), which depend on the inputs but not
-        on, e.g., the scores, at once. The render after the save finds those views unchanged and
-        sends them to nobody again; the host's view and every phone's own frame follow from that
-        render. Only this worker previews; other workers show it when they render the saved
-        room."""
+        on, e.g., the scores, writes them to this worker's sockets at once and publishes them,
+        so every other worker writes them to its sockets too without reading the room. The
+        render after the save finds those views unchanged and sends them to nobody again; the
+        host's view and every phone's own frame follow from that render."""
         code = room.code
-        by_role = _by_role(self._rooms.get(code, ()))
-        if len(by_role.get("phone", ())) < PREVIEW_AT:
+        if len(names) < PREVIEW_AT:
             return
         online = await self.hub.backend.online(code)
         content = await self.hub.content_of(code, room.current, room.created)
         facts = facts_of(room, names, online, inputs, None, self.cache_of(code, room.current))
         seq = self._rendered.get(code, 0)  # phones take a view of the version they show
+        now = self.hub.clock()
+        frames: list[list[Any]] = []
+        for role in ("screen", "phone"):
+            view = envelope(role, room, state, content, facts)
+            view.update(room.activity.shared_view(role, state, content, facts, now))
+            key, data = _encode(view, seq)
+            frames.append([role, key, data])
+        self._show_previewed(code, frames)
+        await self.hub.backend.publish(code, pack({"preview": frames}))
+
+    def _show_previewed(self, code: str, frames: list[Any]) -> None:
+        """Write previewed views ([role, key, frame], from this worker or another) to this
+        worker's sockets of each role that do not show that view yet."""
+        by_role = _by_role(self._rooms.get(code, ()))
         with self.hub.outbox.gc_held():
-            self._send_shared(
-                code, by_role, ("screen", "phone"), room, state, content, facts, seq, True
-            )
+            for entry in frames:
+                if not isinstance(entry, list) or len(entry) != 3:
+                    continue
+                role, key, data = entry
+                members = by_role.get(role) if isinstance(role, str) else None
+                if members and isinstance(key, bytes) and isinstance(data, bytes):
+                    self._show(code, role, key, data, members, True)
 
     def _send_shared(
         self,
@@ -434,12 +456,19 @@ class Fanout:
         """Encode once; an unchanged view goes only to clients that have not had it. `at_once`:
         written now (`Outbox.broadcast`) instead of at the end of the turn. A countdown
         (`remaining_ms` in a part of the view) does not make a view new."""
-        timed = next(
-            (part for part in view.values() if isinstance(part, dict) and "remaining_ms" in part),
-            None,
-        )
-        remaining = timed.pop("remaining_ms") if timed is not None else 0
-        key = pack(view)
+        self._show(code, role, _view_key(view), lambda: pack({**view, "v": seq}), members, at_once)
+
+    def _show(
+        self,
+        code: str,
+        role: str,
+        key: bytes,
+        frame: bytes | Callable[[], bytes],
+        members: list[Client],
+        at_once: bool,
+    ) -> None:
+        """The view whose identity is `key` to those of `members` that do not show it yet;
+        `frame` is its bytes, or makes them (only when someone gets them)."""
         shown = self._shown[(code, role)]
         if key != shown.key:
             shown.key, shown.token = key, object()
@@ -448,9 +477,7 @@ class Fanout:
             targets = [c for c in members if c.last_view is not shown.token]
         if not targets:
             return
-        if timed is not None:
-            timed["remaining_ms"] = remaining
-        data = pack({**view, "v": seq})
+        data = frame() if callable(frame) else frame
         token = shown.token
         for client in targets:
             client.last_view = token
@@ -461,6 +488,26 @@ class Fanout:
                 client.send(data)
 
 
+def _view_key(view: dict[str, Any]) -> bytes:
+    """A shared view's identity: its encoding without its countdown (`remaining_ms` in a part
+    of the view), so that a clock ticking down does not make a view new."""
+    timed = next(
+        (part for part in view.values() if isinstance(part, dict) and "remaining_ms" in part),
+        None,
+    )
+    if timed is None:
+        return pack(view)
+    remaining = timed.pop("remaining_ms")
+    key = pack(view)
+    timed["remaining_ms"] = remaining
+    return key
+
+
+def _encode(view: dict[str, Any], seq: int) -> tuple[bytes, bytes]:
+    """A shared view's identity and its frame at version `seq`."""
+    return _view_key(view), pack({**view, "v": seq})
+
+
 def _by_role(clients: Iterable[Client]) -> dict[str, list[Client]]:
     by_role: dict[str, list[Client]] = defaultdict(list)
     for client in clients:
@@ -468,7 +515,7 @@ def _by_role(clients: Iterable[Client]) -> dict[str, list[Client]]:
     return by_role
 
 
-MAX_MESSAGE = 4096  # what the hub publishes is a few dozen bytes
+MAX_MESSAGE = 65536  # what the hub publishes: a few dozen bytes, a preview a few KiB
 
 
 def _decode(raw: bytes) -> dict[str, Any] | None:
