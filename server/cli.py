@@ -65,9 +65,10 @@ def announce(settings: Settings) -> None:
     if not settings.redis_url:
         print(
             "  Live sessies staan in het geheugen: na een herstart zijn ze weg; geüploade quizzen\n"
-            "  en de bokaalgeschiedenis blijven bewaard in de gegevensmap.\n"
-            "  Live rooms are kept in memory and lost on restart; uploaded quizzes and the bokaal\n"
-            "  history are kept in the data directory."
+            "  en wat teams bewaren (bokaal, kenniskaart, gekozen scholingsthema's) blijven in\n"
+            "  de gegevensmap.\n"
+            "  Live rooms are kept in memory and lost on restart; uploaded quizzes and what teams\n"
+            "  keep (bokaal, knowledge map, chosen training themes) stay in the data directory."
         )
     try:
         segno.make(f"{url}/", error="m").terminal(compact=True)

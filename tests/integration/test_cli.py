@@ -97,6 +97,11 @@ def test_serve_reads_port_from_env_and_prints_join_url_and_qr(tmp_path: Path) ->
         text = log.read_text()
         assert f":{port}/" in text and "/host" in text
         assert "▀" in text or "█" in text  # the QR code drawn in the terminal
+        # On the memory backend it says what a restart loses and what the data folder keeps:
+        # the quizzes and every history a team keeps.
+        assert "na een herstart zijn ze weg" in text and str(tmp_path / "data") in text
+        for kept in ("quizzen", "bokaal", "kenniskaart", "scholingsthema"):
+            assert kept in text
     finally:
         proc.terminate()
         proc.wait(10)
