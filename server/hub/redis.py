@@ -356,6 +356,8 @@ class RedisBackend(Backend):
         # its question open) for as long as this worker lives.
         self._left: dict[str, set[str]] = {}
         self._live_cache: dict[str, tuple[bool, float]] = {}
+        # Enrolments whose reply did not arrive: (room, token digest, socket); see enrol.
+        self._unsure: list[tuple[str, str, str]] = []
 
     # ---- keys ------------------------------------------------------------------------------------
     def _room(self, code: str) -> str:
@@ -564,7 +566,14 @@ class RedisBackend(Backend):
         args += [channel, arrival.announce if channel else b""]
         for key, name in names:
             args += [key, name]
-        reply = await self._run("enrol", code, *args)
+        try:
+            reply = await self._run("enrol", code, *args)
+        except BaseException:
+            if arrival.conn:
+                # The script may have run with its reply lost: its socket would then count as
+                # online for as long as this worker lives. Removed on the next liveness beat.
+                self._unsure.append((code, token_digest, arrival.conn))
+            raise
         assert isinstance(reply, list)
         outcome, player, name, seq = reply
         enrolled = Enrolled(Enrolment(_text(outcome)), _text(player), _text(name), int(seq))
@@ -732,6 +741,12 @@ class RedisBackend(Backend):
                 gone = fields - self._own.get(code, set())
                 if gone:
                     self._left.setdefault(code, set()).update(gone)
+        while self._unsure:
+            code, digest, conn = self._unsure[0]
+            player = await self.client.hget(f"{self._room(code)}t:{TOKENS}", digest)
+            if player is not None:
+                await self.client.hdel(self._room(code) + "presence", f"{_text(player)}|{conn}")
+            self._unsure.pop(0)
         if self._left:
             left, self._left = self._left, {}
             try:

@@ -13,6 +13,7 @@ import pytest
 from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 
+from server.hub.backend import Arriving
 from server.hub.redis import LIVENESS_TTL, RESYNC, RedisBackend
 from tests.contract.conftest import eventually
 from tests.support.redis_server import RedisServer, free_port, require_redis_server
@@ -254,5 +255,36 @@ async def test_keys_carry_the_room_hash_tag_and_a_ttl(
         )
         for key in keys:
             assert 0 < await admin.pttl(key) <= 600_000, key
+    finally:
+        await backend.disconnect()
+
+
+async def test_a_socket_whose_enrolment_reply_was_lost_does_not_stay_online(
+    redis_server: RedisServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The join script ran (the player exists, its socket marked online) but its reply never
+    came back: the hello fails, so that socket must not count as online for as long as the
+    worker lives. The next liveness beat removes it."""
+    backend = RedisBackend(redis_server.url, namespace=namespace())
+    await backend.connect()
+    try:
+        await backend.create_room(ROOM, b"doc")
+        run = backend._run
+
+        async def reply_lost(script: str, code: str, *args: bytes | str | int | float) -> object:
+            await run(script, code, *args)
+            raise RedisConnectionError("the reply was lost")
+
+        monkeypatch.setattr(backend, "_run", reply_lost)
+        with pytest.raises(RedisConnectionError):
+            await backend.enrol(ROOM, 10, "digest", [("bo", "Bo")], "aaaaaa", Arriving("c1"))
+        monkeypatch.undo()
+        assert len(await backend.online(ROOM)) == 1  # the script did run
+
+        async def offline() -> bool:
+            return await backend.online(ROOM) == set()
+
+        await eventually(offline, within=5)
+        assert await backend.hlen(ROOM, "players") == 1  # the player itself stays, offline
     finally:
         await backend.disconnect()
