@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import itertools
 import logging
 import secrets
 import time
@@ -367,15 +368,13 @@ class Hub:
             welcome["name"] = name.decode()
         client.send(pack(welcome))  # before any view, so a phone stores its token first
         await self.fanout.attach(client, code, role, player)
-        if joined:
-            pass  # its socket is online and every worker was told by the enrolment itself
-        elif player:
+        if not player:
+            await self.backend.touch(code)
+        elif not joined:  # a new player's enrolment already did this (see _join)
             await self.arrivals.submit(code, Arrival(player, client.id, device))
             # Other workers count this phone again (`answered.of`, the host's list) with the
             # next coalesced render.
             self.fanout.answered(code)
-        else:
-            await self.backend.touch(code)
         return welcome
 
     async def _read_resumes(self, code: str, digests: Sequence[str]) -> list[Resumed]:
@@ -402,16 +401,8 @@ class Hub:
         """One call through the gate for the inputs of room `code` that arrived together (per
         gate, in order: a batch that spans a close has two)."""
         results: list[PutResult] = []
-        start = 0
-        while start < len(puts):
-            gate = puts[start][0]
-            end = start
-            while end < len(puts) and puts[end][0] == gate:
-                end += 1
-            results += await self.backend.put_many_if_open(
-                code, gate, [put for _, put in puts[start:end]]
-            )
-            start = end
+        for gate, group in itertools.groupby(puts, key=lambda item: item[0]):
+            results += await self.backend.put_many_if_open(code, gate, [put for _, put in group])
         return results
 
     async def _write_arrivals(self, code: str, arrivals: Sequence[Arrival]) -> list[None]:
