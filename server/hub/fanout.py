@@ -19,6 +19,7 @@ from server.hub.pacing import Pacer
 from server.hub.room import LEFT, PLAYERS, Room, pack, unpack
 from server.hub.room_cache import RoomCache
 from server.hub.settings import HubSettings
+from server.hub.tasks import stop_tasks
 from server.messages import error_frame
 
 
@@ -103,12 +104,7 @@ class Fanout:
         ]
 
     async def stop(self) -> None:
-        tasks = list(self._renderers.values())
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await stop_tasks(self._renderers.values())
         for clients in self._rooms.values():
             for client in clients:
                 client.drop(1001)

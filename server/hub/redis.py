@@ -35,6 +35,7 @@ from server.hub.backend import (
 )
 from server.hub.inbox import RESYNC, Inbox
 from server.hub.room import DEVICES, NAMES, PLAYERS, TOKENS
+from server.hub.tasks import stop_tasks
 
 log = logging.getLogger(__name__)
 
@@ -455,9 +456,7 @@ class RedisBackend(Backend):
 
     async def disconnect(self) -> None:
         tasks, self._tasks = self._tasks, []
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await stop_tasks(tasks)
         if self._client is not None and tasks:
             # A clean shutdown takes our players offline at once instead of after LIVENESS_TTL.
             try:

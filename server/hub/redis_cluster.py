@@ -66,6 +66,7 @@ from server.hub.redis import (
     _ReconnectWatch,
     _text,
 )
+from server.hub.tasks import stop_tasks
 
 log = logging.getLogger(__name__)
 
@@ -227,8 +228,7 @@ class _ClusterClient(RedisCluster):
     async def aclose(self) -> None:
         if self.closing or self.nodes_manager.default_node is None:
             if self._refresh is not None:
-                self._refresh.cancel()
-                await asyncio.gather(self._refresh, return_exceptions=True)
+                await stop_tasks([self._refresh])
             await super().aclose()
         else:
             self._initialize = True  # re-read the slot table; keep the healthy connections
@@ -317,9 +317,7 @@ class RedisClusterBackend(RedisBackend):
 
     async def disconnect(self) -> None:
         claims, self._claims = list(self._claims.values()), {}
-        for task in claims:
-            task.cancel()
-        await asyncio.gather(*claims, return_exceptions=True)
+        await stop_tasks(claims)
         shards, self._shards = list(self._shards.values()), {}
         self._assigned.clear()
         await asyncio.gather(*(shard.stop() for shard in shards), return_exceptions=True)
@@ -640,9 +638,7 @@ class _Shard:
 
     async def stop(self) -> None:
         tasks, self.tasks = self.tasks, []
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await stop_tasks(tasks)
         await self.client.aclose()
 
     async def add(self, code: str, *, moved: bool = False) -> None:

@@ -45,6 +45,7 @@ from server.hub.room import (
 )
 from server.hub.room_cache import RoomCache
 from server.hub.settings import HubSettings
+from server.hub.tasks import stop_tasks
 
 __all__ = ["Hub", "HubError", "HubSettings"]
 
@@ -156,11 +157,7 @@ class Hub:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await stop_tasks(self._tasks)
         await self.fanout.stop()
         await self.backend.disconnect()
 
