@@ -77,6 +77,9 @@ class Backend(ABC):
     # Exceptions that mean "cannot be reached right now" (an outage the design expects), as
     # opposed to a bug: callers log them once per outage instead of with a traceback.
     unavailable: tuple[type[BaseException], ...] = ()
+    # Whether requests that arrive together gain from one call (every call is a round trip):
+    # the hub then batches them per room (server/hub/batch.py); in-process calls go one by one.
+    batches: bool = False
 
     async def connect(self) -> None:  # noqa: B027 - optional hook
         """Open connections and background tasks."""

@@ -4,6 +4,8 @@ A reconnect storm brings hundreds of resumes for one room within a few event-loo
 one alone is a few small reads and writes; together they are one read (or one write) per room
 for everything that queued up meanwhile: the requests of one event-loop turn, and those that
 arrived while the previous call for that room was in flight. A lone request waits one loop turn.
+That turn is worth it only when a call is a round trip: with `together=False` (the in-process
+memory backend) every request is its own call at once.
 """
 
 from __future__ import annotations
@@ -22,13 +24,17 @@ class Batcher(Generic[I, R]):
     """`await submit(key, item)` → the result for `item` of `run(key, items)`, called once for
     all items submitted for `key` together. A failure of `run` is every submitter's failure."""
 
-    def __init__(self, run: Run[I, R]) -> None:
+    def __init__(self, run: Run[I, R], *, together: bool = True) -> None:
         self._run = run
+        self.together = together  # False: every item is its own call, without the loop turn
         self._pending: dict[str, list[tuple[I, asyncio.Future[R]]]] = {}
         self._running: dict[str, asyncio.Task[None]] = {}
         self.calls = 0  # how many times `run` was called (tests, figures)
 
     async def submit(self, key: str, item: I) -> R:
+        if not self.together:
+            self.calls += 1
+            return (await self._run(key, [item]))[0]
         future: asyncio.Future[R] = asyncio.get_running_loop().create_future()
         self._pending.setdefault(key, []).append((item, future))
         if key not in self._running:

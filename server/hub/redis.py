@@ -315,6 +315,7 @@ def _text(value: bytes | str) -> str:
 
 class RedisBackend(Backend):
     name = "redis"
+    batches = True
     # A script may PUBLISH on a single Redis; a cluster's subscribers listen to sharded
     # channels, so the cluster backend publishes after the script instead.
     publish_in_scripts = True

@@ -142,10 +142,14 @@ class Hub:
         self._tasks: list[asyncio.Task[None]] = []
         # A reconnect storm: the resumes of one room that arrive together are one read, and
         # their arrivals (presence, device, `left` cleared, the room touched) one write.
-        self.resumes: Batcher[str, Resumed] = Batcher(self._read_resumes)
-        self.arrivals: Batcher[Arrival, None] = Batcher(self._write_arrivals)
+        # (Only where a call is a round trip: `Backend.batches`.)
+        together = backend.batches
+        self.resumes: Batcher[str, Resumed] = Batcher(self._read_resumes, together=together)
+        self.arrivals: Batcher[Arrival, None] = Batcher(self._write_arrivals, together=together)
         # Inputs: the records of one room that arrive together go through its gate in one call.
-        self.puts: Batcher[tuple[bytes, Put], PutResult] = Batcher(self._write_puts)
+        self.puts: Batcher[tuple[bytes, Put], PutResult] = Batcher(
+            self._write_puts, together=together
+        )
 
     # ---- lifetime -----------------------------------------------------------------------------
     async def __aenter__(self) -> Hub:

@@ -222,8 +222,9 @@ async def test_a_room_without_sockets_here_is_not_kept_decoded(
 async def test_answers_that_arrive_together_are_one_write_and_each_gets_its_own_reply(
     hub_and_clock: tuple[Hub, Clock],
 ) -> None:
-    """30 answers in one event-loop turn go through the gate in one backend call; every phone
-    still gets its own ack, and a second tap in the same batch its own refusal."""
+    """30 answers in one event-loop turn go through the gate in one backend call where a call
+    is a round trip (Redis, the cluster), one call each in process (memory: no loop turn of
+    waiting); every phone still gets its own ack, and a second tap its own refusal."""
     hub, _clock = hub_and_clock
     _code, host, phones = await _room_with_phones(hub, 30)
     before = hub.puts.calls
@@ -232,7 +233,7 @@ async def test_answers_that_arrive_together_are_one_write_and_each_gets_its_own_
     replies = await asyncio.gather(*taps, return_exceptions=True)
     assert [r["type"] for r in replies[:30] if isinstance(r, dict)] == ["ack"] * 30
     assert isinstance(replies[30], HubError) and replies[30].code == "already_answered"
-    assert hub.puts.calls - before == 1
+    assert hub.puts.calls - before == (1 if hub.backend.batches else 31)
     await until(lambda: _last(host).get("phase") == q.REVEAL, "the close once all answered")
     reveal = _last(host)
     assert reveal["reveal"]["distribution"] == [8, 8, 7, 7]

@@ -68,3 +68,22 @@ async def test_a_cancelled_submitter_does_not_break_the_batch() -> None:
     assert await kept == 20
     with pytest.raises(asyncio.CancelledError):
         await gone
+
+
+async def test_apart_every_item_is_its_own_call_without_a_loop_turn() -> None:
+    """`together=False` (the memory backend): each request at once, in its own call."""
+    backend = Backend()
+    batcher = Batcher(backend.run, together=False)
+    results = await asyncio.gather(*(batcher.submit("a", i) for i in range(3)))
+    assert results == [0, 10, 20]
+    assert backend.calls == [("a", [0]), ("a", [1]), ("a", [2])] and batcher.calls == 3
+    # Nothing in between: the result is there before any other task gets a turn.
+    other_ran = False
+
+    async def other() -> None:
+        nonlocal other_ran
+        other_ran = True
+
+    task = asyncio.create_task(other())
+    assert await batcher.submit("b", 4) == 40 and not other_ran
+    await task
