@@ -57,6 +57,7 @@ from .servers import (
     machine_busy_s,
     process_tree,
     raise_nofile,
+    split_cpus,
     throwaway_redis,
 )
 
@@ -542,6 +543,11 @@ def build_parser() -> argparse.ArgumentParser:
             s.add_argument("--tracemalloc", action="store_true")
             s.add_argument("--profile", action="store_true", help="py-spy during the storms")
             s.add_argument(
+                "--pin",
+                action="store_true",
+                help="the server on the last --workers CPUs, the phones and probes on the others",
+            )
+            s.add_argument(
                 "--server",
                 choices=("kenniskring", "baseline"),
                 default="kenniskring",
@@ -575,11 +581,25 @@ def main(argv: list[str]) -> int:
     logs = base / f"{args.mode}-{stamp}-logs"
     record = session_header(argv[1:], args.mode)
     redis, redis_url = throwaway_redis(args.redis_url if True else None, logs / "redis")
+    cpus: frozenset[int] | None = None
+    if getattr(args, "pin", False):
+        try:
+            servers_on, generator_on = split_cpus(os.sched_getaffinity(0), args.workers)
+        except ValueError as exc:
+            print(f"bench: {exc}", file=sys.stderr)
+            return 2
+        os.sched_setaffinity(0, generator_on)  # the phones and the /healthz probe
+        cpus = frozenset(servers_on)
+        record["machine"]["pinned"] = {
+            "servers": sorted(servers_on),
+            "generator": sorted(generator_on),
+        }
     server = server_for(
         args,
         logs,
         redis_url,
         profile="tracemalloc" if getattr(args, "tracemalloc", False) else None,
+        cpus=cpus,
     )
     if args.mode == "soak":
         server.extra_args = ["--room-ttl", str(args.room_ttl)]

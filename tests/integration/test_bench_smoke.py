@@ -160,3 +160,26 @@ def test_storm_and_soak_modes_run_and_report(tmp_path: Path) -> None:
     assert soak["sessions"] >= 2
     assert not soak["tally"]["errors"].get("bad_token")
     assert soak["fds"]["settled"] <= soak["fds"]["start"] + 2
+
+
+def test_storm_with_pin_runs_the_server_on_its_own_cpu(tmp_path: Path) -> None:
+    """`python -m bench storm --pin`: the server on the last CPU, the phones and the /healthz
+    probes on the others (recorded), every phone back; with a single CPU it says why not."""
+    import json
+    import subprocess
+    import sys
+
+    out = tmp_path / "storm.json"
+    run = subprocess.run(
+        [sys.executable, "-m", "bench", "storm", "--phones", "40", "--storms", "1", "--pin",
+         "--out", str(out)],
+        cwd=Path(__file__).resolve().parents[2], capture_output=True, text=True, timeout=300,
+    )
+    cpus = sorted(os.sched_getaffinity(0))
+    if len(cpus) < 2:
+        assert run.returncode == 2 and "--pin needs more CPUs" in run.stderr, run.stderr
+        return
+    assert run.returncode == 0, run.stderr[-2000:]
+    record = json.loads(out.read_text())
+    assert record["machine"]["pinned"] == {"servers": cpus[-1:], "generator": cpus[:-1]}
+    assert record["result"]["storms"][0]["back"] == 40
