@@ -48,10 +48,11 @@ class Pacer:
         return min(max(base, self._longest), base * self.factor)
 
     def _sample(self, rooms: int) -> None:
-        wall, cpu = self._wall(), self._cpu()
+        wall = self._wall()
         spent = wall - self._at[0]
         if spent < SAMPLE_S:
             return
+        cpu = self._cpu()  # a system call: only once per interval, not per render
         share = (cpu - self._at[1]) / spent
         self._at = (wall, cpu)
         if share > self._busy and rooms >= self._many:
