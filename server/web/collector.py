@@ -9,7 +9,9 @@ phones, 150,000 dead objects waited for the next full pass and RSS grew with eve
 So: once `threshold` sockets have closed since the last full pass, one `gc.collect()` runs when
 no socket has closed for `quiet_s` (a storm is over), or at the latest `max_wait_s` after the
 first of them (steady churn). A full pass over a worker with thousands of sockets takes tens of
-milliseconds; it runs between storms, not inside one.
+milliseconds; it runs between storms, not inside one. After it the C heap's free pages go back
+to the operating system (`server.web.heap.trim_heap`), so RSS falls back once a session's rooms
+and sockets are gone instead of staying at its high-water mark.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ import gc
 import logging
 import time
 from collections.abc import Callable
+
+from server.web.heap import trim_heap
 
 log = logging.getLogger("kenniskring.gc")
 
@@ -31,12 +35,14 @@ class ClosedSockets:
         max_wait_s: float = 30.0,
         clock: Callable[[], float] = time.monotonic,
         collect: Callable[[], int] = gc.collect,
+        release: Callable[[], object] = trim_heap,
     ) -> None:
         self.threshold = threshold
         self.quiet_s = quiet_s
         self.max_wait_s = max_wait_s
         self.clock = clock
         self.collect = collect
+        self.release = release
         self.closed = 0  # sockets closed since the last full pass
         self.first = 0.0  # when the first of them closed
         self.last = 0.0  # when the last of them closed
@@ -68,6 +74,7 @@ class ClosedSockets:
         """The full pass (also for tests)."""
         started = time.perf_counter()
         freed = self.collect()
+        self.release()
         self.passes += 1
         log.debug(
             "full collection after %d closed sockets: %d objects freed in %.0f ms",
