@@ -145,6 +145,10 @@ class Hub:
         # (Only where a call is a round trip: `Backend.batches`.)
         together = backend.batches
         self.resumes: Batcher[str, Resumed] = Batcher(self._read_resumes, together=together)
+        # Joins (and hosts, projectors) of one room that arrive together read the room once.
+        self.loads: Batcher[None, tuple[int, Room] | None] = Batcher(
+            self._read_room, together=together
+        )
         self.arrivals: Batcher[Arrival, None] = Batcher(self._write_arrivals, together=together)
         # Inputs: the records of one room that arrive together go through its gate in one call.
         self.puts: Batcher[tuple[bytes, Put], PutResult] = Batcher(
@@ -341,7 +345,7 @@ class Hub:
             resumed = await self.resumes.submit(code, codes.digest(token))
             loaded = resumed.room
         else:
-            loaded = await self.load(code)
+            loaded = await self.loads.submit(code, None)
         if loaded is None:
             raise HubError("room_not_found")
         _, room = loaded
@@ -377,6 +381,13 @@ class Hub:
             # next coalesced render.
             self.fanout.answered(code)
         return welcome
+
+    async def _read_room(
+        self, code: str, items: Sequence[None]
+    ) -> list[tuple[int, Room] | None]:
+        """One read of room `code` for every hello without a token that arrived together."""
+        loaded = await self.load(code)
+        return [loaded] * len(items)
 
     async def _read_resumes(self, code: str, digests: Sequence[str]) -> list[Resumed]:
         """One read for every resume of room `code` that arrived together."""

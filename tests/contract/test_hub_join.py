@@ -3,6 +3,7 @@ order, a full room refused with its own message."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
@@ -44,3 +45,24 @@ async def test_a_full_room_refuses_the_next_phone(hub: Hub) -> None:
         await hub.hello(Socket(hub).client, {"role": "phone", "room": code, "name": "Vier"})
     assert full.value.code == "room_full"
     assert len(await hub.names(code)) == 3
+
+
+async def test_joins_that_arrive_together_read_the_room_once(hub: Hub) -> None:
+    """20 phones and a projector join one room in the same event-loop turn: one read of the
+    room where a read is a round trip (Redis, the cluster), one each in process; every phone
+    is welcomed with a name of its own, and a wrong code still gets its own refusal."""
+    code, _secret = await hub.create_room([("quiz", FAST_QUIZ)], "", "nl", "http://127.0.0.1")
+    before = hub.loads.calls
+    hellos = [
+        hub.hello(Socket(hub).client, {"role": "phone", "room": code, "name": "Sam"})
+        for _ in range(20)
+    ]
+    hellos.append(hub.hello(Socket(hub).client, {"role": "screen", "room": code}))
+    welcomes = await asyncio.gather(*hellos)
+    assert hub.loads.calls - before == (1 if hub.backend.batches else 21)
+    names = [w["name"] for w in welcomes[:20]]
+    assert len(set(names)) == 20 and "Sam" in names
+    assert welcomes[20]["role"] == "screen"
+    with pytest.raises(HubError) as gone:
+        await hub.hello(Socket(hub).client, {"role": "phone", "room": "999999", "name": "X"})
+    assert gone.value.code == "room_not_found"
