@@ -16,8 +16,6 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from typing import Any
 
-from server.hub.tasks import stop_tasks
-
 _ids = itertools.count(1)
 log = logging.getLogger("kenniskring.clients")
 
@@ -230,4 +228,6 @@ class Client:
         """Stop the writer (the connection is over)."""
         writer = self.writer
         if writer is not None:
-            await stop_tasks([writer])
+            writer.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await writer
