@@ -40,7 +40,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import httpx
 
@@ -85,8 +85,15 @@ def slope_per_hour(points: list[tuple[float, float]]) -> float | None:
     return sxy / sxx * 3600
 
 
+class Probe(NamedTuple):
+    sent: float  # time.time()
+    ms: float  # until the answer
+    status: int  # 0: no answer
+    connect_ms: float  # until the kernel had accepted the TCP connection
+
+
 class Prober:
-    """bench/probe.py in a subprocess; `stop()` returns [(sent, latency ms, status)]."""
+    """bench/probe.py in a subprocess; `stop()` returns its probes."""
 
     def __init__(self, port: int, every: float = 0.02) -> None:
         self.proc = subprocess.Popen(
@@ -96,22 +103,20 @@ class Prober:
             text=True,
         )
 
-    def stop(self) -> list[tuple[float, float, int]]:
+    def stop(self) -> list[Probe]:
         self.proc.send_signal(signal.SIGTERM)
         out, _ = self.proc.communicate(timeout=30)
         rows = []
         for line in out.splitlines():
             parts = line.split()
-            if len(parts) == 3:
-                rows.append((float(parts[0]), float(parts[1]), int(parts[2])))
+            if len(parts) == 4:
+                rows.append(Probe(float(parts[0]), float(parts[1]), int(parts[2]), float(parts[3])))
         return rows
 
 
-def healthz_figures(
-    rows: list[tuple[float, float, int]], since: float, until: float
-) -> dict[str, Any]:
+def healthz_figures(rows: list[Probe], since: float, until: float) -> dict[str, Any]:
     """/healthz latency of the probes sent in [since, until]."""
-    picked = [(lat, status) for sent, lat, status in rows if since <= sent <= until]
+    picked = [(p.ms, p.status) for p in rows if since <= p.sent <= until]
     figures = percentiles([lat / 1000 for lat, _ in picked])
     figures["failed"] = sum(1 for _, status in picked if status != 200)
     return figures
@@ -256,6 +261,7 @@ async def storm(args: argparse.Namespace, server: ServerProc, out: Path) -> dict
             "storm": n,
             "all_back": back,
             "back": sum(1 for p in phones if p.in_since),
+            "dropped_at": round(t_drop, 3),  # time.time()
             "resume_s": round(t_back - t_drop, 2),
             "healthz_ms": healthz,
             "rss_mib": mib(u.rss_kib),
@@ -264,6 +270,12 @@ async def storm(args: argparse.Namespace, server: ServerProc, out: Path) -> dict
             "generator_cpu_s": round(own1 - own0, 2),
             "other_cpu_s": round(other, 2),
             "errors": sum(tally.errors.values()) - errors_before,
+            # every probe around the storm: [sent, s after the drop; latency, ms; status;
+            # ms until the TCP connection was established]
+            "probes": [
+                [round(p.sent - t_drop, 3), round(p.ms, 1), p.status, round(p.connect_ms, 1)]
+                for p in rows
+            ],
         }
         storms.append(row)
         hz = healthz

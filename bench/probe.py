@@ -5,7 +5,8 @@
 Every `--every` seconds (whether or not the previous probe was answered) it opens a new TCP
 connection (as a load balancer's health check does, so
 with several workers it lands on any of them), sends `GET /healthz` and prints one line,
-`<time.time() sent> <latency ms> <status>` (status 0: no answer within `--timeout`), until it
+`<time.time() sent> <latency ms> <status> <connect ms>` (status 0: no answer within
+`--timeout`; connect: until the kernel had accepted the TCP connection), until it
 gets SIGTERM or SIGINT.
 """
 
@@ -20,9 +21,11 @@ import time
 from types import FrameType
 
 
-def probe_once(port: int, timeout: float) -> int:
-    """The HTTP status of one /healthz on a fresh connection (0 on failure)."""
+def probe_once(port: int, timeout: float, connected: list[float]) -> int:
+    """The HTTP status of one /healthz on a fresh connection (0 on failure); appends to
+    `connected` when the TCP connection was established (`time.perf_counter()`)."""
     with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
+        connected.append(time.perf_counter())
         sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
         data = b""
         while True:
@@ -54,13 +57,15 @@ def main(argv: list[str] | None = None) -> int:
     def one() -> None:
         sent = time.time()
         t0 = time.perf_counter()
+        connected: list[float] = []
         try:
-            status = probe_once(args.port, args.timeout)
+            status = probe_once(args.port, args.timeout, connected)
         except OSError:
             status = 0
         took = (time.perf_counter() - t0) * 1000
+        connect = (connected[0] - t0) * 1000 if connected else took
         with lock:
-            out.write(f"{sent:.4f} {took:.2f} {status}\n")
+            out.write(f"{sent:.4f} {took:.2f} {status} {connect:.2f}\n")
             out.flush()
 
     # A probe starts every `every` s whether or not the previous one was answered (each in a

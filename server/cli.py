@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import importlib.util
 import os
 import signal
 import sys
@@ -19,6 +20,10 @@ from server import __version__
 from server.config import Settings
 from server.web.netinfo import lan_address
 from server.web.wsprotocol import PROTOCOL_PATH
+
+# uvloop that accepts every waiting connection at once (server/web/eventloop.py); where uvloop
+# is missing (Windows), uvicorn's default loop, asyncio's, which accepts that way by itself.
+EVENT_LOOP = "server.web.eventloop:new_event_loop"
 
 WS_MAX_SIZE = 16 * 1024
 
@@ -41,6 +46,7 @@ def uvicorn_options(
         "forwarded_allow_ips": forwarded_allow_ips,
         "host": settings.host,
         "port": settings.port,
+        "loop": EVENT_LOOP if importlib.util.find_spec("uvloop") else "asyncio",
         "ws": PROTOCOL_PATH,  # uvicorn's websockets-sansio plus direct frame writes
         "ws_max_size": WS_MAX_SIZE,
         "ws_per_message_deflate": False,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import gc
 import os
@@ -23,6 +24,7 @@ from server.quizzes.library import QuizLibrary
 from server.web import api, pages
 from server.web.assets import Assets, CachedStaticFiles
 from server.web.collector import ClosedSockets
+from server.web.handshakes import gate_for
 from server.web.headers import SecurityHeaders
 from server.web.limits import Limiter
 from server.web.ws import websocket_endpoint
@@ -77,7 +79,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         async with Hub(backend, BokaalBook(backend), hub_settings) as hub:
             app.state.hub = hub
             app.state.library = QuizLibrary(backend, settings.quizzes_dir)
-            app.state.closed_sockets = ClosedSockets()
+            gate = gate_for(asyncio.get_running_loop())
+            app.state.closed_sockets = ClosedSockets(handshakes=gate.last_active)
             tune_gc()
             try:
                 yield

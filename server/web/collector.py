@@ -7,11 +7,14 @@ thresholds (`server.web.app.GC_THRESHOLDS`) collect rarely: after a reconnect st
 phones, 150,000 dead objects waited for the next full pass and RSS grew with every storm.
 
 So: once `threshold` sockets have closed since the last full pass, one `gc.collect()` runs when
-no socket has closed for `quiet_s` (a storm is over), or at the latest `max_wait_s` after the
-first of them (steady churn). A full pass over a worker with thousands of sockets takes tens of
-milliseconds; it runs between storms, not inside one. After it the C heap's free pages go back
-to the operating system (`server.web.heap.trim_heap`), so RSS falls back once a session's rooms
-and sockets are gone instead of staying at its high-water mark.
+no socket has closed and no websocket handshake has been in progress for `quiet_s` (a storm is
+over: the phones that dropped have come back), or at the latest `max_wait_s` after the first of
+them (steady churn). The pass stops the worker: 0.2-0.5 s after a 2,000-phone storm on the
+machine of docs/PERFORMANCE.md, which is why it waits for the reconnects too (while it waited
+only for closes, it ran in the middle of every storm, the reconnects being no closes). After it
+the C heap's free pages go back to the operating system (`server.web.heap.trim_heap`), so RSS
+falls back once a session's rooms and sockets are gone instead of staying at its high-water
+mark.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ class ClosedSockets:
         clock: Callable[[], float] = time.monotonic,
         collect: Callable[[], int] = gc.collect,
         release: Callable[[], object] = trim_heap,
+        handshakes: Callable[[], float] = lambda: 0.0,
     ) -> None:
         self.threshold = threshold
         self.quiet_s = quiet_s
@@ -43,6 +47,9 @@ class ClosedSockets:
         self.clock = clock
         self.collect = collect
         self.release = release
+        # When handshakes last went on (the clock's now while some are in progress): see
+        # `HandshakeGate.last_active`.
+        self.handshakes = handshakes
         self.closed = 0  # sockets closed since the last full pass
         self.first = 0.0  # when the first of them closed
         self.last = 0.0  # when the last of them closed
@@ -64,7 +71,7 @@ class ClosedSockets:
     def _check(self) -> None:
         self._timer = None
         now = self.clock()
-        quiet_for = now - self.last
+        quiet_for = now - max(self.last, self.handshakes())
         if quiet_for >= self.quiet_s or now - self.first >= self.max_wait_s:
             self.run()
         else:

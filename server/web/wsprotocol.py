@@ -15,12 +15,18 @@ the extension is absent and everything goes through ASGI.
 
 from __future__ import annotations
 
+import asyncio
 import struct
 from collections.abc import Sequence
 from typing import Any
 
+from uvicorn._types import ASGISendEvent
+from uvicorn.config import Config
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+from uvicorn.server import ServerState
 from websockets.protocol import State
+
+from .handshakes import gate_for
 
 EXTENSION = "kenniskring.frames"
 PROTOCOL_PATH = "server.web.wsprotocol:FrameWritingProtocol"
@@ -32,6 +38,68 @@ _NEEDS = ("conn", "transport", "writable", "handshake_complete", "close_sent", "
 
 
 class FrameWritingProtocol(WebSocketsSansIOProtocol):
+    def __init__(
+        self,
+        config: Config,
+        server_state: ServerState,
+        app_state: dict[str, Any],
+        _loop: asyncio.AbstractEventLoop | None = None,
+    ) -> None:
+        super().__init__(config, server_state, app_state, _loop)
+        self.gate = gate_for(self.loop)
+        self.in_gate = False  # holds one of the gate's slots
+        self.held: list[bytes] | None = None  # bytes read while waiting for a slot
+
+    # ---- the handshake gate (server/web/handshakes.py) ----
+    def data_received(self, data: bytes) -> None:
+        if self.held is not None:
+            self.held.append(data)
+            return
+        if not self.handshake_initiated and not self.in_gate:
+            if not self.gate.enter():
+                self.held = [data]
+                self.transport.pause_reading()
+                self.gate.wait(self._start_handshake)
+                return
+            self.in_gate = True
+        super().data_received(data)
+
+    def _start_handshake(self) -> bool:
+        """Our turn in the gate: go on with the request read while waiting (False if the phone
+        is gone by now: the slot goes to the next one)."""
+        if self.disconnected or self.transport.is_closing():
+            self.held = None
+            return False
+        held, self.held = self.held or [], None
+        self.in_gate = True
+        self.transport.resume_reading()
+        super().data_received(b"".join(held))
+        if self.handshake_complete:  # refused on the spot (bad request, not a websocket)
+            self._leave_gate()
+        return True
+
+    def _leave_gate(self) -> None:
+        if self.in_gate:
+            self.in_gate = False
+            self.gate.leave()
+
+    async def send(self, message: ASGISendEvent) -> None:
+        try:
+            await super().send(message)
+        finally:
+            if self.in_gate and self.handshake_complete:
+                self._leave_gate()
+
+    def on_task_complete(self, task: asyncio.Task[None]) -> None:
+        super().on_task_complete(task)
+        self._leave_gate()  # the app ended without a handshake (an error, a 500)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.held = None
+        self._leave_gate()
+        super().connection_lost(exc)
+
+    # ---- direct frame writes ----
     def handle_connect(self, event: Any) -> None:
         super().handle_connect(event)
         scope = getattr(self, "scope", None)
