@@ -38,17 +38,21 @@ class HandshakeGate:
         self.active = 0
         self.waiting: deque[Callable[[], bool]] = deque()
         self.idle_since = 0.0  # when the last handshake ended with none left
+        self.peak = 0  # most handshakes in progress at once
+        self.waited = 0  # handshakes that had to wait for a slot
 
     def enter(self) -> bool:
         """Take a slot if one is free (True); otherwise the caller must `wait`."""
         if self.active < self.limit:
             self.active += 1
+            self.peak = max(self.peak, self.active)
             return True
         return False
 
     def wait(self, start: Callable[[], bool]) -> None:
         """Call `start()` once a slot is the caller's. `start` returns False when its
         connection is gone by then, and the slot goes to the next one waiting."""
+        self.waited += 1
         self.waiting.append(start)
 
     def leave(self) -> None:

@@ -16,6 +16,7 @@ the extension is absent and everything goes through ASGI.
 from __future__ import annotations
 
 import asyncio
+import logging
 import struct
 from collections.abc import Sequence
 from typing import Any
@@ -27,6 +28,8 @@ from uvicorn.server import ServerState
 from websockets.protocol import State
 
 from .handshakes import gate_for
+
+log = logging.getLogger("kenniskring.ws")
 
 EXTENSION = "kenniskring.frames"
 PROTOCOL_PATH = "server.web.wsprotocol:FrameWritingProtocol"
@@ -73,7 +76,12 @@ class FrameWritingProtocol(WebSocketsSansIOProtocol):
         held, self.held = self.held or [], None
         self.in_gate = True
         self.transport.resume_reading()
-        super().data_received(b"".join(held))
+        try:
+            super().data_received(b"".join(held))
+        except Exception:  # as uvicorn would have met it, but here no caller would log it
+            log.exception("websocket handshake failed")
+            self.transport.close()  # connection_lost frees the slot
+            return True
         if self.handshake_complete:  # refused on the spot (bad request, not a websocket)
             self._leave_gate()
         return True

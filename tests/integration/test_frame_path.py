@@ -8,50 +8,19 @@ so the test can also look at which path each socket took.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import gc
-import socket
-from collections.abc import AsyncIterator
-from dataclasses import replace
 from pathlib import Path
 
 import httpx
 import pytest
 import uvicorn
 
-from server.cli import uvicorn_options
-from server.config import Settings
 from server.hub import fanout
 from server.hub.clients import Client
-from server.web.app import create_app
 from server.web.wsprotocol import PROTOCOL_PATH
 from tests.conftest import FAST_QUIZ
 from tests.support.phones import Host, Phone, WsClient
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@contextlib.asynccontextmanager
-async def _server(tmp: Path, ws: str) -> AsyncIterator[tuple[str, uvicorn.Server]]:
-    settings = replace(Settings(), host="127.0.0.1", port=_free_port(), data_dir=tmp)
-    app = create_app(settings)
-    options = {**uvicorn_options(settings), "ws": ws, "log_level": "warning"}
-    server = uvicorn.Server(uvicorn.Config(app, **options))
-    task = asyncio.create_task(server.serve())
-    for _ in range(200):  # bounded: 10 s
-        if server.started:
-            break
-        await asyncio.sleep(0.05)
-    assert server.started, "uvicorn did not start"
-    try:
-        yield f"127.0.0.1:{settings.port}", server
-    finally:
-        server.should_exit = True
-        await asyncio.wait_for(task, 10)
+from tests.support.servers import in_process
 
 
 def _clients(server: uvicorn.Server) -> list[Client]:
@@ -95,7 +64,7 @@ async def test_frames_reach_the_phone_on_either_path(
     """Also with the shared views written before the personal frames (a big room) and with
     both in one write (a small room): the phone gets the same frames in the same order."""
     monkeypatch.setattr(fanout, "SPLIT_PERSONAL_AT", split_at)
-    async with _server(tmp_path, ws) as (address, server):
+    async with in_process(tmp_path, ws=ws) as (address, server):
         phone, got = await _play_one_question(address)
         assert got["ack"] == {"type": "ack", "item": 0, "question": 0, "choice": 0, "value": None}
         assert got["me"]["result"]["correct"] is True and got["me"]["score"] > 0
@@ -123,7 +92,7 @@ async def test_a_close_shows_the_reveal_once_and_the_result_after_it(
     with the right distribution, and the host gets its view with the scores."""
     monkeypatch.setattr(fanout, "SPLIT_PERSONAL_AT", 1)
     monkeypatch.setattr(fanout, "PREVIEW_AT", preview_at)
-    async with _server(tmp_path, PROTOCOL_PATH) as (address, _):
+    async with in_process(tmp_path, ws=PROTOCOL_PATH) as (address, _):
         code, host = await _hosted_room(address)
         screen = await WsClient(f"ws://{address}/ws").open()
         await screen.send({"type": "hello", "role": "screen", "room": code})

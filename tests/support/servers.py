@@ -1,16 +1,27 @@
-"""Real Kenniskring servers for tests: `python -m server serve` on a free 127.0.0.1 port."""
+"""Real Kenniskring servers for tests: `python -m server serve` on a free 127.0.0.1 port, or
+uvicorn in the test's own event loop (`in_process`), where a test can also look inside."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
 import signal
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import AsyncIterator
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import httpx
+import uvicorn
+
+from server.cli import uvicorn_options
+from server.config import Settings
+from server.web.app import create_app
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -19,6 +30,27 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+@contextlib.asynccontextmanager
+async def in_process(tmp: Path, **options: Any) -> AsyncIterator[tuple[str, uvicorn.Server]]:
+    """Kenniskring under uvicorn in this event loop, with `kenniskring serve`'s options (but
+    this loop, not uvicorn's) and `options` over them; yields its "127.0.0.1:port" and server."""
+    settings = replace(Settings(), host="127.0.0.1", port=free_port(), data_dir=tmp)
+    app = create_app(settings)
+    merged = {**uvicorn_options(settings), "log_level": "warning", **options}
+    server = uvicorn.Server(uvicorn.Config(app, **merged))
+    task = asyncio.create_task(server.serve())
+    for _ in range(200):  # bounded: 10 s
+        if server.started:
+            break
+        await asyncio.sleep(0.05)
+    assert server.started, "uvicorn did not start"
+    try:
+        yield f"127.0.0.1:{settings.port}", server
+    finally:
+        server.should_exit = True
+        await asyncio.wait_for(task, 10)
 
 
 class ServerProcess:

@@ -95,3 +95,36 @@ print(before, rss())
     assert run.returncode == 0, run.stderr
     before, after = map(float, run.stdout.split())
     assert before > 150 and after < before - 100, (before, after)
+
+
+async def test_no_pass_while_phones_are_still_coming_back() -> None:
+    """A storm: the sockets closed at once, then the phones reconnect (handshakes, no closes).
+    The pass waits until the handshakes too have been quiet for quiet_s."""
+    clock, runs = Clock(), []
+    reconnecting = {"until": 0.0}
+
+    def handshakes() -> float:
+        return min(clock.now, reconnecting["until"])
+
+    def collect() -> int:
+        runs.append(1)
+        return 0
+
+    closed = ClosedSockets(
+        threshold=3,
+        quiet_s=0.05,
+        max_wait_s=5.0,
+        clock=clock,
+        collect=collect,
+        handshakes=handshakes,
+    )
+    for _ in range(5):
+        closed.one_closed()
+    reconnecting["until"] = clock.now + 0.3  # handshakes go on for 0.3 s after the closes
+    for _ in range(5):
+        clock.now += 0.05
+        await asyncio.sleep(0.06)
+    assert runs == [], "a full pass ran while phones were still reconnecting"
+    clock.now += 0.2
+    await asyncio.sleep(0.12)
+    assert runs == [1]
