@@ -27,60 +27,103 @@ import errno
 import logging
 import os
 import socket
+from collections import deque
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import uvloop
 
+from .handshakes import gate_for
+
 log = logging.getLogger("kenniskring.accept")
 
-# Per readiness of the listening socket: enough to empty the queue of a storm in a few loop
-# iterations; bounded so one iteration never turns into accepting for seconds.
-ACCEPT_BATCH = 256
+# Per readiness of the listening socket. Accepting and looking at the first bytes is cheap (the
+# set-up of a connection is what costs), so a whole storm is taken in one or two iterations.
+ACCEPT_BATCH = 1024
+# Websocket upgrades set up per turn of the feeder, and how often it looks again while some wait.
+FEED_BATCH = 16
+FEED_EVERY_S = 0.002
 # Out of file descriptors: stop accepting here for a moment (uvloop's own accept goes on).
 RETRY_AFTER_S = 1.0
 _OUT_OF_FDS = {errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM}
 
 
+def wants_websocket(conn: socket.socket) -> bool:
+    """Whether a just-accepted connection asks for a websocket (or has not said anything yet),
+    from its first bytes, left in the socket for the protocol to read."""
+    try:
+        head = conn.recv(2048, socket.MSG_PEEK)
+    except (BlockingIOError, InterruptedError):
+        return True  # nothing yet: a phone that connected but has not sent its upgrade
+    except OSError:
+        return False  # reset already: set up at once, it closes at once
+    return b"websocket" in head.lower()
+
+
 class Drain:
-    """Accepts what waits on one listening socket, through a descriptor of its own."""
+    """Accepts what waits on one listening socket, through a descriptor of its own, in two
+    lanes: a plain HTTP request (a page, the API, a health check) is set up at once; a
+    websocket upgrade waits its turn in `upgrades` and is set up when `ready()` says the
+    handshakes in progress leave room (`FEED_BATCH` at a time)."""
 
     def __init__(
         self,
         loop: asyncio.AbstractEventLoop,
         listener_fd: int,
         protocol_factory: Callable[[], asyncio.BaseProtocol],
+        ready: Callable[[], bool] = lambda: True,
         batch: int = ACCEPT_BATCH,
     ) -> None:
         self.loop = loop
         self.sock = socket.socket(fileno=os.dup(listener_fd))
         self.sock.setblocking(False)
         self.factory = protocol_factory
+        self.ready = ready
         self.batch = batch
         self.accepted = 0
+        self.upgrades: deque[socket.socket] = deque()
         self.closed = False
         self._retry: asyncio.TimerHandle | None = None
+        self._feeder: asyncio.TimerHandle | None = None
         loop.add_reader(self.sock.fileno(), self.accept)
 
     def accept(self) -> None:
-        for _ in range(self.batch):
-            try:
-                conn, _address = self.sock.accept()
-            except (BlockingIOError, InterruptedError):
-                return
-            except ConnectionAbortedError:
-                continue
-            except OSError as exc:
-                if exc.errno in _OUT_OF_FDS:
-                    log.warning("accepting paused for %.0f s: %s", RETRY_AFTER_S, exc)
-                    self.loop.remove_reader(self.sock.fileno())
-                    self._retry = self.loop.call_later(RETRY_AFTER_S, self._resume)
+        try:
+            for _ in range(self.batch):
+                try:
+                    conn, _address = self.sock.accept()
+                except (BlockingIOError, InterruptedError):
                     return
-                raise
-            conn.setblocking(False)
-            self.accepted += 1
-            task = self.loop.create_task(self.loop.connect_accepted_socket(self.factory, conn))
-            task.add_done_callback(_report)
+                except ConnectionAbortedError:
+                    continue
+                except OSError as exc:
+                    if exc.errno in _OUT_OF_FDS:
+                        log.warning("accepting paused for %.0f s: %s", RETRY_AFTER_S, exc)
+                        self.loop.remove_reader(self.sock.fileno())
+                        self._retry = self.loop.call_later(RETRY_AFTER_S, self._resume)
+                        return
+                    raise
+                conn.setblocking(False)
+                self.accepted += 1
+                if wants_websocket(conn):
+                    self.upgrades.append(conn)
+                else:
+                    self._set_up(conn)
+        finally:
+            self._feed()
+
+    def _feed(self) -> None:
+        self._feeder = None
+        for _ in range(FEED_BATCH):
+            if not self.upgrades or not self.ready():
+                break
+            self._set_up(self.upgrades.popleft())
+        if self.upgrades and not self.closed:
+            self._feeder = self.loop.call_later(FEED_EVERY_S, self._feed)
+
+    def _set_up(self, conn: socket.socket) -> None:
+        task = self.loop.create_task(self.loop.connect_accepted_socket(self.factory, conn))
+        task.add_done_callback(_report)
 
     def _resume(self) -> None:
         self._retry = None
@@ -91,10 +134,13 @@ class Drain:
         if self.closed:
             return
         self.closed = True
-        if self._retry is not None:
-            self._retry.cancel()
+        for timer in (self._retry, self._feeder):
+            if timer is not None:
+                timer.cancel()
         self.loop.remove_reader(self.sock.fileno())
         self.sock.close()
+        while self.upgrades:  # never set up: the phones reconnect elsewhere
+            self.upgrades.popleft().close()
 
 
 def _report(task: asyncio.Task[Any]) -> None:
@@ -132,8 +178,9 @@ class EagerAcceptLoop(uvloop.Loop):
         server: Any = await super().create_server(protocol_factory, *args, **kwargs)
         if kwargs.get("ssl") is not None:
             return server
+        gate = gate_for(self)
         drains = [
-            Drain(self, sock.fileno(), protocol_factory)
+            Drain(self, sock.fileno(), protocol_factory, ready=gate.has_room)
             for sock in server.sockets
             if sock.family in (socket.AF_INET, socket.AF_INET6)
         ]

@@ -79,6 +79,11 @@ class HandshakeGate:
         one ended."""
         return self.clock() if self.busy else self.idle_since
 
+    def has_room(self) -> bool:
+        """Whether another handshake may be set up: no more than one batch waiting already
+        (the accept loop's feeder asks; server/web/eventloop.py)."""
+        return len(self.waiting) < self.limit
+
     @property
     def busy(self) -> bool:
         """Handshakes in progress or waiting."""
