@@ -43,30 +43,28 @@ ACCEPT_BATCH = 1024
 # Websocket upgrades set up per turn of the feeder, and how often it looks again while some wait.
 FEED_BATCH = 16
 FEED_EVERY_S = 0.002
-# A connection that has sent nothing is sorted when it does, or set up as it is after this long.
-UNDECIDED_S = 2.0
 # Out of file descriptors: stop accepting here for a moment (uvloop's own accept goes on).
 RETRY_AFTER_S = 1.0
 _OUT_OF_FDS = {errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM}
 
 
-def first_bytes(conn: socket.socket) -> bytes | None:
-    """The first bytes a just-accepted connection sent, left in the socket for the protocol to
-    read; None while it has sent nothing yet, b"" when it has already closed or reset."""
+def wants_websocket(conn: socket.socket) -> bool:
+    """Whether a just-accepted connection asks for a websocket (or has not said anything yet),
+    from its first bytes, left in the socket for the protocol to read."""
     try:
-        return conn.recv(2048, socket.MSG_PEEK)
+        head = conn.recv(2048, socket.MSG_PEEK)
     except (BlockingIOError, InterruptedError):
-        return None
+        return True  # nothing yet: a phone that connected but has not sent its upgrade
     except OSError:
-        return b""
+        return False  # reset already: set up at once, it closes at once
+    return b"websocket" in head.lower()
 
 
 class Drain:
-    """Accepts what waits on one listening socket, through a descriptor of its own, and sorts
-    it by its first bytes: a plain HTTP request (a page, the API, a health check) is set up at
-    once; a websocket upgrade waits its turn in `upgrades` and is set up when `ready()` says
-    the handshakes in progress leave room (`FEED_BATCH` at a time); a connection that has sent
-    nothing yet is looked at again when it does (at the latest after `UNDECIDED_S`)."""
+    """Accepts what waits on one listening socket, through a descriptor of its own, in two
+    lanes: a plain HTTP request (a page, the API, a health check) is set up at once; a
+    websocket upgrade waits its turn in `upgrades` and is set up when `ready()` says the
+    handshakes in progress leave room (`FEED_BATCH` at a time)."""
 
     def __init__(
         self,
@@ -84,7 +82,6 @@ class Drain:
         self.batch = batch
         self.accepted = 0
         self.upgrades: deque[socket.socket] = deque()
-        self.undecided: dict[int, tuple[socket.socket, asyncio.TimerHandle]] = {}
         self.closed = False
         self._retry: asyncio.TimerHandle | None = None
         self._feeder: asyncio.TimerHandle | None = None
@@ -108,33 +105,12 @@ class Drain:
                     raise
                 conn.setblocking(False)
                 self.accepted += 1
-                self._sort(conn, first_bytes(conn))
+                if wants_websocket(conn):
+                    self.upgrades.append(conn)
+                else:
+                    self._set_up(conn)
         finally:
             self._feed()
-
-    def _sort(self, conn: socket.socket, head: bytes | None) -> None:
-        if head is None:
-            fd = conn.fileno()
-            timer = self.loop.call_later(UNDECIDED_S, self._decide, fd, True)
-            self.undecided[fd] = (conn, timer)
-            self.loop.add_reader(fd, self._decide, fd, False)
-        elif b"websocket" in head.lower():
-            self.upgrades.append(conn)
-        else:
-            self._set_up(conn)
-
-    def _decide(self, fd: int, timed_out: bool) -> None:
-        """An undecided connection sent its first bytes (or kept silent for UNDECIDED_S: set
-        up as it is, uvicorn's own timeouts deal with it)."""
-        entry = self.undecided.pop(fd, None)
-        if entry is None:
-            return
-        conn, timer = entry
-        timer.cancel()
-        self.loop.remove_reader(fd)
-        head = first_bytes(conn)
-        self._sort(conn, b"" if head is None and timed_out else head)
-        self._feed()
 
     def _feed(self) -> None:
         self._feeder = None
@@ -165,11 +141,6 @@ class Drain:
         self.sock.close()
         while self.upgrades:  # never set up: the phones reconnect elsewhere
             self.upgrades.popleft().close()
-        for fd, (conn, timer) in list(self.undecided.items()):
-            timer.cancel()
-            self.loop.remove_reader(fd)
-            conn.close()
-        self.undecided.clear()
 
 
 def _report(task: asyncio.Task[Any]) -> None:

@@ -15,7 +15,6 @@ from typing import Any, ClassVar
 
 import pytest
 
-from server.web import eventloop
 from server.web.eventloop import FEED_BATCH, Drain, EagerAcceptLoop, new_event_loop
 
 WAITING = 300
@@ -88,7 +87,7 @@ async def accepted_per_iteration(server: Any, port: int) -> list[int]:
     from the kernel's queue per loop iteration (at most 10 iterations); then wait (bounded)
     until every one of them is set up."""
     Counting.made, Counting.order = 0, []
-    clients = queue_up(port, WAITING, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+    clients = queue_up(port, WAITING)
     counts = []
     try:
         for _ in range(10):
@@ -277,46 +276,5 @@ def test_upgrades_wait_while_the_handshakes_leave_no_room_and_close_with_the_ser
         for sock in clients + late:
             sock.close()
         assert queued == 10 and ended == 10
-
-    run(main)
-
-
-def test_a_connection_that_has_not_spoken_yet_is_sorted_when_it_does(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """Accepted before its first bytes arrived: an upgrade sent later still waits in the
-    upgrades lane, and one that stays silent is set up after UNDECIDED_S anyway."""
-    monkeypatch.setattr(eventloop, "UNDECIDED_S", 0.2)
-
-    async def main() -> None:
-        loop = asyncio.get_running_loop()
-        listener = socket.socket()
-        listener.bind(("127.0.0.1", 0))
-        listener.listen(16)
-        port = listener.getsockname()[1]
-        drain = Drain(loop, listener.fileno(), Counting, ready=lambda: False)
-        Counting.made = 0
-        talker = socket.create_connection(("127.0.0.1", port))
-        silent = socket.create_connection(("127.0.0.1", port))
-        for _ in range(100):  # bounded: 1 s
-            if len(drain.undecided) == 2:
-                break
-            await asyncio.sleep(0.01)
-        assert len(drain.undecided) == 2 and Counting.made == 0
-        talker.sendall(UPGRADE)
-        for _ in range(100):
-            if drain.upgrades:
-                break
-            await asyncio.sleep(0.01)
-        assert len(drain.upgrades) == 1 and len(drain.undecided) == 1
-        for _ in range(100):  # the silent one: set up once UNDECIDED_S has passed
-            if Counting.made:
-                break
-            await asyncio.sleep(0.01)
-        assert Counting.made == 1 and not drain.undecided and len(drain.upgrades) == 1
-        drain.close()
-        listener.close()
-        talker.close()
-        silent.close()
 
     run(main)
