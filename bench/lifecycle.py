@@ -234,6 +234,7 @@ async def storm(args: argparse.Namespace, server: ServerProc, out: Path) -> dict
 
         spy = PySpy(server.pid, out.with_suffix(".pyspy.raw"))
         await asyncio.sleep(0.5)
+    during: list[Probe] = []  # the probes sent during any storm
     for n in range(1, args.storms + 1):
         errors_before = sum(tally.errors.values())
         machine0, own0 = machine_busy_s(), time.process_time()
@@ -257,6 +258,7 @@ async def storm(args: argparse.Namespace, server: ServerProc, out: Path) -> dict
         server_cpu = cpu1 - cpu0
         other = (machine1 - machine0) - server_cpu - (own1 - own0)
         healthz = healthz_figures(rows, t_drop, t_back)
+        during += [p for p in rows if t_drop <= p.sent <= t_back]
         row: dict[str, Any] = {
             "storm": n,
             "all_back": back,
@@ -285,6 +287,12 @@ async def storm(args: argparse.Namespace, server: ServerProc, out: Path) -> dict
             f"{hz['failed']} failed); RSS {row['rss_mib']} MiB, FDs {fds}; server CPU "
             f"{row['server_cpu_s']} s, other CPU {row['other_cpu_s']} s, errors {row['errors']}"
         )
+    all_storms = healthz_figures(during, 0.0, math.inf)
+    print(
+        f"  all storms: /healthz p50 {all_storms['p50']} p95 {all_storms['p95']} p99 "
+        f"{all_storms['p99']} max {all_storms['max']} ms ({all_storms['n']} probes, "
+        f"{all_storms['failed']} failed)"
+    )
     if spy is not None:
         from .profiling import summarize
 
@@ -311,6 +319,7 @@ async def storm(args: argparse.Namespace, server: ServerProc, out: Path) -> dict
         "rss_mib_joined": mib(usage0.rss_kib),
         "fds_before_join": fds_before,
         "storms": storms,
+        "healthz_ms_all_storms": all_storms,  # over the probes of every storm together
         "rss_mib_after_leave": mib(gone.rss_kib),
         "fds_after_leave": open_fds(server.pid),
         "tally": tally.as_dict(),

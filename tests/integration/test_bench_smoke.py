@@ -150,6 +150,11 @@ def test_storm_and_soak_modes_run_and_report(tmp_path: Path) -> None:
     assert [s["back"] for s in storm["storms"]] == [60, 60]
     assert all(s["all_back"] and s["errors"] == 0 for s in storm["storms"])
     assert storm["fds_after_leave"] <= storm["fds_before_join"] + 2
+    # every probe is kept (sent, latency, status, connect time), and pooled over the storms
+    probes = [p for s in storm["storms"] for p in s["probes"]]
+    assert probes and all(len(p) == 4 and p[2] == 200 for p in probes)
+    pooled = storm["healthz_ms_all_storms"]
+    assert pooled["n"] == sum(s["healthz_ms"]["n"] for s in storm["storms"]) > 0
 
     soak_out = tmp_path / "soak.json"
     args = ["soak", "--phones", "40", "--per-room", "20", "--minutes", "0.6", "--session", "12"]
