@@ -10,12 +10,17 @@ second, and a health check that arrived behind them waited 1.7-2.3 s although th
 stalled for more than 0.45 s.
 
 `EagerAcceptLoop` is uvloop with one change: every TCP server it creates also watches its
-listening socket through a second descriptor and, each time it is readable, accepts what is
-waiting (up to `ACCEPT_BATCH`), handing each connection to the same protocol factory with
-`connect_accepted_socket`. uvloop's own accept stays in place: whichever runs first takes a
+listening socket through a second descriptor (`Drain`) and, each time it is readable, accepts
+what is waiting. Each connection is sorted by its first bytes, read with MSG_PEEK and left in
+the socket: a plain HTTP request (a page, the API, a health check) is handed to the protocol
+factory at once (`connect_accepted_socket`); a websocket upgrade, or a connection that has sent
+nothing yet, waits in a lane and is handed over `FEED_BATCH` at a time while the handshake gate
+(server/web/handshakes.py) has room. A storm's 2,000 set-ups then no longer sit between a health
+check and its answer. uvloop's own accept stays in place: whichever runs first takes a
 connection, the kernel gives each to exactly one. Closing the server closes the second
-descriptor too, so nothing is accepted after uvicorn stops listening. TLS servers are left to
-uvloop alone (Kenniskring runs behind a proxy that ends TLS).
+descriptor and the connections still waiting in the lane, so nothing is accepted after uvicorn
+stops listening. TLS servers are left to uvloop alone (Kenniskring runs behind a proxy that
+ends TLS).
 
 uvicorn selects it with `loop="server.web.eventloop:new_event_loop"` (`server.cli`).
 """
