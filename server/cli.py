@@ -18,6 +18,7 @@ import uvicorn
 
 from server import __version__
 from server.config import Settings
+from server.web.httpprotocol import PROTOCOL_PATH as HTTP_PROTOCOL
 from server.web.netinfo import lan_address
 from server.web.wsprotocol import PROTOCOL_PATH
 
@@ -47,6 +48,7 @@ def uvicorn_options(
         "host": settings.host,
         "port": settings.port,
         "loop": EVENT_LOOP if importlib.util.find_spec("uvloop") else "asyncio",
+        "http": HTTP_PROTOCOL,  # uvicorn's httptools, leaving no garbage behind an upgrade
         "ws": PROTOCOL_PATH,  # uvicorn's websockets-sansio plus direct frame writes
         "ws_max_size": WS_MAX_SIZE,
         "ws_per_message_deflate": False,

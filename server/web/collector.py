@@ -1,26 +1,23 @@
-"""A full garbage collection after many sockets closed, once the worker is quiet.
+"""Giving memory back after many sockets closed, once the worker is quiet.
 
-Every closed websocket leaves about 75 objects in reference cycles inside uvicorn, uvloop and
-websockets (protocol ↔ transport, timers, the upgraded HTTP protocol). Only the cyclic collector
-frees them, and by the time a socket closes they sit in the oldest generation, which the tuned
-thresholds (`server.web.app.GC_THRESHOLDS`) collect rarely: after a reconnect storm of 2,000
-phones, 150,000 dead objects waited for the next full pass and RSS grew with every storm.
+A closed websocket leaves no reference cycle behind (server/web/httpprotocol.py and
+`FrameWritingProtocol._let_go` break the two it had; tests/integration/test_no_garbage.py):
+reference counting frees it when it closes. Until those were broken, every closed socket left
+about 57 objects that only a full garbage collection freed, and this module ran one after
+every storm, which stopped the worker for 0.2-0.5 s at 2,000 sockets; it runs none now (a
+caller may still pass `collect`).
 
-So: once `threshold` sockets have closed since the last full pass, one `gc.collect()` runs when
-no socket has closed and no websocket handshake has been in progress for `quiet_s` (a storm is
-over: the phones that dropped have come back), or at the latest `max_wait_s` after the first of
-them (steady churn). The pass stops the worker: 0.2-0.5 s after a 2,000-phone storm on the
-machine of docs/PERFORMANCE.md, which is why it waits for the reconnects too (while it waited
-only for closes, it ran in the middle of every storm, the reconnects being no closes). After it
-the C heap's free pages go back to the operating system (`server.web.heap.trim_heap`), so RSS
-falls back once a session's rooms and sockets are gone instead of staying at its high-water
-mark.
+What stays: once `threshold` sockets have closed since the last time, when no socket has
+closed and no websocket handshake has been in progress for `quiet_s` (a storm is over: the
+phones that dropped have come back), or at the latest `max_wait_s` after the first of them
+(steady churn), the C heap's free pages go back to the operating system
+(`server.web.heap.trim_heap`, a few milliseconds), so RSS falls back once a session's rooms and
+sockets are gone instead of staying at its high-water mark.
 """
 
 from __future__ import annotations
 
 import asyncio
-import gc
 import logging
 import time
 from collections.abc import Callable
@@ -37,7 +34,7 @@ class ClosedSockets:
         quiet_s: float = 1.0,
         max_wait_s: float = 30.0,
         clock: Callable[[], float] = time.monotonic,
-        collect: Callable[[], int] = gc.collect,
+        collect: Callable[[], int] | None = None,
         release: Callable[[], object] = trim_heap,
         handshakes: Callable[[], float] = lambda: 0.0,
     ) -> None:
@@ -78,13 +75,13 @@ class ClosedSockets:
             self._arm(self.quiet_s - quiet_for)
 
     def run(self) -> None:
-        """The full pass (also for tests)."""
+        """The pass (also for tests)."""
         started = time.perf_counter()
-        freed = self.collect()
+        freed = self.collect() if self.collect is not None else 0
         self.release()
         self.passes += 1
         log.debug(
-            "full collection after %d closed sockets: %d objects freed in %.0f ms",
+            "after %d closed sockets: %d objects collected, heap trimmed, in %.0f ms",
             self.closed,
             freed,
             (time.perf_counter() - started) * 1000,

@@ -52,6 +52,7 @@ class FrameWritingProtocol(WebSocketsSansIOProtocol):
         self.gate = gate_for(self.loop)
         self.in_gate = False  # holds one of the gate's slots
         self.held: list[bytes] | None = None  # bytes read while waiting for a slot
+        self.app_done = False
 
     # ---- the handshake gate (server/web/handshakes.py) ----
     def data_received(self, data: bytes) -> None:
@@ -101,11 +102,24 @@ class FrameWritingProtocol(WebSocketsSansIOProtocol):
     def on_task_complete(self, task: asyncio.Task[None]) -> None:
         super().on_task_complete(task)
         self._leave_gate()  # the app ended without a handshake (an error, a 500)
+        self.app_done = True
+        self._let_go()
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.held = None
         self._leave_gate()
         super().connection_lost(exc)
+        self._let_go()
+
+    def _let_go(self) -> None:
+        """Once the socket is gone and the app is done with it: break the one reference cycle
+        this protocol is in (the scope's frame-writing extension holds our bound method), so
+        reference counting frees the connection at once instead of a full garbage collection
+        later (see server/web/httpprotocol.py for the other half)."""
+        if self.disconnected and self.app_done:
+            scope = getattr(self, "scope", None)
+            if scope is not None:
+                scope["extensions"].pop(EXTENSION, None)
 
     # ---- direct frame writes ----
     def handle_connect(self, event: Any) -> None:
