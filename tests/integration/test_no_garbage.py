@@ -1,6 +1,6 @@
 """A websocket leaves no reference cycle, from its upgrade to its close: reference counting frees
-it when it closes, and no full garbage collection (which stops the worker for 0.2-0.5 s at
-2,000 sockets) is needed after a reconnect storm. Real uvicorn with `kenniskring serve`'s
+it when it closes (before the two cycles were broken, every closed socket left about 57
+objects for a full garbage collection to find). Real uvicorn with `kenniskring serve`'s
 options on its event loop (uvloop, server/web/eventloop.py), real websocket clients that join
 a room and then drop."""
 
