@@ -21,7 +21,6 @@ import struct
 from collections.abc import Sequence
 from typing import Any
 
-from uvicorn._types import ASGISendEvent
 from uvicorn.config import Config
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 from uvicorn.server import ServerState
@@ -92,12 +91,11 @@ class FrameWritingProtocol(WebSocketsSansIOProtocol):
             self.in_gate = False
             self.gate.leave()
 
-    async def send(self, message: ASGISendEvent) -> None:
-        try:
-            await super().send(message)
-        finally:
-            if self.in_gate and self.handshake_complete:
-                self._leave_gate()
+    def start_keepalive(self) -> None:
+        # uvicorn calls this right after writing the 101: the handshake is over. (A refusal
+        # ends in connection_lost or on_task_complete.) No wrapper around every `send`.
+        super().start_keepalive()
+        self._leave_gate()
 
     def on_task_complete(self, task: asyncio.Task[None]) -> None:
         super().on_task_complete(task)
