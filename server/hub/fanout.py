@@ -67,13 +67,18 @@ PREVIEW_AT = 300  # phones of a room in this worker from which a closing command
 
 
 class _Shown:
-    """The last view of one role in one room, to send unchanged views only to newcomers."""
+    """The last view of one role in one room, to send unchanged views only to newcomers, and
+    its frame as written (`data`, made on `at` of the hub's clock; `timed`: it may carry a
+    countdown), which a socket that attaches gets at once instead of after the next render."""
 
-    __slots__ = ("key", "token")
+    __slots__ = ("at", "data", "key", "timed", "token")
 
     def __init__(self) -> None:
         self.key: bytes = b""
         self.token: object = object()
+        self.data: bytes | None = None
+        self.timed = False
+        self.at = 0.0
 
 
 class Fanout:
@@ -117,9 +122,24 @@ class Fanout:
         client.last_view, client.last_me = None, None
         first = not self._rooms.get(code)
         self._rooms[code].add(client)
+        self._show_last(client)
         if first:
             await self.hub.backend.subscribe(code)
         self.mark(code)
+
+    def _show_last(self, client: Client) -> None:
+        """The view this worker last wrote to the client's role in its room, at once: a phone
+        that joins a busy room (whose renders are paced, up to a second apart) shows the room
+        now; the next render sends it only what changed since. A countdown in that view is
+        aged by the time since it was made."""
+        shown = self._shown.get((client.code, client.role))
+        if shown is None or shown.data is None:
+            return
+        data = shown.data
+        if shown.timed:
+            data = _aged(data, self.hub.clock() - shown.at)
+        client.last_view = shown.token
+        client.send(data)
 
     def detach(self, client: Client) -> None:
         clients = self._rooms.get(client.code)
@@ -372,7 +392,7 @@ class Fanout:
                 role, key, data = entry
                 members = by_role.get(role) if isinstance(role, str) else None
                 if members and isinstance(key, bytes) and isinstance(data, bytes):
-                    self._show(code, role, key, data, members, True)
+                    self._show(code, role, key, data, members, True, timed=True)
 
     def _send_shared(
         self,
@@ -452,7 +472,10 @@ class Fanout:
         """Encode once; an unchanged view goes only to clients that have not had it. `at_once`:
         written now (`Outbox.broadcast`) instead of at the end of the turn. A countdown
         (`remaining_ms` in a part of the view) does not make a view new."""
-        self._show(code, role, _view_key(view), lambda: pack({**view, "v": seq}), members, at_once)
+        timed = _timed_part(view) is not None
+        self._show(
+            code, role, _view_key(view), lambda: pack({**view, "v": seq}), members, at_once, timed
+        )
 
     def _show(
         self,
@@ -462,18 +485,21 @@ class Fanout:
         frame: bytes | Callable[[], bytes],
         members: list[Client],
         at_once: bool,
+        timed: bool = False,
     ) -> None:
         """The view whose identity is `key` to those of `members` that do not show it yet;
-        `frame` is its bytes, or makes them (only when someone gets them)."""
+        `frame` is its bytes, or makes them (only when someone gets them). `timed`: the view
+        may carry a countdown (see _show_last)."""
         shown = self._shown[(code, role)]
         if key != shown.key:
-            shown.key, shown.token = key, object()
+            shown.key, shown.token, shown.data = key, object(), None
             targets = members
         else:
             targets = [c for c in members if c.last_view is not shown.token]
         if not targets:
             return
         data = frame() if callable(frame) else frame
+        shown.data, shown.timed, shown.at = data, timed, self.hub.clock()
         token = shown.token
         for client in targets:
             client.last_view = token
@@ -484,13 +510,30 @@ class Fanout:
                 client.send(data)
 
 
-def _view_key(view: dict[str, Any]) -> bytes:
-    """A shared view's identity: its encoding without its countdown (`remaining_ms` in a part
-    of the view), so that a clock ticking down does not make a view new."""
-    timed = next(
+def _timed_part(view: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The part of a view that carries its countdown (`remaining_ms`), if any."""
+    return next(
         (part for part in view.values() if isinstance(part, dict) and "remaining_ms" in part),
         None,
     )
+
+
+def _aged(data: bytes, elapsed: float) -> bytes:
+    """A view frame made `elapsed` seconds ago, with its countdown moved on by that much."""
+    view = unpack(data)
+    timed = _timed_part(view) if isinstance(view, dict) else None
+    if timed is None or elapsed <= 0:
+        return data
+    remaining = timed["remaining_ms"]
+    if isinstance(remaining, int):
+        timed["remaining_ms"] = max(0, remaining - round(elapsed * 1000))
+    return pack(view)
+
+
+def _view_key(view: dict[str, Any]) -> bytes:
+    """A shared view's identity: its encoding without its countdown (`remaining_ms` in a part
+    of the view), so that a clock ticking down does not make a view new."""
+    timed = _timed_part(view)
     if timed is None:
         return pack(view)
     remaining = timed.pop("remaining_ms")
