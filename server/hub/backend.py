@@ -63,6 +63,8 @@ class Snapshot:
     room: tuple[int, bytes] | None  # (version, document), None when the room is gone
     tables: dict[str, dict[str, bytes]] = field(default_factory=dict)
     online: set[str] = field(default_factory=set)
+    # Single fields asked for along: (table, key) → value, None when absent.
+    fields: dict[tuple[str, str], bytes | None] = field(default_factory=dict)
 
 
 class Backend(ABC):
@@ -217,15 +219,19 @@ class Backend(ABC):
         """Players with at least one open connection on a live worker."""
 
     # ---- reading for a render --------------------------------------------------------------------
-    async def snapshot(self, code: str, tables: Sequence[str]) -> Snapshot:
-        """The change counter, the document, whole `tables` and who is online: everything a
-        render reads. Redis answers it in one round trip instead of one per part; the parts are
-        the same as `seq`, `load_room`, `hgetall` and `online` would return."""
+    async def snapshot(
+        self, code: str, tables: Sequence[str], fields: Sequence[tuple[str, str]] = ()
+    ) -> Snapshot:
+        """The change counter, the document, whole `tables`, who is online and single `fields`
+        ((table, key) pairs): everything a render reads. Redis answers it in one round trip
+        instead of one per part; the parts are the same as `seq`, `load_room`, `hgetall`,
+        `online` and `hget` would return."""
         return Snapshot(
             seq=await self.seq(code),
             room=await self.load_room(code),
             tables={table: await self.hgetall(code, table) for table in tables},
             online=await self.online(code),
+            fields={(table, key): await self.hget(code, table, key) for table, key in fields},
         )
 
     # ---- many arrivals at once (a reconnect storm) ---------------------------------------------

@@ -16,7 +16,7 @@ from server.hub.clients import Client, Outbox
 from server.hub.envelope import envelope, facts_of, personal_envelope
 from server.hub.outage import Outage
 from server.hub.pacing import Pacer
-from server.hub.room import LEFT, PLAYERS, Room, pack, unpack
+from server.hub.room import LEFT, META, PLAYERS, PRESENT, Room, pack, unpack
 from server.hub.room_cache import RoomCache
 from server.hub.settings import HubSettings
 from server.hub.tasks import stop_tasks
@@ -34,7 +34,9 @@ class RoomHub(Protocol):
     rooms: RoomCache
 
     async def content_of(self, code: str, item: int, created: float | None = None) -> Any: ...
-    async def changed(self, code: str, urgent: bool = False) -> None: ...
+    async def changed(
+        self, code: str, urgent: bool = False, table: str | None = None
+    ) -> None: ...
     async def complete_when_all_done(self, code: str) -> None: ...
     async def wake_at(self, code: str, deadline: float, wake: float | None) -> None: ...
     async def attendance(
@@ -47,6 +49,8 @@ class RoomHub(Protocol):
         left_raw: Mapping[str, bytes],
     ) -> Attendance: ...
     def table_of(self, room: Room) -> str: ...
+    def knows_present(self, code: str, table: str) -> bool: ...
+    def keep_present(self, code: str, table: str, raw: bytes | None) -> None: ...
     def decode_names(self, code: str, raw: dict[str, bytes]) -> Mapping[str, str]: ...
     def decode_inputs(
         self, code: str, table: str, raw: dict[str, bytes], room: Room
@@ -252,6 +256,9 @@ class Fanout:
             kick = message.get("kick")
             if isinstance(kick, str):
                 self.hub.drop_kicked(code, kick)
+            table = message.get("table")
+            if isinstance(table, str) and code in self._rooms:
+                self._tables[code] = table  # what the next render reads along (see render)
             seq = message.get("seq", 1 << 62)
             if not isinstance(seq, int) or seq > self._rendered.get(code, -1):
                 self.mark(code, urgent=bool(message.get("urgent")))
@@ -295,11 +302,15 @@ class Fanout:
 
     async def render(self, code: str) -> None:
         hub = self.hub
-        # One read for everything (one Redis round trip). The input table follows from the
-        # document; the last known one is read along and, when the document moved on, read again.
+        # One read for everything (one Redis round trip): with 100 rooms rendering in a worker,
+        # every further read of a render waits for all the others' turns. The input table
+        # follows from the document; the one a transition announced (or the last one read) is
+        # read along and, when the document moved on, read again; so are the players present
+        # when that table's round opened, unless already known.
         guess = self._tables.get(code, "")
+        present = [(META, PRESENT)] if guess and not hub.knows_present(code, guess) else []
         snap = await hub.backend.snapshot(
-            code, (PLAYERS, LEFT, guess) if guess else (PLAYERS, LEFT)
+            code, (PLAYERS, LEFT, guess) if guess else (PLAYERS, LEFT), present
         )
         seq, loaded = snap.seq, snap.room
         if code not in self._rooms:
@@ -320,6 +331,8 @@ class Fanout:
         state = room.state
         inputs: dict[str, Any] = {}
         table = hub.table_of(room)
+        if present and table == guess:
+            hub.keep_present(code, table, snap.fields[(META, PRESENT)])
         if table:
             self._tables[code] = table
             raw = snap.tables[table] if table == guess else await hub.backend.hgetall(code, table)

@@ -114,12 +114,15 @@ return due
 """
 
 # A render's reads of one room (RedisBackend.snapshot's pipeline): seq, doc, ver (false when
-# missing), one flat [field, value, …] list per table of ARGV, then the presence hash.
+# missing), one flat [field, value, …] list per table, one value (false when missing) per single
+# field, then the presence hash. ARGV: the number of tables, the tables, then table, key pairs.
 _SNAPSHOT = """
 local p = KEYS[1]
 local out = {}
 for i, k in ipairs({'seq', 'doc', 'ver'}) do out[i] = redis.call('GET', p .. k) end
-for i, t in ipairs(ARGV) do out[3 + i] = redis.call('HGETALL', p .. 't:' .. t) end
+local n = tonumber(ARGV[1])
+for i = 2, n + 1 do out[#out + 1] = redis.call('HGETALL', p .. 't:' .. ARGV[i]) end
+for i = n + 2, #ARGV, 2 do out[#out + 1] = redis.call('HGET', p .. 't:' .. ARGV[i], ARGV[i + 1]) end
 out[#out + 1] = redis.call('HGETALL', p .. 'presence')
 return out
 """
@@ -429,17 +432,27 @@ class RedisClusterBackend(RedisBackend):
         return [(at[code], code) for code in codes if alive[code]]
 
     # ---- reading for a render -------------------------------------------------------------------
-    async def snapshot(self, code: str, tables: Sequence[str]) -> Snapshot:
+    async def snapshot(
+        self, code: str, tables: Sequence[str], fields: Sequence[tuple[str, str]] = ()
+    ) -> Snapshot:
         """What RedisBackend reads in one pipeline, here in one read-only script on the room's
         master: a cluster pipeline refuses MGET, and a failing one makes redis-py drop the
         connections to every master (see _ClusterClient)."""
-        reply = await self._scripts["snapshot"](keys=[self._room(code)], args=list(tables))
-        seq, doc, version, *raw_tables, presence = reply
+        args: list[str | int] = [len(tables), *tables]
+        for table, key in fields:
+            args += [table, key]
+        reply = await self._scripts["snapshot"](keys=[self._room(code)], args=args)
+        seq, doc, version, *parts, presence = reply
+        raw_tables, values = parts[: len(tables)], parts[len(tables) :]
         return Snapshot(
             seq=int(seq) if seq else 0,
             room=(int(version), _raw(doc)) if doc and version else None,
             tables={table: _pairs(raw) for table, raw in zip(tables, raw_tables, strict=True)},
             online=await self._online_from(code, _pairs(presence)),
+            fields={
+                field: _raw(value) if isinstance(value, (bytes, str)) else None
+                for field, value in zip(fields, values, strict=True)
+            },
         )
 
     # ---- liveness: one key per slot group ------------------------------------------------------

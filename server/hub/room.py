@@ -33,6 +33,7 @@ LEFT = "left"  # player id → when their last socket closed (packed float), whi
 # "content:<item>" → the item's content (a quiz, the kring's domains…); "open" → the gate inputs
 # are accepted against; "present" → players online when that gate opened
 META = "meta"
+PRESENT = "present"  # meta's field of the players online when the open gate opened
 
 
 def content_key(item: int) -> str:

@@ -35,6 +35,7 @@ from server.hub.room import (
     META,
     NAMES,
     PLAYERS,
+    PRESENT,
     TOKENS,
     Item,
     Room,
@@ -320,14 +321,19 @@ class Hub:
         _keep(self._inputs, code, _DecodedInputs(table, raw, decoded, inputs))
         return inputs
 
-    async def changed(self, code: str, urgent: bool = False) -> None:
+    async def changed(self, code: str, urgent: bool = False, table: str | None = None) -> None:
         """Tell every worker that the room changed (bumps the view version); `urgent` for phase
-        transitions, which renderers show at once instead of after the coalescing pause."""
-        await self.announce(code, await self.backend.bump(code), urgent)
+        transitions, which renderers show at once instead of after the coalescing pause;
+        `table`: the input table the room's views read from now on (see Fanout.render)."""
+        await self.announce(code, await self.backend.bump(code), urgent, table)
 
-    async def announce(self, code: str, seq: int, urgent: bool = False) -> None:
+    async def announce(
+        self, code: str, seq: int, urgent: bool = False, table: str | None = None
+    ) -> None:
         """Tell every worker that the room is at change counter `seq` (already bumped)."""
-        message = {"seq": seq, "urgent": True} if urgent else {"seq": seq}
+        message: dict[str, Any] = {"seq": seq, "urgent": True} if urgent else {"seq": seq}
+        if table is not None:
+            message["table"] = table
         await self.backend.publish(code, pack(message))
 
     # ---- joining --------------------------------------------------------------------------------
@@ -697,7 +703,7 @@ class Hub:
             if effects.opens:
                 # Who is here as inputs open is expected to take part (see attendance).
                 present = list(await self.backend.online(room.code))  # a set: order irrelevant
-                await self.backend.hset(room.code, META, "present", pack(present))
+                await self.backend.hset(room.code, META, PRESENT, pack(present))
             # Open the gate before saving: inputs that arrive once phones see the new state must
             # find it open.
             await self._write_gate(room, effects.gate)
@@ -764,7 +770,7 @@ class Hub:
             await self.backend.schedule(code, deadline)
         else:
             await self.backend.schedule(code, 0)
-        await self.changed(code, urgent=True)
+        await self.changed(code, urgent=True, table=self.table_of(room))
 
     async def _lock(self, room: Room) -> None:
         room.locked = True
@@ -962,13 +968,19 @@ class Hub:
     async def present_at_open(self, code: str, table: str) -> frozenset[str]:
         """Players online when the open round's gate opened (meta.present, written before the
         round was saved, never changed while it is open: cached per input table)."""
+        if not self.knows_present(code, table):
+            self.keep_present(code, table, await self.backend.hget(code, META, PRESENT))
+        return self._present[code][1]
+
+    def knows_present(self, code: str, table: str) -> bool:
+        """Whether `present_at_open` of input table `table` is cached (needs no read)."""
         hit = self._present.get(code)
-        if hit is not None and hit[0] == table:
-            return hit[1]
-        raw = await self.backend.hget(code, META, "present")
+        return hit is not None and hit[0] == table
+
+    def keep_present(self, code: str, table: str, raw: bytes | None) -> None:
+        """Cache meta.present (`raw`, as read) for the round of input table `table`."""
         present = frozenset(unpack(raw)) if raw is not None else frozenset()
         _keep(self._present, code, (table, present))
-        return present
 
     async def attendance(
         self,

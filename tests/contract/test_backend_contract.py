@@ -341,7 +341,20 @@ async def test_snapshot_reads_what_the_single_reads_read(backend: Backend) -> No
         "answers:1:1": {},
     }
     assert snap.online == await backend.online(ROOM) == {"p1"}
+    assert snap.fields == {}
     assert (await backend.snapshot(OTHER, ())).room is None
+    # Single fields read along: the value, or None where the field or the table is missing.
+    await backend.hset(ROOM, "meta", "present", b"\x92\xa2p1\xa2p2")
+    fields = [("meta", "present"), ("meta", "open"), ("nothing", "x"), ("players", "p2")]
+    snap = await backend.snapshot(ROOM, ("players",), fields)
+    assert snap.tables == {"players": {"p1": b"Anna", "p2": "Bram 😀".encode()}}
+    assert snap.fields == {
+        ("meta", "present"): b"\x92\xa2p1\xa2p2",
+        ("meta", "open"): None,
+        ("nothing", "x"): None,
+        ("players", "p2"): "Bram 😀".encode(),
+    }
+    assert snap.online == {"p1"} and snap.room == (2, b"doc-2")
 
 
 async def test_presence_is_shared_between_workers(cluster: Cluster) -> None:
