@@ -390,6 +390,11 @@ class Coordinator:
         # room's last ack (see figures)
         await self.until(f"reveal {q}", lambda: self.all_done("reveal", q), timeout)
         self.mark(f"q{q}_reveal")
+        # A facilitator moves on once the reveal is on their own screen too (the phones may see
+        # it first: Fanout.show_saved), and its distribution is what the loss check compares.
+        await self.until(
+            f"host reveal {q}", lambda: all(q in h.distribution for h in self.hosts), timeout
+        )
         await asyncio.sleep(0.1)
         self.mark(f"q{q}_before_scoreboard")
         for h in self.hosts:

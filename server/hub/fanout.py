@@ -7,6 +7,7 @@ import contextlib
 import logging
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Set
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from server.activities import base
@@ -58,6 +59,17 @@ class RoomHub(Protocol):
     def forget_content(self, code: str) -> None: ...
     def forget_decoded(self, code: str) -> None: ...
     def drop_kicked(self, code: str, player: str) -> None: ...
+
+
+@dataclass
+class Seen:
+    """What a transition's step read of a room's people: the players, who was online (when it
+    opened inputs) and the records of input table `table` (when it closed them)."""
+
+    names: Mapping[str, str]
+    online: Set[str] | None = None
+    table: str = ""
+    inputs: Mapping[str, Any] | None = None
 
 
 log = logging.getLogger("kenniskring.fanout")
@@ -377,10 +389,46 @@ class Fanout:
         so every other worker writes them to its sockets too without reading the room. The
         render after the save finds those views unchanged and sends them to nobody again; the
         host's view and every phone's own frame follow from that render."""
-        code = room.code
         if len(names) < PREVIEW_AT:
             return
-        online = await self.hub.backend.online(code)
+        online = await self.hub.backend.online(room.code)
+        await self._publish_views(room, state, names, online, inputs)
+
+    async def show_saved(self, room: Room, seen: Seen) -> None:
+        """Show every worker's projectors and phones the views of a transition just saved,
+        before any worker reads the room again: the step read the players (and who is online,
+        or the closed round's records), so at most one more read is left here. Each worker's
+        render that follows (the transition's `changed`) finds these views shown and sends only
+        the host's view and the phones' own frames. Without it a new question reached the
+        phones of a busy worker only after that worker's render had read the room, waiting
+        behind every other room's render."""
+        code = room.code
+        table = self.hub.table_of(room)
+        online, inputs = seen.online, seen.inputs if table == seen.table else None
+        backend = self.hub.backend
+        if table and inputs is None:  # both reads at once where both are needed
+            if online is None:
+                online, raw = await asyncio.gather(
+                    backend.online(code), backend.hgetall(code, table)
+                )
+            else:
+                raw = await backend.hgetall(code, table)
+            inputs = self.hub.decode_inputs(code, table, raw, room)
+        if online is None:
+            online = await backend.online(code)
+        await self._publish_views(room, room.state, seen.names, online, inputs or {})
+
+    async def _publish_views(
+        self,
+        room: Room,
+        state: Any,
+        names: Mapping[str, str],
+        online: Set[str],
+        inputs: Mapping[str, Any],
+    ) -> None:
+        """The projector's and the phones' views of `state`, written to this worker's sockets
+        at once and published for the other workers (see _show_previewed)."""
+        code = room.code
         content = await self.hub.content_of(code, room.current, room.created)
         facts = facts_of(room, names, online, inputs, None, self.cache_of(code, room.current))
         seq = self._rendered.get(code, 0)  # phones take a view of the version they show
@@ -396,8 +444,11 @@ class Fanout:
 
     def _show_previewed(self, code: str, frames: list[Any]) -> None:
         """Write previewed views ([role, key, frame], from this worker or another) to this
-        worker's sockets of each role that do not show that view yet."""
+        worker's sockets of each role that do not show that view yet, at no lower a version
+        than this worker last wrote to them (a phone ignores a view older than the one it
+        shows, and the render after it would not send that view again)."""
         by_role = _by_role(self._rooms.get(code, ()))
+        shown = self._rendered.get(code, 0)
         with self.hub.outbox.gc_held():
             for entry in frames:
                 if not isinstance(entry, list) or len(entry) != 3:
@@ -405,6 +456,7 @@ class Fanout:
                 role, key, data = entry
                 members = by_role.get(role) if isinstance(role, str) else None
                 if members and isinstance(key, bytes) and isinstance(data, bytes):
+                    data = _at_least(data, shown)
                     self._show(code, role, key, data, members, True, timed=True)
 
     def _send_shared(
@@ -540,6 +592,15 @@ def _aged(data: bytes, elapsed: float) -> bytes:
     remaining = timed["remaining_ms"]
     if isinstance(remaining, int):
         timed["remaining_ms"] = max(0, remaining - round(elapsed * 1000))
+    return pack(view)
+
+
+def _at_least(data: bytes, seq: int) -> bytes:
+    """A view frame at version `seq` if it was made at a lower one."""
+    view = unpack(data)
+    if not isinstance(view, dict) or not isinstance(view.get("v"), int) or view["v"] >= seq:
+        return data
+    view["v"] = seq
     return pack(view)
 
 

@@ -26,7 +26,7 @@ from server.hub.bokaal import BokaalBook
 from server.hub.clients import CLOSE_KICKED, Client, Outbox
 from server.hub.envelope import facts_of
 from server.hub.errors import HubError
-from server.hub.fanout import Fanout
+from server.hub.fanout import Fanout, Seen
 from server.hub.names import clean_name, device_digest, name_key, suffixed
 from server.hub.outage import Outage
 from server.hub.room import (
@@ -64,7 +64,9 @@ JOINED = pack({"joined": True})
 NAMES_PER_TRY = 8  # names offered to Backend.enrol at once ("Anna" … "Anna 8")
 
 
-Step = Callable[[Room], Awaitable[None]]
+# A transition's step changes a copy of the room; it may return what it read of the room's
+# people, so that the new views can be shown before the renders read the room (Fanout.show_saved).
+Step = Callable[[Room], Awaitable[Seen | None]]
 
 
 def _keep(cache: dict[str, T], code: str, value: T) -> None:
@@ -653,22 +655,24 @@ class Hub:
     async def command(self, code: str, action: str, args: Mapping[str, Any]) -> Room:
         """Apply a werkvorm's command to the running programme item."""
 
-        async def step(room: Room) -> None:
+        async def step(room: Room) -> Seen:
             activity = room.activity
             if action not in activity.actions(room.state, await self._content(room)):
                 # A command of this werkvorm at the wrong moment, or no command at all.
                 raise HubError("not_allowed" if action in activity.commands else "bad_frame")
-            await self._apply(room, action, args)
+            return await self._apply(room, action, args)
 
         return await self.transition(code, step)
 
     async def _content(self, room: Room) -> Any:
         return await self.content_of(room.code, room.current, room.created)
 
-    async def _apply(self, room: Room, action: str, args: Mapping[str, Any]) -> None:
-        """Run `action` of the room's activity on `room` (a copy a transition will save)."""
+    async def _apply(self, room: Room, action: str, args: Mapping[str, Any]) -> Seen:
+        """Run `action` of the room's activity on `room` (a copy a transition will save);
+        returns what it read of the room's people."""
         activity, content = room.activity, await self._content(room)
         names = await self.names(room.code)
+        seen = Seen(names)
         cache = self.fanout.cache_of(room.code, room.current)
         ctx = base.Context(
             now=self.clock(),
@@ -684,6 +688,7 @@ class Hub:
             reopen = await self.backend.hget(room.code, META, "open")
             await self._write_gate(room, activity.closed_gate(room.state))
             ctx.inputs = await self.inputs(room.code, room)
+            seen.table, seen.inputs = self.table_of(room), ctx.inputs
             preview = activity.preview(room.state)
             if preview is not None:
                 # The gate is closed: the inputs are final, so a big room sees the outcome now,
@@ -696,13 +701,17 @@ class Hub:
                 await self.backend.hset(room.code, META, "open", reopen)
                 self._remember_gate(room.code, reopen)
             raise HubError(exc.code) from exc
-        await self._effects(room, effects)
+        seen.online = await self._effects(room, effects)
+        return seen
 
-    async def _effects(self, room: Room, effects: base.Effects) -> None:
+    async def _effects(self, room: Room, effects: base.Effects) -> Set[str] | None:
+        """Carry out what an activity's step asked for; who is online when it opened inputs."""
+        online: Set[str] | None = None
         if effects.gate is not None:
             if effects.opens:
                 # Who is here as inputs open is expected to take part (see attendance).
-                present = list(await self.backend.online(room.code))  # a set: order irrelevant
+                online = await self.backend.online(room.code)
+                present = list(online)  # a set: order irrelevant
                 await self.backend.hset(room.code, META, PRESENT, pack(present))
             # Open the gate before saving: inputs that arrive once phones see the new state must
             # find it open.
@@ -711,6 +720,7 @@ class Hub:
             room.item.archived = await self._archive(
                 room, effects.collection, effects.archive, effects.replace
             )
+        return online
 
     async def _write_gate(self, room: Room, gate: Mapping[str, Any]) -> None:
         raw = pack({"item": room.current, "kind": room.kind, "gate": dict(gate)})
@@ -755,16 +765,19 @@ class Hub:
                 raise HubError("room_not_found")
             version, shared = loaded
             room = shared.copy()
-            await step(room)
+            seen = await step(room)
             doc = room.encode()
             if await self.backend.save_room(code, version, doc):
                 self.rooms.put(code, version + 1, doc, room)  # from here on read-only
-                await self._after(code, room)
+                await self._after(code, room, seen)
                 return room
         raise HubError("busy")
 
-    async def _after(self, code: str, room: Room) -> None:
-        """After a saved transition (the save kept the room and its tables alive)."""
+    async def _after(self, code: str, room: Room, seen: Seen | None = None) -> None:
+        """After a saved transition (the save kept the room and its tables alive). With what
+        the step read of the room's people (`seen`), the new shared views go out first."""
+        if seen is not None:
+            await self.fanout.show_saved(room, seen)
         deadline = room.activity.deadline(room.state)
         if deadline:
             await self.backend.schedule(code, deadline)
@@ -784,7 +797,7 @@ class Hub:
         if isinstance(item, bool) or not isinstance(item, int):
             raise HubError("bad_frame")
 
-        async def switch(room: Room) -> None:
+        async def switch(room: Room) -> Seen:
             if not 0 <= item < len(room.programme) or item == room.current:
                 raise HubError("not_allowed")
             room.item.state = room.activity.encode(room.state)
@@ -796,17 +809,18 @@ class Hub:
                 else room.activity.new_state(await self._content(room))
             )
             await self._write_gate(room, base.CLOSE_GATE)  # nothing of the item before counts
-            await self._begin_current(room)
+            return await self._begin_current(room)
 
         await self.transition(code, switch)
 
-    async def _begin_current(self, room: Room) -> None:
+    async def _begin_current(self, room: Room) -> Seen:
         activity = room.activity
         names = await self.names(room.code)
         ctx = base.Context(now=self.clock(), players=list(names), names=names, team=room.team)
         for player in names:
             activity.add_player(room.state, player)
-        await self._effects(room, activity.begin(room.state, await self._content(room), ctx))
+        effects = activity.begin(room.state, await self._content(room), ctx)
+        return Seen(names, await self._effects(room, effects))
 
     async def kick(self, code: str, player: object) -> None:
         if not isinstance(player, str):
@@ -920,17 +934,15 @@ class Hub:
     async def tick(self, code: str) -> None:
         """The deadline of `code` is due (or a reconnect grace lapsed): let the activity act."""
 
-        async def on_time(room: Room) -> None:
+        async def on_time(room: Room) -> Seen:
             activity = room.activity
             if activity.due(room.state, self.clock()):
-                await self._apply(room, activity.deadline_action, {})
-                return
+                return await self._apply(room, activity.deadline_action, {})
             # Early: a reconnect grace lapsed. Complete if nobody else is waited for any more.
             if activity.complete_action and activity.collecting(room.state):
                 facts = await self.facts_now(room)
                 if activity.complete(room.state, await self._content(room), facts):
-                    await self._apply(room, activity.complete_action, {})
-                    return
+                    return await self._apply(room, activity.complete_action, {})
             raise HubError("not_due")
 
         try:
@@ -1036,11 +1048,11 @@ class Hub:
     async def complete_when_all_done(self, code: str) -> None:
         """Everybody expected took part: apply the activity's completion (a question closes)."""
 
-        async def complete(room: Room) -> None:
+        async def complete(room: Room) -> Seen:
             activity = room.activity
             if not activity.complete_action or not activity.collecting(room.state):
                 raise HubError("not_allowed")
-            await self._apply(room, activity.complete_action, {})
+            return await self._apply(room, activity.complete_action, {})
 
         with contextlib.suppress(HubError):
             await self.transition(code, complete)

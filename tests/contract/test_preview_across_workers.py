@@ -1,18 +1,21 @@
 """A big room's reveal before it is scored reaches the phones on every worker: the closing
 worker publishes the previewed views and the other workers write them without reading the room
-(two hubs on one real Redis, in one process, so that the room-size threshold can be lowered)."""
+(two hubs on one real Redis, in one process, so that the room-size threshold can be lowered).
+So does every transition's new view once it is saved (Fanout.show_saved), at no lower a
+version than the phones of each worker show."""
 
 from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 import pytest
 
 from server.activities import quiz as q
 from server.hub import fanout
+from server.hub.backend import Snapshot
 from server.hub.bokaal import BokaalBook
 from server.hub.redis import RedisBackend
 from server.hub.rooms import Hub, HubSettings
@@ -78,3 +81,114 @@ async def test_the_reveal_preview_reaches_the_phones_of_the_other_worker(
         assert len(reveals) == 1
         assert reveals[0]["v"] < result["v"]
         assert reveals[0]["reveal"]["distribution"][:2] == [1, 1]
+
+
+class HeldBackend(RedisBackend):
+    """The real Redis backend whose renders' reads wait until the test lets them go."""
+
+    def __init__(self, url: str, namespace: str) -> None:
+        super().__init__(url, namespace=namespace)
+        self.go = asyncio.Event()
+        self.go.set()
+        self.snapshots = 0
+
+    async def snapshot(
+        self, code: str, tables: Sequence[str], fields: Sequence[tuple[str, str]] = ()
+    ) -> Snapshot:
+        await self.go.wait()
+        self.snapshots += 1
+        return await super().snapshot(code, tables, fields)
+
+
+async def _hubs(redis_server: RedisServer) -> tuple[Hub, Hub, HeldBackend, HeldBackend]:
+    namespace = f"kkp{uuid.uuid4().hex[:8]}"
+    first = HeldBackend(redis_server.url, namespace)
+    second = HeldBackend(redis_server.url, namespace)
+    settings = HubSettings(coalesce_s=0.01)
+    return (
+        Hub(first, BokaalBook(first), settings),
+        Hub(second, BokaalBook(second), settings),
+        first,
+        second,
+    )
+
+
+def _shown(socket: Socket) -> dict[str, Any]:
+    """The view a phone shows: as the clients do, a view older (`v`) than the shown one is
+    ignored."""
+    shown: dict[str, Any] = {}
+    for view in _frames(socket, "view"):
+        if view["v"] >= shown.get("v", 0):
+            shown = view
+    return shown
+
+
+async def test_a_new_question_reaches_the_other_workers_phones_before_it_reads_the_room(
+    redis_server: RedisServer,
+) -> None:
+    deciding_hub, other_hub, _, held = await _hubs(redis_server)
+    async with deciding_hub as deciding, other_hub as other:
+        code, secret = await deciding.create_room(
+            [("quiz", {**FAST_QUIZ, "questions": [{**FAST_QUIZ["questions"][0], "points": 1000}]})],
+            "",
+            "nl",
+            "http://127.0.0.1",
+        )
+        host = Socket(deciding)
+        await deciding.hello(host.client, {"role": "host", "room": code, "secret": secret})
+        there = [Socket(other) for _ in range(3)]
+        for i, phone in enumerate(there):
+            await other.hello(phone.client, {"role": "phone", "room": code, "name": f"Daar {i}"})
+        await until(lambda: all(_shown(p).get("phase") == q.LOBBY for p in there), "the lobby")
+        await until(lambda: not other.fanout._renderers, "the other worker's renders are done")
+        held.go.clear()  # from here the other worker cannot read the room
+        read_before = held.snapshots
+        await deciding.control(host.client, {"action": "start"})
+        await until(
+            lambda: all(_shown(p).get("phase") == q.QUESTION for p in there),
+            "the question on the other worker's phones",
+        )
+        assert held.snapshots == read_before  # it came without a read of the room there
+        question = _shown(there[0])["question"]
+        assert question["index"] == 0 and question["remaining_ms"] > 0
+        held.go.set()
+        # The render that follows sends each phone its own frame, not the view once more.
+        await until(
+            lambda: all(_frames(p, "me") and _frames(p, "me")[-1].get("item") == 0 for p in there)
+            and held.snapshots > read_before
+            and not other.fanout._renderers,
+            "the render after the question",
+        )
+        for phone in there:
+            assert len(_frames(phone, "view", q.QUESTION)) == 1
+
+
+async def test_a_preview_is_shown_at_the_version_the_phones_of_each_worker_show(
+    redis_server: RedisServer,
+) -> None:
+    """The deciding worker last rendered an older version than the other worker (its renders
+    cannot read the room): the question it publishes is written to the other worker's phones
+    at their own version, so they take it instead of ignoring it as older."""
+    deciding_hub, other_hub, deciding_reads, _ = await _hubs(redis_server)
+    async with deciding_hub as deciding, other_hub as other:
+        quiz = {**FAST_QUIZ, "questions": [{**FAST_QUIZ["questions"][0], "points": 1000}]}
+        code, secret = await deciding.create_room([("quiz", quiz)], "", "nl", "http://127.0.0.1")
+        host = Socket(deciding)
+        await deciding.hello(host.client, {"role": "host", "room": code, "secret": secret})
+        phone = Socket(other)
+        await other.hello(phone.client, {"role": "phone", "room": code, "name": "Daar"})
+        await until(lambda: _shown(phone).get("phase") == q.LOBBY, "the phone's lobby")
+        await until(lambda: not deciding.fanout._renderers, "the deciding worker's renders")
+        deciding_reads.go.clear()  # the deciding worker's renders stay behind from here
+        before = _shown(phone)["v"]
+        await deciding.control(host.client, {"action": "lock"})  # a view change everywhere
+        await until(lambda: _shown(phone)["room"]["locked"], "the lock on the other worker")
+        shown = _shown(phone)["v"]
+        assert shown > before
+        assert deciding.fanout._rendered[code] < shown  # the deciding worker is behind
+        await deciding.control(host.client, {"action": "start"})
+        await until(lambda: bool(_frames(phone, "view", q.QUESTION)), "the question")
+        first = _frames(phone, "view", q.QUESTION)[0]
+        assert first["v"] == shown  # the preview, at the version this phone shows
+        assert _shown(phone)["phase"] == q.QUESTION
+        deciding_reads.go.set()
