@@ -86,10 +86,11 @@ async def test_a_close_shows_the_reveal_once_and_the_result_after_it(
     tmp_path: Path, preview_at: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A big room (thresholds lowered to 1) sees the reveal before the close is scored and
-    saved (Fanout.preview): from the version the phones already show, so it comes
-    before their own result, which is of the saved version. The render after the save must
-    find the previewed views unchanged: every phone and the projector get one reveal view,
-    with the right distribution, and the host gets its view with the scores."""
+    saved (Fanout.preview); any room sees it once it is saved, before the renders
+    (Fanout.show_saved): from the version the phones already show, so it comes before their
+    own result, which is of the saved version. The render after the save must find the
+    previewed views unchanged: every phone and the projector get one reveal view, with the
+    right distribution, and the host gets its view with the scores."""
     monkeypatch.setattr(fanout, "SPLIT_PERSONAL_AT", 1)
     monkeypatch.setattr(fanout, "PREVIEW_AT", preview_at)
     async with in_process(tmp_path, ws=PROTOCOL_PATH) as (address, _):
@@ -121,8 +122,8 @@ async def test_a_close_shows_the_reveal_once_and_the_result_after_it(
             view = _reveal_views(phone)[0]
             me = next(f for f in phone.frames if f.get("type") == "me" and "result" in f)
             assert phone.frames.index(view) < phone.frames.index(me)
-            # previewed: of the version shown before the close; else of the saved one
-            assert (view["v"] < me["v"]) is (preview_at == 1)
+            # shown before the renders: of the version shown before the close
+            assert view["v"] < me["v"]
         results = [p.me["result"] for p in phones if p.me is not None]
         assert [r["correct"] for r in results] == [True, False, False]
         scores = host_view["scores"]

@@ -168,3 +168,12 @@ class Host(WsClient):
 
     async def control(self, action: str, **extra: Any) -> None:
         await self.send({"type": "control", "action": action, **extra})
+
+    async def command(self, action: str, timeout: float = 10.0) -> Frame:
+        """`control` `action` and its `done`: the server has finished the command's writes
+        (the projector and phones may show the change before that: Fanout.show_saved)."""
+        since = len(self.frames)
+        await self.control(action)
+        return await self.wait_for(
+            lambda f: f.get("type") == "done" and f.get("action") == action, timeout, since
+        )
