@@ -50,6 +50,7 @@ class RoomHub(Protocol):
         left_raw: Mapping[str, bytes],
     ) -> Attendance: ...
     def table_of(self, room: Room) -> str: ...
+    def known_inputs(self, code: str, table: str) -> Mapping[str, Any] | None: ...
     def knows_present(self, code: str, table: str) -> bool: ...
     def keep_present(self, code: str, table: str, raw: bytes | None) -> None: ...
     def decode_names(self, code: str, raw: dict[str, bytes]) -> Mapping[str, str]: ...
@@ -109,6 +110,7 @@ class Fanout:
         self._shown: dict[tuple[str, str], _Shown] = defaultdict(_Shown)
         self._wake: dict[str, asyncio.Event] = {}
         self._tables: dict[str, str] = {}  # the input table a room's last render read
+        self._online: dict[str, Set[str]] = {}  # who was online at a room's last render
         # Per room: the programme item and the activity's memo (Facts.cache) for it.
         self._caches: dict[str, tuple[int, dict[str, Any]]] = {}
         # Per room: the personal key, input table and inputs the last `me` frames were built on.
@@ -174,6 +176,7 @@ class Fanout:
         self._pauses.pop(code, None)
         self._caches.pop(code, None)
         self._tables.pop(code, None)
+        self._online.pop(code, None)
         for role in ROLES:
             self._shown.pop((code, role), None)
         task = asyncio.create_task(self._unsubscribe_if_unused(code))
@@ -365,6 +368,7 @@ class Fanout:
             room, names, snap.online, inputs, expected, self.cache_of(code, room.current)
         )
         self._rendered[code] = max(seq, self._rendered.get(code, -1))
+        self._online[code] = snap.online
         by_role = _by_role(clients)
         phones = by_role.get("phone", [])
         # A big room: the shared views are written as they are made, so the projector and
@@ -401,10 +405,16 @@ class Fanout:
         render that follows (the transition's `changed`) finds these views shown and sends only
         the host's view and the phones' own frames. Without it a new question reached the
         phones of a busy worker only after that worker's render had read the room, waiting
-        behind every other room's render."""
+        behind every other room's render. Who is online may come from this worker's last
+        render, and a round that takes no inputs any more from its last read: the render
+        after corrects what moved since."""
         code = room.code
         table = self.hub.table_of(room)
         online, inputs = seen.online, seen.inputs if table == seen.table else None
+        if online is None:
+            online = self._online.get(code)
+        if inputs is None and table and not room.activity.collecting(room.state):
+            inputs = self.hub.known_inputs(code, table)
         backend = self.hub.backend
         if table and inputs is None:  # both reads at once where both are needed
             if online is None:

@@ -984,6 +984,11 @@ class Hub:
             self.keep_present(code, table, await self.backend.hget(code, META, PRESENT))
         return self._present[code][1]
 
+    def known_inputs(self, code: str, table: str) -> Mapping[str, Any] | None:
+        """Input table `table` as this worker last read and decoded it, if it did."""
+        hit = self._inputs.get(code)
+        return hit.inputs if hit is not None and hit.table == table else None
+
     def knows_present(self, code: str, table: str) -> bool:
         """Whether `present_at_open` of input table `table` is cached (needs no read)."""
         hit = self._present.get(code)

@@ -91,6 +91,15 @@ class HeldBackend(RedisBackend):
         self.go = asyncio.Event()
         self.go.set()
         self.snapshots = 0
+        self.reads: list[str] = []  # `online` and whole-table reads, in order
+
+    async def online(self, code: str) -> set[str]:
+        self.reads.append("online")
+        return await super().online(code)
+
+    async def hgetall(self, code: str, table: str) -> dict[str, bytes]:
+        self.reads.append(table)
+        return await super().hgetall(code, table)
 
     async def snapshot(
         self, code: str, tables: Sequence[str], fields: Sequence[tuple[str, str]] = ()
@@ -192,3 +201,33 @@ async def test_a_preview_is_shown_at_the_version_the_phones_of_each_worker_show(
         assert first["v"] == shown  # the preview, at the version this phone shows
         assert _shown(phone)["phase"] == q.QUESTION
         deciding_reads.go.set()
+
+
+async def test_the_scoreboard_goes_out_without_a_further_read(redis_server: RedisServer) -> None:
+    """A step that reads nothing of the people but the players (the quiz's scoreboard): who is
+    online comes from the deciding worker's last render and the closed question's answers from
+    its last read, so the new views go out after no read beyond the command's own."""
+    deciding_hub, other_hub, deciding_reads, _ = await _hubs(redis_server)
+    async with deciding_hub as deciding, other_hub as other:
+        quiz = {**FAST_QUIZ, "questions": [{**FAST_QUIZ["questions"][0], "points": 1000}]}
+        code, secret = await deciding.create_room([("quiz", quiz)], "", "nl", "http://127.0.0.1")
+        host = Socket(deciding)
+        await deciding.hello(host.client, {"role": "host", "room": code, "secret": secret})
+        there = [Socket(other) for _ in range(2)]
+        for i, phone in enumerate(there):
+            await other.hello(phone.client, {"role": "phone", "room": code, "name": f"Daar {i}"})
+        await deciding.control(host.client, {"action": "start"})
+        await until(lambda: all(_shown(p).get("phase") == q.QUESTION for p in there), "question")
+        await other.input(there[0].client, answer_frame(0, 0))
+        await deciding.control(host.client, {"action": "close"})
+        await until(lambda: all(_shown(p).get("phase") == q.REVEAL for p in there), "reveal")
+        await until(lambda: _shown(host).get("phase") == q.REVEAL, "the host's reveal")
+        await until(lambda: not deciding.fanout._renderers, "the deciding worker's renders")
+        deciding_reads.reads.clear()
+        await deciding.control(host.client, {"action": "scoreboard"})
+        await until(
+            lambda: all(_shown(p).get("phase") == q.SCOREBOARD for p in there), "the scoreboard"
+        )
+        assert deciding_reads.reads == ["players"]  # the command's own read of the players
+        board = _shown(there[0])["scoreboard"]
+        assert board, board
