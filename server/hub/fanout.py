@@ -110,7 +110,6 @@ class Fanout:
         self._shown: dict[tuple[str, str], _Shown] = defaultdict(_Shown)
         self._wake: dict[str, asyncio.Event] = {}
         self._tables: dict[str, str] = {}  # the input table a room's last render read
-        self._online: dict[str, Set[str]] = {}  # who was online at a room's last render
         # Per room: the programme item and the activity's memo (Facts.cache) for it.
         self._caches: dict[str, tuple[int, dict[str, Any]]] = {}
         # Per room: the personal key, input table and inputs the last `me` frames were built on.
@@ -176,7 +175,6 @@ class Fanout:
         self._pauses.pop(code, None)
         self._caches.pop(code, None)
         self._tables.pop(code, None)
-        self._online.pop(code, None)
         for role in ROLES:
             self._shown.pop((code, role), None)
         task = asyncio.create_task(self._unsubscribe_if_unused(code))
@@ -368,7 +366,6 @@ class Fanout:
             room, names, snap.online, inputs, expected, self.cache_of(code, room.current)
         )
         self._rendered[code] = max(seq, self._rendered.get(code, -1))
-        self._online[code] = snap.online
         by_role = _by_role(clients)
         phones = by_role.get("phone", [])
         # A big room: the shared views are written as they are made, so the projector and
@@ -405,14 +402,11 @@ class Fanout:
         render that follows (the transition's `changed`) finds these views shown and sends only
         the host's view and the phones' own frames. Without it a new question reached the
         phones of a busy worker only after that worker's render had read the room, waiting
-        behind every other room's render. Who is online may come from this worker's last
-        render, and a round that takes no inputs any more from its last read: the render
-        after corrects what moved since."""
+        behind every other room's render. A round that takes no inputs any more may come from
+        this worker's last read of its table: the render after corrects what moved since."""
         code = room.code
         table = self.hub.table_of(room)
         online, inputs = seen.online, seen.inputs if table == seen.table else None
-        if online is None:
-            online = self._online.get(code)
         if inputs is None and table and not room.activity.collecting(room.state):
             inputs = self.hub.known_inputs(code, table)
         backend = self.hub.backend

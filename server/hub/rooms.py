@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import functools
 import itertools
 import logging
@@ -67,6 +68,19 @@ NAMES_PER_TRY = 8  # names offered to Backend.enrol at once ("Anna" … "Anna 8"
 # A transition's step changes a copy of the room; it may return what it read of the room's
 # people, so that the new views can be shown before the renders read the room (Fanout.show_saved).
 Step = Callable[[Room], Awaitable[Seen | None]]
+
+
+class People(NamedTuple):
+    """The players and who is online, read with the document by a transition that asked for
+    them (one round trip instead of three), for the step it runs."""
+
+    code: str
+    names: Mapping[str, str]
+    online: Set[str]
+
+
+# Per task: what the running transition read along with the document (see Hub.transition).
+_PEOPLE: contextvars.ContextVar[People | None] = contextvars.ContextVar("people", default=None)
 
 
 def _keep(cache: dict[str, T], code: str, value: T) -> None:
@@ -206,7 +220,7 @@ class Hub:
                 for item, (_, item_content) in enumerate(programme):
                     await self._store_content(code, room.created, item, item_content)
                 await self.backend.touch(code)
-                await self.transition(code, self._begin_current)
+                await self.transition(code, self._begin_current, people=True)
                 return code, secret
         raise HubError("busy")
 
@@ -662,7 +676,7 @@ class Hub:
                 raise HubError("not_allowed" if action in activity.commands else "bad_frame")
             return await self._apply(room, action, args)
 
-        return await self.transition(code, step)
+        return await self.transition(code, step, people=True)
 
     async def _content(self, room: Room) -> Any:
         return await self.content_of(room.code, room.current, room.created)
@@ -671,8 +685,8 @@ class Hub:
         """Run `action` of the room's activity on `room` (a copy a transition will save);
         returns what it read of the room's people."""
         activity, content = room.activity, await self._content(room)
-        names = await self.names(room.code)
-        seen = Seen(names)
+        seen = await self._seen_now(room.code)
+        names = seen.names
         cache = self.fanout.cache_of(room.code, room.current)
         ctx = base.Context(
             now=self.clock(),
@@ -701,26 +715,43 @@ class Hub:
                 await self.backend.hset(room.code, META, "open", reopen)
                 self._remember_gate(room.code, reopen)
             raise HubError(exc.code) from exc
-        seen.online = await self._effects(room, effects)
+        await self._effects(room, effects, seen)
         return seen
 
-    async def _effects(self, room: Room, effects: base.Effects) -> Set[str] | None:
-        """Carry out what an activity's step asked for; who is online when it opened inputs."""
-        online: Set[str] | None = None
+    async def _seen_now(self, code: str) -> Seen:
+        """The players and who is online as the running transition read them with the
+        document; else the players, read now."""
+        people = _PEOPLE.get()
+        if people is not None and people.code == code:
+            return Seen(people.names, people.online)
+        return Seen(await self.names(code))
+
+    async def _effects(self, room: Room, effects: base.Effects, seen: Seen) -> None:
+        """Carry out what an activity's step asked for. Inputs that open: who is online then
+        and the round's input table as it is go into `seen` (both for Fanout.show_saved)."""
+        code = room.code
         if effects.gate is not None:
-            if effects.opens:
-                # Who is here as inputs open is expected to take part (see attendance).
-                online = await self.backend.online(room.code)
-                present = list(online)  # a set: order irrelevant
-                await self.backend.hset(room.code, META, PRESENT, pack(present))
             # Open the gate before saving: inputs that arrive once phones see the new state must
             # find it open.
-            await self._write_gate(room, effects.gate)
+            writes = [self._write_gate(room, effects.gate)]
+            table = self.table_of(room)
+            if effects.opens:
+                # Who is here as inputs open is expected to take part (see attendance).
+                if seen.online is None:
+                    seen.online = await self.backend.online(code)
+                present = list(seen.online)  # a set: order irrelevant
+                writes.append(self.backend.hset(code, META, PRESENT, pack(present)))
+            if effects.opens and table:  # read along with the writes, not after them
+                raw, _ = await asyncio.gather(
+                    self.backend.hgetall(code, table), asyncio.gather(*writes)
+                )
+                seen.table, seen.inputs = table, self.decode_inputs(code, table, raw, room)
+            else:
+                await asyncio.gather(*writes)
         if effects.archive is not None and room.team:
             room.item.archived = await self._archive(
                 room, effects.collection, effects.archive, effects.replace
             )
-        return online
 
     async def _write_gate(self, room: Room, gate: Mapping[str, Any]) -> None:
         raw = pack({"item": room.current, "kind": room.kind, "gate": dict(gate)})
@@ -757,15 +788,28 @@ class Hub:
         )
         return {"team": room.team, "collection": collection}
 
-    async def transition(self, code: str, step: Step) -> Room:
-        """Apply `step` to a fresh copy of the room and save it with compare-and-set."""
+    async def transition(self, code: str, step: Step, people: bool = False) -> Room:
+        """Apply `step` to a fresh copy of the room and save it with compare-and-set. `people`:
+        read the players and who is online with the document (one round trip), for a step
+        that needs them (a werkvorm's command)."""
         for _ in range(TRANSITION_RETRIES):
-            loaded = await self.load(code)
+            if people:
+                snap = await self.backend.snapshot(code, (PLAYERS,))
+                loaded = None
+                if snap.room is not None:
+                    loaded = (snap.room[0], self.rooms.get(code, *snap.room))
+                    names = self.decode_names(code, snap.tables[PLAYERS])
+                    _PEOPLE.set(People(code, names, snap.online))
+            else:
+                loaded = await self.load(code)
             if loaded is None:
                 raise HubError("room_not_found")
             version, shared = loaded
             room = shared.copy()
-            seen = await step(room)
+            try:
+                seen = await step(room)
+            finally:
+                _PEOPLE.set(None)
             doc = room.encode()
             if await self.backend.save_room(code, version, doc):
                 self.rooms.put(code, version + 1, doc, room)  # from here on read-only
@@ -811,16 +855,18 @@ class Hub:
             await self._write_gate(room, base.CLOSE_GATE)  # nothing of the item before counts
             return await self._begin_current(room)
 
-        await self.transition(code, switch)
+        await self.transition(code, switch, people=True)
 
     async def _begin_current(self, room: Room) -> Seen:
         activity = room.activity
-        names = await self.names(room.code)
+        seen = await self._seen_now(room.code)
+        names = seen.names
         ctx = base.Context(now=self.clock(), players=list(names), names=names, team=room.team)
         for player in names:
             activity.add_player(room.state, player)
         effects = activity.begin(room.state, await self._content(room), ctx)
-        return Seen(names, await self._effects(room, effects))
+        await self._effects(room, effects, seen)
+        return seen
 
     async def kick(self, code: str, player: object) -> None:
         if not isinstance(player, str):
@@ -946,7 +992,7 @@ class Hub:
             raise HubError("not_due")
 
         try:
-            await self.transition(code, on_time)
+            await self.transition(code, on_time, people=True)
         except HubError as exc:
             loaded = await self.load(code)
             if exc.code != "not_due" or loaded is None:
@@ -1060,7 +1106,7 @@ class Hub:
             return await self._apply(room, activity.complete_action, {})
 
         with contextlib.suppress(HubError):
-            await self.transition(code, complete)
+            await self.transition(code, complete, people=True)
 
     def drop_kicked(self, code: str, player: str) -> None:
         for client in self.fanout.players(code, player):
