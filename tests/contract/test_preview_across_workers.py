@@ -52,10 +52,7 @@ async def test_the_reveal_preview_reaches_the_phones_of_the_other_worker(
 ) -> None:
     monkeypatch.setattr(fanout, "PREVIEW_AT", 3)  # a "big" room of 3 players
     closing, other = two_workers
-    quiz = {**FAST_QUIZ, "questions": [{**FAST_QUIZ["questions"][0], "points": 1000}]}
-    code, secret = await closing.create_room([("quiz", quiz)], "", "nl", "http://127.0.0.1")
-    host = Socket(closing)
-    await closing.hello(host.client, {"role": "host", "room": code, "secret": secret})
+    code, host = await _quiz_room(closing)
     here = Socket(closing)
     await closing.hello(here.client, {"role": "phone", "room": code, "name": "Hier"})
     there = [Socket(other) for _ in range(2)]
@@ -125,6 +122,15 @@ async def _hubs(redis_server: RedisServer) -> tuple[Hub, Hub, HeldBackend, HeldB
     )
 
 
+async def _quiz_room(hub: Hub) -> tuple[str, Socket]:
+    """A one-question quiz room on `hub`, and its host's socket there."""
+    quiz = {**FAST_QUIZ, "questions": [{**FAST_QUIZ["questions"][0], "points": 1000}]}
+    code, secret = await hub.create_room([("quiz", quiz)], "", "nl", "http://127.0.0.1")
+    host = Socket(hub)
+    await hub.hello(host.client, {"role": "host", "room": code, "secret": secret})
+    return code, host
+
+
 def _shown(socket: Socket) -> dict[str, Any]:
     """The view a phone shows: as the clients do, a view older (`v`) than the shown one is
     ignored."""
@@ -140,14 +146,7 @@ async def test_a_new_question_reaches_the_other_workers_phones_before_it_reads_t
 ) -> None:
     deciding_hub, other_hub, _, held = await _hubs(redis_server)
     async with deciding_hub as deciding, other_hub as other:
-        code, secret = await deciding.create_room(
-            [("quiz", {**FAST_QUIZ, "questions": [{**FAST_QUIZ["questions"][0], "points": 1000}]})],
-            "",
-            "nl",
-            "http://127.0.0.1",
-        )
-        host = Socket(deciding)
-        await deciding.hello(host.client, {"role": "host", "room": code, "secret": secret})
+        code, host = await _quiz_room(deciding)
         there = [Socket(other) for _ in range(3)]
         for i, phone in enumerate(there):
             await other.hello(phone.client, {"role": "phone", "room": code, "name": f"Daar {i}"})
@@ -183,10 +182,7 @@ async def test_a_preview_is_shown_at_the_version_the_phones_of_each_worker_show(
     at their own version, so they take it instead of ignoring it as older."""
     deciding_hub, other_hub, deciding_reads, _ = await _hubs(redis_server)
     async with deciding_hub as deciding, other_hub as other:
-        quiz = {**FAST_QUIZ, "questions": [{**FAST_QUIZ["questions"][0], "points": 1000}]}
-        code, secret = await deciding.create_room([("quiz", quiz)], "", "nl", "http://127.0.0.1")
-        host = Socket(deciding)
-        await deciding.hello(host.client, {"role": "host", "room": code, "secret": secret})
+        code, host = await _quiz_room(deciding)
         phone = Socket(other)
         await other.hello(phone.client, {"role": "phone", "room": code, "name": "Daar"})
         await until(lambda: _shown(phone).get("phase") == q.LOBBY, "the phone's lobby")
@@ -215,10 +211,7 @@ async def test_a_command_reads_the_room_once_and_its_views_need_no_further_read(
     beyond the transition's own."""
     deciding_hub, other_hub, deciding_reads, _ = await _hubs(redis_server)
     async with deciding_hub as deciding, other_hub as other:
-        quiz = {**FAST_QUIZ, "questions": [{**FAST_QUIZ["questions"][0], "points": 1000}]}
-        code, secret = await deciding.create_room([("quiz", quiz)], "", "nl", "http://127.0.0.1")
-        host = Socket(deciding)
-        await deciding.hello(host.client, {"role": "host", "room": code, "secret": secret})
+        code, host = await _quiz_room(deciding)
         there = [Socket(other) for _ in range(2)]
         for i, phone in enumerate(there):
             await other.hello(phone.client, {"role": "phone", "room": code, "name": f"Daar {i}"})
