@@ -819,15 +819,21 @@ class Hub:
 
     async def _after(self, code: str, room: Room, seen: Seen | None = None) -> None:
         """After a saved transition (the save kept the room and its tables alive). With what
-        the step read of the room's people (`seen`), the new shared views go out first."""
-        if seen is not None:
-            await self.fanout.show_saved(room, seen)
+        the step read of the room's people (`seen`), the new shared views go out first, while
+        the deadline is set; they only save time, so a failure there is logged and the renders
+        show the change as before."""
         deadline = room.activity.deadline(room.state)
-        if deadline:
-            await self.backend.schedule(code, deadline)
+        if seen is not None:
+            await asyncio.gather(self._show_saved(room, seen), self.backend.schedule(code, deadline))
         else:
-            await self.backend.schedule(code, 0)
+            await self.backend.schedule(code, deadline)
         await self.changed(code, urgent=True, table=self.table_of(room))
+
+    async def _show_saved(self, room: Room, seen: Seen) -> None:
+        try:
+            await self.fanout.show_saved(room, seen)
+        except Exception:  # the render after the change message shows the views all the same
+            log.exception("room %s: showing the new views before the renders failed", room.code)
 
     async def _lock(self, room: Room) -> None:
         room.locked = True

@@ -237,3 +237,30 @@ async def test_answers_that_arrive_together_are_one_write_and_each_gets_its_own_
     await until(lambda: _last(host).get("phase") == q.REVEAL, "the close once all answered")
     reveal = _last(host)
     assert reveal["reveal"]["distribution"] == [8, 8, 7, 7]
+
+
+async def test_a_failure_while_showing_the_new_views_first_leaves_the_change_whole(
+    hub_and_clock: tuple[Hub, Clock], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Showing a saved transition's views before the renders (Fanout.show_saved) only saves
+    time: when it fails, the failure is logged, the renders show the question all the same, and
+    its deadline still closes it."""
+    hub, clock = hub_and_clock
+
+    async def broken(room: Any, seen: Any) -> None:
+        raise RuntimeError("a view that cannot be made")
+
+    monkeypatch.setattr(hub.fanout, "show_saved", broken)
+    question = {**FAST_QUIZ["questions"][0], "time_limit": 5, "points": 1000}
+    code, secret = await hub.create_room(
+        [("quiz", {**FAST_QUIZ, "questions": [question]})], "", "nl", "http://127.0.0.1"
+    )
+    host = Socket(hub)
+    await hub.hello(host.client, {"role": "host", "room": code, "secret": secret})
+    phone = Socket(hub)
+    await hub.hello(phone.client, {"role": "phone", "room": code, "name": "Speler"})
+    await hub.control(host.client, {"action": "start"})  # no error for the host
+    await until(lambda: {"type": "done", "action": "start"} in host.frames, "the command's done")
+    await until(lambda: _last(phone).get("phase") == q.QUESTION, "the question, by the render")
+    clock.now += 5.0
+    await until(lambda: _last(phone).get("phase") == q.REVEAL, "the close at the deadline")
