@@ -824,7 +824,9 @@ class Hub:
         show the change as before."""
         deadline = room.activity.deadline(room.state)
         if seen is not None:
-            await asyncio.gather(self._show_saved(room, seen), self.backend.schedule(code, deadline))
+            await asyncio.gather(
+                self._show_saved(room, seen), self.backend.schedule(code, deadline)
+            )
         else:
             await self.backend.schedule(code, deadline)
         await self.changed(code, urgent=True, table=self.table_of(room))
