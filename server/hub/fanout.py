@@ -71,6 +71,7 @@ class Seen:
     online: Set[str] | None = None
     table: str = ""
     inputs: Mapping[str, Any] | None = None
+    previewed: bool = False  # the outcome's views went out already (Fanout.preview)
 
 
 log = logging.getLogger("kenniskring.fanout")
@@ -382,18 +383,19 @@ class Fanout:
 
     async def preview(
         self, room: Room, state: Any, inputs: Mapping[str, Any], names: Mapping[str, str]
-    ) -> None:
+    ) -> bool:
         """Show a big room the outcome of a closing command before the activity's own work:
         called between closing the gate and the command, it makes the projector's and the
         phones' views of `state` (the activity's `preview`), which depend on the inputs but not
         on, e.g., the scores, writes them to this worker's sockets at once and publishes them,
         so every other worker writes them to its sockets too without reading the room. The
         render after the save finds those views unchanged and sends them to nobody again; the
-        host's view and every phone's own frame follow from that render."""
+        host's view and every phone's own frame follow from that render. Whether it did."""
         if len(names) < PREVIEW_AT:
-            return
+            return False
         online = await self.hub.backend.online(room.code)
         await self._publish_views(room, state, names, online, inputs)
+        return True
 
     async def show_saved(self, room: Room, seen: Seen) -> None:
         """Show every worker's projectors and phones the views of a transition just saved,

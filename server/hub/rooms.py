@@ -707,7 +707,7 @@ class Hub:
             if preview is not None:
                 # The gate is closed: the inputs are final, so a big room sees the outcome now,
                 # before the activity's own work (scoring 2,000 players) and the save.
-                await self.fanout.preview(room, preview, ctx.inputs, names)
+                seen.previewed = await self.fanout.preview(room, preview, ctx.inputs, names)
         try:
             effects = activity.command(room.state, content, action, ctx)
         except base.ActivityError as exc:
@@ -823,7 +823,7 @@ class Hub:
         the deadline is set; they only save time, so a failure there is logged and the renders
         show the change as before."""
         deadline = room.activity.deadline(room.state)
-        if seen is not None:
+        if seen is not None and not seen.previewed:  # (a big room's close showed them already)
             await asyncio.gather(
                 self._show_saved(room, seen), self.backend.schedule(code, deadline)
             )

@@ -131,6 +131,14 @@ async def _quiz_room(hub: Hub) -> tuple[str, Socket]:
     return code, host
 
 
+async def _phones(hub: Hub, code: str, n: int) -> list[Socket]:
+    """`n` phones joined to room `code` on `hub`."""
+    phones = [Socket(hub) for _ in range(n)]
+    for i, phone in enumerate(phones):
+        await hub.hello(phone.client, {"role": "phone", "room": code, "name": f"Daar {i}"})
+    return phones
+
+
 def _shown(socket: Socket) -> dict[str, Any]:
     """The view a phone shows: as the clients do, a view older (`v`) than the shown one is
     ignored."""
@@ -147,9 +155,7 @@ async def test_a_new_question_reaches_the_other_workers_phones_before_it_reads_t
     deciding_hub, other_hub, _, held = await _hubs(redis_server)
     async with deciding_hub as deciding, other_hub as other:
         code, host = await _quiz_room(deciding)
-        there = [Socket(other) for _ in range(3)]
-        for i, phone in enumerate(there):
-            await other.hello(phone.client, {"role": "phone", "room": code, "name": f"Daar {i}"})
+        there = await _phones(other, code, 3)
         await until(lambda: all(_shown(p).get("phase") == q.LOBBY for p in there), "the lobby")
         await until(lambda: not other.fanout._renderers, "the other worker's renders are done")
         held.go.clear()  # from here the other worker cannot read the room
@@ -212,9 +218,7 @@ async def test_a_command_reads_the_room_once_and_its_views_need_no_further_read(
     deciding_hub, other_hub, deciding_reads, _ = await _hubs(redis_server)
     async with deciding_hub as deciding, other_hub as other:
         code, host = await _quiz_room(deciding)
-        there = [Socket(other) for _ in range(2)]
-        for i, phone in enumerate(there):
-            await other.hello(phone.client, {"role": "phone", "room": code, "name": f"Daar {i}"})
+        there = await _phones(other, code, 2)
         await until(lambda: not deciding.fanout._renderers, "the deciding worker's renders")
         deciding_reads.reads.clear()
         await deciding.control(host.client, {"action": "start"})
