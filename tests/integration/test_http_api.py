@@ -245,8 +245,11 @@ async def test_play_again_resets_scores(live_server: ServerProcess) -> None:
     await host.control("restart")
     lobby = await host.wait_for(lambda f: f.get("phase") == "lobby", since=mark)
     assert lobby["scores"] == {} and lobby["lobby"]["names"] == ["Rik"]
+    seen = len(phone.frames)  # the new round's question, not the first round's
     await host.control("start")
-    await phone.wait_view("question", index=0)
+    await phone.wait_for(
+        lambda f: f.get("phase") == "question" and f["question"]["index"] == 0, since=seen
+    )
     assert (await phone.answer(0, choice=1))["type"] == "ack"  # a new round takes answers again
     await asyncio.gather(phone.close(), host.close())
 

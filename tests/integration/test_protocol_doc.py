@@ -109,9 +109,13 @@ async def test_a_second_hello_on_one_socket_switches_identity(live_server: Serve
     # A second socket with the same token is the same player: one answer between them.
     twin = await Phone(live_server.ws_url).open()
     assert (await twin.resume(room["code"], first["token"]))["player"] == first["player"]
+    # A second player who does not answer keeps the question open (it would close as soon as
+    # everybody answered, and the twin would be told it is too late).
+    silent = await Phone(live_server.ws_url).open()
+    await silent.join(room["code"], "Stil")
     await host.control("start")
     await twin.wait_view("question", index=0)
     assert (await phone.answer(0, choice=0))["type"] == "ack"
     assert (await twin.answer(0, choice=1))["code"] == "already_answered"
-    for client in (phone, twin, host):
+    for client in (phone, twin, silent, host):
         await client.close()
