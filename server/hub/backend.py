@@ -8,8 +8,20 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import NamedTuple
 
+import msgpack
+
 from server.hub import codes
 from server.hub.room import DEVICES, NAMES, PLAYERS, TOKENS
+
+
+def change_message(seq: int, urgent: bool = False, table: str | None = None) -> bytes:
+    """The message that tells every worker a room is at change counter `seq`."""
+    message: dict[str, int | bool | str] = {"seq": seq}
+    if urgent:
+        message["urgent"] = True
+    if table is not None:
+        message["table"] = table
+    return msgpack.packb(message, use_bin_type=True)
 
 
 class PutResult(StrEnum):
@@ -119,6 +131,17 @@ class Backend(ABC):
     @abstractmethod
     async def bump(self, code: str) -> int:
         """Increment and return the room's change counter (the `v` of every view)."""
+
+    async def changed(self, code: str, urgent: bool = False, table: str | None = None) -> int:
+        """Bump the room's change counter and publish the change message on the room's channel:
+        a msgpack map of `seq` (the new value), `urgent: true` when `urgent` and `table` when
+        given (docs/REDIS_KEYS.md). Returns the new value; 0 for a room that no longer exists,
+        and then nothing is published. Redis does it in one script; this default (the memory
+        backend, the cluster's sharded channels) uses bump and publish."""
+        seq = await self.bump(code)
+        if seq:
+            await self.publish(code, change_message(seq, urgent, table))
+        return seq
 
     @abstractmethod
     async def seq(self, code: str) -> int:

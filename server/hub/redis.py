@@ -33,6 +33,7 @@ from server.hub.backend import (
     PutResult,
     Snapshot,
 )
+from server.hub.heartbeat import HEARTBEAT_DEADLINE, HEARTBEAT_EVERY, Heartbeat
 from server.hub.inbox import RESYNC, Inbox
 from server.hub.room import DEVICES, NAMES, PLAYERS, TOKENS
 from server.hub.tasks import stop_tasks
@@ -44,10 +45,6 @@ log = logging.getLogger(__name__)
 LIVENESS_TTL = 5.0
 LIVENESS_EVERY = 1.5
 LIVE_CACHE_FOR = 1.0
-# Each worker publishes to its own heartbeat channel and must hear it back; a listener that has
-# gone deaf without an error (redis-py #3979) is rebuilt after HEARTBEAT_DEADLINE.
-HEARTBEAT_EVERY = 1.0
-HEARTBEAT_DEADLINE = 3.0
 # How long connect()/subscribe() wait for Redis to confirm a subscription before returning anyway
 # (the listener keeps trying and sends a resync once it succeeds).
 SUBSCRIBE_WAIT = 2.0
@@ -130,6 +127,21 @@ local p = KEYS[1]
 if redis.call('EXISTS', p .. 'doc') == 0 then return 0 end
 local n = redis.call('INCR', p .. 'seq')
 redis.call('PEXPIRE', p .. 'seq', ARGV[1])
+return n
+"""
+
+# A change (Backend.changed): the counter bumped and the change message published in one round
+# trip. ARGV: ttl, channel, urgent ('1' or ''), table ('' for none, else '=' .. table). The
+# message is the msgpack map the hub's change_message makes (cmsgpack is Redis's own Lua lib).
+_CHANGED = """
+local p = KEYS[1]
+if redis.call('EXISTS', p .. 'doc') == 0 then return 0 end
+local n = redis.call('INCR', p .. 'seq')
+redis.call('PEXPIRE', p .. 'seq', ARGV[1])
+local m = {seq = n}
+if ARGV[3] == '1' then m['urgent'] = true end
+if ARGV[4] ~= '' then m['table'] = string.sub(ARGV[4], 2) end
+redis.call('PUBLISH', ARGV[2], cmsgpack.pack(m))
 return n
 """
 
@@ -349,6 +361,7 @@ class RedisBackend(Backend):
         self._was_ready = False
         self._generation = 0
         self._deaf_generation = -1
+        self._heartbeat_of = Heartbeat()  # of the current subscription
         self._queue = Inbox()
         self._hb_channel = f"{namespace}:hb:{self.worker_id}".encode()
         # Presence this worker holds; written back on every liveness beat (see _beat_liveness).
@@ -446,6 +459,7 @@ class RedisBackend(Backend):
             "save": _SAVE,
             "touch": _TOUCH,
             "bump": _BUMP,
+            "changed": _CHANGED,
             "write": _WRITE,
             "put_if_open": _PUT_IF_OPEN,
             "enrol": _ENROL,
@@ -515,6 +529,13 @@ class RedisBackend(Backend):
 
     async def bump(self, code: str) -> int:
         return int(str(await self._run("bump", code, self._ttl_ms)))
+
+    async def changed(self, code: str, urgent: bool = False, table: str | None = None) -> int:
+        if not self.publish_in_scripts:
+            return await super().changed(code, urgent, table)
+        marked = "" if table is None else "=" + table
+        args = (self._ttl_ms, self._channel(code), "1" if urgent else "", marked)
+        return int(str(await self._run("changed", code, *args)))
 
     async def seq(self, code: str) -> int:
         value = await self.client.get(self._room(code) + "seq")
@@ -888,6 +909,7 @@ class RedisBackend(Backend):
                 if pubsub.connection is not None:
                     pubsub.connection.register_connect_callback(watch.on_connect)
                 self._generation += 1
+                self._heartbeat_of.restart(asyncio.get_running_loop().time())
                 self._was_ready = False
                 self._pubsub = pubsub
         except BaseException:
@@ -909,14 +931,14 @@ class RedisBackend(Backend):
     ) -> None:
         loop = asyncio.get_running_loop()
         generation = self._generation
-        heard = loop.time()
+        heartbeat = self._heartbeat_of
         while True:
             if watch.connects:
                 raise _Rebuild("redis-py re-opened the subscription connection by itself")
             if self._deaf_generation == generation:
                 raise _Rebuild("our heartbeat reached no subscriber")
-            if loop.time() - heard > HEARTBEAT_DEADLINE:
-                raise _Rebuild(f"no heartbeat for {HEARTBEAT_DEADLINE} s")
+            if heartbeat.deaf(loop.time()):
+                raise _Rebuild(f"a heartbeat went unheard for {HEARTBEAT_DEADLINE} s")
             try:
                 # get_message's own timeout bounds only the read; redis-py's reconnect inside it
                 # (run even with retries=0) reads with no timeout on this connection.
@@ -929,14 +951,15 @@ class RedisBackend(Backend):
             kind, channel = message["type"], message["channel"]
             if kind == "message":
                 if channel == self._hb_channel:
-                    heard = loop.time()
+                    heartbeat.heard(loop.time(), bytes(message["data"]))
                     continue
+                heartbeat.heard(loop.time())
                 code = self._code_of(channel)
                 if code is not None and code in self._rooms:
                     self._queue.put((code, bytes(message["data"])))
             elif kind == "subscribe":
                 if channel == self._hb_channel:
-                    heard = loop.time()
+                    heartbeat.heard(loop.time())
                     if not self._pubsub_ready.is_set():
                         self._was_ready = True
                         self._pubsub_ready.set()
@@ -959,17 +982,24 @@ class RedisBackend(Backend):
         return None
 
     async def _heartbeat(self) -> None:
+        loop = asyncio.get_running_loop()
         while True:
             await asyncio.sleep(HEARTBEAT_EVERY)
             generation, ready = self._generation, self._pubsub_ready.is_set()
+            number, payload = self._heartbeat_of.next()
+            sent = loop.time()
             try:
-                receivers = await self.client.publish(self._hb_channel, b"")
+                receivers = await self.client.publish(self._hb_channel, payload)
             except (RedisError, OSError) as exc:
                 log.debug("redis: heartbeat not sent: %s", exc)
                 continue
-            if receivers == 0 and ready and generation == self._generation:
+            if not ready or generation != self._generation:
+                continue
+            if receivers == 0:
                 # Redis itself says nobody listens on our channel: this subscription is gone.
                 self._deaf_generation = generation
+            else:
+                self._heartbeat_of.delivered(number, sent)
 
     # ---- durable store ---------------------------------------------------------------------------
     async def store_put(

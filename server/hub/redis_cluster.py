@@ -49,12 +49,11 @@ from redis.crc import key_slot
 from redis.exceptions import ClusterError, RedisClusterException, RedisError, SlotNotCoveredError
 
 from server.hub.backend import Snapshot
+from server.hub.heartbeat import HEARTBEAT_DEADLINE, HEARTBEAT_EVERY, Heartbeat
 from server.hub.inbox import RESYNC
 from server.hub.redis import (
     BUILD_TIMEOUT,
     CLAIM_LIMIT,
-    HEARTBEAT_DEADLINE,
-    HEARTBEAT_EVERY,
     LIVE_CACHE_FOR,
     LIVENESS_EVERY,
     LIVENESS_TTL,
@@ -639,6 +638,7 @@ class _Shard:
         self.was_ready = False
         self.generation = 0
         self.deaf_generation = -1
+        self.heartbeat = Heartbeat()  # of the current subscription
         self.hb_channel: bytes | None = None
         self.resync_on_confirm: set[str] = set()
         self.tasks: list[asyncio.Task[None]] = []
@@ -735,6 +735,7 @@ class _Shard:
                     pubsub.connection.register_connect_callback(watch.on_connect)
                 self.hb_channel = hb
                 self.generation += 1
+                self.heartbeat.restart(asyncio.get_running_loop().time())
                 self.was_ready = False
                 self.pubsub = pubsub
         except BaseException:
@@ -759,14 +760,14 @@ class _Shard:
         backend = self.backend
         loop = asyncio.get_running_loop()
         generation = self.generation
-        heard = loop.time()
+        heartbeat = self.heartbeat
         while True:
             if watch.connects:
                 raise _Rebuild("redis-py re-opened the subscription connection by itself")
             if self.deaf_generation == generation:
                 raise _Rebuild("our heartbeat reached no subscriber")
-            if loop.time() - heard > HEARTBEAT_DEADLINE:
-                raise _Rebuild(f"no heartbeat for {HEARTBEAT_DEADLINE} s")
+            if heartbeat.deaf(loop.time()):
+                raise _Rebuild(f"a heartbeat went unheard for {HEARTBEAT_DEADLINE} s")
             try:
                 async with asyncio.timeout(HEARTBEAT_DEADLINE):
                     message = await pubsub.get_message(timeout=0.25)
@@ -777,14 +778,15 @@ class _Shard:
             kind, channel = message["type"], message["channel"]
             if kind == "smessage":
                 if channel == self.hb_channel:
-                    heard = loop.time()
+                    heartbeat.heard(loop.time(), bytes(message["data"]))
                     continue
+                heartbeat.heard(loop.time())
                 code = backend._code_of(channel)
                 if code is not None and code in self.rooms:
                     backend._queue.put((code, bytes(message["data"])))
             elif kind == "ssubscribe":
                 if channel == self.hb_channel:
-                    heard = loop.time()
+                    heartbeat.heard(loop.time())
                     if not self.ready.is_set():
                         self.was_ready = True
                         self.ready.set()
@@ -816,19 +818,26 @@ class _Shard:
 
     async def _heartbeat(self) -> None:
         backend = self.backend
+        loop = asyncio.get_running_loop()
         while True:
             await asyncio.sleep(HEARTBEAT_EVERY)
             generation, ready, channel = self.generation, self.ready.is_set(), self.hb_channel
             if channel is None:
                 continue
+            number, payload = self.heartbeat.next()
+            sent = loop.time()
             try:
                 async with asyncio.timeout(HEARTBEAT_DEADLINE):
-                    receivers = await backend.cluster.spublish(channel, b"")
+                    receivers = await backend.cluster.spublish(channel, payload)
             except (RedisError, RedisClusterException, OSError, TimeoutError) as exc:
                 log.debug("redis: heartbeat on %s not sent: %s", self.name, exc)
                 continue
-            if receivers == 0 and ready and generation == self.generation:
+            if not ready or generation != self.generation:
+                continue
+            if receivers == 0:
                 self.deaf_generation = generation
+            else:
+                self.heartbeat.delivered(number, sent)
 
 
 def _node_url(seed_url: str, host: str, port: int) -> str:

@@ -21,7 +21,15 @@ from typing import Any, NamedTuple, TypeVar
 from server.activities import base
 from server.hub import codes
 from server.hub.attendance import LOST_GRACE_S, Attendance, attendance
-from server.hub.backend import NO_ARRIVAL, Arriving, Backend, Enrolment, Put, PutResult
+from server.hub.backend import (
+    NO_ARRIVAL,
+    Arriving,
+    Backend,
+    Enrolment,
+    Put,
+    PutResult,
+    change_message,
+)
 from server.hub.batch import Batcher
 from server.hub.bokaal import BokaalBook
 from server.hub.clients import CLOSE_KICKED, Client, Outbox
@@ -341,16 +349,11 @@ class Hub:
         """Tell every worker that the room changed (bumps the view version); `urgent` for phase
         transitions, which renderers show at once instead of after the coalescing pause;
         `table`: the input table the room's views read from now on (see Fanout.render)."""
-        await self.announce(code, await self.backend.bump(code), urgent, table)
+        await self.backend.changed(code, urgent, table)
 
-    async def announce(
-        self, code: str, seq: int, urgent: bool = False, table: str | None = None
-    ) -> None:
+    async def announce(self, code: str, seq: int) -> None:
         """Tell every worker that the room is at change counter `seq` (already bumped)."""
-        message: dict[str, Any] = {"seq": seq, "urgent": True} if urgent else {"seq": seq}
-        if table is not None:
-            message["table"] = table
-        await self.backend.publish(code, pack(message))
+        await self.backend.publish(code, change_message(seq))
 
     # ---- joining --------------------------------------------------------------------------------
     async def hello(self, client: Client, msg: Mapping[str, Any]) -> dict[str, Any]:

@@ -7,6 +7,7 @@ import itertools
 import time
 from pathlib import Path
 
+import msgpack
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -479,6 +480,30 @@ async def test_nothing_is_delivered_after_unsubscribe(backend: Backend) -> None:
     await backend.subscribe(ROOM)
     await backend.publish(ROOM, b"back")
     assert await next_message(backend) == (ROOM, b"back")
+
+
+async def test_changed_bumps_and_tells_every_worker_in_one(cluster: Cluster) -> None:
+    listener, speaker = await cluster.worker(), await cluster.worker()
+    await speaker.create_room(ROOM, b"doc")
+    await listener.subscribe(ROOM)
+    assert await speaker.changed(ROOM) == 1
+    assert await speaker.changed(ROOM, urgent=True, table="a:0") == 2
+    assert await speaker.changed(ROOM, table="") == 3  # an empty table name is a table name
+    assert await listener.seq(ROOM) == 3
+    got = [msgpack.unpackb((await next_message(listener))[1], raw=False) for _ in range(3)]
+    assert got == [{"seq": 1}, {"seq": 2, "urgent": True, "table": "a:0"}, {"seq": 3, "table": ""}]
+
+
+async def test_changed_of_a_missing_room_publishes_nothing(backend: Backend) -> None:
+    await backend.create_room(ROOM, b"doc")
+    await backend.subscribe(OTHER)
+    await backend.subscribe(ROOM)
+    assert await backend.changed(OTHER, urgent=True) == 0
+    assert await backend.load_room(OTHER) is None
+    await backend.changed(ROOM)
+    # Same publisher, so had OTHER's change been published it would have come first.
+    code, raw = await next_message(backend)
+    assert (code, msgpack.unpackb(raw, raw=False)) == (ROOM, {"seq": 1})
 
 
 # ---- durable store -------------------------------------------------------------------------------

@@ -14,7 +14,8 @@ from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from server.hub.backend import Arriving
-from server.hub.redis import LIVENESS_TTL, RESYNC, RedisBackend
+from server.hub.heartbeat import HEARTBEAT_DEADLINE, HEARTBEAT_EVERY
+from server.hub.redis import LIVENESS_TTL, POOL_SIZE, RESYNC, RedisBackend
 from tests.contract.conftest import eventually
 from tests.support.redis_server import RedisServer, free_port, require_redis_server
 
@@ -89,6 +90,34 @@ async def test_a_silently_deaf_subscription_is_rebuilt(redis_server: RedisServer
         await pubsub.unsubscribe()
         await wait_for_resync(backend, within=6)
         await receive_after_publishing(backend, b"heard again", within=3)
+    finally:
+        await backend.disconnect()
+
+
+async def test_a_heartbeat_held_up_by_a_busy_pool_does_not_rebuild_the_subscription(
+    redis_server: RedisServer, admin: Redis
+) -> None:
+    """Every pooled connection taken for longer than the heartbeat deadline (hundreds of phones
+    joining at once): the heartbeat waits for a connection, but the subscription hears fine, so
+    it is not rebuilt (a rebuild loses what is published meanwhile and re-reads every room)."""
+    backend = RedisBackend(redis_server.url, namespace=namespace())
+    await backend.connect()
+    pool = backend.client.connection_pool
+    try:
+        await backend.subscribe(ROOM)
+        await asyncio.sleep(HEARTBEAT_EVERY * 1.5)  # a heartbeat heard: the count starts
+        taken = [await pool.get_connection() for _ in range(POOL_SIZE)]
+        try:
+            await asyncio.sleep(HEARTBEAT_DEADLINE + 1.5)
+            # Another worker's message on the room's channel arrives meanwhile.
+            await admin.publish(backend._channel(ROOM), b"while busy")
+            assert await asyncio.wait_for(backend.next_published(), 3) == (ROOM, b"while busy")
+        finally:
+            for connection in taken:
+                await pool.release(connection)
+        await asyncio.sleep(HEARTBEAT_EVERY * 2)  # the heartbeats that waited go out and are heard
+        await backend.publish(ROOM, b"after")
+        assert await asyncio.wait_for(backend.next_published(), 3) == (ROOM, b"after")
     finally:
         await backend.disconnect()
 
