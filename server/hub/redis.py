@@ -10,6 +10,7 @@ import re
 import secrets
 import socket
 import time
+import zlib
 from collections.abc import Sequence
 from typing import Any
 
@@ -45,6 +46,13 @@ log = logging.getLogger(__name__)
 LIVENESS_TTL = 5.0
 LIVENESS_EVERY = 1.5
 LIVE_CACHE_FOR = 1.0
+# The presence a worker holds is written back a slice of its rooms at a time, each room once every
+# PRESENCE_SLICES beats, which heals a presence write Redis lost (a failover) without rewriting
+# every socket's field every 1.5 s; for REASSERT_FOR s after its liveness key was found gone (other
+# workers may have pruned its fields, and one may still prune after the key is back: check, then
+# delete, a round trip apart) it writes all of it on every beat.
+PRESENCE_SLICES = 5
+REASSERT_FOR = 30.0
 # How long connect()/subscribe() wait for Redis to confirm a subscription before returning anyway
 # (the listener keeps trying and sends a resync once it succeeds).
 SUBSCRIBE_WAIT = 2.0
@@ -366,6 +374,8 @@ class RedisBackend(Backend):
         self._hb_channel = f"{namespace}:hb:{self.worker_id}".encode()
         # Presence this worker holds; written back on every liveness beat (see _beat_liveness).
         self._own: dict[str, set[str]] = {}
+        self._beats = 0
+        self._reassert_until = 0.0  # time.monotonic(): write all presence back until then
         # Presence of sockets that closed while Redis was unreachable: removed on the next
         # liveness beat, else a phone that left during an outage would count as online (and keep
         # its question open) for as long as this worker lives.
@@ -752,14 +762,20 @@ class RedisBackend(Backend):
         return await self.client.set(key, b"1", px=_ms(LIVENESS_TTL), get=True) is not None
 
     async def _beat_liveness(self) -> None:
+        now = time.monotonic()
         if not await self._assert_alive() and self._own:
             # Our key had expired (a stall, a partition, a Redis outage), so other workers may
             # have pruned our players; the write-back below restores them.
             log.warning("redis: liveness of %s was lost; re-asserting presence", self.worker_id)
-        if self._own:
-            # On every beat, not only when our key was gone: a worker that checked our key just
-            # before we renewed it may still prune our fields just after (check, then delete).
-            held = {code: set(fields) for code, fields in self._own.items()}
+            self._reassert_until = now + REASSERT_FOR
+        self._beats += 1
+        turn = None if now < self._reassert_until else self._beats % PRESENCE_SLICES
+        held = {
+            code: set(fields)
+            for code, fields in self._own.items()
+            if turn is None or zlib.crc32(code.encode()) % PRESENCE_SLICES == turn
+        }
+        if held:
             async with self.client.pipeline(transaction=False) as pipe:
                 for code, fields in held.items():
                     presence = self._room(code) + "presence"

@@ -488,7 +488,7 @@ async def test_changed_bumps_and_tells_every_worker_in_one(cluster: Cluster) -> 
     await listener.subscribe(ROOM)
     assert await speaker.changed(ROOM) == 1
     assert await speaker.changed(ROOM, urgent=True, table="a:0") == 2
-    assert await speaker.changed(ROOM, table="") == 3  # an empty table name is a table name
+    assert await speaker.changed(ROOM, table="") == 3  # "": no input table, passed on as given
     assert await listener.seq(ROOM) == 3
     got = [msgpack.unpackb((await next_message(listener))[1], raw=False) for _ in range(3)]
     assert got == [{"seq": 1}, {"seq": 2, "urgent": True, "table": "a:0"}, {"seq": 3, "table": ""}]
