@@ -39,7 +39,8 @@ from .servers import (
     throwaway_redis,
 )
 
-SERVERS = ("kenniskring", "baseline")
+SERVERS = ("kenniskring", "baseline", "candidate")
+KENNISKRINGS = ("kenniskring", "candidate")  # candidate: the server of --candidate-root
 
 
 def _ints(text: str) -> list[int]:
@@ -63,7 +64,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--servers",
         default="kenniskring,baseline",
-        help="which servers to run, in order (kenniskring,baseline)",
+        help="which servers to run, in order (kenniskring,baseline); kenniskring,candidate "
+        "plays this checkout and --candidate-root in turn (an A/B on one drifting machine)",
     )
     p.add_argument("--workers", type=int, default=1, help="Kenniskring worker processes (1)")
     p.add_argument(
@@ -137,6 +139,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--server-root",
         default=None,
         help="run the `server` package of another checkout (to bench a candidate fix)",
+    )
+    p.add_argument(
+        "--candidate-root",
+        default=None,
+        help="the checkout whose `server` package the `candidate` server runs (on Redis "
+        "database 1 of the same Redis, so the two do not share rooms or deadlines)",
     )
     p.add_argument("--out", default=None, help="output directory (bench/results/<time>)")
     p.add_argument("--no-plot", action="store_true", help="skip the PNG")
@@ -231,6 +239,12 @@ def main(argv: list[str] | None = None) -> int:
     if unknown or not servers:
         print(f"unknown server(s): {', '.join(unknown) or '(none)'}", file=sys.stderr)
         return 2
+    if "candidate" in servers and not args.candidate_root:
+        print("the candidate server needs --candidate-root", file=sys.stderr)
+        return 2
+    if "candidate" in servers and args.redis_url == "auto-cluster":
+        print("the candidate server needs a Redis with databases (not a cluster)", file=sys.stderr)
+        return 2
     if args.workers > 1 and not args.redis_url and "kenniskring" in servers:
         print("--workers > 1 needs --redis-url (or --redis-url auto)", file=sys.stderr)
         return 2
@@ -272,11 +286,12 @@ def main(argv: list[str] | None = None) -> int:
     redis, redis_url = throwaway_redis(
         args.redis_url if "kenniskring" in servers else None, logs / "redis"
     )
+    candidate_url = redis_url[: redis_url.rindex("/")] + "/1" if redis_url else None
     if redis is not None:
         print(f"redis on {redis_url}")
     print(f"bench → {out}")
     ok = True
-    paired = not args.sequential and servers == list(SERVERS)
+    paired = not args.sequential and len(servers) == 2 and servers[0] == "kenniskring"
     sizes: dict[str, int] = {}  # frame sizes of the last Kenniskring run, for the baseline
     try:
         for phones, rep in [(n, r) for n in args.phones for r in range(args.repeat)]:
@@ -296,16 +311,17 @@ def main(argv: list[str] | None = None) -> int:
             label = f"-{phones}" + (f"-{rep + 1}" if args.repeat > 1 else "")
             made: dict[str, ServerProc] = {}
             for kind in servers:
-                kk = kind == "kenniskring"
+                kk = kind in KENNISKRINGS
+                root = args.candidate_root if kind == "candidate" else args.server_root
                 made[kind] = ServerProc(
                     kind,
                     logs,
                     workers=args.workers if kk else 1,
-                    redis_url=redis_url if kk else None,
+                    redis_url=(candidate_url if kind == "candidate" else redis_url) if kk else None,
                     redis_stats=redis.stats_urls if redis is not None and kk else [],
                     max_players=max(2500, per_room + 10),
                     sizes=sizes,
-                    server_root=Path(args.server_root) if args.server_root else None,
+                    server_root=Path(root) if root else None,
                     cpus=server_cpus,
                 )
             groups = [servers] if paired else [[kind] for kind in servers]
@@ -353,7 +369,12 @@ def main(argv: list[str] | None = None) -> int:
                             }
                         )
                         continue
-                    if redis_before is not None and redis is not None and kind == "kenniskring":
+                    if (
+                        redis_before is not None
+                        and redis is not None
+                        and kind == "kenniskring"
+                        and "candidate" not in group  # one Redis served both
+                    ):
                         after = redis.usage()
                         result["redis"] = {
                             "cpu_s": round(after.cpu_s - redis_before.cpu_s, 2),

@@ -405,7 +405,7 @@ class Coordinator:
 
     async def results_export(self, rooms: list[tuple[str, str]]) -> dict[str, Any] | None:
         """The facilitator's results.json per room (Kenniskring only): a second loss check."""
-        if self.server.kind != "kenniskring":
+        if self.server.kind == "baseline":
             return None
         out: dict[str, Any] = {}
         async with httpx.AsyncClient(base_url=self.server.base, timeout=30) as http:
@@ -533,7 +533,7 @@ class Coordinator:
             "server": self.server.kind,
             "backend": "redis"
             if self.server.redis_url
-            else ("memory" if self.server.kind == "kenniskring" else "-"),
+            else ("-" if self.server.kind == "baseline" else "memory"),
             "workers": self.server.workers,
             "phones": cfg.phones,
             "rooms": cfg.rooms,
@@ -728,12 +728,14 @@ async def run_paired(
     log: Any = print,
     on_mark: Callable[[str], None] | None = None,
 ) -> tuple[dict[str, Any] | BaseException, dict[str, Any] | BaseException]:
-    """Kenniskring (`servers[0]`) and the baseline (`servers[1]`) in turn, block by block, the
-    baseline padding its frames to the sizes Kenniskring's phones saw (bench/pair.py).
+    """Kenniskring (`servers[0]`) and the baseline or a candidate Kenniskring (`servers[1]`) in
+    turn, block by block, the baseline padding its frames to the sizes Kenniskring's phones saw
+    (bench/pair.py).
     `on_mark` hooks into the Kenniskring run only. A failed run is returned as its exception."""
     turns = Turns(2)
     first = Coordinator(servers[0], cfg, log, on_mark, turns, side=0)
-    second = Coordinator(servers[1], cfg, log, None, turns, side=1, sizes_from=first)
+    pads = first if servers[1].kind == "baseline" else None
+    second = Coordinator(servers[1], cfg, log, None, turns, side=1, sizes_from=pads)
     try:
         results = await asyncio.gather(first.play(), second.play(), return_exceptions=True)
     finally:

@@ -161,7 +161,8 @@ def _prepare_child(cpus: frozenset[int] | None = None) -> None:
 
 @dataclass
 class ServerProc:
-    """One server under test: `kind` is "kenniskring" or "baseline"."""
+    """One server under test: `kind` is "kenniskring", "candidate" (Kenniskring from another
+    checkout, `server_root`) or "baseline"."""
 
     kind: str
     workdir: Path
@@ -253,7 +254,7 @@ class ServerProc:
         cwd = ROOT
         if CHECKOUT is None:
             env.pop("PYTHONPATH", None)
-        if self.server_root is not None and self.kind == "kenniskring":
+        if self.server_root is not None and self.kind != "baseline":
             # `-m server` is found in the working directory first; bench stays importable.
             cwd = self.server_root
             env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))

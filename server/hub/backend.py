@@ -24,6 +24,9 @@ def change_message(seq: int, urgent: bool = False, table: str | None = None) -> 
     return msgpack.packb(message, use_bin_type=True)
 
 
+Write = tuple[str, str, bytes]  # (table, key, value) stored along with a save
+
+
 class PutResult(StrEnum):
     OK = "ok"
     DUPLICATE = "duplicate"
@@ -115,10 +118,14 @@ class Backend(ABC):
         """The room's document and its version, or None when it does not exist (any more)."""
 
     @abstractmethod
-    async def save_room(self, code: str, version: int, doc: bytes) -> bool:
+    async def save_room(
+        self, code: str, version: int, doc: bytes, writes: Sequence[Write] = ()
+    ) -> bool:
         """Replace the document only if it is still at `version` (it becomes version + 1), and
-        keep the room and its tables alive as `touch` does. True also when it already is
-        version + 1 with exactly `doc` (a repeat of this save)."""
+        keep the room and its tables alive as `touch` does. `writes`: (table, key, value)
+        records stored in the same step, only when the document is saved (a transition that
+        opens inputs saves its gate with it). True also when it already is version + 1 with
+        exactly `doc` (a repeat of this save, whose writes were stored by the first)."""
 
     @abstractmethod
     async def touch(self, code: str) -> None:

@@ -9,7 +9,7 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from server.hub.backend import Backend, Put, PutResult
+from server.hub.backend import Backend, Put, PutResult, Write
 from server.hub.filestore import FileStore
 from server.hub.inbox import Inbox
 
@@ -79,7 +79,9 @@ class MemoryBackend(Backend):
         room = self._room(code)
         return (room.version, room.doc) if room is not None else None
 
-    async def save_room(self, code: str, version: int, doc: bytes) -> bool:
+    async def save_room(
+        self, code: str, version: int, doc: bytes, writes: Sequence[Write] = ()
+    ) -> bool:
         room = self._room(code)
         if room is not None and room.version == version + 1 and room.doc == doc:
             return True  # a repeat of the save that made this version
@@ -87,6 +89,8 @@ class MemoryBackend(Backend):
             return False
         room.doc = doc
         room.version += 1
+        for table, key, value in writes:
+            room.tables[table][key] = bytes(value)
         room.touched = self._clock()
         return True
 

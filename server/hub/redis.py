@@ -33,6 +33,7 @@ from server.hub.backend import (
     Put,
     PutResult,
     Snapshot,
+    Write,
 )
 from server.hub.heartbeat import HEARTBEAT_DEADLINE, HEARTBEAT_EVERY, Heartbeat
 from server.hub.inbox import RESYNC, Inbox
@@ -115,6 +116,10 @@ if not v or tonumber(v) ~= tonumber(ARGV[1]) or redis.call('EXISTS', p .. 'doc')
 end
 redis.call('SET', p .. 'doc', ARGV[2])
 redis.call('INCR', p .. 'ver')
+for i = 4, #ARGV, 3 do
+  redis.call('HSET', p .. 't:' .. ARGV[i], ARGV[i + 1], ARGV[i + 2])
+  redis.call('SADD', p .. 'tables', ARGV[i])
+end
 refresh(p, ARGV[3])
 return 1
 """
@@ -516,8 +521,11 @@ class RedisBackend(Backend):
             return None
         return int(version), _raw(doc)
 
-    async def save_room(self, code: str, version: int, doc: bytes) -> bool:
-        return await self._run("save", code, version, doc, self._ttl_ms) == 1
+    async def save_room(
+        self, code: str, version: int, doc: bytes, writes: Sequence[Write] = ()
+    ) -> bool:
+        records = [part for write in writes for part in write]
+        return await self._run("save", code, version, doc, self._ttl_ms, *records) == 1
 
     async def touch(self, code: str) -> None:
         await self._run("touch", code, self._ttl_ms)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
+import dataclasses
 import functools
 import itertools
 import logging
@@ -28,6 +29,7 @@ from server.hub.backend import (
     Enrolment,
     Put,
     PutResult,
+    Write,
     change_message,
 )
 from server.hub.batch import Batcher
@@ -89,6 +91,23 @@ class People(NamedTuple):
 
 # Per task: what the running transition read along with the document (see Hub.transition).
 _PEOPLE: contextvars.ContextVar[People | None] = contextvars.ContextVar("people", default=None)
+
+
+@dataclasses.dataclass
+class SaveWith:
+    """What the running transition's step asks to store with the document, in the save's own
+    round trip: the gate that opens inputs and who is present then (META), so that a step that
+    opens inputs writes nothing before its save; and the input table to read alongside."""
+
+    writes: list[Write] = dataclasses.field(default_factory=list)
+    gate: bytes | None = None  # the gate record among `writes`, remembered once saved
+    table: str = ""  # the opened round's input table, read along with the save
+
+
+# Per task: the running transition's SaveWith (see Hub.transition, Hub._effects).
+_SAVE_WITH: contextvars.ContextVar[SaveWith | None] = contextvars.ContextVar(
+    "save_with", default=None
+)
 
 
 def _keep(cache: dict[str, T], code: str, value: T) -> None:
@@ -730,34 +749,37 @@ class Hub:
         return Seen(await self.names(code))
 
     async def _effects(self, room: Room, effects: base.Effects, seen: Seen) -> None:
-        """Carry out what an activity's step asked for. Inputs that open: who is online then
-        and the round's input table as it is go into `seen` (both for Fanout.show_saved)."""
-        code = room.code
-        if effects.gate is not None:
-            # Open the gate before saving: inputs that arrive once phones see the new state must
-            # find it open.
-            writes = [self._write_gate(room, effects.gate)]
-            table = self.table_of(room)
-            if effects.opens:
-                # Who is here as inputs open is expected to take part (see attendance).
-                if seen.online is None:
-                    seen.online = await self.backend.online(code)
-                present = list(seen.online)  # a set: order irrelevant
-                writes.append(self.backend.hset(code, META, PRESENT, pack(present)))
-            if effects.opens and table:  # read along with the writes, not after them
-                raw, _ = await asyncio.gather(
-                    self.backend.hgetall(code, table), asyncio.gather(*writes)
-                )
-                seen.table, seen.inputs = table, self.decode_inputs(code, table, raw, room)
-            else:
-                await asyncio.gather(*writes)
+        """Carry out what an activity's step asked for (within a transition). Inputs that open:
+        the gate and who is online then are saved with the document, and the round's input
+        table is read alongside the save (Hub._save; all of it into `seen`, for
+        Fanout.show_saved)."""
+        if effects.gate is not None and effects.opens:
+            saving = _SAVE_WITH.get()
+            if saving is None:
+                raise RuntimeError("inputs open only in a transition's step")
+            # The gate opens with the save, in its script: inputs that arrive once phones see
+            # the new state find it open, and a save that loses its race opens nothing. Who is
+            # here as inputs open is expected to take part (see attendance).
+            if seen.online is None:
+                seen.online = await self.backend.online(room.code)
+            saving.gate = self._gate_record(room, effects.gate)
+            saving.writes += [
+                (META, "open", saving.gate),
+                (META, PRESENT, pack(list(seen.online))),  # a set: order irrelevant
+            ]
+            saving.table = self.table_of(room)
+        elif effects.gate is not None:
+            await self._write_gate(room, effects.gate)  # closed before the save
         if effects.archive is not None and room.team:
             room.item.archived = await self._archive(
                 room, effects.collection, effects.archive, effects.replace
             )
 
+    def _gate_record(self, room: Room, gate: Mapping[str, Any]) -> bytes:
+        return pack({"item": room.current, "kind": room.kind, "gate": dict(gate)})
+
     async def _write_gate(self, room: Room, gate: Mapping[str, Any]) -> None:
-        raw = pack({"item": room.current, "kind": room.kind, "gate": dict(gate)})
+        raw = self._gate_record(room, gate)
         await self.backend.hset(room.code, META, "open", raw)
         self._remember_gate(room.code, raw)
 
@@ -809,16 +831,37 @@ class Hub:
                 raise HubError("room_not_found")
             version, shared = loaded
             room = shared.copy()
+            saving = SaveWith()
+            _SAVE_WITH.set(saving)
             try:
                 seen = await step(room)
             finally:
                 _PEOPLE.set(None)
+                _SAVE_WITH.set(None)
             doc = room.encode()
-            if await self.backend.save_room(code, version, doc):
+            if await self._save(room, version, doc, saving, seen):
                 self.rooms.put(code, version + 1, doc, room)  # from here on read-only
                 await self._after(code, room, seen)
                 return room
         raise HubError("busy")
+
+    async def _save(
+        self, room: Room, version: int, doc: bytes, saving: SaveWith, seen: Seen | None
+    ) -> bool:
+        """Save the document with what the step asked to store along (one round trip); the
+        table of inputs it opened is read meanwhile, for the views that go out first."""
+        code = room.code
+        save = self.backend.save_room(code, version, doc, saving.writes)
+        if saving.table and seen is not None:
+            saved, raw = await asyncio.gather(save, self.backend.hgetall(code, saving.table))
+            if saved:
+                seen.table = saving.table
+                seen.inputs = self.decode_inputs(code, saving.table, raw, room)
+        else:
+            saved = await save
+        if saved and saving.gate is not None:
+            self._remember_gate(code, saving.gate)
+        return saved
 
     async def _after(self, code: str, room: Room, seen: Seen | None = None) -> None:
         """After a saved transition (the save kept the room and its tables alive). With what

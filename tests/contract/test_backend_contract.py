@@ -56,6 +56,35 @@ async def test_save_is_compare_and_set_on_the_version(backend: Backend) -> None:
     assert await backend.load_room(OTHER) is None
 
 
+async def test_records_saved_with_the_document_are_stored_only_with_it(backend: Backend) -> None:
+    await backend.create_room(ROOM, b"v1")
+    gate = [("meta", "open", b"gate 1"), ("meta", "present", b"\x90")]
+    assert not await backend.save_room(ROOM, 7, b"stale", gate)  # lost the race: nothing
+    assert await backend.hgetall(ROOM, "meta") == {}
+    assert await backend.save_room(ROOM, 1, b"v2", gate)
+    assert await backend.load_room(ROOM) == (2, b"v2")
+    assert await backend.hgetall(ROOM, "meta") == {"open": b"gate 1", "present": b"\x90"}
+    await backend.hset(ROOM, "meta", "open", b"closed since")
+    assert await backend.save_room(ROOM, 1, b"v2", gate)  # a repeat: done by the first
+    assert await backend.hget(ROOM, "meta", "open") == b"closed since"
+    assert await backend.save_room(ROOM, 2, b"v3")  # no records: the tables stay as they are
+    assert await backend.hgetall(ROOM, "meta") == {"open": b"closed since", "present": b"\x90"}
+
+
+async def test_records_saved_with_the_document_expire_with_the_room(cluster: Cluster) -> None:
+    cluster.room_ttl = 1.0
+    backend = await cluster.worker()
+    await backend.create_room(ROOM, b"v1")
+    assert await backend.save_room(ROOM, 1, b"v2", [("answers:0", "p1", b"A")])
+    await cluster.wait(1.1)
+
+    async def gone() -> bool:
+        return await backend.load_room(ROOM) is None
+
+    await eventually(gone, within=4)
+    assert await backend.hgetall(ROOM, "answers:0") == {}
+
+
 async def test_concurrent_saves_at_one_version_have_one_winner(cluster: Cluster) -> None:
     workers = [await cluster.worker() for _ in range(3)]
     await workers[0].create_room(ROOM, b"v1")

@@ -15,10 +15,10 @@ import pytest
 
 from server.activities import quiz as q
 from server.hub import fanout
-from server.hub.backend import Snapshot
+from server.hub.backend import Snapshot, Write
 from server.hub.bokaal import BokaalBook
 from server.hub.redis import RedisBackend
-from server.hub.room import LEFT
+from server.hub.room import LEFT, unpack
 from server.hub.rooms import Hub, HubSettings
 from tests.conftest import FAST_QUIZ
 from tests.contract.test_attendance import Socket, until
@@ -91,6 +91,7 @@ class HeldBackend(RedisBackend):
         self.go.set()
         self.snapshots = 0
         self.reads: list[str] = []  # `online` and whole-table reads, in order
+        self.writes: list[tuple[str, str]] = []  # single records and saves, in order
 
     async def online(self, code: str) -> set[str]:
         self.reads.append("online")
@@ -99,6 +100,16 @@ class HeldBackend(RedisBackend):
     async def hgetall(self, code: str, table: str) -> dict[str, bytes]:
         self.reads.append(table)
         return await super().hgetall(code, table)
+
+    async def hset(self, code: str, table: str, key: str, value: bytes) -> None:
+        self.writes.append((table, key))
+        await super().hset(code, table, key, value)
+
+    async def save_room(
+        self, code: str, version: int, doc: bytes, writes: Sequence[Write] = ()
+    ) -> bool:
+        self.writes.append(("save", ",".join(f"{t}.{k}" for t, k, _ in writes)))
+        return await super().save_room(code, version, doc, writes)
 
     async def snapshot(
         self, code: str, tables: Sequence[str], fields: Sequence[tuple[str, str]] = ()
@@ -242,3 +253,25 @@ async def test_a_command_reads_the_room_once_and_its_views_need_no_further_read(
         assert deciding_reads.reads == []
         board = _shown(there[0])["scoreboard"]
         assert board, board
+
+
+async def test_opening_a_question_writes_nothing_before_its_save(
+    redis_server: RedisServer,
+) -> None:
+    """The gate that opens the answers and who is present then are stored by the save's own
+    script: one round trip from the decision to the new views instead of two, and a save that
+    loses its race leaves the gate as it was. Answers find the gate open."""
+    deciding_hub, other_hub, deciding_io, _ = await _hubs(redis_server)
+    async with deciding_hub as deciding, other_hub as other:
+        code, host = await _quiz_room(deciding)
+        there = await _phones(other, code, 2)
+        await until(lambda: not deciding.fanout._renderers, "the deciding worker's renders")
+        deciding_io.writes.clear()
+        await deciding.control(host.client, {"action": "start"})
+        await until(lambda: all(_shown(p).get("phase") == q.QUESTION for p in there), "question")
+        assert deciding_io.writes[0] == ("save", "meta.open,meta.present")
+        assert all(table != "meta" for table, _ in deciding_io.writes[1:])
+        present = await deciding.backend.hget(code, "meta", "present")
+        assert present is not None and len(unpack(present)) == 2  # both phones, as they were
+        acks = [await other.input(p.client, answer_frame(0, i)) for i, p in enumerate(there)]
+        assert [a["type"] for a in acks] == ["ack", "ack"]
