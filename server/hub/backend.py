@@ -166,6 +166,19 @@ class Backend(ABC):
     @abstractmethod
     async def hget(self, code: str, table: str, key: str) -> bytes | None: ...
 
+    async def replace_and_read(
+        self, code: str, table: str, key: str, value: bytes, read: str
+    ) -> tuple[bytes | None, dict[str, bytes]]:
+        """Set one record and return the value it replaced, with table `read` as it is once
+        the record is set ({} for `read` = ""): a closing gate and the inputs it closed, so
+        no input stored before the gate changed is missed. Nothing for a room that no longer
+        exists (None, {}). Redis does it in one script; this default uses the primitives."""
+        if await self.load_room(code) is None:
+            return None, {}
+        replaced = await self.hget(code, table, key)
+        await self.hset(code, table, key, value)
+        return replaced, (await self.hgetall(code, read) if read else {})
+
     @abstractmethod
     async def hgetall(self, code: str, table: str) -> dict[str, bytes]:
         """The whole table, as a new mapping the caller owns (the hub keeps it to compare)."""

@@ -178,6 +178,23 @@ redis.call('PEXPIRE', p .. 'tables', ARGV[5])
 return r
 """
 
+# A closing gate (Backend.replace_and_read): the record set, the value it replaced and the whole
+# table of inputs it closed, in one step. ARGV: table, key, value, table to read ('' for none),
+# ttl. Reply: {replaced or false, {field, value, ...}}.
+_REPLACE_AND_READ = """
+local p = KEYS[1]
+if redis.call('EXISTS', p .. 'doc') == 0 then return {false, {}} end
+local t = p .. 't:' .. ARGV[1]
+local replaced = redis.call('HGET', t, ARGV[2])
+redis.call('HSET', t, ARGV[2], ARGV[3])
+redis.call('PEXPIRE', t, ARGV[5])
+redis.call('SADD', p .. 'tables', ARGV[1])
+redis.call('PEXPIRE', p .. 'tables', ARGV[5])
+local rows = {}
+if ARGV[4] ~= '' then rows = redis.call('HGETALL', p .. 't:' .. ARGV[4]) end
+return {replaced, rows}
+"""
+
 # Many inputs of one room through one gate. ARGV: gate, ttl, then (table, key, value, overwrite)
 # per input; one status per input.
 _PUT_IF_OPEN = """
@@ -476,6 +493,7 @@ class RedisBackend(Backend):
             "bump": _BUMP,
             "changed": _CHANGED,
             "write": _WRITE,
+            "replace_and_read": _REPLACE_AND_READ,
             "put_if_open": _PUT_IF_OPEN,
             "enrol": _ENROL,
             "claim": _CLAIM,
@@ -569,6 +587,16 @@ class RedisBackend(Backend):
     async def hget(self, code: str, table: str, key: str) -> bytes | None:
         value = await self.client.hget(f"{self._room(code)}t:{table}", key)
         return _raw(value) if value is not None else None
+
+    async def replace_and_read(
+        self, code: str, table: str, key: str, value: bytes, read: str
+    ) -> tuple[bytes | None, dict[str, bytes]]:
+        args = (table, key, value, read, self._ttl_ms)
+        reply = await self._run("replace_and_read", code, *args)
+        assert isinstance(reply, list) and len(reply) == 2
+        replaced, rows = reply
+        records = {_text(rows[i]): _raw(rows[i + 1]) for i in range(0, len(rows), 2)}
+        return (None if replaced is None else _raw(replaced)), records
 
     async def hgetall(self, code: str, table: str) -> dict[str, bytes]:
         raw = await self.client.hgetall(f"{self._room(code)}t:{table}")

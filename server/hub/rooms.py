@@ -720,11 +720,15 @@ class Hub:
         )
         reopen: bytes | None = None
         if activity.needs_inputs(room.state, action):
-            # Stop taking inputs, then read them: nothing accepted can be missed.
-            reopen = await self.backend.hget(room.code, META, "open")
-            await self._write_gate(room, activity.closed_gate(room.state))
-            ctx.inputs = await self.inputs(room.code, room)
-            seen.table, seen.inputs = self.table_of(room), ctx.inputs
+            # Stop taking inputs, then read them: nothing accepted can be missed (one step).
+            closed = self._gate_record(room, activity.closed_gate(room.state))
+            table = self.table_of(room)
+            reopen, raw = await self.backend.replace_and_read(
+                room.code, META, "open", closed, table
+            )
+            self._remember_gate(room.code, closed)
+            ctx.inputs = self.decode_inputs(room.code, table, raw, room) if table else {}
+            seen.table, seen.inputs = table, ctx.inputs
             preview = activity.preview(room.state)
             if preview is not None:
                 # The gate is closed: the inputs are final, so a big room sees the outcome now,

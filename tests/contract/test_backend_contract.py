@@ -242,6 +242,42 @@ async def test_an_answer_is_stored_before_the_close_reads_or_refused(cluster: Cl
     assert set(await workers[1].hgetall(ROOM, "answers")) == accepted
 
 
+async def test_closing_with_replace_and_read_misses_no_accepted_answer(cluster: Cluster) -> None:
+    """What a closing command does in one step: replace the gate, read the answers."""
+    workers = [await cluster.worker() for _ in range(3)]
+    await workers[0].create_room(ROOM, b"doc")
+    await workers[0].hset(ROOM, "meta", "open", b"q1")
+
+    async def close() -> tuple[bytes | None, dict[str, bytes]]:
+        await asyncio.sleep(0)
+        return await workers[2].replace_and_read(ROOM, "meta", "open", b"closed", "answers")
+
+    puts = [workers[i % 2].put_if_open(ROOM, b"q1", "answers", f"p{i}", b"x") for i in range(60)]
+    *results, (replaced, read_at_close) = await asyncio.gather(*puts, close())
+    accepted = {f"p{i}" for i, r in enumerate(results) if r == PutResult.OK}
+    assert replaced == b"q1"
+    assert all(r in (PutResult.OK, PutResult.CLOSED) for r in results)
+    assert read_at_close == dict.fromkeys(accepted, b"x")
+    assert set(await workers[1].hgetall(ROOM, "answers")) == accepted
+    assert await workers[1].hget(ROOM, "meta", "open") == b"closed"
+
+
+async def test_replace_and_read(backend: Backend) -> None:
+    await backend.create_room(ROOM, b"doc")
+    assert await backend.replace_and_read(ROOM, "meta", "open", b"g1", "") == (None, {})
+    await backend.hset(ROOM, "answers", "p1", b"A")
+    assert await backend.replace_and_read(ROOM, "meta", "open", b"g2", "answers") == (
+        b"g1",
+        {"p1": b"A"},
+    )
+    assert await backend.hget(ROOM, "meta", "open") == b"g2"
+    assert await backend.replace_and_read(ROOM, "meta", "open", b"g3", "nothing") == (b"g2", {})
+    # A room that is gone stays gone.
+    assert await backend.replace_and_read(OTHER, "meta", "open", b"g", "answers") == (None, {})
+    assert await backend.load_room(OTHER) is None
+    assert await backend.hgetall(OTHER, "meta") == {}
+
+
 _ops = st.lists(
     st.one_of(
         st.tuples(st.just("open"), st.sampled_from([b"q1", b"q2"])),

@@ -17,6 +17,7 @@ from server.activities import quiz as q
 from server.hub import fanout
 from server.hub.backend import Snapshot, Write
 from server.hub.bokaal import BokaalBook
+from server.hub.errors import HubError
 from server.hub.redis import RedisBackend
 from server.hub.room import LEFT, unpack
 from server.hub.rooms import Hub, HubSettings
@@ -275,3 +276,31 @@ async def test_opening_a_question_writes_nothing_before_its_save(
         assert present is not None and len(unpack(present)) == 2  # both phones, as they were
         acks = [await other.input(p.client, answer_frame(0, i)) for i, p in enumerate(there)]
         assert [a["type"] for a in acks] == ["ack", "ack"]
+
+
+async def test_closing_a_question_shuts_the_gate_and_reads_the_answers_in_one_step(
+    redis_server: RedisServer,
+) -> None:
+    """A close replaces the gate and reads the answers it closed in one script (Backend.
+    replace_and_read): no separate read of the old gate, write of the new one or read of the
+    answers before the step's scoring, and no answer accepted before it is left out."""
+    deciding_hub, other_hub, deciding_io, _ = await _hubs(redis_server)
+    async with deciding_hub as deciding, other_hub as other:
+        code, host = await _quiz_room(deciding)
+        there = await _phones(other, code, 3)
+        await deciding.control(host.client, {"action": "start"})
+        await until(lambda: all(_shown(p).get("phase") == q.QUESTION for p in there), "question")
+        for i, phone in enumerate(there[:2]):
+            assert (await other.input(phone.client, answer_frame(0, i)))["type"] == "ack"
+        await until(lambda: not deciding.fanout._renderers, "the deciding worker's renders")
+        deciding_io.reads.clear()
+        deciding_io.writes.clear()
+        await deciding.control(host.client, {"action": "close"})
+        await until(lambda: all(_shown(p).get("phase") == q.REVEAL for p in there), "reveal")
+        assert deciding_io.reads == []
+        assert deciding_io.writes[0][0] == "save"
+        distribution = _shown(there[0])["reveal"]["distribution"]
+        assert distribution[:2] == [1, 1]
+        with pytest.raises(HubError) as late:
+            await other.input(there[2].client, answer_frame(0, 0))
+        assert late.value.code == "too_late"
