@@ -445,8 +445,18 @@ class Fanout:
             view.update(room.activity.shared_view(role, state, content, facts, now))
             key, data = _encode(view, seq)
             frames.append([role, key, data])
+        message = pack({"preview": frames})
+        if len(self._rooms.get(code, ())) < SPLIT_PERSONAL_AT:
+            self._show_previewed(code, frames)
+            await self.hub.backend.publish(code, message)
+            return
+        # Many sockets here: the other workers get the views first and write them to theirs
+        # (on their own cores) while this worker writes its own. One loop turn lets the publish
+        # reach Redis; in a small room that turn would cost more than the head start is worth.
+        sending = asyncio.ensure_future(self.hub.backend.publish(code, message))
+        await asyncio.sleep(0)
         self._show_previewed(code, frames)
-        await self.hub.backend.publish(code, pack({"preview": frames}))
+        await sending
 
     def _show_previewed(self, code: str, frames: list[Any]) -> None:
         """Write previewed views ([role, key, frame], from this worker or another) to this

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any
 
 import pytest
@@ -93,6 +93,8 @@ class HeldBackend(RedisBackend):
         self.snapshots = 0
         self.reads: list[str] = []  # `online` and whole-table reads, in order
         self.writes: list[tuple[str, str]] = []  # single records and saves, in order
+        self.on_publish: Callable[[], Any] = lambda: None
+        self.published: list[Any] = []  # what on_publish() said as each publish was made
 
     async def online(self, code: str) -> set[str]:
         self.reads.append("online")
@@ -101,6 +103,10 @@ class HeldBackend(RedisBackend):
     async def hgetall(self, code: str, table: str) -> dict[str, bytes]:
         self.reads.append(table)
         return await super().hgetall(code, table)
+
+    async def publish(self, code: str, message: bytes) -> None:
+        self.published.append(self.on_publish())
+        await super().publish(code, message)
 
     async def hset(self, code: str, table: str, key: str, value: bytes) -> None:
         self.writes.append((table, key))
@@ -304,3 +310,36 @@ async def test_closing_a_question_shuts_the_gate_and_reads_the_answers_in_one_st
         with pytest.raises(HubError) as late:
             await other.input(there[2].client, answer_frame(0, 0))
         assert late.value.code == "too_late"
+
+
+def _given(socket: Socket, phase: str) -> bool:
+    """Whether the hub gave `socket` a view of `phase`: written, or queued for the turn's end."""
+    queued = [unpack(data) for data in socket.client._pending]
+    return any(f.get("type") == "view" and f.get("phase") == phase for f in socket.frames + queued)
+
+
+async def test_a_room_with_many_sockets_here_publishes_its_new_views_before_writing_them(
+    redis_server: RedisServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Many of the room's sockets on the deciding worker: the other workers get the new views
+    first and write them to their sockets (on their own cores) while this worker writes its own.
+    A room with few sockets here writes them first (the publish's loop turn costs more)."""
+    deciding_hub, other_hub, deciding_io, _ = await _hubs(redis_server)
+    async with deciding_hub as deciding, other_hub as other:
+        code, host = await _quiz_room(deciding)
+        here = await _phones(deciding, code, 3)
+        there = await _phones(other, code, 1)
+        await until(lambda: not deciding.fanout._renderers, "the deciding worker's renders")
+        monkeypatch.setattr(fanout, "SPLIT_PERSONAL_AT", 100)  # few sockets here
+        deciding_io.on_publish = lambda: [_given(p, q.QUESTION) for p in here]
+        await deciding.control(host.client, {"action": "start"})
+        await until(lambda: all(_frames(p, "view", q.QUESTION) for p in [*here, *there]), "q")
+        assert deciding_io.published[-1] == [True, True, True]  # few: written, then published
+        monkeypatch.setattr(fanout, "SPLIT_PERSONAL_AT", 3)  # 3 phones and the host: many
+        await deciding.control(host.client, {"action": "close"})
+        await until(lambda: all(_shown(p).get("phase") == q.REVEAL for p in [*here, *there]), "r")
+        deciding_io.on_publish = lambda: [_given(p, q.SCOREBOARD) for p in here]
+        await deciding.control(host.client, {"action": "scoreboard"})
+        phones = [*here, *there]
+        await until(lambda: all(_shown(p).get("phase") == q.SCOREBOARD for p in phones), "s")
+        assert deciding_io.published[-1] == [False] * 3  # published before written here
