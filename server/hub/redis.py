@@ -180,7 +180,9 @@ return r
 
 # A closing gate (Backend.replace_and_read): the record set, the value it replaced and the whole
 # table of inputs it closed, in one step. ARGV: table, key, value, table to read ('' for none),
-# ttl. Reply: {replaced or false, {field, value, ...}}.
+# ttl. Reply: {replaced or false, {field, value, ...}}. A repeat of the call (a client retry after
+# a stall) finds its own record and returns that as the replaced one: the hub then has no older
+# gate to put back if the command is refused after all, and the round stays closed.
 _REPLACE_AND_READ = """
 local p = KEYS[1]
 if redis.call('EXISTS', p .. 'doc') == 0 then return {false, {}} end
