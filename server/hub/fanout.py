@@ -382,7 +382,12 @@ class Fanout:
             await hub.complete_when_all_done(code)
 
     async def preview(
-        self, room: Room, state: Any, inputs: Mapping[str, Any], names: Mapping[str, str]
+        self,
+        room: Room,
+        state: Any,
+        inputs: Mapping[str, Any],
+        names: Mapping[str, str],
+        online: Set[str] | None = None,
     ) -> bool:
         """Show a big room the outcome of a closing command before the activity's own work:
         called between closing the gate and the command, it makes the projector's and the
@@ -390,10 +395,12 @@ class Fanout:
         on, e.g., the scores, writes them to this worker's sockets at once and publishes them,
         so every other worker writes them to its sockets too without reading the room. The
         render after the save finds those views unchanged and sends them to nobody again; the
-        host's view and every phone's own frame follow from that render. Whether it did."""
+        host's view and every phone's own frame follow from that render. `online`: who is
+        online as the command read it with the document (else read here). Whether it did."""
         if len(names) < PREVIEW_AT:
             return False
-        online = await self.hub.backend.online(room.code)
+        if online is None:
+            online = await self.hub.backend.online(room.code)
         await self._publish_views(room, state, names, online, inputs)
         return True
 

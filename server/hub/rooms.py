@@ -733,7 +733,9 @@ class Hub:
             if preview is not None:
                 # The gate is closed: the inputs are final, so a big room sees the outcome now,
                 # before the activity's own work (scoring 2,000 players) and the save.
-                seen.previewed = await self.fanout.preview(room, preview, ctx.inputs, names)
+                seen.previewed = await self.fanout.preview(
+                    room, preview, ctx.inputs, names, seen.online
+                )
         try:
             effects = activity.command(room.state, content, action, ctx)
         except base.ActivityError as exc:

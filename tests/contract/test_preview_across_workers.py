@@ -269,12 +269,15 @@ async def test_a_command_reads_the_room_once_and_its_views_need_no_further_read(
         assert board, board
 
 
+@pytest.mark.parametrize("preview_at", [3, 300], ids=["big room", "small room"])
 async def test_closing_a_question_shuts_the_gate_and_reads_the_answers_in_one_step(
-    redis_server: RedisServer,
+    redis_server: RedisServer, monkeypatch: pytest.MonkeyPatch, preview_at: int
 ) -> None:
     """A close replaces the gate and reads the answers it closed in one script (Backend.
     replace_and_read): no separate read of the old gate, write of the new one or read of the
-    answers before the step's scoring, and no answer accepted before it is left out."""
+    answers before the step's scoring, and no answer accepted before it is left out. A big
+    room's reveal preview uses who is online as the command read it with the document."""
+    monkeypatch.setattr(fanout, "PREVIEW_AT", preview_at)
     deciding_hub, other_hub, deciding_io, _ = await _hubs(redis_server)
     async with deciding_hub as deciding, other_hub as other:
         code, host = await _quiz_room(deciding)
