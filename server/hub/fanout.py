@@ -82,6 +82,9 @@ ROLES = ("screen", "phone", "host")
 
 SPLIT_PERSONAL_AT = 300  # phones of a room in this worker from which views are written at once
 PREVIEW_AT = 300  # phones of a room in this worker from which a closing command previews
+# A render that read a room's document from before a previewed change stays silent for at most
+# this long after the preview (the change's own message brings the render that shows it).
+PREVIEW_HOLD_S = 10.0
 
 
 class _Shown:
@@ -111,6 +114,8 @@ class Fanout:
         self._shown: dict[tuple[str, str], _Shown] = defaultdict(_Shown)
         self._wake: dict[str, asyncio.Event] = {}
         self._tables: dict[str, str] = {}  # the input table a room's last render read
+        # Per room: the document version of the last previewed views, and when they came.
+        self._previewed: dict[str, tuple[int, float]] = {}
         # Per room: the programme item and the activity's memo (Facts.cache) for it.
         self._caches: dict[str, tuple[int, dict[str, Any]]] = {}
         # Per room: the personal key, input table and inputs the last `me` frames were built on.
@@ -176,6 +181,7 @@ class Fanout:
         self._pauses.pop(code, None)
         self._caches.pop(code, None)
         self._tables.pop(code, None)
+        self._previewed.pop(code, None)
         for role in ROLES:
             self._shown.pop((code, role), None)
         task = asyncio.create_task(self._unsubscribe_if_unused(code))
@@ -265,7 +271,7 @@ class Fanout:
                 continue
             previewed = message.get("preview")
             if isinstance(previewed, list):
-                self._show_previewed(code, previewed)
+                self._show_previewed(code, previewed, message.get("version", 0))
                 continue
             kick = message.get("kick")
             if isinstance(kick, str):
@@ -338,6 +344,10 @@ class Fanout:
                 client.drop(1000)
             return
         version, doc = loaded
+        if self._older_than_shown(code, version):
+            # Read before a change whose views were shown already (a preview): its views
+            # would take the phones back a step. The change's message renders it.
+            return
         room = hub.rooms.get(code, version, doc)  # decoded once per version; read-only
         activity = room.activity
         self._pauses[code] = activity.render_pause_s
@@ -388,6 +398,7 @@ class Fanout:
         inputs: Mapping[str, Any],
         names: Mapping[str, str],
         online: Set[str] | None = None,
+        version: int = 0,
     ) -> bool:
         """Show a big room the outcome of a closing command before the activity's own work:
         called between closing the gate and the command, it makes the projector's and the
@@ -396,15 +407,16 @@ class Fanout:
         so every other worker writes them to its sockets too without reading the room. The
         render after the save finds those views unchanged and sends them to nobody again; the
         host's view and every phone's own frame follow from that render. `online`: who is
-        online as the command read it with the document (else read here). Whether it did."""
+        online as the command read it with the document (else read here); `version`: the
+        document version the command's save makes. Whether it did."""
         if len(names) < PREVIEW_AT:
             return False
         if online is None:
             online = await self.hub.backend.online(room.code)
-        await self._publish_views(room, state, names, online, inputs)
+        await self._publish_views(room, state, names, online, inputs, version)
         return True
 
-    async def show_saved(self, room: Room, seen: Seen) -> None:
+    async def show_saved(self, room: Room, seen: Seen, version: int = 0) -> None:
         """Show every worker's projectors and phones the views of a transition just saved,
         before any worker reads the room again: the step read the players (and who is online,
         or the closed round's records), so at most one more read is left here. Each worker's
@@ -429,7 +441,7 @@ class Fanout:
             inputs = self.hub.decode_inputs(code, table, raw, room)
         if online is None:
             online = await backend.online(code)
-        await self._publish_views(room, room.state, seen.names, online, inputs or {})
+        await self._publish_views(room, room.state, seen.names, online, inputs or {}, version)
 
     async def _publish_views(
         self,
@@ -438,9 +450,11 @@ class Fanout:
         names: Mapping[str, str],
         online: Set[str],
         inputs: Mapping[str, Any],
+        version: int = 0,
     ) -> None:
-        """The projector's and the phones' views of `state`, written to this worker's sockets
-        at once and published for the other workers (see _show_previewed)."""
+        """The projector's and the phones' views of `state` (the room's document `version`),
+        written to this worker's sockets at once and published for the other workers (see
+        _show_previewed)."""
         code = room.code
         content = await self.hub.content_of(code, room.current, room.created)
         facts = facts_of(room, names, online, inputs, None, self.cache_of(code, room.current))
@@ -452,9 +466,9 @@ class Fanout:
             view.update(room.activity.shared_view(role, state, content, facts, now))
             key, data = _encode(view, seq)
             frames.append([role, key, data])
-        message = pack({"preview": frames})
+        message = pack({"preview": frames, "version": version})
         if len(self._rooms.get(code, ())) < SPLIT_PERSONAL_AT:
-            self._show_previewed(code, frames)
+            self._show_previewed(code, frames, version)
             await self.hub.backend.publish(code, message)
             return
         # Many sockets here: the other workers get the views first and write them to theirs
@@ -462,14 +476,20 @@ class Fanout:
         # reach Redis; in a small room that turn would cost more than the head start is worth.
         sending = asyncio.ensure_future(self.hub.backend.publish(code, message))
         await asyncio.sleep(0)
-        self._show_previewed(code, frames)
+        self._show_previewed(code, frames, version)
         await sending
 
-    def _show_previewed(self, code: str, frames: list[Any]) -> None:
-        """Write previewed views ([role, key, frame], from this worker or another) to this
-        worker's sockets of each role that do not show that view yet, at no lower a version
-        than this worker last wrote to them (a phone ignores a view older than the one it
-        shows, and the render after it would not send that view again)."""
+    def _older_than_shown(self, code: str, version: int) -> bool:
+        return _older(self._previewed.get(code), version, self.hub.clock())
+
+    def _show_previewed(self, code: str, frames: list[Any], version: object = 0) -> None:
+        """Write previewed views ([role, key, frame], from this worker or another) of the room's
+        document `version` to this worker's sockets of each role that do not show that view
+        yet, at no lower a version than this worker last wrote to them (a phone ignores a view
+        older than the one it shows, and the render after it would not send that view again).
+        A render that read an older document is not shown after it (see render)."""
+        if isinstance(version, int) and version > 0:
+            self._previewed[code] = (version, self.hub.clock())
         by_role = _by_role(self._rooms.get(code, ()))
         shown = self._rendered.get(code, 0)
         with self.hub.outbox.gc_held():
@@ -596,6 +616,12 @@ class Fanout:
         else:
             for client in targets:
                 client.send(data)
+
+
+def _older(shown: tuple[int, float] | None, version: int, now: float) -> bool:
+    """Whether document `version` is older than the previewed one `shown` (version, when),
+    within PREVIEW_HOLD_S of the preview."""
+    return shown is not None and version < shown[0] and now - shown[1] < PREVIEW_HOLD_S
 
 
 def _timed_part(view: Mapping[str, Any]) -> dict[str, Any] | None:

@@ -99,6 +99,7 @@ class SaveWith:
     round trip: the gate that opens inputs and who is present then (META), so that a step that
     opens inputs writes nothing before its save; and the input table to read alongside."""
 
+    version: int  # the document version the save makes (a preview of the step shows it)
     writes: list[Write] = dataclasses.field(default_factory=list)
     gate: bytes | None = None  # the gate record among `writes`, remembered once saved
     table: str = ""  # the opened round's input table, read along with the save
@@ -733,8 +734,9 @@ class Hub:
             if preview is not None:
                 # The gate is closed: the inputs are final, so a big room sees the outcome now,
                 # before the activity's own work (scoring 2,000 players) and the save.
+                saving = _SAVE_WITH.get()
                 seen.previewed = await self.fanout.preview(
-                    room, preview, ctx.inputs, names, seen.online
+                    room, preview, ctx.inputs, names, seen.online, saving.version if saving else 0
                 )
         try:
             effects = activity.command(room.state, content, action, ctx)
@@ -837,7 +839,7 @@ class Hub:
                 raise HubError("room_not_found")
             version, shared = loaded
             room = shared.copy()
-            saving = SaveWith()
+            saving = SaveWith(version + 1)
             _SAVE_WITH.set(saving)
             try:
                 seen = await step(room)
@@ -847,7 +849,7 @@ class Hub:
             doc = room.encode()
             if await self._save(room, version, doc, saving, seen):
                 self.rooms.put(code, version + 1, doc, room)  # from here on read-only
-                await self._after(code, room, seen)
+                await self._after(code, room, seen, version + 1)
                 return room
         raise HubError("busy")
 
@@ -869,7 +871,9 @@ class Hub:
             self._remember_gate(code, saving.gate)
         return saved
 
-    async def _after(self, code: str, room: Room, seen: Seen | None = None) -> None:
+    async def _after(
+        self, code: str, room: Room, seen: Seen | None = None, version: int = 0
+    ) -> None:
         """After a saved transition (the save kept the room and its tables alive). With what
         the step read of the room's people (`seen`), the new shared views go out first, while
         the deadline is set; they only save time, so a failure there is logged and the renders
@@ -877,15 +881,15 @@ class Hub:
         deadline = room.activity.deadline(room.state)
         if seen is not None and not seen.previewed:  # (a big room's close showed them already)
             await asyncio.gather(
-                self._show_saved(room, seen), self.backend.schedule(code, deadline)
+                self._show_saved(room, seen, version), self.backend.schedule(code, deadline)
             )
         else:
             await self.backend.schedule(code, deadline)
         await self.changed(code, urgent=True, table=self.table_of(room))
 
-    async def _show_saved(self, room: Room, seen: Seen) -> None:
+    async def _show_saved(self, room: Room, seen: Seen, version: int) -> None:
         try:
-            await self.fanout.show_saved(room, seen)
+            await self.fanout.show_saved(room, seen, version)
         except Exception:  # the render after the change message shows the views all the same
             log.exception("room %s: showing the new views before the renders failed", room.code)
 

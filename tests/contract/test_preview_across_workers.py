@@ -93,6 +93,8 @@ class HeldBackend(RedisBackend):
         self.snapshots = 0
         self.reads: list[str] = []  # `online` and whole-table reads, in order
         self.writes: list[tuple[str, str]] = []  # single records and saves, in order
+        self.hold_after_read = False  # hold a render's read after it was made, not before
+        self.held_reads = 0
         self.on_publish: Callable[[], Any] = lambda: None
         self.published: list[Any] = []  # what on_publish() said as each publish was made
 
@@ -121,6 +123,11 @@ class HeldBackend(RedisBackend):
     async def snapshot(
         self, code: str, tables: Sequence[str], fields: Sequence[tuple[str, str]] = ()
     ) -> Snapshot:
+        if LEFT in tables and self.hold_after_read:
+            read = await super().snapshot(code, tables, fields)
+            self.held_reads += 1
+            await self.go.wait()
+            return read
         if LEFT in tables:
             await self.go.wait()
             self.snapshots += 1
@@ -331,3 +338,32 @@ async def test_a_room_with_many_sockets_here_publishes_its_new_views_before_writ
         phones = [*here, *there]
         await until(lambda: all(_shown(p).get("phase") == q.SCOREBOARD for p in phones), "s")
         assert deciding_io.published[-1] == [False] * 3  # published before written here
+
+
+async def test_a_render_that_read_the_room_before_a_shown_change_does_not_take_phones_back(
+    redis_server: RedisServer,
+) -> None:
+    """The other worker's render read the room while the question was open and finishes after
+    the reveal was shown (a busy worker): its question view must not reach the phones again,
+    which would take them from the reveal back to the question for a moment."""
+    deciding_hub, other_hub, _, other_io = await _hubs(redis_server)
+    async with deciding_hub as deciding, other_hub as other:
+        code, host = await _quiz_room(deciding)
+        there = await _phones(other, code, 2)
+        await deciding.control(host.client, {"action": "start"})
+        await until(lambda: all(_shown(p).get("phase") == q.QUESTION for p in there), "question")
+        await until(lambda: not other.fanout._renderers, "the other worker's renders")
+        other_io.go.clear()
+        other_io.hold_after_read = True
+        await other.input(there[0].client, answer_frame(0, 0))  # the other worker re-renders
+        await until(lambda: other_io.held_reads > 0, "the other worker's read of the question")
+        await deciding.control(host.client, {"action": "close"})
+        await until(lambda: all(_shown(p).get("phase") == q.REVEAL for p in there), "reveal")
+        other_io.hold_after_read = False
+        other_io.go.set()  # the read from before the close comes back now
+        await until(lambda: not other.fanout._renderers, "the other worker's renders")
+        await asyncio.sleep(0.1)
+        for phone in there:
+            views = _frames(phone, "view")
+            first_reveal = next(i for i, v in enumerate(views) if v["phase"] == q.REVEAL)
+            assert [v["phase"] for v in views[first_reveal:]] == [q.REVEAL]
