@@ -164,6 +164,15 @@ async def _phones(hub: Hub, code: str, n: int) -> list[Socket]:
     return phones
 
 
+async def _question_open(deciding: Hub, other: Hub, n: int) -> tuple[str, Socket, list[Socket]]:
+    """A quiz room on `deciding` with `n` phones on `other`, its first question open on them."""
+    code, host = await _quiz_room(deciding)
+    there = await _phones(other, code, n)
+    await deciding.control(host.client, {"action": "start"})
+    await until(lambda: all(_shown(p).get("phase") == q.QUESTION for p in there), "question")
+    return code, host, there
+
+
 def _shown(socket: Socket) -> dict[str, Any]:
     """The view a phone shows: as the clients do, a view older (`v`) than the shown one is
     ignored."""
@@ -287,10 +296,7 @@ async def test_closing_a_question_shuts_the_gate_and_reads_the_answers_in_one_st
     monkeypatch.setattr(fanout, "PREVIEW_AT", preview_at)
     deciding_hub, other_hub, deciding_io, _ = await _hubs(redis_server)
     async with deciding_hub as deciding, other_hub as other:
-        code, host = await _quiz_room(deciding)
-        there = await _phones(other, code, 3)
-        await deciding.control(host.client, {"action": "start"})
-        await until(lambda: all(_shown(p).get("phase") == q.QUESTION for p in there), "question")
+        _, host, there = await _question_open(deciding, other, 3)
         for i, phone in enumerate(there[:2]):
             assert (await other.input(phone.client, answer_frame(0, i)))["type"] == "ack"
         await until(lambda: not deciding.fanout._renderers, "the deciding worker's renders")
@@ -348,10 +354,7 @@ async def test_a_render_that_read_the_room_before_a_shown_change_does_not_take_p
     which would take them from the reveal back to the question for a moment."""
     deciding_hub, other_hub, _, other_io = await _hubs(redis_server)
     async with deciding_hub as deciding, other_hub as other:
-        code, host = await _quiz_room(deciding)
-        there = await _phones(other, code, 2)
-        await deciding.control(host.client, {"action": "start"})
-        await until(lambda: all(_shown(p).get("phase") == q.QUESTION for p in there), "question")
+        _, host, there = await _question_open(deciding, other, 2)
         await until(lambda: not other.fanout._renderers, "the other worker's renders")
         other_io.go.clear()
         other_io.hold_after_read = True
