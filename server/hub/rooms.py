@@ -335,12 +335,6 @@ class Hub:
         own = room.activity.input_table(room.state)
         return input_table(room.current, own) if own else ""
 
-    async def inputs(self, code: str, room: Room) -> dict[str, Any]:
-        table = self.table_of(room)
-        if not table:
-            return {}
-        return self.decode_inputs(code, table, await self.backend.hgetall(code, table), room)
-
     def decode_inputs(
         self, code: str, table: str, raw: dict[str, bytes], room: Room
     ) -> dict[str, Any]:
