@@ -360,9 +360,10 @@ def _text(value: bytes | str) -> str:
 class RedisBackend(Backend):
     name = "redis"
     batches = True
-    # A script may PUBLISH on a single Redis; a cluster's subscribers listen to sharded
-    # channels, so the cluster backend publishes after the script instead.
-    publish_in_scripts = True
+    # The command a script publishes a room's message with: a cluster's subscribers listen to
+    # sharded channels, and its scripts SPUBLISH (the channel carries the room's hash tag, so it
+    # is the slot of the script's keys).
+    publish_command = "PUBLISH"
     unavailable: tuple[type[BaseException], ...] = (
         RedisConnectionError,
         RedisTimeoutError,
@@ -502,6 +503,7 @@ class RedisBackend(Backend):
             "follow": _FOLLOW,
             "arrive": _ARRIVE,
         }.items():
+            source = source.replace("redis.call('PUBLISH'", f"redis.call('{self.publish_command}'")
             self._scripts[name] = self.client.register_script(source)
 
     async def disconnect(self) -> None:
@@ -569,8 +571,6 @@ class RedisBackend(Backend):
         return int(str(await self._run("bump", code, self._ttl_ms)))
 
     async def changed(self, code: str, urgent: bool = False, table: str | None = None) -> int:
-        if not self.publish_in_scripts:
-            return await super().changed(code, urgent, table)
         marked = "" if table is None else "=" + table
         args = (self._ttl_ms, self._channel(code), "1" if urgent else "", marked)
         return int(str(await self._run("changed", code, *args)))
@@ -629,7 +629,7 @@ class RedisBackend(Backend):
         tag: str,
         arrival: Arriving = NO_ARRIVAL,
     ) -> Enrolled:
-        channel = self._channel(code) if arrival.announce and self.publish_in_scripts else b""
+        channel = self._channel(code) if arrival.announce else b""
         args: list[bytes | str | int] = [self._ttl_ms, limit, token_digest, tag]
         args += [NAMES, TOKENS, PLAYERS, DEVICES, arrival.conn, self.worker_id, arrival.device]
         args += [channel, arrival.announce if channel else b""]
@@ -649,8 +649,6 @@ class RedisBackend(Backend):
         if enrolled.outcome is Enrolment.OK and arrival.conn:
             # Held (and re-asserted on every liveness beat) from now on, as set_online does.
             self._own.setdefault(code, set()).add(f"{enrolled.player}|{arrival.conn}")
-        if enrolled.outcome is Enrolment.OK and arrival.announce and not channel:
-            await self.publish(code, arrival.announce)
         return enrolled
 
     # ---- presence --------------------------------------------------------------------------------

@@ -19,15 +19,16 @@ What changes against one Redis:
   ranges). No node holds every deadline; a master that fails over delays only its own groups:
   `claim_due` and `room_count` do not wait for it.
 - Fan-out: a room's messages are SPUBLISHed on its channel `{ns}:ch:{code}`, which only the master
-  of the room's slot carries. Each worker keeps one `_Shard` per master that serves a room it
-  subscribed: its own connection, its own heartbeat channel (a channel whose slot that master
-  serves) and RedisBackend's rebuild-and-resync discipline. redis-py 8.1 has an asyncio
-  `ClusterPubSub` with SSUBSCRIBE (redis-py PR #3736), but it reads its per-node connections in
-  turn (`get_sharded_message(timeout=t)` waits t on each node before looking at the next), moves
-  subscriptions only when the command client re-reads its slot table, and has no notion of a
-  subscription gone deaf. So the shards here are managed by hand, with plain per-node `PubSub`
-  connections, and re-resolved when a shard fails, when Redis unsubscribes a channel by itself
-  (its slot moved), and once a second against the client's slot table.
+  of the room's slot carries; the scripts that publish (`changed`, `enrol`) SPUBLISH inside the
+  script, as the channel is in the script's slot. Each worker keeps one `_Shard` per master that
+  serves a room it subscribed: its own connection, its own heartbeat channel (a channel whose
+  slot that master serves) and RedisBackend's rebuild-and-resync discipline. redis-py 8.1 has an
+  asyncio `ClusterPubSub` with SSUBSCRIBE (redis-py PR #3736), but it reads its per-node
+  connections in turn (`get_sharded_message(timeout=t)` waits t on each node before looking at
+  the next), moves subscriptions only when the command client re-reads its slot table, and has
+  no notion of a subscription gone deaf. So the shards here are managed by hand, with plain
+  per-node `PubSub` connections, and re-resolved when a shard fails, when Redis unsubscribes a
+  channel by itself (its slot moved), and once a second against the client's slot table.
 """
 
 from __future__ import annotations
@@ -238,7 +239,7 @@ class _ClusterClient(RedisCluster):
 
 class RedisClusterBackend(RedisBackend):
     name = "redis-cluster"
-    publish_in_scripts = False  # subscribers listen to sharded channels (SPUBLISH)
+    publish_command = "SPUBLISH"  # in scripts too: subscribers listen to sharded channels
     unavailable: tuple[type[BaseException], ...] = (
         *RedisBackend.unavailable,
         ClusterError,

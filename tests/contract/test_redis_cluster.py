@@ -9,10 +9,11 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator
 
+import msgpack
 import pytest
 import redis
 
-from server.hub.backend import PutResult
+from server.hub.backend import Arriving, Enrolment, PutResult
 from server.hub.factory import make_backend
 from server.hub.inbox import RESYNC
 from server.hub.redis_cluster import SLOT_GROUPS, SPAN, RedisClusterBackend, startup_nodes
@@ -162,6 +163,10 @@ async def test_a_cut_subscription_on_one_master_is_rebuilt(
     code = "271828"
     assert await writer.create_room(code, b"doc")
     await listener.subscribe(code)
+    # Each node loads a script on its first EVALSHA (NOSCRIPT, SCRIPT LOAD, EVALSHA again):
+    # loaded here first, in the same slot.
+    await writer.changed(code)
+    await writer.enrol(code, 40, "other", [("z", "Zoë")], "t")
     master = redis_cluster.master_of_slot(redis_cluster.keyslot(f"{{{code}}}"))
     with _admin(master) as admin:
         assert admin.execute_command("CLIENT KILL TYPE pubsub") >= 1
@@ -186,3 +191,56 @@ async def test_a_burst_of_commands_waits_for_connections_instead_of_failing(
     )
     assert set(results) == {PutResult.OK}
     assert await worker.hlen(code, "answers") == 600
+
+
+def _room_commands(admin: redis.Redis, code: str) -> list[bytes]:
+    """The commands the node ran from clients (not inside scripts) that name room `code`."""
+    tag = f"{{{code}}}".encode()
+    entries = admin.slowlog_get(128)
+    return [
+        e["command"].split()[0]
+        for e in reversed(entries)
+        # A script's own commands are logged with the address "?:0".
+        if tag in e["command"] and e["client_address"] != b"?:0"
+    ]
+
+
+async def test_a_change_and_an_announced_player_each_reach_the_master_as_one_script(
+    workers: list[RedisClusterBackend], redis_cluster: RedisCluster
+) -> None:
+    """The publishing scripts SPUBLISH inside the script (the room's channel is in the slot of
+    its keys): a change is one round trip, not a bump and then a publish."""
+    listener, writer = workers
+    code = "161803"
+    assert await writer.create_room(code, b"doc")
+    await listener.subscribe(code)
+    # Each node loads a script on its first EVALSHA (NOSCRIPT, SCRIPT LOAD, EVALSHA again):
+    # loaded here first, in the same slot.
+    await writer.changed(code)
+    await writer.enrol(code, 40, "other", [("z", "Zoë")], "t")
+    master = redis_cluster.master_of_slot(redis_cluster.keyslot(f"{{{code}}}"))
+    with _admin(master) as admin:
+        before = admin.config_get("slowlog-log-slower-than")["slowlog-log-slower-than"]
+        admin.config_set("slowlog-log-slower-than", 0)  # log every command
+        admin.slowlog_reset()
+        try:
+            assert await writer.changed(code, urgent=True, table="a:0") == 3
+            arrival = Arriving(conn="c1", announce=b"joined")
+            enrolled = await writer.enrol(code, 40, "digest", [("a", "Anna")], "t", arrival)
+            commands = _room_commands(admin, code)
+        finally:
+            admin.config_set("slowlog-log-slower-than", before)
+    assert enrolled.outcome is Enrolment.OK
+    assert commands == [b"EVALSHA", b"EVALSHA"]
+    assert msgpack.unpackb(await _next_of(listener, code), raw=False) == {"seq": 1}
+    message = await _next_of(listener, code)
+    assert msgpack.unpackb(message, raw=False) == {"seq": 3, "urgent": True, "table": "a:0"}
+    assert await _next_of(listener, code) == b"joined"
+
+
+async def _next_of(worker: RedisClusterBackend, code: str) -> bytes:
+    async with asyncio.timeout(10):
+        while True:
+            got = await worker.next_published()
+            if got != RESYNC and got[0] == code:
+                return got[1]
