@@ -144,7 +144,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--candidate-root",
         default=None,
         help="the checkout whose `server` package the `candidate` server runs (on Redis "
-        "database 1 of the same Redis, so the two do not share rooms or deadlines)",
+        "database 1 of the same Redis, or with auto-cluster on a second cluster, so the two do "
+        "not share rooms or deadlines)",
     )
     p.add_argument("--out", default=None, help="output directory (bench/results/<time>)")
     p.add_argument("--no-plot", action="store_true", help="skip the PNG")
@@ -242,9 +243,10 @@ def main(argv: list[str] | None = None) -> int:
     if "candidate" in servers and not args.candidate_root:
         print("the candidate server needs --candidate-root", file=sys.stderr)
         return 2
-    if "candidate" in servers and args.redis_url == "auto-cluster":
-        print("the candidate server needs a Redis with databases (not a cluster)", file=sys.stderr)
-        return 2
+    if "candidate" in servers and args.redis_url not in (None, "auto", "auto-cluster"):
+        if "+cluster" in args.redis_url:
+            print("a candidate on a cluster needs --redis-url auto-cluster", file=sys.stderr)
+            return 2
     if args.workers > 1 and not args.redis_url and "kenniskring" in servers:
         print("--workers > 1 needs --redis-url (or --redis-url auto)", file=sys.stderr)
         return 2
@@ -286,7 +288,13 @@ def main(argv: list[str] | None = None) -> int:
     redis, redis_url = throwaway_redis(
         args.redis_url if "kenniskring" in servers else None, logs / "redis"
     )
-    candidate_url = redis_url[: redis_url.rindex("/")] + "/1" if redis_url else None
+    # The candidate gets its own keys: database 1 of the same Redis, or a cluster of its own
+    # (a cluster has one database).
+    candidate_redis, candidate_url = None, None
+    if redis_url and "candidate" in servers and args.redis_url == "auto-cluster":
+        candidate_redis, candidate_url = throwaway_redis("auto-cluster", logs / "redis-candidate")
+    elif redis_url:
+        candidate_url = redis_url[: redis_url.rindex("/")] + "/1"
     if redis is not None:
         print(f"redis on {redis_url}")
     print(f"bench → {out}")
@@ -318,7 +326,13 @@ def main(argv: list[str] | None = None) -> int:
                     logs,
                     workers=args.workers if kk else 1,
                     redis_url=(candidate_url if kind == "candidate" else redis_url) if kk else None,
-                    redis_stats=redis.stats_urls if redis is not None and kk else [],
+                    redis_stats=(
+                        candidate_redis.stats_urls
+                        if candidate_redis is not None and kind == "candidate"
+                        else redis.stats_urls
+                        if redis is not None and kk
+                        else []
+                    ),
                     max_players=max(2500, per_room + 10),
                     sizes=sizes,
                     server_root=Path(root) if root else None,
@@ -391,8 +405,9 @@ def main(argv: list[str] | None = None) -> int:
                         ok = False
                     write(out, session, plot=False)
     finally:
-        if redis is not None:
-            redis.stop()
+        for started in (redis, candidate_redis):
+            if started is not None:
+                started.stop()
     note = write(out, session, plot=not args.no_plot)
     print()
     print(report.runs_table(session["runs"]))
