@@ -143,8 +143,8 @@ class Backend(ABC):
         """Bump the room's change counter and publish the change message on the room's channel:
         a msgpack map of `seq` (the new value), `urgent: true` when `urgent` and `table` when
         given (docs/REDIS_KEYS.md). Returns the new value; 0 for a room that no longer exists,
-        and then nothing is published. Redis does it in one script; this default (the memory
-        backend, the cluster's sharded channels) uses bump and publish."""
+        and then nothing is published. Redis does it in one script (on a cluster the script
+        SPUBLISHes); this default (the memory backend) uses bump and publish."""
         seq = await self.bump(code)
         if seq:
             await self.publish(code, change_message(seq, urgent, table))
