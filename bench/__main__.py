@@ -131,9 +131,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--profile",
         choices=("none", "py-spy", "cprofile", "tracemalloc"),
         default="none",
-        help="profile Kenniskring during its runs: py-spy (join and play sampled "
-        "apart; needs ptrace rights), cprofile (whole run, call counts), tracemalloc "
-        "(memory growth while the phones join)",
+        help="profile Kenniskring during its runs: py-spy (join, question, answers, reveal "
+        "and scoreboard sampled apart; needs ptrace rights), cprofile (whole run, call "
+        "counts), tracemalloc (memory growth while the phones join)",
     )
     p.add_argument(
         "--server-root",
@@ -431,18 +431,20 @@ class Profiler:
 
     def on_mark(self, name: str) -> None:
         if self.mode == "py-spy":
-            # Sample each phase apart: join; question + answers; close → reveal; scoreboard.
+            # Sample each phase apart: join; the question going out; the answers; close →
+            # reveal; scoreboard.
             phase = name.split("_", 1)[1] if name.startswith("q") and "_" in name else name
-            if phase in ("idle", "answers", "reveal", "scoreboard"):
+            if phase in ("idle", "question", "answers", "reveal", "scoreboard"):
                 self.stop_sampling()
             start = {
                 "before_join": "join",
-                "idle": "answers",
+                "idle": "question",
+                "question": "answers",
                 "before_close": "reveal",
                 "before_scoreboard": "scoreboard",
             }.get(phase)
             if phase == "scoreboard" and name != self.last:
-                start = "answers"
+                start = "question"
             if start:
                 self._spy(start)
         elif self.mode == "tracemalloc" and name in ("before_join", "idle"):
