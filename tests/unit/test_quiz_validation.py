@@ -19,12 +19,11 @@ from server.quizzes.validate import (
     QuizIssue,
     ValidationResult,
     apply_defaults,
-    describe_place,
-    format_path,
     load_schema,
     validate_quiz,
     validate_quiz_bytes,
 )
+from server.quizzes.wording import describe_place, format_path
 
 ROOT = Path(__file__).resolve().parents[2]
 BAD_DIR = ROOT / "tests" / "data" / "bad_quizzes"
