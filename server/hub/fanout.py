@@ -14,6 +14,7 @@ from server.activities import base
 from server.hub.attendance import Attendance
 from server.hub.backend import Backend
 from server.hub.clients import Client, Outbox
+from server.hub.decoded import Decoded
 from server.hub.envelope import envelope, facts_of, personal_envelope
 from server.hub.outage import Outage
 from server.hub.pacing import Pacer
@@ -33,6 +34,7 @@ class RoomHub(Protocol):
     outage: Outage
     clock: Callable[[], float]
     rooms: RoomCache
+    decoded: Decoded
 
     async def content_of(self, code: str, item: int, created: float | None = None) -> Any: ...
     async def changed(
@@ -50,15 +52,6 @@ class RoomHub(Protocol):
         left_raw: Mapping[str, bytes],
     ) -> Attendance: ...
     def table_of(self, room: Room) -> str: ...
-    def known_inputs(self, code: str, table: str) -> Mapping[str, Any] | None: ...
-    def knows_present(self, code: str, table: str) -> bool: ...
-    def keep_present(self, code: str, table: str, raw: bytes | None) -> None: ...
-    def decode_names(self, code: str, raw: dict[str, bytes]) -> Mapping[str, str]: ...
-    def decode_inputs(
-        self, code: str, table: str, raw: dict[str, bytes], room: Room
-    ) -> dict[str, Any]: ...
-    def forget_content(self, code: str) -> None: ...
-    def forget_decoded(self, code: str) -> None: ...
     def drop_kicked(self, code: str, player: str) -> None: ...
 
 
@@ -175,8 +168,9 @@ class Fanout:
     def _forget(self, code: str) -> None:
         self._rooms.pop(code, None)
         self._rendered.pop(code, None)
-        self.hub.forget_content(code)
-        self.hub.forget_decoded(code)
+        self.hub.rooms.forget(code)
+        self.hub.decoded.forget(code)
+        self.hub.decoded.forget_content(code)
         self._me_basis.pop(code, None)
         self._pauses.pop(code, None)
         self._caches.pop(code, None)
@@ -328,7 +322,8 @@ class Fanout:
         # read along and, when the document moved on, read again; so are the players present
         # when that table's round opened, unless already known.
         guess = self._tables.get(code, "")
-        present = [(META, PRESENT)] if guess and not hub.knows_present(code, guess) else []
+        known = hub.decoded.present(code, guess) is not None if guess else True
+        present = [] if known else [(META, PRESENT)]
         snap = await hub.backend.snapshot(
             code, (PLAYERS, LEFT, guess) if guess else (PLAYERS, LEFT), present
         )
@@ -356,12 +351,12 @@ class Fanout:
         inputs: dict[str, Any] = {}
         table = hub.table_of(room)
         if present and table == guess:
-            hub.keep_present(code, table, snap.fields[(META, PRESENT)])
+            hub.decoded.keep_present(code, table, snap.fields[(META, PRESENT)])
         if table:
             self._tables[code] = table
             raw = snap.tables[table] if table == guess else await hub.backend.hgetall(code, table)
-            inputs = hub.decode_inputs(code, table, raw, room)
-        names = hub.decode_names(code, snap.tables[PLAYERS])
+            inputs = hub.decoded.inputs(code, table, raw, room)
+        names = hub.decoded.names(code, snap.tables[PLAYERS])
         expected = None
         collecting = activity.collecting(state)
         if collecting:
@@ -429,7 +424,7 @@ class Fanout:
         table = self.hub.table_of(room)
         online, inputs = seen.online, seen.inputs if table == seen.table else None
         if inputs is None and table and not room.activity.collecting(room.state):
-            inputs = self.hub.known_inputs(code, table)
+            inputs = self.hub.decoded.known_inputs(code, table)
         backend = self.hub.backend
         if table and inputs is None:  # both reads at once where both are needed
             if online is None:
@@ -438,7 +433,7 @@ class Fanout:
                 )
             else:
                 raw = await backend.hgetall(code, table)
-            inputs = self.hub.decode_inputs(code, table, raw, room)
+            inputs = self.hub.decoded.inputs(code, table, raw, room)
         if online is None:
             online = await backend.online(code)
         await self._publish_views(room, room.state, seen.names, online, inputs or {}, version)

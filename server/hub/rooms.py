@@ -17,7 +17,7 @@ import logging
 import secrets
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence, Set
-from typing import Any, NamedTuple, TypeVar
+from typing import Any, NamedTuple
 
 from server.activities import base
 from server.hub import codes
@@ -35,6 +35,7 @@ from server.hub.backend import (
 from server.hub.batch import Batcher
 from server.hub.bokaal import BokaalBook
 from server.hub.clients import CLOSE_KICKED, Client, Outbox
+from server.hub.decoded import Decoded
 from server.hub.envelope import facts_of
 from server.hub.errors import HubError
 from server.hub.fanout import Fanout, Seen
@@ -62,10 +63,8 @@ from server.hub.tasks import stop_tasks
 __all__ = ["Hub", "HubError", "HubSettings"]
 
 log = logging.getLogger("kenniskring.hub")
-T = TypeVar("T")
 
 TRANSITION_RETRIES = 50
-ROOM_CACHE = 4096  # rooms whose content, decoded inputs and names and gate a worker keeps
 DEADLINE_POLL_S = 0.05
 DEADLINE_LEASE_S = 5.0
 ROOM_ACTIONS = ("lock", "unlock", "kick", "unkick", "begin", "remove_offline")
@@ -109,23 +108,6 @@ class SaveWith:
 _SAVE_WITH: contextvars.ContextVar[SaveWith | None] = contextvars.ContextVar(
     "save_with", default=None
 )
-
-
-def _keep(cache: dict[str, T], code: str, value: T) -> None:
-    """Keep `value` for room `code` in one of a worker's caches; a full cache starts over (each
-    only saves work, so losing it costs a read, never a result)."""
-    if code not in cache and len(cache) >= ROOM_CACHE:
-        cache.clear()
-    cache[code] = value
-
-
-class _DecodedInputs(NamedTuple):
-    """One room's current input table as last read (`raw`) and decoded."""
-
-    table: str
-    raw: dict[str, bytes]
-    decoded: dict[str, tuple[bytes, Any]]
-    inputs: dict[str, Any]
 
 
 class Gate(NamedTuple):
@@ -179,11 +161,7 @@ class Hub:
         self.outage = Outage(backend.name)
         self.rooms = RoomCache()  # decoded documents, shared and read-only
         self.outbox = Outbox()  # one flush per event-loop turn for all of this worker's sockets
-        self._contents: dict[str, dict[int, tuple[float, Mapping[str, Any]]]] = {}
-        self._inputs: dict[str, _DecodedInputs] = {}
-        self._names: dict[str, tuple[dict[str, bytes], dict[str, str]]] = {}
-        self._gates: dict[str, bytes] = {}  # meta.open as this worker last wrote or read it
-        self._present: dict[str, tuple[str, frozenset[str]]] = {}  # meta.present per gate
+        self.decoded = Decoded()  # content, names, inputs and the gate, decoded once
         self._tasks: list[asyncio.Task[None]] = []
         # A reconnect storm: the resumes of one room that arrive together are one read, and
         # their arrivals (presence, device, `left` cleared, the room touched) one write.
@@ -257,7 +235,7 @@ class Hub:
     ) -> None:
         stored = {"created": created, "content": dict(content)}
         await self.backend.hset(code, META, content_key(item), pack(stored))
-        self._contents.pop(code, None)
+        self.decoded.forget_content(code)
 
     async def add_item(self, code: str, kind: str, content: Mapping[str, Any]) -> int:
         """Append a werkvorm to the room's programme (it runs when the host begins it)."""
@@ -290,74 +268,24 @@ class Hub:
         """Programme item `item`'s content, cached per worker; `created` (from the room
         document) guards against the content of an expired room whose code was handed out
         again."""
-        cached = self._contents.get(code, {}).get(item)
-        if cached is not None and (created is None or cached[0] == created):
-            return cached[1]
+        cached = self.decoded.content(code, item, created)
+        if cached is not None:
+            return cached
         raw = await self.backend.hget(code, META, content_key(item))
         if raw is None:
             raise HubError("room_not_found")
         stored = unpack(raw)
-        contents = self._contents.get(code)
-        if contents is None:
-            _keep(self._contents, code, {})
-            contents = self._contents[code]
-        contents[item] = (stored["created"], stored["content"])
+        self.decoded.keep_content(code, item, stored["created"], stored["content"])
         return stored["content"]
-
-    def forget_content(self, code: str) -> None:
-        self._contents.pop(code, None)
-
-    def forget_decoded(self, code: str) -> None:
-        """Drop the decoded document, inputs and names of a room this worker no longer shows
-        (a finished session's rooms would otherwise stay decoded until the caches fill up)."""
-        self.rooms.forget(code)
-        self._inputs.pop(code, None)
-        self._names.pop(code, None)
-        self._gates.pop(code, None)
-        self._present.pop(code, None)
 
     async def names(self, code: str) -> Mapping[str, str]:
         """Player id → name in join order. The mapping is shared: read it, do not change it."""
-        return self.decode_names(code, await self.backend.hgetall(code, PLAYERS))
-
-    def decode_names(self, code: str, raw: dict[str, bytes]) -> Mapping[str, str]:
-        """The players table `raw` as names; decoded again only when it changed (every render
-        reads it)."""
-        hit = self._names.get(code)
-        if hit is not None and hit[0] == raw:
-            return hit[1]
-        names = {pid: raw[pid].decode() for pid in sorted(raw)}
-        _keep(self._names, code, (raw, names))
-        return names
+        return self.decoded.names(code, await self.backend.hgetall(code, PLAYERS))
 
     def table_of(self, room: Room) -> str:
         """The input table the running item's views read now ("" = none)."""
         own = room.activity.input_table(room.state)
         return input_table(room.current, own) if own else ""
-
-    def decode_inputs(
-        self, code: str, table: str, raw: dict[str, bytes], room: Room
-    ) -> dict[str, Any]:
-        """The input table `raw`, each stored record decoded once per worker (every coalesced
-        render and a closing command read the whole table). The mapping is shared: read it, do
-        not change it."""
-        hit = self._inputs.get(code)
-        if hit is not None and hit.table == table:
-            if hit.raw == raw:  # unchanged (a scoreboard, a join): compared in C, not per record
-                return hit.inputs
-            cache = hit.decoded
-        else:
-            cache = {}
-        decode = room.activity.decode_input
-        decoded: dict[str, tuple[bytes, Any]] = {}
-        for pid, value in raw.items():
-            pair = cache.get(pid)
-            decoded[pid] = (
-                pair if pair is not None and pair[0] == value else (value, decode(unpack(value)))
-            )
-        inputs = {pid: record for pid, (_, record) in decoded.items()}
-        _keep(self._inputs, code, _DecodedInputs(table, raw, decoded, inputs))
-        return inputs
 
     async def changed(self, code: str, urgent: bool = False, table: str | None = None) -> None:
         """Tell every worker that the room changed (bumps the view version); `urgent` for phase
@@ -591,7 +519,7 @@ class Hub:
             raise HubError("bad_frame")
         code, player = client.code, client.player
         now = self.clock()
-        cached = self._gates.get(code)
+        cached = self.decoded.gate(code)
         if cached is not None:
             try:
                 return await self._store_input(code, player, item, data, cached, now)
@@ -601,7 +529,7 @@ class Hub:
                 # Perhaps only this worker's copy of the gate is old (another worker opened or
                 # closed a round): nothing was stored, so ask the backend and try once more.
         gate = await self.backend.hget(code, META, "open")
-        self._remember_gate(code, gate)
+        self.decoded.keep_gate(code, gate)
         if gate is None:
             raise HubError("not_open")
         return await self._store_input(code, player, item, data, gate, now)
@@ -613,14 +541,6 @@ class Hub:
             return base.get(_gate(raw).kind).gate_errors
         except base.ActivityError:
             return base.Activity.gate_errors
-
-    def _remember_gate(self, code: str, gate: bytes | None) -> None:
-        """This worker's copy of the room's gate (`meta.open`), saving a read per input; the
-        store compares it with the real one, so an old copy can only cause a retry."""
-        if gate is None:
-            self._gates.pop(code, None)
-            return
-        _keep(self._gates, code, gate)
 
     async def _store_input(
         self,
@@ -721,8 +641,8 @@ class Hub:
             reopen, raw = await self.backend.replace_and_read(
                 room.code, META, "open", closed, table
             )
-            self._remember_gate(room.code, closed)
-            ctx.inputs = self.decode_inputs(room.code, table, raw, room) if table else {}
+            self.decoded.keep_gate(room.code, closed)
+            ctx.inputs = self.decoded.inputs(room.code, table, raw, room) if table else {}
             seen.table, seen.inputs = table, ctx.inputs
             preview = activity.preview(room.state)
             if preview is not None:
@@ -737,7 +657,7 @@ class Hub:
         except base.ActivityError as exc:
             if reopen is not None:  # refused: the gate closed for it opens as it was
                 await self.backend.hset(room.code, META, "open", reopen)
-                self._remember_gate(room.code, reopen)
+                self.decoded.keep_gate(room.code, reopen)
             raise HubError(exc.code) from exc
         await self._effects(room, effects, seen)
         return seen
@@ -783,7 +703,7 @@ class Hub:
     async def _write_gate(self, room: Room, gate: Mapping[str, Any]) -> None:
         raw = self._gate_record(room, gate)
         await self.backend.hset(room.code, META, "open", raw)
-        self._remember_gate(room.code, raw)
+        self.decoded.keep_gate(room.code, raw)
 
     async def _archive(
         self, room: Room, collection: str, record: Mapping[str, Any], replace: bool = False
@@ -825,7 +745,7 @@ class Hub:
                 loaded = None
                 if snap.room is not None:
                     loaded = (snap.room[0], self.rooms.get(code, *snap.room))
-                    names = self.decode_names(code, snap.tables[PLAYERS])
+                    names = self.decoded.names(code, snap.tables[PLAYERS])
                     _PEOPLE.set(People(code, names, snap.online))
             else:
                 loaded = await self.load(code)
@@ -858,11 +778,11 @@ class Hub:
             saved, raw = await asyncio.gather(save, self.backend.hgetall(code, saving.table))
             if saved:
                 seen.table = saving.table
-                seen.inputs = self.decode_inputs(code, saving.table, raw, room)
+                seen.inputs = self.decoded.inputs(code, saving.table, raw, room)
         else:
             saved = await save
         if saved and saving.gate is not None:
-            self._remember_gate(code, saving.gate)
+            self.decoded.keep_gate(code, saving.gate)
         return saved
 
     async def _after(
@@ -1084,24 +1004,11 @@ class Hub:
     async def present_at_open(self, code: str, table: str) -> frozenset[str]:
         """Players online when the open round's gate opened (meta.present, written before the
         round was saved, never changed while it is open: cached per input table)."""
-        if not self.knows_present(code, table):
-            self.keep_present(code, table, await self.backend.hget(code, META, PRESENT))
-        return self._present[code][1]
-
-    def known_inputs(self, code: str, table: str) -> Mapping[str, Any] | None:
-        """Input table `table` as this worker last read and decoded it, if it did."""
-        hit = self._inputs.get(code)
-        return hit.inputs if hit is not None and hit.table == table else None
-
-    def knows_present(self, code: str, table: str) -> bool:
-        """Whether `present_at_open` of input table `table` is cached (needs no read)."""
-        hit = self._present.get(code)
-        return hit is not None and hit[0] == table
-
-    def keep_present(self, code: str, table: str, raw: bytes | None) -> None:
-        """Cache meta.present (`raw`, as read) for the round of input table `table`."""
-        present = frozenset(unpack(raw)) if raw is not None else frozenset()
-        _keep(self._present, code, (table, present))
+        present = self.decoded.present(code, table)
+        if present is None:
+            raw = await self.backend.hget(code, META, PRESENT)
+            present = self.decoded.keep_present(code, table, raw)
+        return present
 
     async def attendance(
         self,
@@ -1134,16 +1041,16 @@ class Hub:
         if loaded is None:
             raise HubError("room_not_found")
         room = self.rooms.get(code, *loaded)
-        inputs = self.decode_inputs(code, table, snap.tables[table], room)
-        names = self.decode_names(code, snap.tables[PLAYERS])
+        inputs = self.decoded.inputs(code, table, snap.tables[table], room)
+        names = self.decoded.names(code, snap.tables[PLAYERS])
         return await self.attendance(code, table, names, snap.online, inputs, snap.tables[LEFT])
 
     async def facts_now(self, room: Room) -> base.Facts:
         """The facts of a fresh read, for a tick's completion check."""
         table = self.table_of(room)
         snap = await self.backend.snapshot(room.code, (PLAYERS, LEFT, table))
-        inputs = self.decode_inputs(room.code, table, snap.tables[table], room)
-        names = self.decode_names(room.code, snap.tables[PLAYERS])
+        inputs = self.decoded.inputs(room.code, table, snap.tables[table], room)
+        names = self.decoded.names(room.code, snap.tables[PLAYERS])
         result = await self.attendance(
             room.code, table, names, snap.online, inputs, snap.tables[LEFT]
         )
