@@ -52,14 +52,14 @@ async def test_joins_that_arrive_together_read_the_room_once(hub: Hub) -> None:
     room where a read is a round trip (Redis, the cluster), one each in process; every phone
     is welcomed with a name of its own, and a wrong code still gets its own refusal."""
     code, _secret = await hub.create_room([("quiz", FAST_QUIZ)], "", "nl", "http://127.0.0.1")
-    before = hub.loads.calls
+    before = hub.entrance.loads.calls
     hellos = [
         hub.hello(Socket(hub).client, {"role": "phone", "room": code, "name": "Sam"})
         for _ in range(20)
     ]
     hellos.append(hub.hello(Socket(hub).client, {"role": "screen", "room": code}))
     welcomes = await asyncio.gather(*hellos)
-    assert hub.loads.calls - before == (1 if hub.backend.batches else 21)
+    assert hub.entrance.loads.calls - before == (1 if hub.backend.batches else 21)
     names = [w["name"] for w in welcomes[:20]]
     assert len(set(names)) == 20 and "Sam" in names
     assert welcomes[20]["role"] == "screen"
