@@ -125,8 +125,9 @@ class Decoded:
             _keep(self._gates, code, gate)
 
     def forget(self, code: str) -> None:
-        """Everything but the content of a room this worker no longer shows (a finished
-        session's rooms would otherwise stay decoded until the caches fill up)."""
+        """Everything of a room this worker no longer shows (a finished session's rooms would
+        otherwise stay decoded until the caches fill up)."""
+        self._contents.pop(code, None)
         self._inputs.pop(code, None)
         self._names.pop(code, None)
         self._gates.pop(code, None)

@@ -170,7 +170,6 @@ class Fanout:
         self._rendered.pop(code, None)
         self.hub.rooms.forget(code)
         self.hub.decoded.forget(code)
-        self.hub.decoded.forget_content(code)
         self._me_basis.pop(code, None)
         self._pauses.pop(code, None)
         self._caches.pop(code, None)
@@ -322,8 +321,7 @@ class Fanout:
         # read along and, when the document moved on, read again; so are the players present
         # when that table's round opened, unless already known.
         guess = self._tables.get(code, "")
-        known = hub.decoded.present(code, guess) is not None if guess else True
-        present = [] if known else [(META, PRESENT)]
+        present = [(META, PRESENT)] if guess and hub.decoded.present(code, guess) is None else []
         snap = await hub.backend.snapshot(
             code, (PLAYERS, LEFT, guess) if guess else (PLAYERS, LEFT), present
         )
