@@ -40,7 +40,7 @@ class RoomHub(Protocol):
     async def changed(
         self, code: str, urgent: bool = False, table: str | None = None
     ) -> None: ...
-    async def complete_when_all_done(self, code: str) -> None: ...
+    async def complete_when_all_done(self, code: str, table: str) -> None: ...
     async def wake_at(self, code: str, deadline: float, wake: float | None) -> None: ...
     async def attendance(
         self,
@@ -382,7 +382,7 @@ class Fanout:
             if phones:
                 self._send_personal(code, room, state, content, facts, seq, phones)
         if collecting and activity.complete_action and activity.complete(state, content, facts):
-            await hub.complete_when_all_done(code)
+            await hub.complete_when_all_done(code, table)
 
     async def preview(
         self,

@@ -842,13 +842,18 @@ class Hub:
         if wake is not None and (not deadline or wake < deadline):
             await self.backend.schedule(code, wake)
 
-    async def complete_when_all_done(self, code: str) -> None:
-        """Everybody expected took part: apply the activity's completion (a question closes)."""
+    async def complete_when_all_done(self, code: str, table: str) -> None:
+        """Everybody expected took part in the round of input table `table`: apply the
+        activity's completion (a question closes). Only to that round: a render decided this
+        from what it read, and by now the room may have moved on (another worker closed that
+        question and the host opened the next one; after a Redis outage that is seconds)."""
 
         async def complete(room: Room) -> Seen:
             activity = room.activity
             if not activity.complete_action or not activity.collecting(room.state):
                 raise HubError("not_allowed")
+            if self.table_of(room) != table:
+                raise HubError("not_allowed")  # a later round: nobody took part in it yet
             return await self._apply(room, activity.complete_action, {})
 
         with contextlib.suppress(HubError):

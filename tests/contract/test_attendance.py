@@ -98,6 +98,12 @@ def _last(socket: Socket) -> dict[str, Any]:
     return views[-1] if views else {}
 
 
+def _open_index(socket: Socket) -> int | None:
+    """The index of the question `socket` last saw open, None when it shows none open."""
+    view = _last(socket)
+    return view["question"]["index"] if view.get("phase") == q.QUESTION else None
+
+
 async def test_a_dropped_phone_counts_for_its_grace_then_the_question_closes(
     hub_and_clock: tuple[Hub, Clock],
 ) -> None:
@@ -200,6 +206,48 @@ async def test_the_question_closes_at_its_deadline_on_the_hub_clock(
         "value": None,
     }
     assert result(quick)["result"]["correct"] is True
+
+
+async def test_a_late_completion_closes_only_the_question_it_was_decided_for(
+    hub_and_clock: tuple[Hub, Clock],
+) -> None:
+    """A render that saw everybody answer question 1 asks for its close; by the time that
+    arrives (after a Redis outage: seconds), another worker closed question 1 and the host
+    opened question 2. The late request must not close question 2, which nobody answered yet."""
+    hub, _clock = hub_and_clock
+    quiz = {**FAST_QUIZ, "questions": [{**x, "points": 1000} for x in FAST_QUIZ["questions"]]}
+    code, secret = await hub.create_room([("quiz", quiz)], "", "nl", "http://127.0.0.1")
+    host = Socket(hub)
+    await hub.hello(host.client, {"role": "host", "room": code, "secret": secret})
+    phones = [Socket(hub) for _ in range(3)]
+    for i, phone in enumerate(phones):
+        await hub.hello(phone.client, {"role": "phone", "room": code, "name": f"Speler {i}"})
+    await hub.control(host.client, {"action": "start"})
+    await until(lambda: _last(host).get("phase") == q.QUESTION, "question 1 opens")
+
+    async def table_now() -> str:
+        loaded = await hub.load(code)
+        assert loaded is not None
+        return hub.table_of(loaded[1])
+
+    first = await table_now()
+    for phone in phones:
+        assert (await hub.input(phone.client, answer_frame(0, 0)))["type"] == "ack"
+    await until(lambda: _last(host).get("phase") == q.REVEAL, "the close once all answered")
+    await hub.control(host.client, {"action": "next"})
+    await until(lambda: _open_index(host) == 1, "question 2 opens")
+    second = await table_now()
+    assert second != first
+
+    await hub.complete_when_all_done(code, first)  # the late request about question 1
+    await asyncio.sleep(0.2)  # renders and deadline polls come and go
+    assert _last(host)["phase"] == q.QUESTION and _open_index(host) == 1
+    assert (await hub.input(phones[0].client, answer_frame(1, 0)))["type"] == "ack"
+    await hub.complete_when_all_done(code, second)  # a request about question 2 does close it
+    await until(lambda: _last(host).get("phase") == q.REVEAL, "question 2 closes")
+    with pytest.raises(HubError) as late:
+        await hub.input(phones[1].client, answer_frame(1, 1))
+    assert late.value.code == "too_late"
 
 
 async def test_a_room_without_sockets_here_is_not_kept_decoded(
