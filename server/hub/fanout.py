@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from server.activities import base
-from server.hub.attendance import Attendance
 from server.hub.backend import Backend
 from server.hub.clients import Client, Outbox
+from server.hub.deadlines import Deadlines
 from server.hub.decoded import Decoded
 from server.hub.envelope import envelope, facts_of, personal_envelope
 from server.hub.outage import Outage
@@ -35,22 +35,12 @@ class RoomHub(Protocol):
     clock: Callable[[], float]
     rooms: RoomCache
     decoded: Decoded
+    deadlines: Deadlines
 
     async def content_of(self, code: str, item: int, created: float | None = None) -> Any: ...
     async def changed(
         self, code: str, urgent: bool = False, table: str | None = None
     ) -> None: ...
-    async def complete_when_all_done(self, code: str, table: str) -> None: ...
-    async def wake_at(self, code: str, deadline: float, wake: float | None) -> None: ...
-    async def attendance(
-        self,
-        code: str,
-        table: str,
-        players: Mapping[str, str],
-        online: Set[str],
-        inputs: Mapping[str, Any],
-        left_raw: Mapping[str, bytes],
-    ) -> Attendance: ...
     def table_of(self, room: Room) -> str: ...
     def drop_kicked(self, code: str, player: str) -> None: ...
 
@@ -358,10 +348,10 @@ class Fanout:
         expected = None
         collecting = activity.collecting(state)
         if collecting:
-            attendance = await hub.attendance(
+            attendance = await hub.deadlines.attendance(
                 code, table, names, snap.online, inputs, snap.tables[LEFT]
             )
-            await hub.wake_at(code, activity.deadline(state), attendance.wake)
+            await hub.deadlines.wake_at(code, activity.deadline(state), attendance.wake)
             expected = attendance.expected
         if code not in self._rooms:
             self._forget(code)  # the last socket closed meanwhile: drop what was read again
@@ -382,7 +372,7 @@ class Fanout:
             if phones:
                 self._send_personal(code, room, state, content, facts, seq, phones)
         if collecting and activity.complete_action and activity.complete(state, content, facts):
-            await hub.complete_when_all_done(code, table)
+            await hub.deadlines.complete_when_all_done(code, table)
 
     async def preview(
         self,

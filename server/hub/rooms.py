@@ -1,4 +1,4 @@
-"""The hub: rooms, players, the programme of werkvormen, inputs, commands and deadlines.
+"""The hub: rooms, players, the programme of werkvormen, inputs and commands.
 
 It knows rooms, not games. Everything a werkvorm decides (what a command does, whether an input
 is valid, when a round is complete, what each role sees) it asks the room's activity through the
@@ -8,7 +8,6 @@ interface in server/activities/base.py; it never imports a werkvorm.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import contextvars
 import dataclasses
 import functools
@@ -21,7 +20,6 @@ from typing import Any, NamedTuple
 
 from server.activities import base
 from server.hub import codes
-from server.hub.attendance import LOST_GRACE_S, Attendance, attendance
 from server.hub.backend import (
     Backend,
     Put,
@@ -32,16 +30,15 @@ from server.hub.backend import (
 from server.hub.batch import Batcher
 from server.hub.bokaal import BokaalBook
 from server.hub.clients import CLOSE_KICKED, Client, Outbox
+from server.hub.deadlines import Deadlines
 from server.hub.decoded import Decoded
 from server.hub.entrance import Entrance
-from server.hub.envelope import facts_of
 from server.hub.errors import HubError
 from server.hub.fanout import Fanout, Seen
 from server.hub.names import name_key
 from server.hub.outage import Outage
 from server.hub.room import (
     DEVICES,
-    LEFT,
     META,
     NAMES,
     PLAYERS,
@@ -62,8 +59,6 @@ __all__ = ["Hub", "HubError", "HubSettings"]
 log = logging.getLogger("kenniskring.hub")
 
 TRANSITION_RETRIES = 50
-DEADLINE_POLL_S = 0.05
-DEADLINE_LEASE_S = 5.0
 ROOM_ACTIONS = ("lock", "unlock", "kick", "unkick", "begin", "remove_offline")
 PROGRAMME_MAX = 20
 
@@ -144,6 +139,7 @@ class Hub:
         # Hellos and leaves; a reconnect storm's resumes of one room are one read, and their
         # arrivals (presence, device, `left` cleared, the room touched) one write.
         self.entrance = Entrance(self)
+        self.deadlines = Deadlines(self)  # the deadline loop; who an open round waits for
         # Inputs: the records of one room that arrive together go through its gate in one call.
         self.puts: Batcher[tuple[bytes, Put], PutResult] = Batcher(
             self._write_puts, together=backend.batches
@@ -153,7 +149,7 @@ class Hub:
     async def __aenter__(self) -> Hub:
         await self.backend.connect()
         self._tasks = [
-            asyncio.create_task(self._deadline_loop(), name="deadlines"),
+            asyncio.create_task(self.deadlines.loop(), name="deadlines"),
             *self.fanout.start(),
         ]
         return self
@@ -392,14 +388,14 @@ class Hub:
             if action not in activity.actions(room.state, await self._content(room)):
                 # A command of this werkvorm at the wrong moment, or no command at all.
                 raise HubError("not_allowed" if action in activity.commands else "bad_frame")
-            return await self._apply(room, action, args)
+            return await self.apply(room, action, args)
 
         return await self.transition(code, step, people=True)
 
     async def _content(self, room: Room) -> Any:
         return await self.content_of(room.code, room.current, room.created)
 
-    async def _apply(self, room: Room, action: str, args: Mapping[str, Any]) -> Seen:
+    async def apply(self, room: Room, action: str, args: Mapping[str, Any]) -> Seen:
         """Run `action` of the room's activity on `room` (a copy a transition will save);
         returns what it read of the room's people."""
         activity, content = room.activity, await self._content(room)
@@ -734,130 +730,6 @@ class Hub:
         }
         content = await self.content_of(code, item, room.created)
         return activity.export(state, content, names, tables, room.lang)
-
-    # ---- deadlines ------------------------------------------------------------------------------
-    async def tick(self, code: str) -> None:
-        """The deadline of `code` is due (or a reconnect grace lapsed): let the activity act."""
-
-        async def on_time(room: Room) -> Seen:
-            activity = room.activity
-            if activity.due(room.state, self.clock()):
-                return await self._apply(room, activity.deadline_action, {})
-            # Early: a reconnect grace lapsed. Complete if nobody else is waited for any more.
-            if activity.complete_action and activity.collecting(room.state):
-                facts = await self.facts_now(room)
-                if activity.complete(room.state, await self._content(room), facts):
-                    return await self._apply(room, activity.complete_action, {})
-            raise HubError("not_due")
-
-        try:
-            await self.transition(code, on_time, people=True)
-        except HubError as exc:
-            loaded = await self.load(code)
-            if exc.code != "not_due" or loaded is None:
-                await self.backend.schedule(code, 0)
-                return
-            room = loaded[1]
-            deadline = room.activity.deadline(room.state)
-            if deadline and room.activity.collecting(room.state):
-                await self.backend.schedule(code, deadline)
-                table = self.table_of(room)
-                await self.wake_at(code, deadline, (await self.attendance_now(code, table)).wake)
-                await self.changed(code)  # the counter changes as a grace lapses
-            else:
-                await self.backend.schedule(code, 0)
-
-    async def _deadline_loop(self) -> None:
-        while True:
-            started = self.outage.clock()
-            try:
-                for code in await self.backend.claim_due(self.clock(), DEADLINE_LEASE_S):
-                    await self.tick(code)
-                self.outage.recovered()
-            except asyncio.CancelledError:
-                raise
-            except self.backend.unavailable as exc:  # an outage: one line, not one per poll
-                self.outage.failed("deadlines", exc, started)
-            except Exception:  # a bug must not end the loop either
-                log.exception("deadline loop")
-            await asyncio.sleep(DEADLINE_POLL_S)
-
-    async def present_at_open(self, code: str, table: str) -> frozenset[str]:
-        """Players online when the open round's gate opened (meta.present, written before the
-        round was saved, never changed while it is open: cached per input table)."""
-        present = self.decoded.present(code, table)
-        if present is None:
-            raw = await self.backend.hget(code, META, PRESENT)
-            present = self.decoded.keep_present(code, table, raw)
-        return present
-
-    async def attendance(
-        self,
-        code: str,
-        table: str,
-        players: Mapping[str, str],
-        online: Set[str],
-        inputs: Mapping[str, Any],
-        left_raw: Mapping[str, bytes],
-    ) -> Attendance:
-        """Who the open round waits for, at the hub's clock: the one rule behind both the
-        counter and the completion when everybody took part (see attendance.py). Players
-        present at the opening who vanished unnoticed (their worker died) are recorded, so their
-        longer grace (LOST_GRACE_S) runs from the first time any worker saw them gone."""
-        now = self.clock()
-        left = {player: float(unpack(raw)) for player, raw in left_raw.items()}
-        present = await self.present_at_open(code, table)
-        grace = self.settings.reconnect_grace_s
-        result = attendance(
-            players, online, inputs.keys(), present, left, now, grace, max(grace, LOST_GRACE_S)
-        )
-        for player in result.unnoticed:
-            await self.backend.hsetnx(code, LEFT, player, pack(result.unnoticed_since))
-        return result
-
-    async def attendance_now(self, code: str, table: str) -> Attendance:
-        """`attendance` of input table `table` from a fresh read of the room (a deadline tick)."""
-        snap = await self.backend.snapshot(code, (PLAYERS, LEFT, table))
-        loaded = snap.room
-        if loaded is None:
-            raise HubError("room_not_found")
-        room = self.rooms.get(code, *loaded)
-        inputs = self.decoded.inputs(code, table, snap.tables[table], room)
-        names = self.decoded.names(code, snap.tables[PLAYERS])
-        return await self.attendance(code, table, names, snap.online, inputs, snap.tables[LEFT])
-
-    async def facts_now(self, room: Room) -> base.Facts:
-        """The facts of a fresh read, for a tick's completion check."""
-        table = self.table_of(room)
-        snap = await self.backend.snapshot(room.code, (PLAYERS, LEFT, table))
-        inputs = self.decoded.inputs(room.code, table, snap.tables[table], room)
-        names = self.decoded.names(room.code, snap.tables[PLAYERS])
-        result = await self.attendance(
-            room.code, table, names, snap.online, inputs, snap.tables[LEFT]
-        )
-        return facts_of(room, names, snap.online, inputs, result.expected)
-
-    async def wake_at(self, code: str, deadline: float, wake: float | None) -> None:
-        """Ask for a tick when a grace lapses (before the round's own deadline)."""
-        if wake is not None and (not deadline or wake < deadline):
-            await self.backend.schedule(code, wake)
-
-    async def complete_when_all_done(self, code: str, table: str) -> None:
-        """Everybody expected took part in the round of input table `table`: apply the
-        activity's completion (a question closes). Only to that round: a render decided this
-        from what it read, and by now the room may have moved on (another worker closed that
-        question and the host opened the next one; after a Redis outage that is seconds)."""
-
-        async def complete(room: Room) -> Seen:
-            activity = room.activity
-            if not activity.complete_action or not activity.collecting(room.state):
-                raise HubError("not_allowed")
-            if self.table_of(room) != table:
-                raise HubError("not_allowed")  # a later round: nobody took part in it yet
-            return await self._apply(room, activity.complete_action, {})
-
-        with contextlib.suppress(HubError):
-            await self.transition(code, complete, people=True)
 
     def drop_kicked(self, code: str, player: str) -> None:
         for client in self.fanout.players(code, player):
