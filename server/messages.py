@@ -60,7 +60,7 @@ ERRORS: dict[str, dict[str, str]] = {
         "too_large": "Dit bestand is te groot (hooguit 64 KB).",
         "not_utf8": "Het bestand is geen UTF-8-tekst.",
         "not_json": "Het bestand is geen geldige JSON.",
-        "not_a_list": "Het bestand moet een lijst kaarten zijn (of {\"cards\": [...]}).",
+        "not_a_list": 'Het bestand moet een lijst kaarten zijn (of {"cards": [...]}).',
         "missing_column": "Deze kolom ontbreekt in de kopregel.",
         "empty": "Er staan geen kaarten in het bestand.",
         "rate_limited": (
@@ -126,7 +126,7 @@ ERRORS: dict[str, dict[str, str]] = {
         "too_large": "This file is too large (64 KB at most).",
         "not_utf8": "The file is not UTF-8 text.",
         "not_json": "The file is not valid JSON.",
-        "not_a_list": "The file must be a list of cards (or {\"cards\": [...]}).",
+        "not_a_list": 'The file must be a list of cards (or {"cards": [...]}).',
         "missing_column": "This column is missing from the header row.",
         "empty": "There are no cards in the file.",
         "rate_limited": "Slow down: too many requests at once. Try again in a few seconds.",

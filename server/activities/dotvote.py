@@ -559,9 +559,7 @@ class Dotvote(Activity[DotvoteState]):
 
     def carry_history(self, old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, Any]:
         """A summary kept again (after `back`) keeps the themes' taken-up marks."""
-        marks = {
-            t.get("card_id"): t for t in old.get("themes", []) if "taken_up" in t
-        }
+        marks = {t.get("card_id"): t for t in old.get("themes", []) if "taken_up" in t}
         themes = []
         for theme in new.get("themes", []):
             mark = marks.get(theme.get("card_id"))

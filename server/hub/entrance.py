@@ -107,9 +107,7 @@ class Entrance:
             self.hub.fanout.answered(code)
         return welcome
 
-    async def _read_room(
-        self, code: str, items: Sequence[None]
-    ) -> list[tuple[int, Room] | None]:
+    async def _read_room(self, code: str, items: Sequence[None]) -> list[tuple[int, Room] | None]:
         """One read of room `code` for every hello without a token that arrived together."""
         loaded = await self.hub.load(code)
         return [loaded] * len(items)

@@ -69,6 +69,7 @@ CLAIM_LIMIT = 1000
 # Same rule as FileStore, so a store key that works on Redis also works on the memory backend.
 _SAFE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,120}$")
 
+
 class _ReconnectWatch:
     """Notices when redis-py silently re-opens a PubSub connection (it resubscribes by itself,
     but whatever was published in between is gone, so the hub must re-read its rooms)."""

@@ -40,7 +40,9 @@ async def stop_tasks(
         if pending and loop.time() >= give_up:
             log.warning(
                 "stopping: %d task(s) did not end within %.1f s: %s",
-                len(pending), patience, ", ".join(sorted(t.get_name() for t in pending)),
+                len(pending),
+                patience,
+                ", ".join(sorted(t.get_name() for t in pending)),
             )
             return
     for task in tasks:

@@ -60,9 +60,7 @@ def _count(result: ValidationResult) -> int:
     return len(questions) if isinstance(questions, list) else 0
 
 
-def check_files(
-    paths: list[str], err: TextIO, out: TextIO | None = None, lang: str = "nl"
-) -> int:
+def check_files(paths: list[str], err: TextIO, out: TextIO | None = None, lang: str = "nl") -> int:
     """Validate quiz files; print errors to ``err``, successes to ``out`` (stdout), in
     ``lang`` ("nl", the default, or "en").
 

@@ -50,6 +50,7 @@ DEFAULT_TIME_LIMIT = 20
 DEFAULT_POINTS = 1000
 DEFAULT_TOLERANCE_FRACTION = 0.05
 
+
 @dataclass(frozen=True)
 class QuizIssue:
     """One problem in a quiz file.

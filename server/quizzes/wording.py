@@ -493,9 +493,7 @@ def describe_error(error: ValidationError, quiz: Any) -> list[Issue]:
             )
         else:
             relation = (
-                t("hoogstens", "at most")
-                if keyword == "maximum"
-                else t("kleiner dan", "less than")
+                t("hoogstens", "at most") if keyword == "maximum" else t("kleiner dan", "less than")
             )
         return issue(
             t(
@@ -623,5 +621,3 @@ def describe_error(error: ValidationError, quiz: Any) -> list[Issue]:
             f"{subject} is not allowed here or invalid",
         )
     )
-
-

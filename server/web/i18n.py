@@ -57,8 +57,6 @@ def catalogue(static_dir: Path, lang: str) -> dict[str, Any]:
 def catalogue_json(static_dir: Path, lang: str, phone: bool = False) -> str:
     """The catalogue as JSON that is safe inside a <script> element; for the phone page without
     the facilitator's texts (`host_only`)."""
-    texts = {
-        k: v for k, v in catalogue(static_dir, lang).items() if not (phone and host_only(k))
-    }
+    texts = {k: v for k, v in catalogue(static_dir, lang).items() if not (phone and host_only(k))}
     text = json.dumps(texts, ensure_ascii=False)
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")

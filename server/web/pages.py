@@ -20,9 +20,7 @@ _env = Environment(
 )
 
 
-def render(
-    request: Request, template: str, *, phone: bool = False, **context: Any
-) -> Response:
+def render(request: Request, template: str, *, phone: bool = False, **context: Any) -> Response:
     lang = request_lang(request)
     static_dir = request.app.state.settings.static_dir
     other = "en" if lang == "nl" else "nl"

@@ -243,8 +243,9 @@ def test_upload_shows_every_error(pages: Pages, tmp_path: Path) -> None:
     # The author's own upload: this browser keeps its edit secret, so it sees everything, can
     # download it, upload a new version over it, and delete it.
     mine = tmp_path / "mijn-quiz.json"
-    mine.write_text(json.dumps({**FAST_QUIZ, "id": "van-de-auteur", "title": "Van de auteur"}),
-                    encoding="utf-8")
+    mine.write_text(
+        json.dumps({**FAST_QUIZ, "id": "van-de-auteur", "title": "Van de auteur"}), encoding="utf-8"
+    )
     page.set_input_files("#upload-file", str(mine))
     page.get_by_role("button", name="Uploaden").click()
     expect(page.locator("#upload-result .form-ok")).to_contain_text("Van de auteur")

@@ -68,7 +68,7 @@ def _text(length: int, start: int = 0) -> str:
 
 def _name(i: int) -> str:
     """A player name of exactly NAME_MAX characters, different for every i."""
-    return f"Wilhelmina van Oosterbeek {i:02d}"[:NAME_MAX - 3].rstrip() + f" {i:02d}"
+    return f"Wilhelmina van Oosterbeek {i:02d}"[: NAME_MAX - 3].rstrip() + f" {i:02d}"
 
 
 def _explanation(seed: int) -> dict[str, Any]:
@@ -116,7 +116,9 @@ LONGEST: dict[str, Any] = {
                 "answer": 654321,
                 "min": 0,
                 "max": 1000000,
-                "unit": _text(MAX["unit"], 6).replace(" ", "")[: MAX["unit"]].ljust(MAX["unit"], "s"),
+                "unit": _text(MAX["unit"], 6)
+                .replace(" ", "")[: MAX["unit"]]
+                .ljust(MAX["unit"], "s"),
                 "tolerance": 5000,
             },
             **_explanation(13),
@@ -252,7 +254,9 @@ class Crowd:
         self.loop.close()
 
 
-def _room(pages: Pages, base_url: str, quiz: dict[str, Any], team: str = "") -> tuple[Any, Any, str]:
+def _room(
+    pages: Pages, base_url: str, quiz: dict[str, Any], team: str = ""
+) -> tuple[Any, Any, str]:
     """Host page and projector for a new room with `quiz`."""
     from playwright.sync_api import expect
 
@@ -307,7 +311,12 @@ def test_projector_fits_the_longest_texts_the_schema_allows(pages: Pages, base_u
         _check(
             screen,
             "lobby",
-            [(".join-step", READ), (".player-count", READ), (".name-cloud li", READ), (".lobby-title", READ)],
+            [
+                (".join-step", READ),
+                (".player-count", READ),
+                (".name-cloud li", READ),
+                (".lobby-title", READ),
+            ],
             problems,
         )
         pages.shot(screen, "i13-projector-0-lobby")
@@ -367,7 +376,12 @@ def test_projector_fits_the_longest_texts_the_schema_allows(pages: Pages, base_u
         # estimate at the maxima: the bins ("900.000–1.000.000") are read from the back row too
         control(host, "Volgende vraag")
         expect(screen.locator(".estimate-range-text")).to_be_visible()
-        _check(screen, "estimate-question", [(".screen-q-text", BIG), (".estimate-range-text", READ)], problems)
+        _check(
+            screen,
+            "estimate-question",
+            [(".screen-q-text", BIG), (".estimate-range-text", READ)],
+            problems,
+        )
         pages.shot(screen, "i13-projector-4-estimate-question")
         # the first dozen guess the answer exactly: the most names the "closest" line can list
         crowd.answer(1, lambda i: (None, 654321 if i < 12 else 10000 * (i * 17 % 100)))
@@ -395,7 +409,12 @@ def test_projector_fits_the_longest_texts_the_schema_allows(pages: Pages, base_u
         _check(
             screen,
             "podium",
-            [(".screen-podium h1", READ), (".podium-name", READ), (".podium-score", READ), (".bokaal-line", READ)],
+            [
+                (".screen-podium h1", READ),
+                (".podium-name", READ),
+                (".podium-score", READ),
+                (".bokaal-line", READ),
+            ],
             problems,
         )
         pages.shot(screen, "i13-projector-6-podium")
@@ -438,7 +457,8 @@ OTHER_REVEALS: dict[str, Any] = {
             "type": "multiple_choice",
             "text": _text(MAX["question"], 9),
             "options": [
-                {"text": t, "correct": i == 2} for i, t in enumerate(_option_texts(MAX["option"], 4))
+                {"text": t, "correct": i == 2}
+                for i, t in enumerate(_option_texts(MAX["option"], 4))
             ],
         },
         {

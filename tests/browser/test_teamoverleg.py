@@ -238,7 +238,9 @@ def test_phone_page_weight_on_guest_wifi(pages: Pages, capsys: pytest.CaptureFix
     cdp.send("Network.enable")
     sizes: dict[str, int] = {}
     urls: dict[str, str] = {}
-    cdp.on("Network.requestWillBeSent", lambda e: urls.__setitem__(e["requestId"], e["request"]["url"]))
+    cdp.on(
+        "Network.requestWillBeSent", lambda e: urls.__setitem__(e["requestId"], e["request"]["url"])
+    )
     cdp.on(
         "Network.loadingFinished",
         lambda e: sizes.__setitem__(e["requestId"], int(e["encodedDataLength"])),

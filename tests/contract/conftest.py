@@ -52,7 +52,9 @@ class Cluster:
     async def worker(self) -> Backend:
         if self.kind == "memory":
             if not self.workers:
-                self.workers.append(MemoryBackend(self.data_dir, room_ttl=self.room_ttl, clock=self.clock))
+                self.workers.append(
+                    MemoryBackend(self.data_dir, room_ttl=self.room_ttl, clock=self.clock)
+                )
                 await self.workers[0].connect()
             return self.workers[0]
         assert self.url is not None

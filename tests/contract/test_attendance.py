@@ -243,7 +243,9 @@ async def test_a_late_completion_closes_only_the_question_it_was_decided_for(
     await asyncio.sleep(0.2)  # renders and deadline polls come and go
     assert _last(host)["phase"] == q.QUESTION and _open_index(host) == 1
     assert (await hub.input(phones[0].client, answer_frame(1, 0)))["type"] == "ack"
-    await hub.deadlines.complete_when_all_done(code, second)  # a request about question 2 does close it
+    await hub.deadlines.complete_when_all_done(
+        code, second
+    )  # a request about question 2 does close it
     await until(lambda: _last(host).get("phase") == q.REVEAL, "question 2 closes")
     with pytest.raises(HubError) as late:
         await hub.input(phones[1].client, answer_frame(1, 1))

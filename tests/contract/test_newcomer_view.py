@@ -26,7 +26,9 @@ PAUSE_S = 30.0  # the render loop's pause between renders nothing urgent asked f
 async def slow_hub(cluster: Cluster) -> AsyncIterator[tuple[Hub, Clock]]:
     clock = Clock()
     backend = _backend(cluster)
-    async with Hub(backend, BokaalBook(backend), HubSettings(coalesce_s=PAUSE_S), clock=clock) as hub:
+    async with Hub(
+        backend, BokaalBook(backend), HubSettings(coalesce_s=PAUSE_S), clock=clock
+    ) as hub:
         yield hub, clock
 
 
@@ -70,9 +72,7 @@ async def test_a_phone_back_mid_question_sees_the_time_that_is_left(
     await hub.hello(host.client, {"role": "host", "room": code, "secret": secret})
     anna = await _phone(hub, code, "Anna")
     await hub.control(host.client, {"action": "start"})  # urgent: rendered at once
-    await until(
-        lambda: any(v["phase"] == q.QUESTION for v in anna.views()), "the question opens"
-    )
+    await until(lambda: any(v["phase"] == q.QUESTION for v in anna.views()), "the question opens")
     shown = next(v for v in anna.views() if v["phase"] == q.QUESTION)
     token = next(f for f in anna.frames if f.get("type") == "welcome")["token"]
     clock.now += 7.0

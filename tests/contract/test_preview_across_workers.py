@@ -205,9 +205,11 @@ async def test_a_new_question_reaches_the_other_workers_phones_before_it_reads_t
         held.go.set()
         # The render that follows sends each phone its own frame, not the view once more.
         await until(
-            lambda: all(_frames(p, "me") and _frames(p, "me")[-1].get("item") == 0 for p in there)
-            and held.snapshots > read_before
-            and not other.fanout._renderers,
+            lambda: (
+                all(_frames(p, "me") and _frames(p, "me")[-1].get("item") == 0 for p in there)
+                and held.snapshots > read_before
+                and not other.fanout._renderers
+            ),
             "the render after the question",
         )
         for phone in there:

@@ -96,9 +96,7 @@ async def test_the_other_worker_shows_a_new_question_after_one_read(
     await deciding.control(host.client, {"action": "start"})
     await until(lambda: _phase(here) == q.QUESTION, "the question on the other worker")
     # The question may come before the render (Fanout.show_saved); the render follows.
-    await until(
-        lambda: bool(reads.snapshots) and not other.fanout._renderers, "the render is done"
-    )
+    await until(lambda: bool(reads.snapshots) and not other.fanout._renderers, "the render is done")
     loaded = await other.load(code)
     assert loaded is not None
     table = other.table_of(loaded[1])  # the open question's input table

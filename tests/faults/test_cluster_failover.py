@@ -148,7 +148,10 @@ def _view_of(predicate: Any) -> Any:
 
 
 async def test_a_master_dies_mid_question(tmp_path: Path) -> None:
-    with RedisCluster(masters=3, replicas=1) as cluster, workers_on(tmp_path, cluster.url) as server:
+    with (
+        RedisCluster(masters=3, replicas=1) as cluster,
+        workers_on(tmp_path, cluster.url) as server,
+    ):
         workers = await worker_pids(server)
         hosted = await hosted_rooms_on_shards(server, cluster, QUIZ, 3, workers[0])
         rooms: list[Room] = []
@@ -222,10 +225,7 @@ async def test_a_master_dies_mid_question(tmp_path: Path) -> None:
                 await _host_control(server, room, "next")
             for room in rooms:
                 await asyncio.gather(
-                    *(
-                        p.wait_view("question", index=1, timeout=RECOVER_WITHIN)
-                        for p in room.phones
-                    )
+                    *(p.wait_view("question", index=1, timeout=RECOVER_WITHIN) for p in room.phones)
                 )
                 await asyncio.gather(
                     *(_answer_until_acked(server, room, i, 1) for i in range(PHONES))
@@ -233,8 +233,9 @@ async def test_a_master_dies_mid_question(tmp_path: Path) -> None:
             for room in rooms:
                 await room.screen.wait_for(
                     _view_of(
-                        lambda f: f.get("phase") == "reveal"
-                        and f.get("question", {}).get("index") == 1
+                        lambda f: (
+                            f.get("phase") == "reveal" and f.get("question", {}).get("index") == 1
+                        )
                     ),
                     timeout=RECOVER_WITHIN,
                 )

@@ -101,17 +101,14 @@ async def test_redis_restart_mid_round(tmp_path: Path, hard: bool) -> None:
             # and files.
             await asyncio.to_thread(redis_server.kill if hard else redis_server.stop)
             marks = {i: len(phones[i].frames) for i in range(PHONES) if wave(i) == "B"}
-            await asyncio.gather(
-                *(
-                    phones[i].send(answer_frame(0, choice(i)))
-                    for i in marks
-                )
-            )
+            await asyncio.gather(*(phones[i].send(answer_frame(0, choice(i))) for i in marks))
             await asyncio.sleep(DOWN_S)
             assert not any(_replied(phones[i], m) for i, m in marks.items())
             await asyncio.to_thread(redis_server.start)
             back = time.monotonic()
-            replies = await asyncio.gather(*(phones[i].reply_since(m, 15) for i, m in marks.items()))
+            replies = await asyncio.gather(
+                *(phones[i].reply_since(m, 15) for i, m in marks.items())
+            )
             for i, reply in zip(marks, replies, strict=True):
                 # The workers' Redis retries ride out the restart: each answer is stored and
                 # acknowledged once, however it was timed against the restart.
@@ -203,12 +200,7 @@ async def test_redis_away_longer_than_the_retry_budget(tmp_path: Path) -> None:
             redis_server.kill()
             await close_all([phones[i] for i in leavers])  # screens locked, never back
             marks = {i: len(phones[i].frames) for i in during}
-            await asyncio.gather(
-                *(
-                    phones[i].send(answer_frame(0, choice(i)))
-                    for i in during
-                )
-            )
+            await asyncio.gather(*(phones[i].send(answer_frame(0, choice(i))) for i in during))
             await asyncio.sleep(OUTAGE_S)
             await asyncio.to_thread(redis_server.start)
             acked: dict[int, int] = {}

@@ -69,8 +69,7 @@ async def test_answers_during_a_stall_are_acked_exactly_when_stored(tmp_path: Pa
             proxy.stall()
             marks = [len(p.frames) for p in phones]
             await asyncio.gather(
-                *(phones[i].send(answer_frame(0, i % 4))
-                  for i in range(BEFORE, PHONES))
+                *(phones[i].send(answer_frame(0, i % 4)) for i in range(BEFORE, PHONES))
             )
             await asyncio.sleep(STALL_S)
             proxy.resume()

@@ -129,12 +129,7 @@ async def _play(server: ServerProcess, workers: list[int], *, kill: bool) -> dic
 
         # Wave B: answers leave, and the worker under half of them is killed while they fly.
         marks = {i: len(phones[i].frames) for i in in_wave("B")}
-        sending = asyncio.gather(
-            *(
-                phones[i].send(answer_frame(0, q1_choice(i)))
-                for i in marks
-            )
-        )
+        sending = asyncio.gather(*(phones[i].send(answer_frame(0, q1_choice(i))) for i in marks))
         await asyncio.sleep(0.005)
         killed_at = time.time()
         if kill:

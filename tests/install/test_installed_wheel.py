@@ -39,8 +39,21 @@ from tests.support.servers import free_port
 ROOT = Path(__file__).resolve().parents[2]
 VERSION = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
 # What a clean `git clone` holds, without the local leftovers that would slip into a build.
-NOT_SOURCE = (".git", ".venv", "build", "dist", "data", "test-artifacts", "results", "*.egg-info",
-              "__pycache__", ".mypy_cache", ".ruff_cache", ".pytest_cache", ".hypothesis")
+NOT_SOURCE = (
+    ".git",
+    ".venv",
+    "build",
+    "dist",
+    "data",
+    "test-artifacts",
+    "results",
+    "*.egg-info",
+    "__pycache__",
+    ".mypy_cache",
+    ".ruff_cache",
+    ".pytest_cache",
+    ".hypothesis",
+)
 
 
 @dataclass
@@ -49,16 +62,23 @@ class Installed:
     home: Path  # an empty working directory, not the checkout
 
     def env(self, **extra: str) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items()
-               if k not in ("PYTHONPATH", "VIRTUAL_ENV", "REDIS_URL", "PORT", "HOST")
-               and not k.startswith("KENNISKRING_")}
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if k not in ("PYTHONPATH", "VIRTUAL_ENV", "REDIS_URL", "PORT", "HOST")
+            and not k.startswith("KENNISKRING_")
+        }
         env["PATH"] = f"{self.bin}{os.pathsep}{env.get('PATH', '')}"
         return {**env, **extra}
 
     def run(self, *args: str, **extra: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [str(self.bin / args[0]), *args[1:]], cwd=self.home, env=self.env(**extra),
-            capture_output=True, text=True, timeout=120,
+            [str(self.bin / args[0]), *args[1:]],
+            cwd=self.home,
+            env=self.env(**extra),
+            capture_output=True,
+            text=True,
+            timeout=120,
         )
 
 
@@ -69,7 +89,9 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("dist")
     built = subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(out), str(source)],
-        capture_output=True, text=True, timeout=300,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert built.returncode == 0, built.stderr
     (found,) = out.glob("kenniskring-*.whl")
@@ -83,7 +105,9 @@ def installed(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Installe
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
     pip = subprocess.run(
         [str(venv / "bin" / "python"), "-m", "pip", "install", "-q", str(wheel)],
-        capture_output=True, text=True, timeout=600,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert pip.returncode == 0, pip.stderr
     home = base / "home"
@@ -95,31 +119,54 @@ def test_the_wheel_carries_what_the_server_reads_and_no_stray_packages(wheel: Pa
     import zipfile
 
     names = zipfile.ZipFile(wheel).namelist()
-    top = {name.split("/", 1)[0] for name in names if not name.split("/", 1)[0].endswith(".dist-info")}
+    top = {
+        name.split("/", 1)[0] for name in names if not name.split("/", 1)[0].endswith(".dist-info")
+    }
     assert top == {"server", "kenniskring_bench"}, top
     shipped = {name for name in names if name.startswith("server/")}
-    for part in ("js/phone.js", "js/host.js", "js/screen.js", "js/werkvormen/quiz-phone.js",
-                 "js/werkvormen/circle-phone.js", "css/app.css", "i18n/nl.json",
-                 "i18n/en.json", "img/icon.svg", "vendor/msgpack/index.mjs",
-                 "vendor/msgpack/LICENSE"):
+    for part in (
+        "js/phone.js",
+        "js/host.js",
+        "js/screen.js",
+        "js/werkvormen/quiz-phone.js",
+        "js/werkvormen/circle-phone.js",
+        "css/app.css",
+        "i18n/nl.json",
+        "i18n/en.json",
+        "img/icon.svg",
+        "vendor/msgpack/index.mjs",
+        "vendor/msgpack/LICENSE",
+    ):
         assert f"server/client_static/{part}" in shipped, part
     examples = sorted(p.name for p in (ROOT / "quizzes").glob("*.json"))
-    assert sorted(n.rsplit("/", 1)[1] for n in shipped
-                  if n.startswith("server/example_quizzes/") and n.endswith(".json")) == examples
+    assert (
+        sorted(
+            n.rsplit("/", 1)[1]
+            for n in shipped
+            if n.startswith("server/example_quizzes/") and n.endswith(".json")
+        )
+        == examples
+    )
     templates = sorted(p.name for p in (ROOT / "server" / "templates").glob("*.html"))
-    assert sorted(n.rsplit("/", 1)[1] for n in shipped if n.startswith("server/templates/")) == templates
+    assert (
+        sorted(n.rsplit("/", 1)[1] for n in shipped if n.startswith("server/templates/"))
+        == templates
+    )
 
 
 def test_version_and_check_quiz_from_the_installed_package(installed: Installed) -> None:
     version = installed.run("kenniskring", "--version")
     assert version.returncode == 0 and version.stdout.strip() == f"kenniskring {VERSION}"
 
-    where = installed.run("python", "-c", "from server import resources; print(resources.examples_dir())")
+    where = installed.run(
+        "python", "-c", "from server import resources; print(resources.examples_dir())"
+    )
     examples = Path(where.stdout.strip())
     assert examples.is_dir() and "site-packages" in examples.parts and ROOT not in examples.parents
     shipped = sorted(p for p in examples.glob("*.json") if p.name != "schema.json")
     assert {p.name for p in shipped} == {
-        p.name for p in (ROOT / "quizzes").glob("*.json") if p.name != "schema.json"}
+        p.name for p in (ROOT / "quizzes").glob("*.json") if p.name != "schema.json"
+    }
     ok = installed.run("kenniskring", "check-quiz", *map(str, shipped))
     assert ok.returncode == 0, ok.stderr
     assert ok.stdout.count("in orde") == len(shipped)
@@ -138,6 +185,7 @@ def test_version_and_check_quiz_from_the_installed_package(installed: Installed)
 
 
 # ---- serving as the container and compose do ---------------------------------------------------
+
 
 def dockerfile() -> tuple[dict[str, str], list[str], list[str]]:
     """ENV, CMD and the HEALTHCHECK's command of the final stage of the Dockerfile."""
@@ -168,8 +216,11 @@ class Serving:
         self.log = installed.home / f"serve-{self.port}.log"
         with self.log.open("wb") as out:
             self.proc = subprocess.Popen(
-                [str(installed.bin / cmd[0]), *cmd[1:]], cwd=installed.home,
-                env=installed.env(**env), stdout=out, stderr=subprocess.STDOUT,
+                [str(installed.bin / cmd[0]), *cmd[1:]],
+                cwd=installed.home,
+                env=installed.env(**env),
+                stdout=out,
+                stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
         self.base = f"http://127.0.0.1:{self.port}"
@@ -196,7 +247,9 @@ class Serving:
         except subprocess.TimeoutExpired:
             os.killpg(self.proc.pid, signal.SIGKILL)
             self.proc.wait(5)
-            raise AssertionError(f"still running 20 s after SIGTERM: {self.text()[-2000:]}") from None
+            raise AssertionError(
+                f"still running 20 s after SIGTERM: {self.text()[-2000:]}"
+            ) from None
         return time.monotonic() - start
 
 
@@ -247,11 +300,14 @@ def test_serve_with_the_dockerfile_command_serves_every_page_and_file(
     seen: set[str] = set()
     with httpx.Client(base_url=server.base, timeout=10) as http:
         assert http.get("/healthz").json()["status"] == "ok"
-        pages = {path: fetch_page_and_its_files(http, path, seen)
-                 for path in ("/", "/host", "/quizzes", "/bokaal", "/?lang=en")}
+        pages = {
+            path: fetch_page_and_its_files(http, path, seen)
+            for path in ("/", "/host", "/quizzes", "/bokaal", "/?lang=en")
+        }
         for lang, path in (("nl", "/"), ("en", "/?lang=en"), ("nl", "/host")):
-            embedded = re.search(r'<script type="application/json" id="i18n">(.*?)</script>',
-                                 pages[path], re.S)
+            embedded = re.search(
+                r'<script type="application/json" id="i18n">(.*?)</script>', pages[path], re.S
+            )
             assert embedded is not None
             catalogue = json.loads(embedded.group(1))
             expected = json.loads((ROOT / "client_static" / "i18n" / f"{lang}.json").read_text())
@@ -267,13 +323,21 @@ def test_serve_with_the_dockerfile_command_serves_every_page_and_file(
     assert any(p.startswith("/static/vendor/msgpack/") for p in modules), modules
     assert any(p.endswith(".css") for p in seen)
     assert len(modules) > 10  # the whole graph: pages, shared modules and the vendored msgpack
-    examples = {json.loads(p.read_text(encoding="utf-8"))["id"]
-                for p in (ROOT / "quizzes").glob("*.json") if p.name != "schema.json"}
+    examples = {
+        json.loads(p.read_text(encoding="utf-8"))["id"]
+        for p in (ROOT / "quizzes").glob("*.json")
+        if p.name != "schema.json"
+    }
     assert {q["id"] for q in quizzes if q["builtin"]} == examples
 
     # The container's HEALTHCHECK, run as Docker would run it inside the container.
-    check = subprocess.run([str(installed.bin / health[0]), *health[1:]], cwd=installed.home,
-                           env=installed.env(PORT=env["PORT"]), capture_output=True, timeout=30)
+    check = subprocess.run(
+        [str(installed.bin / health[0]), *health[1:]],
+        cwd=installed.home,
+        env=installed.env(PORT=env["PORT"]),
+        capture_output=True,
+        timeout=30,
+    )
     assert check.returncode == 0, check.stderr
 
     # A terminal that stays useful: the banner says where data lives; no line per request.
@@ -292,8 +356,12 @@ def test_access_log_only_when_asked(
     installed: Installed, serving: list[Serving], tmp_path: Path
 ) -> None:
     env, cmd, _ = dockerfile()
-    env |= {"HOST": "127.0.0.1", "PORT": str(free_port()), "KENNISKRING_DATA": str(tmp_path),
-            "KENNISKRING_ACCESS_LOG": "1"}
+    env |= {
+        "HOST": "127.0.0.1",
+        "PORT": str(free_port()),
+        "KENNISKRING_DATA": str(tmp_path),
+        "KENNISKRING_ACCESS_LOG": "1",
+    }
     server = Serving(installed, cmd, env)
     serving.append(server)
     httpx.get(f"{server.base}/host", timeout=10)
@@ -315,14 +383,20 @@ def test_compose_app_on_redis_two_workers_stops_cleanly_and_keeps_its_rooms(
     docker_env, _, _ = dockerfile()
     with RedisServer(require_redis_server()) as redis:
         env = {**docker_env, **{k: str(v) for k, v in app["environment"].items()}}
-        env |= {"HOST": "127.0.0.1", "PORT": str(free_port()), "KENNISKRING_DATA": str(tmp_path),
-                "REDIS_URL": redis.url, "KENNISKRING_PUBLIC_URL": "http://127.0.0.1"}
+        env |= {
+            "HOST": "127.0.0.1",
+            "PORT": str(free_port()),
+            "KENNISKRING_DATA": str(tmp_path),
+            "REDIS_URL": redis.url,
+            "KENNISKRING_PUBLIC_URL": "http://127.0.0.1",
+        }
         first = Serving(installed, app["command"], env)
         serving.append(first)
         health = httpx.get(f"{first.base}/healthz", timeout=10).json()
         assert health["backend"] == "redis"
-        room = httpx.post(f"{first.base}/api/rooms", json={"quiz_id": "demo-kennisdeling"},
-                          timeout=10)
+        room = httpx.post(
+            f"{first.base}/api/rooms", json={"quiz_id": "demo-kennisdeling"}, timeout=10
+        )
         assert room.status_code == 201, room.text
         code = room.json()["code"]
         with connect(first.ws_url) as phone:
@@ -356,19 +430,24 @@ def test_bench_needs_its_extra_and_runs_from_the_installed_wheel(
     assert without.returncode == 2 and "Traceback" not in without.stderr, without.stderr
     assert "pip install 'kenniskring[bench]'" in without.stderr
 
-    extra = installed.run("python", "-m", "pip", "install", "-q", f"kenniskring[bench] @ {wheel.as_uri()}")
+    extra = installed.run(
+        "python", "-m", "pip", "install", "-q", f"kenniskring[bench] @ {wheel.as_uri()}"
+    )
     assert extra.returncode == 0, extra.stderr
     helped = installed.run("kenniskring", "bench", "--help")
     assert helped.returncode == 0 and "--phones" in helped.stdout, helped.stderr
 
     out = tmp_path / "bench"
-    run = installed.run("kenniskring", "bench", "--phones", "20", "--questions", "1",
-                        "--out", str(out))
+    run = installed.run(
+        "kenniskring", "bench", "--phones", "20", "--questions", "1", "--out", str(out)
+    )
     assert run.returncode == 0, (run.stdout + run.stderr)[-3000:]
     results = json.loads((out / "results.json").read_text())
     assert "Traceback" not in run.stderr
     assert results["revision"]["installed_version"] == VERSION and results["failures"] == []
     assert [(r["server"], r["phones"]) for r in results["runs"]] == [
-        ("kenniskring", 20), ("baseline", 20)]
+        ("kenniskring", 20),
+        ("baseline", 20),
+    ]
     answers = results["runs"][0]["answers"]
     assert answers["sent"] == answers["acked"] > 0 and answers["lost"] == 0

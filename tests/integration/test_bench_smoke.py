@@ -176,9 +176,23 @@ def test_storm_with_pin_runs_the_server_on_its_own_cpu(tmp_path: Path) -> None:
 
     out = tmp_path / "storm.json"
     run = subprocess.run(
-        [sys.executable, "-m", "bench", "storm", "--phones", "40", "--storms", "1", "--pin",
-         "--out", str(out)],
-        cwd=Path(__file__).resolve().parents[2], capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "bench",
+            "storm",
+            "--phones",
+            "40",
+            "--storms",
+            "1",
+            "--pin",
+            "--out",
+            str(out),
+        ],
+        cwd=Path(__file__).resolve().parents[2],
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     cpus = sorted(os.sched_getaffinity(0))
     if len(cpus) < 2:

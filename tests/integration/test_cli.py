@@ -18,8 +18,12 @@ from tests.support.servers import ROOT, free_port
 
 def _run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "server", *args], cwd=ROOT, capture_output=True, text=True,
-        timeout=60, env={**os.environ, **(env or {})},
+        [sys.executable, "-m", "server", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, **(env or {})},
     )
 
 
@@ -57,9 +61,7 @@ def test_check_quiz_in_english(tmp_path: Path) -> None:
     bad.write_text(json.dumps(broken), encoding="utf-8")
     good = tmp_path / "goed.json"
     good.write_text(json.dumps(FAST_QUIZ), encoding="utf-8")
-    result = _run(
-        "check-quiz", "--lang", "en", str(good), str(bad), str(tmp_path / "weg.json")
-    )
+    result = _run("check-quiz", "--lang", "en", str(good), str(bad), str(tmp_path / "weg.json"))
     assert result.returncode == 1
     lines = result.stderr.splitlines()
     assert any("question 1, answer 3" in line for line in lines), lines
@@ -79,9 +81,19 @@ def test_serve_reads_port_from_env_and_prints_join_url_and_qr(tmp_path: Path) ->
     log = tmp_path / "serve.log"
     with log.open("w") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "server", "serve", "--host", "127.0.0.1", "--data",
-             str(tmp_path / "data")],
-            cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "server",
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--data",
+                str(tmp_path / "data"),
+            ],
+            cwd=ROOT,
+            stdout=out,
+            stderr=subprocess.STDOUT,
             env={**os.environ, "PORT": str(port), "KENNISKRING_LOG_LEVEL": "warning"},
         )
     try:

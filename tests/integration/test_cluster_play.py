@@ -103,9 +103,7 @@ async def test_two_rooms_on_two_masters_play_on_two_workers(
             for room in rooms:
                 await wait_until_subscribed(redis_cluster, room.code, len(workers))
 
-            await asyncio.gather(
-                *(_play(r, screens[k], phones[k]) for k, r in enumerate(rooms))
-            )
+            await asyncio.gather(*(_play(r, screens[k], phones[k]) for k, r in enumerate(rooms)))
             for k, room in enumerate(rooms):
                 results = export(server, room.code, room.secret)
                 by_name = {p["name"]: p for p in results["players"]}
@@ -114,8 +112,7 @@ async def test_two_rooms_on_two_masters_play_on_two_workers(
 
                 def settled(k: int = k, by_name: dict[str, Any] = by_name) -> bool:
                     return all(
-                        p.me is not None
-                        and p.me.get("score") == by_name[f"Kamer{k} {i}"]["score"]
+                        p.me is not None and p.me.get("score") == by_name[f"Kamer{k} {i}"]["score"]
                         for i, p in enumerate(phones[k])
                     )
 

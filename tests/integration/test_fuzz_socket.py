@@ -47,7 +47,9 @@ async def _fuzz(server: ServerProcess, code: str, batch: list[bytes | str], join
         await phone.close()
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(batch=st.lists(frames, min_size=1, max_size=25), join=st.booleans())
 def test_a_socket_survives_any_frames(
     live_server: ServerProcess, room: dict[str, Any], batch: list[bytes | str], join: bool
@@ -72,16 +74,23 @@ async def test_the_fuzzed_room_still_plays_a_quiz_with_correct_scores(
     first = control.me["result"]
     assert first["correct"] is True and first["points"] > 0
     await host.control("next")
-    await control.wait_for(lambda f: f.get("type") == "view" and f.get("phase") == "question"
-                           and f["question"]["index"] == 1)
+    await control.wait_for(
+        lambda f: (
+            f.get("type") == "view" and f.get("phase") == "question" and f["question"]["index"] == 1
+        )
+    )
     assert (await control.answer(1, choice=1))["type"] == "ack"  # wrong: the answer is true
     await host.control("close")
-    await control.wait_for(lambda f: f.get("type") == "me" and f.get("result", {}).get("question") == 1)
+    await control.wait_for(
+        lambda f: f.get("type") == "me" and f.get("result", {}).get("question") == 1
+    )
     assert control.me["result"]["correct"] is False and control.me["result"]["points"] == 0
     score = control.me["score"]
     assert score == first["points"] + first["streak_bonus"]
-    export = httpx.get(f"{live_server.base}/api/rooms/{code}/results.json",
-                       headers={"X-Host-Secret": room["host_secret"]}).json()
+    export = httpx.get(
+        f"{live_server.base}/api/rooms/{code}/results.json",
+        headers={"X-Host-Secret": room["host_secret"]},
+    ).json()
     mine = next(p for p in export["players"] if p["name"] == "Controle")
     assert mine["score"] == score
     await control.close()

@@ -44,7 +44,11 @@ def test_upload_json_and_multipart(live_server: ServerProcess) -> None:
     assert response.status_code == 201, response.text
     reply = response.json()
     assert {k: reply[k] for k in ("id", "title", "questions", "replaced")} == {
-        "id": "upload-file", "title": "Geüpload", "questions": 3, "replaced": False}
+        "id": "upload-file",
+        "title": "Geüpload",
+        "questions": 3,
+        "replaced": False,
+    }
     assert len(reply["edit_secret"]) >= 20
     listed = {q["id"] for q in httpx.get(f"{live_server.base}/api/quizzes").json()}
     assert {"upload-json", "upload-file"} <= listed

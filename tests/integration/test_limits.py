@@ -38,8 +38,9 @@ def _from(address: str) -> dict[str, str]:
 
 
 def _room(server: ServerProcess, address: str) -> str:
-    response = httpx.post(f"{server.base}/api/rooms", json={"quiz_id": "demo-kennisdeling"},
-                          headers=_from(address))
+    response = httpx.post(
+        f"{server.base}/api/rooms", json={"quiz_id": "demo-kennisdeling"}, headers=_from(address)
+    )
     assert response.status_code == 201, response.text
     return str(response.json()["code"])
 
@@ -73,8 +74,9 @@ async def test_a_class_behind_one_address_joins_then_a_flood_is_slowed(
     await teacher.close()
     # Resuming with a token is never limited: a class whose Wi-Fi blinked comes back at once.
     token = welcomed[0]["token"]
-    back = await phone.request({"type": "hello", "role": "phone", "room": code, "token": token},
-                               "welcome")
+    back = await phone.request(
+        {"type": "hello", "role": "phone", "room": code, "token": token}, "welcome"
+    )
     assert back["type"] == "welcome"
     # The steady rate lets the next one in after a short wait.
     await asyncio.sleep(1.2)
@@ -87,13 +89,19 @@ async def test_a_class_behind_one_address_joins_then_a_flood_is_slowed(
 
 def test_room_creation_is_limited_per_address(limited: ServerProcess) -> None:
     statuses = [
-        httpx.post(f"{limited.base}/api/rooms", json={"quiz_id": "demo-kennisdeling"},
-                   headers=_from("203.0.113.30")).status_code
+        httpx.post(
+            f"{limited.base}/api/rooms",
+            json={"quiz_id": "demo-kennisdeling"},
+            headers=_from("203.0.113.30"),
+        ).status_code
         for _ in range(8)
     ]
     assert statuses[:5] == [201] * 5 and 429 in statuses[5:]
-    refused = httpx.post(f"{limited.base}/api/rooms", json={"quiz_id": "demo-kennisdeling"},
-                         headers=_from("203.0.113.30"))
+    refused = httpx.post(
+        f"{limited.base}/api/rooms",
+        json={"quiz_id": "demo-kennisdeling"},
+        headers=_from("203.0.113.30"),
+    )
     assert refused.status_code == 429 and refused.json()["code"] == "rate_limited"
     assert refused.headers["retry-after"]
     assert _room(limited, "203.0.113.31")  # another organiser is not affected
@@ -111,18 +119,25 @@ async def test_guessing_room_codes_is_stopped_for_every_code(limited: ServerProc
     # Once out of guesses, the real code waits too: guessing gives nothing away.
     assert httpx.get(f"{limited.base}/api/rooms/{real}", headers=_from(prober)).status_code == 429
     phone = await Phone(limited.ws_url).open(additional_headers=_from(prober))
-    reply = await phone.request({"type": "hello", "role": "phone", "room": real, "name": "X"},
-                                "welcome")
+    reply = await phone.request(
+        {"type": "hello", "role": "phone", "room": real, "name": "X"}, "welcome"
+    )
     assert reply["type"] == "error" and reply["code"] == "rate_limited"
     await phone.close()
     # Everyone else still finds the room.
-    assert httpx.get(f"{limited.base}/api/rooms/{real}", headers=_from("203.0.113.42")).status_code == 200
+    assert (
+        httpx.get(f"{limited.base}/api/rooms/{real}", headers=_from("203.0.113.42")).status_code
+        == 200
+    )
 
 
 def test_uploads_are_limited_per_address(limited: ServerProcess) -> None:
     statuses = [
-        httpx.post(f"{limited.base}/api/quizzes", json={**FAST_QUIZ, "id": f"spam-{i}"},
-                   headers=_from("203.0.113.50")).status_code
+        httpx.post(
+            f"{limited.base}/api/quizzes",
+            json={**FAST_QUIZ, "id": f"spam-{i}"},
+            headers=_from("203.0.113.50"),
+        ).status_code
         for i in range(5)
     ]
     assert statuses[:3] == [201] * 3 and statuses[3:] == [429, 429]
@@ -207,15 +222,22 @@ async def test_the_facilitator_removes_every_disconnected_player_at_once(
     small_room_server: ServerProcess,
 ) -> None:
     server = small_room_server
-    room = httpx.post(f"{server.base}/api/rooms", json={"quiz_id": "demo-kennisdeling"},
-                      headers=_from("203.0.113.80")).json()
+    room = httpx.post(
+        f"{server.base}/api/rooms",
+        json={"quiz_id": "demo-kennisdeling"},
+        headers=_from("203.0.113.80"),
+    ).json()
     host = await Host(server.ws_url).open()
     await host.attach(room["code"], room["host_secret"])
     stays, _ = await _join(server, room["code"], "Blijft", "203.0.113.81")
     gone, welcome = await _join(server, room["code"], "Weg", "203.0.113.82")
     await gone.close()
-    await host.wait_for(lambda f: f.get("type") == "view" and any(
-        p["name"] == "Weg" and not p["online"] for p in f.get("players", [])))
+    await host.wait_for(
+        lambda f: (
+            f.get("type") == "view"
+            and any(p["name"] == "Weg" and not p["online"] for p in f.get("players", []))
+        )
+    )
     mark = len(host.frames)
     await host.control("remove_offline")
     done = await host.wait_for(lambda f: f.get("type") in ("done", "error"), since=mark)

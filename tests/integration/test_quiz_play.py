@@ -202,13 +202,14 @@ async def test_scoreboard_and_next_question_send_no_personal_frames(
     for phone in (a, b):
         await phone.wait_view("question", index=1)
         await phone.request({"type": "ping"}, "pong")  # everything sent before is read
-        later = phone.frames[since[id(phone)]:]
+        later = phone.frames[since[id(phone)] :]
         assert [f for f in later if f.get("type") == "me"] == []
         assert {f.get("phase") for f in later if f.get("type") == "view"} >= {
-            "scoreboard", "question"}
+            "scoreboard",
+            "question",
+        }
     assert (await b.answer(1, choice=1))["type"] == "ack"
-    me = await b.wait_for(lambda f: f.get("type") == "me" and "answer" in f,
-                          since=since[id(b)])
+    me = await b.wait_for(lambda f: f.get("type") == "me" and "answer" in f, since=since[id(b)])
     assert me["answer"] == {"question": 1, "choice": 1, "value": None}
     assert me["result"] == {k: v for k, v in revealed[id(b)]["result"].items()}
     assert me["score"] == revealed[id(b)]["score"]

@@ -22,8 +22,18 @@ SECURITY_HEADERS = {
 
 @pytest.mark.parametrize(
     "path",
-    ["/", "/host", "/quizzes", "/bokaal", "/screen/123456", "/static/js/phone.js",
-     "/static/css/app.css", "/api/quizzes", "/healthz", "/api/rooms/000000"],
+    [
+        "/",
+        "/host",
+        "/quizzes",
+        "/bokaal",
+        "/screen/123456",
+        "/static/js/phone.js",
+        "/static/css/app.css",
+        "/api/quizzes",
+        "/healthz",
+        "/api/rooms/000000",
+    ],
 )
 def test_every_response_carries_the_security_headers(live_server: ServerProcess, path: str) -> None:
     response = httpx.get(f"{live_server.base}{path}")
@@ -57,8 +67,8 @@ async def test_a_frame_whose_type_is_not_a_string_is_a_bad_frame(
     "body",
     [
         b"this is not multipart at all",
-        b"--xyz\r\nContent-Disposition: form-data; name=\"file\"; filename=\"q.json\"\r\n",
-        b"--xyz\r\nContent-Disposition: form-data; name=\"file\"\r\n\r\n{}\r\n--other--\r\n",
+        b'--xyz\r\nContent-Disposition: form-data; name="file"; filename="q.json"\r\n',
+        b'--xyz\r\nContent-Disposition: form-data; name="file"\r\n\r\n{}\r\n--other--\r\n',
     ],
 )
 def test_malformed_multipart_gets_the_documented_error_body(
@@ -78,6 +88,7 @@ def test_malformed_multipart_gets_the_documented_error_body(
 
 # ---- answer keys and ownership ------------------------------------------------------------------
 
+
 def _upload(base: str, quiz: dict[str, Any], secret: str = "") -> httpx.Response:
     headers = {"X-Edit-Secret": secret} if secret else {}
     return httpx.post(f"{base}/api/quizzes", json=quiz, headers=headers)
@@ -89,14 +100,21 @@ def test_nobody_but_the_author_reads_the_answer_key(live_server: ServerProcess) 
     public = httpx.get(f"{base}/api/quizzes/geheim-antwoord")
     assert public.status_code == 200
     assert public.json() == {
-        "id": "geheim-antwoord", "title": FAST_QUIZ["title"], "theme": FAST_QUIZ["theme"],
-        "author": FAST_QUIZ["author"], "language": "nl", "description": "", "questions": 3,
-        "builtin": False, "full": False,
+        "id": "geheim-antwoord",
+        "title": FAST_QUIZ["title"],
+        "theme": FAST_QUIZ["theme"],
+        "author": FAST_QUIZ["author"],
+        "language": "nl",
+        "description": "",
+        "questions": 3,
+        "builtin": False,
+        "full": False,
     }
     wrong = httpx.get(f"{base}/api/quizzes/geheim-antwoord", headers={"X-Edit-Secret": "raden"})
     assert "correct" not in wrong.text and "answer" not in wrong.json()
-    full = httpx.get(f"{base}/api/quizzes/geheim-antwoord",
-                     headers={"X-Edit-Secret": added["edit_secret"]}).json()
+    full = httpx.get(
+        f"{base}/api/quizzes/geheim-antwoord", headers={"X-Edit-Secret": added["edit_secret"]}
+    ).json()
     assert full["questions"][0]["options"][0]["correct"] is True
     assert full["questions"][2]["estimate"]["answer"] == 50
 
@@ -144,8 +162,9 @@ def test_only_the_author_deletes_a_quiz(live_server: ServerProcess) -> None:
     assert httpx.delete(url, headers={"X-Edit-Secret": secret}).status_code == 204
     assert httpx.get(url).status_code == 404
     assert "weg-ermee" not in {q["id"] for q in httpx.get(f"{base}/api/quizzes").json()}
-    builtin = httpx.delete(f"{base}/api/quizzes/demo-kennisdeling",
-                           headers={"X-Edit-Secret": secret})
+    builtin = httpx.delete(
+        f"{base}/api/quizzes/demo-kennisdeling", headers={"X-Edit-Secret": secret}
+    )
     assert builtin.status_code == 403
 
 
@@ -172,12 +191,16 @@ def test_an_organiser_key_guards_rooms_and_uploads(organised_server: ServerProce
     assert ok.status_code == 201
 
     assert _upload(base, {**FAST_QUIZ, "id": "georganiseerd"}).status_code == 401
-    uploaded = httpx.post(f"{base}/api/quizzes", json={**FAST_QUIZ, "id": "georganiseerd"},
-                          headers={"X-Organiser-Key": "teamdag-2026"})
+    uploaded = httpx.post(
+        f"{base}/api/quizzes",
+        json={**FAST_QUIZ, "id": "georganiseerd"},
+        headers={"X-Organiser-Key": "teamdag-2026"},
+    )
     assert uploaded.status_code == 201
     # Joining needs no key: phones only know the room code.
     assert httpx.get(f"{base}/api/rooms/{ok.json()['code']}").status_code == 200
     # An organiser may read the examples whole.
-    demo = httpx.get(f"{base}/api/quizzes/demo-kennisdeling",
-                     headers={"X-Organiser-Key": "teamdag-2026"}).json()
+    demo = httpx.get(
+        f"{base}/api/quizzes/demo-kennisdeling", headers={"X-Organiser-Key": "teamdag-2026"}
+    ).json()
     assert isinstance(demo["questions"], list)

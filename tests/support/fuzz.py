@@ -18,14 +18,28 @@ scalars = (
 
 values: st.SearchStrategy[Any] = st.recursive(
     scalars,
-    lambda children: st.lists(children, max_size=6)
-    | st.dictionaries(st.text(max_size=12) | st.integers(-5, 5), children, max_size=6),
+    lambda children: (
+        st.lists(children, max_size=6)
+        | st.dictionaries(st.text(max_size=12) | st.integers(-5, 5), children, max_size=6)
+    ),
     max_leaves=40,
 )
 
 # Frames with a real type and fields that are almost right: what a buggy or hostile client sends.
-FIELDS = ("role", "room", "name", "token", "secret", "lang", "question", "choice", "value",
-          "action", "player", "ref")
+FIELDS = (
+    "role",
+    "room",
+    "name",
+    "token",
+    "secret",
+    "lang",
+    "question",
+    "choice",
+    "value",
+    "action",
+    "player",
+    "ref",
+)
 near_valid = st.builds(
     lambda kind, extra: {"type": kind, **extra},
     st.sampled_from(["hello", "answer", "control", "ping", "input", "HELLO", ""]) | values,

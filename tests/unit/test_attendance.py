@@ -31,11 +31,13 @@ def test_a_player_present_at_the_opening_who_vanished_unnoticed_starts_a_grace_n
     assert a.unnoticed == {"p1"} and "p1" in a.expected and a.wake == NOW + 10
     assert not a.complete
     # Recorded as the caller does, the same grace follows from the record.
-    later = attendance(PLAYERS, {"p2"}, {"p2"}, {"p1", "p2"}, {"p1": a.unnoticed_since},
-                       NOW + 9, 3.0, 10.0)
+    later = attendance(
+        PLAYERS, {"p2"}, {"p2"}, {"p1", "p2"}, {"p1": a.unnoticed_since}, NOW + 9, 3.0, 10.0
+    )
     assert "p1" in later.expected and not later.unnoticed
-    after = attendance(PLAYERS, {"p2"}, {"p2"}, {"p1", "p2"}, {"p1": a.unnoticed_since},
-                       NOW + 10, 3.0, 10.0)
+    after = attendance(
+        PLAYERS, {"p2"}, {"p2"}, {"p1", "p2"}, {"p1": a.unnoticed_since}, NOW + 10, 3.0, 10.0
+    )
     assert after.expected == {"p2"} and after.complete
 
 

@@ -392,7 +392,17 @@ def test_complete_is_information_only() -> None:
 
 # ---- phases ------------------------------------------------------------------------------------
 
-ALL_ACTIONS = ["start", "lock_grades", "domains", "privacy", "rotate", "reveal", "unlock_grades", "tick", "x"]
+ALL_ACTIONS = [
+    "start",
+    "lock_grades",
+    "domains",
+    "privacy",
+    "rotate",
+    "reveal",
+    "unlock_grades",
+    "tick",
+    "x",
+]
 GOOD_ARGS: dict[str, dict[str, Any]] = {
     "domains": {"domains": ["inkomen", "wonen"]},
     "privacy": {"hide_names": True},

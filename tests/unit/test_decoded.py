@@ -9,8 +9,12 @@ from server.hub.room import Item, Room, pack
 
 def _room() -> Room:
     return Room(
-        code="123456", secret="x", join_url="http://kk.test/join/123456", team="Team Noord",
-        programme=[Item("quiz", "Testquiz")], state=q.QuizState(),
+        code="123456",
+        secret="x",
+        join_url="http://kk.test/join/123456",
+        team="Team Noord",
+        programme=[Item("quiz", "Testquiz")],
+        state=q.QuizState(),
     )
 
 

@@ -17,8 +17,12 @@ NAMES = {"p1": "Anna", "p2": "Bram", "p3": "Cas"}
 
 def _room(**changes: Any) -> Room:
     room = Room(
-        code="123456", secret="x", join_url="http://kk.test/join/123456", team="Team Noord",
-        programme=[Item("quiz", "Testquiz"), Item("circle", "Kring")], state=q.QuizState(),
+        code="123456",
+        secret="x",
+        join_url="http://kk.test/join/123456",
+        team="Team Noord",
+        programme=[Item("quiz", "Testquiz"), Item("circle", "Kring")],
+        state=q.QuizState(),
         removed={"p9": {"name": "Weg", "device": ""}},
     )
     for key, value in changes.items():
@@ -27,8 +31,16 @@ def _room(**changes: Any) -> Room:
 
 
 def _facts(room: Room) -> base.Facts:
-    return base.Facts(code=room.code, join_url=room.join_url, team=room.team,
-                      locked=room.locked, lang="nl", names=NAMES, online={"p1", "p2"}, inputs={})
+    return base.Facts(
+        code=room.code,
+        join_url=room.join_url,
+        team=room.team,
+        locked=room.locked,
+        lang="nl",
+        names=NAMES,
+        online={"p1", "p2"},
+        inputs={},
+    )
 
 
 @pytest.mark.parametrize("role", ["phone", "screen", "host"])
@@ -37,8 +49,12 @@ def test_every_view_names_its_werkvorm_and_room(role: str) -> None:
     view = envelope(role, room, room.state, FAST_QUIZ, _facts(room))
     assert view["type"] == "view" and view["role"] == role
     assert (view["activity"], view["item"], view["phase"]) == ("quiz", 0, q.LOBBY)
-    header = {"code": "123456", "join_url": "http://kk.test/join/123456", "team": "Team Noord",
-              "locked": False}
+    header = {
+        "code": "123456",
+        "join_url": "http://kk.test/join/123456",
+        "team": "Team Noord",
+        "locked": False,
+    }
     # The live player count and the programme are for screen and host: a join must not
     # change every phone's view.
     if role == "phone":

@@ -45,8 +45,23 @@ def test_clean_name_tabs_and_newlines_separate_words(raw: str) -> None:
 
 @pytest.mark.parametrize(
     "raw",
-    ["", "   ", "\t\n", "\x00\x01", "\u202e", "A" * 25, "é" * 25, " " + "B" * 25 + " ",
-     None, 42, 4.2, b"Anna", ["Anna"], {"name": "Anna"}, True],
+    [
+        "",
+        "   ",
+        "\t\n",
+        "\x00\x01",
+        "\u202e",
+        "A" * 25,
+        "é" * 25,
+        " " + "B" * 25 + " ",
+        None,
+        42,
+        4.2,
+        b"Anna",
+        ["Anna"],
+        {"name": "Anna"},
+        True,
+    ],
 )
 def test_clean_name_refuses(raw: Any) -> None:
     with pytest.raises(HubError) as err:
@@ -70,8 +85,12 @@ def test_clean_name_accepts_emoji(raw: str) -> None:
 
 @pytest.mark.parametrize(
     "raw",
-    ["👩‍💻 Eva", "Familie 👨‍👩‍👧", "🏳️‍🌈",
-     "\U0001f3f4\U000e0067\U000e0062\U000e0073\U000e0063\U000e0074\U000e007f Ewan"],  # Scotland
+    [
+        "👩‍💻 Eva",
+        "Familie 👨‍👩‍👧",
+        "🏳️‍🌈",
+        "\U0001f3f4\U000e0067\U000e0062\U000e0073\U000e0063\U000e0074\U000e007f Ewan",
+    ],  # Scotland
 )
 def test_clean_name_keeps_emoji_zwj_sequences(raw: str) -> None:
     """U+200D (zero-width joiner) glues emoji into one; removing it splits them apart."""
@@ -176,8 +195,16 @@ def test_room_code_six_digits_never_leading_zero() -> None:
 
 @pytest.mark.parametrize(
     ("value", "ok"),
-    [("123456", True), ("100000", True), ("12345", False), ("1234567", False), ("12a456", False),
-     (123456, False), (None, False), ("", False)],
+    [
+        ("123456", True),
+        ("100000", True),
+        ("12345", False),
+        ("1234567", False),
+        ("12a456", False),
+        (123456, False),
+        (None, False),
+        ("", False),
+    ],
 )
 def test_is_room_code(value: object, ok: bool) -> None:
     assert codes.is_room_code(value) is ok
@@ -195,7 +222,8 @@ def test_digest_and_matches() -> None:
     assert not codes.matches(secret, codes.digest(codes.host_secret()))
     # a known vector: sha256("abc")
     assert codes.digest("abc") == (
-        "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+    )
 
 
 def test_tokens_and_secrets_are_random_and_url_safe() -> None:
@@ -207,8 +235,9 @@ def test_tokens_and_secrets_are_random_and_url_safe() -> None:
         assert set(value) <= safe and len(value) >= 20
 
 
-@given(st.lists(st.integers(min_value=0, max_value=9_999_999), min_size=2, max_size=30,
-                unique=True))
+@given(
+    st.lists(st.integers(min_value=0, max_value=9_999_999), min_size=2, max_size=30, unique=True)
+)
 def test_player_id_sorts_by_join_order(orders: list[int]) -> None:
     ids = {order: codes.player_id(order) for order in orders}
     assert sorted(ids.values()) == [ids[o] for o in sorted(orders)]

@@ -17,7 +17,9 @@ class Clock:
         return self.now
 
 
-def test_an_outage_is_two_lines_however_many_requests_fail(caplog: pytest.LogCaptureFixture) -> None:
+def test_an_outage_is_two_lines_however_many_requests_fail(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     clock = Clock()
     outage = Outage("redis", clock)
     caplog.set_level(logging.WARNING, logger="kenniskring.backend")

@@ -29,18 +29,49 @@ def make_quiz(*questions: dict) -> dict:
         question = copy.deepcopy(question)
         question["id"] = f"q{i}"
         qs.append(question)
-    return {"format": 1, "id": "export-test", "title": "Exporttest", "theme": "Thema",
-            "author": "Auteur", "language": "nl", "questions": qs}
+    return {
+        "format": 1,
+        "id": "export-test",
+        "title": "Exporttest",
+        "theme": "Thema",
+        "author": "Auteur",
+        "language": "nl",
+        "questions": qs,
+    }
 
 
-MC = {"id": "", "type": "multiple_choice", "text": "Meerkeuze", "time_limit": 20, "points": 1000,
-      "options": [{"text": f"optie {i}", "correct": i == 0} for i in range(4)]}
-TF = {"id": "", "type": "true_false", "text": "Waar of niet", "time_limit": 20, "points": 1000,
-      "answer": True}
-POLL = {"id": "", "type": "poll", "text": "Peiling", "time_limit": 20, "points": 0,
-        "options": [{"text": f"keuze {i}"} for i in range(3)]}
-EST = {"id": "", "type": "estimate", "text": "Schatting", "time_limit": 20, "points": 1000,
-       "estimate": {"answer": 50, "min": 0, "max": 100, "unit": "%", "tolerance": 5}}
+MC = {
+    "id": "",
+    "type": "multiple_choice",
+    "text": "Meerkeuze",
+    "time_limit": 20,
+    "points": 1000,
+    "options": [{"text": f"optie {i}", "correct": i == 0} for i in range(4)],
+}
+TF = {
+    "id": "",
+    "type": "true_false",
+    "text": "Waar of niet",
+    "time_limit": 20,
+    "points": 1000,
+    "answer": True,
+}
+POLL = {
+    "id": "",
+    "type": "poll",
+    "text": "Peiling",
+    "time_limit": 20,
+    "points": 0,
+    "options": [{"text": f"keuze {i}"} for i in range(3)],
+}
+EST = {
+    "id": "",
+    "type": "estimate",
+    "text": "Schatting",
+    "time_limit": 20,
+    "points": 1000,
+    "estimate": {"answer": 50, "min": 0, "max": 100, "unit": "%", "tolerance": 5},
+}
 
 NAMES = {"pa": "Anna", "pb": "Bram", "pc": 'Cas, "de" Vries'}
 # per question: player → (seconds after opening, choice or value)
@@ -52,16 +83,18 @@ PLAN: list[dict[str, tuple[float, Any]]] = [
 ]
 
 
-def play(quiz: dict, plan: list[dict[str, tuple[float, Any]]], names: dict[str, str],
-         finish: bool = True) -> q.QuizState:
+def play(
+    quiz: dict, plan: list[dict[str, tuple[float, Any]]], names: dict[str, str], finish: bool = True
+) -> q.QuizState:
     state = q.start(q.QuizState(), quiz, T0)
     for index, moves in enumerate(plan):
         question = quiz["questions"][index]
         answers: dict[str, q.Answer] = {}
         for player, (delay, given_) in moves.items():
             choice, value = (None, given_) if question["type"] == "estimate" else (given_, None)
-            answers[player] = q.accept_answer(state, quiz, answers, player, index, choice, value,
-                                              state.opened_at + delay)
+            answers[player] = q.accept_answer(
+                state, quiz, answers, player, index, choice, value, state.opened_at + delay
+            )
         q.close(state, quiz, answers, list(names), state.opened_at + question["time_limit"])
         if index + 1 < len(plan) or finish:
             q.next_step(state, quiz, state.opened_at + 30)
@@ -86,8 +119,12 @@ def test_results_ranking_and_totals(played: tuple[q.QuizState, dict]) -> None:
     ]
     assert [p["id"] for p in data["players"]] == ["pa", "pb", "pc"]
     assert [p["correct"] for p in data["players"]] == [3, 1, 0]
-    assert data["quiz"] == {"id": "export-test", "title": "Exporttest", "theme": "Thema",
-                            "author": "Auteur"}
+    assert data["quiz"] == {
+        "id": "export-test",
+        "title": "Exporttest",
+        "theme": "Thema",
+        "author": "Auteur",
+    }
     assert data["round"] == 1
     assert data["phase"] == q.PODIUM
     assert data["questions_played"] == 4
@@ -99,28 +136,79 @@ def test_results_rows_per_answer(played: tuple[q.QuizState, dict]) -> None:
     state, quiz = played
     players = {p["id"]: p for p in results(state, quiz, NAMES)["players"]}
     assert players["pa"]["answers"] == [
-        {"question": 1, "text": "Meerkeuze", "answer": "optie 0", "correct": True,
-         "time_ms": 0, "points": 1000, "streak_bonus": 0, "outcome": "correct", "value": None},
-        {"question": 2, "text": "Waar of niet", "answer": "Waar", "correct": True,
-         "time_ms": 10_000, "points": 750, "streak_bonus": 100, "outcome": "correct",
-         "value": None},
-        {"question": 3, "text": "Peiling", "answer": "keuze 2", "correct": None,
-         "time_ms": 3_000, "points": 0, "streak_bonus": 0, "outcome": "poll", "value": None},
-        {"question": 4, "text": "Schatting", "answer": "50", "correct": True,
-         "time_ms": 0, "points": 1000, "streak_bonus": 200, "outcome": "correct", "value": 50.0},
+        {
+            "question": 1,
+            "text": "Meerkeuze",
+            "answer": "optie 0",
+            "correct": True,
+            "time_ms": 0,
+            "points": 1000,
+            "streak_bonus": 0,
+            "outcome": "correct",
+            "value": None,
+        },
+        {
+            "question": 2,
+            "text": "Waar of niet",
+            "answer": "Waar",
+            "correct": True,
+            "time_ms": 10_000,
+            "points": 750,
+            "streak_bonus": 100,
+            "outcome": "correct",
+            "value": None,
+        },
+        {
+            "question": 3,
+            "text": "Peiling",
+            "answer": "keuze 2",
+            "correct": None,
+            "time_ms": 3_000,
+            "points": 0,
+            "streak_bonus": 0,
+            "outcome": "poll",
+            "value": None,
+        },
+        {
+            "question": 4,
+            "text": "Schatting",
+            "answer": "50",
+            "correct": True,
+            "time_ms": 0,
+            "points": 1000,
+            "streak_bonus": 200,
+            "outcome": "correct",
+            "value": 50.0,
+        },
     ]
     bram = players["pb"]["answers"]
     assert bram[0]["answer"] == "optie 1" and bram[0]["correct"] is False
-    assert bram[2] == {"question": 3, "text": "Peiling", "answer": "", "correct": None,
-                       "time_ms": None, "points": 0, "streak_bonus": 0, "outcome": "none",
-                       "value": None}
+    assert bram[2] == {
+        "question": 3,
+        "text": "Peiling",
+        "answer": "",
+        "correct": None,
+        "time_ms": None,
+        "points": 0,
+        "streak_bonus": 0,
+        "outcome": "none",
+        "value": None,
+    }
     assert bram[3]["answer"] == "67.5" and bram[3]["correct"] is False
     assert bram[3]["outcome"] == "near"  # bijna: not correct, but points
     assert bram[3]["points"] == 500
     cas = players["pc"]["answers"]
-    assert cas[0] == {"question": 1, "text": "Meerkeuze", "answer": "", "correct": False,
-                      "time_ms": None, "points": 0, "streak_bonus": 0, "outcome": "none",
-                      "value": None}
+    assert cas[0] == {
+        "question": 1,
+        "text": "Meerkeuze",
+        "answer": "",
+        "correct": False,
+        "time_ms": None,
+        "points": 0,
+        "streak_bonus": 0,
+        "outcome": "none",
+        "value": None,
+    }
     assert cas[1]["answer"] == "Niet waar" and cas[1]["correct"] is False
 
 
@@ -145,8 +233,17 @@ def test_csv_header_bom_and_one_row_per_player_per_question(
     assert "\r\n" in text  # RFC 4180 line ends
     rows = _parse(text)
     header, body = rows[0], rows[1:]
-    for column in ("rank", "player", "total_score", "question", "answer", "correct", "time_ms",
-                   "points", "streak_bonus"):
+    for column in (
+        "rank",
+        "player",
+        "total_score",
+        "question",
+        "answer",
+        "correct",
+        "time_ms",
+        "points",
+        "streak_bonus",
+    ):
         assert column in header
     assert all(len(r) == len(header) for r in body)
     assert len(body) == len(NAMES) * len(quiz["questions"])
@@ -200,8 +297,18 @@ def test_late_joiner_rows_only_for_questions_played() -> None:
 @pytest.mark.parametrize("guess", [1_234_567.0, 1_999_999.0, 0.125, 12.5, 1_000_000.0])
 def test_estimate_guess_is_exported_exactly(guess: float) -> None:
     """The facilitator's export must show what the player guessed, not a rounded number."""
-    quiz = make_quiz({**EST, "estimate": {"answer": 1_500_000, "min": 0, "max": 2_000_000,
-                                          "unit": "", "tolerance": 100_000}})
+    quiz = make_quiz(
+        {
+            **EST,
+            "estimate": {
+                "answer": 1_500_000,
+                "min": 0,
+                "max": 2_000_000,
+                "unit": "",
+                "tolerance": 100_000,
+            },
+        }
+    )
     state = q.start(q.QuizState(), quiz, T0)
     answers = {"pa": q.accept_answer(state, quiz, {}, "pa", 0, None, guess, T0 + 1)}
     q.close(state, quiz, answers, ["pa"], T0 + 2)
@@ -214,8 +321,12 @@ def test_estimate_guess_is_exported_exactly(guess: float) -> None:
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
-    names=st.lists(st.text(min_size=1, max_size=24).filter(lambda s: s.strip()), min_size=1,
-                   max_size=6, unique=True),
+    names=st.lists(
+        st.text(min_size=1, max_size=24).filter(lambda s: s.strip()),
+        min_size=1,
+        max_size=6,
+        unique=True,
+    ),
     data=st.data(),
 )
 def test_csv_round_trips_names_and_rows(names: list[str], data: st.DataObject) -> None:
@@ -237,10 +348,12 @@ def test_csv_round_trips_names_and_rows(names: list[str], data: st.DataObject) -
     col = {name: header.index(name) for name in header}
     expected_rows = [
         (str(p["rank"]), safe_cell(p["name"]), str(p["score"]), str(a["question"]))
-        for p in exported["players"] for a in p["answers"]
+        for p in exported["players"]
+        for a in p["answers"]
     ]
-    got_rows = [(r[col["rank"]], r[col["player"]], r[col["total_score"]], r[col["question"]])
-                for r in body]
+    got_rows = [
+        (r[col["rank"]], r[col["player"]], r[col["total_score"]], r[col["question"]]) for r in body
+    ]
     assert got_rows == expected_rows
     for r in body:
         kind = quiz["questions"][int(r[col["question"]]) - 1]["type"]
@@ -255,14 +368,27 @@ def test_csv_cells_that_look_like_formulas_are_defused() -> None:
 
     data = {
         "players": [
-            {"rank": 1, "name": "=HYPERLINK(\"http://x\")", "score": 10,
-             "answers": [{"question": 1, "text": "+1 of -1?", "answer": "@SUM(A1)",
-                          "correct": True, "time_ms": 5, "points": 10, "streak_bonus": 0}]},
+            {
+                "rank": 1,
+                "name": '=HYPERLINK("http://x")',
+                "score": 10,
+                "answers": [
+                    {
+                        "question": 1,
+                        "text": "+1 of -1?",
+                        "answer": "@SUM(A1)",
+                        "correct": True,
+                        "time_ms": 5,
+                        "points": 10,
+                        "streak_bonus": 0,
+                    }
+                ],
+            },
             {"rank": 2, "name": "Anna", "score": 0, "answers": []},
         ]
     }
     rows = list(csv.reader(io.StringIO(results_csv(data).lstrip("\ufeff"))))
-    assert rows[1][1] == "'=HYPERLINK(\"http://x\")"
+    assert rows[1][1] == '\'=HYPERLINK("http://x")'
     assert rows[1][4] == "'+1 of -1?" and rows[1][5] == "'@SUM(A1)"
     assert rows[2][1] == "Anna"
 

@@ -21,9 +21,7 @@ from server.hub.room import pack, unpack
 
 T0 = 1_700_000_000.0  # an arbitrary wall-clock start
 
-SETTINGS = settings(
-    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow]
-)
+SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 # ---- quizzes ---------------------------------------------------------------------------------
@@ -42,21 +40,43 @@ def mc(points: int = 1000, time_limit: int = 20, n: int = 4, right: tuple[int, .
 
 
 def tf(answer: bool = True, points: int = 1000, time_limit: int = 20) -> dict:
-    return {"id": "tf", "type": "true_false", "text": "Waar?", "time_limit": time_limit,
-            "points": points, "answer": answer}
+    return {
+        "id": "tf",
+        "type": "true_false",
+        "text": "Waar?",
+        "time_limit": time_limit,
+        "points": points,
+        "answer": answer,
+    }
 
 
 def poll(n: int = 3, time_limit: int = 20) -> dict:
-    return {"id": "poll", "type": "poll", "text": "Peiling?", "time_limit": time_limit,
-            "points": 0, "options": [{"text": f"keuze {i}"} for i in range(n)]}
+    return {
+        "id": "poll",
+        "type": "poll",
+        "text": "Peiling?",
+        "time_limit": time_limit,
+        "points": 0,
+        "options": [{"text": f"keuze {i}"} for i in range(n)],
+    }
 
 
-def est(answer: float = 50, low: float = 0, high: float = 100, tolerance: float = 5,
-        points: int = 1000, time_limit: int = 20) -> dict:
-    return {"id": "est", "type": "estimate", "text": "Hoeveel?", "time_limit": time_limit,
-            "points": points,
-            "estimate": {"answer": answer, "min": low, "max": high, "unit": "",
-                         "tolerance": tolerance}}
+def est(
+    answer: float = 50,
+    low: float = 0,
+    high: float = 100,
+    tolerance: float = 5,
+    points: int = 1000,
+    time_limit: int = 20,
+) -> dict:
+    return {
+        "id": "est",
+        "type": "estimate",
+        "text": "Hoeveel?",
+        "time_limit": time_limit,
+        "points": points,
+        "estimate": {"answer": answer, "min": low, "max": high, "unit": "", "tolerance": tolerance},
+    }
 
 
 def make_quiz(*questions: dict) -> dict:
@@ -65,8 +85,15 @@ def make_quiz(*questions: dict) -> dict:
         question = copy.deepcopy(question)
         question["id"] = f"q{i}"
         qs.append(question)
-    return {"format": 1, "id": "test", "title": "Test", "theme": "Testen", "author": "Tester",
-            "language": "nl", "questions": qs}
+    return {
+        "format": 1,
+        "id": "test",
+        "title": "Test",
+        "theme": "Testen",
+        "author": "Tester",
+        "language": "nl",
+        "questions": qs,
+    }
 
 
 @st.composite
@@ -96,8 +123,10 @@ def valid_answer(draw: st.DrawFn, question: dict) -> tuple[Any, Any]:
     """A (choice, value) pair that the question must accept."""
     if question["type"] == "estimate":
         e = question["estimate"]
-        near = st.floats(min_value=max(e["min"], e["answer"] - e["tolerance"]),
-                         max_value=min(e["max"], e["answer"] + e["tolerance"]))
+        near = st.floats(
+            min_value=max(e["min"], e["answer"] - e["tolerance"]),
+            max_value=min(e["max"], e["answer"] + e["tolerance"]),
+        )
         anywhere = st.floats(min_value=e["min"], max_value=e["max"])
         exact = st.sampled_from([e["min"], e["max"], e["answer"]])
         return None, draw(st.one_of(near, anywhere, exact))
@@ -147,16 +176,31 @@ def play(draw: st.DrawFn, quiz: dict, players: list[str], stop_after: int | None
             # a second answer is always refused, whatever it is
             again_choice, again_value = valid_answer(draw, question)
             with pytest.raises(q.QuizError) as err:
-                q.accept_answer(state, quiz, answers, player, index, again_choice, again_value,
-                                min(state.deadline,
-                                    at + draw(st.floats(min_value=0, max_value=limit - delay))))
+                q.accept_answer(
+                    state,
+                    quiz,
+                    answers,
+                    player,
+                    index,
+                    again_choice,
+                    again_value,
+                    min(state.deadline, at + draw(st.floats(min_value=0, max_value=limit - delay))),
+                )
             assert err.value.code == "already_answered"
         # every answer after the deadline is refused
         late_player = "laatkomer"
         choice, value = valid_answer(draw, question)
         with pytest.raises(q.QuizError) as err:
-            q.accept_answer(state, quiz, answers, late_player, index, choice, value,
-                            state.deadline + draw(st.floats(min_value=0.001, max_value=100)))
+            q.accept_answer(
+                state,
+                quiz,
+                answers,
+                late_player,
+                index,
+                choice,
+                value,
+                state.deadline + draw(st.floats(min_value=0.001, max_value=100)),
+            )
         assert err.value.code == "too_late"
         log["accepted"].append(answers)
         now = state.opened_at + draw(st.floats(min_value=0, max_value=limit + 5))
@@ -236,8 +280,10 @@ def test_random_games_keep_the_rules(data: st.DataObject, quiz: dict, players: l
 
     # the ranking is consistent with the totals; ties go by join order (ids sort by join order)
     ranking = q.ranking(state)
-    assert [p for p, _ in ranking] == sorted(players, key=lambda p: (
-        -state.scores[p].score, state.scores[p].time_ms, players_joined.index(p)))
+    assert [p for p, _ in ranking] == sorted(
+        players,
+        key=lambda p: (-state.scores[p].score, state.scores[p].time_ms, players_joined.index(p)),
+    )
     for (_, sa), (_, sb) in itertools.pairwise(ranking):
         assert sa.score >= sb.score
         if sa.score == sb.score:
@@ -629,12 +675,14 @@ def test_is_due_only_for_an_open_question_past_its_deadline() -> None:
 
 def test_ranking_ties_by_time_then_join_order() -> None:
     first, second, third, fourth = (codes.player_id(order) for order in (1, 2, 3, 10))
-    state = q.QuizState(scores={
-        fourth: q.Score(score=900, time_ms=5000),
-        second: q.Score(score=1500, time_ms=9000),
-        third: q.Score(score=900, time_ms=4000),
-        first: q.Score(score=900, time_ms=5000),
-    })
+    state = q.QuizState(
+        scores={
+            fourth: q.Score(score=900, time_ms=5000),
+            second: q.Score(score=1500, time_ms=9000),
+            third: q.Score(score=900, time_ms=4000),
+            first: q.Score(score=900, time_ms=5000),
+        }
+    )
     # score first; then less total time; then whoever joined first
     assert [p for p, _ in q.ranking(state)] == [second, third, first, fourth]
     assert q.ranks(state) == {second: 1, third: 2, first: 3, fourth: 4}
@@ -666,6 +714,7 @@ def test_state_round_trips_after_random_play(
             if s.phase == q.QUESTION:
                 q.close(s, quiz, {}, players, T0 + 2e6 + 1)
         assert a == b
+
 
 @SETTINGS
 @given(data=st.data(), quiz=quizzes_st, players=players_st)

@@ -21,14 +21,16 @@ from server.hub.room import pack, unpack
 T0 = 1_700_000_000.0
 ROLES = ("phone", "screen", "host")
 SECRET = "GEHEIME-TOELICHTING-xyzzy"
-SETTINGS = settings(max_examples=100, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def mc(points: int = 1000, time_limit: int = 20, n: int = 4, right: tuple[int, ...] = (0,)) -> dict:
     return {
-        "id": "mc", "type": "multiple_choice", "text": "Wie kun je inschakelen?",
-        "time_limit": time_limit, "points": points,
+        "id": "mc",
+        "type": "multiple_choice",
+        "text": "Wie kun je inschakelen?",
+        "time_limit": time_limit,
+        "points": points,
         "options": [{"text": f"optie {i}", "correct": i in right} for i in range(n)],
         "toelichting": SECRET,
         "learn_more": [{"title": "Geldfit", "url": "https://www.geldfit.nl"}],
@@ -37,20 +39,45 @@ def mc(points: int = 1000, time_limit: int = 20, n: int = 4, right: tuple[int, .
 
 
 def tf(answer: bool = True, points: int = 1000) -> dict:
-    return {"id": "tf", "type": "true_false", "text": "Waar?", "time_limit": 20,
-            "points": points, "answer": answer, "toelichting": SECRET}
+    return {
+        "id": "tf",
+        "type": "true_false",
+        "text": "Waar?",
+        "time_limit": 20,
+        "points": points,
+        "answer": answer,
+        "toelichting": SECRET,
+    }
 
 
 def poll(n: int = 3) -> dict:
-    return {"id": "poll", "type": "poll", "text": "Peiling?", "time_limit": 20, "points": 0,
-            "options": [{"text": f"keuze {i}"} for i in range(n)], "toelichting": SECRET}
+    return {
+        "id": "poll",
+        "type": "poll",
+        "text": "Peiling?",
+        "time_limit": 20,
+        "points": 0,
+        "options": [{"text": f"keuze {i}"} for i in range(n)],
+        "toelichting": SECRET,
+    }
 
 
 def est(answer: float = 50, low: float = 0, high: float = 100, tolerance: float = 5) -> dict:
-    return {"id": "est", "type": "estimate", "text": "Hoeveel?", "time_limit": 20,
-            "points": 1000, "toelichting": SECRET,
-            "estimate": {"answer": answer, "min": low, "max": high, "unit": "%",
-                         "tolerance": tolerance}}
+    return {
+        "id": "est",
+        "type": "estimate",
+        "text": "Hoeveel?",
+        "time_limit": 20,
+        "points": 1000,
+        "toelichting": SECRET,
+        "estimate": {
+            "answer": answer,
+            "min": low,
+            "max": high,
+            "unit": "%",
+            "tolerance": tolerance,
+        },
+    }
 
 
 def make_quiz(*questions: dict) -> dict:
@@ -59,8 +86,15 @@ def make_quiz(*questions: dict) -> dict:
         question = copy.deepcopy(question)
         question["id"] = f"q{i}"
         qs.append(question)
-    return {"format": 1, "id": "test", "title": "Testquiz", "theme": "Testen",
-            "author": "Tester", "language": "nl", "questions": qs}
+    return {
+        "format": 1,
+        "id": "test",
+        "title": "Testquiz",
+        "theme": "Testen",
+        "author": "Tester",
+        "language": "nl",
+        "questions": qs,
+    }
 
 
 def facts(
@@ -70,8 +104,13 @@ def facts(
     lang: str = "nl",
 ) -> RoomFacts:
     return RoomFacts(
-        code="123456", join_url="http://kk.test/j/123456", team="Team Noord", locked=False,
-        lang=lang, names=names, online=set(names) if online is None else online,
+        code="123456",
+        join_url="http://kk.test/j/123456",
+        team="Team Noord",
+        locked=False,
+        lang=lang,
+        names=names,
+        online=set(names) if online is None else online,
         answers=answers or {},
     )
 
@@ -87,10 +126,30 @@ def walk(value: Any, path: str = "") -> Iterator[tuple[str, Any, Any]]:
             yield from walk(v, f"{path}[{i}]")
 
 
-FORBIDDEN_WHILE_OPEN = {"correct", "answer", "toelichting", "distribution", "reveal", "estimate",
-                        "experts", "learn_more"}
-QUESTION_KEYS = {"index", "number", "total", "type", "text", "options", "time_limit",
-                 "remaining_ms", "points", "min", "max", "unit"}
+FORBIDDEN_WHILE_OPEN = {
+    "correct",
+    "answer",
+    "toelichting",
+    "distribution",
+    "reveal",
+    "estimate",
+    "experts",
+    "learn_more",
+}
+QUESTION_KEYS = {
+    "index",
+    "number",
+    "total",
+    "type",
+    "text",
+    "options",
+    "time_limit",
+    "remaining_ms",
+    "points",
+    "min",
+    "max",
+    "unit",
+}
 
 
 @st.composite
@@ -168,17 +227,23 @@ def test_true_false_options_follow_the_room_language() -> None:
     quiz = make_quiz(tf())
     state = q.start(q.QuizState(), quiz, T0)
     assert shared_view("phone", state, quiz, facts({}), T0)["question"]["options"] == [
-        "Waar", "Niet waar"]
+        "Waar",
+        "Niet waar",
+    ]
     assert shared_view("phone", state, quiz, facts({}, lang="en"), T0)["question"]["options"] == [
-        "True", "False"]
+        "True",
+        "False",
+    ]
 
 
 def test_remaining_ms_counts_down() -> None:
     quiz = make_quiz(mc(time_limit=20))
     state = q.start(q.QuizState(), quiz, T0)
     assert shared_view("screen", state, quiz, facts({}), T0)["question"]["remaining_ms"] == 20_000
-    assert shared_view("screen", state, quiz, facts({}), T0 + 12.5)["question"][
-        "remaining_ms"] == 7_500
+    assert (
+        shared_view("screen", state, quiz, facts({}), T0 + 12.5)["question"]["remaining_ms"]
+        == 7_500
+    )
     assert shared_view("screen", state, quiz, facts({}), T0 + 30)["question"]["remaining_ms"] == 0
 
 
@@ -213,8 +278,9 @@ def test_reveal_shows_the_right_answer_and_the_distribution(
         reveal = view["reveal"]
         kind = question["type"]
         if kind == "multiple_choice":
-            assert reveal["correct"] == [i for i, o in enumerate(question["options"])
-                                         if o["correct"]]
+            assert reveal["correct"] == [
+                i for i, o in enumerate(question["options"]) if o["correct"]
+            ]
         elif kind == "true_false":
             assert reveal["correct"] == ([0] if question["answer"] else [1])
         else:
@@ -225,8 +291,9 @@ def test_reveal_shows_the_right_answer_and_the_distribution(
         assert sum(distribution) == len(answers)
         if kind != "estimate":
             n = 2 if kind == "true_false" else len(question["options"])
-            assert distribution == [sum(1 for a in answers.values() if a.choice == i)
-                                    for i in range(n)]
+            assert distribution == [
+                sum(1 for a in answers.values() if a.choice == i) for i in range(n)
+            ]
         else:
             assert reveal["answer"] == question["estimate"]["answer"]
         if role != "phone":
@@ -245,8 +312,14 @@ def test_reveal_lists_links_and_experts() -> None:
 def test_estimate_reveal_average_and_closest() -> None:
     quiz = make_quiz(est(answer=50, low=0, high=100, tolerance=5))
     state = q.start(q.QuizState(), quiz, T0)
-    guesses = {"a": (48, 3000), "b": (52, 1000), "c": (90, 500), "d": (10, 100),
-               "e": (50, 5000), "f": (100, 0)}
+    guesses = {
+        "a": (48, 3000),
+        "b": (52, 1000),
+        "c": (90, 500),
+        "d": (10, 100),
+        "e": (50, 5000),
+        "f": (100, 0),
+    }
     answers = {p: q.Answer(ms=ms, value=float(v)) for p, (v, ms) in guesses.items()}
     names = {p: p.upper() for p in [*guesses, "g"]}  # g did not answer
     q.close(state, quiz, answers, list(names), T0 + 20)
@@ -262,8 +335,11 @@ def test_estimate_reveal_average_and_closest() -> None:
 def test_estimate_closest_lists_every_tied_guess_quickest_first() -> None:
     quiz = make_quiz(est(answer=50, low=0, high=100, tolerance=5))
     state = q.start(q.QuizState(), quiz, T0)
-    answers = {"a": q.Answer(ms=3000, value=48.0), "b": q.Answer(ms=1000, value=52.0),
-               "c": q.Answer(ms=10, value=60.0)}
+    answers = {
+        "a": q.Answer(ms=3000, value=48.0),
+        "b": q.Answer(ms=1000, value=52.0),
+        "c": q.Answer(ms=10, value=60.0),
+    }
     names = {p: p.upper() for p in answers}
     q.close(state, quiz, answers, list(names), T0 + 20)
     reveal = shared_view("screen", state, quiz, facts(names, answers), T0 + 20)["reveal"]
@@ -282,10 +358,16 @@ def test_estimate_reveal_says_the_same_as_every_phone() -> None:
     assert reveal["estimate"]["closest"] == ["Anna"]
     assert reveal["estimate"]["outcomes"] == {"correct": 2, "near": 1, "wrong": 1}
     assert reveal["estimate"]["tolerance"] == 1
-    mine = {p: personal_view(state, quiz, facts(names, answers), p, q.ranks(state))["result"]
-            for p in names}
+    mine = {
+        p: personal_view(state, quiz, facts(names, answers), p, q.ranks(state))["result"]
+        for p in names
+    }
     assert {p: r["outcome"] for p, r in mine.items()} == {
-        "anna": "correct", "fenna": "correct", "anna2": "near", "bob": "wrong"}
+        "anna": "correct",
+        "fenna": "correct",
+        "anna2": "near",
+        "bob": "wrong",
+    }
     assert mine["anna2"]["correct"] is False and mine["anna2"]["points"] > 0
     assert mine["bob"]["points"] == 0  # fout: 0 points
     assert mine["fenna"]["correct"] is True
@@ -295,11 +377,13 @@ def test_estimate_chart_bins_follow_whole_numbers() -> None:
     """Issue 13: a whole-number question from 1 to 12 gets one bin per number, not '1–2,1'."""
     quiz = make_quiz(est(answer=6, low=1, high=12, tolerance=1))
     state = q.start(q.QuizState(), quiz, T0)
-    answers = {p: q.Answer(ms=100, value=float(v))
-               for p, v in {"a": 1, "b": 6, "c": 6, "d": 12}.items()}
+    answers = {
+        p: q.Answer(ms=100, value=float(v)) for p, v in {"a": 1, "b": 6, "c": 6, "d": 12}.items()
+    }
     q.close(state, quiz, answers, list(answers), T0 + 20)
-    reveal = shared_view("screen", state, quiz, facts({p: p for p in answers}, answers),
-                         T0 + 20)["reveal"]
+    reveal = shared_view("screen", state, quiz, facts({p: p for p in answers}, answers), T0 + 20)[
+        "reveal"
+    ]
     assert reveal["bins"] == [[v, v] for v in range(1, 13)]
     assert reveal["answer_bin"] == 5
     assert reveal["distribution"] == [1, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 1]
@@ -310,8 +394,12 @@ def test_estimate_reveal_without_answers() -> None:
     state = q.start(q.QuizState(), quiz, T0)
     q.close(state, quiz, {}, ["a"], T0 + 20)
     reveal = shared_view("phone", state, quiz, facts({"a": "A"}), T0 + 20)["reveal"]
-    assert reveal["estimate"] == {"average": None, "closest": [], "tolerance": 5,
-                                  "outcomes": {"correct": 0, "near": 0, "wrong": 0}}
+    assert reveal["estimate"] == {
+        "average": None,
+        "closest": [],
+        "tolerance": 5,
+        "outcomes": {"correct": 0, "near": 0, "wrong": 0},
+    }
     assert sum(reveal["distribution"]) == 0
 
 
@@ -378,20 +466,26 @@ def test_quiz_header() -> None:
     for role in ROLES:
         view = shared_view(role, q.QuizState(), quiz, facts(names), T0)
         assert view["phase"] == q.LOBBY
-        assert view["quiz"] == {"title": "Testquiz", "theme": "Testen", "author": "Tester",
-                                "questions": 2}
+        assert view["quiz"] == {
+            "title": "Testquiz",
+            "theme": "Testen",
+            "author": "Tester",
+            "questions": 2,
+        }
         assert "room" not in view  # the hub's part (server/hub/envelope.py)
 
 
 # ---- scoreboard ------------------------------------------------------------------------------
 
 
-def _answer_and_close(state: q.QuizState, quiz: dict, plan: dict[str, tuple[float, int]],
-                      players: list[str]) -> None:
+def _answer_and_close(
+    state: q.QuizState, quiz: dict, plan: dict[str, tuple[float, int]], players: list[str]
+) -> None:
     answers: dict[str, q.Answer] = {}
     for p, (delay, choice) in plan.items():
-        answers[p] = q.accept_answer(state, quiz, answers, p, state.index, choice, None,
-                                     state.opened_at + delay)
+        answers[p] = q.accept_answer(
+            state, quiz, answers, p, state.index, choice, None, state.opened_at + delay
+        )
     q.close(state, quiz, answers, players, state.opened_at + 20)
 
 
@@ -405,7 +499,10 @@ def test_scoreboard_gained_and_movement() -> None:
     q.show_scoreboard(state)
     top = shared_view("screen", state, quiz, facts(names), T0 + 21)["scoreboard"]["top"]
     assert [(r["rank"], r["name"], r["score"], r["gained"], r["movement"]) for r in top] == [
-        (1, "Anna", 1000, 1000, 0), (2, "Bram", 500, 500, 0), (3, "Cas", 0, 0, 0)]
+        (1, "Anna", 1000, 1000, 0),
+        (2, "Bram", 500, 500, 0),
+        (3, "Cas", 0, 0, 0),
+    ]
     q.next_step(state, quiz, T0 + 30)
     # Q2 (double): Cas instant (2000), Bram at the deadline (1000 + streak 100), Anna wrong
     _answer_and_close(state, quiz, {"pc": (0, 0), "pb": (20, 0), "pa": (0, 1)}, players)
@@ -413,7 +510,10 @@ def test_scoreboard_gained_and_movement() -> None:
     for role in ROLES:
         top = shared_view(role, state, quiz, facts(names), T0 + 51)["scoreboard"]["top"]
         assert [(r["rank"], r["name"], r["score"], r["gained"], r["movement"]) for r in top] == [
-            (1, "Cas", 2000, 2000, 2), (2, "Bram", 1600, 1100, 0), (3, "Anna", 1000, 0, -2)]
+            (1, "Cas", 2000, 2000, 2),
+            (2, "Bram", 1600, 1100, 0),
+            (3, "Anna", 1000, 0, -2),
+        ]
 
 
 def test_scoreboard_is_the_top_10() -> None:
@@ -458,9 +558,16 @@ def test_movement_is_places_gained_since_the_previous_scoreboard(data: st.DataOb
     quiz = make_quiz(*[mc(n=2, time_limit=10) for _ in range(4)])
     count = data.draw(st.integers(1, 10))
     ids = [f"p{i:07d}" for i in range(count)]
-    labels = data.draw(st.lists(st.sampled_from(["Anna", "Bram", "Cas", "Daan", "Eva", "Fem",
-                                                 "Gijs", "Hans", "Ilse", "Joop"]),
-                                min_size=count, max_size=count, unique=True))
+    labels = data.draw(
+        st.lists(
+            st.sampled_from(
+                ["Anna", "Bram", "Cas", "Daan", "Eva", "Fem", "Gijs", "Hans", "Ilse", "Joop"]
+            ),
+            min_size=count,
+            max_size=count,
+            unique=True,
+        )
+    )
     names = dict(zip(ids, labels, strict=True))
     state = q.start(q.QuizState(), quiz, T0)
     previous: dict[str, int] | None = None
@@ -472,8 +579,9 @@ def test_movement_is_places_gained_since_the_previous_scoreboard(data: st.DataOb
                 plan[p] = (delay, data.draw(st.integers(0, 1)))
         _answer_and_close(state, quiz, plan, ids)
         q.show_scoreboard(state)
-        top = shared_view("screen", state, quiz, facts(names), state.opened_at + 30)[
-            "scoreboard"]["top"]
+        top = shared_view("screen", state, quiz, facts(names), state.opened_at + 30)["scoreboard"][
+            "top"
+        ]
         assert len(top) == count
         by_name = {r["name"]: r for r in top}
         for r in top:
@@ -493,7 +601,10 @@ def test_podium_top_three_and_bokaal() -> None:
     f.bokaal = {"team": "Team Noord", "winner": "Speler 0", "previous": None}
     view = shared_view("screen", state, quiz, f, T0 + 31)
     assert [(r["rank"], r["name"]) for r in view["podium"]["top"]] == [
-        (1, "Speler 0"), (2, "Speler 1"), (3, "Speler 2")]
+        (1, "Speler 0"),
+        (2, "Speler 1"),
+        (3, "Speler 2"),
+    ]
     assert view["podium"]["bokaal"]["winner"] == "Speler 0"
     assert len(view["scoreboard"]["top"]) == 5
 
@@ -525,13 +636,28 @@ def test_personal_view_through_a_question() -> None:
     ranks = q.ranks(state)
     me = personal_view(state, quiz, f, "pa", ranks)
     assert "answer" not in me  # from the reveal on, the given answer is part of the result
-    assert me["result"] == {"question": 0, "correct": True, "points": 750, "streak_bonus": 0,
-                            "answered": True, "choice": 0, "value": None, "outcome": "correct"}
+    assert me["result"] == {
+        "question": 0,
+        "correct": True,
+        "points": 750,
+        "streak_bonus": 0,
+        "answered": True,
+        "choice": 0,
+        "value": None,
+        "outcome": "correct",
+    }
     assert (me["score"], me["streak"], me["rank"], me["of"]) == (750, 1, 1, 2)
     other = personal_view(state, quiz, f, "pb", ranks)
-    assert other["result"] == {"question": 0, "correct": False, "points": 0, "streak_bonus": 0,
-                               "answered": False, "choice": None, "value": None,
-                               "outcome": "none"}
+    assert other["result"] == {
+        "question": 0,
+        "correct": False,
+        "points": 0,
+        "streak_bonus": 0,
+        "answered": False,
+        "choice": None,
+        "value": None,
+        "outcome": "none",
+    }
     assert (other["score"], other["rank"]) == (0, 2)
 
     # the scoreboard and the next question leave `me` as it was: no personal frame to send
@@ -544,8 +670,11 @@ def test_personal_view_through_a_question() -> None:
     # a late joiner does not change the others' `me`: `of` counts the players scored so far
     f = facts({**names, "pc": "Cor"}, {})
     assert personal_view(state, quiz, f, "pa", q.ranks(state)) == revealed
-    assert "rank" not in {k: v for k, v in personal_view(
-        state, quiz, f, "pc", q.ranks(state)).items() if v is not None}
+    assert "rank" not in {
+        k: v
+        for k, v in personal_view(state, quiz, f, "pc", q.ranks(state)).items()
+        if v is not None
+    }
     answers = {"pa": q.accept_answer(state, quiz, {}, "pa", 1, 2, None, T0 + 31)}
     me = personal_view(state, quiz, facts(names, answers), "pa", q.ranks(state))
     assert me["answer"] == {"question": 1, "choice": 2, "value": None}
@@ -573,8 +702,15 @@ ACTIONS = st.lists(
         st.tuples(st.just("answer"), st.integers(0, 4), st.integers(0, 3)),
         st.tuples(st.just("join"), st.integers(5, 7), st.just(0)),
         st.tuples(st.just("kick"), st.integers(0, 7), st.just(0)),
-        st.sampled_from([("close", 0, 0), ("scoreboard", 0, 0), ("next", 0, 0),
-                         ("finish", 0, 0), ("restart", 0, 0)]),
+        st.sampled_from(
+            [
+                ("close", 0, 0),
+                ("scoreboard", 0, 0),
+                ("next", 0, 0),
+                ("finish", 0, 0),
+                ("restart", 0, 0),
+            ]
+        ),
     ),
     max_size=40,
 )
@@ -615,7 +751,8 @@ def test_me_is_unchanged_while_its_basis_and_own_answer_are(actions: list) -> No
                 value = 40.0 + choice if kind == "estimate" else None
                 pick = None if value is not None else choice % (2 if kind == "true_false" else 3)
                 answers[player] = q.accept_answer(
-                    state, quiz, answers, player, state.index, pick, value, now)
+                    state, quiz, answers, player, state.index, pick, value, now
+                )
             elif action == "join":
                 names.setdefault(player, f"Speler {who}")
             elif action == "kick" and player in names:

@@ -71,8 +71,18 @@ def test_slower_never_scores_more(points: int, limit: int, a: float, b: float) -
 
 @pytest.mark.parametrize(
     ("streak", "expected"),
-    [(0, 0), (1, 0), (2, 100), (3, 200), (4, 300), (5, 400), (6, 500), (7, 500), (10, 500),
-     (50, 500)],
+    [
+        (0, 0),
+        (1, 0),
+        (2, 100),
+        (3, 200),
+        (4, 300),
+        (5, 400),
+        (6, 500),
+        (7, 500),
+        (10, 500),
+        (50, 500),
+    ],
 )
 def test_streak_bonus_table(streak: int, expected: int) -> None:
     assert scoring.streak_bonus(streak, 1000) == expected
@@ -186,15 +196,36 @@ MC = {
     "text": "?",
     "time_limit": 20,
     "points": 1000,
-    "options": [{"text": "a", "correct": False}, {"text": "b", "correct": True},
-                {"text": "c", "correct": False}],
+    "options": [
+        {"text": "a", "correct": False},
+        {"text": "b", "correct": True},
+        {"text": "c", "correct": False},
+    ],
 }
-TF = {"id": "t", "type": "true_false", "text": "?", "time_limit": 10, "points": 2000,
-      "answer": False}
-POLL = {"id": "p", "type": "poll", "text": "?", "time_limit": 20, "points": 0,
-        "options": [{"text": "x"}, {"text": "y"}]}
-EST = {"id": "e", "type": "estimate", "text": "?", "time_limit": 20, "points": 1000,
-       "estimate": {"answer": 50, "min": 0, "max": 100, "unit": "%", "tolerance": 5}}
+TF = {
+    "id": "t",
+    "type": "true_false",
+    "text": "?",
+    "time_limit": 10,
+    "points": 2000,
+    "answer": False,
+}
+POLL = {
+    "id": "p",
+    "type": "poll",
+    "text": "?",
+    "time_limit": 20,
+    "points": 0,
+    "options": [{"text": "x"}, {"text": "y"}],
+}
+EST = {
+    "id": "e",
+    "type": "estimate",
+    "text": "?",
+    "time_limit": 20,
+    "points": 1000,
+    "estimate": {"answer": 50, "min": 0, "max": 100, "unit": "%", "tolerance": 5},
+}
 
 
 def test_correct_answer_points_and_streak() -> None:
@@ -252,15 +283,29 @@ def test_estimate_beyond_tolerance_partial_points_but_not_correct() -> None:
     assert far.points == 0
 
 
-
 # ---- estimate outcomes (goed / bijna / fout) --------------------------------------------------
-ISSUE_EST = {"id": "e", "type": "estimate", "text": "?", "time_limit": 20, "points": 1000,
-             "estimate": {"answer": 6, "min": 1, "max": 12, "unit": "", "tolerance": 1}}
+ISSUE_EST = {
+    "id": "e",
+    "type": "estimate",
+    "text": "?",
+    "time_limit": 20,
+    "points": 1000,
+    "estimate": {"answer": 6, "min": 1, "max": 12, "unit": "", "tolerance": 1},
+}
 
 
-@pytest.mark.parametrize(("guess", "outcome"), [(6, "correct"), (7, "correct"), (5, "correct"),
-                                                (3, "near"), (9, "near"), (12, "wrong"),
-                                                (1, "wrong")])
+@pytest.mark.parametrize(
+    ("guess", "outcome"),
+    [
+        (6, "correct"),
+        (7, "correct"),
+        (5, "correct"),
+        (3, "near"),
+        (9, "near"),
+        (12, "wrong"),
+        (1, "wrong"),
+    ],
+)
 def test_estimate_outcome_and_points_agree(guess: float, outcome: str) -> None:
     result, _ = q.score_answer(ISSUE_EST, q.Answer(ms=19_999, value=float(guess)), 0)
     assert q.outcome(ISSUE_EST, result) == outcome
@@ -280,20 +325,28 @@ def test_small_whole_number_ranges_get_one_bin_per_number() -> None:
     assert scoring.estimate_bins(1, 12) == [(float(v), float(v)) for v in range(1, 13)]
 
 
-@pytest.mark.parametrize(("low", "high", "first", "last"), [
-    (0, 100, (0, 9), (90, 100)),
-    (1900, 2024, (1900, 1919), (2020, 2024)),
-    (0, 1000, (0, 99), (900, 1000)),
-    (0.5, 2.5, (0.5, 0.6), (2.4, 2.5)),
-])
-def test_larger_ranges_get_round_edges(low: float, high: float, first: tuple[float, float],
-                                       last: tuple[float, float]) -> None:
+@pytest.mark.parametrize(
+    ("low", "high", "first", "last"),
+    [
+        (0, 100, (0, 9), (90, 100)),
+        (1900, 2024, (1900, 1919), (2020, 2024)),
+        (0, 1000, (0, 99), (900, 1000)),
+        (0.5, 2.5, (0.5, 0.6), (2.4, 2.5)),
+    ],
+)
+def test_larger_ranges_get_round_edges(
+    low: float, high: float, first: tuple[float, float], last: tuple[float, float]
+) -> None:
     bins = scoring.estimate_bins(low, high)
     assert bins[0] == first and bins[-1] == last
 
 
-@given(low=st.integers(-1000, 1000), span=st.integers(0, 100_000), whole=st.booleans(),
-       frac=st.sampled_from([0.0, 0.25, 0.5]))
+@given(
+    low=st.integers(-1000, 1000),
+    span=st.integers(0, 100_000),
+    whole=st.booleans(),
+    frac=st.sampled_from([0.0, 0.25, 0.5]),
+)
 def test_bins_cover_the_range_in_order(low: int, span: int, whole: bool, frac: float) -> None:
     lo = float(low) if whole else low + frac
     hi = lo + span + (0 if whole else frac)

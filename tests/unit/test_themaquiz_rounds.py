@@ -1,4 +1,4 @@
-""""Nog een keer": every finished round stays in the room document once, so the document grows
+""" "Nog een keer": every finished round stays in the room document once, so the document grows
 by about one round per restart, not by doubling."""
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ QUIZ: dict[str, Any] = {
             "points": 1000,
             "options": [{"text": "A", "correct": True}, {"text": "B"}],
         }
-    ]
+    ],
 }
 PLAYERS = [f"p{i}" for i in range(20)]
 
