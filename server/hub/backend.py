@@ -315,9 +315,11 @@ class Backend(ABC):
 
     # ---- deadlines ----------------------------------------------------------------------------
     @abstractmethod
-    async def schedule(self, code: str, at: float) -> None:
-        """Ask for a tick of `code` at time `at` (replaces an earlier one); `at` = 0: no tick
-        (removes the one asked for)."""
+    async def schedule(self, code: str, at: float, earlier: bool = False) -> None:
+        """Ask for a tick of `code` at time `at` (replaces the one asked for); `at` = 0: no tick
+        (removes it). `earlier`: only if no tick is asked for before `at` (a wake-up, which
+        must never put off a tick already due sooner, such as the deadline of the question the
+        room moved on to after the wake-up was computed)."""
 
     @abstractmethod
     async def claim_due(self, now: float, lease: float) -> list[str]:

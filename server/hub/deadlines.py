@@ -140,9 +140,11 @@ class Deadlines:
         return facts_of(room, names, snap.online, inputs, result.expected)
 
     async def wake_at(self, code: str, deadline: float, wake: float | None) -> None:
-        """Ask for a tick when a grace lapses (before the round's own deadline)."""
+        """Ask for a tick when a grace lapses (before the round's own deadline). Never later
+        than a tick already asked for: the render that computed `wake` may be late, and the
+        room may have moved on to a question whose deadline comes sooner."""
         if wake is not None and (not deadline or wake < deadline):
-            await self.hub.backend.schedule(code, wake)
+            await self.hub.backend.schedule(code, wake, earlier=True)
 
     async def complete_when_all_done(self, code: str, table: str) -> None:
         """Everybody expected took part in the round of input table `table`: apply the

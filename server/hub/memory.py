@@ -205,12 +205,13 @@ class MemoryBackend(Backend):
     async def online(self, code: str) -> set[str]:
         return {p for p, conns in self._presence.get(code, {}).items() if conns}
 
-    async def schedule(self, code: str, at: float) -> None:
+    async def schedule(self, code: str, at: float, earlier: bool = False) -> None:
         if not at:
             self._deadlines.pop(code, None)
             return
-        if self._deadlines.get(code) == at:
-            return  # already queued at this time: one entry, one claim
+        queued = self._deadlines.get(code)
+        if queued == at or (earlier and queued is not None and queued < at):
+            return  # already queued at this time (one entry, one claim), or sooner
         self._deadlines[code] = at
         heapq.heappush(self._heap, (at, code))
 

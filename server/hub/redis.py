@@ -578,11 +578,11 @@ class RedisBackend(Backend):
                 log.warning("redis: liveness refresh failed: %s", exc)
 
     # ---- deadlines -------------------------------------------------------------------------------
-    async def schedule(self, code: str, at: float) -> None:
+    async def schedule(self, code: str, at: float, earlier: bool = False) -> None:
         if not at:
             await self.client.zrem(self._deadlines_key, code)
             return
-        await self.client.zadd(self._deadlines_key, {code: at})
+        await self.client.zadd(self._deadlines_key, {code: at}, lt=earlier)
 
     async def claim_due(self, now: float, lease: float) -> list[str]:
         claimed = await self._scripts["claim"](

@@ -380,12 +380,12 @@ class RedisClusterBackend(RedisBackend):
             found = await pipe.execute()
         return {code: bool(exists) for code, exists in zip(codes, found, strict=True)}
 
-    async def schedule(self, code: str, at: float) -> None:
+    async def schedule(self, code: str, at: float, earlier: bool = False) -> None:
         key = self._due_key(self._bucket(code))
         if not at:
             await self.cluster.zrem(key, code)
             return
-        await self.cluster.zadd(key, {code: at})
+        await self.cluster.zadd(key, {code: at}, lt=earlier)
 
     async def claim_due(self, now: float, lease: float) -> list[str]:
         """Every group is claimed on its own master, as a task of its own: a group whose master

@@ -252,6 +252,35 @@ async def test_a_late_completion_closes_only_the_question_it_was_decided_for(
     assert late.value.code == "too_late"
 
 
+async def test_a_late_wake_up_does_not_put_off_the_next_questions_deadline(
+    hub_and_clock: tuple[Hub, Clock],
+) -> None:
+    """A render of question 1 (60 s) asks for a wake-up when a dropped phone's grace lapses; it
+    arrives after the host opened question 2 (5 s). Question 2 still closes at its own
+    deadline, not at the later wake-up."""
+    hub, clock = hub_and_clock
+    first = {**FAST_QUIZ["questions"][0], "time_limit": 60, "points": 1000}
+    second = {**FAST_QUIZ["questions"][1], "time_limit": 5, "points": 1000}
+    quiz = {**FAST_QUIZ, "questions": [first, second]}
+    code, secret = await hub.create_room([("quiz", quiz)], "", "nl", "http://127.0.0.1")
+    host = Socket(hub)
+    await hub.hello(host.client, {"role": "host", "room": code, "secret": secret})
+    phone = Socket(hub)
+    await hub.hello(phone.client, {"role": "phone", "room": code, "name": "Speler 0"})
+    await hub.control(host.client, {"action": "start"})
+    await until(lambda: _open_index(host) == 0, "question 1 opens")
+    question_one_deadline = clock.now + 60
+    assert (await hub.input(phone.client, answer_frame(0, 0)))["type"] == "ack"
+    await until(lambda: _last(host).get("phase") == q.REVEAL, "the close once all answered")
+    await hub.control(host.client, {"action": "next"})
+    await until(lambda: _open_index(host) == 1, "question 2 opens")
+
+    # The late wake-up of question 1's render: 8 s from now, after question 2's deadline.
+    await hub.deadlines.wake_at(code, question_one_deadline, clock.now + 8)
+    clock.now += 5
+    await until(lambda: _last(host).get("phase") == q.REVEAL, "question 2 closes at 5 s")
+
+
 async def test_a_room_without_sockets_here_is_not_kept_decoded(
     hub_and_clock: tuple[Hub, Clock],
 ) -> None:

@@ -465,6 +465,22 @@ async def test_schedule_replaces_and_zero_removes(backend: Backend) -> None:
     assert await backend.claim_due(NOW + 1000, lease=5) == []
 
 
+async def test_an_earlier_only_tick_never_puts_off_one_due_sooner(backend: Backend) -> None:
+    """A wake-up (`earlier=True`) moves a room's tick forward, never back; without a tick asked
+    for it asks for one."""
+    for code in (ROOM, OTHER):
+        await backend.create_room(code, b"doc")
+    await backend.schedule(ROOM, NOW + 10)
+    await backend.schedule(ROOM, NOW + 20, earlier=True)  # later: ignored
+    assert await backend.claim_due(NOW + 10, lease=100) == [ROOM]
+    await backend.schedule(ROOM, NOW + 40)
+    await backend.schedule(ROOM, NOW + 30, earlier=True)  # sooner: moves it forward
+    assert await backend.claim_due(NOW + 29.9, lease=100) == []
+    assert await backend.claim_due(NOW + 30, lease=100) == [ROOM]
+    await backend.schedule(OTHER, NOW + 5, earlier=True)  # none asked for: asks for one
+    assert await backend.claim_due(NOW + 5, lease=100) == [OTHER]
+
+
 async def test_claim_due_returns_rooms_in_deadline_order(backend: Backend) -> None:
     codes = [fresh_code() for _ in range(5)]
     for offset, code in zip([3, 1, 4, 2, 5], codes, strict=True):
