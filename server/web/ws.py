@@ -23,6 +23,7 @@ log = logging.getLogger("kenniskring.ws")
 CLOSE_WAIT_S = 1.0
 CLOSE_POLICY = 1008  # a socket that kept flooding after it was told to slow down
 CLOSE_UNAVAILABLE = 1011  # the backend (Redis) cannot be reached: reconnect and resume
+CLOSE_RESTART = 1012  # uvicorn closes every socket with it as the server shuts down (a deploy)
 
 Handler = Callable[[Hub, Client, Mapping[str, Any]], Awaitable[dict[str, Any] | None]]
 
@@ -185,6 +186,11 @@ async def _read_frames(
         while not client.dropped:
             message = await websocket.receive()
             if message["type"] == "websocket.disconnect":
+                if message.get("code") == CLOSE_RESTART:
+                    # The server is shutting down, the phone did not leave: its leave is not
+                    # recorded (Hub.leave), so an open question waits for it as for a phone
+                    # whose worker vanished, long enough for a restart, not a reload's grace.
+                    client.dropped = True
                 return
             verdict = guard.frames.check()
             if verdict != SocketLimit.OK:

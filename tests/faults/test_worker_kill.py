@@ -23,6 +23,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+import redis
+
 from tests.conftest import FAST_QUIZ
 from tests.support.multiworker import (
     close_all,
@@ -277,6 +279,17 @@ async def test_kill_one_worker_mid_question(tmp_path: Path) -> None:
         assert workers[1] not in fresh and len(fresh) == len(workers)
 
 
+def _recorded_leaves(url: str, code: str) -> set[str]:
+    """The players room `code` has recorded as having closed their last socket (its `left`
+    table in Redis)."""
+    client = redis.Redis.from_url(url)
+    try:
+        keys = client.keys(f"*:room:{{{code}}}:t:left")
+        return {field.decode() for key in keys for field in client.hkeys(key)}
+    finally:
+        client.close()
+
+
 async def test_restart_of_all_workers_mid_question(tmp_path: Path) -> None:
     """A deploy mid-question: every worker stops cleanly (taking its players offline at once) and
     a new server starts on the same port and Redis. Phones resume, and those that had not
@@ -303,6 +316,10 @@ async def test_restart_of_all_workers_mid_question(tmp_path: Path) -> None:
             acks = await asyncio.gather(*(phones[i].answer(0, choice=0) for i in early))
             assert all(a["type"] == "ack" for a in acks)
             server.stop()
+            # The workers closed every socket as they stopped: no phone left, so none is on
+            # the short grace of a phone that closed its socket (the question would close
+            # without them if the new server took longer than that to start).
+            assert _recorded_leaves(redis_server.url, code) == set()
             fresh.start()
             back = await asyncio.gather(*(_reconnect(fresh, code, t, rng) for t in tokens))
             phones = [phone for phone, _ in back]
