@@ -32,6 +32,12 @@ class Attendance:
         return bool(self.expected) and self.expected <= self.answered
 
 
+def lost_since(now: float, grace: float, lost_grace: float = LOST_GRACE_S) -> float:
+    """The leave to record for a phone the server lost at `now` (its worker died, the server
+    restarted): `lost_grace - grace` in the future, so its `grace` ends at now + lost_grace."""
+    return now + max(0.0, lost_grace - grace)
+
+
 def attendance(
     players: Iterable[str],
     online: Set[str],
@@ -46,8 +52,7 @@ def attendance(
     `grace` seconds ago (`left`: when their last socket closed; a player connected at the
     opening whose leave was never recorded vanished just now, and gets `lost_grace`). Everybody
     else is gone: the question no longer waits for them, and the counter does not count them."""
-    # Recorded as a leave `lost_grace - grace` in the future: then `grace` ends at now + lost_grace.
-    unnoticed_since = now + max(0.0, lost_grace - grace)
+    unnoticed_since = lost_since(now, grace, lost_grace)
     expected: set[str] = set()
     done: set[str] = set()
     unnoticed: set[str] = set()

@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from server.hub import codes
+from server.hub.attendance import lost_since
 from server.hub.backend import NO_ARRIVAL, Arriving, Enrolment
 from server.hub.batch import Batcher
 from server.hub.clients import Client
@@ -245,11 +246,12 @@ class Entrance:
             # When the player's last socket closed: an open round of inputs waits for them for a
             # short grace from here on (see attendance). Written for every socket the phone
             # closed; while another of the player's sockets is open, being online counts first.
-            # A socket the server dropped (shutdown, a full send queue) is not the phone
-            # leaving: unrecorded, it counts as vanished, with the longer grace for phones
-            # coming back to a new worker.
-            if not client.dropped:
-                await self.hub.backend.hset(code, LEFT, player, pack(self.hub.clock()))
+            # A socket the server dropped (a shutdown, a full send queue) is not the phone
+            # leaving: it gets the longer grace of a phone whose server went away, to come
+            # back to a new worker or a restarted server.
+            now, grace = self.hub.clock(), self.hub.settings.reconnect_grace_s
+            since = lost_since(now, grace) if client.dropped else now
+            await self.hub.backend.hset(code, LEFT, player, pack(since))
             if self.hub.fanout.has_room(code):
                 self.hub.fanout.answered(code)  # re-render here, tell the others (coalesced)
             else:

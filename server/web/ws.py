@@ -187,9 +187,9 @@ async def _read_frames(
             message = await websocket.receive()
             if message["type"] == "websocket.disconnect":
                 if message.get("code") == CLOSE_RESTART:
-                    # The server is shutting down, the phone did not leave: its leave is not
-                    # recorded (Hub.leave), so an open question waits for it as for a phone
-                    # whose worker vanished, long enough for a restart, not a reload's grace.
+                    # The server is shutting down, the phone did not leave: an open question
+                    # waits for it as for a phone whose worker vanished (Hub.leave), long
+                    # enough for a restart, not just a reload's grace.
                     client.dropped = True
                 return
             verdict = guard.frames.check()

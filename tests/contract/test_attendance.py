@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from server.activities import quiz as q
+from server.hub.attendance import LOST_GRACE_S
 from server.hub.backend import Backend
 from server.hub.bokaal import BokaalBook
 from server.hub.clients import Client
@@ -206,6 +207,31 @@ async def test_the_question_closes_at_its_deadline_on_the_hub_clock(
         "value": None,
     }
     assert result(quick)["result"]["correct"] is True
+
+
+async def test_a_phone_whose_socket_the_server_closed_counts_for_the_longer_grace(
+    hub_and_clock: tuple[Hub, Clock],
+) -> None:
+    """A socket the server closes itself (a shutdown, a full send queue) is not the phone
+    leaving: the question waits LOST_GRACE_S for it, not the reload's grace; also for a phone
+    that joined after the question opened."""
+    hub, clock = hub_and_clock
+    code, host, rest = await _room_with_phones(hub, 2)
+    cut = Socket(hub)
+    await hub.hello(cut.client, {"role": "phone", "room": code, "name": "Laat"})
+    await until(lambda: _last(host).get("answered") == {"count": 0, "of": 3}, "0 of 3")
+    cut.client.drop(1012)
+    await hub.leave(cut.client)
+    for phone in rest:
+        await hub.input(phone.client, answer_frame(0, 0))
+    await until(lambda: _last(host).get("answered") == {"count": 2, "of": 3}, "2 of 3")
+    clock.now += GRACE + 0.01  # a reload's grace is over: still waiting
+    await asyncio.sleep(0.2)
+    assert _last(host)["phase"] == q.QUESTION
+    assert _last(host)["answered"] == {"count": 2, "of": 3}
+    clock.now += LOST_GRACE_S - GRACE  # the longer grace is over: the room stops waiting
+    await until(lambda: _last(host).get("phase") == q.REVEAL, "the close after the grace")
+    assert _last(host)["answered"] == {"count": 2, "of": 2}
 
 
 async def test_a_late_completion_closes_only_the_question_it_was_decided_for(

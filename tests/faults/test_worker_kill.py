@@ -25,6 +25,8 @@ from typing import Any
 
 import redis
 
+from server.hub.attendance import LOST_GRACE_S, RECONNECT_GRACE_S
+from server.hub.room import unpack
 from tests.conftest import FAST_QUIZ
 from tests.support.multiworker import (
     close_all,
@@ -279,13 +281,17 @@ async def test_kill_one_worker_mid_question(tmp_path: Path) -> None:
         assert workers[1] not in fresh and len(fresh) == len(workers)
 
 
-def _recorded_leaves(url: str, code: str) -> set[str]:
-    """The players room `code` has recorded as having closed their last socket (its `left`
-    table in Redis)."""
+def _recorded_leaves(url: str, code: str) -> dict[str, float]:
+    """Room `code`'s `left` table in Redis: player → when their last socket closed, as recorded
+    (the time their grace runs from)."""
     client = redis.Redis.from_url(url)
     try:
         keys = client.keys(f"*:room:{{{code}}}:t:left")
-        return {field.decode() for key in keys for field in client.hkeys(key)}
+        return {
+            field.decode(): float(unpack(value))
+            for key in keys
+            for field, value in client.hgetall(key).items()
+        }
     finally:
         client.close()
 
@@ -315,11 +321,15 @@ async def test_restart_of_all_workers_mid_question(tmp_path: Path) -> None:
             early = list(range(n // 2))
             acks = await asyncio.gather(*(phones[i].answer(0, choice=0) for i in early))
             assert all(a["type"] == "ack" for a in acks)
+            stopping = time.time()
             server.stop()
             # The workers closed every socket as they stopped: no phone left, so none is on
             # the short grace of a phone that closed its socket (the question would close
-            # without them if the new server took longer than that to start).
-            assert _recorded_leaves(redis_server.url, code) == set()
+            # without them if the new server took longer than that to start), but on the
+            # grace of a phone whose server went away.
+            left = _recorded_leaves(redis_server.url, code)
+            assert set(left) == {p.welcome["player"] for p in phones}  # type: ignore[index]
+            assert min(left.values()) >= stopping + LOST_GRACE_S - RECONNECT_GRACE_S
             fresh.start()
             back = await asyncio.gather(*(_reconnect(fresh, code, t, rng) for t in tokens))
             phones = [phone for phone, _ in back]
