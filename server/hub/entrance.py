@@ -15,7 +15,7 @@ from server.hub import codes
 from server.hub.attendance import lost_since
 from server.hub.backend import NO_ARRIVAL, Arriving, Enrolment
 from server.hub.batch import Batcher
-from server.hub.clients import Client
+from server.hub.clients import CLOSE_KICKED, Client
 from server.hub.errors import HubError
 from server.hub.names import clean_name, device_digest, name_key, suffixed
 from server.hub.room import DEVICES, LEFT, NAMES, PLAYERS, TOKENS, Room, pack, unpack
@@ -248,10 +248,11 @@ class Entrance:
             # closed; while another of the player's sockets is open, being online counts first.
             # A socket the server dropped (a shutdown, a full send queue) is not the phone
             # leaving: it gets the longer grace of a phone whose server went away, to come
-            # back to a new worker or a restarted server.
-            now, grace = self.hub.clock(), self.hub.settings.reconnect_grace_s
-            since = lost_since(now, grace) if client.dropped else now
-            await self.hub.backend.hset(code, LEFT, player, pack(since))
+            # back to a new worker or a restarted server. A kicked player is no player any more.
+            if client.close_code != CLOSE_KICKED:
+                now, grace = self.hub.clock(), self.hub.settings.reconnect_grace_s
+                since = lost_since(now, grace) if client.dropped else now
+                await self.hub.backend.hset(code, LEFT, player, pack(since))
             if self.hub.fanout.has_room(code):
                 self.hub.fanout.answered(code)  # re-render here, tell the others (coalesced)
             else:

@@ -14,12 +14,12 @@ from server.activities import quiz as q
 from server.hub.attendance import LOST_GRACE_S
 from server.hub.backend import Backend
 from server.hub.bokaal import BokaalBook
-from server.hub.clients import Client
+from server.hub.clients import CLOSE_KICKED, Client
 from server.hub.errors import HubError
 from server.hub.memory import MemoryBackend
 from server.hub.redis import RedisBackend
 from server.hub.redis_cluster import RedisClusterBackend
-from server.hub.room import unpack
+from server.hub.room import LEFT, unpack
 from server.hub.rooms import Hub, HubSettings
 from server.messages import message
 from tests.conftest import FAST_QUIZ
@@ -232,6 +232,20 @@ async def test_a_phone_whose_socket_the_server_closed_counts_for_the_longer_grac
     clock.now += LOST_GRACE_S - GRACE  # the longer grace is over: the room stops waiting
     await until(lambda: _last(host).get("phase") == q.REVEAL, "the close after the grace")
     assert _last(host)["answered"] == {"count": 2, "of": 2}
+
+
+async def test_a_kicked_phone_leaves_no_grace_behind(hub_and_clock: tuple[Hub, Clock]) -> None:
+    """The socket of a removed player is closed by the server too, but nobody waits for them:
+    no leave is recorded (it would also let the seat cleanup forget their refused token)."""
+    hub, _clock = hub_and_clock
+    code, _host, phones = await _room_with_phones(hub, 2)
+    kicked, stays = phones
+    player = kicked.frames[0]["player"]
+    await hub.kick(code, player)
+    await until(lambda: kicked.closed == CLOSE_KICKED, "the kicked phone's socket closes")
+    await hub.leave(kicked.client)  # as the web layer does once the socket closed
+    await hub.leave(stays.client)
+    assert set(await hub.backend.hgetall(code, LEFT)) == {stays.frames[0]["player"]}
 
 
 async def test_a_late_completion_closes_only_the_question_it_was_decided_for(
