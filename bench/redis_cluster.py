@@ -13,6 +13,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Callable
 from functools import partial
@@ -21,6 +22,10 @@ from pathlib import Path
 # How long a master may be unreachable before the others mark it failed and its replica takes
 # over. Redis's default is 15 s; the failover test wants it in about a second.
 NODE_TIMEOUT_MS = 1000
+# `redis-cli --cluster create` now and then never sees the nodes agree on the configuration
+# ("Waiting for the cluster to join" until its timeout) on a loaded machine; a second set of
+# fresh nodes on other ports then starts as usual. The first attempt's output goes to stderr.
+CREATE_ATTEMPTS = 2
 
 
 def find_redis_cli(server: str | None = None) -> str | None:
@@ -127,8 +132,12 @@ class ClusterProc:
         self.binary, self.cli = binary, cli
         self.masters, self.replicas = masters, replicas
         self.start_timeout = start_timeout
-        ports = free_ports(masters * (1 + replicas))
-        self.nodes = [ClusterNode(binary, p, folder / str(p)) for p in ports]
+        self.folder = folder
+        self.nodes = self._new_nodes()
+
+    def _new_nodes(self) -> list[ClusterNode]:
+        ports = free_ports(self.masters * (1 + self.replicas))
+        return [ClusterNode(self.binary, p, self.folder / str(p)) for p in ports]
 
     @property
     def url(self) -> str:
@@ -145,22 +154,21 @@ class ClusterProc:
         return result.stdout.decode(errors="replace")
 
     def start(self) -> ClusterProc:
-        for node in self.nodes:
-            node.start()
+        for attempt in range(1, CREATE_ATTEMPTS + 1):
+            for node in self.nodes:
+                node.start()
+            deadline = time.monotonic() + self.start_timeout
+            for node in self.nodes:
+                self.wait(partial(self._pings, node), deadline, f"node {node.port} to answer PING")
+            failure = self._create()
+            if failure is None:
+                break
+            if attempt == CREATE_ATTEMPTS:
+                raise RuntimeError(failure)
+            print(f"{failure}\n(trying again with new nodes)", file=sys.stderr, flush=True)
+            self.stop()
+            self.nodes = self._new_nodes()
         deadline = time.monotonic() + self.start_timeout
-        for node in self.nodes:
-            self.wait(partial(self._pings, node), deadline, f"node {node.port} to answer PING")
-        create = subprocess.run(
-            [
-                self.cli, "--cluster", "create",
-                *(f"127.0.0.1:{n.port}" for n in self.nodes),
-                "--cluster-replicas", str(self.replicas),
-                "--cluster-yes",
-            ],
-            capture_output=True, timeout=self.start_timeout, check=False,
-        )  # fmt: skip
-        if create.returncode != 0:
-            raise RuntimeError(f"redis-cli --cluster create failed:\n{create.stdout.decode()}")
         for node in self.nodes:
             self.wait(
                 partial(self.healthy, node.port), deadline, f"cluster_state:ok on {node.port}"
@@ -173,11 +181,35 @@ class ClusterProc:
                 )
         return self
 
+    def _create(self) -> str | None:
+        """Make the started nodes one cluster; what went wrong (with redis-cli's output and
+        the nodes' logs), or None."""
+        command = [
+            self.cli, "--cluster", "create",
+            *(f"127.0.0.1:{n.port}" for n in self.nodes),
+            "--cluster-replicas", str(self.replicas),
+            "--cluster-yes",
+        ]  # fmt: skip
+        try:
+            create = subprocess.run(
+                command, capture_output=True, timeout=self.start_timeout, check=False
+            )
+        except subprocess.TimeoutExpired as exc:
+            out = exc.stdout or b""
+            said = out.decode(errors="replace") if isinstance(out, bytes) else out
+            return f"redis-cli --cluster create timed out:\n{said}\n{self._log_tails()}"
+        if create.returncode != 0:
+            said = create.stdout.decode(errors="replace")
+            return f"redis-cli --cluster create failed:\n{said}\n{self._log_tails()}"
+        return None
+
+    def _log_tails(self) -> str:
+        return "\n".join(f"--- {n.port}\n{n.log_tail()}" for n in self.nodes)
+
     def wait(self, check: Callable[[], bool], deadline: float, what: str) -> None:
         while not check():
             if time.monotonic() > deadline:
-                tails = "\n".join(f"--- {n.port}\n{n.log_tail()}" for n in self.nodes)
-                raise RuntimeError(f"timed out waiting for {what}\n{tails}")
+                raise RuntimeError(f"timed out waiting for {what}\n{self._log_tails()}")
             time.sleep(0.1)
 
     def _pings(self, node: ClusterNode) -> bool:
