@@ -154,10 +154,13 @@ class Deadlines:
 
         async def complete(room: Room) -> Seen:
             activity = room.activity
-            if not activity.complete_action or not activity.collecting(room.state):
+            # Only in the round decided about: in a later one nobody took part yet.
+            if (
+                not activity.complete_action
+                or not activity.collecting(room.state)
+                or self.hub.table_of(room) != table
+            ):
                 raise HubError("not_allowed")
-            if self.hub.table_of(room) != table:
-                raise HubError("not_allowed")  # a later round: nobody took part in it yet
             return await self.hub.apply(room, activity.complete_action, {})
 
         with contextlib.suppress(HubError):
