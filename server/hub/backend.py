@@ -315,11 +315,16 @@ class Backend(ABC):
 
     # ---- deadlines ----------------------------------------------------------------------------
     @abstractmethod
-    async def schedule(self, code: str, at: float, earlier: bool = False) -> None:
+    async def schedule(
+        self, code: str, at: float, earlier: bool = False, version: int | None = None
+    ) -> None:
         """Ask for a tick of `code` at time `at` (replaces the one asked for); `at` = 0: no tick
         (removes it). `earlier`: only if no tick is asked for before `at` (a wake-up, which
         must never put off a tick already due sooner, such as the deadline of the question the
-        room moved on to after the wake-up was computed)."""
+        room moved on to after the wake-up was computed). `version`: the room document's version
+        `at` was computed from; ignored (nothing changes) when a schedule of a newer version
+        was already made, so a late write from an older read never replaces the deadline of
+        the room's newer state, nor removes it."""
 
     @abstractmethod
     async def claim_due(self, now: float, lease: float) -> list[str]:

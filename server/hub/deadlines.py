@@ -55,19 +55,21 @@ class Deadlines:
         try:
             await self.hub.transition(code, on_time, people=True)
         except HubError as exc:
+            # The tick re-arms itself from a fresh read, as of that read's version: a transition
+            # saved meanwhile (the host opens the next question) keeps the deadline it set.
             loaded = await self.hub.load(code)
-            if exc.code != "not_due" or loaded is None:
-                await self.hub.backend.schedule(code, 0)
+            if loaded is None:
+                await self.hub.backend.schedule(code, 0)  # the room is gone
                 return
-            room = loaded[1]
+            version, room = loaded
             deadline = room.activity.deadline(room.state)
-            if deadline and room.activity.collecting(room.state):
-                await self.hub.backend.schedule(code, deadline)
+            if exc.code == "not_due" and deadline and room.activity.collecting(room.state):
+                await self.hub.backend.schedule(code, deadline, version=version)
                 table = self.hub.table_of(room)
                 await self.wake_at(code, deadline, (await self.attendance_now(code, table)).wake)
                 await self.hub.changed(code)  # the counter changes as a grace lapses
-            else:
-                await self.hub.backend.schedule(code, 0)
+            else:  # nothing to wait for, or the action failed: no tick again for this state
+                await self.hub.backend.schedule(code, 0, version=version)
 
     async def loop(self) -> None:
         while True:

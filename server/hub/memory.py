@@ -40,6 +40,7 @@ class MemoryBackend(Backend):
         self._rooms: dict[str, _Room] = {}
         self._presence: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
         self._deadlines: dict[str, float] = {}
+        self._deadline_versions: dict[str, int] = {}  # room → newest version scheduled from
         self._heap: list[tuple[float, str]] = []
         self._subscribed: set[str] = set()
         self._queue = Inbox()
@@ -57,6 +58,7 @@ class MemoryBackend(Backend):
         self._rooms.pop(code, None)
         self._presence.pop(code, None)
         self._deadlines.pop(code, None)
+        self._deadline_versions.pop(code, None)
 
     def _table(self, code: str, table: str) -> dict[str, bytes]:
         room = self._room(code)
@@ -205,7 +207,13 @@ class MemoryBackend(Backend):
     async def online(self, code: str) -> set[str]:
         return {p for p, conns in self._presence.get(code, {}).items() if conns}
 
-    async def schedule(self, code: str, at: float, earlier: bool = False) -> None:
+    async def schedule(
+        self, code: str, at: float, earlier: bool = False, version: int | None = None
+    ) -> None:
+        if version is not None:
+            if version < self._deadline_versions.get(code, version):
+                return  # computed from an older state of the room than one already scheduled
+            self._deadline_versions[code] = version
         if not at:
             self._deadlines.pop(code, None)
             return

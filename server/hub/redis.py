@@ -168,6 +168,11 @@ class RedisBackend(Backend):
     def _deadlines_key(self) -> str:
         return f"{self._ns}:deadlines"
 
+    def _deadline_keys(self, code: str) -> tuple[str, str]:
+        """The due set that holds room `code`'s deadline, and the key (in the same slot) of the
+        newest document version it was scheduled from."""
+        return self._deadlines_key, f"{self._ns}:deadlines:v:{code}"
+
     def _store_key(self, collection: str, key: str | None = None) -> str:
         if not _SAFE.match(collection) or (key is not None and not _SAFE.match(key)):
             raise ValueError(f"unsafe store key {collection}/{key}")
@@ -262,6 +267,8 @@ class RedisBackend(Backend):
         created = await self._run("create", code, doc, self._ttl_ms) == 1
         if created:
             await self.client.sadd(self._rooms_key, code)
+            # A room of this code that expired may have left its newest scheduled version.
+            await self.client.delete(self._deadline_keys(code)[1])
         return created
 
     async def load_room(self, code: str) -> tuple[int, bytes] | None:
@@ -578,11 +585,17 @@ class RedisBackend(Backend):
                 log.warning("redis: liveness refresh failed: %s", exc)
 
     # ---- deadlines -------------------------------------------------------------------------------
-    async def schedule(self, code: str, at: float, earlier: bool = False) -> None:
-        if not at:
-            await self.client.zrem(self._deadlines_key, code)
-            return
-        await self.client.zadd(self._deadlines_key, {code: at}, lt=earlier)
+    async def schedule(
+        self, code: str, at: float, earlier: bool = False, version: int | None = None
+    ) -> None:
+        due, newest = self._deadline_keys(code)
+        if version is not None:
+            args: list[str | float | int] = [code, at, version, self._ttl_ms]
+            await self._scripts["schedule"](keys=[due, newest], args=args)
+        elif not at:
+            await self.client.zrem(due, code)
+        else:
+            await self.client.zadd(due, {code: at}, lt=earlier)
 
     async def claim_due(self, now: float, lease: float) -> list[str]:
         claimed = await self._scripts["claim"](

@@ -272,6 +272,10 @@ class RedisClusterBackend(RedisBackend):
     def _due_key(self, bucket: int) -> str:
         return f"{self._ns}:due:{{{GROUP_TAGS[bucket]}}}"
 
+    def _deadline_keys(self, code: str) -> tuple[str, str]:
+        due = self._due_key(self._bucket(code))
+        return due, f"{due}:v:{code}"
+
     def _registry_key(self, bucket: int) -> str:
         return f"{self._ns}:rooms:{{{GROUP_TAGS[bucket]}}}"
 
@@ -345,6 +349,8 @@ class RedisClusterBackend(RedisBackend):
         created = await self._run("create", code, doc, self._ttl_ms) == 1
         if created:
             await self.cluster.sadd(self._registry_key(self._bucket(code)), code)
+            # A room of this code that expired may have left its newest scheduled version.
+            await self.client.delete(self._deadline_keys(code)[1])
         return created
 
     async def room_count(self) -> int:
@@ -379,13 +385,6 @@ class RedisClusterBackend(RedisBackend):
                 pipe.exists(self._room(code) + "doc")
             found = await pipe.execute()
         return {code: bool(exists) for code, exists in zip(codes, found, strict=True)}
-
-    async def schedule(self, code: str, at: float, earlier: bool = False) -> None:
-        key = self._due_key(self._bucket(code))
-        if not at:
-            await self.cluster.zrem(key, code)
-            return
-        await self.cluster.zadd(key, {code: at}, lt=earlier)
 
     async def claim_due(self, now: float, lease: float) -> list[str]:
         """Every group is claimed on its own master, as a task of its own: a group whose master

@@ -258,6 +258,21 @@ return 1
 """
 )
 
+# A deadline computed from version ARGV[3] of the room's document (KEYS[1] the due set, KEYS[2]
+# the room's newest version scheduled from, in the due set's slot): ignored when a newer one was
+# scheduled already; at ARGV[2] = 0 the room leaves the due set.
+_SCHEDULE = """
+local newest = tonumber(redis.call('GET', KEYS[2]) or '-1')
+if tonumber(ARGV[3]) < newest then return 0 end
+redis.call('SET', KEYS[2], ARGV[3], 'PX', ARGV[4])
+if tonumber(ARGV[2]) == 0 then
+  redis.call('ZREM', KEYS[1], ARGV[1])
+else
+  redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
+end
+return 1
+"""
+
 # Claiming re-arms the entry at now + lease in the same atomic step, so two workers never both
 # get it, and a claimer that dies leaves it due again once the lease runs out.
 _CLAIM = """
@@ -279,6 +294,7 @@ SCRIPTS = {
     "put_if_open": _PUT_IF_OPEN,
     "enrol": _ENROL,
     "claim": _CLAIM,
+    "schedule": _SCHEDULE,
     "follow": _FOLLOW,
     "arrive": _ARRIVE,
 }

@@ -562,20 +562,17 @@ class Hub:
             self.decoded.keep_gate(code, saving.gate)
         return saved
 
-    async def _after(
-        self, code: str, room: Room, seen: Seen | None = None, version: int = 0
-    ) -> None:
+    async def _after(self, code: str, room: Room, seen: Seen | None, version: int) -> None:
         """After a saved transition (the save kept the room and its tables alive). With what
         the step read of the room's people (`seen`), the new shared views go out first, while
         the deadline is set; they only save time, so a failure there is logged and the renders
         show the change as before."""
         deadline = room.activity.deadline(room.state)
+        schedule = self.backend.schedule(code, deadline, version=version)
         if seen is not None and not seen.previewed:  # (a big room's close showed them already)
-            await asyncio.gather(
-                self._show_saved(room, seen, version), self.backend.schedule(code, deadline)
-            )
+            await asyncio.gather(self._show_saved(room, seen, version), schedule)
         else:
-            await self.backend.schedule(code, deadline)
+            await schedule
         await self.changed(code, urgent=True, table=self.table_of(room))
 
     async def _show_saved(self, room: Room, seen: Seen, version: int) -> None:

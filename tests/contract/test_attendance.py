@@ -321,6 +321,45 @@ async def test_a_late_wake_up_does_not_put_off_the_next_questions_deadline(
     await until(lambda: _last(host).get("phase") == q.REVEAL, "question 2 closes at 5 s")
 
 
+async def test_a_stale_tick_does_not_remove_the_deadline_of_the_question_opened_meanwhile(
+    hub_and_clock: tuple[Hub, Clock],
+) -> None:
+    """A tick comes due after question 1 closed (nothing to do: not due) and re-arms the room
+    from a fresh read; between that read and its write the host opens question 2 (5 s). The
+    tick's "no deadline" from the older read must not remove question 2's: it still closes at
+    5 s. (The read is held back here until the host's command is saved, as a busy worker's
+    event loop or a slow round trip holds it back.)"""
+    hub, clock = hub_and_clock
+    first = {**FAST_QUIZ["questions"][0], "time_limit": 60, "points": 1000}
+    second = {**FAST_QUIZ["questions"][1], "time_limit": 5, "points": 1000}
+    quiz = {**FAST_QUIZ, "questions": [first, second]}
+    code, secret = await hub.create_room([("quiz", quiz)], "", "nl", "http://127.0.0.1")
+    host = Socket(hub)
+    await hub.hello(host.client, {"role": "host", "room": code, "secret": secret})
+    phone = Socket(hub)
+    await hub.hello(phone.client, {"role": "phone", "room": code, "name": "Speler 0"})
+    await hub.control(host.client, {"action": "start"})
+    await until(lambda: _open_index(host) == 0, "question 1 opens")
+    await hub.control(host.client, {"action": "close"})
+    await until(lambda: _last(host).get("phase") == q.REVEAL, "question 1 closes")
+
+    read_room = hub.load
+
+    async def read_then_the_host_goes_on(room_code: str) -> Any:
+        loaded = await read_room(room_code)
+        await hub.control(host.client, {"action": "next"})
+        return loaded
+
+    hub.load = read_then_the_host_goes_on  # type: ignore[method-assign]
+    try:
+        await hub.deadlines.tick(code)
+    finally:
+        hub.load = read_room  # type: ignore[method-assign]
+    await until(lambda: _open_index(host) == 1, "question 2 opens")
+    clock.now += 5
+    await until(lambda: _last(host).get("phase") == q.REVEAL, "question 2 closes at 5 s")
+
+
 async def test_a_room_without_sockets_here_is_not_kept_decoded(
     hub_and_clock: tuple[Hub, Clock],
 ) -> None:

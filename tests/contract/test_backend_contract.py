@@ -481,6 +481,42 @@ async def test_an_earlier_only_tick_never_puts_off_one_due_sooner(backend: Backe
     assert await backend.claim_due(NOW + 5, lease=100) == [OTHER]
 
 
+async def test_a_deadline_from_an_older_version_of_the_room_never_wins(backend: Backend) -> None:
+    """A schedule carries the document version it was computed from: one from an older version
+    that arrives late (a tick's fresh read before the host opened the next question) neither
+    replaces nor removes the deadline of a newer one; the same or a newer version does."""
+    await backend.create_room(ROOM, b"doc")
+    await backend.schedule(ROOM, NOW + 20, version=5)
+    await backend.schedule(ROOM, NOW + 60, version=4)  # older: ignored
+    await backend.schedule(ROOM, 0, version=4)  # older: does not remove it either
+    assert await backend.claim_due(NOW + 19.9, lease=100) == []
+    assert await backend.claim_due(NOW + 20, lease=100) == [ROOM]
+    await backend.schedule(ROOM, NOW + 30, version=5)  # the same version: re-armed
+    assert await backend.claim_due(NOW + 30, lease=100) == [ROOM]
+    await backend.schedule(ROOM, 0, version=6)  # newer: removed
+    await backend.schedule(ROOM, NOW + 40, version=5)  # and an older one cannot bring it back
+    assert await backend.claim_due(NOW + 1000, lease=100) == []
+    await backend.schedule(ROOM, NOW + 50, version=7)
+    assert await backend.claim_due(NOW + 50, lease=100) == [ROOM]
+
+
+async def test_a_new_room_of_an_expired_code_schedules_from_version_one(
+    cluster: Cluster,
+) -> None:
+    """The newest version a code was scheduled from can outlive its room (it is written after
+    the room's last save): a room created again with that code starts afresh."""
+    cluster.room_ttl = 1.0
+    backend = await cluster.worker()
+    assert await backend.create_room(ROOM, b"doc")
+    await cluster.wait(0.6)
+    await backend.schedule(ROOM, NOW + 100, version=40)  # lives 1 s from here, the room 0.4 s
+    await cluster.wait(0.6)
+    assert await backend.load_room(ROOM) is None
+    assert await backend.create_room(ROOM, b"doc again")
+    await backend.schedule(ROOM, NOW + 10, version=1)
+    assert await backend.claim_due(NOW + 10, lease=100) == [ROOM]
+
+
 async def test_claim_due_returns_rooms_in_deadline_order(backend: Backend) -> None:
     codes = [fresh_code() for _ in range(5)]
     for offset, code in zip([3, 1, 4, 2, 5], codes, strict=True):
