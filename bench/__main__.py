@@ -232,6 +232,10 @@ def main(argv: list[str] | None = None) -> int:
         from .lifecycle import main as lifecycle
 
         return lifecycle(argv)
+    if argv and argv[0] == "idle":  # bench/idle.py
+        from .idle import main as idle
+
+        return idle(argv[1:])
     args = build_parser().parse_args(argv)
     with contextlib.suppress(ValueError):  # only possible in the main thread
         signal.signal(signal.SIGTERM, _terminate)

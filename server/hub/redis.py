@@ -35,6 +35,7 @@ from server.hub.backend import (
     Snapshot,
     Write,
 )
+from server.hub.due_watch import DueWatch
 from server.hub.heartbeat import HEARTBEAT_DEADLINE, HEARTBEAT_EVERY, Heartbeat
 from server.hub.inbox import RESYNC, Inbox
 from server.hub.redis_scripts import SCRIPTS
@@ -125,6 +126,7 @@ class RedisBackend(Backend):
         self._client: Redis | RedisCluster | None = None
         self._sub_client: Redis | None = None
         self._scripts: dict[str, AsyncScript] = {}
+        self._due_watch = DueWatch()
         self._tasks: list[asyncio.Task[None]] = []
         # Fan-out: rooms we want, the one PubSub that serves them, and per-room confirmations.
         self._rooms: set[str] = set()
@@ -167,6 +169,10 @@ class RedisBackend(Backend):
     @property
     def _deadlines_key(self) -> str:
         return f"{self._ns}:deadlines"
+
+    def _deadline_group(self, code: str) -> int:
+        """The group of the due set that holds room `code`'s deadline (DueWatch)."""
+        return 0
 
     def _deadline_keys(self, code: str) -> tuple[str, str]:
         """The due set that holds room `code`'s deadline, and the key (in the same slot) of the
@@ -589,6 +595,7 @@ class RedisBackend(Backend):
         self, code: str, at: float, earlier: bool = False, version: int | None = None
     ) -> None:
         due, newest = self._deadline_keys(code)
+        self._due_watch.scheduled(self._deadline_group(code), at)
         if version is not None:
             args: list[str | float | int] = [code, at, version, self._ttl_ms]
             await self._scripts["schedule"](keys=[due, newest], args=args)
@@ -598,9 +605,17 @@ class RedisBackend(Backend):
             await self.client.zadd(due, {code: at}, lt=earlier)
 
     async def claim_due(self, now: float, lease: float) -> list[str]:
-        claimed = await self._scripts["claim"](
-            keys=[self._deadlines_key], args=[now, now + lease, CLAIM_LIMIT]
-        )
+        if not self._due_watch.should_ask(0, now):
+            return []
+        self._due_watch.asking(0, now)
+        try:
+            claimed, earliest = await self._scripts["claim"](
+                keys=[self._deadlines_key], args=[now, now + lease, CLAIM_LIMIT]
+            )
+        except BaseException:
+            self._due_watch.failed(0)
+            raise
+        self._due_watch.answered(0, None if earliest is None else float(earliest))
         codes = [c.decode() for c in claimed]
         if not codes:
             return []

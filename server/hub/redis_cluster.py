@@ -110,7 +110,8 @@ COMMANDS_AT_ONCE = 48  # commands in flight per worker (see _ClusterClient); the
 _CLAIM_SCORED = """
 local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'WITHSCORES', 'LIMIT', 0, ARGV[3])
 for i = 1, #due, 2 do redis.call('ZADD', KEYS[1], ARGV[2], due[i]) end
-return due
+local first = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+return {due, first[2] or false}
 """
 
 # A render's reads of one room (RedisBackend.snapshot's pipeline): seq, doc, ver (false when
@@ -272,6 +273,9 @@ class RedisClusterBackend(RedisBackend):
     def _due_key(self, bucket: int) -> str:
         return f"{self._ns}:due:{{{GROUP_TAGS[bucket]}}}"
 
+    def _deadline_group(self, code: str) -> int:
+        return self._bucket(code)
+
     def _deadline_keys(self, code: str) -> tuple[str, str]:
         due = self._due_key(self._bucket(code))
         return due, f"{due}:v:{code}"
@@ -390,12 +394,16 @@ class RedisClusterBackend(RedisBackend):
         """Every group is claimed on its own master, as a task of its own: a group whose master
         is failing over is still being claimed (its retries wait for the failover) while the
         others' claims come back within CLAIM_WAIT; what it claims is handed out by a later call.
-        Only when no group could be claimed at all does the error reach the caller."""
+        Only when no group could be claimed at all does the error reach the caller. A group is
+        asked only when this worker knows of a tick due in it, or after DueWatch's idle ask."""
         for bucket in range(SLOT_GROUPS):
-            if bucket not in self._claims:
+            if bucket not in self._claims and self._due_watch.should_ask(bucket, now):
+                self._due_watch.asking(bucket, now)
                 self._claims[bucket] = asyncio.create_task(
                     self._claim_bucket(bucket, now, lease), name=f"redis-claim-{bucket}"
                 )
+        if not self._claims:
+            return []  # no group to ask now (DueWatch)
         await asyncio.wait(self._claims.values(), timeout=CLAIM_WAIT)
         due: list[tuple[float, str]] = []
         errors: list[BaseException] = []
@@ -416,9 +424,14 @@ class RedisClusterBackend(RedisBackend):
 
     async def _claim_bucket(self, bucket: int, now: float, lease: float) -> list[tuple[float, str]]:
         key = self._due_key(bucket)
-        claimed = await self._scripts["claim_scored"](
-            keys=[key], args=[now, now + lease, CLAIM_LIMIT]
-        )
+        try:
+            claimed, earliest = await self._scripts["claim_scored"](
+                keys=[key], args=[now, now + lease, CLAIM_LIMIT]
+            )
+        except BaseException:
+            self._due_watch.failed(bucket)
+            raise
+        self._due_watch.answered(bucket, None if earliest is None else float(earliest))
         at = {_text(claimed[i]): float(claimed[i + 1]) for i in range(0, len(claimed), 2)}
         codes = list(at)
         if not codes:

@@ -275,10 +275,12 @@ return 1
 
 # Claiming re-arms the entry at now + lease in the same atomic step, so two workers never both
 # get it, and a claimer that dies leaves it due again once the lease runs out.
+# Returns {claimed codes, the earliest score left in the set (false: empty)}.
 _CLAIM = """
 local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, ARGV[3])
 for _, code in ipairs(due) do redis.call('ZADD', KEYS[1], ARGV[2], code) end
-return due
+local first = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+return {due, first[2] or false}
 """
 
 
