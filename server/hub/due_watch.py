@@ -34,7 +34,7 @@ class DueWatch:
         return (
             asked is None
             or now >= self._next.get(group, -math.inf)
-            or now >= asked + self._idle_ask_s
+            or not asked <= now < asked + self._idle_ask_s  # (or the clock went back)
         )
 
     def asking(self, group: int, now: float) -> None:

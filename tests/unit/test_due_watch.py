@@ -70,3 +70,11 @@ def test_removing_a_tick_changes_nothing() -> None:
     watch.answered(0, None)
     watch.scheduled(0, 0)
     assert not watch.should_ask(0, NOW + 5)
+
+
+def test_a_clock_that_went_back_does_not_stop_the_idle_asks() -> None:
+    """The hub's clock is wall time; after a step back the group is asked again at once."""
+    watch = DueWatch(idle_ask_s=0.5)
+    watch.asking(0, NOW)
+    watch.answered(0, None)
+    assert watch.should_ask(0, NOW - 3600)
