@@ -292,13 +292,9 @@ async def test_a_late_completion_closes_only_the_question_it_was_decided_for(
     assert late.value.code == "too_late"
 
 
-async def test_a_late_wake_up_does_not_put_off_the_next_questions_deadline(
-    hub_and_clock: tuple[Hub, Clock],
-) -> None:
-    """A render of question 1 (60 s) asks for a wake-up when a dropped phone's grace lapses; it
-    arrives after the host opened question 2 (5 s). Question 2 still closes at its own
-    deadline, not at the later wake-up."""
-    hub, clock = hub_and_clock
+async def _question_one_of_60_then_one_of_5(hub: Hub) -> tuple[str, Socket, Socket]:
+    """A room with a host and one phone whose quiz has a question of 60 s, then one of 5 s;
+    question 1 is open."""
     first = {**FAST_QUIZ["questions"][0], "time_limit": 60, "points": 1000}
     second = {**FAST_QUIZ["questions"][1], "time_limit": 5, "points": 1000}
     quiz = {**FAST_QUIZ, "questions": [first, second]}
@@ -309,6 +305,17 @@ async def test_a_late_wake_up_does_not_put_off_the_next_questions_deadline(
     await hub.hello(phone.client, {"role": "phone", "room": code, "name": "Speler 0"})
     await hub.control(host.client, {"action": "start"})
     await until(lambda: _open_index(host) == 0, "question 1 opens")
+    return code, host, phone
+
+
+async def test_a_late_wake_up_does_not_put_off_the_next_questions_deadline(
+    hub_and_clock: tuple[Hub, Clock],
+) -> None:
+    """A render of question 1 (60 s) asks for a wake-up when a dropped phone's grace lapses; it
+    arrives after the host opened question 2 (5 s). Question 2 still closes at its own
+    deadline, not at the later wake-up."""
+    hub, clock = hub_and_clock
+    code, host, phone = await _question_one_of_60_then_one_of_5(hub)
     question_one_deadline = clock.now + 60
     assert (await hub.input(phone.client, answer_frame(0, 0)))["type"] == "ack"
     await until(lambda: _last(host).get("phase") == q.REVEAL, "the close once all answered")
@@ -330,16 +337,7 @@ async def test_a_stale_tick_does_not_remove_the_deadline_of_the_question_opened_
     5 s. (The read is held back here until the host's command is saved, as a busy worker's
     event loop or a slow round trip holds it back.)"""
     hub, clock = hub_and_clock
-    first = {**FAST_QUIZ["questions"][0], "time_limit": 60, "points": 1000}
-    second = {**FAST_QUIZ["questions"][1], "time_limit": 5, "points": 1000}
-    quiz = {**FAST_QUIZ, "questions": [first, second]}
-    code, secret = await hub.create_room([("quiz", quiz)], "", "nl", "http://127.0.0.1")
-    host = Socket(hub)
-    await hub.hello(host.client, {"role": "host", "room": code, "secret": secret})
-    phone = Socket(hub)
-    await hub.hello(phone.client, {"role": "phone", "room": code, "name": "Speler 0"})
-    await hub.control(host.client, {"action": "start"})
-    await until(lambda: _open_index(host) == 0, "question 1 opens")
+    code, host, _phone = await _question_one_of_60_then_one_of_5(hub)
     await hub.control(host.client, {"action": "close"})
     await until(lambda: _last(host).get("phase") == q.REVEAL, "question 1 closes")
 
