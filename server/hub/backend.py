@@ -327,9 +327,12 @@ class Backend(ABC):
         the room's newer state, nor removes it."""
 
     @abstractmethod
-    async def claim_due(self, now: float, lease: float) -> list[str]:
+    async def claim_due(self, now: float, lease: float, ask_all: bool = False) -> list[str]:
         """Rooms whose tick is due; each is handed to one caller and re-armed at now + lease,
-        so a worker that dies while handling it leaves the tick to another worker."""
+        so a worker that dies while handling it leaves the tick to another worker. A shared
+        backend may answer from what this worker knows, without asking (server/hub/
+        due_watch.py); `ask_all`: ask it all the same (while it is thought unreachable, a poll
+        that returns is proof that it is back)."""
 
     # ---- fan-out ------------------------------------------------------------------------------
     @abstractmethod

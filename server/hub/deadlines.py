@@ -75,7 +75,9 @@ class Deadlines:
         while True:
             started = self.hub.outage.clock()
             try:
-                for code in await self.hub.backend.claim_due(self.hub.clock(), LEASE_S):
+                # While the backend is thought down, only a poll that asked it proves it back.
+                down = self.hub.outage.down
+                for code in await self.hub.backend.claim_due(self.hub.clock(), LEASE_S, down):
                     await self.tick(code)
                 self.hub.outage.recovered()
             except asyncio.CancelledError:

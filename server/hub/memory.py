@@ -223,7 +223,7 @@ class MemoryBackend(Backend):
         self._deadlines[code] = at
         heapq.heappush(self._heap, (at, code))
 
-    async def claim_due(self, now: float, lease: float) -> list[str]:
+    async def claim_due(self, now: float, lease: float, ask_all: bool = False) -> list[str]:
         due: list[str] = []
         while self._heap and self._heap[0][0] <= now:
             at, code = heapq.heappop(self._heap)

@@ -604,8 +604,8 @@ class RedisBackend(Backend):
         else:
             await self.client.zadd(due, {code: at}, lt=earlier)
 
-    async def claim_due(self, now: float, lease: float) -> list[str]:
-        if not self._due_watch.should_ask(0, now):
+    async def claim_due(self, now: float, lease: float, ask_all: bool = False) -> list[str]:
+        if not ask_all and not self._due_watch.should_ask(0, now):
             return []
         self._due_watch.asking(0, now)
         try:

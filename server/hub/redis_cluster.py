@@ -390,14 +390,16 @@ class RedisClusterBackend(RedisBackend):
             found = await pipe.execute()
         return {code: bool(exists) for code, exists in zip(codes, found, strict=True)}
 
-    async def claim_due(self, now: float, lease: float) -> list[str]:
+    async def claim_due(self, now: float, lease: float, ask_all: bool = False) -> list[str]:
         """Every group is claimed on its own master, as a task of its own: a group whose master
         is failing over is still being claimed (its retries wait for the failover) while the
         others' claims come back within CLAIM_WAIT; what it claims is handed out by a later call.
         Only when no group could be claimed at all does the error reach the caller. A group is
         asked only when this worker knows of a tick due in it, or after DueWatch's idle ask."""
         for bucket in range(SLOT_GROUPS):
-            if bucket not in self._claims and self._due_watch.should_ask(bucket, now):
+            if bucket in self._claims:
+                continue
+            if ask_all or self._due_watch.should_ask(bucket, now):
                 self._due_watch.asking(bucket, now)
                 self._claims[bucket] = asyncio.create_task(
                     self._claim_bucket(bucket, now, lease), name=f"redis-claim-{bucket}"

@@ -72,3 +72,15 @@ async def test_a_tick_asked_for_while_idle_is_claimed_at_its_time(shared: Cluste
     await there.schedule(code, NOW + 2 * IDLE_ASK_S + 0.05)
     assert await here.claim_due(NOW, lease=100) == []  # sees it, not due
     assert await here.claim_due(NOW + 2 * IDLE_ASK_S + 0.05, lease=100) == [code]
+
+
+async def test_ask_all_asks_whatever_this_worker_knows(shared: Cluster) -> None:
+    """While the backend is thought unreachable the deadline loop asks on every poll: only a
+    poll that reached Redis may report it back (server/hub/outage.py)."""
+    here, there = await shared.worker(), await shared.worker()
+    (code,) = codes_in_one_group(1)
+    assert await here.create_room(code, b"doc")
+    assert await here.claim_due(NOW, lease=100) == []
+    await there.schedule(code, NOW + 0.1)
+    assert await here.claim_due(NOW + 0.1, lease=100) == []  # not asked
+    assert await here.claim_due(NOW + 0.1, lease=100, ask_all=True) == [code]

@@ -14,8 +14,10 @@ from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from server.hub.backend import Arriving
+from server.hub.bokaal import BokaalBook
 from server.hub.heartbeat import HEARTBEAT_DEADLINE, HEARTBEAT_EVERY
 from server.hub.redis import LIVENESS_TTL, POOL_SIZE, PRESENCE_SLICES, RESYNC, RedisBackend
+from server.hub.rooms import Hub, HubSettings
 from tests.contract.conftest import eventually
 from tests.support.redis_server import RedisServer, free_port, require_redis_server
 
@@ -360,3 +362,25 @@ async def test_a_socket_whose_enrolment_reply_was_lost_does_not_stay_online(
         assert await backend.hlen(ROOM, "players") == 1  # the player itself stays, offline
     finally:
         await backend.disconnect()
+
+
+async def test_while_redis_is_down_only_a_poll_that_reached_it_reports_it_back() -> None:
+    """The deadline loop reports the backend reachable after a poll that returned. A poll the
+    worker answers from what it knows (server/hub/due_watch.py) proves nothing: while Redis is
+    thought down every poll asks it, so no "reachable again" is logged while it is still down.
+    (The hub's clock stands still: on their own the idle asks would never come due.)"""
+    with RedisServer(require_redis_server()) as server:
+        backend = RedisBackend(server.url, namespace=namespace())
+        clock = lambda: 1_800_000_000.0  # noqa: E731
+        async with Hub(backend, BokaalBook(backend), HubSettings(), clock=clock) as hub:
+            await asyncio.sleep(0.3)  # the loop asked once; from now on it only knows
+            server.kill()
+            hub.outage.failed("a render", RedisConnectionError("Connection refused"))
+            await asyncio.sleep(0.5)  # ten polls
+            assert hub.outage.down
+            await asyncio.to_thread(server.start)
+            await eventually(lambda: _async(not hub.outage.down), within=20)
+
+
+async def _async(value: bool) -> bool:
+    return value
