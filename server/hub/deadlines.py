@@ -77,7 +77,8 @@ class Deadlines:
             try:
                 # While the backend is thought down, only a poll that asked it proves it back.
                 down = self.hub.outage.down
-                for code in await self.hub.backend.claim_due(self.hub.clock(), LEASE_S, down):
+                due = await self.hub.backend.claim_due(self.hub.clock(), LEASE_S, ask_all=down)
+                for code in due:
                     await self.tick(code)
                 self.hub.outage.recovered()
             except asyncio.CancelledError:

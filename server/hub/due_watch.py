@@ -43,11 +43,11 @@ class DueWatch:
         self._asked[group] = now
         self._next[group] = math.inf
 
-    def answered(self, group: int, earliest: float | None) -> None:
+    def answered(self, group: int, earliest: bytes | str | float | None) -> None:
         """The claim's reply: the earliest tick left in the group (after the claimed ones were
-        re-armed), None when the group is empty."""
+        re-armed; as the claim script returned it), None when the group is empty."""
         if earliest is not None:
-            self.scheduled(group, earliest)
+            self.scheduled(group, float(earliest))
 
     def failed(self, group: int) -> None:
         """The claim got no reply: ask again on the next poll."""

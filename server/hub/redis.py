@@ -615,7 +615,7 @@ class RedisBackend(Backend):
         except BaseException:
             self._due_watch.failed(0)
             raise
-        self._due_watch.answered(0, None if earliest is None else float(earliest))
+        self._due_watch.answered(0, earliest)
         codes = [c.decode() for c in claimed]
         if not codes:
             return []

@@ -433,7 +433,7 @@ class RedisClusterBackend(RedisBackend):
         except BaseException:
             self._due_watch.failed(bucket)
             raise
-        self._due_watch.answered(bucket, None if earliest is None else float(earliest))
+        self._due_watch.answered(bucket, earliest)
         at = {_text(claimed[i]): float(claimed[i + 1]) for i in range(0, len(claimed), 2)}
         codes = list(at)
         if not codes:
