@@ -193,6 +193,21 @@ class Client:
             self._outbox.add(self)
         return True
 
+    def reply(self, data: bytes) -> bool:
+        """A reply to this socket's own request (an `ack`, an error): written at once when
+        nothing waits before it, else queued behind what waits. `send` leaves the write to
+        the outbox's flush at the next loop turn, which batches a broadcast; a reply goes to
+        one socket, and on a busy worker that turn is what an ack waits for."""
+        write = self._write
+        if self.dropped or self._pending or self.writer is not None or write is None:
+            return self.send(data)
+        try:
+            if write((data,), {}):
+                return True
+        except Exception:
+            log.exception("direct write to %s failed", self.id)
+        return self.send(data)
+
     def drop(self, code: int) -> None:
         """Close after what is already queued; when the queue is full the socket is stuck, so
         the writer and the reader are stopped at once and the connection is cut."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Set
 from dataclasses import dataclass
@@ -207,9 +208,11 @@ class Fanout:
         self.mark(code)
 
     async def _render_loop(self, code: str) -> None:
+        wake = self._wake.setdefault(code, asyncio.Event())
         try:
             while code in self._dirty and code in self._rooms:
                 self._dirty.discard(code)
+                wake.clear()
                 try:
                     if code in self._publish:
                         self._publish.discard(code)
@@ -219,12 +222,20 @@ class Fanout:
                     self.hub.outage.failed(f"render {code}", exc)
                 except Exception:
                     log.exception("render %s", code)
-                wake = self._wake.setdefault(code, asyncio.Event())
-                wake.clear()
                 base = max(self.settings.coalesce_s, self._pauses.get(code, 0.0))
                 pause = self.pacer.pause(base, len(self._renderers))
-                with contextlib.suppress(TimeoutError):
+                if wake.is_set():
+                    # A phase change arrived while this render read the room (or wrote): it is
+                    # rendered after the unpaced pause, not the paced one of up to a second (the
+                    # host's next screen waited for it), and not at once either, so that the
+                    # changes of one transition, in many rooms at once, still go together.
+                    wake.clear()
+                    pause = min(pause, base)
+                began = time.monotonic()
+                try:
                     await asyncio.wait_for(wake.wait(), pause)
+                except TimeoutError:  # ran out: how late is a measure of the loop's turns
+                    self.pacer.ended(pause, time.monotonic() - began)
         finally:
             self._renderers.pop(code, None)
             self._wake.pop(code, None)

@@ -5,9 +5,17 @@ is shown after a coalescing pause, so a room renders at most a few times a secon
 its inputs arrive. With a hundred busy rooms in one worker even that is most of the worker's
 time: every join of a 10,000-phone staff day asks every worker for a render of its room. So
 the pause grows while the worker is busy with many rooms: when at least `many` rooms are
-rendering and the worker's own CPU use over the last interval is above `busy`, the pause
-doubles (up to `longest`); when it is below `idle`, it halves back to the base. One big room
-is not slowed (its renders are already at most a few per second).
+rendering and, over the last interval, the worker's own CPU use was above `busy` or its event
+loop ran late (the render loops' own pauses ended on average more than `late_busy` after they
+were due), the pause doubles (up to `longest`); when the CPU use is below `idle` and the loop is
+on time again (under `late_idle`), it halves back to the base. One big room is not slowed (its
+renders are already at most a few per second).
+
+The loop's lateness counts because the worker's CPU use alone misses a machine that is short of
+cores: a worker at half a core whose loop waits for the CPU, behind Redis and other workers,
+runs every `await` of an answer late too. An answer's ack takes about five loop turns (the frame
+read, the batch's turn, the script's reply, the reply's future, the ack's write), so an average
+turn 20 ms late is an ack 100 ms late; the renders that pile up in those turns are what can wait.
 
 What people see: under load the lobby and the "x van y beantwoord" counters move once a second
 instead of ten times; acks and phase changes are not delayed (a phase change always cuts the
@@ -24,6 +32,8 @@ BUSY = 0.7  # share of one core above which the pause doubles
 IDLE = 0.4  # share below which it halves again
 LONGEST_S = 1.0  # the longest pause: the projector still moves every second
 MANY_ROOMS = 8  # rooms rendering in this worker from which the pause may grow
+LATE_BUSY_S = 0.015  # average lateness of the render loops' pauses above which it doubles
+LATE_IDLE_S = 0.005  # and below which (with the CPU below IDLE) it halves again
 
 
 class Pacer:
@@ -35,11 +45,20 @@ class Pacer:
         idle: float = IDLE,
         longest: float = LONGEST_S,
         many: int = MANY_ROOMS,
+        late_busy: float = LATE_BUSY_S,
+        late_idle: float = LATE_IDLE_S,
     ) -> None:
         self._cpu, self._wall = cpu, wall
         self._busy, self._idle, self._longest, self._many = busy, idle, longest, many
+        self._late_busy, self._late_idle = late_busy, late_idle
         self._at = (wall(), cpu())
+        self._late_sum, self._late_count = 0.0, 0  # the pauses' lateness since the last reading
         self.factor = 1.0  # what the base pause is multiplied by now
+
+    def ended(self, pause: float, took: float) -> None:
+        """A render loop's pause of `pause` seconds ran out after `took` seconds."""
+        self._late_sum += max(0.0, took - pause)
+        self._late_count += 1
 
     def pause(self, base: float, rooms: int) -> float:
         """The pause after a render whose unhurried pause would be `base` seconds, while
@@ -54,8 +73,10 @@ class Pacer:
             return
         cpu = self._cpu()  # a system call: only once per interval, not per render
         share = (cpu - self._at[1]) / spent
+        late = self._late_sum / self._late_count if self._late_count else 0.0
         self._at = (wall, cpu)
-        if share > self._busy and rooms >= self._many:
+        self._late_sum, self._late_count = 0.0, 0
+        if (share > self._busy or late > self._late_busy) and rooms >= self._many:
             self.factor = min(self.factor * 2, 64.0)
-        elif share < self._idle:
+        elif share < self._idle and late < self._late_idle:
             self.factor = max(1.0, self.factor / 2)

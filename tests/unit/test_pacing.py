@@ -66,3 +66,51 @@ def test_between_samples_the_pause_does_not_change() -> None:
     assert pacer.pause(0.1, rooms=20) == 0.2
     meter.run(SAMPLE_S / 10, 1.0)  # too soon for a new reading
     assert pacer.pause(0.1, rooms=20) == 0.2
+
+
+def late(pacer: Pacer, seconds: float, pauses: int = 10) -> None:
+    """`pauses` render pauses of 0.1 s that each ran out `seconds` late."""
+    for _ in range(pauses):
+        pacer.ended(0.1, 0.1 + seconds)
+
+
+def test_a_late_event_loop_doubles_the_pause_even_while_the_worker_uses_little_cpu() -> None:
+    """A machine short of cores: the worker gets half a core, and its loop turns come late."""
+    meter, pacer = make()
+    pauses = []
+    for _ in range(3):
+        meter.run(SAMPLE_S, 0.5)
+        late(pacer, 0.040)
+        pauses.append(pacer.pause(0.1, rooms=100))
+    assert pauses == [0.2, 0.4, 0.8]
+
+
+def test_a_loop_a_little_late_neither_doubles_nor_halves_the_pause() -> None:
+    meter, pacer = make()
+    meter.run(SAMPLE_S, 0.9)
+    assert pacer.pause(0.1, rooms=100) == 0.2
+    for _ in range(3):
+        meter.run(SAMPLE_S, 0.1)  # CPU idle, but turns still 10 ms late on average
+        late(pacer, 0.010)
+        assert pacer.pause(0.1, rooms=100) == 0.2
+    meter.run(SAMPLE_S, 0.1)
+    late(pacer, 0.001)  # on time again
+    assert pacer.pause(0.1, rooms=100) == 0.1
+
+
+def test_a_late_loop_does_not_slow_a_worker_with_few_rooms() -> None:
+    meter, pacer = make()
+    for _ in range(3):
+        meter.run(SAMPLE_S, 0.2)
+        late(pacer, 0.100)
+        assert pacer.pause(0.1, rooms=3) == 0.1
+
+
+def test_lateness_counts_once_per_reading_and_pauses_that_end_early_count_as_on_time() -> None:
+    meter, pacer = make()
+    meter.run(SAMPLE_S, 0.2)
+    late(pacer, 0.050)
+    assert pacer.pause(0.1, rooms=100) == 0.2
+    meter.run(SAMPLE_S, 0.2)
+    pacer.ended(0.1, 0.05)  # woken before its time: not late at all
+    assert pacer.pause(0.1, rooms=100) == 0.1  # the late pauses of the last reading are gone
