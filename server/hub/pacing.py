@@ -18,8 +18,9 @@ read, the batch's turn, the script's reply, the reply's future, the ack's write)
 turn 20 ms late is an ack 100 ms late; the renders that pile up in those turns are what can wait.
 
 What people see: under load the lobby and the "x van y beantwoord" counters move once a second
-instead of ten times; acks and phase changes are not delayed (a phase change always cuts the
-pause short).
+instead of ten times; acks and phase changes are not paced (a phase change cuts the pause
+short: at once, or after the unpaced pause when it arrives while the room is being rendered,
+server/hub/fanout.py).
 """
 
 from __future__ import annotations

@@ -18,9 +18,8 @@ from server.activities import quiz as q
 from server.hub.bokaal import BokaalBook
 from server.hub.pacing import Pacer
 from server.hub.rooms import Hub, HubSettings
-from tests.conftest import FAST_QUIZ
 from tests.contract.conftest import Cluster
-from tests.contract.test_attendance import Clock, Socket, _backend, until
+from tests.contract.test_attendance import Clock, Socket, _backend, _room_with_phones, until
 
 COALESCE_S = 0.05  # the unpaced pause
 PACED_S = 30.0  # the pause of a worker the pacer finds busy
@@ -55,14 +54,7 @@ async def test_a_phase_change_during_a_render_is_shown_without_waiting_for_the_p
     follows after the unpaced pause, not 30 s later. (Under load the host's next screen was
     late by up to a second.)"""
     hub = paced_hub
-    quiz = {**FAST_QUIZ, "questions": [{**FAST_QUIZ["questions"][0], "points": 1000}]}
-    code, secret = await hub.create_room([("quiz", quiz)], "", "nl", "http://127.0.0.1")
-    host = Socket(hub)
-    await hub.hello(host.client, {"role": "host", "room": code, "secret": secret})
-    anna = Socket(hub)
-    await hub.hello(anna.client, {"role": "phone", "room": code, "name": "Anna"})
-    await hub.control(host.client, {"action": "start"})
-    await until(lambda: _phase(host) == q.QUESTION, "the question opens")
+    code, host, (anna,) = await _room_with_phones(hub, 1)
 
     read = hub.backend.snapshot
     asked = False
