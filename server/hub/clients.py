@@ -75,20 +75,9 @@ class Outbox:
         behind what waits (so each socket keeps its order). For a big room's shared view: the
         first phone gets it without waiting for the frames of the thousands after it to be
         queued, and there is no second pass over them at the end of the turn."""
-        payloads = (data,)
         framed: dict[int, tuple[bytes, bytes]] = {}  # the frame is made once
         for client in clients:
-            write = client._write
-            if client._pending or client.writer is not None or write is None or client.dropped:
-                client.send(data)
-                continue
-            try:
-                written = write(payloads, framed)
-            except Exception:
-                log.exception("direct write to %s failed", client.id)
-                written = False
-            if not written:
-                client.send(data)
+            client.send_now(data, framed)
 
     def flush(self) -> None:
         due, self._due = self._due, []
@@ -193,16 +182,17 @@ class Client:
             self._outbox.add(self)
         return True
 
-    def reply(self, data: bytes) -> bool:
-        """A reply to this socket's own request (an `ack`, an error): written at once when
-        nothing waits before it, else queued behind what waits. `send` leaves the write to
-        the outbox's flush at the next loop turn, which batches a broadcast; a reply goes to
-        one socket, and on a busy worker that turn is what an ack waits for."""
+    def send_now(self, data: bytes, framed: dict[int, tuple[bytes, bytes]] | None = None) -> bool:
+        """`data` written at once when nothing waits before it, else queued behind what waits
+        (`send`). For a shared view (`Outbox.broadcast`, with one `framed` for all its
+        sockets: the frame is made once) and for the reply to this socket's own request (an
+        `ack`, an error): `send` leaves the write to the outbox's flush at the next loop turn,
+        and on a busy worker that turn is part of what an ack waits for."""
         write = self._write
-        if self.dropped or self._pending or self.writer is not None or write is None:
+        if self._pending or self.writer is not None or write is None or self.dropped:
             return self.send(data)
         try:
-            if write((data,), {}):
+            if write((data,), {} if framed is None else framed):
                 return True
         except Exception:
             log.exception("direct write to %s failed", self.id)

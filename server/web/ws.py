@@ -222,7 +222,7 @@ async def _read_frames(
                         guard.wrong_code()
                     raise
             except HubError as exc:
-                client.reply(pack(error_frame(exc.code, client.lang, msg_type)))
+                client.send_now(pack(error_frame(exc.code, client.lang, msg_type)))
                 continue
             except hub.backend.unavailable as exc:
                 # Redis unreachable for longer than its retries: nothing was acknowledged, so the
@@ -239,4 +239,4 @@ async def _read_frames(
                 client.close_code = 1011
                 raise
             if reply is not None:
-                client.reply(pack(reply))
+                client.send_now(pack(reply))

@@ -195,15 +195,15 @@ async def test_a_socket_that_went_away_mid_write_ends_its_writer_quietly() -> No
 
 
 async def test_a_reply_is_written_at_once_unless_frames_wait() -> None:
-    """`Client.reply` (an ack, an error to the socket's own request): a socket with nothing
-    queued gets it now, without waiting for the outbox's flush at the next loop turn; one with
-    frames waiting gets it after them; one without a direct write, or whose write breaks, by
-    send; a dropped socket gets nothing."""
+    """`Client.send_now` for a reply (an ack, an error to the socket's own request): a socket
+    with nothing queued gets it now, without waiting for the outbox's flush at the next loop
+    turn; one with frames waiting gets it after them; one without a direct write, or whose
+    write breaks, by send; a dropped socket gets nothing."""
     outbox = Outbox()
     idle, busy, slow = Wire(), Wire(), Wire(direct=False)
     a, b, c = client(outbox, idle), client(outbox, busy), client(outbox, slow)
     b.send(b"view")
-    assert a.reply(b"ack") and b.reply(b"ack") and c.reply(b"ack")
+    assert a.send_now(b"ack") and b.send_now(b"ack") and c.send_now(b"ack")
     assert idle.writes == [[b"ack"]]  # before the turn ends
     assert busy.writes == [] and slow.sent == []
     for _ in range(3):
@@ -215,7 +215,7 @@ async def test_a_reply_is_written_at_once_unless_frames_wait() -> None:
     wire = Wire()
     gone = client(outbox, wire)
     gone.drop(1000)
-    assert broken.reply(b"ack") and not gone.reply(b"ack")
+    assert broken.send_now(b"ack") and not gone.send_now(b"ack")
     for _ in range(3):
         await asyncio.sleep(0)
     assert wire.writes == [] and wire.sent == []
