@@ -15,8 +15,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from redis.asyncio import Redis, RedisCluster
-from redis.asyncio.client import PubSub
-from redis.asyncio.connection import BlockingConnectionPool, Connection
+from redis.asyncio.connection import BlockingConnectionPool
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff, NoBackoff
 from redis.commands.core import AsyncScript
@@ -36,9 +35,9 @@ from server.hub.backend import (
     Write,
 )
 from server.hub.due_watch import DueWatch
-from server.hub.heartbeat import HEARTBEAT_DEADLINE, HEARTBEAT_EVERY, Heartbeat
-from server.hub.inbox import RESYNC, Inbox
+from server.hub.inbox import Inbox
 from server.hub.redis_scripts import SCRIPTS
+from server.hub.redis_subscription import SUBSCRIBE_WAIT, Channels, Subscription
 from server.hub.room import DEVICES, NAMES, PLAYERS, TOKENS
 from server.hub.tasks import stop_tasks
 
@@ -56,10 +55,6 @@ LIVE_CACHE_FOR = 1.0
 # delete, a round trip apart) it writes all of it on every beat.
 PRESENCE_SLICES = 5
 REASSERT_FOR = 30.0
-# How long connect()/subscribe() wait for Redis to confirm a subscription before returning anyway
-# (the listener keeps trying and sends a resync once it succeeds).
-SUBSCRIBE_WAIT = 2.0
-BUILD_TIMEOUT = 5.0
 # Commands of one worker share this many connections; a burst beyond it (hundreds of phones
 # joining or reconnecting at once) waits up to POOL_WAIT for a free one. redis-py's default pool
 # (100 connections in redis-py 8) raises "Too many connections" at once instead.
@@ -69,21 +64,6 @@ CLAIM_LIMIT = 1000
 
 # Same rule as FileStore, so a store key that works on Redis also works on the memory backend.
 _SAFE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,120}$")
-
-
-class _ReconnectWatch:
-    """Notices when redis-py silently re-opens a PubSub connection (it resubscribes by itself,
-    but whatever was published in between is gone, so the hub must re-read its rooms)."""
-
-    def __init__(self) -> None:
-        self.connects = 0
-
-    async def on_connect(self, connection: Connection) -> None:
-        self.connects += 1
-
-
-class _Rebuild(Exception):
-    """The subscription can no longer be trusted."""
 
 
 def _ms(seconds: float) -> int:
@@ -124,21 +104,18 @@ class RedisBackend(Backend):
         self._ns = namespace
         self.worker_id = worker_id or f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(3)}"
         self._client: Redis | RedisCluster | None = None
-        self._sub_client: Redis | None = None
         self._scripts: dict[str, AsyncScript] = {}
         self._due_watch = DueWatch()
         self._tasks: list[asyncio.Task[None]] = []
-        # Fan-out: rooms we want, the one PubSub that serves them, and per-room confirmations.
+        # Fan-out: rooms we want, per-room confirmations, and the one subscription that serves
+        # them (the cluster backend: one per master).
         self._rooms: set[str] = set()
         self._confirmed: dict[str, asyncio.Event] = {}
-        self._pubsub: PubSub | None = None
-        self._pubsub_lock = asyncio.Lock()
-        self._pubsub_ready = asyncio.Event()
-        self._was_ready = False
-        self._generation = 0
-        self._deaf_generation = -1
-        self._heartbeat_of = Heartbeat()  # of the current subscription
         self._queue = Inbox()
+        self._fanout = Channels(
+            self.worker_id, self._channel, self._code_of, self._confirmed, self._queue
+        )
+        self._subscription: Subscription | None = None
         self._hb_channel = f"{namespace}:hb:{self.worker_id}".encode()
         # Presence this worker holds; written back on every liveness beat (see _beat_liveness).
         self._own: dict[str, set[str]] = {}
@@ -219,11 +196,6 @@ class RedisBackend(Backend):
         )
         self._client = Redis(connection_pool=pool)
         self._client.auto_close_connection_pool = True  # the client owns its pool
-        # The subscriber gets no socket_timeout (an idle subscription is normal) and no retries:
-        # a failure must surface in our listener, which rebuilds the subscription and resyncs.
-        self._sub_client = Redis.from_url(
-            self._url, retry=Retry(NoBackoff(), 0), socket_timeout=None, socket_connect_timeout=2
-        )
         self._register_scripts()
         try:
             await self._client.ping()
@@ -231,13 +203,23 @@ class RedisBackend(Backend):
         except BaseException:
             await self.disconnect()
             raise
+        # The subscriber gets no socket_timeout (an idle subscription is normal) and no retries:
+        # a failure must surface in its listener, which rebuilds the subscription and resyncs.
+        subscriber = Redis.from_url(
+            self._url, retry=Retry(NoBackoff(), 0), socket_timeout=None, socket_connect_timeout=2
+        )
+        hb_channel = self._hb_channel
+        subscription = Subscription(
+            self._fanout, subscriber, lambda: hb_channel, self._client.publish
+        )
+        subscription.rooms.update(self._rooms)
+        self._subscription = subscription
+        subscription.start()
         self._tasks = [
-            asyncio.create_task(self._listen(), name=f"redis-listen-{self.worker_id}"),
-            asyncio.create_task(self._heartbeat(), name=f"redis-heartbeat-{self.worker_id}"),
             asyncio.create_task(self._liveness(), name=f"redis-liveness-{self.worker_id}"),
         ]
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._pubsub_ready.wait(), SUBSCRIBE_WAIT)
+            await asyncio.wait_for(subscription.ready.wait(), SUBSCRIBE_WAIT)
 
     def _register_scripts(self) -> None:
         """Hook shared with the cluster backend (server/hub/redis_cluster.py)."""
@@ -248,6 +230,9 @@ class RedisBackend(Backend):
     async def disconnect(self) -> None:
         tasks, self._tasks = self._tasks, []
         await stop_tasks(tasks)
+        subscription, self._subscription = self._subscription, None
+        if subscription is not None:
+            await subscription.stop()
         if self._client is not None and tasks:
             # A clean shutdown takes our players offline at once instead of after LIVENESS_TTL.
             try:
@@ -263,10 +248,9 @@ class RedisBackend(Backend):
                 log.warning("redis: could not clear presence of %s: %s", self.worker_id, exc)
         self._own.clear()
         self._left.clear()
-        for client in (self._client, self._sub_client):
-            if client is not None:
-                await client.aclose()
-        self._client = self._sub_client = None
+        if self._client is not None:
+            await self._client.aclose()
+        self._client = None
 
     # ---- room documents --------------------------------------------------------------------------
     async def create_room(self, code: str, doc: bytes) -> bool:
@@ -637,19 +621,8 @@ class RedisBackend(Backend):
         confirmed = self._confirmed.setdefault(code, asyncio.Event())
         if code not in self._rooms:
             self._rooms.add(code)
-            async with self._pubsub_lock:
-                pubsub = self._pubsub
-                if pubsub is not None:
-                    try:
-                        # Bounded: the subscriber has no socket timeout (idle is normal), and a
-                        # write into a dead connection must not hold the lock for good.
-                        await asyncio.wait_for(
-                            pubsub.subscribe(self._channel(code)), SUBSCRIBE_WAIT
-                        )
-                    except (RedisError, OSError, TimeoutError) as exc:
-                        # The listener hits the same failure, rebuilds with this room included
-                        # and sends a resync; nothing more to do here.
-                        log.debug("redis: subscribe %s deferred: %s", code, exc)
+            if self._subscription is not None:
+                await self._subscription.add(code)
         # Wait for Redis to confirm, so a publish right after this call is not missed.
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(confirmed.wait(), SUBSCRIBE_WAIT)
@@ -659,155 +632,17 @@ class RedisBackend(Backend):
             return
         self._rooms.discard(code)
         self._confirmed.pop(code, None)
-        async with self._pubsub_lock:
-            pubsub = self._pubsub
-            if pubsub is not None:
-                try:
-                    await asyncio.wait_for(pubsub.unsubscribe(self._channel(code)), SUBSCRIBE_WAIT)
-                except (RedisError, OSError, TimeoutError) as exc:
-                    log.debug("redis: unsubscribe %s deferred: %s", code, exc)
+        if self._subscription is not None:
+            await self._subscription.remove(code)
 
     async def next_published(self) -> tuple[str, bytes]:
         return await self._queue.get()
-
-    async def _listen(self) -> None:
-        """Own one PubSub; rebuild it from scratch whenever it cannot be trusted."""
-        delay = 0.1
-        resync = False
-        while True:
-            watch = _ReconnectWatch()
-            try:
-                pubsub, codes = await asyncio.wait_for(self._build(watch), BUILD_TIMEOUT)
-            except (RedisError, OSError, TimeoutError) as exc:
-                # Warn once per outage, not every backoff step.
-                (log.warning if delay == 0.1 else log.debug)(
-                    "redis: cannot subscribe %s: %s: %s", self.worker_id, type(exc).__name__, exc
-                )
-            else:
-                try:
-                    await self._pump(pubsub, watch, codes, resync=resync)
-                except (RedisError, OSError, _Rebuild) as exc:
-                    log.warning(
-                        "redis: rebuilding subscription of %s: %s: %s",
-                        self.worker_id,
-                        type(exc).__name__,
-                        exc,
-                    )
-                except Exception:
-                    # Never let the listener die: a silently deaf worker is what we guard against.
-                    log.exception("redis: listener of %s failed; rebuilding", self.worker_id)
-                finally:
-                    await self._teardown(pubsub)
-                if self._was_ready:
-                    delay = 0.1
-            resync = True
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 2.0)
-
-    async def _build(self, watch: _ReconnectWatch) -> tuple[PubSub, set[str]]:
-        if self._sub_client is None:
-            raise RuntimeError("RedisBackend is not connected")
-        pubsub = self._sub_client.pubsub()
-        try:
-            async with self._pubsub_lock:
-                # The heartbeat channel goes last: Redis confirms in order, so hearing its
-                # confirmation means every room channel before it is subscribed.
-                codes = set(self._rooms)
-                await pubsub.subscribe(*[self._channel(c) for c in sorted(codes)], self._hb_channel)
-                if pubsub.connection is not None:
-                    pubsub.connection.register_connect_callback(watch.on_connect)
-                self._generation += 1
-                self._heartbeat_of.restart(asyncio.get_running_loop().time())
-                self._was_ready = False
-                self._pubsub = pubsub
-        except BaseException:
-            await pubsub.aclose()  # type: ignore[no-untyped-call]
-            raise
-        return pubsub, codes
-
-    async def _teardown(self, pubsub: PubSub) -> None:
-        async with self._pubsub_lock:
-            self._pubsub = None
-            self._pubsub_ready.clear()
-            for event in self._confirmed.values():
-                event.clear()
-            with contextlib.suppress(RedisError, OSError, TimeoutError):
-                await asyncio.wait_for(pubsub.aclose(), SUBSCRIBE_WAIT)  # type: ignore[no-untyped-call]
-
-    async def _pump(
-        self, pubsub: PubSub, watch: _ReconnectWatch, codes: set[str], *, resync: bool
-    ) -> None:
-        loop = asyncio.get_running_loop()
-        generation = self._generation
-        heartbeat = self._heartbeat_of
-        while True:
-            if watch.connects:
-                raise _Rebuild("redis-py re-opened the subscription connection by itself")
-            if self._deaf_generation == generation:
-                raise _Rebuild("our heartbeat reached no subscriber")
-            if heartbeat.deaf(loop.time()):
-                raise _Rebuild(f"a heartbeat went unheard for {HEARTBEAT_DEADLINE} s")
-            try:
-                # get_message's own timeout bounds only the read; redis-py's reconnect inside it
-                # (run even with retries=0) reads with no timeout on this connection.
-                async with asyncio.timeout(HEARTBEAT_DEADLINE):
-                    message = await pubsub.get_message(timeout=0.25)
-            except TimeoutError:
-                raise _Rebuild("reading the subscription hung") from None
-            if message is None:
-                continue
-            kind, channel = message["type"], message["channel"]
-            if kind == "message":
-                if channel == self._hb_channel:
-                    heartbeat.heard(loop.time(), bytes(message["data"]))
-                    continue
-                heartbeat.heard(loop.time())
-                code = self._code_of(channel)
-                if code is not None and code in self._rooms:
-                    self._queue.put((code, bytes(message["data"])))
-            elif kind == "subscribe":
-                if channel == self._hb_channel:
-                    heartbeat.heard(loop.time())
-                    if not self._pubsub_ready.is_set():
-                        self._was_ready = True
-                        self._pubsub_ready.set()
-                        for code in codes:
-                            if code in self._confirmed:
-                                self._confirmed[code].set()
-                        if resync:
-                            # Anything published while we were deaf is gone: the hub re-reads.
-                            log.info("redis: subscription of %s rebuilt", self.worker_id)
-                            self._queue.put(RESYNC)
-                else:
-                    code = self._code_of(channel)
-                    if code is not None and code in self._rooms and code in self._confirmed:
-                        self._confirmed[code].set()
 
     def _code_of(self, channel: bytes) -> str | None:
         prefix = f"{self._ns}:ch:{{".encode()
         if channel.startswith(prefix) and channel.endswith(b"}"):
             return channel[len(prefix) : -1].decode()
         return None
-
-    async def _heartbeat(self) -> None:
-        loop = asyncio.get_running_loop()
-        while True:
-            await asyncio.sleep(HEARTBEAT_EVERY)
-            generation, ready = self._generation, self._pubsub_ready.is_set()
-            number, payload = self._heartbeat_of.next()
-            sent = loop.time()
-            try:
-                receivers = await self.client.publish(self._hb_channel, payload)
-            except (RedisError, OSError) as exc:
-                log.debug("redis: heartbeat not sent: %s", exc)
-                continue
-            if not ready or generation != self._generation:
-                continue
-            if receivers == 0:
-                # Redis itself says nobody listens on our channel: this subscription is gone.
-                self._deaf_generation = generation
-            else:
-                self._heartbeat_of.delivered(number, sent)
 
     # ---- durable store ---------------------------------------------------------------------------
     async def store_put(

@@ -16,7 +16,8 @@ import redis
 from server.hub.backend import Arriving, Enrolment, PutResult
 from server.hub.factory import make_backend
 from server.hub.inbox import RESYNC
-from server.hub.redis_cluster import SLOT_GROUPS, SPAN, RedisClusterBackend, startup_nodes
+from server.hub.redis_cluster import SLOT_GROUPS, SPAN, RedisClusterBackend
+from server.hub.redis_cluster_client import startup_nodes
 from tests.support.redis_cluster import RedisCluster
 
 pytestmark = pytest.mark.redis

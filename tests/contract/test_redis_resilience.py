@@ -16,7 +16,8 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from server.hub.backend import Arriving
 from server.hub.bokaal import BokaalBook
 from server.hub.heartbeat import HEARTBEAT_DEADLINE, HEARTBEAT_EVERY
-from server.hub.redis import LIVENESS_TTL, POOL_SIZE, PRESENCE_SLICES, RESYNC, RedisBackend
+from server.hub.inbox import RESYNC
+from server.hub.redis import LIVENESS_TTL, POOL_SIZE, PRESENCE_SLICES, RedisBackend
 from server.hub.rooms import Hub, HubSettings
 from tests.contract.conftest import eventually
 from tests.support.redis_server import RedisServer, free_port, require_redis_server
@@ -87,7 +88,8 @@ async def test_a_silently_deaf_subscription_is_rebuilt(redis_server: RedisServer
         await backend.subscribe(ROOM)
         # Reach inside on purpose: drop every subscription on the live connection, which is
         # what a silently lost subscription looks like from the worker's side.
-        pubsub = backend._pubsub
+        assert backend._subscription is not None
+        pubsub = backend._subscription.pubsub
         assert pubsub is not None
         await pubsub.unsubscribe()
         await wait_for_resync(backend, within=6)
