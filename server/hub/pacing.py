@@ -55,6 +55,9 @@ class Pacer:
         self._at = (wall(), cpu())
         self._late_sum, self._late_count = 0.0, 0  # the pauses' lateness since the last reading
         self.factor = 1.0  # what the base pause is multiplied by now
+        # The shortest base pause asked for: the factor grows only until that one reaches the
+        # longest pause, so that a long busy spell does not take longer to recover from.
+        self._least_base = longest
 
     def ended(self, pause: float, took: float) -> None:
         """A render loop's pause of `pause` seconds ran out after `took` seconds."""
@@ -64,6 +67,7 @@ class Pacer:
     def pause(self, base: float, rooms: int) -> float:
         """The pause after a render whose unhurried pause would be `base` seconds, while
         `rooms` rooms are rendering in this worker."""
+        self._least_base = min(self._least_base, base)
         self._sample(rooms)
         return min(max(base, self._longest), base * self.factor)
 
@@ -78,6 +82,7 @@ class Pacer:
         self._at = (wall, cpu)
         self._late_sum, self._late_count = 0.0, 0
         if (share > self._busy or late > self._late_busy) and rooms >= self._many:
-            self.factor = min(self.factor * 2, 64.0)
+            if self._least_base * self.factor < self._longest:
+                self.factor *= 2
         elif share < self._idle and late < self._late_idle:
             self.factor = max(1.0, self.factor / 2)

@@ -60,6 +60,20 @@ def test_the_pause_comes_back_once_the_worker_is_idle_again() -> None:
     assert back == [0.4, 0.2, 0.1, 0.1]
 
 
+def test_a_long_busy_spell_is_recovered_from_as_fast_as_a_short_one() -> None:
+    """The factor stops growing once the shortest pause reached the longest one: after a
+    minute of load the pause is back to the base in four idle readings, not six or more."""
+    meter, pacer = make()
+    for _ in range(240):
+        meter.run(SAMPLE_S, 0.95)
+        assert pacer.pause(0.1, rooms=100) <= 1.0
+    back = []
+    for _ in range(5):
+        meter.run(SAMPLE_S, 0.1)
+        back.append(pacer.pause(0.1, rooms=100))
+    assert back == [0.8, 0.4, 0.2, 0.1, 0.1]
+
+
 def test_between_samples_the_pause_does_not_change() -> None:
     meter, pacer = make()
     meter.run(SAMPLE_S, 1.0)
