@@ -12,6 +12,7 @@ import socket
 import time
 import zlib
 from collections.abc import Sequence
+from functools import partial
 from typing import Any
 
 from redis.asyncio import Redis, RedisCluster
@@ -39,6 +40,7 @@ from server.hub.inbox import Inbox
 from server.hub.redis_scripts import SCRIPTS
 from server.hub.redis_subscription import SUBSCRIBE_WAIT, Channels, Subscription
 from server.hub.room import DEVICES, NAMES, PLAYERS, TOKENS
+from server.hub.single_flight import SingleFlight
 from server.hub.tasks import stop_tasks
 
 log = logging.getLogger(__name__)
@@ -126,6 +128,7 @@ class RedisBackend(Backend):
         # its question open) for as long as this worker lives.
         self._left: dict[str, set[str]] = {}
         self._live_cache: dict[str, tuple[bool, float]] = {}
+        self._live_checks: SingleFlight[bool] = SingleFlight()  # one check per worker at a time
         # Enrolments whose reply did not arrive: (room, token digest, socket); see enrol.
         self._unsure: list[tuple[str, str, str]] = []
 
@@ -506,15 +509,17 @@ class RedisBackend(Backend):
                 # has just come back (after a Redis outage) would lose its re-asserted presence.
                 unknown.append(worker)
         if unknown:
-            async with self.client.pipeline(transaction=False) as pipe:
-                for worker in unknown:
-                    pipe.exists(self._worker_key(worker))
-                found = await pipe.execute()
-            for worker, exists in zip(unknown, found, strict=True):
-                self._live_cache[worker] = (bool(exists), now)
-                if exists:
-                    alive.add(worker)
+            found = await asyncio.gather(
+                *(self._live_checks.ask(w, partial(self._is_live, w)) for w in unknown)
+            )
+            alive.update(worker for worker, exists in zip(unknown, found, strict=True) if exists)
         return alive
+
+    async def _is_live(self, worker: str) -> bool:
+        now = time.monotonic()
+        exists = bool(await self.client.exists(self._worker_key(worker)))
+        self._live_cache[worker] = (exists, now)
+        return exists
 
     async def _assert_alive(self) -> bool:
         """Renew this worker's liveness; False when it had expired. Hook: the cluster backend

@@ -40,6 +40,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Sequence
+from functools import partial
 
 from redis.asyncio import Redis
 from redis.asyncio.cluster import ClusterNode
@@ -405,17 +406,21 @@ class RedisClusterBackend(RedisBackend):
                 unknown.append(worker)
         if unknown:
             found = await asyncio.gather(
-                *(self.cluster.exists(self._live_key(bucket, w)) for w in unknown),
+                *(
+                    self._live_checks.ask((w, bucket), partial(self._is_live_in, w, bucket))
+                    for w in unknown
+                ),
                 return_exceptions=True,
             )
-            for worker, exists in zip(unknown, found, strict=True):
-                if isinstance(exists, BaseException):
-                    alive.add(worker)
-                    continue
-                self._live_in_group[(worker, bucket)] = (bool(exists), now)
-                if exists:
-                    alive.add(worker)
+            # An unanswered check counts as alive.
+            alive.update(w for w, exists in zip(unknown, found, strict=True) if exists is not False)
         return alive
+
+    async def _is_live_in(self, worker: str, bucket: int) -> bool:
+        now = time.monotonic()
+        exists = bool(await self.cluster.exists(self._live_key(bucket, worker)))
+        self._live_in_group[(worker, bucket)] = (exists, now)
+        return exists
 
     # ---- fan-out: sharded pub/sub ----------------------------------------------------------------
     async def publish(self, code: str, message: bytes) -> None:

@@ -1,0 +1,37 @@
+"""Concurrent asks for the same thing share one call.
+
+A hundred renders that find a cached answer stale at the same moment (is worker W still alive?)
+would otherwise each ask Redis, all before the first reply refreshes the cache: under load that
+was one EXISTS per join and per render, a round trip each.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable, Hashable
+from typing import Generic, TypeVar
+
+V = TypeVar("V")
+
+
+class SingleFlight(Generic[V]):
+    def __init__(self) -> None:
+        self._flying: dict[Hashable, asyncio.Future[V]] = {}
+
+    async def ask(self, key: Hashable, call: Callable[[], Awaitable[V]]) -> V:
+        """The result of `call()`, or of the call for `key` already under way. A caller that is
+        cancelled leaves the call running for the others."""
+        flight = self._flying.get(key)
+        if flight is None:
+            flight = asyncio.ensure_future(call())
+            self._flying[key] = flight
+            flight.add_done_callback(lambda done: self._landed(key, done))
+        return await asyncio.shield(flight)
+
+    def _landed(self, key: Hashable, flight: asyncio.Future[V]) -> None:
+        if self._flying.get(key) is flight:
+            del self._flying[key]
+        if not flight.cancelled():
+            with contextlib.suppress(BaseException):
+                flight.exception()  # retrieved: every asker may have been cancelled meanwhile
