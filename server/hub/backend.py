@@ -127,6 +127,29 @@ class Backend(ABC):
         opens inputs saves its gate with it). True also when it already is version + 1 with
         exactly `doc` (a repeat of this save, whose writes were stored by the first)."""
 
+    async def save_and_publish(
+        self,
+        code: str,
+        version: int,
+        doc: bytes,
+        writes: Sequence[Write],
+        empty: str,
+        message: bytes,
+    ) -> tuple[bool, bool]:
+        """`save_room`, and once saved, while the room's table `empty` holds nothing, also
+        publish `message` on the room's channel in the same step: (saved, published). A change's
+        views can go out to the other workers in the save's own round trip when they were made
+        before the save, which holds only while nothing they show can have changed meanwhile (a
+        round the save opens has no inputs yet). Redis does it in the save's script; this
+        default (the memory backend, where nothing runs in between) uses save_room, hlen and
+        publish."""
+        if not await self.save_room(code, version, doc, writes):
+            return False, False
+        if await self.hlen(code, empty):
+            return True, False
+        await self.publish(code, message)
+        return True, True
+
     @abstractmethod
     async def touch(self, code: str) -> None:
         """Keep the room and all its tables alive for another `room_ttl` seconds."""

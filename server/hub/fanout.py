@@ -45,6 +45,17 @@ class RoomHub(Protocol):
 
 
 @dataclass
+class Preview:
+    """The projector's and the phones' views of a room's document `version`, made once:
+    `frames` ([role, key, frame] each) for this worker's sockets, `message` (the same frames)
+    for the other workers."""
+
+    frames: list[list[Any]]
+    message: bytes
+    version: int
+
+
+@dataclass
 class Seen:
     """What a transition's step read of a room's people: the players, who was online (when it
     opened inputs) and the records of input table `table` (when it closed them)."""
@@ -54,6 +65,9 @@ class Seen:
     table: str = ""
     inputs: Mapping[str, Any] | None = None
     previewed: bool = False  # the outcome's views went out already (Fanout.preview)
+    # The views the save published to the other workers (Backend.save_and_publish): only this
+    # worker's sockets are left to show them to.
+    published: Preview | None = None
 
 
 log = logging.getLogger("kenniskring.fanout")
@@ -418,6 +432,9 @@ class Fanout:
         behind every other room's render. A round that takes no inputs any more may come from
         this worker's last read of its table: the render after corrects what moved since."""
         code = room.code
+        if seen.published is not None:
+            self._show_previewed(code, seen.published.frames, seen.published.version)
+            return
         table = self.hub.table_of(room)
         online, inputs = seen.online, seen.inputs if table == seen.table else None
         if inputs is None and table and not room.activity.collecting(room.state):
@@ -447,18 +464,8 @@ class Fanout:
         """The projector's and the phones' views of `state` (the room's document `version`),
         written to this worker's sockets at once and published for the other workers (see
         _show_previewed)."""
-        code = room.code
-        content = await self.hub.content_of(code, room.current, room.created)
-        facts = facts_of(room, names, online, inputs, None, self.cache_of(code, room.current))
-        seq = self._rendered.get(code, 0)  # phones take a view of the version they show
-        now = self.hub.clock()
-        frames: list[list[Any]] = []
-        for role in ("screen", "phone"):
-            view = envelope(role, room, state, content, facts)
-            view.update(room.activity.shared_view(role, state, content, facts, now))
-            key, data = _encode(view, seq)
-            frames.append([role, key, data])
-        message = pack({"preview": frames, "version": version})
+        preview = await self.preview_of(room, state, names, online, inputs, version)
+        code, frames, message = room.code, preview.frames, preview.message
         if len(self._rooms.get(code, ())) < SPLIT_PERSONAL_AT:
             self._show_previewed(code, frames, version)
             await self.hub.backend.publish(code, message)
@@ -470,6 +477,29 @@ class Fanout:
         await asyncio.sleep(0)
         self._show_previewed(code, frames, version)
         await sending
+
+    async def preview_of(
+        self,
+        room: Room,
+        state: Any,
+        names: Mapping[str, str],
+        online: Set[str],
+        inputs: Mapping[str, Any],
+        version: int = 0,
+    ) -> Preview:
+        """The projector's and the phones' views of `state` (the room's document `version`)."""
+        code = room.code
+        content = await self.hub.content_of(code, room.current, room.created)
+        facts = facts_of(room, names, online, inputs, None, self.cache_of(code, room.current))
+        seq = self._rendered.get(code, 0)  # phones take a view of the version they show
+        now = self.hub.clock()
+        frames: list[list[Any]] = []
+        for role in ("screen", "phone"):
+            view = envelope(role, room, state, content, facts)
+            view.update(room.activity.shared_view(role, state, content, facts, now))
+            key, data = _encode(view, seq)
+            frames.append([role, key, data])
+        return Preview(frames, pack({"preview": frames, "version": version}), version)
 
     def _older_than_shown(self, code: str, version: int) -> bool:
         return _older(self._previewed.get(code), version, self.hub.clock())

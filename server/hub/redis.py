@@ -275,7 +275,23 @@ class RedisBackend(Backend):
         self, code: str, version: int, doc: bytes, writes: Sequence[Write] = ()
     ) -> bool:
         records = [part for write in writes for part in write]
-        return await self._run("save", code, version, doc, self._ttl_ms, *records) == 1
+        return await self._run("save", code, version, doc, self._ttl_ms, "", "", "", *records) != 0
+
+    async def save_and_publish(
+        self,
+        code: str,
+        version: int,
+        doc: bytes,
+        writes: Sequence[Write],
+        empty: str,
+        message: bytes,
+    ) -> tuple[bool, bool]:
+        records = [part for write in writes for part in write]
+        channel = self._channel(code)
+        reply = await self._run(
+            "save", code, version, doc, self._ttl_ms, channel, empty, message, *records
+        )
+        return reply != 0, reply == 2
 
     async def touch(self, code: str) -> None:
         await self._run("touch", code, self._ttl_ms)

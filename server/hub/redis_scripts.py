@@ -41,6 +41,10 @@ redis.call('SET', p .. 'ver', 1, 'PX', ARGV[2])
 return 1
 """
 
+# Backend.save_room and save_and_publish: ARGV = version, doc, ttl, then the channel, the table
+# that must be empty and the message to publish once saved ('' for no channel: publish nothing),
+# then (table, key, value) records. 0: not saved; 1: saved (or already saved by an identical
+# call); 2: saved and published.
 _SAVE = (
     _REFRESH
     + """
@@ -54,11 +58,15 @@ if not v or tonumber(v) ~= tonumber(ARGV[1]) or redis.call('EXISTS', p .. 'doc')
 end
 redis.call('SET', p .. 'doc', ARGV[2])
 redis.call('INCR', p .. 'ver')
-for i = 4, #ARGV, 3 do
+for i = 7, #ARGV, 3 do
   redis.call('HSET', p .. 't:' .. ARGV[i], ARGV[i + 1], ARGV[i + 2])
   redis.call('SADD', p .. 'tables', ARGV[i])
 end
 refresh(p, ARGV[3])
+if ARGV[4] ~= '' and redis.call('HLEN', p .. 't:' .. ARGV[5]) == 0 then
+  redis.call('PUBLISH', ARGV[4], ARGV[6])
+  return 2
+end
 return 1
 """
 )

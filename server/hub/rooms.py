@@ -548,9 +548,15 @@ class Hub:
         self, room: Room, version: int, doc: bytes, saving: SaveWith, seen: Seen | None
     ) -> bool:
         """Save the document with what the step asked to store along (one round trip); the
-        table of inputs it opened is read meanwhile, for the views that go out first."""
+        table of inputs it opened is read meanwhile, for the views that go out first. A step
+        that opens a round with what it read of the people: the new views are made first and
+        the save publishes them to the other workers, when that round has no inputs yet (see
+        Backend.save_and_publish), a round trip before the save's reply could."""
         code = room.code
-        save = self.backend.save_room(code, version, doc, saving.writes)
+        if saving.table and seen is not None and seen.online is not None and not seen.previewed:
+            save = self._save_and_publish(room, version, doc, saving, seen)
+        else:
+            save = self.backend.save_room(code, version, doc, saving.writes)
         if saving.table and seen is not None:
             saved, raw = await asyncio.gather(save, self.backend.hgetall(code, saving.table))
             if saved:
@@ -560,6 +566,20 @@ class Hub:
             saved = await save
         if saved and saving.gate is not None:
             self.decoded.keep_gate(code, saving.gate)
+        return saved
+
+    async def _save_and_publish(
+        self, room: Room, version: int, doc: bytes, saving: SaveWith, seen: Seen
+    ) -> bool:
+        assert seen.online is not None
+        preview = await self.fanout.preview_of(
+            room, room.state, seen.names, seen.online, {}, saving.version
+        )
+        saved, published = await self.backend.save_and_publish(
+            room.code, version, doc, saving.writes, saving.table, preview.message
+        )
+        if published:
+            seen.published = preview
         return saved
 
     async def _after(self, code: str, room: Room, seen: Seen | None, version: int) -> None:

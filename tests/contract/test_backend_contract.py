@@ -623,6 +623,40 @@ async def test_changed_of_a_missing_room_publishes_nothing(backend: Backend) -> 
     assert (code, msgpack.unpackb(raw, raw=False)) == (ROOM, {"seq": 1})
 
 
+async def test_a_save_publishes_views_made_before_it_only_while_the_round_is_empty(
+    cluster: Cluster,
+) -> None:
+    """save_and_publish: the message goes out with the save (to every worker) when the save
+    is made and the named table holds nothing; not for a lost race, not once the round has
+    inputs (the views made before the save could be out of date by then)."""
+    listener, saver = await cluster.worker(), await cluster.worker()
+    await saver.create_room(ROOM, b"v1")
+    await listener.subscribe(ROOM)
+    gate = [("meta", "open", b"q1")]
+    assert await saver.save_and_publish(ROOM, 1, b"v2", gate, "answers", b"views 2") == (
+        True,
+        True,
+    )
+    assert await next_message(listener) == (ROOM, b"views 2")
+    assert await saver.load_room(ROOM) == (2, b"v2")
+    assert await saver.hget(ROOM, "meta", "open") == b"q1"
+
+    # A lost race: nothing saved, nothing stored along, nothing published.
+    lost = await saver.save_and_publish(ROOM, 1, b"stale", [("meta", "x", b"1")], "answers", b"x")
+    assert lost == (False, False)
+    # The round has an input: saved, but the views are left to the caller.
+    await saver.hset(ROOM, "answers", "p1", b"A")
+    assert await saver.save_and_publish(ROOM, 2, b"v3", (), "answers", b"views 3") == (
+        True,
+        False,
+    )
+    assert await saver.load_room(ROOM) == (3, b"v3")
+    assert await saver.hget(ROOM, "meta", "x") is None
+    await saver.publish(ROOM, b"marker")
+    # Same publisher, so had either message been published it would have come first.
+    assert await next_message(listener) == (ROOM, b"marker")
+
+
 # ---- durable store -------------------------------------------------------------------------------
 async def test_store(backend: Backend) -> None:
     assert await backend.store_get("quizzes", "q1") is None

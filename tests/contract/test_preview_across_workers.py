@@ -120,6 +120,24 @@ class HeldBackend(RedisBackend):
         self.writes.append(("save", ",".join(f"{t}.{k}" for t, k, _ in writes)))
         return await super().save_room(code, version, doc, writes)
 
+    async def save_and_publish(
+        self,
+        code: str,
+        version: int,
+        doc: bytes,
+        writes: Sequence[Write],
+        empty: str,
+        message: bytes,
+    ) -> tuple[bool, bool]:
+        self.writes.append(("save", ",".join(f"{t}.{k}" for t, k, _ in writes)))
+        said = self.on_publish()
+        saved, published = await super().save_and_publish(
+            code, version, doc, writes, empty, message
+        )
+        if published:
+            self.published.append(said)
+        return saved, published
+
     async def snapshot(
         self, code: str, tables: Sequence[str], fields: Sequence[tuple[str, str]] = ()
     ) -> Snapshot:
@@ -326,24 +344,28 @@ async def test_a_room_with_many_sockets_here_publishes_its_new_views_before_writ
 ) -> None:
     """Many of the room's sockets on the deciding worker: the other workers get the new views
     first and write them to their sockets (on their own cores) while this worker writes its own.
-    A room with few sockets here writes them first (the publish's loop turn costs more)."""
+    A room with few sockets here writes them first (the publish's loop turn costs more), except
+    for a round that opens: its views are published by the save's own script, before anything
+    could be written here."""
     deciding_hub, other_hub, deciding_io, _ = await _hubs(redis_server)
     async with deciding_hub as deciding, other_hub as other:
         code, host = await _quiz_room(deciding)
         here = await _phones(deciding, code, 3)
         there = await _phones(other, code, 1)
+        phones = [*here, *there]
         await until(lambda: not deciding.fanout._renderers, "the deciding worker's renders")
         monkeypatch.setattr(fanout, "SPLIT_PERSONAL_AT", 100)  # few sockets here
         deciding_io.on_publish = lambda: [_given(p, q.QUESTION) for p in here]
         await deciding.control(host.client, {"action": "start"})
-        await until(lambda: all(_frames(p, "view", q.QUESTION) for p in [*here, *there]), "q")
-        assert deciding_io.published[-1] == [True, True, True]  # few: written, then published
-        monkeypatch.setattr(fanout, "SPLIT_PERSONAL_AT", 3)  # 3 phones and the host: many
+        await until(lambda: all(_frames(p, "view", q.QUESTION) for p in phones), "q")
+        assert deciding_io.published[-1] == [False] * 3  # with the save: before written here
+        deciding_io.on_publish = lambda: [_given(p, q.REVEAL) for p in here]
         await deciding.control(host.client, {"action": "close"})
-        await until(lambda: all(_shown(p).get("phase") == q.REVEAL for p in [*here, *there]), "r")
+        await until(lambda: all(_shown(p).get("phase") == q.REVEAL for p in phones), "r")
+        assert deciding_io.published[-1] == [True] * 3  # few: written, then published
+        monkeypatch.setattr(fanout, "SPLIT_PERSONAL_AT", 3)  # 3 phones and the host: many
         deciding_io.on_publish = lambda: [_given(p, q.SCOREBOARD) for p in here]
         await deciding.control(host.client, {"action": "scoreboard"})
-        phones = [*here, *there]
         await until(lambda: all(_shown(p).get("phase") == q.SCOREBOARD for p in phones), "s")
         assert deciding_io.published[-1] == [False] * 3  # published before written here
 

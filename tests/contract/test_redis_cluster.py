@@ -202,11 +202,12 @@ def _room_commands(admin: redis.Redis, code: str) -> list[bytes]:
     ]
 
 
-async def test_a_change_and_an_announced_player_each_reach_the_master_as_one_script(
+async def test_a_change_an_announced_player_and_published_views_each_reach_the_master_as_one_script(
     workers: list[RedisClusterBackend], redis_cluster: RedisCluster
 ) -> None:
     """The publishing scripts SPUBLISH inside the script (the room's channel is in the slot of
-    its keys): a change is one round trip, not a bump and then a publish."""
+    its keys): a change is one round trip, not a bump and then a publish; so is a save that
+    publishes the views made before it."""
     listener, writer = workers
     code = "161803"
     assert await writer.create_room(code, b"doc")
@@ -215,6 +216,7 @@ async def test_a_change_and_an_announced_player_each_reach_the_master_as_one_scr
     # loaded here first, in the same slot.
     await writer.changed(code)
     await writer.enrol(code, 40, "other", [("z", "Zoë")], "t")
+    assert await writer.save_room(code, 1, b"doc")
     master = redis_cluster.master_of_slot(redis_cluster.keyslot(f"{{{code}}}"))
     with _admin(master) as admin:
         before = admin.config_get("slowlog-log-slower-than")["slowlog-log-slower-than"]
@@ -224,15 +226,18 @@ async def test_a_change_and_an_announced_player_each_reach_the_master_as_one_scr
             assert await writer.changed(code, urgent=True, table="a:0") == 3
             arrival = Arriving(conn="c1", announce=b"joined")
             enrolled = await writer.enrol(code, 40, "digest", [("a", "Anna")], "t", arrival)
+            saved = await writer.save_and_publish(code, 2, b"doc 3", (), "answers", b"views")
             commands = _room_commands(admin, code)
         finally:
             admin.config_set("slowlog-log-slower-than", before)
     assert enrolled.outcome is Enrolment.OK
-    assert commands == [b"EVALSHA", b"EVALSHA"]
+    assert saved == (True, True)
+    assert commands == [b"EVALSHA", b"EVALSHA", b"EVALSHA"]
     assert msgpack.unpackb(await _next_of(listener, code), raw=False) == {"seq": 1}
     message = await _next_of(listener, code)
     assert msgpack.unpackb(message, raw=False) == {"seq": 3, "urgent": True, "table": "a:0"}
     assert await _next_of(listener, code) == b"joined"
+    assert await _next_of(listener, code) == b"views"
 
 
 async def _next_of(worker: RedisClusterBackend, code: str) -> bytes:
