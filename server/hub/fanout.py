@@ -430,7 +430,9 @@ class Fanout:
         the host's view and the phones' own frames. Without it a new question reached the
         phones of a busy worker only after that worker's render had read the room, waiting
         behind every other room's render. A round that takes no inputs any more may come from
-        this worker's last read of its table: the render after corrects what moved since."""
+        this worker's last read of its table: the render after corrects what moved since.
+        Views the save published already (`seen.published`) are only written here, where the
+        worker's own subscription may have written them first."""
         code = room.code
         if seen.published is not None:
             self._show_previewed(code, seen.published.frames, seen.published.version)

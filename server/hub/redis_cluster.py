@@ -21,8 +21,8 @@ What changes against one Redis:
   `claim_due` and `room_count` do not wait for it.
 - Fan-out: a room's messages are SPUBLISHed on its channel `{ns}:ch:{code}`, which only the master
   of the room's slot carries; the scripts that publish (`changed`, `enrol`, `save`) SPUBLISH
-  inside the script, as the channel is in the script's slot. Each worker keeps one `ShardSubscription`
-  (server/hub/redis_subscription.py) per master that serves a room it subscribed: its own
+  inside the script, as the channel is in the script's slot. Each worker keeps one
+  `ShardSubscription` (server/hub/redis_subscription.py) per master that serves a room it subscribed: its own
   connection, its own heartbeat channel (a channel whose slot that master serves) and the
   rebuild-and-resync discipline of one Redis's subscription. redis-py 8.1 has an
   asyncio `ClusterPubSub` with SSUBSCRIBE (redis-py PR #3736), but it reads its per-node

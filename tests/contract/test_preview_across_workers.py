@@ -14,12 +14,13 @@ from typing import Any
 import pytest
 
 from server.activities import quiz as q
+from server.activities.themaquiz import answers_table
 from server.hub import fanout
 from server.hub.backend import Snapshot, Write
 from server.hub.bokaal import BokaalBook
 from server.hub.errors import HubError
 from server.hub.redis import RedisBackend
-from server.hub.room import LEFT, unpack
+from server.hub.room import LEFT, input_table, pack, unpack
 from server.hub.rooms import Hub, HubSettings
 from tests.conftest import FAST_QUIZ
 from tests.contract.test_attendance import Socket, until
@@ -368,6 +369,27 @@ async def test_a_room_with_many_sockets_here_publishes_its_new_views_before_writ
         await deciding.control(host.client, {"action": "scoreboard"})
         await until(lambda: all(_shown(p).get("phase") == q.SCOREBOARD for p in phones), "s")
         assert deciding_io.published[-1] == [False] * 3  # published before written here
+
+
+async def test_a_round_that_has_an_input_already_gets_views_made_after_its_save(
+    redis_server: RedisServer,
+) -> None:
+    """The save publishes the views made before it only while the round it opens has no inputs
+    (Backend.save_and_publish). A round with a record already (here written before it opened)
+    gets its views made after the save, from its table: the projector on the other worker
+    counts that answer from the first view of the question on."""
+    deciding_hub, other_hub, _, _ = await _hubs(redis_server)
+    async with deciding_hub as deciding, other_hub as other:
+        code, host = await _quiz_room(deciding)
+        there = await _phones(other, code, 2)
+        screen = Socket(other)
+        await other.hello(screen.client, {"role": "screen", "room": code})
+        player = there[0].frames[0]["player"]
+        record = pack({"ms": 500, "choice": 0, "value": None, "n": "0"})
+        await deciding.backend.hset(code, input_table(0, answers_table(1, 0)), player, record)
+        await deciding.control(host.client, {"action": "start"})
+        await until(lambda: bool(_frames(screen, "view", q.QUESTION)), "the question")
+        assert _frames(screen, "view", q.QUESTION)[0]["answered"]["count"] == 1
 
 
 async def test_a_render_that_read_the_room_before_a_shown_change_does_not_take_phones_back(
