@@ -22,9 +22,9 @@ What changes against one Redis:
 - Fan-out: a room's messages are SPUBLISHed on its channel `{ns}:ch:{code}`, which only the master
   of the room's slot carries; the scripts that publish (`changed`, `enrol`, `save`) SPUBLISH
   inside the script, as the channel is in the script's slot. Each worker keeps one
-  `ShardSubscription` (server/hub/redis_subscription.py) per master that serves a room it subscribed: its own
-  connection, its own heartbeat channel (a channel whose slot that master serves) and the
-  rebuild-and-resync discipline of one Redis's subscription. redis-py 8.1 has an
+  `ShardSubscription` (server/hub/redis_subscription.py) per master that serves a room it
+  subscribed: its own connection, its own heartbeat channel (a channel whose slot that master
+  serves) and the rebuild-and-resync discipline of one Redis's subscription. redis-py 8.1 has an
   asyncio `ClusterPubSub` with SSUBSCRIBE (redis-py PR #3736), but it reads its per-node
   connections in turn (`get_sharded_message(timeout=t)` waits t on each node before looking at
   the next), moves subscriptions only when the command client re-reads its slot table, and has
