@@ -73,12 +73,16 @@ class Subscription:
         heartbeat_channel: Callable[[], bytes | None],
         publish: Callable[[bytes, bytes], Awaitable[int]],
         label: str = "",
+        troubled: Callable[[], None] = lambda: None,
     ) -> None:
         """`client`: a connection of its own, without socket timeout or retries (a failure must
         surface in the listener); `heartbeat_channel`: the channel to beat on, asked at every
         build (None: none here, try again later); `publish`: how a heartbeat is published;
-        `label`: what the logs name besides the worker (a shard's node)."""
+        `label`: what the logs name besides the worker (a shard's node); `troubled`: called
+        when the subscription failed or could not be built (a shard's master may have
+        changed)."""
         self.channels = channels
+        self.troubled = troubled
         self.client = client
         self.heartbeat_channel = heartbeat_channel
         self.publish = publish
@@ -105,10 +109,6 @@ class Subscription:
         tasks, self.tasks = self.tasks, []
         await stop_tasks(tasks)
         await self.client.aclose()
-
-    def troubled(self) -> None:
-        """Hook: the subscription failed or could not be built (a shard's master may have
-        changed)."""
 
     # ---- the rooms -------------------------------------------------------------------------------
     async def add(self, code: str, *, moved: bool = False) -> None:
@@ -314,21 +314,6 @@ class ShardSubscription(Subscription):
 
     message_kind = "smessage"
     subscribe_kind = "ssubscribe"
-
-    def __init__(
-        self,
-        channels: Channels,
-        client: Redis,
-        heartbeat_channel: Callable[[], bytes | None],
-        publish: Callable[[bytes, bytes], Awaitable[int]],
-        label: str,
-        troubled: Callable[[], None],
-    ) -> None:
-        super().__init__(channels, client, heartbeat_channel, publish, label)
-        self._troubled = troubled
-
-    def troubled(self) -> None:
-        self._troubled()
 
     async def _subscribe(self, pubsub: PubSub, channels: list[bytes]) -> None:
         # One SSUBSCRIBE per channel: one command may not span slots.
