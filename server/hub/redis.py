@@ -114,7 +114,7 @@ class RedisBackend(Backend):
         self._rooms: set[str] = set()
         self._confirmed: dict[str, asyncio.Event] = {}
         self._queue = Inbox()
-        self._fanout = Channels(
+        self._channels = Channels(
             self.worker_id, self._channel, self._code_of, self._confirmed, self._queue
         )
         self._subscription: Subscription | None = None
@@ -213,7 +213,7 @@ class RedisBackend(Backend):
         )
         hb_channel = self._hb_channel
         subscription = Subscription(
-            self._fanout, subscriber, lambda: hb_channel, self._client.publish
+            self._channels, subscriber, lambda: hb_channel, self._client.publish
         )
         subscription.rooms.update(self._rooms)
         self._subscription = subscription

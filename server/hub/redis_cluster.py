@@ -463,7 +463,7 @@ class RedisClusterBackend(RedisBackend):
         if shard is None:
             name = node.name
             shard = ShardSubscription(
-                self._fanout,
+                self._channels,
                 # The seed URL's scheme, credentials and options, pointed at this master; no
                 # socket timeout (an idle subscription is normal) and no retries (a failure
                 # must surface in the listener).
