@@ -1,8 +1,8 @@
 """Concurrent asks for the same thing share one call.
 
 A hundred renders that find a cached answer stale at the same moment (is worker W still alive?)
-would otherwise each ask Redis, all before the first reply refreshes the cache: under load that
-was one EXISTS per join and per render, a round trip each.
+would otherwise each ask Redis, all before the first reply refreshes the cache: when 100 rooms
+open a question at once, one EXISTS per room, a round trip each.
 """
 
 from __future__ import annotations

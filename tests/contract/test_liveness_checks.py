@@ -1,8 +1,8 @@
 """Who is online is read from the presence hash and checked against the liveness of the workers
 that hold it. Renders that find that check stale at the same moment share one check per worker
-(per slot group on a cluster) instead of each asking Redis: a 10,000-phone join made one EXISTS
-per join and per render. Real Redis and a real 3-master cluster; Redis's own command counts
-are the judge."""
+(per slot group on a cluster) instead of each asking Redis (when 100 rooms opened a question
+at once, one EXISTS per room). Real Redis and a real 3-master cluster; Redis's own command
+counts are the judge."""
 
 from __future__ import annotations
 
