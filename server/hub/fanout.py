@@ -419,7 +419,9 @@ class Fanout:
             return False
         if online is None:
             online = await self.hub.backend.online(room.code)
-        await self._publish_views(room, state, names, online, inputs, version)
+        await self._send_views(
+            room.code, await self.preview_of(room, state, names, online, inputs, version)
+        )
         return True
 
     async def show_saved(self, room: Room, seen: Seen, version: int = 0) -> None:
@@ -452,22 +454,13 @@ class Fanout:
             inputs = self.hub.decoded.inputs(code, table, raw, room)
         if online is None:
             online = await backend.online(code)
-        await self._publish_views(room, room.state, seen.names, online, inputs or {}, version)
+        views = await self.preview_of(room, room.state, seen.names, online, inputs or {}, version)
+        await self._send_views(code, views)
 
-    async def _publish_views(
-        self,
-        room: Room,
-        state: Any,
-        names: Mapping[str, str],
-        online: Set[str],
-        inputs: Mapping[str, Any],
-        version: int = 0,
-    ) -> None:
-        """The projector's and the phones' views of `state` (the room's document `version`),
-        written to this worker's sockets at once and published for the other workers (see
-        _show_previewed)."""
-        preview = await self.preview_of(room, state, names, online, inputs, version)
-        code, frames, message = room.code, preview.frames, preview.message
+    async def _send_views(self, code: str, preview: Preview) -> None:
+        """Views of room `code` (`preview_of`), written to this worker's sockets at once and
+        published for the other workers (see _show_previewed)."""
+        frames, message, version = preview.frames, preview.message, preview.version
         if len(self._rooms.get(code, ())) < SPLIT_PERSONAL_AT:
             self._show_previewed(code, frames, version)
             await self.hub.backend.publish(code, message)
