@@ -52,6 +52,7 @@ from server.hub.room import (
 )
 from server.hub.room_cache import RoomCache
 from server.hub.settings import HubSettings
+from server.hub.single_flight import SingleFlight
 from server.hub.tasks import stop_tasks
 
 __all__ = ["Hub", "HubError", "HubSettings"]
@@ -135,6 +136,7 @@ class Hub:
         self.rooms = RoomCache()  # decoded documents, shared and read-only
         self.outbox = Outbox()  # one flush per event-loop turn for all of this worker's sockets
         self.decoded = Decoded()  # content, names, inputs and the gate, decoded once
+        self._gate_reads: SingleFlight[bytes | None] = SingleFlight()  # one per room at a time
         self._tasks: list[asyncio.Task[None]] = []
         # Hellos and leaves; a reconnect storm's resumes of one room are one read, and their
         # arrivals (presence, device, `left` cleared, the room touched) one write.
@@ -305,11 +307,24 @@ class Hub:
                     raise
                 # Perhaps only this worker's copy of the gate is old (another worker opened or
                 # closed a round): nothing was stored, so ask the backend and try once more.
+        # The answers that arrive while the gate is being read share that read. One that
+        # joined a read begun before it arrived may get the gate it replaced: it reads once
+        # more on its own.
+        joined = self._gate_reads.flying(code)
+        gate = await self._gate_reads.ask(code, lambda: self._read_gate(code))
+        if joined:
+            try:
+                return await self._store_input(code, player, item, data, gate, now)
+            except HubError as exc:
+                if gate is not None and exc.code not in self._gate_errors(gate):
+                    raise
+            gate = await self._read_gate(code)
+        return await self._store_input(code, player, item, data, gate, now)
+
+    async def _read_gate(self, code: str) -> bytes | None:
         gate = await self.backend.hget(code, META, "open")
         self.decoded.keep_gate(code, gate)
-        if gate is None:
-            raise HubError("not_open")
-        return await self._store_input(code, player, item, data, gate, now)
+        return gate
 
     @staticmethod
     def _gate_errors(raw: bytes) -> frozenset[str]:
@@ -325,9 +340,11 @@ class Hub:
         player: str,
         item: int,
         data: Mapping[str, Any],
-        raw_gate: bytes,
+        raw_gate: bytes | None,
         now: float,
     ) -> dict[str, Any]:
+        if raw_gate is None:
+            raise HubError("not_open")  # no round is open
         gate = _gate(raw_gate)
         if gate.item != item:
             raise HubError("not_open")  # the phone shows another werkvorm than the one open

@@ -2,7 +2,8 @@
 
 A hundred renders that find a cached answer stale at the same moment (is worker W still alive?)
 would otherwise each ask Redis, all before the first reply refreshes the cache: when 100 rooms
-open a question at once, one EXISTS per room, a round trip each.
+open a question at once, one EXISTS per room, a round trip each. Likewise the answers that
+reach a worker which has no copy of their room's gate yet (it did not open the round).
 """
 
 from __future__ import annotations
@@ -18,6 +19,10 @@ V = TypeVar("V")
 class SingleFlight(Generic[V]):
     def __init__(self) -> None:
         self._flying: dict[Hashable, asyncio.Future[V]] = {}
+
+    def flying(self, key: Hashable) -> bool:
+        """Whether a call for `key` is under way (an `ask` now would join it)."""
+        return key in self._flying
 
     async def ask(self, key: Hashable, call: Callable[[], Awaitable[V]]) -> V:
         """The result of `call()`, or of the call for `key` already under way. A caller that is

@@ -20,7 +20,7 @@ from server.hub.backend import Snapshot, Write
 from server.hub.bokaal import BokaalBook
 from server.hub.errors import HubError
 from server.hub.redis import RedisBackend
-from server.hub.room import LEFT, input_table, pack, unpack
+from server.hub.room import LEFT, META, input_table, pack, unpack
 from server.hub.rooms import Hub, HubSettings
 from tests.conftest import FAST_QUIZ
 from tests.contract.test_attendance import Socket, until
@@ -98,6 +98,17 @@ class HeldBackend(RedisBackend):
         self.held_reads = 0
         self.on_publish: Callable[[], Any] = lambda: None
         self.published: list[Any] = []  # what on_publish() said as each publish was made
+        self.fields: list[tuple[str, str]] = []  # single fields read (`hget`), in order
+
+        self.hold_field: tuple[str, str] | None = None  # the next read of it waits for `go`
+
+    async def hget(self, code: str, table: str, key: str) -> bytes | None:
+        self.fields.append((table, key))
+        value = await super().hget(code, table, key)
+        if self.hold_field == (table, key):
+            self.hold_field = None
+            await self.go.wait()
+        return value
 
     async def online(self, code: str) -> set[str]:
         self.reads.append("online")
@@ -332,6 +343,57 @@ async def test_closing_a_question_shuts_the_gate_and_reads_the_answers_in_one_st
         with pytest.raises(HubError) as late:
             await other.input(there[2].client, answer_frame(0, 0))
         assert late.value.code == "too_late"
+
+
+async def test_answers_that_arrive_together_read_a_gate_they_do_not_know_once(
+    redis_server: RedisServer,
+) -> None:
+    """The worker that did not open the question has no copy of its gate (or the last
+    question's): the answers that arrive before its first read of the gate returns share that
+    read instead of each reading it (at 10,000 phones, a handful per room and question)."""
+    deciding_hub, other_hub, _, other_io = await _hubs(redis_server)
+    async with deciding_hub as deciding, other_hub as other:
+        code, host = await _quiz_room(deciding)
+        there = await _phones(other, code, 12)
+        await deciding.control(host.client, {"action": "start"})
+        await until(lambda: all(_shown(p).get("phase") == q.QUESTION for p in there), "question")
+        other_io.fields.clear()
+        acks = await asyncio.gather(
+            *(other.input(p.client, answer_frame(0, i % 2)) for i, p in enumerate(there))
+        )
+        assert [ack["type"] for ack in acks] == ["ack"] * len(there)
+        assert other_io.fields.count((META, "open")) == 1
+        # Every answer was stored once: a second tap of each is a duplicate.
+        with pytest.raises(HubError) as again:
+            await other.input(there[0].client, answer_frame(0, 1))
+        assert again.value.code == "already_answered"
+
+
+async def test_an_answer_that_joined_a_read_of_the_gate_before_the_question_reads_again(
+    redis_server: RedisServer,
+) -> None:
+    """A read of the gate that Redis answered before the question opened, still on its way back
+    when an answer to that question arrives: the answer does not take its old gate (no round
+    open) for the truth, it reads the gate once more and is accepted."""
+    deciding_hub, other_hub, _, other_io = await _hubs(redis_server)
+    async with deciding_hub as deciding, other_hub as other:
+        code, host = await _quiz_room(deciding)
+        early, late = await _phones(other, code, 2)
+        other_io.go.clear()
+        other_io.hold_field = (META, "open")
+        too_early = asyncio.create_task(other.input(early.client, answer_frame(0, 0)))
+        await until(lambda: other_io.hold_field is None, "the read of the lobby's gate")
+        await deciding.control(host.client, {"action": "start"})
+        await until(lambda: _shown(late).get("phase") == q.QUESTION, "question")
+        answer = asyncio.create_task(other.input(late.client, answer_frame(0, 1)))
+        await asyncio.sleep(0.05)
+        assert not answer.done()  # it waits for the read under way
+        other_io.go.set()
+        assert (await answer)["type"] == "ack"
+        with pytest.raises(HubError) as lobby:
+            await too_early  # sent before the question opened: its own read said so
+        assert lobby.value.code == "not_open"
+        assert other_io.fields.count((META, "open")) == 2
 
 
 def _given(socket: Socket, phase: str) -> bool:
