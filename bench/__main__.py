@@ -65,7 +65,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--servers",
         default="kenniskring,baseline",
         help="which servers to run, in order (kenniskring,baseline); kenniskring,candidate "
-        "plays this checkout and --candidate-root in turn (an A/B on one drifting machine)",
+        "plays this checkout and --candidate-root in turn (an A/B on one drifting machine), "
+        "candidate,kenniskring the same with the candidate first in every turn",
     )
     p.add_argument("--workers", type=int, default=1, help="Kenniskring worker processes (1)")
     p.add_argument(
@@ -251,6 +252,13 @@ def main(argv: list[str] | None = None) -> int:
         if "+cluster" in args.redis_url:
             print("a candidate on a cluster needs --redis-url auto-cluster", file=sys.stderr)
             return 2
+    if not args.sequential and servers[:2] == ["baseline", "kenniskring"]:
+        print(
+            "the baseline pads its frames to what Kenniskring's phones saw just before: "
+            "put kenniskring first, or add --sequential",
+            file=sys.stderr,
+        )
+        return 2
     if args.workers > 1 and not args.redis_url and "kenniskring" in servers:
         print("--workers > 1 needs --redis-url (or --redis-url auto)", file=sys.stderr)
         return 2
@@ -303,7 +311,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"redis on {redis_url}")
     print(f"bench → {out}")
     ok = True
-    paired = not args.sequential and len(servers) == 2 and servers[0] == "kenniskring"
+    paired = not args.sequential and len(servers) == 2 and "kenniskring" in servers
     sizes: dict[str, int] = {}  # frame sizes of the last Kenniskring run, for the baseline
     try:
         for phones, rep in [(n, r) for n in args.phones for r in range(args.repeat)]:
@@ -361,7 +369,16 @@ def main(argv: list[str] | None = None) -> int:
                         made[kind].start()
                     if len(group) == 2:
                         pair = (made[group[0]], made[group[1]])
-                        results = list(run_loop(run_paired(pair, cfg, on_mark=profiler.on_mark)))
+                        results = list(
+                            run_loop(
+                                run_paired(
+                                    pair,
+                                    cfg,
+                                    on_mark=profiler.on_mark,
+                                    marked=group.index("kenniskring"),
+                                )
+                            )
+                        )
                     else:
                         results = [
                             run_loop(run_once(made[group[0]], cfg, on_mark=profiler.on_mark))

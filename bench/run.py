@@ -727,24 +727,31 @@ async def run_paired(
     cfg: RunConfig,
     log: Any = print,
     on_mark: Callable[[str], None] | None = None,
+    marked: int = 0,
 ) -> tuple[dict[str, Any] | BaseException, dict[str, Any] | BaseException]:
-    """Kenniskring (`servers[0]`) and the baseline or a candidate Kenniskring (`servers[1]`) in
-    turn, block by block, the baseline padding its frames to the sizes Kenniskring's phones saw
-    (bench/pair.py).
-    `on_mark` hooks into the Kenniskring run only. A failed run is returned as its exception."""
+    """`servers[0]` and `servers[1]` in turn, block by block, `servers[0]` first in each turn
+    (bench/pair.py): Kenniskring and the baseline, which pads its frames to the sizes
+    Kenniskring's phones saw just before; or this checkout's Kenniskring and a candidate, in
+    either order. `on_mark` hooks into the run of `servers[marked]` only. A failed run is
+    returned as its exception."""
+    if servers[0].kind == "baseline":
+        raise ValueError("the baseline pads to the run before it in each turn: it goes second")
     turns = Turns(2)
-    first = Coordinator(servers[0], cfg, log, on_mark, turns, side=0)
+    first = Coordinator(servers[0], cfg, log, on_mark if marked == 0 else None, turns, side=0)
     pads = first if servers[1].kind == "baseline" else None
-    second = Coordinator(servers[1], cfg, log, None, turns, side=1, sizes_from=pads)
+    second = Coordinator(
+        servers[1], cfg, log, on_mark if marked == 1 else None, turns, side=1, sizes_from=pads
+    )
     try:
         results = await asyncio.gather(first.play(), second.play(), return_exceptions=True)
     finally:
         first.kill_workers()
         second.kill_workers()
-    for result, other in ((results[0], second), (results[1], first)):
+    for side, (result, other) in enumerate(((results[0], second), (results[1], first))):
         if isinstance(result, dict):  # the partner's server and phones are not "other" work
             result["machine"]["other_cpu_s"] = round(
                 max(0.0, result["machine"]["other_cpu_s"] - other.cpu_in_span(result)), 2
             )
             result["paired"] = True
+            result["first_in_turn"] = side == 0
     return results[0], results[1]

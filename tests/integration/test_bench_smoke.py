@@ -9,7 +9,10 @@ and nobody sees an error.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -104,10 +107,42 @@ def test_kenniskring_and_baseline_played_in_turn(tmp_path: Path) -> None:
         assert result["paired"] is True
         # the partner's turns are accounted apart, not as this run's question phase
         assert {"turn", "question", "answers", "reveal"} <= result["server_usage"]["cpu_s"].keys()
+    assert (kk["first_in_turn"], base["first_in_turn"]) == (True, False)
     assert kk["answers"]["export_missing"] == 0
     for kind in ("view_question", "view_reveal", "view_scoreboard", "me_reveal"):
         # padded to within a msgpack length prefix of Kenniskring's frame
         assert kk["sizes"][kind] - 3 <= base["sizes"][kind] <= kk["sizes"][kind], kind
+
+
+def test_a_candidate_named_first_plays_first_in_every_turn(tmp_path: Path) -> None:
+    """`--servers candidate,kenniskring` is played in turn like `kenniskring,candidate`, with
+    the candidate first in each turn (not one whole run after the other); the baseline cannot
+    go first, as it pads its frames to the Kenniskring turn before it."""
+    root = Path(__file__).resolve().parents[2]
+    command = [sys.executable, "-m", "bench", "--phones", "30", "--questions", "2"]
+    command += ["--candidate-root", str(root), "--no-plot"]
+    played = subprocess.run(
+        [*command, "--servers", "candidate,kenniskring", "--out", str(tmp_path / "ab")],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    assert played.returncode == 0, played.stdout[-2000:] + played.stderr[-2000:]
+    runs = json.loads((tmp_path / "ab" / "results.json").read_text())["runs"]
+    order = [(run["server"], run["paired"], run["first_in_turn"]) for run in runs]
+    assert order == [("candidate", True, True), ("kenniskring", True, False)]
+    for run in runs:
+        assert_correct(run, 30, 1, questions=2)
+    refused = subprocess.run(
+        [*command, "--servers", "baseline,kenniskring", "--out", str(tmp_path / "no")],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert refused.returncode == 2
+    assert "put kenniskring first, or add --sequential" in refused.stderr
 
 
 def _allowed_cpus(pid: int) -> set[int]:
