@@ -119,28 +119,21 @@ def test_a_candidate_named_first_plays_first_in_every_turn(tmp_path: Path) -> No
     the candidate first in each turn (not one whole run after the other); the baseline cannot
     go first, as it pads its frames to the Kenniskring turn before it."""
     root = Path(__file__).resolve().parents[2]
-    command = [sys.executable, "-m", "bench", "--phones", "30", "--questions", "2"]
-    command += ["--candidate-root", str(root), "--no-plot"]
-    played = subprocess.run(
-        [*command, "--servers", "candidate,kenniskring", "--out", str(tmp_path / "ab")],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        timeout=240,
-    )
+
+    def bench(servers: str, out: str) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-m", "bench", "--phones", "30", "--questions", "2"]
+        command += ["--candidate-root", str(root), "--no-plot", "--servers", servers]
+        command += ["--out", str(tmp_path / out)]
+        return subprocess.run(command, cwd=root, capture_output=True, text=True, timeout=240)
+
+    played = bench("candidate,kenniskring", "ab")
     assert played.returncode == 0, played.stdout[-2000:] + played.stderr[-2000:]
     runs = json.loads((tmp_path / "ab" / "results.json").read_text())["runs"]
     order = [(run["server"], run["paired"], run["first_in_turn"]) for run in runs]
     assert order == [("candidate", True, True), ("kenniskring", True, False)]
     for run in runs:
         assert_correct(run, 30, 1, questions=2)
-    refused = subprocess.run(
-        [*command, "--servers", "baseline,kenniskring", "--out", str(tmp_path / "no")],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    refused = bench("baseline,kenniskring", "no")
     assert refused.returncode == 2
     assert "put kenniskring first, or add --sequential" in refused.stderr
 
