@@ -207,7 +207,8 @@ class Subscription:
                 self.was_ready = False
                 self.pubsub = pubsub
         except BaseException:
-            await pubsub.aclose()  # type: ignore[no-untyped-call]
+            # (redis-py types aclose from 8.2 on; before, it was untyped)
+            await pubsub.aclose()  # type: ignore[no-untyped-call, unused-ignore]
             raise
         return pubsub, codes
 
@@ -220,7 +221,9 @@ class Subscription:
                 if event is not None:
                     event.clear()
             with contextlib.suppress(RedisError, OSError, TimeoutError):
-                await asyncio.wait_for(pubsub.aclose(), SUBSCRIBE_WAIT)  # type: ignore[no-untyped-call]
+                # (redis-py types aclose from 8.2 on; before, it was untyped)
+                closing = pubsub.aclose()  # type: ignore[no-untyped-call, unused-ignore]
+                await asyncio.wait_for(closing, SUBSCRIBE_WAIT)
 
     async def _pump(
         self, pubsub: PubSub, watch: ReconnectWatch, codes: set[str], *, resync: bool
