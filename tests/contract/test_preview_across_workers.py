@@ -428,9 +428,13 @@ async def test_a_room_with_many_sockets_here_publishes_its_new_views_before_writ
         assert deciding_io.published[-1] == [True] * 3  # few: written, then published
         monkeypatch.setattr(fanout, "SPLIT_PERSONAL_AT", 3)  # 3 phones and the host: many
         deciding_io.on_publish = lambda: [_given(p, q.SCOREBOARD) for p in here]
+        # The render that follows the change may not read the room before the step has shown
+        # its views (on a busy machine it could, and would write the views here first).
+        deciding_io.go.clear()
         await deciding.control(host.client, {"action": "scoreboard"})
-        await until(lambda: all(_shown(p).get("phase") == q.SCOREBOARD for p in phones), "s")
         assert deciding_io.published[-1] == [False] * 3  # published before written here
+        deciding_io.go.set()
+        await until(lambda: all(_shown(p).get("phase") == q.SCOREBOARD for p in phones), "s")
 
 
 async def test_a_round_that_has_an_input_already_gets_views_made_after_its_save(
