@@ -224,6 +224,7 @@ function connect(c, { name = "" } = {}) {
     },
     onWelcome: (msg) => {
       if (msg.token) savePlayer(code, { token: msg.token, name: msg.name || name, player: msg.player });
+      if (current && current.onWelcome) current.onWelcome(msg);
       const path = `/join/${code}`;
       if (location.pathname !== path) {
         // A reload (or the language switch) must land on this room, not on the empty form.

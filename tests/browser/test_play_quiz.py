@@ -331,3 +331,78 @@ def test_phone_recovers_from_dropped_and_dead_sockets(pages: Pages) -> None:
     eva.locator(".answers button").first.click()
     expect(eva.locator(".received h2, .verdict h1").first).to_be_visible()
     pages.assert_clean()
+
+
+def test_an_answer_shows_as_received_from_its_ack_before_the_phones_own_frame(
+    pages: Pages,
+) -> None:
+    """A busy server acknowledges an answer at once and sends the phone's own frame (`me`, with
+    the answer in it) with its next render, up to a second later. Meanwhile the phone shows the
+    answer as received, not its question's buttons again (a second tap would only be refused).
+    The phone's `me` frames are held back in Playwright's websocket routing."""
+    import msgpack
+    from playwright.sync_api import expect
+
+    held: list[Any] = []
+    net: dict[str, Any] = {"hold_me": False}
+
+    def route(ws: Any) -> None:
+        server = ws.connect_to_server()
+        ws.on_message(lambda m: server.send(m))
+
+        def to_phone(message: Any) -> None:
+            frame = msgpack.unpackb(message) if isinstance(message, bytes) else {}
+            if net["hold_me"] and isinstance(frame, dict) and frame.get("type") == "me":
+                held.append(message)
+            else:
+                ws.send(message)
+
+        server.on_message(to_phone)
+        net["phone"] = ws
+
+    host = pages.open("host", "/host", {"width": 1280, "height": 900})
+    host.get_by_label(re.compile(re.escape(DEMO_TITLE))).check()
+    host.get_by_role("button", name="Start een sessie").click()
+    expect(host.locator("#session-code")).to_have_text(re.compile(r"^\d{3} \d{3}$"))
+    code = host.locator("#session-code").inner_text().replace(" ", "")
+
+    context = pages.browser.new_context(viewport=PHONE, locale="nl-NL", is_mobile=True)
+    pages.contexts.append(context)
+    fien = context.new_page()
+    fien.set_default_timeout(WAIT_MS)
+    fien.on("pageerror", lambda err: pages.errors.append(f"fien: {err}"))
+    fien.route_web_socket("**/ws", route)
+    fien.goto(f"{pages.base}/join/{code}")
+    fien.get_by_label("Je naam").fill("Fien")
+    fien.get_by_role("button", name="Doe mee").click()
+    expect(fien.locator(".joined-as")).to_have_text("Je doet mee als Fien")
+    # A second phone that does not answer keeps the question open.
+    gijs = pages.open("gijs", f"/join/{code}", PHONE, is_mobile=True, has_touch=True)
+    gijs.get_by_label("Je naam").fill("Gijs")
+    gijs.get_by_role("button", name="Doe mee").click()
+    expect(gijs.locator(".joined-as")).to_have_text("Je doet mee als Gijs")
+
+    net["hold_me"] = True
+    control(host, "Start")
+    buttons = fien.locator(".answers button")
+    expect(buttons).to_have_count(2)
+    chosen = buttons.first.inner_text().strip()
+    buttons.first.click()
+    expect(fien.locator(".received h2")).to_have_text("Antwoord ontvangen!")
+    expect(fien.locator(".received .chosen")).to_contain_text(chosen)
+    expect(fien.locator(".answers button")).to_have_count(0)
+    # The phone's own frame with the answer was sent meanwhile, and held back here.
+    for _ in range(100):
+        if any(msgpack.unpackb(m).get("answer") for m in held):
+            break
+        fien.wait_for_timeout(50)
+    assert any(msgpack.unpackb(m).get("answer") for m in held)
+    pages.shot(fien, "phone-received-before-me")
+
+    # The held frames arrive: still received, the same answer.
+    net["hold_me"] = False
+    for message in held:
+        net["phone"].send(message)
+    expect(fien.locator(".received h2")).to_have_text("Antwoord ontvangen!")
+    expect(fien.locator(".received .chosen")).to_contain_text(chosen)
+    pages.assert_clean()

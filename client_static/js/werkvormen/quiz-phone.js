@@ -23,6 +23,9 @@ let ctx = null; // {root, view, me, send, name, header, updateHeader}
 let view = null;
 let me = null;
 let pending = null; // {question, choice?|value?} tapped but not yet acknowledged
+// {question, choice, value} the server acknowledged, shown as received until this phone's `me`
+// says so too: a busy server sends the ack at once and the `me` with its next render.
+let acked = null;
 let notice = null; // {question, text}: a refusal to show with the current question
 let timeUp = false;
 let renderedKey = null;
@@ -31,17 +34,25 @@ let renderedKey = null;
 export function reset() {
   countdown.stop();
   pending = null;
+  acked = null;
   notice = null;
   timeUp = false;
   renderedKey = null;
 }
 
+/** A new session on the server (a reconnect): its views and `me` are the truth again. */
+export function onWelcome() {
+  acked = null;
+}
+
 export function onMe(me) {
   if (pending && me.answer && me.answer.question === pending.question) pending = null;
+  if (acked && me.answer && me.answer.question === acked.question) acked = null;
 }
 
 export function onAck(msg) {
   if (pending && msg.question === pending.question) pending = null;
+  acked = { question: msg.question, choice: msg.choice, value: msg.value };
 }
 
 /** A refusal from the server: shown with the current question. */
@@ -67,11 +78,18 @@ export function render(context) {
   const open = view.phase === "question" && q;
   if (!open) {
     pending = null;
+    acked = null;
     notice = null;
   } else if (pending && pending.question !== q.index) {
     pending = null;
   }
-  const answered = open && me && me.answer && me.answer.question === q.index ? me.answer : null;
+  const answered = !open
+    ? null
+    : me && me.answer && me.answer.question === q.index
+      ? me.answer
+      : acked && acked.question === q.index
+        ? acked
+        : null;
   const noticeText = open && notice && notice.question === q.index ? notice.text : "";
   const key = open ? `q:${q.index}:${answered ? "a" : pending ? "p" : "-"}:${noticeText}` : null;
   if (key && key === renderedKey) {
