@@ -47,7 +47,8 @@ export function onWelcome() {
 
 export function onMe(me) {
   if (pending && me.answer && me.answer.question === pending.question) pending = null;
-  if (acked && me.answer && me.answer.question === acked.question) acked = null;
+  const known = (me.answer && me.answer.question) ?? (me.result && me.result.question);
+  if (acked && known === acked.question) acked = null;
 }
 
 export function onAck(msg) {
@@ -78,7 +79,8 @@ export function render(context) {
   const open = view.phase === "question" && q;
   if (!open) {
     pending = null;
-    acked = null;
+    // Kept through its question's reveal: until the result comes, the answer is "counting".
+    if (!(acked && view.phase === "reveal" && q && acked.question === q.index)) acked = null;
     notice = null;
   } else if (pending && pending.question !== q.index) {
     pending = null;
@@ -295,7 +297,8 @@ function reveal(q) {
   const result = me && me.result && q && me.result.question === q.index ? me.result : null;
   // The reveal view can arrive a moment before this phone's own result (`me`): an answer given
   // but not yet scored is "counting", never "no answer".
-  const counting = !result && me && me.answer && q && me.answer.question === q.index;
+  const given = (me && me.answer) || acked;
+  const counting = !result && given && q && given.question === q.index;
   const r = view.reveal || {};
   let verdict;
   if (counting) {
