@@ -286,22 +286,8 @@ def test_phone_recovers_from_dropped_and_dead_sockets(pages: Pages) -> None:
         ws.on_message(lambda m: None if net["mute"] else server.send(m))
         server.on_message(lambda m: None if net["mute"] else ws.send(m))
 
-    host = pages.open("host", "/host", {"width": 1280, "height": 900})
-    host.get_by_label(re.compile(re.escape(DEMO_TITLE))).check()
-    host.get_by_role("button", name="Start een sessie").click()
-    expect(host.locator("#session-code")).to_have_text(re.compile(r"^\d{3} \d{3}$"))
-    code = host.locator("#session-code").inner_text().replace(" ", "")
-
-    context = pages.browser.new_context(viewport=PHONE, locale="nl-NL", is_mobile=True)
-    pages.contexts.append(context)
-    eva = context.new_page()
-    eva.set_default_timeout(WAIT_MS)
-    eva.on("pageerror", lambda err: pages.errors.append(f"eva: {err}"))
-    eva.route_web_socket("**/ws", route)
-    eva.goto(f"{pages.base}/join/{code}")
-    eva.get_by_label("Je naam").fill("Eva")
-    eva.get_by_role("button", name="Doe mee").click()
-    expect(eva.locator(".joined-as")).to_have_text("Je doet mee als Eva")
+    host, code = _demo_session(pages)
+    eva = _routed_phone(pages, code, "Eva", route)
     token = eva.evaluate(f"localStorage.getItem('kk:player:{code}')")
 
     # 1. a dead socket (no frames either way): unlocking the screen checks it at once
@@ -362,22 +348,8 @@ def test_an_answer_shows_as_received_from_its_ack_before_the_phones_own_frame(
         server.on_message(to_phone)
         net["phone"] = ws
 
-    host = pages.open("host", "/host", {"width": 1280, "height": 900})
-    host.get_by_label(re.compile(re.escape(DEMO_TITLE))).check()
-    host.get_by_role("button", name="Start een sessie").click()
-    expect(host.locator("#session-code")).to_have_text(re.compile(r"^\d{3} \d{3}$"))
-    code = host.locator("#session-code").inner_text().replace(" ", "")
-
-    context = pages.browser.new_context(viewport=PHONE, locale="nl-NL", is_mobile=True)
-    pages.contexts.append(context)
-    fien = context.new_page()
-    fien.set_default_timeout(WAIT_MS)
-    fien.on("pageerror", lambda err: pages.errors.append(f"fien: {err}"))
-    fien.route_web_socket("**/ws", route)
-    fien.goto(f"{pages.base}/join/{code}")
-    fien.get_by_label("Je naam").fill("Fien")
-    fien.get_by_role("button", name="Doe mee").click()
-    expect(fien.locator(".joined-as")).to_have_text("Je doet mee als Fien")
+    host, code = _demo_session(pages)
+    fien = _routed_phone(pages, code, "Fien", route)
     # A second phone that does not answer keeps the question open.
     gijs = pages.open("gijs", f"/join/{code}", PHONE, is_mobile=True, has_touch=True)
     gijs.get_by_label("Je naam").fill("Gijs")
@@ -413,3 +385,31 @@ def test_an_answer_shows_as_received_from_its_ack_before_the_phones_own_frame(
         net["phone"].send(message)
     expect(fien.locator(".verdict h1")).to_have_text(re.compile(r"^(Goed!|Helaas, fout)$"))
     pages.assert_clean()
+
+
+def _demo_session(pages: Pages) -> tuple[Any, str]:
+    """The facilitator's page with a session of the demo quiz, and the session's code."""
+    from playwright.sync_api import expect
+
+    host = pages.open("host", "/host", {"width": 1280, "height": 900})
+    host.get_by_label(re.compile(re.escape(DEMO_TITLE))).check()
+    host.get_by_role("button", name="Start een sessie").click()
+    expect(host.locator("#session-code")).to_have_text(re.compile(r"^\d{3} \d{3}$"))
+    return host, host.locator("#session-code").inner_text().replace(" ", "")
+
+
+def _routed_phone(pages: Pages, code: str, name: str, route: Any) -> Any:
+    """A phone joined to session `code` as `name`, its websocket through `route`."""
+    from playwright.sync_api import expect
+
+    context = pages.browser.new_context(viewport=PHONE, locale="nl-NL", is_mobile=True)
+    pages.contexts.append(context)
+    phone = context.new_page()
+    phone.set_default_timeout(WAIT_MS)
+    phone.on("pageerror", lambda err: pages.errors.append(f"{name}: {err}"))
+    phone.route_web_socket("**/ws", route)
+    phone.goto(f"{pages.base}/join/{code}")
+    phone.get_by_label("Je naam").fill(name)
+    phone.get_by_role("button", name="Doe mee").click()
+    expect(phone.locator(".joined-as")).to_have_text(f"Je doet mee als {name}")
+    return phone
