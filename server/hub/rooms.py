@@ -298,28 +298,42 @@ class Hub:
             raise HubError("bad_frame")
         code, player = client.code, client.player
         now = self.clock()
+        # This worker's copy of the gate may be old (another worker opened or closed a round):
+        # on an error that only means that, nothing was stored, so ask the backend and try
+        # once more. The answers that arrive while the gate is being read share that read; one
+        # that joined a read begun before it arrived may get the gate it replaced, so it reads
+        # once more on its own.
         cached = self.decoded.gate(code)
         if cached is not None:
-            try:
-                return await self._store_input(code, player, item, data, cached, now)
-            except HubError as exc:
-                if exc.code not in self._gate_errors(cached):
-                    raise
-                # Perhaps only this worker's copy of the gate is old (another worker opened or
-                # closed a round): nothing was stored, so ask the backend and try once more.
-        # The answers that arrive while the gate is being read share that read. One that
-        # joined a read begun before it arrived may get the gate it replaced: it reads once
-        # more on its own.
+            stored = await self._store_if_current(code, player, item, data, cached, now)
+            if stored is not None:
+                return stored
         joined = self._gate_reads.flying(code)
         gate = await self._gate_reads.ask(code, lambda: self._read_gate(code))
         if joined:
-            try:
-                return await self._store_input(code, player, item, data, gate, now)
-            except HubError as exc:
-                if gate is not None and exc.code not in self._gate_errors(gate):
-                    raise
+            stored = await self._store_if_current(code, player, item, data, gate, now)
+            if stored is not None:
+                return stored
             gate = await self._read_gate(code)
         return await self._store_input(code, player, item, data, gate, now)
+
+    async def _store_if_current(
+        self,
+        code: str,
+        player: str,
+        item: int,
+        data: Mapping[str, Any],
+        gate: bytes | None,
+        now: float,
+    ) -> dict[str, Any] | None:
+        """`_store_input`, or None (nothing stored) when its refusal may only mean that `gate`
+        is an old copy."""
+        try:
+            return await self._store_input(code, player, item, data, gate, now)
+        except HubError as exc:
+            if gate is None or exc.code in self._gate_errors(gate):
+                return None
+            raise
 
     async def _read_gate(self, code: str) -> bytes | None:
         gate = await self.backend.hget(code, META, "open")

@@ -56,6 +56,12 @@ export function onAck(msg) {
   acked = { question: msg.question, choice: msg.choice, value: msg.value };
 }
 
+/** This phone's answer to question `q`: as its `me` says, else as the server acknowledged it. */
+function givenTo(q) {
+  if (me && me.answer && me.answer.question === q.index) return me.answer;
+  return acked && acked.question === q.index ? acked : null;
+}
+
 /** A refusal from the server: shown with the current question. */
 export function onNotice(err, text) {
   if (["already_answered", "not_open", "too_late", "invalid_choice"].includes(err.code)) pending = null;
@@ -85,13 +91,7 @@ export function render(context) {
   } else if (pending && pending.question !== q.index) {
     pending = null;
   }
-  const answered = !open
-    ? null
-    : me && me.answer && me.answer.question === q.index
-      ? me.answer
-      : acked && acked.question === q.index
-        ? acked
-        : null;
+  const answered = open ? givenTo(q) : null;
   const noticeText = open && notice && notice.question === q.index ? notice.text : "";
   const key = open ? `q:${q.index}:${answered ? "a" : pending ? "p" : "-"}:${noticeText}` : null;
   if (key && key === renderedKey) {
@@ -297,8 +297,7 @@ function reveal(q) {
   const result = me && me.result && q && me.result.question === q.index ? me.result : null;
   // The reveal view can arrive a moment before this phone's own result (`me`): an answer given
   // but not yet scored is "counting", never "no answer".
-  const given = (me && me.answer) || acked;
-  const counting = !result && given && q && given.question === q.index;
+  const counting = !result && q && givenTo(q);
   const r = view.reveal || {};
   let verdict;
   if (counting) {
