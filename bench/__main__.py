@@ -414,6 +414,7 @@ def main(argv: list[str] | None = None) -> int:
                         result["redis"] = {
                             "cpu_s": round(after.cpu_s - redis_before.cpu_s, 2),
                             "rss_kib": after.rss_kib,
+                            "version": redis.version,
                         }
                     result["repeat"] = rep + 1
                     if kind == "kenniskring":

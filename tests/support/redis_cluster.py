@@ -10,8 +10,6 @@ which master serves a slot. Ports come from the free-port helper.
 from __future__ import annotations
 
 import os
-import re
-import subprocess
 import tempfile
 import time
 from pathlib import Path
@@ -20,6 +18,7 @@ from types import TracebackType
 import pytest
 from redis.crc import key_slot
 
+from bench.redis_binary import CLUSTER_NEEDS, version_of
 from bench.redis_cluster import NODE_TIMEOUT_MS, ClusterNode, ClusterProc, find_redis_cli
 from tests.support.redis_server import find_redis_server, require_redis_server
 
@@ -43,14 +42,14 @@ def require_redis_cli() -> str:
     return found
 
 
-def require_version(binary: str, at_least: tuple[int, int] = (7, 0)) -> None:
+def require_version(binary: str, at_least: tuple[int, int] = CLUSTER_NEEDS) -> None:
     """Sharded pub/sub (SSUBSCRIBE/SPUBLISH) came with Redis 7.0: fail clearly on an older one."""
-    out = subprocess.run([binary, "--version"], capture_output=True, timeout=10, check=False)
-    found = re.search(rb"v=(\d+)\.(\d+)", out.stdout)
-    if found is None or (int(found[1]), int(found[2])) < at_least:
+    found = version_of(binary)
+    if found is None or found[:2] < at_least:
+        shown = ".".join(map(str, found)) if found else "?"
         pytest.fail(
             f"{binary} is te oud voor een Redis Cluster met sharded pub/sub (nodig: "
-            f"{at_least[0]}.{at_least[1]}+): {out.stdout.decode(errors='replace').strip()}",
+            f"{at_least[0]}.{at_least[1]}+): {shown}",
             pytrace=False,
         )
 

