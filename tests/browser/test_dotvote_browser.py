@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from tests.support.browser import PHONE, PROJECTOR, Pages, control
+from tests.support.browser import PHONE, PROJECTOR, Pages, control, routed_phone
 
 pytestmark = pytest.mark.browser
 
@@ -642,4 +642,77 @@ def test_a_tap_after_closing_is_refused_in_dutch(pages: Pages) -> None:
         sockets[-1].send(message)
     expect(phone.locator("#dv-ranking-list .dv-rank-row")).to_have_count(4)
     expect(phone.locator("#dv-ranking-list .dv-rank-row").first).to_contain_text("jij: 2")
+    pages.assert_clean()
+
+
+def test_a_placement_stays_in_view_when_an_older_me_arrives_after_its_ack(pages: Pages) -> None:
+    """A busy server acknowledges a placement at once; the phone's own frame (`me`) comes with a
+    render, and a render that read the room just before the placement was stored sends a `me`
+    without it, after the ack. Here Playwright's websocket routing sends the phone's previous
+    `me` again right after each sticker ack and holds the server's next ones back: the phone
+    keeps showing the acknowledged placement (no sticker jumping back), and the server's `me`
+    that shows it changes nothing when it comes."""
+    import msgpack
+    from playwright.sync_api import expect
+
+    net: dict[str, Any] = {"stale": False, "hold": False, "last_me": None}
+    held: list[Any] = []
+    replayed: list[dict[str, Any]] = []
+
+    def route(ws: Any) -> None:
+        server = ws.connect_to_server()
+        ws.on_message(lambda m: server.send(m))
+
+        def to_phone(message: Any) -> None:
+            frame = msgpack.unpackb(message) if isinstance(message, bytes) else {}
+            kind = frame.get("type") if isinstance(frame, dict) else None
+            if kind == "me" and net["hold"]:
+                held.append(message)
+                return
+            ws.send(message)
+            if kind == "me":
+                net["last_me"] = message
+            elif kind == "ack" and "stickers" in frame and net["stale"] and net["last_me"]:
+                ws.send(net["last_me"])  # the older `me`, after the ack
+                replayed.append(msgpack.unpackb(net["last_me"]))
+
+        server.on_message(to_phone)
+        net["phone"] = ws
+
+    host = pages.open("host", "/host", LAPTOP)
+    host.locator("#team").fill(f"Wijkteam Routing {uuid.uuid4().hex[:6]}")
+    host.locator("input[name=quiz][value='kind:dotvote']").check()
+    host.locator("#start-session").click()
+    expect(host.locator("#session-code")).to_have_text(re.compile(r"^\d{3} \d{3}$"))
+    code = host.locator("#session-code").inner_text().replace(" ", "")
+    expect(host.locator(".phase-badge")).to_have_text("Kaarten maken")
+    add_card(host, "inkomen", A, "team", "Q1", "training")
+    add_card(host, "veiligheid", B, "team", "Q2", "intervisie")
+    eva = routed_phone(pages, code, "Eva", route)
+    control(host, "Stemmen openen")
+    expect(eva.locator("#dv-left")).to_have_text("Nog 6 stickers")
+
+    for tapped, (card, left) in enumerate([(A, 5), (B, 4)], start=1):
+        net["stale"] = net["hold"] = True
+        vote_card(eva, card).locator(".dv-card-main").click()
+        for _ in range(100):  # the ack came, and the older `me` right after it
+            if len(replayed) == tapped:
+                break
+            eva.wait_for_timeout(50)
+        assert len(replayed) == tapped
+        assert sum(replayed[-1].get("stickers", {}).values()) == tapped - 1  # it is the older one
+        eva.wait_for_timeout(300)  # time for the older `me` to be drawn, were it taken
+        expect(eva.locator("#dv-left")).to_have_text(f"Nog {left} stickers")
+        expect(vote_card(eva, card).locator(".dv-mine-count")).to_have_text("jij: 1")
+        # The server's own `me` with the placement was sent meanwhile and held back here.
+        for _ in range(100):
+            if held:
+                break
+            eva.wait_for_timeout(50)
+        net["stale"] = net["hold"] = False
+        for message in held:
+            net["phone"].send(message)
+            net["last_me"] = message
+        held.clear()
+        expect(eva.locator("#dv-left")).to_have_text(f"Nog {left} stickers")
     pages.assert_clean()

@@ -19,11 +19,11 @@ from tests.support.browser import (
     DEMO_TITLE,
     PHONE,
     PROJECTOR,
-    WAIT_MS,
     Pages,
     answer,
     control,
     estimate,
+    routed_phone,
     score,
 )
 
@@ -287,7 +287,7 @@ def test_phone_recovers_from_dropped_and_dead_sockets(pages: Pages) -> None:
         server.on_message(lambda m: None if net["mute"] else ws.send(m))
 
     host, code = _demo_session(pages)
-    eva = _routed_phone(pages, code, "Eva", route)
+    eva = routed_phone(pages, code, "Eva", route)
     token = eva.evaluate(f"localStorage.getItem('kk:player:{code}')")
 
     # 1. a dead socket (no frames either way): unlocking the screen checks it at once
@@ -349,7 +349,7 @@ def test_an_answer_shows_as_received_from_its_ack_before_the_phones_own_frame(
         net["phone"] = ws
 
     host, code = _demo_session(pages)
-    fien = _routed_phone(pages, code, "Fien", route)
+    fien = routed_phone(pages, code, "Fien", route)
     # A second phone that does not answer keeps the question open.
     gijs = pages.open("gijs", f"/join/{code}", PHONE, is_mobile=True, has_touch=True)
     gijs.get_by_label("Je naam").fill("Gijs")
@@ -396,20 +396,3 @@ def _demo_session(pages: Pages) -> tuple[Any, str]:
     host.get_by_role("button", name="Start een sessie").click()
     expect(host.locator("#session-code")).to_have_text(re.compile(r"^\d{3} \d{3}$"))
     return host, host.locator("#session-code").inner_text().replace(" ", "")
-
-
-def _routed_phone(pages: Pages, code: str, name: str, route: Any) -> Any:
-    """A phone joined to session `code` as `name`, its websocket through `route`."""
-    from playwright.sync_api import expect
-
-    context = pages.browser.new_context(viewport=PHONE, locale="nl-NL", is_mobile=True)
-    pages.contexts.append(context)
-    phone = context.new_page()
-    phone.set_default_timeout(WAIT_MS)
-    phone.on("pageerror", lambda err: pages.errors.append(f"{name}: {err}"))
-    phone.route_web_socket("**/ws", route)
-    phone.goto(f"{pages.base}/join/{code}")
-    phone.get_by_label("Je naam").fill(name)
-    phone.get_by_role("button", name="Doe mee").click()
-    expect(phone.locator(".joined-as")).to_have_text(f"Je doet mee als {name}")
-    return phone

@@ -163,3 +163,21 @@ def acknowledged(phone: Any, last: bool) -> None:
 
 def score(phone: Any) -> str:
     return str(phone.locator("#me-score").inner_text())
+
+
+def routed_phone(pages: Pages, code: str, name: str, route: Any) -> Any:
+    """A phone joined to session `code` as `name`, its websocket through `route`."""
+    from playwright.sync_api import expect
+
+    context = pages.browser.new_context(viewport=PHONE, locale="nl-NL", is_mobile=True)
+    pages.contexts.append(context)
+    phone = context.new_page()
+    phone.set_default_timeout(WAIT_MS)
+    phone.on("pageerror", lambda err: pages.errors.append(f"{name}: {err}"))
+    phone.route_web_socket("**/ws", route)
+    phone.goto(f"{pages.base}/join/{code}")
+    phone.get_by_label("Je naam").fill(name)
+    phone.get_by_role("button", name="Doe mee").click()
+    expect(phone.locator("#join-form")).to_have_count(0)  # joined: the werkvorm's page shows
+    expect(phone.locator("main")).to_contain_text(name)
+    return phone

@@ -13,6 +13,10 @@ const ONDERWERP_MAX = 120;
 const LEERVORM_MAX = 60;
 const ANSWER_MAX = 280;
 const INFLIGHT_MS = 5000;
+// How long an acknowledged placement outranks the phone's own frame (`me`) that does not show it:
+// a `me` from a render that read the room just before the placement was stored can arrive
+// after the ack (a busy server paces its renders up to about a second apart).
+const ACK_HOLD_MS = 3000;
 
 let ctx = null;
 let skeletonKey = null;
@@ -20,7 +24,8 @@ const parts = new Map(); // container id → JSON of the data it was built from
 
 let queue = []; // the kinds of the inputs sent and not answered yet, in order
 let optimistic = null; // the placement the last tap sent, while taps are on their way
-let acked = null; // the placement the server acknowledged last, until a newer `me` arrives
+let acked = null; // the placement the server acknowledged last, until a `me` shows it
+let ackedTimer = null;
 let inflightTimer = null;
 let notice = "";
 let proposalStatus = "";
@@ -35,6 +40,7 @@ export function reset() {
   queue = [];
   optimistic = null;
   acked = null;
+  clearTimeout(ackedTimer);
   clearTimeout(inflightTimer);
   notice = "";
   proposalStatus = "";
@@ -53,6 +59,13 @@ function settle(kind) {
 export function onAck(msg) {
   if ("stickers" in msg) {
     acked = msg.stickers || {};
+    clearTimeout(ackedTimer);
+    // Bounded: should no `me` ever show it (the same player moved stickers on a second phone),
+    // the server's copy wins again.
+    ackedTimer = setTimeout(() => {
+      acked = null;
+      if (ctx) update();
+    }, ACK_HOLD_MS);
     settle("stickers");
     notice = "";
   } else if ("proposals" in msg) {
@@ -70,9 +83,19 @@ export function onAck(msg) {
   }
 }
 
-/** A `me` after an ack is at least as new as the ack (the server sends ack, then me). */
-export function onMe() {
-  acked = null;
+/** A `me` confirms the acknowledged placement when it shows it. One that does not may have been
+ * rendered before the placement was stored (it is sent after the ack all the same), so the
+ * ack's placement stays in view until one shows it, or for ACK_HOLD_MS at most. */
+export function onMe(me) {
+  if (acked && samePlacement(acked, (me && me.stickers) || {})) {
+    acked = null;
+    clearTimeout(ackedTimer);
+  }
+}
+
+function samePlacement(a, b) {
+  const cards = new Set([...Object.keys(a), ...Object.keys(b)]);
+  return [...cards].every((card) => (a[card] || 0) === (b[card] || 0));
 }
 
 export function onNotice(err, text) {
@@ -117,6 +140,8 @@ export function render(context) {
     skeletonKey = key;
     parts.clear();
     notice = "";
+    acked = null; // a new phase: what the server keeps is all there is (voting reopened: none)
+    clearTimeout(ackedTimer);
     replace(ctx.root, ctx.header(t("dotvote_title_short")), skeleton(view.phase));
   }
   update();
