@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import upload
-from tests.support.browser import PHONE, PROJECTOR, Pages, answer, control
+from tests.support.browser import PHONE, PROJECTOR, Pages, answer, control, routed_phone
 
 pytestmark = pytest.mark.browser
 
@@ -274,4 +274,78 @@ def test_quiz_then_kring_in_one_room(pages: Pages) -> None:
     )
     assert {p["name"] for p in kring_json["people"]} == set(ENTRIES)
 
+    pages.assert_clean()
+
+
+def test_a_corrected_grade_stays_when_the_me_of_the_first_save_comes_after_it(
+    pages: Pages,
+) -> None:
+    """Save a grade, correct it and save again before the server's next render: the `me` of
+    the first save can arrive after the second save's ack (a busy server paces its renders).
+    The phone keeps showing the corrected grade, not the first one. Playwright's websocket
+    routing holds the phone's `me` frames back and lets the first save's one through after
+    the second ack."""
+    import msgpack
+    from playwright.sync_api import expect
+
+    net: dict[str, Any] = {"hold": False}
+    held: list[Any] = []
+
+    def route(ws: Any) -> None:
+        server = ws.connect_to_server()
+        ws.on_message(lambda m: server.send(m))
+
+        def to_phone(message: Any) -> None:
+            frame = msgpack.unpackb(message) if isinstance(message, bytes) else {}
+            if net["hold"] and isinstance(frame, dict) and frame.get("type") == "me":
+                held.append(message)
+            else:
+                ws.send(message)
+
+        server.on_message(to_phone)
+        net["phone"] = ws
+
+    host = pages.open("host", "/host", LAPTOP)
+    host.locator("input[name=quiz][value='kind:circle']").check()
+    host.locator("#start-session").click()
+    expect(host.locator("#session-code")).to_have_text(re.compile(r"^\d{3} \d{3}$"))
+    code = host.locator("#session-code").inner_text().replace(" ", "")
+    eva = routed_phone(pages, code, "Eva", route)
+    expect(eva.locator("#kring-entry")).to_be_visible()
+
+    def graded(entry: object, value: int) -> bool:
+        return isinstance(entry, dict) and entry.get("grade") == value
+
+    def held_with(value: int) -> Any:
+        for _ in range(100):
+            for message in held:
+                if graded(msgpack.unpackb(message).get("entry"), value):
+                    return message
+            eva.wait_for_timeout(50)
+        raise AssertionError(f"no me with grade {value} was sent")
+
+    net["hold"] = True
+    enter(eva, "inkomen", 7, "")
+    first = held_with(7)  # the first save's `me`, not delivered yet
+    eva.get_by_role("button", name="Cijfer 8", exact=True).click()
+    eva.locator("#kring-save").click()
+    expect(eva.locator("#kring-status")).to_contain_text("Opgeslagen")  # the second ack
+    net["phone"].send(first)  # now the first save's `me` arrives
+    eva.wait_for_timeout(300)
+    expect(eva.get_by_role("button", name="Cijfer 8", exact=True)).to_have_attribute(
+        "aria-pressed", "true"
+    )
+    expect(eva.get_by_role("button", name="Cijfer 7", exact=True)).to_have_attribute(
+        "aria-pressed", "false"
+    )
+    expect(eva.locator("#kring-status")).to_contain_text("Opgeslagen")
+    # The second save's `me` confirms it.
+    second = held_with(8)
+    net["hold"] = False
+    net["phone"].send(second)
+    eva.wait_for_timeout(300)
+    expect(eva.get_by_role("button", name="Cijfer 8", exact=True)).to_have_attribute(
+        "aria-pressed", "true"
+    )
+    expect(eva.locator("#kring-status")).to_contain_text("Opgeslagen")
     pages.assert_clean()

@@ -7,6 +7,10 @@ import { el, fmtNumber, replace, t } from "../render.js";
 
 const GRADES = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
 const REASON_MAX = 280;
+// How long an acknowledged entry outranks a `me` that shows another one: a `me` rendered from a
+// read of the room just before the entry was stored can arrive after the ack (a busy server
+// paces its renders up to about a second apart), e.g. when a grade is corrected right after saving.
+const ACK_HOLD_MS = 3000;
 
 let ctx = null;
 let renderedKey = null;
@@ -16,6 +20,8 @@ let saved = null; // the entry the server acknowledged (or sent back in `me`)
 let notice = "";
 let touched = false; // the player changed the form since it showed the server's copy
 let lastMine = "null"; // the last `me.entry` seen, to notice a new one
+let ackedUntil = 0; // until when `saved` (from an ack) outranks a `me` that differs from it
+let ackedTimer = null;
 
 export function reset() {
   renderedKey = null;
@@ -25,12 +31,21 @@ export function reset() {
   sending = null;
   saved = null;
   notice = "";
+  ackedUntil = 0;
+  clearTimeout(ackedTimer);
 }
 
 export function onAck(msg) {
   if (sending && msg.domain === sending.domain && msg.grade === sending.grade) {
     saved = sending;
     touched = false;
+    ackedUntil = Date.now() + ACK_HOLD_MS;
+    clearTimeout(ackedTimer);
+    // Afterwards the server's copy counts again (the same player saved on a second phone).
+    ackedTimer = setTimeout(() => {
+      ackedUntil = 0;
+      if (ctx) render(ctx);
+    }, ACK_HOLD_MS);
   }
   sending = null;
   notice = "";
@@ -67,7 +82,10 @@ function same(a, b) {
 function entry(view, me) {
   const mine = me && me.entry ? me.entry : null;
   const mineKey = JSON.stringify(mine);
-  if (mine && mineKey !== lastMine && !sending) {
+  // Within the hold, only a `me` that shows the acknowledged entry is taken: one that shows
+  // another may be older than the ack.
+  const older = Boolean(mine && saved && Date.now() < ackedUntil && !same(mine, saved));
+  if (mine && mineKey !== lastMine && !sending && !older) {
     // The server's copy (after a reload, or from another tab): shown unless the player is busy.
     saved = { domain: mine.domain, grade: mine.grade, reason: mine.reason || "" };
     if (!touched) {
@@ -75,7 +93,7 @@ function entry(view, me) {
       renderedKey = null;
     }
   }
-  lastMine = mineKey;
+  if (!older) lastMine = mineKey;
   if (!draft) draft = saved ? { ...saved } : { domain: null, grade: null, reason: "" };
   if (draft.domain && !view.domains.includes(draft.domain)) draft.domain = null; // edited away
   const key = JSON.stringify([view.item, "entry", view.domains, view.title]);
