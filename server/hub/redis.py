@@ -37,6 +37,7 @@ from server.hub.backend import (
 )
 from server.hub.due_watch import DueWatch
 from server.hub.inbox import Inbox
+from server.hub.redis_pipelining import ScriptPipeline
 from server.hub.redis_scripts import SCRIPTS
 from server.hub.redis_subscription import SUBSCRIBE_WAIT, Channels, Subscription
 from server.hub.room import DEVICES, NAMES, PLAYERS, TOKENS
@@ -107,6 +108,8 @@ class RedisBackend(Backend):
         self.worker_id = worker_id or f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(3)}"
         self._client: Redis | RedisCluster | None = None
         self._scripts: dict[str, AsyncScript] = {}
+        # One Redis: the scripts of one loop turn as one pipeline (None: each script alone).
+        self._pipeline: ScriptPipeline | None = None
         self._due_watch = DueWatch()
         self._tasks: list[asyncio.Task[None]] = []
         # Fan-out: rooms we want, per-room confirmations, and the one subscription that serves
@@ -171,6 +174,8 @@ class RedisBackend(Backend):
         return self._client
 
     async def _run(self, script: str, code: str, *args: bytes | str | int | float) -> object:
+        if self._pipeline is not None:
+            return await self._pipeline.run(self._scripts[script], [self._room(code)], args)
         return await self._scripts[script](keys=[self._room(code)], args=list(args))
 
     # ---- lifetime --------------------------------------------------------------------------------
@@ -200,6 +205,7 @@ class RedisBackend(Backend):
         self._client = Redis(connection_pool=pool)
         self._client.auto_close_connection_pool = True  # the client owns its pool
         self._register_scripts()
+        self._pipeline = ScriptPipeline(self._client)
         try:
             await self._client.ping()
             await self._beat_liveness()
@@ -251,6 +257,9 @@ class RedisBackend(Backend):
                 log.warning("redis: could not clear presence of %s: %s", self.worker_id, exc)
         self._own.clear()
         self._left.clear()
+        pipeline, self._pipeline = self._pipeline, None
+        if pipeline is not None:
+            await pipeline.stop()
         if self._client is not None:
             await self._client.aclose()
         self._client = None
