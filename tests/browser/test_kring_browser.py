@@ -12,7 +12,15 @@ from typing import Any
 import pytest
 
 from tests.conftest import upload
-from tests.support.browser import PHONE, PROJECTOR, Pages, answer, control, routed_phone
+from tests.support.browser import (
+    PHONE,
+    PROJECTOR,
+    HeldMe,
+    Pages,
+    answer,
+    control,
+    routed_phone,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -288,29 +296,14 @@ def test_a_corrected_grade_stays_when_the_me_of_the_first_save_comes_after_it(
     import msgpack
     from playwright.sync_api import expect
 
-    net: dict[str, Any] = {"hold": False}
-    held: list[Any] = []
-
-    def route(ws: Any) -> None:
-        server = ws.connect_to_server()
-        ws.on_message(lambda m: server.send(m))
-
-        def to_phone(message: Any) -> None:
-            frame = msgpack.unpackb(message) if isinstance(message, bytes) else {}
-            if net["hold"] and isinstance(frame, dict) and frame.get("type") == "me":
-                held.append(message)
-            else:
-                ws.send(message)
-
-        server.on_message(to_phone)
-        net["phone"] = ws
+    me = HeldMe()
 
     host = pages.open("host", "/host", LAPTOP)
     host.locator("input[name=quiz][value='kind:circle']").check()
     host.locator("#start-session").click()
     expect(host.locator("#session-code")).to_have_text(re.compile(r"^\d{3} \d{3}$"))
     code = host.locator("#session-code").inner_text().replace(" ", "")
-    eva = routed_phone(pages, code, "Eva", route)
+    eva = routed_phone(pages, code, "Eva", me.route)
     expect(eva.locator("#kring-entry")).to_be_visible()
 
     def graded(entry: object, value: int) -> bool:
@@ -318,19 +311,19 @@ def test_a_corrected_grade_stays_when_the_me_of_the_first_save_comes_after_it(
 
     def held_with(value: int) -> Any:
         for _ in range(100):
-            for message in held:
+            for message in me.held:
                 if graded(msgpack.unpackb(message).get("entry"), value):
                     return message
             eva.wait_for_timeout(50)
         raise AssertionError(f"no me with grade {value} was sent")
 
-    net["hold"] = True
+    me.hold = True
     enter(eva, "inkomen", 7, "")
     first = held_with(7)  # the first save's `me`, not delivered yet
     eva.get_by_role("button", name="Cijfer 8", exact=True).click()
     eva.locator("#kring-save").click()
     expect(eva.locator("#kring-status")).to_contain_text("Opgeslagen")  # the second ack
-    net["phone"].send(first)  # now the first save's `me` arrives
+    me.send(first)  # now the first save's `me` arrives
     eva.wait_for_timeout(300)
     expect(eva.get_by_role("button", name="Cijfer 8", exact=True)).to_have_attribute(
         "aria-pressed", "true"
@@ -341,8 +334,8 @@ def test_a_corrected_grade_stays_when_the_me_of_the_first_save_comes_after_it(
     expect(eva.locator("#kring-status")).to_contain_text("Opgeslagen")
     # The second save's `me` confirms it.
     second = held_with(8)
-    net["hold"] = False
-    net["phone"].send(second)
+    me.hold = False
+    me.send(second)
     eva.wait_for_timeout(300)
     expect(eva.get_by_role("button", name="Cijfer 8", exact=True)).to_have_attribute(
         "aria-pressed", "true"

@@ -19,6 +19,7 @@ from tests.support.browser import (
     DEMO_TITLE,
     PHONE,
     PROJECTOR,
+    HeldMe,
     Pages,
     answer,
     control,
@@ -331,32 +332,17 @@ def test_an_answer_shows_as_received_from_its_ack_before_the_phones_own_frame(
     import msgpack
     from playwright.sync_api import expect
 
-    held: list[Any] = []
-    net: dict[str, Any] = {"hold_me": False}
-
-    def route(ws: Any) -> None:
-        server = ws.connect_to_server()
-        ws.on_message(lambda m: server.send(m))
-
-        def to_phone(message: Any) -> None:
-            frame = msgpack.unpackb(message) if isinstance(message, bytes) else {}
-            if net["hold_me"] and isinstance(frame, dict) and frame.get("type") == "me":
-                held.append(message)
-            else:
-                ws.send(message)
-
-        server.on_message(to_phone)
-        net["phone"] = ws
+    me = HeldMe()
 
     host, code = _demo_session(pages)
-    fien = routed_phone(pages, code, "Fien", route)
+    fien = routed_phone(pages, code, "Fien", me.route)
     # A second phone that does not answer keeps the question open.
     gijs = pages.open("gijs", f"/join/{code}", PHONE, is_mobile=True, has_touch=True)
     gijs.get_by_label("Je naam").fill("Gijs")
     gijs.get_by_role("button", name="Doe mee").click()
     expect(gijs.locator(".joined-as")).to_have_text("Je doet mee als Gijs")
 
-    net["hold_me"] = True
+    me.hold = True
     control(host, "Start")
     buttons = fien.locator(".answers button")
     expect(buttons).to_have_count(2)
@@ -367,10 +353,10 @@ def test_an_answer_shows_as_received_from_its_ack_before_the_phones_own_frame(
     expect(fien.locator(".answers button")).to_have_count(0)
     # The phone's own frame with the answer was sent meanwhile, and held back here.
     for _ in range(100):
-        if any(msgpack.unpackb(m).get("answer") for m in held):
+        if any(msgpack.unpackb(m).get("answer") for m in me.held):
             break
         fien.wait_for_timeout(50)
-    assert any(msgpack.unpackb(m).get("answer") for m in held)
+    assert any(msgpack.unpackb(m).get("answer") for m in me.held)
     pages.shot(fien, "phone-received-before-me")
 
     # The question closes before any of them arrive: the reveal counts her answer as given (its
@@ -380,9 +366,7 @@ def test_an_answer_shows_as_received_from_its_ack_before_the_phones_own_frame(
     expect(gijs.locator(".verdict h1")).to_have_text("Geen antwoord gegeven")
 
     # The held frames arrive: her result.
-    net["hold_me"] = False
-    for message in held:
-        net["phone"].send(message)
+    me.release()
     expect(fien.locator(".verdict h1")).to_have_text(re.compile(r"^(Goed!|Helaas, fout)$"))
     pages.assert_clean()
 

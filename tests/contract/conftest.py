@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 
 import pytest
+from redis.asyncio import Redis
 
 from server.hub.backend import Backend
 from server.hub.memory import MemoryBackend
@@ -23,6 +24,16 @@ def redis_server() -> Iterator[RedisServer]:
     """One redis-server for the whole session; each test gets its own key namespace."""
     with RedisServer(require_redis_server()) as server:
         yield server
+
+
+@pytest.fixture
+async def admin(redis_server: RedisServer) -> AsyncIterator[Redis]:
+    """A plain client of the session's redis-server, for a test's own reads and writes."""
+    client = Redis.from_url(redis_server.url)
+    try:
+        yield client
+    finally:
+        await client.aclose()
 
 
 class FakeClock:

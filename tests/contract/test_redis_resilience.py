@@ -6,7 +6,6 @@ import asyncio
 import sys
 import time
 import uuid
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -30,15 +29,6 @@ ROOM = "123456"
 
 def namespace() -> str:
     return f"kkr{uuid.uuid4().hex[:10]}"
-
-
-@pytest.fixture
-async def admin(redis_server: RedisServer) -> AsyncIterator[Redis]:
-    client = Redis.from_url(redis_server.url)
-    try:
-        yield client
-    finally:
-        await client.aclose()
 
 
 async def wait_for_resync(backend: RedisBackend, within: float) -> None:

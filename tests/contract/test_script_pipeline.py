@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
 
 import pytest
 from redis.asyncio import Redis
@@ -24,20 +23,11 @@ ECHO = "return {KEYS[1], ARGV[1]}"
 FAIL_ON_X = "if ARGV[1] == 'x' then return redis.error_reply('no x here') end return ARGV[1]"
 
 
-@pytest.fixture
-async def client(redis_server: RedisServer) -> AsyncIterator[Redis]:
-    redis = Redis.from_url(redis_server.url)
-    try:
-        yield redis
-    finally:
-        await redis.aclose()
-
-
 async def test_the_calls_of_one_turn_are_one_pipeline_and_each_gets_its_own_reply(
-    client: Redis,
+    admin: Redis,
 ) -> None:
-    pipeline = ScriptPipeline(client)
-    echo = client.register_script(ECHO)
+    pipeline = ScriptPipeline(admin)
+    echo = admin.register_script(ECHO)
     await echo(keys=["k"], args=["warm"])  # loaded once, as the backend's scripts are in use
     replies = await asyncio.gather(
         *(pipeline.run(echo, [f"room{i}"], [i]) for i in range(MAX_PER_PIPELINE + 4))
@@ -57,9 +47,9 @@ async def test_the_calls_of_one_turn_are_one_pipeline_and_each_gets_its_own_repl
     await pipeline.stop()
 
 
-async def test_an_error_of_one_call_is_only_its_callers(client: Redis) -> None:
-    pipeline = ScriptPipeline(client)
-    script = client.register_script(FAIL_ON_X)
+async def test_an_error_of_one_call_is_only_its_callers(admin: Redis) -> None:
+    pipeline = ScriptPipeline(admin)
+    script = admin.register_script(FAIL_ON_X)
     await script(keys=["k"], args=["warm"])
     results = await asyncio.gather(
         pipeline.run(script, ["k"], ["a"]),
@@ -73,13 +63,13 @@ async def test_an_error_of_one_call_is_only_its_callers(client: Redis) -> None:
     await pipeline.stop()
 
 
-async def test_a_script_redis_lost_is_loaded_again(client: Redis) -> None:
-    pipeline = ScriptPipeline(client)
-    echo = client.register_script(ECHO)
+async def test_a_script_redis_lost_is_loaded_again(admin: Redis) -> None:
+    pipeline = ScriptPipeline(admin)
+    echo = admin.register_script(ECHO)
     await echo(keys=["k"], args=["warm"])
-    other = client.register_script("return 'first'")
+    other = admin.register_script("return 'first'")
     for calls in (3, 1, 0):  # after the turn's first call: in a pipeline, alone; or first itself
-        await client.script_flush()  # as after a restart of Redis
+        await admin.script_flush()  # as after a restart of Redis
         await other(keys=[], args=[])  # loaded again (by the script object)
         first = pipeline.run(other, [], []) if calls else pipeline.run(echo, ["r"], [0])
         replies = await asyncio.gather(
@@ -87,7 +77,7 @@ async def test_a_script_redis_lost_is_loaded_again(client: Redis) -> None:
         )
         expected = [[b"r", str(i).encode()] for i in range(calls)]
         assert replies == ([b"first", *expected] if calls else [[b"r", b"0"]])
-        assert (await client.script_exists(echo.sha)) == [True]
+        assert (await admin.script_exists(echo.sha)) == [True]
     assert pipeline.pipelines == 1
     await pipeline.stop()
 

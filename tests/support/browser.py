@@ -181,3 +181,39 @@ def routed_phone(pages: Pages, code: str, name: str, route: Any) -> Any:
     expect(phone.locator("#join-form")).to_have_count(0)  # joined: the werkvorm's page shows
     expect(phone.locator("main")).to_contain_text(name)
     return phone
+
+
+class HeldMe:
+    """Playwright websocket routing for one phone (`route`, for `routed_phone`) that holds the
+    phone's `me` frames back while `hold` is set (`held`), and can send them on (`release`)."""
+
+    def __init__(self) -> None:
+        self.hold = False
+        self.held: list[bytes] = []
+        self.phone: Any = None  # the page's side of the routed socket
+
+    def route(self, ws: Any) -> None:
+        import msgpack
+
+        server = ws.connect_to_server()
+        ws.on_message(lambda m: server.send(m))
+
+        def to_phone(message: Any) -> None:
+            frame = msgpack.unpackb(message) if isinstance(message, bytes) else {}
+            if self.hold and isinstance(frame, dict) and frame.get("type") == "me":
+                self.held.append(message)
+            else:
+                ws.send(message)
+
+        server.on_message(to_phone)
+        self.phone = ws
+
+    def send(self, message: bytes) -> None:
+        self.phone.send(message)
+
+    def release(self) -> None:
+        """Stop holding, and send what was held in order."""
+        self.hold = False
+        held, self.held = self.held, []
+        for message in held:
+            self.phone.send(message)
