@@ -102,8 +102,6 @@ RECONCILE_EVERY = 1.0
 SHARDED_PUBSUB_SINCE = (7, 0)
 
 
-# RedisBackend's claim, also returning each deadline, so the buckets' claims can be merged in
-# deadline order: [code, at, code, at, …].
 class RedisVersionError(RuntimeError):
     """A cluster master is too old for what this backend uses."""
 
@@ -117,6 +115,8 @@ def _version(text: str) -> tuple[int, int]:
         return 0, 0
 
 
+# RedisBackend's claim, also returning each deadline, so the buckets' claims can be merged in
+# deadline order: [code, at, code, at, …].
 _CLAIM_SCORED = """
 local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'WITHSCORES', 'LIMIT', 0, ARGV[3])
 for i = 1, #due, 2 do redis.call('ZADD', KEYS[1], ARGV[2], due[i]) end

@@ -6,9 +6,9 @@ gate, a change); one room's calls rarely come together (about one per round trip
 rooms' calls do. Each call alone costs the client a pooled connection, its timeouts and a socket
 write. Here the first call of a loop turn goes at once, as it would alone, and the calls made
 after it in the same turn go one turn later as one pipeline on one connection; each caller gets
-its own reply or error. A script Redis does not know (after
-a restart) is loaded and that call made again on its own. One Redis only: on a cluster the
-calls of a turn go to different masters (`RedisClusterBackend` calls each script directly).
+its own reply or error. A script Redis does not know (after a restart) is loaded and those
+calls made again on their own. One Redis only: on a cluster the calls of a turn go to different
+masters (`RedisClusterBackend` calls each script directly).
 """
 
 from __future__ import annotations
@@ -78,15 +78,18 @@ class ScriptPipeline:
                 if not future.done():
                     future.set_exception(exc)
             return
-        for (script, keys, args, future), reply in zip(calls, replies, strict=True):
+        again: list[Call] = []
+        for call, reply in zip(calls, replies, strict=True):
+            future = call[3]
             if isinstance(reply, NoScriptError):  # nothing ran: once more, loading it
-                await self._alone(script, keys, args, future)
+                again.append(call)
             elif future.done():
                 continue
             elif isinstance(reply, Exception):
                 future.set_exception(reply)
             else:
                 future.set_result(reply)
+        await asyncio.gather(*(self._alone(*call) for call in again))
 
     @staticmethod
     async def _alone(
