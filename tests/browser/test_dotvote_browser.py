@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from tests.support.browser import PHONE, PROJECTOR, Pages, control, routed_phone
+from tests.support.browser import ON_TWO_SERVERS, PHONE, PROJECTOR, Pages, control, routed_phone
 
 pytestmark = pytest.mark.browser
 
@@ -176,6 +176,7 @@ def untap(phone: Any, onderwerp: str) -> None:
     expect(card.locator(".dv-stack .dv-dot")).to_have_count(before - 1)
 
 
+@ON_TWO_SERVERS
 def test_kring_then_stickers_in_one_room(pages: Pages) -> None:
     from playwright.sync_api import expect
 

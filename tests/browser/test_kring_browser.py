@@ -13,6 +13,7 @@ import pytest
 
 from tests.conftest import upload
 from tests.support.browser import (
+    ON_TWO_SERVERS,
     PHONE,
     PROJECTOR,
     HeldMe,
@@ -149,6 +150,7 @@ def download(page: Any, button: Any) -> str:
     return Path(info.value.path()).read_text(encoding="utf-8-sig")
 
 
+@ON_TWO_SERVERS
 def test_quiz_then_kring_in_one_room(pages: Pages) -> None:
     from playwright.sync_api import expect
 

@@ -17,6 +17,7 @@ import pytest
 from tests.conftest import FAST_QUIZ
 from tests.support.browser import (
     DEMO_TITLE,
+    ON_TWO_SERVERS,
     PHONE,
     PROJECTOR,
     HeldMe,
@@ -31,6 +32,7 @@ from tests.support.browser import (
 pytestmark = pytest.mark.browser
 
 
+@ON_TWO_SERVERS
 def test_play_demo_quiz_to_the_podium(pages: Pages) -> None:
     from playwright.sync_api import expect
 

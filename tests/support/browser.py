@@ -34,6 +34,15 @@ WAIT_MS = 15_000
 # axe-core: WCAG 2.0/2.1/2.2 A and AA; a serious or critical violation fails the test.
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 AXE_FAILING = ("serious", "critical")
+# Where a test's pages come from (tests/browser/conftest.py's `base_url`).
+ONE_SERVER, TWO_SERVERS = "one server", "two servers and Redis"
+# A whole meeting, once on one server and once on two servers with Redis behind a load balancer
+# without sticky sessions (docs/DEPLOYING.md): phones, host and projector on different servers.
+ON_TWO_SERVERS = pytest.mark.parametrize(
+    "base_url",
+    [ONE_SERVER, pytest.param(TWO_SERVERS, marks=pytest.mark.redis)],
+    indirect=True,
+)
 
 
 def need_chromium() -> None:

@@ -148,6 +148,12 @@ class ServerProcess:
             os.killpg(self.proc.pid, signal.SIGKILL)
             self.proc.wait(5)
 
+    def kill(self) -> None:
+        """The machine goes down: SIGKILL to the server and its workers, no cleanup of any kind."""
+        assert self.proc is not None
+        os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait(5)
+
     def worker_pids(self) -> list[int]:
         """Child worker processes (uvicorn --workers), via /proc."""
         assert self.proc is not None
