@@ -3,14 +3,11 @@
 //
 // A werkvorm renderer for phone.js: render(ctx) draws ctx.view and this phone's `me`.
 
+import { AckHold } from "../ackhold.js";
 import { el, fmtNumber, replace, t } from "../render.js";
 
 const GRADES = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
 const REASON_MAX = 280;
-// How long an acknowledged entry outranks a `me` that shows another one: a `me` rendered from a
-// read of the room just before the entry was stored can arrive after the ack (a busy server
-// paces its renders up to about a second apart), e.g. when a grade is corrected right after saving.
-const ACK_HOLD_MS = 3000;
 
 let ctx = null;
 let renderedKey = null;
@@ -20,8 +17,9 @@ let saved = null; // the entry the server acknowledged (or sent back in `me`)
 let notice = "";
 let touched = false; // the player changed the form since it showed the server's copy
 let lastMine = "null"; // the last `me.entry` seen, to notice a new one
-let ackedUntil = 0; // until when `saved` (from an ack) outranks a `me` that differs from it
-let ackedTimer = null;
+// While active, `saved` (from an ack) outranks a `me` that shows another entry (ackhold.js), e.g.
+// when a grade is corrected right after saving.
+const acked = new AckHold(() => ctx && render(ctx));
 
 export function reset() {
   renderedKey = null;
@@ -31,21 +29,14 @@ export function reset() {
   sending = null;
   saved = null;
   notice = "";
-  ackedUntil = 0;
-  clearTimeout(ackedTimer);
+  acked.release();
 }
 
 export function onAck(msg) {
   if (sending && msg.domain === sending.domain && msg.grade === sending.grade) {
     saved = sending;
     touched = false;
-    ackedUntil = Date.now() + ACK_HOLD_MS;
-    clearTimeout(ackedTimer);
-    // Afterwards the server's copy counts again (the same player saved on a second phone).
-    ackedTimer = setTimeout(() => {
-      ackedUntil = 0;
-      if (ctx) render(ctx);
-    }, ACK_HOLD_MS);
+    acked.hold(saved);
   }
   sending = null;
   notice = "";
@@ -84,7 +75,8 @@ function entry(view, me) {
   const mineKey = JSON.stringify(mine);
   // Within the hold, only a `me` that shows the acknowledged entry is taken: one that shows
   // another may be older than the ack.
-  const older = Boolean(mine && saved && Date.now() < ackedUntil && !same(mine, saved));
+  const older = Boolean(mine && saved && acked.active && !same(mine, saved));
+  if (mine && acked.active && same(mine, saved)) acked.release(); // the server shows it now
   if (mine && mineKey !== lastMine && !sending && !older) {
     // The server's copy (after a reload, or from another tab): shown unless the player is busy.
     saved = { domain: mine.domain, grade: mine.grade, reason: mine.reason || "" };

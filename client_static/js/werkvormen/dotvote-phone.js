@@ -6,6 +6,7 @@
 // server keeps the placement: what is drawn is `me.stickers`, or — while a tap is on its way —
 // the placement that tap sent.
 
+import { AckHold } from "../ackhold.js";
 import { el, replace, t } from "../render.js";
 import { byDomain, cardIndex, cutText, doelgroepLabel, metaLine, rankLabel, stickersText, tiedRanks, tn } from "./dotvote-cards.js";
 
@@ -13,10 +14,6 @@ const ONDERWERP_MAX = 120;
 const LEERVORM_MAX = 60;
 const ANSWER_MAX = 280;
 const INFLIGHT_MS = 5000;
-// How long an acknowledged placement outranks the phone's own frame (`me`) that does not show it:
-// a `me` from a render that read the room just before the placement was stored can arrive
-// after the ack (a busy server paces its renders up to about a second apart).
-const ACK_HOLD_MS = 3000;
 
 let ctx = null;
 let skeletonKey = null;
@@ -24,8 +21,8 @@ const parts = new Map(); // container id → JSON of the data it was built from
 
 let queue = []; // the kinds of the inputs sent and not answered yet, in order
 let optimistic = null; // the placement the last tap sent, while taps are on their way
-let acked = null; // the placement the server acknowledged last, until a `me` shows it
-let ackedTimer = null;
+// The placement the server acknowledged last, until a `me` shows it.
+const acked = new AckHold(() => ctx && update());
 let inflightTimer = null;
 let notice = "";
 let proposalStatus = "";
@@ -39,8 +36,7 @@ export function reset() {
   parts.clear();
   queue = [];
   optimistic = null;
-  acked = null;
-  clearTimeout(ackedTimer);
+  acked.release();
   clearTimeout(inflightTimer);
   notice = "";
   proposalStatus = "";
@@ -58,14 +54,7 @@ function settle(kind) {
 
 export function onAck(msg) {
   if ("stickers" in msg) {
-    acked = msg.stickers || {};
-    clearTimeout(ackedTimer);
-    // Bounded: should no `me` ever show it (the same player moved stickers on a second phone),
-    // the server's copy wins again.
-    ackedTimer = setTimeout(() => {
-      acked = null;
-      if (ctx) update();
-    }, ACK_HOLD_MS);
+    acked.hold(msg.stickers || {});
     settle("stickers");
     notice = "";
   } else if ("proposals" in msg) {
@@ -85,12 +74,9 @@ export function onAck(msg) {
 
 /** A `me` confirms the acknowledged placement when it shows it. One that does not may have been
  * rendered before the placement was stored (it is sent after the ack all the same), so the
- * ack's placement stays in view until one shows it, or for ACK_HOLD_MS at most. */
+ * ack's placement stays in view until one shows it (ackhold.js). */
 export function onMe(me) {
-  if (acked && samePlacement(acked, (me && me.stickers) || {})) {
-    acked = null;
-    clearTimeout(ackedTimer);
-  }
+  if (acked.active && samePlacement(acked.value, (me && me.stickers) || {})) acked.release();
 }
 
 function samePlacement(a, b) {
@@ -140,8 +126,7 @@ export function render(context) {
     skeletonKey = key;
     parts.clear();
     notice = "";
-    acked = null; // a new phase: what the server keeps is all there is (voting reopened: none)
-    clearTimeout(ackedTimer);
+    acked.release(); // a new phase: what the server keeps is all there is (voting reopened: none)
     replace(ctx.root, ctx.header(t("dotvote_title_short")), skeleton(view.phase));
   }
   update();
@@ -347,7 +332,7 @@ function wallList(cards, domains) {
 // ---------------------------------------------------------------- voting: tap to stick
 
 function placement(me) {
-  return optimistic || acked || me.stickers || {};
+  return optimistic || acked.value || me.stickers || {};
 }
 
 function total(stickers) {
