@@ -434,6 +434,9 @@ class Coordinator:
             "scoreboard": [],
         }
         per_q: dict[str, list[list[float]]] = {k: [[] for _ in range(cfg.questions)] for k in lat}
+        # Ack latencies by the whole second (since the host opened the question) the answer was
+        # sent in: where in the answering the slow acks are.
+        ack_by_second: dict[int, list[float]] = {}
         last_phone: dict[str, list[float]] = {"question": [], "reveal": [], "scoreboard": []}
         join_lat: list[float] = []
         missing = {"joined": 0, "question": 0, "reveal": 0, "scoreboard": 0}
@@ -468,8 +471,13 @@ class Coordinator:
                     sent += 1
                     if str(q) in p["acked"]:
                         acked += 1
-                        lat["ack"].append(p["acked"][str(q)] - p["sent"][str(q)])
-                        per_q["ack"][q].append(p["acked"][str(q)] - p["sent"][str(q)])
+                        took = p["acked"][str(q)] - p["sent"][str(q)]
+                        lat["ack"].append(took)
+                        per_q["ack"][q].append(took)
+                        opened = host.sent["question"].get(q)
+                        if opened is not None:
+                            second = max(0, int(p["sent"][str(q)] - opened))
+                            ack_by_second.setdefault(second, []).append(took)
                         choice = p["choice"][q % len(p["choice"])]
                         acked_by.setdefault((p["room"], q), [0] * OPTION_COUNT)[choice] += 1
                         acked_players.setdefault((p["room"], q), {})[p["player"]] = choice
@@ -550,6 +558,9 @@ class Coordinator:
             "scoreboard": percentiles(lat["scoreboard"]),
             "scoreboard_last_phone": percentiles(last_phone["scoreboard"]),
             "p99_by_question": {k: [percentiles(v)["p99"] for v in qs] for k, qs in per_q.items()},
+            "ack_by_second": {
+                str(second): percentiles(values) for second, values in sorted(ack_by_second.items())
+            },
             "answers": {
                 "sent": sent,
                 "acked": acked,

@@ -58,6 +58,8 @@ def assert_correct(result: dict[str, Any], phones: int, silent: int, questions: 
     assert answers["refused"] == 0
     assert answers["lost"] == 0
     assert answers["phantom"] == 0
+    # Every acknowledged answer is in one second of `ack_by_second` (since its question opened).
+    assert sum(entry["n"] for entry in result["ack_by_second"].values()) == answering
 
 
 @pytest.fixture(scope="module", autouse=True)
