@@ -67,7 +67,6 @@ from server.hub.redis_cluster_client import (
     node_url,
     startup_nodes,
 )
-from server.hub.redis_cluster_pipelining import ClusterScriptPipeline
 from server.hub.redis_subscription import SUBSCRIBE_WAIT, ShardSubscription
 from server.hub.tasks import stop_tasks
 
@@ -219,7 +218,6 @@ class RedisClusterBackend(RedisBackend):
         self._register_scripts()
         self._scripts["claim_scored"] = self._cluster.register_script(_CLAIM_SCORED)
         self._scripts["snapshot"] = self._cluster.register_script(_SNAPSHOT)
-        self._pipeline = ClusterScriptPipeline(self._cluster)
         try:
             await self._cluster.initialize()
             await self._require_sharded_pubsub()

@@ -80,7 +80,7 @@ class ClusterClient(RedisCluster):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.in_flight = asyncio.Semaphore(COMMANDS_AT_ONCE)
+        self._in_flight = asyncio.Semaphore(COMMANDS_AT_ONCE)
         self.closing = False
         self._refreshed_at = float("-inf")
         self._refresh: asyncio.Task[None] | None = None
@@ -125,7 +125,7 @@ class ClusterClient(RedisCluster):
             self._refreshed_at = time.monotonic()
 
     async def execute_command(self, *args: Any, **kwargs: Any) -> Any:
-        async with self.in_flight:
+        async with self._in_flight:
             return await super().execute_command(*args, **kwargs)
 
     async def aclose(self) -> None:

@@ -7,15 +7,15 @@ rooms' calls do. Each call alone costs the client a pooled connection, its timeo
 write. Here the first call of a loop turn goes at once, as it would alone, and the calls made
 after it in the same turn go one turn later as one pipeline on one connection; each caller gets
 its own reply or error. A script Redis does not know (after a restart) is loaded and those
-calls made again on their own. On a cluster the calls of a turn are grouped by the master of
-their room (`server/hub/redis_cluster_pipelining.py`).
+calls made again on their own. One Redis only: on a cluster the calls of a turn go to different
+masters (`RedisClusterBackend` calls each script directly).
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from typing import Any, ClassVar
+from typing import Any
 
 from redis.asyncio import Redis
 from redis.commands.core import AsyncScript
@@ -28,10 +28,6 @@ MAX_PER_PIPELINE = 256  # a long turn's calls go as several pipelines, each its 
 
 class ScriptPipeline:
     """`await run(script, keys, args)`: the script's reply, as `script(keys=…, args=…)` gives."""
-
-    # Replies after which a call is made again on its own, by the script object (which loads a
-    # script Redis lost): the script did not run.
-    again_after: ClassVar[tuple[type[Exception], ...]] = (NoScriptError,)
 
     def __init__(self, client: Redis) -> None:
         self.client = client
@@ -60,41 +56,32 @@ class ScriptPipeline:
             task.add_done_callback(self._tasks.discard)
 
     async def _flush(self, queued: list[Call]) -> None:
-        sends = []
-        for target, calls in self._groups(queued):
-            if len(calls) == 1:  # alone: a pipeline would only cost more than the call itself
-                sends.append(self._alone(*calls[0]))
-                continue
-            for i in range(0, len(calls), MAX_PER_PIPELINE):
-                sends.append(self._send(target, calls[i : i + MAX_PER_PIPELINE]))
-        await asyncio.gather(*sends)
+        if len(queued) == 1:  # alone: a pipeline would only cost more than the call itself
+            await self._alone(*queued[0])
+            return
+        chunks = [queued[i : i + MAX_PER_PIPELINE] for i in range(0, len(queued), MAX_PER_PIPELINE)]
+        await asyncio.gather(*(self._send(chunk) for chunk in chunks))
 
-    def _groups(self, calls: list[Call]) -> list[tuple[Any, list[Call]]]:
-        """The calls by where they go (one Redis: all to it)."""
-        return [(None, calls)]
-
-    async def _replies(self, target: Any, calls: list[Call]) -> list[Any]:
-        """One pipeline of EVALSHA calls to `target`: a reply or an exception per call."""
-        async with self.client.pipeline(transaction=False) as pipe:
-            for script, keys, args, _ in calls:
-                pipe.execute_command("EVALSHA", script.sha, len(keys), *keys, *args)
-            return list(await pipe.execute(raise_on_error=False))
-
-    async def _send(self, target: Any, calls: list[Call]) -> None:
+    async def _send(self, calls: list[Call]) -> None:
         self.pipelines += 1
         try:
-            replies = await self._replies(target, calls)
+            async with self.client.pipeline(transaction=False) as pipe:
+                for script, keys, args, _ in calls:
+                    pipe.execute_command("EVALSHA", script.sha, len(keys), *keys, *args)
+                replies = await pipe.execute(raise_on_error=False)
         except asyncio.CancelledError:  # stopped: the callers stop too
             for *_, future in calls:
                 future.cancel()
             raise
         except Exception as exc:  # the connection: every call of the pipeline fails alike
-            await self._failed(calls, exc)
+            for *_, future in calls:
+                if not future.done():
+                    future.set_exception(exc)
             return
         again: list[Call] = []
         for call, reply in zip(calls, replies, strict=True):
             future = call[3]
-            if isinstance(reply, self.again_after):  # nothing ran: once more on its own
+            if isinstance(reply, NoScriptError):  # nothing ran: once more, loading it
                 again.append(call)
             elif future.done():
                 continue
@@ -103,12 +90,6 @@ class ScriptPipeline:
             else:
                 future.set_result(reply)
         await asyncio.gather(*(self._alone(*call) for call in again))
-
-    async def _failed(self, calls: list[Call], exc: Exception) -> None:
-        """The pipeline itself failed (one Redis: its connection): so does every call of it."""
-        for *_, future in calls:
-            if not future.done():
-                future.set_exception(exc)
 
     @staticmethod
     async def _alone(
