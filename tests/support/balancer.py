@@ -18,9 +18,9 @@ import contextlib
 import itertools
 import threading
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from tests.support.redis_server import RedisServer, free_port
 from tests.support.servers import ServerProcess
@@ -62,8 +62,8 @@ class Balancer:
         """No new connection goes to `backend`; the connections it carries are cut."""
         self._call(self._take_out(backend))
 
-    def _call(self, coroutine: object) -> None:
-        asyncio.run_coroutine_threadsafe(coroutine, self._loop).result(10)  # type: ignore[arg-type]
+    def _call(self, coroutine: Coroutine[Any, Any, None]) -> None:
+        asyncio.run_coroutine_threadsafe(coroutine, self._loop).result(10)
 
     async def _listen(self) -> None:
         self._server = await asyncio.start_server(self._serve, "127.0.0.1", self.port)
@@ -73,6 +73,10 @@ class Balancer:
         self._server.close()
         for port in self.backends:
             await self._take_out(port)
+        carrying = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+        for task in carrying:
+            task.cancel()
+        await asyncio.gather(*carrying, return_exceptions=True)
 
     async def _take_out(self, backend: int) -> None:
         self._out.add(backend)
