@@ -74,6 +74,13 @@ export function saveBlob(blob, filename) {
   setTimeout(() => URL.revokeObjectURL(url), 10000);
 }
 
+/** Append `children` to `node` as `el` does: null, undefined and false are left out (the DOM's
+ * own `append` would show them as text). */
+export function add(node, ...children) {
+  append(node, children);
+  return node;
+}
+
 /** Replace all children of `node`. */
 export function replace(node, ...children) {
   node.replaceChildren();

@@ -220,6 +220,9 @@ def test_quiz_then_kring_in_one_room(pages: Pages) -> None:
     # ---- lock: circles, places, partners and their entries
     control(host, "Cijfers vastzetten")
     expect(screen.locator(".kring-pair")).to_have_count(2)
+    # Round 1 has no shift line; nothing of it shows as text ("null" did).
+    expect(anna.locator(".kring-round")).to_have_text("Ronde 1")
+    expect(anna.locator("#kring-rounds")).not_to_contain_text("null")
     first = check_partners(phones, screen)
     expect(host.locator("#kring-host-pairs li")).to_have_count(2)
     shoot(pages, phones, screen, "3-round-1")

@@ -4,7 +4,7 @@
 // A werkvorm renderer for phone.js: render(ctx) draws ctx.view and this phone's `me`.
 
 import { AckHold } from "../ackhold.js";
-import { el, fmtNumber, replace, t } from "../render.js";
+import { add, el, fmtNumber, replace, t } from "../render.js";
 
 const GRADES = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
 const REASON_MAX = 280;
@@ -238,18 +238,18 @@ function entryCard(entry, { who = "", own = false } = {}) {
 
 function rounds(view, me) {
   const section = el("section", { class: "kring-rounds", id: "kring-rounds" });
-  section.append(
+  add(section,
     el("p", { class: "kring-round muted" }, t("kring_round_n", { n: view.round || 1 })),
     view.round > 1 && view.shift
       ? el("p", { class: "kring-shift" }, view.shift === 1 ? t("kring_shifted_one") : t("kring_shifted", { n: view.shift }))
       : null,
   );
   if (!me || !me.seated) {
-    section.append(el("div", { class: "card center" }, el("h1", null, t("kring_not_seated"))));
+    add(section, el("div", { class: "card center" }, el("h1", null, t("kring_not_seated"))));
     return section;
   }
   const circle = me.circle === "inner" ? t("kring_inner") : t("kring_outer");
-  section.append(
+  add(section,
     el(
       "div",
       { class: "kring-where card" },
@@ -259,10 +259,10 @@ function rounds(view, me) {
     ),
   );
   if (me.alone || !(me.partners || []).length) {
-    section.append(el("p", { class: "notice" }, t("kring_alone")));
+    add(section, el("p", { class: "notice" }, t("kring_alone")));
   } else {
     const names = me.partners.map((p) => p.name).join(" & ");
-    section.append(
+    add(section,
       el("h1", { class: "kring-opposite", id: "kring-opposite" }, me.trio ? t("kring_with_trio", { names }) : t("kring_opposite", { name: names })),
       el(
         "ul",
@@ -279,7 +279,7 @@ function rounds(view, me) {
       ),
     );
   }
-  section.append(
+  add(section,
     el(
       "div",
       { class: "kring-prompts" },
