@@ -81,6 +81,9 @@ PREVIEW_AT = 300  # phones of a room in this worker from which a closing command
 # A render that read a room's document from before a previewed change stays silent for at most
 # this long after the preview (the change's own message brings the render that shows it).
 PREVIEW_HOLD_S = 10.0
+# The listener gives the event loop's other tasks a turn after this long of showing what came
+# in on the subscription (see _listen).
+LISTEN_SLICE = 0.002
 
 
 class _Shown:
@@ -258,7 +261,14 @@ class Fanout:
 
     async def _listen(self) -> None:
         backend = self.hub.backend
+        slice_began = time.monotonic()
         while True:
+            if time.monotonic() - slice_began >= LISTEN_SLICE:
+                # The inbox hands out what is queued without a pause: after a slice of
+                # showing other workers' views, what else is ready runs first (this worker's
+                # own transitions, whose saves the other workers wait for; answers' acks).
+                await asyncio.sleep(0)
+                slice_began = time.monotonic()
             try:
                 code, raw = await backend.next_published()
             except asyncio.CancelledError:
