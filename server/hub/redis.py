@@ -12,7 +12,6 @@ import socket
 import time
 import zlib
 from collections.abc import Sequence
-from functools import partial
 from typing import Any
 
 from redis.asyncio import Redis, RedisCluster
@@ -37,11 +36,11 @@ from server.hub.backend import (
 )
 from server.hub.due_watch import DueWatch
 from server.hub.inbox import Inbox
+from server.hub.live_workers import LiveWorkers
 from server.hub.redis_pipelining import ScriptPipeline
 from server.hub.redis_scripts import SCRIPTS
 from server.hub.redis_subscription import SUBSCRIBE_WAIT, Channels, Subscription
 from server.hub.room import DEVICES, NAMES, PLAYERS, TOKENS
-from server.hub.single_flight import SingleFlight
 from server.hub.tasks import stop_tasks
 
 log = logging.getLogger(__name__)
@@ -50,7 +49,6 @@ log = logging.getLogger(__name__)
 # expired is not counted, so a crashed worker's players go offline within about LIVENESS_TTL.
 LIVENESS_TTL = 5.0
 LIVENESS_EVERY = 1.5
-LIVE_CACHE_FOR = 1.0
 # The presence a worker holds is written back a slice of its rooms at a time, each room once every
 # PRESENCE_SLICES beats, which heals a presence write Redis lost (a failover) without rewriting
 # every socket's field every 1.5 s; for REASSERT_FOR s after its liveness key was found gone (other
@@ -130,8 +128,7 @@ class RedisBackend(Backend):
         # liveness beat, else a phone that left during an outage would count as online (and keep
         # its question open) for as long as this worker lives.
         self._left: dict[str, set[str]] = {}
-        self._live_cache: dict[str, tuple[bool, float]] = {}
-        self._live_checks: SingleFlight[bool] = SingleFlight()  # one check per worker at a time
+        self._live: LiveWorkers[Any] = self._live_workers_view()
         # Enrolments whose reply did not arrive: (room, token digest, socket); see enrol.
         self._unsure: list[tuple[str, str, str]] = []
 
@@ -239,6 +236,7 @@ class RedisBackend(Backend):
     async def disconnect(self) -> None:
         tasks, self._tasks = self._tasks, []
         await stop_tasks(tasks)
+        await self._live.stop()
         subscription, self._subscription = self._subscription, None
         if subscription is not None:
             await subscription.stop()
@@ -517,34 +515,21 @@ class RedisBackend(Backend):
             },
         )
 
+    def _live_workers_view(self) -> LiveWorkers[Any]:
+        """Hook: what this worker knows of the others' liveness keys, one per worker here (the
+        cluster backend keeps one per worker and group of slots)."""
+        return LiveWorkers(self._is_live)
+
     async def _live_workers(self, workers: set[str], code: str = "") -> set[str]:
         """Which of `workers` are alive (`code`: the room asking; the cluster backend asks the
         liveness keys on that room's master)."""
-        now = time.monotonic()
-        alive: set[str] = set()
-        unknown: list[str] = []
-        for worker in workers:
-            cached = self._live_cache.get(worker)
-            if worker == self.worker_id:
-                alive.add(worker)
-            elif cached is not None and cached[0] and now - cached[1] < LIVE_CACHE_FOR:
-                alive.add(worker)
-            else:
-                # "Dead" is never taken from the cache: online() prunes on it, and a worker that
-                # has just come back (after a Redis outage) would lose its re-asserted presence.
-                unknown.append(worker)
-        if unknown:
-            found = await asyncio.gather(
-                *(self._live_checks.ask(w, partial(self._is_live, w)) for w in unknown)
-            )
-            alive.update(worker for worker, exists in zip(unknown, found, strict=True) if exists)
+        alive = await self._live.alive({w: w for w in workers if w != self.worker_id})
+        if self.worker_id in workers:
+            alive.add(self.worker_id)
         return alive
 
     async def _is_live(self, worker: str) -> bool:
-        now = time.monotonic()
-        exists = bool(await self.client.exists(self._worker_key(worker)))
-        self._live_cache[worker] = (exists, now)
-        return exists
+        return bool(await self.client.exists(self._worker_key(worker)))
 
     async def _assert_alive(self) -> bool:
         """Renew this worker's liveness; False when it had expired. Hook: the cluster backend
@@ -599,6 +584,7 @@ class RedisBackend(Backend):
     async def _liveness(self) -> None:
         while True:
             await asyncio.sleep(LIVENESS_EVERY)
+            self._live.refresh()
             try:
                 await self._beat_liveness()
             except (RedisError, OSError) as exc:

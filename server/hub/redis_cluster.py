@@ -38,9 +38,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 from collections.abc import Sequence
-from functools import partial
+from typing import Any
 
 from redis.asyncio import Redis
 from redis.asyncio.cluster import ClusterNode
@@ -50,9 +49,9 @@ from redis.crc import key_slot
 from redis.exceptions import ClusterError, RedisClusterException, RedisError, SlotNotCoveredError
 
 from server.hub.backend import Snapshot
+from server.hub.live_workers import LiveWorkers
 from server.hub.redis import (
     CLAIM_LIMIT,
-    LIVE_CACHE_FOR,
     LIVENESS_EVERY,
     LIVENESS_TTL,
     RedisBackend,
@@ -168,7 +167,6 @@ class RedisClusterBackend(RedisBackend):
         self._refresh_wanted = False
         self._liveness_lost = False
         self._claims: dict[int, asyncio.Task[list[tuple[float, str]]]] = {}
-        self._live_in_group: dict[tuple[str, int], tuple[bool, float]] = {}
 
     # ---- keys ------------------------------------------------------------------------------------
     def _bucket(self, code: str) -> int:
@@ -424,38 +422,24 @@ class RedisClusterBackend(RedisBackend):
         lost, self._liveness_lost = self._liveness_lost, False
         return not lost
 
+    def _live_workers_view(self) -> LiveWorkers[Any]:
+        # An unanswered question (that group's master is failing over) counts as alive: not
+        # proof of death.
+        return LiveWorkers(self._is_live_in, unanswered_alive=True)
+
     async def _live_workers(self, workers: set[str], code: str = "") -> set[str]:
-        """As RedisBackend's, asking the liveness keys of `code`'s slot group. An unanswered
-        check (that group's master is failing over) counts as alive: not proof of death."""
+        """As RedisBackend's, asking the liveness keys of `code`'s slot group."""
         bucket = self._bucket(code)
-        now = time.monotonic()
-        alive: set[str] = set()
-        unknown: list[str] = []
-        for worker in workers:
-            cached = self._live_in_group.get((worker, bucket))
-            if worker == self.worker_id:
-                alive.add(worker)
-            elif cached is not None and cached[0] and now - cached[1] < LIVE_CACHE_FOR:
-                alive.add(worker)
-            else:
-                unknown.append(worker)
-        if unknown:
-            found = await asyncio.gather(
-                *(
-                    self._live_checks.ask((w, bucket), partial(self._is_live_in, w, bucket))
-                    for w in unknown
-                ),
-                return_exceptions=True,
-            )
-            # An unanswered check counts as alive.
-            alive.update(w for w, exists in zip(unknown, found, strict=True) if exists is not False)
+        alive = await self._live.alive({w: (w, bucket) for w in workers if w != self.worker_id})
+        if self.worker_id in workers:
+            alive.add(self.worker_id)
         return alive
 
-    async def _is_live_in(self, worker: str, bucket: int) -> bool:
-        now = time.monotonic()
-        exists = bool(await self.cluster.exists(self._live_key(bucket, worker)))
-        self._live_in_group[(worker, bucket)] = (exists, now)
-        return exists
+    async def _is_live_in(self, entry: tuple[str, int]) -> bool:
+        worker, bucket = entry
+        # One key: a plain command (redis-py's `exists` splits its keys by slot into a
+        # pipeline, past ClusterClient's limit on commands in flight).
+        return bool(await self.cluster.execute_command("EXISTS", self._live_key(bucket, worker)))
 
     # ---- fan-out: sharded pub/sub ----------------------------------------------------------------
     async def publish(self, code: str, message: bytes) -> None:

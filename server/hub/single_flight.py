@@ -27,12 +27,20 @@ class SingleFlight(Generic[V]):
     async def ask(self, key: Hashable, call: Callable[[], Awaitable[V]]) -> V:
         """The result of `call()`, or of the call for `key` already under way. A caller that is
         cancelled leaves the call running for the others."""
+        return await asyncio.shield(self.start(key, call))
+
+    def start(self, key: Hashable, call: Callable[[], Awaitable[V]]) -> asyncio.Future[V]:
+        """The call for `key` under way, started now if there is none (nobody need wait for
+        it: its outcome is retrieved when it lands)."""
         flight = self._flying.get(key)
         if flight is None:
             flight = asyncio.ensure_future(call())
             self._flying[key] = flight
             flight.add_done_callback(lambda done: self._landed(key, done))
-        return await asyncio.shield(flight)
+        return flight
+
+    def under_way(self) -> list[asyncio.Future[V]]:
+        return list(self._flying.values())
 
     def _landed(self, key: Hashable, flight: asyncio.Future[V]) -> None:
         if self._flying.get(key) is flight:
