@@ -43,9 +43,10 @@ class _Known:
 
 
 class LiveWorkers(Generic[K]):
-    """`ask(entry)`: whether the liveness key `entry` names exists (an entry is a worker on one
-    Redis, a worker and slot group on a cluster). `unanswered_alive`: a question that failed
-    counts as "alive" (not proof of death) instead of failing the read."""
+    """`ask(entry)`: whether the liveness key `entry` exists (the backends' entries are key
+    names: one per worker on one Redis, one per worker and slot group on a cluster).
+    `unanswered_alive`: a question that failed counts as "alive" (not proof of death) instead
+    of failing the read."""
 
     def __init__(
         self,

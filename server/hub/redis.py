@@ -87,6 +87,7 @@ class RedisBackend(Backend):
     # sharded channels, and its scripts SPUBLISH (the channel carries the room's hash tag, so it
     # is the slot of the script's keys).
     publish_command = "PUBLISH"
+    unanswered_is_alive = False  # a liveness question that fails fails the read
     unavailable: tuple[type[BaseException], ...] = (
         RedisConnectionError,
         RedisTimeoutError,
@@ -128,7 +129,7 @@ class RedisBackend(Backend):
         # liveness beat, else a phone that left during an outage would count as online (and keep
         # its question open) for as long as this worker lives.
         self._left: dict[str, set[str]] = {}
-        self._live: LiveWorkers[Any] = self._live_workers_view()
+        self._live = LiveWorkers(self._is_live, unanswered_alive=self.unanswered_is_alive)
         # Enrolments whose reply did not arrive: (room, token digest, socket); see enrol.
         self._unsure: list[tuple[str, str, str]] = []
 
@@ -515,21 +516,22 @@ class RedisBackend(Backend):
             },
         )
 
-    def _live_workers_view(self) -> LiveWorkers[Any]:
-        """Hook: what this worker knows of the others' liveness keys, one per worker here (the
-        cluster backend keeps one per worker and group of slots)."""
-        return LiveWorkers(self._is_live)
-
     async def _live_workers(self, workers: set[str], code: str = "") -> set[str]:
         """Which of `workers` are alive (`code`: the room asking; the cluster backend asks the
         liveness keys on that room's master)."""
-        alive = await self._live.alive({w: w for w in workers if w != self.worker_id})
+        keys = {w: self._liveness_key(w, code) for w in workers if w != self.worker_id}
+        alive = await self._live.alive(keys)
         if self.worker_id in workers:
             alive.add(self.worker_id)
         return alive
 
-    async def _is_live(self, worker: str) -> bool:
-        return bool(await self.client.exists(self._worker_key(worker)))
+    def _liveness_key(self, worker: str, code: str) -> str:
+        """Hook: the key that says whether `worker` is alive, for room `code`."""
+        return self._worker_key(worker)
+
+    async def _is_live(self, key: str) -> bool:
+        """Hook: whether the liveness key `key` exists."""
+        return bool(await self.client.exists(key))
 
     async def _assert_alive(self) -> bool:
         """Renew this worker's liveness; False when it had expired. Hook: the cluster backend

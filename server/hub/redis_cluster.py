@@ -39,7 +39,6 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Sequence
-from typing import Any
 
 from redis.asyncio import Redis
 from redis.asyncio.cluster import ClusterNode
@@ -49,7 +48,6 @@ from redis.crc import key_slot
 from redis.exceptions import ClusterError, RedisClusterException, RedisError, SlotNotCoveredError
 
 from server.hub.backend import Snapshot
-from server.hub.live_workers import LiveWorkers
 from server.hub.redis import (
     CLAIM_LIMIT,
     LIVENESS_EVERY,
@@ -145,6 +143,9 @@ def _pairs(flat: list[bytes]) -> dict[str, bytes]:
 class RedisClusterBackend(RedisBackend):
     name = "redis-cluster"
     publish_command = "SPUBLISH"  # in scripts too: subscribers listen to sharded channels
+    # An unanswered liveness question (that group's master is failing over) counts as alive:
+    # not proof of death.
+    unanswered_is_alive = True
     unavailable: tuple[type[BaseException], ...] = (
         *RedisBackend.unavailable,
         ClusterError,
@@ -422,24 +423,13 @@ class RedisClusterBackend(RedisBackend):
         lost, self._liveness_lost = self._liveness_lost, False
         return not lost
 
-    def _live_workers_view(self) -> LiveWorkers[Any]:
-        # An unanswered question (that group's master is failing over) counts as alive: not
-        # proof of death.
-        return LiveWorkers(self._is_live_in, unanswered_alive=True)
+    def _liveness_key(self, worker: str, code: str) -> str:
+        return self._live_key(self._bucket(code), worker)
 
-    async def _live_workers(self, workers: set[str], code: str = "") -> set[str]:
-        """As RedisBackend's, asking the liveness keys of `code`'s slot group."""
-        bucket = self._bucket(code)
-        alive = await self._live.alive({w: (w, bucket) for w in workers if w != self.worker_id})
-        if self.worker_id in workers:
-            alive.add(self.worker_id)
-        return alive
-
-    async def _is_live_in(self, entry: tuple[str, int]) -> bool:
-        worker, bucket = entry
+    async def _is_live(self, key: str) -> bool:
         # One key: a plain command (redis-py's `exists` splits its keys by slot into a
         # pipeline, past ClusterClient's limit on commands in flight).
-        return bool(await self.cluster.execute_command("EXISTS", self._live_key(bucket, worker)))
+        return bool(await self.cluster.execute_command("EXISTS", key))
 
     # ---- fan-out: sharded pub/sub ----------------------------------------------------------------
     async def publish(self, code: str, message: bytes) -> None:
