@@ -7,10 +7,14 @@ From it the model takes unit costs, each as measured:
 
 - worker CPU per join, and per phone per question (open, answers, reveal, scoreboard);
 - memory per idle phone, and each worker's memory before anyone joined;
-- Redis CPU (INFO commandstats, bench/redisstats.py) per join, per answer, and per room and
-  question for the host's steps; those steps' cost is mostly every worker with a socket in the
-  room reading it for a render, so it is taken per room *and worker* and scaled by the workers a
-  room is spread over.
+- the window over which a question's answers arrived (the run's think time), since the
+  per-answer costs hold for that pace;
+- Redis CPU per join, per answer, and per room and question for the host's steps: the
+  process's CPU (`INFO cpu`, bench/redisstats.py), or in records made before the bench read it
+  the commands' time (`INFO commandstats`, which leaves out the sockets' work and counts a
+  script's inner commands twice); those steps' cost is mostly every worker with a socket in
+  the room reading it for a render, so it is taken per room *and worker* and scaled by the
+  workers a room is spread over.
 
 `--check RUN.json` predicts another measured run (more phones, more rooms) from the calibration
 and prints prediction and measurement side by side. `--phones/--rooms` predicts a day that
@@ -30,6 +34,11 @@ from pathlib import Path
 from typing import Any
 
 STEPS = ("question", "reveal", "scoreboard")
+# What a render's read of the room sends (RedisBackend.snapshot: GET, MGET, HGETALLs).
+RENDER_READS = frozenset({"get", "mget", "hgetall"})
+CPU_PER_OP = "redis_cpu_us_per_op"  # the process's CPU; older records: the commands' time only
+# Without the run's think time (records before it was kept): answers spread over 5 s.
+DEFAULT_ANSWER_WINDOW_S = 5.0
 QUESTION_PHASES = ("question", "answers", "reveal", "scoreboard")
 
 
@@ -42,10 +51,14 @@ class Costs:
     kib_per_phone: float  # memory per idle connected phone (all workers together)
     worker_base_mib: float  # one worker's memory before anyone joined
     redis_join_us: float  # Redis CPU per join
-    redis_answer_us: float  # Redis CPU per answer (renders while answers arrive included)
+    redis_answer_us: float  # Redis CPU per answer: storing it (and telling the room it changed)
+    # Redis CPU per answer and worker with sockets in the room: those workers' renders reading
+    # the room (`snapshot`) while answers arrive
+    redis_answer_reads_us: float
     redis_step_us: float  # Redis CPU per room, host step and worker with sockets in the room
     workers: int
     phones_per_room: float
+    answer_window_s: float = DEFAULT_ANSWER_WINDOW_S  # over which one question's answers arrived
 
     @classmethod
     def of(cls, run: dict[str, Any]) -> Costs:
@@ -57,20 +70,46 @@ class Costs:
 
         def per_op(phase: str) -> float:
             spent = redis.get(phase)
-            return float(spent["redis_usec_per_op"]) if spent else 0.0
+            return float(spent.get(CPU_PER_OP, spent["redis_usec_per_op"])) if spent else 0.0
 
         spread = min(workers, math.ceil(n / rooms))  # workers a room's sockets are spread over
+        answer_us = per_op("answers")
+        reads = read_share(redis.get("answers"))
         return cls(
             join_cpu_ms=cpu["join"] * 1000 / n,
             question_cpu_ms=sum(cpu.get(p, 0.0) for p in QUESTION_PHASES) * 1000 / (n * q),
             kib_per_phone=usage["kib_per_idle_phone"],
             worker_base_mib=usage["rss_kib_before_join"] / 1024 / max(1, usage["processes"]),
             redis_join_us=per_op("join"),
-            redis_answer_us=per_op("answers"),
+            redis_answer_us=answer_us * (1 - reads),
+            redis_answer_reads_us=answer_us * reads / spread,
             redis_step_us=sum(per_op(s) for s in STEPS) / spread,
             workers=workers,
             phones_per_room=n / rooms,
+            answer_window_s=answer_window(run),
         )
+
+
+def read_share(phase: dict[str, Any] | None) -> float:
+    """The share of a phase's commands' time that renders' reads of the room took (the
+    commands of `RedisBackend.snapshot`), by `INFO commandstats`. A script's inner commands
+    count in that sum twice, so the share is a little low."""
+    if not phase:
+        return 0.0
+    by_command = phase.get("by_command") or {}
+    total = sum(entry["usec"] for entry in by_command.values())
+    reads = sum(entry["usec"] for name, entry in by_command.items() if name in RENDER_READS)
+    return reads / total if total else 0.0
+
+
+def answer_window(run: dict[str, Any]) -> float:
+    """The seconds over which a question's answers arrived in `run`: its phones answer after a
+    think time drawn from `think_min`–`think_max` (bench/phones.py)."""
+    config = run.get("config") or {}
+    low, high = config.get("think_min"), config.get("think_max")
+    if isinstance(low, int | float) and isinstance(high, int | float) and high > low:
+        return float(high - low)
+    return DEFAULT_ANSWER_WINDOW_S
 
 
 @dataclass(frozen=True)
@@ -90,7 +129,10 @@ def predict(c: Costs, day: Day) -> dict[str, float]:
         "question worker CPU s": day.phones * day.questions * c.question_cpu_ms / 1000,
         "memory idle MiB": processes * c.worker_base_mib + day.phones * c.kib_per_phone / 1024,
         "join Redis CPU s": day.phones * c.redis_join_us / 1e6,
-        "answers Redis CPU s": day.phones * day.questions * c.redis_answer_us / 1e6,
+        "answers Redis CPU s": day.phones
+        * day.questions
+        * (c.redis_answer_us + spread * c.redis_answer_reads_us)
+        / 1e6,
         "steps Redis CPU s": day.rooms * day.questions * spread * c.redis_step_us / 1e6,
     }
 
@@ -105,8 +147,8 @@ def measured(run: dict[str, Any]) -> dict[str, float]:
         for phase in phases:
             spent = redis.get(phase)
             if spent:
-                total += spent["redis_usec_per_op"] * spent["operations"] / 1e6
-        return total
+                total += spent.get(CPU_PER_OP, spent["redis_usec_per_op"]) * spent["operations"]
+        return total / 1e6
 
     return {
         "join worker CPU s": cpu["join"],
@@ -116,6 +158,14 @@ def measured(run: dict[str, Any]) -> dict[str, float]:
         "answers Redis CPU s": redis_s("answers"),
         "steps Redis CPU s": redis_s(*STEPS),
     }
+
+
+def redis_measure(run: dict[str, Any]) -> str:
+    """Which Redis CPU a run's costs are: the process's, or (older records) the commands'."""
+    phases = (run.get("redis_commands") or {}).values()
+    if any(CPU_PER_OP in spent for spent in phases if spent):
+        return "the redis-server process's CPU"
+    return "the commands' time of INFO commandstats (no process CPU in this record)"
 
 
 def kenniskring_run(path: Path) -> dict[str, Any]:
@@ -128,25 +178,36 @@ def kenniskring_run(path: Path) -> dict[str, Any]:
 
 
 def plan(
-    c: Costs, day: Day, join_window_s: float, phones_per_worker: int, shards: int = 1
+    c: Costs,
+    day: Day,
+    join_window_s: float,
+    phones_per_worker: int,
+    shards: int = 1,
+    answer_window_s: float = 0.0,
 ) -> list[str]:
     """Workers, Redis and memory for `day`, and what runs out first. Redis load is shared
-    evenly by `shards` masters (rooms spread by their hash tag)."""
+    evenly by `shards` masters (rooms spread by their hash tag). A question's answers arrive
+    over `answer_window_s` (0: as in the calibration run, whose per-answer costs hold for that
+    pace: answers that trickle in over 10 s see more renders each than a burst within 2 s)."""
     p = predict(c, day)
+    answer_window_s = answer_window_s or c.answer_window_s
     join_cores = p["join worker CPU s"] / join_window_s
     redis_join = p["join Redis CPU s"] / join_window_s / shards
-    # The answers of one question arrive within the think time (0.2–2.0 s in the bench; people
-    # take 2–10 s): spread over 5 s. The rooms' host steps of one question (open, close,
-    # scoreboard) are not all in the same second: spread over 10 s.
-    redis_answers = p["answers Redis CPU s"] / 5.0 / shards
+    # A question's worker CPU (open, answers, reveal, scoreboard) falls mostly while its
+    # answers arrive; the rooms' host steps (open, close, scoreboard) are not all in the same
+    # second: spread over 10 s.
+    question_cores = p["question worker CPU s"] / answer_window_s
+    redis_answers = p["answers Redis CPU s"] / answer_window_s / shards
     redis_steps = p["steps Redis CPU s"] / 10.0 / shards
     lines = [
         f"{day.phones} phones in {day.rooms} rooms on {day.workers} workers, "
         f"{shards} Redis master(s)",
         f"  joining within {join_window_s:.0f} s: {join_cores:.1f} worker cores busy, "
         f"Redis {redis_join:.0%} of one core",
-        f"  one question in every room at once: {p['question worker CPU s']:.1f} worker CPU s "
-        f"({p['question worker CPU s'] / day.workers * 1000:.0f} ms per worker), Redis "
+        f"  one question in every room at once, answers over {answer_window_s:.1f} s: "
+        f"{p['question worker CPU s']:.1f} worker CPU s "
+        f"({p['question worker CPU s'] / day.workers * 1000:.0f} ms per worker, "
+        f"{question_cores / day.workers:.0%} of each worker's core), Redis "
         f"{redis_answers:.0%} of a core for the answers + "
         f"{p['steps Redis CPU s'] * 1000:.0f} ms for the host steps",
         f"  memory with everyone connected: {p['memory idle MiB']:.0f} MiB in total, "
@@ -156,6 +217,7 @@ def plan(
     ]
     limits = {
         "worker cores while joining": join_cores / day.workers,
+        "worker cores while answering": question_cores / day.workers,
         "phones per worker": day.phones / day.workers / phones_per_worker,
         "one Redis core while joining": redis_join,
         "one Redis core while answering": redis_answers,
@@ -181,9 +243,16 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--phones-per-worker", type=int, default=5000)
     p.add_argument("--join-window", type=float, default=60.0, help="s in which everyone joins")
     p.add_argument("--shards", type=int, default=1, help="Redis Cluster masters (1)")
+    p.add_argument(
+        "--answer-window",
+        type=float,
+        default=0.0,
+        help="s over which a question's answers arrive (0: the calibration run's think time)",
+    )
     args = p.parse_args(argv)
-    costs = Costs.of(kenniskring_run(args.calibration))
-    print(f"unit costs from {args.calibration.name}:")
+    calibration = kenniskring_run(args.calibration)
+    costs = Costs.of(calibration)
+    print(f"unit costs from {args.calibration.name} (Redis: {redis_measure(calibration)}):")
     for name, value in vars(costs).items():
         print(f"  {name:18} {value:10.3f}")
     for path in args.check:
@@ -200,7 +269,10 @@ def main(argv: list[str] | None = None) -> int:
         workers = args.workers or math.ceil(args.phones / args.phones_per_worker)
         print()
         day = Day(args.phones, rooms, workers)
-        print("\n".join(plan(costs, day, args.join_window, args.phones_per_worker, args.shards)))
+        lines = plan(
+            costs, day, args.join_window, args.phones_per_worker, args.shards, args.answer_window
+        )
+        print("\n".join(lines))
     return 0
 
 

@@ -1,55 +1,90 @@
-"""What Redis did per phase of a bench run: `INFO commandstats` read at every phase boundary.
+"""What Redis did per phase of a bench run: `INFO commandstats cpu` read at every phase boundary.
 
-Redis counts, per command, how often it ran and how many microseconds it took, including the
-commands a Lua script calls (`evalsha` itself is counted too). The difference between two
-readings is what the servers asked of Redis in between; divided by what happened in the phase
-(phones joined, answers acknowledged, rooms moved on) it gives the per-operation cost written
-into docs/PERFORMANCE.md ("What a phone costs Redis").
+Two measures, per phase, divided by what happened in the phase (phones joined, answers
+acknowledged, rooms moved on) for the per-operation costs in docs/PERFORMANCE.md and the model
+of docs/SCALING.md:
+
+- **the process's CPU** (`used_cpu_sys + used_cpu_user` of `INFO cpu`): everything Redis spent,
+  reading and writing sockets included. This is what a core has to carry.
+- **the commands' time** (`INFO commandstats`), per command: which commands and how often. A
+  script's time (`evalsha`) includes the commands it calls, and Redis counts those again under
+  their own names, so the sum over commands counts a script's inner commands twice; and it
+  leaves out the sockets' work. It says where the time goes, not how much there is.
 """
 
 from __future__ import annotations
 
 import contextlib
 import socket
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlparse
 
 Stats = dict[str, tuple[int, int]]  # command -> (calls, usec)
 
 
-def read(url: str, timeout: float = 2.0) -> Stats:
-    """`INFO commandstats` of the Redis at `url` (plain RESP over one short connection, so that
-    reading it adds no client library state to the bench). Empty when Redis cannot be read."""
+@dataclass(frozen=True)
+class Reading:
+    """One reading of one Redis, or the sum over a cluster's masters."""
+
+    commands: Stats
+    cpu_s: float  # the process's CPU time so far (user + system)
+
+    def minus(self, before: Reading) -> Reading:
+        return Reading(delta(self.commands, before.commands), self.cpu_s - before.cpu_s)
+
+
+EMPTY = Reading({}, 0.0)
+
+
+def read(url: str, timeout: float = 2.0) -> Reading:
+    """`INFO commandstats cpu` of the Redis at `url` (plain RESP over one short connection, so
+    that reading it adds no client library state to the bench). Empty when Redis cannot be
+    read."""
     parsed = urlparse(url)
     host, port = parsed.hostname or "127.0.0.1", parsed.port or 6379
     with contextlib.suppress(OSError), socket.create_connection((host, port), timeout) as s:
-        s.sendall(b"INFO commandstats\r\n")
+        s.sendall(b"INFO commandstats cpu\r\n")  # several sections: Redis 7
         data = b""
         while b"\r\n" not in data:
             chunk = s.recv(65536)
             if not chunk:
-                return {}
+                return EMPTY
             data += chunk
         header, _, rest = data.partition(b"\r\n")
         if not header.startswith(b"$"):
-            return {}
+            return EMPTY
         size = int(header[1:])
         while len(rest) < size:
             chunk = s.recv(65536)
             if not chunk:
                 break
             rest += chunk
-        return parse(rest[:size].decode())
-    return {}
+        text = rest[:size].decode()
+        return Reading(parse(text), cpu_seconds(text))
+    return EMPTY
 
 
-def read_all(urls: list[str]) -> Stats:
+def read_all(urls: list[str]) -> Reading:
     """The sum over several Redis nodes (a cluster's masters)."""
     total: Stats = {}
+    cpu_s = 0.0
     for url in urls:
-        for name, (calls, usec) in read(url).items():
+        reading = read(url)
+        cpu_s += reading.cpu_s
+        for name, (calls, usec) in reading.commands.items():
             c0, u0 = total.get(name, (0, 0))
             total[name] = (c0 + calls, u0 + usec)
+    return Reading(total, cpu_s)
+
+
+def cpu_seconds(text: str) -> float:
+    """`used_cpu_sys` + `used_cpu_user` of an `INFO cpu` text (0.0 without them)."""
+    values = dict(line.split(":", 1) for line in text.splitlines() if ":" in line)
+    total = 0.0
+    for name in ("used_cpu_sys", "used_cpu_user"):
+        with contextlib.suppress(KeyError, ValueError):
+            total += float(values[name])
     return total
 
 
@@ -75,18 +110,24 @@ def delta(after: Stats, before: Stats) -> Stats:
     return out
 
 
-def summary(d: Stats, per: int) -> dict[str, Any]:
-    """A phase's commands, most called first, with calls and Redis CPU per operation."""
+def summary(d: Stats, per: int, cpu_s: float | None = None) -> dict[str, Any]:
+    """A phase's commands, most called first, with calls and the commands' time per operation
+    (`redis_usec_per_op`, see the module's note), and the process's CPU per operation
+    (`redis_cpu_us_per_op`) when `cpu_s` was read."""
     per = max(1, per)
     calls = sum(c for c, _ in d.values())
     usec = sum(u for _, u in d.values())
-    return {
+    out: dict[str, Any] = {
         "operations": per,
         "calls": calls,
         "calls_per_op": round(calls / per, 2),
         "redis_usec_per_op": round(usec / per, 1),
-        "by_command": {
-            name: {"calls": c, "per_op": round(c / per, 2), "usec": u}
-            for name, (c, u) in sorted(d.items(), key=lambda kv: -kv[1][0])
-        },
     }
+    if cpu_s is not None:
+        out["cpu_s"] = round(cpu_s, 3)
+        out["redis_cpu_us_per_op"] = round(cpu_s * 1e6 / per, 1)
+    out["by_command"] = {
+        name: {"calls": c, "per_op": round(c / per, 2), "usec": u}
+        for name, (c, u) in sorted(d.items(), key=lambda kv: -kv[1][0])
+    }
+    return out

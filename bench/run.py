@@ -158,7 +158,7 @@ class Coordinator:
         self.hosts: list[Host] = []
         self.notes: list[str] = []
         self.marks: list[tuple[str, float, Usage]] = []
-        self.redis_marks: dict[str, redisstats.Stats] = {}  # INFO commandstats per mark
+        self.redis_marks: dict[str, redisstats.Reading] = {}  # INFO commandstats cpu per mark
 
     # ---- rooms --------------------------------------------------------------------------------
     async def create_rooms(self) -> list[tuple[str, str]]:
@@ -587,8 +587,9 @@ class Coordinator:
         }
 
     def _redis_commands(self, phones: int, answers: int) -> dict[str, Any] | None:
-        """What Redis ran per phase, summed over the questions, per phone joined, per answer
-        acknowledged and per room and question for the host's steps (bench/redisstats.py)."""
+        """What Redis ran and the CPU it spent per phase, summed over the questions, per phone
+        joined, per answer acknowledged and per room and question for the host's steps
+        (bench/redisstats.py)."""
         m = self.redis_marks
         if not m:
             return None
@@ -621,16 +622,19 @@ class Coordinator:
         out: dict[str, Any] = {}
         for phase, (pairs, ops) in spans.items():
             total: redisstats.Stats = {}
+            cpu_s = 0.0
             for a, b in pairs:
                 if a is None:  # not in turn: the question starts where the last step ended
                     i = names.index(b)
                     a = names[i - 1] if i > 0 else None
                 if a not in m or b not in m:
                     continue
-                for cmd, (c, u) in redisstats.delta(m[b], m[a]).items():
+                spent = m[b].minus(m[a])
+                cpu_s += spent.cpu_s
+                for cmd, (c, u) in spent.commands.items():
                     c0, u0 = total.get(cmd, (0, 0))
                     total[cmd] = (c0 + c, u0 + u)
-            out[phase] = redisstats.summary(total, ops)
+            out[phase] = redisstats.summary(total, ops, cpu_s)
         return out
 
     def _machine(self, usage: dict[str, Any], gen_cpu: list[float]) -> dict[str, Any]:

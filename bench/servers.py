@@ -360,7 +360,7 @@ class RedisProc:
 
     @property
     def stats_urls(self) -> list[str]:
-        """Where INFO commandstats is read (bench/redisstats.py)."""
+        """Where `INFO commandstats cpu` is read (bench/redisstats.py)."""
         return [self.url]
 
     def usage(self) -> Usage:

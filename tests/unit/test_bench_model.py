@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from bench.model import Costs, Day, measured, plan, predict
+from bench.model import Costs, Day, measured, plan, predict, redis_measure
 
 
 def run(phones: int = 2000, rooms: int = 20, workers: int = 2) -> dict[str, Any]:
@@ -68,3 +68,51 @@ def test_the_plan_names_what_runs_out_first() -> None:
     assert lines[-1] == "  runs out first: phones per worker"  # 25,000 a worker: 5× too many
     sharded = plan(costs, Day(100000, 500, 200), join_window_s=60, phones_per_worker=5000)
     assert sharded[-1] == "  runs out first: one Redis core for the host steps"
+
+
+def test_the_answers_window_is_the_calibration_runs_think_time() -> None:
+    quiz_pace = {**run(), "config": {"think_min": 0.5, "think_max": 10.0}}
+    assert Costs.of(quiz_pace).answer_window_s == pytest.approx(9.5)
+    assert Costs.of(run()).answer_window_s == pytest.approx(5.0)  # a record without it
+
+
+def test_a_questions_worker_cpu_counts_against_the_workers_cores() -> None:
+    # 1.6 worker CPU s per question for 2,000 phones: 80 s for 100,000, over 20 workers.
+    costs = Costs.of({**run(), "config": {"think_min": 0.0, "think_max": 5.0}})
+    lines = plan(costs, Day(100000, 500, 20), join_window_s=60, phones_per_worker=5000)
+    assert "worker cores while answering 80%" in lines[-2]
+    assert lines[-1] == "  runs out first: phones per worker"  # 100 %
+    # The same answers within 1 s: each worker would need four cores.
+    rushed = plan(costs, Day(100000, 500, 20), 60, 5000, answer_window_s=1.0)
+    assert "worker cores while answering 400%" in rushed[-2]
+    assert rushed[-1] == "  runs out first: worker cores while answering"
+
+
+def test_the_redis_processs_cpu_is_taken_where_the_record_has_it() -> None:
+    calibration = run()
+    calibration["redis_commands"]["answers"]["redis_cpu_us_per_op"] = 60.0  # beside 25.0
+    costs = Costs.of(calibration)
+    assert costs.redis_answer_us == 60.0
+    assert costs.redis_join_us == 100.0  # no process CPU for the join: the commands' time
+    assert measured(calibration)["answers Redis CPU s"] == pytest.approx(2000 * 60e-6)
+    assert redis_measure(calibration) == "the redis-server process's CPU"
+    assert redis_measure(run()).startswith("the commands' time")
+
+
+def test_the_answers_renders_read_the_room_once_per_worker_holding_it() -> None:
+    calibration = run()  # 2 workers, 100 phones a room: both hold sockets of every room
+    calibration["redis_commands"]["answers"]["by_command"] = {
+        "evalsha": {"calls": 2000, "per_op": 1.0, "usec": 30000},  # storing the answers
+        "hgetall": {"calls": 3000, "per_op": 1.5, "usec": 16000},  # the renders' reads
+        "mget": {"calls": 1000, "per_op": 0.5, "usec": 2000},
+        "get": {"calls": 1000, "per_op": 0.5, "usec": 2000},
+    }
+    costs = Costs.of(calibration)  # 25 µs an answer, 40 % of it reads: 10 µs over 2 workers
+    assert costs.redis_answer_us == pytest.approx(15.0)
+    assert costs.redis_answer_reads_us == pytest.approx(5.0)
+    assert predict(costs, Day(2000, 20, 2))["answers Redis CPU s"] == pytest.approx(
+        measured(calibration)["answers Redis CPU s"]
+    )
+    # 20,000 phones in rooms of 100 on 8 workers: every room on all 8, its reads 4×.
+    spread = predict(costs, Day(20000, 200, 8))["answers Redis CPU s"]
+    assert spread == pytest.approx(20000 * (15 + 8 * 5) / 1e6)
