@@ -118,11 +118,12 @@ class Day:
     rooms: int
     workers: int
     questions: int = 1
+    spread: int = 0  # workers holding sockets of each room; 0: all (no room affinity)
 
 
 def predict(c: Costs, day: Day) -> dict[str, float]:
     """What `day` costs, from unit costs `c` (every phone joins once and answers each question)."""
-    spread = min(day.workers, math.ceil(day.phones / day.rooms))
+    spread = day.spread or min(day.workers, math.ceil(day.phones / day.rooms))
     processes = day.workers + 1  # uvicorn's supervisor beside its workers
     return {
         "join worker CPU s": day.phones * c.join_cpu_ms / 1000,
@@ -244,6 +245,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--join-window", type=float, default=60.0, help="s in which everyone joins")
     p.add_argument("--shards", type=int, default=1, help="Redis Cluster masters (1)")
     p.add_argument(
+        "--spread",
+        type=int,
+        default=0,
+        help="workers holding sockets of each room (0: every worker, as a load balancer "
+        "without room affinity spreads them)",
+    )
+    p.add_argument(
         "--answer-window",
         type=float,
         default=0.0,
@@ -268,7 +276,7 @@ def main(argv: list[str] | None = None) -> int:
         rooms = args.rooms or max(1, args.phones // 200)
         workers = args.workers or math.ceil(args.phones / args.phones_per_worker)
         print()
-        day = Day(args.phones, rooms, workers)
+        day = Day(args.phones, rooms, workers, spread=args.spread)
         lines = plan(
             costs, day, args.join_window, args.phones_per_worker, args.shards, args.answer_window
         )

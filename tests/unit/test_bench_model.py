@@ -116,3 +116,11 @@ def test_the_answers_renders_read_the_room_once_per_worker_holding_it() -> None:
     # 20,000 phones in rooms of 100 on 8 workers: every room on all 8, its reads 4×.
     spread = predict(costs, Day(20000, 200, 8))["answers Redis CPU s"]
     assert spread == pytest.approx(20000 * (15 + 8 * 5) / 1e6)
+
+
+def test_room_affinity_keeps_a_rooms_reads_to_the_workers_holding_it() -> None:
+    costs = Costs.of(run())
+    everywhere = predict(costs, Day(20000, 200, 8))  # every room on all 8 workers
+    affine = predict(costs, Day(20000, 200, 8, spread=2))  # a balancer hashing on the room
+    assert affine["steps Redis CPU s"] == pytest.approx(everywhere["steps Redis CPU s"] / 4)
+    assert affine["join worker CPU s"] == everywhere["join worker CPU s"]
