@@ -70,7 +70,7 @@ class Costs:
 
         def per_op(phase: str) -> float:
             spent = redis.get(phase)
-            return float(spent.get(CPU_PER_OP, spent["redis_usec_per_op"])) if spent else 0.0
+            return redis_us_per_op(spent) if spent else 0.0
 
         spread = min(workers, math.ceil(n / rooms))  # workers a room's sockets are spread over
         answer_us = per_op("answers")
@@ -88,6 +88,11 @@ class Costs:
             phones_per_room=n / rooms,
             answer_window_s=answer_window(run),
         )
+
+
+def redis_us_per_op(phase: dict[str, Any]) -> float:
+    """A phase's Redis CPU per operation: the process's, or (older records) the commands'."""
+    return float(phase.get(CPU_PER_OP, phase["redis_usec_per_op"]))
 
 
 def read_share(phase: dict[str, Any] | None) -> float:
@@ -148,7 +153,7 @@ def measured(run: dict[str, Any]) -> dict[str, float]:
         for phase in phases:
             spent = redis.get(phase)
             if spent:
-                total += spent.get(CPU_PER_OP, spent["redis_usec_per_op"]) * spent["operations"]
+                total += redis_us_per_op(spent) * spent["operations"]
         return total / 1e6
 
     return {

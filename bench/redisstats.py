@@ -33,6 +33,13 @@ class Reading:
     def minus(self, before: Reading) -> Reading:
         return Reading(delta(self.commands, before.commands), self.cpu_s - before.cpu_s)
 
+    def plus(self, other: Reading) -> Reading:
+        commands = dict(self.commands)
+        for name, (calls, usec) in other.commands.items():
+            c0, u0 = commands.get(name, (0, 0))
+            commands[name] = (c0 + calls, u0 + usec)
+        return Reading(commands, self.cpu_s + other.cpu_s)
+
 
 EMPTY = Reading({}, 0.0)
 
@@ -67,15 +74,10 @@ def read(url: str, timeout: float = 2.0) -> Reading:
 
 def read_all(urls: list[str]) -> Reading:
     """The sum over several Redis nodes (a cluster's masters)."""
-    total: Stats = {}
-    cpu_s = 0.0
+    total = EMPTY
     for url in urls:
-        reading = read(url)
-        cpu_s += reading.cpu_s
-        for name, (calls, usec) in reading.commands.items():
-            c0, u0 = total.get(name, (0, 0))
-            total[name] = (c0 + calls, u0 + usec)
-    return Reading(total, cpu_s)
+        total = total.plus(read(url))
+    return total
 
 
 def cpu_seconds(text: str) -> float:

@@ -621,20 +621,15 @@ class Coordinator:
         names = [name for name, _, _ in self.marks]
         out: dict[str, Any] = {}
         for phase, (pairs, ops) in spans.items():
-            total: redisstats.Stats = {}
-            cpu_s = 0.0
+            total = redisstats.EMPTY
             for a, b in pairs:
                 if a is None:  # not in turn: the question starts where the last step ended
                     i = names.index(b)
                     a = names[i - 1] if i > 0 else None
                 if a not in m or b not in m:
                     continue
-                spent = m[b].minus(m[a])
-                cpu_s += spent.cpu_s
-                for cmd, (c, u) in spent.commands.items():
-                    c0, u0 = total.get(cmd, (0, 0))
-                    total[cmd] = (c0 + c, u0 + u)
-            out[phase] = redisstats.summary(total, ops, cpu_s)
+                total = total.plus(m[b].minus(m[a]))
+            out[phase] = redisstats.summary(total.commands, ops, total.cpu_s)
         return out
 
     def _machine(self, usage: dict[str, Any], gen_cpu: list[float]) -> dict[str, Any]:
