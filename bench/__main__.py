@@ -70,6 +70,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--workers", type=int, default=1, help="Kenniskring worker processes (1)")
     p.add_argument(
+        "--affinity",
+        action="store_true",
+        help="room affinity: the workers as separate one-worker servers on their own ports "
+        "(machines behind a balancer that hashes the room code), each room's phones and host "
+        "on one of them; without it the workers share one port and the kernel spreads every "
+        "room over all of them (py-spy samples the first server only)",
+    )
+    p.add_argument(
         "--redis-url",
         default=None,
         help="Redis for Kenniskring (needed with --workers > 1); 'auto' starts a "
@@ -337,6 +345,7 @@ def main(argv: list[str] | None = None) -> int:
                     kind,
                     logs,
                     workers=args.workers if kk else 1,
+                    affinity=args.affinity and kk,
                     redis_url=(candidate_url if kind == "candidate" else redis_url) if kk else None,
                     redis_stats=(
                         candidate_redis.stats_urls

@@ -22,6 +22,7 @@ import msgpack
 
 from . import wsclient
 from .servers import raise_nofile
+from .wsclient import socket_path
 
 Event = tuple[str, int]  # (kind, question index)
 
@@ -196,7 +197,7 @@ class Worker:
 
     # ---- phases --------------------------------------------------------------------------------
     async def join(self) -> None:
-        host, port, path = self.cfg["host"], self.cfg["port"], self.cfg["path"]
+        host, ports = self.cfg["host"], self.cfg["room_ports"]
         limit = asyncio.Semaphore(self.cfg["join_concurrency"])
         timeout = self.cfg["connect_timeout"]
 
@@ -206,7 +207,12 @@ class Worker:
                 phone.join_waiter = self.loop.create_future()
                 try:
                     phone.proto = await wsclient.connect(
-                        host, port, path, phone.on_frame, phone.on_close, timeout
+                        host,
+                        ports[phone.spec.room],
+                        socket_path(phone.spec.room),
+                        phone.on_frame,
+                        phone.on_close,
+                        timeout,
                     )
                 except (OSError, wsclient.HandshakeError, TimeoutError) as exc:
                     phone.closed = f"connect: {exc!r}"[:200]

@@ -29,6 +29,7 @@ from .pair import Turns
 from .phones import make_specs, pack, worker_entry
 from .quiz import OPTION_COUNT, bench_quiz
 from .servers import ServerProc, Usage, machine_busy_s
+from .wsclient import socket_path
 
 
 @dataclass
@@ -95,7 +96,9 @@ class Host:
             self.welcome.set_exception(RuntimeError(f"host closed: {reason}"))
 
     async def open(self, port: int) -> None:
-        self.proto = await wsclient.connect("127.0.0.1", port, "/ws", self.on_frame, self.on_close)
+        self.proto = await wsclient.connect(
+            "127.0.0.1", port, socket_path(self.code), self.on_frame, self.on_close
+        )
         self.proto.send(
             pack({"type": "hello", "role": "host", "room": self.code, "secret": self.secret})
         )
@@ -159,6 +162,7 @@ class Coordinator:
         self.notes: list[str] = []
         self.marks: list[tuple[str, float, Usage]] = []
         self.redis_marks: dict[str, redisstats.Reading] = {}  # INFO commandstats cpu per mark
+        self.connections: list[int] | None = None  # `affinity`: sockets per server once joined
 
     # ---- rooms --------------------------------------------------------------------------------
     async def create_rooms(self) -> list[tuple[str, str]]:
@@ -182,6 +186,14 @@ class Coordinator:
                 rooms.append((r.json()["code"], r.json()["host_secret"]))
         return rooms
 
+    async def connections_per_server(self) -> list[int]:
+        """The sockets each server holds (its /healthz), in the order of `server.ports`."""
+        async with httpx.AsyncClient(timeout=10) as http:
+            replies = await asyncio.gather(
+                *(http.get(f"http://127.0.0.1:{port}/healthz") for port in self.server.ports)
+            )
+        return [int(r.json()["connections"]) for r in replies]
+
     # ---- workers ------------------------------------------------------------------------------
     def start_workers(self, rooms: list[str]) -> None:
         cfg = asdict(self.cfg)
@@ -200,7 +212,7 @@ class Coordinator:
             wcfg = {
                 "host": "127.0.0.1",
                 "port": self.server.port,
-                "path": "/ws",
+                "room_ports": self.server.room_ports(rooms),
                 "phones": mine,
                 "join_concurrency": self.cfg.join_concurrency,
                 "connect_timeout": self.cfg.connect_timeout,
@@ -318,7 +330,8 @@ class Coordinator:
             self.machine_start = (machine_busy_s(), os.getloadavg()[0], time.process_time())
             rooms = await self.create_rooms()
             self.hosts = [Host(code, secret) for code, secret in rooms]
-            await asyncio.gather(*(h.open(self.server.port) for h in self.hosts))
+            ports = self.server.room_ports([code for code, _ in rooms])
+            await asyncio.gather(*(h.open(ports[h.code]) for h in self.hosts))
             sizes = self._sizes()
             if sizes:
                 for h in self.hosts:
@@ -337,6 +350,8 @@ class Coordinator:
             )
             join_total = time.time() - t_join
             self.mark("joined")
+            if self.server.split:
+                self.connections = await self.connections_per_server()
             await self.settle()
             self.mark("idle")
         for q in range(cfg.questions):
@@ -543,6 +558,8 @@ class Coordinator:
             if self.server.redis_url
             else ("-" if self.server.kind == "baseline" else "memory"),
             "workers": self.server.workers,
+            "affinity": self.server.split,
+            "connections_per_server": self.connections,
             "phones": cfg.phones,
             "rooms": cfg.rooms,
             "questions": cfg.questions,

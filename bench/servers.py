@@ -176,7 +176,28 @@ class ServerProc:
     cpus: frozenset[int] | None = None  # `--pin`: the CPUs the server may run on
     extra_args: list[str] = field(default_factory=list)  # more `serve` options
     redis_stats: list[str] = field(default_factory=list)  # Redis nodes to read commandstats of
+    # `--affinity`: the workers as separate one-worker servers on their own ports, sharing the
+    # data directory and Redis (as machines behind a balancer); a room's sockets go to one port.
+    affinity: bool = False
+    data: Path | None = None  # the data directory (default: workdir/data-<port>)
     proc: subprocess.Popen[bytes] | None = None
+    siblings: list[ServerProc] = field(default_factory=list)  # the other servers of `affinity`
+
+    @property
+    def split(self) -> bool:
+        """The workers run as separate servers (`affinity`); the baseline never splits."""
+        return self.affinity and self.workers > 1 and self.kind != "baseline"
+
+    @property
+    def ports(self) -> list[int]:
+        """Every port a phone may connect to: one, or one per worker with `affinity`."""
+        return [self.port, *(s.port for s in self.siblings)]
+
+    def room_ports(self, rooms: list[str]) -> dict[str, int]:
+        """The port each room's sockets go to: the rooms in turn over `ports` (a balancer
+        hashing the room code spreads them about as evenly)."""
+        ports = self.ports
+        return {room: ports[i % len(ports)] for i, room in enumerate(rooms)}
 
     @property
     def base(self) -> str:
@@ -215,7 +236,7 @@ class ServerProc:
                 "--sizes",
                 json.dumps(self.sizes),
             ]
-        data = self.workdir / f"data-{self.port}"
+        data = self.data or self.workdir / f"data-{self.port}"
         module = f"{PACKAGE}.memtrace" if self.profile == "tracemalloc" else "server"
         cmd = [
             *python,
@@ -231,7 +252,7 @@ class ServerProc:
             "--public-url",
             self.base,
             "--workers",
-            str(self.workers),
+            str(1 if self.split else self.workers),
             "--max-players",
             str(self.max_players),
         ]
@@ -240,6 +261,32 @@ class ServerProc:
         return cmd + self.extra_args
 
     def start(self, timeout: float = 30.0) -> ServerProc:
+        self._start(timeout)
+        if self.split:
+            self.data = self.data or self.workdir / f"data-{self.port}"
+            self.siblings = [
+                ServerProc(
+                    self.kind,
+                    self.workdir,
+                    redis_url=self.redis_url,
+                    max_players=self.max_players,
+                    sizes=self.sizes,
+                    server_root=self.server_root,
+                    cpus=self.cpus,
+                    extra_args=self.extra_args,
+                    data=self.data,
+                )
+                for _ in range(self.workers - 1)
+            ]
+            try:
+                for sibling in self.siblings:
+                    sibling._start(timeout)
+            except RuntimeError:
+                self.stop()
+                raise
+        return self
+
+    def _start(self, timeout: float) -> None:
         self.workdir.mkdir(parents=True, exist_ok=True)
         env = {
             **os.environ,
@@ -275,7 +322,7 @@ class ServerProc:
                 raise RuntimeError(f"{self.kind} exited: {self.log_tail()}")
             try:
                 if httpx.get(f"{self.base}/healthz", timeout=1).status_code == 200:
-                    return self
+                    return
             except httpx.HTTPError:
                 pass
             time.sleep(0.1)
@@ -284,14 +331,27 @@ class ServerProc:
 
     def log_tail(self, chars: int = 2000) -> str:
         try:
-            return self.log_path.read_text(errors="replace")[-chars:]
+            tail = self.log_path.read_text(errors="replace")[-chars:]
         except OSError:
-            return ""
+            tail = ""
+        return tail + "".join(s.log_tail(chars) for s in self.siblings)
 
     def usage(self) -> Usage:
-        return usage(self.pid)
+        """The server's processes, with `affinity` all its servers' together."""
+        total = usage(self.pid)
+        for sibling in self.siblings:
+            more = sibling.usage()
+            total = Usage(
+                total.cpu_s + more.cpu_s,
+                total.rss_kib + more.rss_kib,
+                total.processes + more.processes,
+                total.preempted + more.preempted,
+            )
+        return total
 
     def stop(self) -> None:
+        for sibling in self.siblings:
+            sibling.stop()
         if self.proc is None or self.proc.poll() is not None:
             return
         # uvicorn re-raises the signal it caught after its graceful shutdown; under cProfile only

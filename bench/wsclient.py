@@ -206,6 +206,12 @@ class WsProtocol(asyncio.Protocol):
         self.transport.close()
 
 
+def socket_path(room: str) -> str:
+    """The websocket path of a room's sockets, as the browser client asks for it
+    (client_static/js/connection.js): `/ws?room=CODE`, for a balancer with room affinity."""
+    return f"/ws?room={room}"
+
+
 async def connect(
     host: str,
     port: int,

@@ -19,9 +19,15 @@ export function backoffDelay(n) {
   return Math.round(base * (1 - JITTER + Math.random() * 2 * JITTER));
 }
 
-export function socketUrl(path = "/ws") {
+/**
+ * The websocket's address. `room` goes into the query (`/ws?room=CODE`) only so that a load
+ * balancer can keep a room's sockets on one server (docs/DEPLOYING.md); the server reads the
+ * room from the hello.
+ */
+export function socketUrl(room = "", path = "/ws") {
   const scheme = location.protocol === "https:" ? "wss:" : "ws:";
-  return `${scheme}//${location.host}${path}`;
+  const query = room ? `?room=${encodeURIComponent(room)}` : "";
+  return `${scheme}//${location.host}${path}${query}`;
 }
 
 /**
@@ -154,7 +160,7 @@ export class Connection {
     }
     let ws;
     try {
-      ws = new WebSocket(socketUrl());
+      ws = new WebSocket(socketUrl(this.handlers.hello().room));
     } catch {
       this.scheduleReconnect();
       return;

@@ -15,7 +15,15 @@ from typing import Any
 
 import pytest
 
-from tests.support.browser import ON_TWO_SERVERS, PHONE, PROJECTOR, Pages, control, routed_phone
+from tests.support.browser import (
+    ON_TWO_SERVERS,
+    PHONE,
+    PROJECTOR,
+    SOCKET,
+    Pages,
+    control,
+    routed_phone,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -589,7 +597,7 @@ def test_a_tap_after_closing_is_refused_in_dutch(pages: Pages) -> None:
     phone = context.new_page()
     phone.set_default_timeout(15_000)
     phone.on("pageerror", lambda err: pages.errors.append(f"phone: {err}"))
-    phone.route_web_socket(re.compile(r"/ws$"), route)
+    phone.route_web_socket(SOCKET, route)
     phone.goto(f"{pages.base}/join/{code}")
     phone.locator("#join-name").fill("Fenna")
     phone.locator("#join-form button[type=submit]").click()

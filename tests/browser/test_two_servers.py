@@ -7,6 +7,9 @@ a round-robin balancer (tests/support/balancer.py); the host, the projector and 
 spread over both. Server A is killed (SIGKILL: no goodbye, its presence stays in Redis) while two
 answers are in; the balancer takes it out, every page comes back through server B by itself, the
 two answers are still there, and the question ends with all four counted.
+
+With room affinity (a balancer that hashes the websocket URL's `room`, docs/DEPLOYING.md) every
+page of a room, reloads included, lands on the server its room hashes to.
 """
 
 from __future__ import annotations
@@ -44,7 +47,9 @@ QUIZ: dict[str, Any] = {
 NAMES = ("Anna", "Bram", "Chris", "Dewi")
 # What Chromium logs when a page's reconnect reaches the balancer before it has taken the dead
 # server out (the balancer then closes the connection before the handshake): expected here.
-FAILED_RECONNECT = re.compile(r"WebSocket connection to 'ws://127\.0\.0\.1:\d+/ws' failed")
+FAILED_RECONNECT = re.compile(
+    r"WebSocket connection to 'ws://127\.0\.0\.1:\d+/ws\?room=\d+' failed"
+)
 
 
 def wait_for(condition: Any, what: str, within: float = 20.0) -> None:
@@ -128,6 +133,58 @@ def test_a_server_that_goes_down_mid_question_loses_no_answer(browser: Any, tmp_
             )
             assert balancer.open_websockets[down.port] == 0
             pages.errors = [e for e in pages.errors if not FAILED_RECONNECT.search(e)]
+            pages.assert_clean()
+        finally:
+            pages.close()
+
+
+def start_room(pages: Pages, label: str) -> tuple[Any, str]:
+    """A host page that started the quiz's room; its code."""
+    from playwright.sync_api import expect
+
+    host = pages.open(label, "/host", {"width": 1280, "height": 900})
+    host.get_by_label(re.compile(re.escape(str(QUIZ["title"])))).check()
+    host.locator("#start-session").click()
+    expect(host.locator("#session-code")).to_have_text(re.compile(r"^\d{3} \d{3}$"))
+    return host, host.locator("#session-code").inner_text().replace(" ", "")
+
+
+def test_a_balancer_with_room_affinity_keeps_each_room_on_one_server(
+    browser: Any, tmp_path: Path
+) -> None:
+    from playwright.sync_api import expect
+
+    with servers_behind_a_balancer(tmp_path, by_room=True) as deployment:
+        balancer = deployment.balancer
+        pages = Pages(browser, deployment.base)
+        try:
+            upload(deployment.base, QUIZ)
+            rooms = [start_room(pages, f"host-{i}") for i in range(2)]
+            phones: dict[str, list[Any]] = {}
+            for (host, code), names in zip(rooms, (NAMES[:2], NAMES[2:]), strict=True):
+                screen = pages.open(f"screen-{code}", f"/screen/{code}", PROJECTOR)
+                phones[code] = []
+                for name in names:
+                    phone = pages.open(name, f"/join/{code}", PHONE, is_mobile=True)
+                    phone.locator("#join-name").fill(name)
+                    phone.locator("#join-form button[type=submit]").click()
+                    expect(phone.locator(".joined-as")).to_contain_text(name)
+                    phones[code].append(phone)
+                expect(screen.locator(".player-count")).to_have_text("2 deelnemers")
+                control(host, "Start")
+                answer(phones[code][0], "Waar")
+                expect(screen.locator("#answered")).to_have_text("1 van 2 beantwoord")
+            # A phone that reloads comes back through the balancer to its room's server.
+            for first, _ in phones.values():
+                first.reload()
+                expect(first.locator(".received h2")).to_have_text("Antwoord ontvangen!")
+            wait_for(lambda: sum(balancer.open_websockets.values()) == 8, "all sockets")
+            codes = {code for _, code in rooms}
+            # Every websocket said its room in its URL, and each room's went to one server.
+            assert set(balancer.rooms) == codes, dict(balancer.rooms)
+            for code in codes:
+                assert len(balancer.rooms[code]) == 1, (code, dict(balancer.rooms))
+            assert sum(balancer.websockets.values()) == 10  # 8 pages + 2 reloads
             pages.assert_clean()
         finally:
             pages.close()

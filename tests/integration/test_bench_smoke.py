@@ -20,6 +20,7 @@ import pytest
 
 from bench.run import RunConfig, run_once, run_paired
 from bench.servers import ServerProc, raise_nofile
+from tests.support.redis_server import RedisServer
 
 PHONES = 200
 
@@ -83,6 +84,20 @@ def test_generator_plays_two_rooms_two_questions(tmp_path: Path) -> None:
     result = play(ServerProc("kenniskring", tmp_path), cfg)
     assert_correct(result, 60, silent=2, questions=2)
     assert result["answers"]["export_missing"] == 0
+
+
+@pytest.mark.redis
+def test_with_affinity_each_room_is_played_on_one_server(tmp_path: Path) -> None:
+    """`--affinity`: two one-worker servers on one Redis, each room's host and phones on one
+    of them (what a balancer hashing `/ws?room=` does), and the round is played as on one."""
+    with RedisServer() as redis:
+        server = ServerProc("kenniskring", tmp_path, workers=2, redis_url=redis.url, affinity=True)
+        result = play(server, quick(90, rooms=3, procs=2))
+    assert_correct(result, 90, silent=3)
+    assert result["answers"]["export_missing"] == 0
+    assert result["affinity"] is True
+    # Rooms 1 and 3 on the first server, room 2 on the second: 30 phones and a host each.
+    assert result["connections_per_server"] == [62, 31]
 
 
 def test_baseline_speaks_the_same_protocol(tmp_path: Path) -> None:

@@ -8,6 +8,11 @@ alternate over the backends whatever the browser does with its keep-alive connec
 `take_out(port)` does what a balancer's health check does once a machine stops answering: no new
 connection goes there, and the ones it carried are cut.
 
+`by_room=True` is the balancer with room affinity of docs/DEPLOYING.md (nginx's
+`hash $arg_room`): a websocket upgrade goes to the backend its `?room=` code hashes to, so every
+socket of one room lands on one server. `rooms` records, per room code in the upgrades' URLs
+(None: an upgrade without one), the backends its sockets went to.
+
 It runs its own event loop in a thread, so synchronous tests (Playwright) can use it.
 """
 
@@ -17,10 +22,12 @@ import asyncio
 import contextlib
 import itertools
 import threading
-from collections import Counter
+import zlib
+from collections import Counter, defaultdict
 from collections.abc import Coroutine, Iterator
 from pathlib import Path
 from typing import Any, NamedTuple
+from urllib.parse import parse_qs, urlsplit
 
 from tests.support.redis_server import RedisServer, free_port
 from tests.support.servers import ServerProcess
@@ -29,8 +36,10 @@ HEAD_LIMIT = 16_384  # a request head longer than this is passed on as plain HTT
 
 
 class Balancer:
-    def __init__(self, backends: list[int]) -> None:
+    def __init__(self, backends: list[int], by_room: bool = False) -> None:
         self.backends = list(backends)
+        self.by_room = by_room
+        self.rooms: defaultdict[str | None, set[int]] = defaultdict(set)
         self.port = free_port()
         self.websockets: Counter[int] = Counter()  # websocket connections per backend port
         self.requests: Counter[int] = Counter()  # other connections per backend port
@@ -83,10 +92,12 @@ class Balancer:
         for writer in list(self._open[backend]):
             writer.close()
 
-    def _next(self, websocket: bool) -> int | None:
+    def _next(self, websocket: bool, room: str | None) -> int | None:
         live = [port for port in self.backends if port not in self._out]
         if not live:
             return None
+        if websocket and self.by_room and room is not None:
+            return live[zlib.crc32(room.encode()) % len(live)]
         return live[next(self._turns[websocket]) % len(live)]
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -98,10 +109,13 @@ class Balancer:
                     break
                 head += chunk
         websocket = b"upgrade: websocket" in head.lower()
-        backend = self._next(websocket)
+        room = room_in(head) if websocket else None
+        backend = self._next(websocket, room)
         if not head or backend is None:
             writer.close()
             return
+        if websocket:
+            self.rooms[room].add(backend)
         try:
             up_reader, up_writer = await asyncio.open_connection("127.0.0.1", backend)
         except OSError:
@@ -122,6 +136,15 @@ class Balancer:
             up_writer.close()
 
 
+def room_in(head: bytes) -> str | None:
+    """The `room` query parameter of a request head's URL, if there is one."""
+    target = head.split(b"\r\n", 1)[0].split(b" ")
+    if len(target) < 2:
+        return None
+    found = parse_qs(urlsplit(target[1].decode("latin-1")).query).get("room")
+    return found[0] if found else None
+
+
 async def _pipe(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
     """Copy until either side ends, then end the other side too."""
     try:
@@ -135,8 +158,8 @@ async def _pipe(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> Non
 
 
 @contextlib.contextmanager
-def balanced(backends: list[int]) -> Iterator[Balancer]:
-    balancer = Balancer(backends).start()
+def balanced(backends: list[int], by_room: bool = False) -> Iterator[Balancer]:
+    balancer = Balancer(backends, by_room).start()
     try:
         yield balancer
     finally:
@@ -156,15 +179,18 @@ class Deployment(NamedTuple):
 
 
 @contextlib.contextmanager
-def servers_behind_a_balancer(data_dir: Path, count: int = 2) -> Iterator[Deployment]:
+def servers_behind_a_balancer(
+    data_dir: Path, count: int = 2, by_room: bool = False
+) -> Iterator[Deployment]:
     """`count` servers of one worker each on a fresh redis-server (FAILS the test when there is
-    none), behind a Balancer; the join links and QR codes point at the balancer."""
+    none), behind a Balancer (`by_room`: with room affinity); the join links and QR codes point
+    at the balancer."""
     servers = [ServerProcess(data_dir / f"server-{i}") for i in range(count)]
     with contextlib.ExitStack() as stack:
         redis = RedisServer()
         stack.callback(redis.close)
         redis.start()
-        balancer = stack.enter_context(balanced([server.port for server in servers]))
+        balancer = stack.enter_context(balanced([server.port for server in servers], by_room))
         for server in servers:
             server.redis_url = redis.url
             server.args = ["--public-url", balancer.base]
