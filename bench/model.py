@@ -12,9 +12,10 @@ From it the model takes unit costs, each as measured:
 - Redis CPU per join, per answer, and per room and question for the host's steps: the
   process's CPU (`INFO cpu`, bench/redisstats.py), or in records made before the bench read it
   the commands' time (`INFO commandstats`, which leaves out the sockets' work and counts a
-  script's inner commands twice); those steps' cost is mostly every worker with a socket in
-  the room reading it for a render, so it is taken per room *and worker* and scaled by the
-  workers a room is spread over.
+  script's inner commands twice). An answer's and a step's cost is split by the commands'
+  time: storing it (per answer, per room) and the renders' reads of the room (`GET`, `MGET`,
+  `HGETALL`), which every worker with a socket in the room makes, so those are taken per worker
+  holding the room and scaled by the workers a room is spread over.
 
 `--check RUN.json` predicts another measured run (more phones, more rooms) from the calibration
 and prints prediction and measurement side by side. `--phones/--rooms` predicts a day that
@@ -55,7 +56,9 @@ class Costs:
     # Redis CPU per answer and worker with sockets in the room: those workers' renders reading
     # the room (`snapshot`) while answers arrive
     redis_answer_reads_us: float
-    redis_step_us: float  # Redis CPU per room, host step and worker with sockets in the room
+    redis_step_us: float  # Redis CPU per room and set of host steps: the steps' scripts
+    # Redis CPU per room, set of host steps and worker with sockets in the room: its renders' reads
+    redis_step_reads_us: float
     workers: int
     phones_per_room: float
     answer_window_s: float = DEFAULT_ANSWER_WINDOW_S  # over which one question's answers arrived
@@ -72,7 +75,7 @@ class Costs:
             spent = redis.get(phase)
             return redis_us_per_op(spent) if spent else 0.0
 
-        spread = min(workers, math.ceil(n / rooms))  # workers a room's sockets are spread over
+        spread = run_spread(run)
         answer_us = per_op("answers")
         reads = read_share(redis.get("answers"))
         return cls(
@@ -83,11 +86,19 @@ class Costs:
             redis_join_us=per_op("join"),
             redis_answer_us=answer_us * (1 - reads),
             redis_answer_reads_us=answer_us * reads / spread,
-            redis_step_us=sum(per_op(s) for s in STEPS) / spread,
+            redis_step_us=sum(per_op(s) * (1 - read_share(redis.get(s))) for s in STEPS),
+            redis_step_reads_us=sum(per_op(s) * read_share(redis.get(s)) for s in STEPS) / spread,
             workers=workers,
             phones_per_room=n / rooms,
             answer_window_s=answer_window(run),
         )
+
+
+def run_spread(run: dict[str, Any]) -> int:
+    """The workers a run's rooms were each spread over: one with `--affinity`, else all."""
+    if run.get("affinity"):
+        return 1
+    return int(min(run["workers"], math.ceil(run["phones"] / run["rooms"])))
 
 
 def redis_us_per_op(phase: dict[str, Any]) -> float:
@@ -139,7 +150,10 @@ def predict(c: Costs, day: Day) -> dict[str, float]:
         * day.questions
         * (c.redis_answer_us + spread * c.redis_answer_reads_us)
         / 1e6,
-        "steps Redis CPU s": day.rooms * day.questions * spread * c.redis_step_us / 1e6,
+        "steps Redis CPU s": day.rooms
+        * day.questions
+        * (c.redis_step_us + spread * c.redis_step_reads_us)
+        / 1e6,
     }
 
 
@@ -270,7 +284,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {name:18} {value:10.3f}")
     for path in args.check:
         run = kenniskring_run(path)
-        day = Day(run["phones"], run["rooms"], run["workers"], run["questions"])
+        day = Day(run["phones"], run["rooms"], run["workers"], run["questions"], run_spread(run))
         want, got = predict(costs, day), measured(run)
         print(f"\npredicted vs measured: {path.name} ({day.phones} phones, {day.rooms} rooms)")
         print(f"  {'':24} {'predicted':>10} {'measured':>10} {'ratio':>6}")

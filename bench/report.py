@@ -44,6 +44,8 @@ def runs_table(runs: list[dict[str, Any]]) -> str:
         lost = a["lost"] + a["phantom"] + (a["export_missing"] or 0)
         u = r["server_usage"]
         name = r["server"] if r["server"] == "baseline" else f"{r['server']} ({r['backend']})"
+        if r.get("affinity"):
+            name += ", room affinity"
         rows.append(
             f"| {r['phones']} | {r['rooms']} | {name} | {r['workers']} | {r['join']['total_s']} "
             f"| {_triple(r['question'])} | {_triple(r['ack'])} | {_triple(r['reveal'])} "

@@ -63,6 +63,22 @@ async def test_errors_on_a_joined_socket_carry_ref(live_server: ServerProcess) -
         await client.close()
 
 
+async def test_the_room_in_the_socket_url_is_only_a_hint(live_server: ServerProcess) -> None:
+    """`/ws?room=CODE` is for balancers: the hello decides the room, whatever the URL says."""
+    first, first_host = await _room(live_server)
+    second, second_host = await _room(live_server)
+    named = await Phone(f"{live_server.ws_url}?room={first['code']}").open()
+    welcome = await named.join(first["code"], "Hint")
+    assert (welcome["room"], welcome["name"]) == (first["code"], "Hint")
+    other = await Phone(f"{live_server.ws_url}?room={first['code']}").open()
+    assert (await other.join(second["code"], "Elders"))["room"] == second["code"]
+    for host in (first_host, second_host):  # one player each
+        await host.wait_for(lambda f: f.get("type") == "view" and f["room"]["players"] == 1)
+        assert host.view is not None and host.view["room"]["players"] == 1
+    for client in (named, other, first_host, second_host):
+        await client.close()
+
+
 async def test_control_gets_done_once_the_change_is_stored(live_server: ServerProcess) -> None:
     _, host = await _room(live_server)
     mark = len(host.frames)

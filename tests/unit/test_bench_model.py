@@ -6,12 +6,20 @@ from typing import Any
 
 import pytest
 
-from bench.model import Costs, Day, measured, plan, predict, redis_measure
+from bench.model import Costs, Day, measured, plan, predict, redis_measure, run_spread
 
 
 def run(phones: int = 2000, rooms: int = 20, workers: int = 2) -> dict[str, Any]:
     def phase(calls: int, usec_per_op: float, ops: int) -> dict[str, Any]:
         return {"operations": ops, "calls": calls, "redis_usec_per_op": usec_per_op}
+
+    def step(usec_per_op: float) -> dict[str, Any]:
+        """A host step whose commands' time is half scripts, half the renders' reads."""
+        by_command = {
+            "evalsha": {"calls": rooms, "per_op": 1.0, "usec": 500},
+            "hgetall": {"calls": rooms, "per_op": 1.0, "usec": 500},
+        }
+        return {**phase(1000, usec_per_op, rooms), "by_command": by_command}
 
     return {
         "server": "kenniskring",
@@ -35,9 +43,9 @@ def run(phones: int = 2000, rooms: int = 20, workers: int = 2) -> dict[str, Any]
         "redis_commands": {
             "join": phase(40000, 100.0, phones),
             "answers": phase(8000, 25.0, phones),
-            "question": phase(1000, 500.0, rooms),
-            "reveal": phase(1000, 400.0, rooms),
-            "scoreboard": phase(1000, 300.0, rooms),
+            "question": step(500.0),
+            "reveal": step(400.0),
+            "scoreboard": step(300.0),
         },
     }
 
@@ -57,9 +65,11 @@ def test_costs_scale_with_phones_rooms_and_the_workers_a_room_is_spread_over() -
     assert big["join worker CPU s"] == pytest.approx(10 * small["join worker CPU s"])
     assert big["answers Redis CPU s"] == pytest.approx(10 * small["answers Redis CPU s"])
     assert big["steps Redis CPU s"] == pytest.approx(10 * small["steps Redis CPU s"])
-    # Every worker with sockets in a room reads it for its renders: 8 workers, 4× the steps.
+    # A step's scripts run once per room; every worker with sockets in the room reads it for
+    # its renders: on 8 workers the reads (half of the 1,200 µs a room) 4×, the scripts 1×.
     spread = predict(costs, Day(20000, 200, 8))
-    assert spread["steps Redis CPU s"] == pytest.approx(4 * big["steps Redis CPU s"])
+    assert big["steps Redis CPU s"] == pytest.approx(200 * (600 + 600) / 1e6)
+    assert spread["steps Redis CPU s"] == pytest.approx(200 * (600 + 4 * 600) / 1e6)
 
 
 def test_the_plan_names_what_runs_out_first() -> None:
@@ -122,5 +132,22 @@ def test_room_affinity_keeps_a_rooms_reads_to_the_workers_holding_it() -> None:
     costs = Costs.of(run())
     everywhere = predict(costs, Day(20000, 200, 8))  # every room on all 8 workers
     affine = predict(costs, Day(20000, 200, 8, spread=2))  # a balancer hashing on the room
-    assert affine["steps Redis CPU s"] == pytest.approx(everywhere["steps Redis CPU s"] / 4)
+    assert everywhere["steps Redis CPU s"] == pytest.approx(200 * (600 + 8 * 300) / 1e6)
+    assert affine["steps Redis CPU s"] == pytest.approx(200 * (600 + 2 * 300) / 1e6)
     assert affine["join worker CPU s"] == everywhere["join worker CPU s"]
+
+
+def test_a_run_with_affinity_is_calibrated_and_checked_with_one_worker_per_room() -> None:
+    """`--affinity` records: each room on one worker, so the reads measured are one worker's,
+    and a check against such a run predicts it with one worker per room."""
+    spread_run, affine_run = run(), {**run(), "affinity": True}
+    spread, affine = Costs.of(spread_run), Costs.of(affine_run)
+    assert affine.redis_step_reads_us == pytest.approx(2 * spread.redis_step_reads_us)
+    assert affine.redis_step_us == pytest.approx(spread.redis_step_us)  # the scripts: per room
+    assert run_spread(affine_run) == 1 and run_spread(spread_run) == 2
+    # Calibrated on the spread run, the affinity day reads each room once instead of twice:
+    # the steps' Redis CPU is the scripts' half plus half of the reads' half.
+    day = Day(2000, 20, 2, spread=run_spread(affine_run))
+    assert predict(spread, day)["steps Redis CPU s"] == pytest.approx(
+        0.75 * measured(spread_run)["steps Redis CPU s"]
+    )
