@@ -105,6 +105,15 @@ class Usage:
     processes: int
     preempted: int = 0
 
+    def plus(self, other: Usage) -> Usage:
+        """Two sets of processes together."""
+        return Usage(
+            self.cpu_s + other.cpu_s,
+            self.rss_kib + other.rss_kib,
+            self.processes + other.processes,
+            self.preempted + other.preempted,
+        )
+
 
 def machine_busy_s() -> float:
     """CPU seconds all processes on this machine have used (from /proc/stat)."""
@@ -340,13 +349,7 @@ class ServerProc:
         """The server's processes, with `affinity` all its servers' together."""
         total = usage(self.pid)
         for sibling in self.siblings:
-            more = sibling.usage()
-            total = Usage(
-                total.cpu_s + more.cpu_s,
-                total.rss_kib + more.rss_kib,
-                total.processes + more.processes,
-                total.preempted + more.preempted,
-            )
+            total = total.plus(sibling.usage())
         return total
 
     def stop(self) -> None:
@@ -462,13 +465,7 @@ class ClusterRedis(ClusterProc):
         total = Usage(0.0, 0, 0, 0)
         for node in self.nodes:
             if node.process is not None:
-                u = usage(node.process.pid)
-                total = Usage(
-                    total.cpu_s + u.cpu_s,
-                    total.rss_kib + u.rss_kib,
-                    total.processes + u.processes,
-                    total.preempted + u.preempted,
-                )
+                total = total.plus(usage(node.process.pid))
         return total
 
 
