@@ -211,7 +211,6 @@ class Coordinator:
             parent, child = ctx.Pipe()
             wcfg = {
                 "host": "127.0.0.1",
-                "port": self.server.port,
                 "room_ports": self.server.room_ports(rooms),
                 "phones": mine,
                 "join_concurrency": self.cfg.join_concurrency,
