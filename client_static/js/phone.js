@@ -282,8 +282,6 @@ function onError(err) {
         setNotice(err, message);
       }
       break;
-    case "overloaded":
-      break; // the server closes the socket; the connection reconnects by itself
     default:
       setNotice(err, message);
   }
