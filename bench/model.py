@@ -78,6 +78,7 @@ class Costs:
         spread = run_spread(run)
         answer_us = per_op("answers")
         reads = read_share(redis.get("answers"))
+        steps = [(per_op(s), read_share(redis.get(s))) for s in STEPS]  # (cost, reads' share)
         return cls(
             join_cpu_ms=cpu["join"] * 1000 / n,
             question_cpu_ms=sum(cpu.get(p, 0.0) for p in QUESTION_PHASES) * 1000 / (n * q),
@@ -86,8 +87,8 @@ class Costs:
             redis_join_us=per_op("join"),
             redis_answer_us=answer_us * (1 - reads),
             redis_answer_reads_us=answer_us * reads / spread,
-            redis_step_us=sum(per_op(s) * (1 - read_share(redis.get(s))) for s in STEPS),
-            redis_step_reads_us=sum(per_op(s) * read_share(redis.get(s)) for s in STEPS) / spread,
+            redis_step_us=sum(cost * (1 - share) for cost, share in steps),
+            redis_step_reads_us=sum(cost * share for cost, share in steps) / spread,
             workers=workers,
             phones_per_room=n / rooms,
             answer_window_s=answer_window(run),

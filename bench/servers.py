@@ -209,6 +209,11 @@ class ServerProc:
         return {room: ports[i % len(ports)] for i, room in enumerate(rooms)}
 
     @property
+    def data_dir(self) -> Path:
+        """Where the server keeps its files: `data`, or workdir/data-<port>."""
+        return self.data or self.workdir / f"data-{self.port}"
+
+    @property
     def base(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
@@ -245,7 +250,7 @@ class ServerProc:
                 "--sizes",
                 json.dumps(self.sizes),
             ]
-        data = self.data or self.workdir / f"data-{self.port}"
+        data = self.data_dir
         module = f"{PACKAGE}.memtrace" if self.profile == "tracemalloc" else "server"
         cmd = [
             *python,
@@ -272,7 +277,6 @@ class ServerProc:
     def start(self, timeout: float = 30.0) -> ServerProc:
         self._start(timeout)
         if self.split:
-            self.data = self.data or self.workdir / f"data-{self.port}"
             self.siblings = [
                 ServerProc(
                     self.kind,
@@ -283,7 +287,7 @@ class ServerProc:
                     server_root=self.server_root,
                     cpus=self.cpus,
                     extra_args=self.extra_args,
-                    data=self.data,
+                    data=self.data_dir,
                 )
                 for _ in range(self.workers - 1)
             ]
