@@ -318,7 +318,9 @@ function rendererFor(activity) {
 }
 
 function render() {
-  if (!view) return;
+  // A new page shows a werkvorm only once it has this phone's own frame too (the server sends
+  // one right after the view): before it, a reveal would say "no answer" to one who answered.
+  if (!view || !me) return;
   load(view.activity);
   const renderer = rendererFor(view.activity);
   if (!renderer) {

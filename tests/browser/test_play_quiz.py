@@ -369,7 +369,21 @@ def test_an_answer_shows_as_received_from_its_ack_before_the_phones_own_frame(
 
     # The held frames arrive: her result.
     me.release()
-    expect(fien.locator(".verdict h1")).to_have_text(re.compile(r"^(Goed!|Helaas, fout)$"))
+    verdict = re.compile(r"^(Goed!|Helaas, fout)$")
+    expect(fien.locator(".verdict h1")).to_have_text(verdict)
+
+    # A reload: the new page gets the reveal, then her own frame. Until that frame it shows
+    # no verdict at all, not "Geen antwoord gegeven".
+    me.hold = True
+    fien.reload()
+    for _ in range(100):
+        if me.held:
+            break
+        fien.wait_for_timeout(50)
+    assert me.held  # the view came before it, so the page had the reveal to show
+    expect(fien.locator(".verdict")).to_have_count(0)
+    me.release()
+    expect(fien.locator(".verdict h1")).to_have_text(verdict)
     pages.assert_clean()
 
 
