@@ -58,6 +58,7 @@ export class Connection {
       view: (msg) => this.onVersioned(msg, "viewV", "onView"),
       me: (msg) => this.onVersioned(msg, "meV", "onMe"),
       ack: (msg) => this.call("onAck", msg),
+      done: (msg) => this.call("onDone", msg),
       error: (msg) => this.call("onError", msg),
       pong: (msg) => this.call("onPong", msg),
     };

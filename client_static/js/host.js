@@ -22,9 +22,10 @@ let session = null; // {code, secret, join_url}
 let view = null;
 let busyUntilV = null; // a control was sent: buttons stay disabled until a newer view arrives
 let busyTimer = null;
+const DONE_GRACE_MS = 500; // after a `done`, how long the buttons wait for the view that follows
 let current = null; // the werkvorm renderer on the page
 let library = null; // the quizzes that can be added to the programme (fetched once per session)
-const sectionData = new Map();
+const sectionData = new Map(); // section id -> {node, json}: the element and the data it shows
 
 // ---------------------------------------------------------------- storage
 
@@ -220,9 +221,18 @@ function connect(s) {
       if (busyUntilV !== null && msg.v > busyUntilV) setBusy(null);
       render();
     },
+    onDone: onDone,
     onError: onError,
     onState: banner,
   }).start();
+}
+
+/** A control took effect. Its view follows at a higher `v` (then the buttons come back at
+ * once); a control that changed nothing has no view to wait for, so they come back soon anyway. */
+function onDone() {
+  if (busyUntilV === null) return;
+  clearTimeout(busyTimer);
+  busyTimer = setTimeout(() => setBusy(null), DONE_GRACE_MS);
 }
 
 function onError(err) {
@@ -358,13 +368,16 @@ function setBusy(v) {
   for (const b of app.querySelectorAll("#controls button, .kick")) b.disabled = v !== null;
 }
 
-/** Re-render one section only when its data changed, so buttons are not replaced under the cursor. */
+/** Re-render one section only when its data changed, so buttons are not replaced under the cursor.
+ * A section whose element was made anew (a werkvorm rebuilt its panels for a phase that came
+ * back) is filled again even with the same data: the new element is still empty. */
 function section(id, data, build) {
   const node = document.getElementById(id);
   if (!node) return;
   const json = JSON.stringify(data);
-  if (sectionData.get(id) === json) return;
-  sectionData.set(id, json);
+  const known = sectionData.get(id);
+  if (known && known.node === node && known.json === json) return;
+  sectionData.set(id, { node, json });
   replace(node, build(data));
 }
 

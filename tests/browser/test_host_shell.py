@@ -1,0 +1,88 @@
+"""The facilitator page's shell, seen in Chromium: panels a werkvorm builds anew when a phase
+comes back are filled again, and a control that changed nothing gives the buttons back without
+waiting for a view that will not come."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.support.browser import Pages, control
+
+pytestmark = pytest.mark.browser
+
+LAPTOP = {"width": 1366, "height": 768}
+CARDS = [
+    {"domain": "inkomen", "onderwerp": "Gesprekken over geldzorgen"},
+    {"domain": "veiligheid", "onderwerp": "Meldcode huiselijk geweld"},
+    {"domain": "participatie", "onderwerp": "Signalen van eenzaamheid"},
+]
+
+
+def stickers_host(pages: Pages) -> tuple[Any, list[str]]:
+    """A room running zes stickers with three cards, its host page, and that page's console."""
+    reply = httpx.post(
+        f"{pages.base}/api/rooms",
+        json={"programme": [{"kind": "dotvote", "content": {"cards": CARDS}}], "lang": "nl"},
+    )
+    assert reply.status_code == 201, reply.text
+    room = reply.json()
+    session = {"code": room["code"], "secret": room["host_secret"], "join_url": room["join_url"]}
+    context = pages.browser.new_context(viewport=LAPTOP, locale="nl-NL")
+    pages.contexts.append(context)
+    host = context.new_page()
+    host.set_default_timeout(15_000)
+    console: list[str] = []
+    host.on("console", lambda msg: console.append(msg.text))
+    host.on("pageerror", lambda err: pages.errors.append(f"host: {err}"))
+    host.add_init_script(f"localStorage.setItem('kk:host', {json.dumps(json.dumps(session))})")
+    host.goto(f"{pages.base}/host")
+    return host, console
+
+
+def test_panels_are_filled_again_when_their_phase_comes_back(pages: Pages) -> None:
+    """The stickers' host rebuilds its panels on every phase change; a panel whose data is the
+    same as the last time it was shown (the cut, the card form) must not stay an empty box."""
+    from playwright.sync_api import expect
+
+    host, _ = stickers_host(pages)
+    expect(host.locator("#dv-card-form")).to_be_visible()
+    control(host, "Stemmen openen")
+    expect(host.locator(".phase-badge")).to_have_text("Stickers plakken")
+    # the card form of the cards phase, with the same data, in the voting phase's new panel
+    expect(host.locator("#dv-card-form")).to_be_visible()
+    control(host, "Stemmen sluiten")
+    expect(host.locator("#dv-cut-form")).to_be_visible()
+    control(host, "Stemmen weer openen")
+    expect(host.locator(".phase-badge")).to_have_text("Stickers plakken")
+    control(host, "Stemmen sluiten")
+    expect(host.locator(".phase-badge")).to_have_text("Uitslag")
+    expect(host.locator("#dv-cut-form")).to_be_visible()
+    control(host, "Naar de samenvatting")
+    expect(host.locator("#dv-h-owners")).not_to_be_empty()
+    control(host, "Terug naar de uitslag")
+    expect(host.locator("#dv-cut-form")).to_be_visible()
+    control(host, "Naar de samenvatting")
+    expect(host.locator("#dv-h-owners")).not_to_be_empty()
+    pages.assert_clean()
+
+
+def test_a_control_that_changes_nothing_gives_the_buttons_back(pages: Pages) -> None:
+    """Saving the cut that is already set is stored (`done`) but shows nothing new, so no view
+    follows: the buttons come back after the `done` instead of after the 4 s fallback."""
+    from playwright.sync_api import expect
+
+    host, console = stickers_host(pages)
+    control(host, "Stemmen openen")
+    control(host, "Stemmen sluiten")
+    expect(host.locator("#dv-cut-form")).to_be_visible()
+    back = host.locator("#controls button", has_text="Stemmen weer openen")
+    expect(back).to_be_enabled()
+    host.locator("#dv-cut-save").click()
+    expect(back).to_be_disabled()  # the control is on its way
+    expect(back).to_be_enabled(timeout=2500)  # the fallback alone would take 4 s
+    assert not [line for line in console if "unknown frame type" in line], console
+    pages.assert_clean()
