@@ -24,14 +24,17 @@ CSV_COLUMNS = [
     "round",
 ]
 
-# What the `outcome` column says (see quiz.outcome); JSON carries the codes themselves.
-OUTCOME_WORDS = {
+# What the `outcome` column (see quiz.outcome) and the `correct` column (True/False) say; JSON
+# carries the codes and booleans themselves.
+OUTCOME_WORDS: dict[str, dict[str | bool, str]] = {
     "nl": {
         "correct": "goed",
         "near": "bijna",
         "wrong": "fout",
         "none": "geen antwoord",
         "poll": "stem",
+        True: "ja",
+        False: "nee",
     },
     "en": {
         "correct": "right",
@@ -39,6 +42,8 @@ OUTCOME_WORDS = {
         "wrong": "wrong",
         "none": "no answer",
         "poll": "vote",
+        True: "yes",
+        False: "no",
     },
 }
 
@@ -153,7 +158,7 @@ def results_csv(data: Mapping[str, Any], dialect: str = "rfc4180", lang: str = "
                         a.get("question", ""),
                         safe_cell(a.get("text", "")),
                         safe_cell(answer),
-                        "" if correct is None else ("ja" if correct else "nee"),
+                        "" if correct is None else words[bool(correct)],
                         "" if a.get("time_ms") is None else a["time_ms"],
                         a.get("points", ""),
                         a.get("streak_bonus", ""),

@@ -133,11 +133,16 @@ def _scoreboard(state: q.QuizState, facts: RoomFacts) -> dict[str, Any]:
 
 
 def _podium(state: q.QuizState, facts: RoomFacts) -> dict[str, Any]:
+    """The best three who scored: nobody stands on the podium (or wins the bokaal) with 0."""
+    ranking = _ranking(state, facts)
     top = [
         {"rank": i + 1, "name": facts.names.get(pid, "?"), "score": score.score}
-        for i, (pid, score) in enumerate(_ranking(state, facts)[:3])
+        for i, (pid, score) in enumerate(ranking[:3])
+        if score.score > 0
     ]
     out: dict[str, Any] = {"top": top}
+    if ranking and not top:
+        out["no_points"] = True
     if facts.bokaal:
         out["bokaal"] = dict(facts.bokaal)
     return out

@@ -144,9 +144,10 @@ class Themaquiz(Activity[q.QuizState]):
         raise ActivityError("not_allowed")
 
     def _crown(self, state: q.QuizState, content: Mapping[str, Any], ctx: Context) -> Effects:
-        """At the podium: the winner, for the team's doorgeefbokaal (the hub records it)."""
+        """At the podium: the winner, for the team's doorgeefbokaal (the hub records it). A round
+        in which nobody scored has no winner: the bokaal stays where it is."""
         ranking = q.ranking(state)
-        if not ctx.team or not ranking:
+        if not ctx.team or not ranking or ranking[0][1].score <= 0:
             return Effects()
         record = {
             "winner": ctx.names.get(ranking[0][0], "?"),

@@ -30,12 +30,18 @@ def summary(quiz: dict[str, Any], builtin: bool) -> dict[str, Any]:
     }
 
 
+TEMPLATE = "_voorbeeldbestand.json"
+
+
 class QuizLibrary:
     def __init__(self, backend: Backend, builtin_dir: Path) -> None:
         self._backend = backend
         self._builtin: dict[str, dict[str, Any]] = {}
+        # The file an author starts from: every kind of question, not in the library (a game
+        # never shows its answers to anyone, and this one anyone may download).
+        self.template = (builtin_dir / TEMPLATE).read_bytes()
         for path in sorted(builtin_dir.glob("*.json")):
-            if path.name == "schema.json":
+            if path.name == "schema.json" or path.name.startswith("_"):
                 continue
             result = validate_quiz_bytes(path.read_bytes())
             if result.quiz is None:

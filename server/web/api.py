@@ -108,6 +108,15 @@ async def list_quizzes(request: Request) -> Response:
     return JSONResponse(await request.app.state.library.list())
 
 
+async def quiz_template(request: Request) -> Response:
+    """The example file an author edits and uploads (`quizzes/_voorbeeldbestand.json`)."""
+    return Response(
+        request.app.state.library.template,
+        media_type="application/json",
+        headers={"Content-Disposition": 'attachment; filename="voorbeeld-quiz.json"'},
+    )
+
+
 async def get_quiz(request: Request) -> Response:
     """The whole quiz (answers included) for its author (X-Edit-Secret) or, with an organiser
     key configured, for an organiser; everyone else gets only what the list shows."""
@@ -579,6 +588,7 @@ async def change_history(request: Request) -> Response:
 routes = [
     Route("/healthz", healthz),
     Route("/api/quizzes", list_quizzes, methods=["GET"]),
+    Route("/api/quiz-template", quiz_template, methods=["GET"]),
     Route("/api/quizzes", upload_quiz, methods=["POST"]),
     Route("/api/quizzes/{quiz_id}", get_quiz, methods=["GET"]),
     Route("/api/quizzes/{quiz_id}", delete_quiz, methods=["DELETE"]),

@@ -86,3 +86,20 @@ def test_a_control_that_changes_nothing_gives_the_buttons_back(pages: Pages) -> 
     expect(back).to_be_enabled(timeout=2500)  # the fallback alone would take 4 s
     assert not [line for line in console if "unknown frame type" in line], console
     pages.assert_clean()
+
+
+def test_texts_take_their_singular_for_one(pages: Pages) -> None:
+    """`t(key, {n: 1})` uses `key_one` where the catalogue has it ("1 punt", not "1 punten"),
+    in both languages; other counts and keys without a singular are unchanged."""
+    page = pages.open("host", "/host", LAPTOP)
+    asked = """async () => {
+      const url = performance.getEntriesByType('resource').map((e) => e.name)
+        .find((name) => /\\/js\\/render[.-]/.test(name) || name.includes('/js/render.js'));
+      const { t } = await import(url);
+      return [t('points_n', {n: 1}), t('points_n', {n: '1'}), t('points_n', {n: 2}),
+              t('players_n', {n: 1}), t('question_n_of', {n: 1, total: 3})];
+    }"""
+    assert page.evaluate(asked) == ["1 punt", "1 punt", "2 punten", "1 deelnemer", "Vraag 1 van 3"]
+    english = pages.open("host-en", "/host?lang=en", LAPTOP)
+    assert english.evaluate(asked)[:4] == ["1 point", "1 point", "2 points", "1 player"]
+    pages.assert_clean()

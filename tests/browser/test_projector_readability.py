@@ -53,6 +53,9 @@ DUTCH = (
 ).split()
 
 
+LONG_WORD = "schuldhulpverleningsorganisaties"
+
+
 def _text(length: int, start: int = 0) -> str:
     """Realistic Dutch (long compound words, commas) of exactly `length` characters."""
     words: list[str] = []
@@ -101,9 +104,14 @@ LONGEST: dict[str, Any] = {
             "type": "multiple_choice",
             "text": _text(MAX["question"], 2),
             "time_limit": 240,
+            # the first option is one long compound wider than its tile, as Dutch options can
+            # be: it must wrap inside the tile, on the projector and on the phone
             "options": [
-                {"text": f"{i + 1} " + _text(MAX["option"] - 2, 3 * i), "correct": i == 0}
-                for i in range(MAX["options"])
+                {"text": f"1 {LONG_WORD}", "correct": True},
+                *(
+                    {"text": f"{i + 1} " + _text(MAX["option"] - 2, 3 * i), "correct": False}
+                    for i in range(1, MAX["options"])
+                ),
             ],
             **_explanation(7),
         },
@@ -283,7 +291,7 @@ def test_the_quiz_at_the_schema_maxima_is_valid() -> None:
     assert result.ok, result.errors
     q1 = LONGEST["questions"][0]
     assert len(q1["text"]) == MAX["question"]
-    assert {len(o["text"]) for o in q1["options"]} == {MAX["option"]}
+    assert {len(o["text"]) for o in q1["options"][1:]} == {MAX["option"]}
     assert len(q1["toelichting"]) == MAX["toelichting"]
     assert {len(e) for e in q1["experts"]} == {MAX["expert"]}
     assert {len(link["url"]) for link in q1["learn_more"]} == {MAX["url"]}
@@ -300,9 +308,11 @@ def test_projector_fits_the_longest_texts_the_schema_allows(pages: Pages, base_u
     team = _text(60, 5)
     host, screen, code = _room(pages, base_url, LONGEST, team)
     phone = pages.open("phone", f"/join/{code}", PHONE, is_mobile=True, has_touch=True)
-    phone.locator("#join-name").fill(_name(0))
+    # one word of the longest name a phone may take: it must wrap, not push the score away
+    word = ("Schuldhulpverleningsorganisatie" * 2)[:NAME_MAX]
+    phone.locator("#join-name").fill(word)
     phone.locator("#join-form button[type=submit]").click()
-    expect(phone.locator(".joined-as")).to_contain_text(_name(0))
+    expect(phone.locator(".joined-as")).to_contain_text(word)
     crowd = Crowd(base_url.replace("http://", "ws://") + "/ws")
     problems: list[str] = []
     try:

@@ -7,6 +7,7 @@ import csv
 import io
 import json
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -172,7 +173,9 @@ def test_rooms_api_errors_and_qr(live_server: ServerProcess) -> None:
     assert b"<svg" in qr.content
 
 
-async def _play(server: ServerProcess, team: str, winner_first: bool) -> dict[str, str]:
+async def _play(
+    server: ServerProcess, team: str, winner_first: bool, nobody_right: bool = False
+) -> dict[str, Any]:
     quiz = {**FAST_QUIZ, "id": "bokaal-quiz", "questions": FAST_QUIZ["questions"][:1]}
     upload(server.base, quiz)
     room = create_room(server.base, "bokaal-quiz", team=team)
@@ -187,7 +190,7 @@ async def _play(server: ServerProcess, team: str, winner_first: bool) -> dict[st
     await ann.wait_view("question")
     await bob.wait_view("question")
     right, wrong = (ann, bob) if winner_first else (bob, ann)
-    await right.answer(0, choice=0)
+    await right.answer(0, choice=1 if nobody_right else 0)
     await wrong.answer(0, choice=1)
     await host.wait_view("reveal")
     await host.control("next")
@@ -197,6 +200,7 @@ async def _play(server: ServerProcess, team: str, winner_first: bool) -> dict[st
     return {
         "code": room["code"],
         "secret": room["host_secret"],
+        "podium": podium["podium"],
         **podium["podium"].get("bokaal", {}),
     }
 
@@ -215,6 +219,20 @@ async def test_bokaal_passes_on_and_history_exports(live_server: ServerProcess) 
     text = httpx.get(f"{live_server.base}/api/bokaal.csv", params={"team": team}).text
     rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
     assert rows[0][:2] == ["date", "team"] and [r[5] for r in rows[1:]] == ["Ann", "Bob"]
+
+
+async def test_nobody_wins_a_round_in_which_nobody_scored(live_server: ServerProcess) -> None:
+    """Everyone answered wrong: nobody stands on the podium with 0 points, there is no winner,
+    and the bokaal stays with the last winner (no record)."""
+    team = "Wijkteam Nul (test)"
+    first = await _play(live_server, team, winner_first=True)
+    assert first["winner"] == "Ann" and [r["name"] for r in first["podium"]["top"]] == ["Ann"]
+    assert "no_points" not in first["podium"]
+    zero = await _play(live_server, team, winner_first=False, nobody_right=True)
+    assert zero["podium"]["top"] == [] and zero["podium"]["no_points"] is True
+    assert "bokaal" not in zero["podium"]
+    history = httpx.get(f"{live_server.base}/api/bokaal", params={"team": team}).json()["history"]
+    assert [h["winner"] for h in history] == ["Ann"]
 
 
 async def test_results_export_needs_the_secret(live_server: ServerProcess) -> None:
@@ -310,3 +328,23 @@ async def test_every_round_stays_exportable_after_play_again(live_server: Server
     assert excel.status_code == 200 and excel.text.startswith("\ufeffrank;player;")
     assert "-excel.csv" in excel.headers["content-disposition"]
     await asyncio.gather(phone.close(), host.close())
+
+
+def test_the_example_file_downloads_and_uploads_as_a_quiz(live_server: ServerProcess) -> None:
+    """The quizzes page's "Voorbeeldbestand downloaden": one question of each type, not in the
+    library (its answers are for anyone), and accepted as it is when uploaded."""
+    reply = httpx.get(f"{live_server.base}/api/quiz-template")
+    assert reply.status_code == 200
+    assert 'filename="voorbeeld-quiz.json"' in reply.headers["content-disposition"]
+    template = reply.json()
+    assert {q["type"] for q in template["questions"]} == {
+        "multiple_choice",
+        "true_false",
+        "estimate",
+        "poll",
+    }
+    listed = httpx.get(f"{live_server.base}/api/quizzes").json()
+    assert template["id"] not in {quiz["id"] for quiz in listed}
+    assert upload(live_server.base, template) == template["id"]
+    page = httpx.get(f"{live_server.base}/quizzes")
+    assert 'href="/api/quiz-template"' in page.text and "Voorbeeldbestand downloaden" in page.text

@@ -219,6 +219,15 @@ def test_true_false_labels_follow_the_language(played: tuple[q.QuizState, dict])
     assert players["pc"]["answers"][1]["answer"] == "False"
 
 
+def test_the_csv_words_follow_the_language(played: tuple[q.QuizState, dict]) -> None:
+    """An English room's CSV says yes/no and right/wrong, a Dutch one ja/nee and goed/fout."""
+    state, quiz = played
+    for lang, yes, no, right in (("en", "yes", "no", "right"), ("nl", "ja", "nee", "goed")):
+        rows = _parse(results_csv(results(state, quiz, NAMES, lang=lang), lang=lang))[1:]
+        assert {row[6] for row in rows} == {yes, no, ""}, (lang, rows)
+        assert right in {row[10] for row in rows}
+
+
 def _parse(text: str) -> list[list[str]]:
     assert text.startswith("\ufeff")
     assert not text[1:].startswith("\ufeff")

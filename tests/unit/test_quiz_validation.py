@@ -28,7 +28,10 @@ from server.quizzes.wording import describe_place, format_path
 ROOT = Path(__file__).resolve().parents[2]
 BAD_DIR = ROOT / "tests" / "data" / "bad_quizzes"
 QUIZ_DIR = ROOT / "quizzes"
-EXAMPLES = sorted(p for p in QUIZ_DIR.glob("*.json") if p.name != "schema.json")
+# The playable examples; `_voorbeeldbestand.json` is the file authors start from (not played).
+EXAMPLES = sorted(
+    p for p in QUIZ_DIR.glob("*.json") if p.name != "schema.json" and not p.name.startswith("_")
+)
 
 # fragments of English jsonschema / json messages that must never reach a quiz author
 ENGLISH_FRAGMENTS = (

@@ -386,10 +386,11 @@ function podium() {
   return el(
     "section",
     { class: "podium-phone center" },
-    me && me.rank
+    me && me.rank && !p.no_points
       ? el("h1", { class: "final-place" }, t("phone_final_place", { rank: me.rank, of: me.of }))
       : el("h1", null, t("podium_title")),
     me ? el("p", { class: "muted" }, t("phone_total", { n: fmtNumber(me.score) })) : null,
+    p.no_points ? el("p", { class: "podium-no-points" }, t("podium_no_points")) : null,
     el(
       "ol",
       { class: "podium-list" },

@@ -328,6 +328,7 @@ function podium() {
     { class: "screen-podium" },
     el("h1", null, top.length ? t("screen_winner", { name: top[0].name }) : t("podium_title")),
     el("div", { class: "podium" }, block(2), block(1), block(3)),
+    p.no_points ? el("p", { class: "podium-no-points" }, t("podium_no_points")) : null,
     line ? el("p", { class: "bokaal-line" }, trophyIcon(), line) : null,
   );
 }
