@@ -159,6 +159,11 @@ def test_play_demo_quiz_to_the_podium(pages: Pages) -> None:
     expect(chris.locator(".reveal")).to_contain_text("Jij koos: Ze is zo moeilijk mogelijk")
     expect(screen.locator(".reveal-explain")).to_contain_text("Meer weten?")
     expect(screen.locator(".reveal-explain")).to_contain_text("Nederlands Jeugdinstituut")
+    # A short toelichting leaves the options' rows the room for their texts: each option's
+    # text on the projector, not only its shape.
+    for option in ("Ze geeft handelingsperspectief", "Ze is zo moeilijk", "alleen over cijfers"):
+        expect(screen.locator(".bar-chart .bar-label", has_text=option)).to_be_visible()
+    expect(screen.locator(".bar-chart.compact")).to_have_count(0)
     pages.shot(screen, "screen-7-reveal-2")
     pages.shot(bram, "phone-7-reveal-2")
 

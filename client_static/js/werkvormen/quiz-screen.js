@@ -254,7 +254,17 @@ function fitReveal() {
   fitClosest(main);
   const chart = main && main.querySelector(".bar-chart:not(.histogram)");
   const overflows = (node) => node.scrollHeight > node.clientHeight + 1 || node.scrollWidth > node.clientWidth + 1;
-  if (!chart || !(overflows(main) || [...chart.querySelectorAll(".bar-label")].some(overflows))) return;
+  const crowded = () => overflows(main) || [...chart.querySelectorAll(".bar-label")].some(overflows);
+  if (!chart || !crowded()) return;
+  // A short toelichting leaves room: the chart takes the wider column, if the toelichting
+  // still fits the narrower one.
+  const screen = main.closest(".screen-reveal");
+  const aside = screen && screen.querySelector(".reveal-explain");
+  if (aside) {
+    screen.classList.add("wide-chart");
+    if (!crowded() && !overflows(aside)) return;
+    screen.classList.remove("wide-chart");
+  }
   const q = view.question;
   const r = view.reveal || {};
   const texts = optionTexts(q);
