@@ -101,8 +101,11 @@ async function showSetup(message = "") {
     submit.disabled = true;
     return;
   }
-  // The README tells a first-time facilitator to try the demo: preselect it when it is there.
-  const preselected = quizzes.some((quiz) => quiz.id === DEMO_QUIZ) ? DEMO_QUIZ : quizzes.length ? quizzes[0].id : `kind:${KINDS[0]}`;
+  // A quiz just uploaded (`?quiz=` from the quizzes page) is chosen; else the demo, which the
+  // README tells a first-time facilitator to try.
+  const asked = new URLSearchParams(location.search).get("quiz");
+  const known = (id) => quizzes.some((quiz) => quiz.id === id);
+  const preselected = known(asked) ? asked : known(DEMO_QUIZ) ? DEMO_QUIZ : quizzes.length ? quizzes[0].id : `kind:${KINDS[0]}`;
   replace(
     list,
     quizzes.length ? null : el("p", null, t("host_no_quizzes")),
@@ -118,7 +121,7 @@ async function showSetup(message = "") {
           el(
             "small",
             null,
-            [quiz.theme, quiz.author, t("questions_n", { n: quiz.questions })].filter(Boolean).join(" · "),
+            quizFacts(quiz, quizzes).join(" · "),
           ),
         ),
       ),
@@ -435,7 +438,26 @@ function roomControls({ can, locked, item, programme }) {
   return buttons;
 }
 
+/** What tells a quiz apart in a list: theme, author, size, and for an upload that it is one
+ * (with its id where another quiz has the same title). */
+function quizFacts(quiz, all) {
+  const same = all.some((other) => other !== quiz && other.title === quiz.title);
+  return [
+    quiz.theme,
+    quiz.author,
+    t("questions_n", { n: quiz.questions }),
+    quiz.builtin ? "" : t("host_uploaded"),
+    same ? quiz.id : "",
+  ].filter(Boolean);
+}
+
 const KIND_LABELS = { quiz: "kind_quiz", circle: "kind_circle", dotvote: "kind_dotvote" };
+
+/** A programme item's kind, unless its title says it already ("Binnen- en buitenkring"). */
+function kindLabel(p) {
+  const label = t(KIND_LABELS[p.kind] || p.kind);
+  return label === p.title ? "" : label;
+}
 
 /** The meeting's programme: what ran, what runs, what is next; add a werkvorm; earlier exports. */
 function programmePanel({ item, programme }) {
@@ -449,7 +471,7 @@ function programmePanel({ item, programme }) {
         "div",
         { class: "programme-line" },
         el("strong", { class: "programme-title" }, p.title),
-        el("span", { class: "muted" }, ` · ${t(KIND_LABELS[p.kind] || p.kind)} · ${status}`),
+        el("span", { class: "muted" }, ` · ${[kindLabel(p), status].filter(Boolean).join(" · ")}`),
       ),
       el(
         "div",
@@ -473,7 +495,9 @@ function programmePanel({ item, programme }) {
   const select = el("select", { id: "programme-add-kind" }, KINDS.map((kind) => el("option", { value: kind }, t(KIND_LABELS[kind]))));
   const fill = () => {
     for (const quiz of library || []) {
-      select.append(el("option", { value: `quiz:${quiz.id}` }, t("programme_add_quiz", { title: quiz.title })));
+      const same = library.some((other) => other !== quiz && other.title === quiz.title);
+      const title = same ? `${quiz.title} (${quiz.id})` : quiz.title;
+      select.append(el("option", { value: `quiz:${quiz.id}` }, t("programme_add_quiz", { title })));
     }
   };
   if (library) fill();

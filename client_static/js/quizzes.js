@@ -70,6 +70,13 @@ function quizActions(quiz) {
   );
 }
 
+/** The facilitator's page with this quiz chosen. */
+function playUrl(id) {
+  const query = new URLSearchParams(location.search);
+  query.set("quiz", id);
+  return `/host?${query}`;
+}
+
 function quizUrl(id) {
   return `/api/quizzes/${encodeURIComponent(id)}?lang=${lang()}`;
 }
@@ -245,6 +252,8 @@ form.addEventListener("submit", async (event) => {
           t(body.replaced ? "quizzes_replaced_ok" : "quizzes_upload_ok", { title: body.title || "", n: body.questions ?? "" }),
         ),
         body.message ? el("p", { class: "notice" }, body.message) : null,
+        el("p", { class: "muted" }, t("quizzes_edit_here")),
+        el("p", null, el("a", { class: "btn btn-primary", id: "upload-play", href: playUrl(body.id) }, t("quizzes_play"))),
       );
       form.reset();
       await loadList();

@@ -19,7 +19,7 @@ let current = null;
 
 function start() {
   if (!/^\d{6}$/.test(code)) {
-    fatal(t("err_room_not_found"));
+    fatal(t("screen_room_not_found"), true);
     return;
   }
   replace(app, el("div", { class: "screen-center" }, el("p", { class: "screen-wait" }, t("conn_connecting"))));
@@ -32,7 +32,7 @@ function start() {
     onError: (err) => {
       if (err.code === "room_not_found") {
         conn.stop();
-        fatal(t("err_room_not_found"));
+        fatal(t("screen_room_not_found"), true);
       }
     },
     onState: banner,
@@ -49,9 +49,19 @@ function rendererFor(activity) {
   return next;
 }
 
-function fatal(text) {
+/** A screen that cannot show anything; `gone`: its room does not exist (any more), so the way on
+ * is a new session on the facilitator's page. */
+function fatal(text, gone = false) {
   rendererFor(null);
-  replace(app, el("div", { class: "screen-center" }, el("h1", { class: "screen-error", role: "alert" }, text)));
+  replace(
+    app,
+    el(
+      "div",
+      { class: "screen-center" },
+      el("h1", { class: "screen-error", role: "alert" }, text),
+      gone ? el("p", { class: "screen-wait" }, el("a", { href: `/host${location.search}` }, t("screen_new_session"))) : null,
+    ),
+  );
 }
 
 function render() {

@@ -103,3 +103,74 @@ def test_texts_take_their_singular_for_one(pages: Pages) -> None:
     english = pages.open("host-en", "/host?lang=en", LAPTOP)
     assert english.evaluate(asked)[:4] == ["1 point", "1 point", "2 points", "1 player"]
     pages.assert_clean()
+
+
+def test_a_projector_for_an_unknown_room_leads_to_a_new_session(pages: Pages) -> None:
+    """A projector tab whose room is gone (a typo, a restarted in-memory server) says so in its
+    own words and offers the way on: a new session on the facilitator's page."""
+    from playwright.sync_api import expect
+
+    screen = pages.open("screen", "/screen/000000", {"width": 1920, "height": 1080})
+    expect(screen.locator(".screen-error")).to_have_text("Deze sessie bestaat niet (meer).")
+    screen.get_by_role("link", name="Start een nieuwe sessie").click()
+    expect(screen.get_by_role("button", name="Start een sessie")).to_be_visible()
+    pages.assert_clean()
+
+
+def test_starting_a_quiz_nobody_joined_asks_first(pages: Pages) -> None:
+    """Start in an empty lobby asks before the first question runs for nobody; cancelling keeps
+    the lobby, confirming starts."""
+    from playwright.sync_api import expect
+
+    host = pages.open("host", "/host", LAPTOP)
+    host.get_by_role("button", name="Start een sessie").click()
+    expect(host.locator("#session-code")).to_be_visible()
+    asked: list[str] = []
+
+    def answer(dialog: Any) -> None:
+        asked.append(dialog.message)
+        (dialog.accept if len(asked) > 1 else dialog.dismiss)()
+
+    host.on("dialog", answer)
+    control(host, "Start")
+    expect(host.locator(".phase-badge")).to_have_text("Wachten op deelnemers")
+    assert asked == ["Er doet nog niemand mee. Toch de eerste vraag starten?"]
+    control(host, "Start")
+    expect(host.locator(".phase-badge")).to_have_text("Vraag loopt")
+    assert len(asked) == 2
+    pages.assert_clean()
+
+
+def test_quizzes_with_the_same_title_can_be_told_apart(pages: Pages) -> None:
+    """Two uploads with one title: the setup list and the programme's menu name each with its
+    id and say they were uploaded; the programme does not repeat a title that is its kind."""
+    from playwright.sync_api import expect
+
+    from tests.conftest import FAST_QUIZ, upload
+
+    twins = [
+        {**FAST_QUIZ, "id": f"tweeling-{suffix}", "title": "Tweelingquiz"} for suffix in "ab"
+    ]
+    for quiz in twins:
+        upload(pages.base, quiz)
+    host = pages.open("host", "/host", LAPTOP)
+    choices = host.locator(".quiz-choice", has_text="Tweelingquiz")
+    expect(choices).to_have_count(2)
+    for i, quiz in enumerate(twins):
+        expect(choices.nth(i).locator("small")).to_contain_text(f"geüpload · {quiz['id']}")
+    # a title nobody else has keeps its plain line
+    demo = host.locator(".quiz-choice", has_text="Snelle demo")
+    expect(demo.locator("small")).not_to_contain_text("snelle-demo")
+    expect(demo.locator("small")).not_to_contain_text("geüpload")
+
+    host.get_by_role("button", name="Start een sessie").click()
+    expect(host.locator("#session-code")).to_be_visible()
+    menu = host.locator("#programme-add-kind")
+    expect(menu.locator("option", has_text="Tweelingquiz (tweeling-a)")).to_have_count(1)
+    expect(menu.locator("option", has_text="Tweelingquiz (tweeling-b)")).to_have_count(1)
+    menu.select_option(label="Binnen- en buitenkring")
+    host.locator("#programme-add-submit").click()
+    row = host.locator(".programme-item").last
+    expect(row).to_contain_text("Binnen- en buitenkring · nog niet gestart")
+    expect(row).not_to_contain_text("Binnen- en buitenkring · Binnen- en buitenkring")
+    pages.assert_clean()

@@ -43,7 +43,7 @@ def test_play_demo_quiz_to_the_podium(pages: Pages) -> None:
     expect(host.get_by_label(re.compile(re.escape(DEMO_TITLE)))).to_be_visible()
     pages.shot(host, "host-0-setup")
     host.get_by_label(re.compile(re.escape(DEMO_TITLE))).check()
-    host.get_by_label("Teamnaam voor de doorgeefbokaal").fill(team)
+    host.get_by_label("Teamnaam", exact=True).fill(team)
     host.get_by_role("button", name="Start een sessie").click()
     expect(host.locator("#session-code")).to_have_text(re.compile(r"^\d{3} \d{3}$"))
     code = host.locator("#session-code").inner_text().replace(" ", "")
@@ -257,6 +257,12 @@ def test_upload_shows_every_error(pages: Pages, tmp_path: Path) -> None:
     page.set_input_files("#upload-file", str(mine))
     page.get_by_role("button", name="Uploaden").click()
     expect(page.locator("#upload-result .form-ok")).to_contain_text("Van de auteur")
+    # the next step: a session with this quiz, chosen on the facilitator's page
+    expect(page.locator("#upload-result")).to_contain_text("Alleen deze browser")
+    play = page.get_by_role("link", name="Start een sessie met deze quiz").get_attribute("href")
+    assert play is not None
+    host = pages.open("host", play, {"width": 1280, "height": 900})
+    expect(host.get_by_label(re.compile("^Van de auteur"))).to_be_checked()
     card = page.locator(".quiz-card", has_text="Van de auteur")
     card.get_by_role("button", name="Bekijken").click()
     expect(page.locator(".preview-question")).to_have_count(3)

@@ -203,7 +203,7 @@ def _finish_with_team(pages: Pages, team: str) -> None:
     from playwright.sync_api import expect
 
     host = pages.open("team-host", "/host", {"width": 1280, "height": 900})
-    host.get_by_label("Teamnaam voor de doorgeefbokaal").fill(team)
+    host.get_by_label("Teamnaam", exact=True).fill(team)
     host.get_by_label(re.compile(re.escape(DEMO_TITLE))).check()
     host.locator("#start-session").click()
     expect(host.locator("#session-code")).to_have_text(re.compile(r"^\d{3} \d{3}$"))

@@ -81,6 +81,8 @@ function controls(data) {
           dataset: { action },
           onclick: () => {
             if (action === "finish" && !confirm(t("host_finish_confirm"))) return;
+            const players = (view.room || {}).players || 0;
+            if (action === "start" && !players && !confirm(t("host_start_empty_confirm"))) return;
             ctx.send(action);
           },
         },
