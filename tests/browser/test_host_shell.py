@@ -148,9 +148,7 @@ def test_quizzes_with_the_same_title_can_be_told_apart(pages: Pages) -> None:
 
     from tests.conftest import FAST_QUIZ, upload
 
-    twins = [
-        {**FAST_QUIZ, "id": f"tweeling-{suffix}", "title": "Tweelingquiz"} for suffix in "ab"
-    ]
+    twins = [{**FAST_QUIZ, "id": f"tweeling-{suffix}", "title": "Tweelingquiz"} for suffix in "ab"]
     for quiz in twins:
         upload(pages.base, quiz)
     host = pages.open("host", "/host", LAPTOP)
