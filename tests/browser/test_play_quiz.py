@@ -121,6 +121,8 @@ def test_play_demo_quiz_to_the_podium(pages: Pages) -> None:
     expect(screen.locator(".bar-row.is-correct .bar-count")).to_contain_text("1")
     expect(screen.locator(".reveal-explain")).to_contain_text("Wat doe je in de praktijk?")
     expect(screen.locator(".reveal-explain")).to_contain_text("Wie weet hier veel van?")
+    # the facilitator's laptop has the toelichting too: it is what they talk about next
+    expect(host.locator("#mirror")).to_contain_text("Wat doe je in de praktijk?")
     pages.shot(anna, "phone-4-reveal-1")
     pages.shot(chris, "phone-4-reveal-1-wrong")
     pages.shot(screen, "screen-4-reveal-1")

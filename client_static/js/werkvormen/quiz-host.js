@@ -15,6 +15,7 @@ import {
   optionTile,
   scoreboardList,
   t,
+  toelichtingBlock,
   trophyIcon,
 } from "../render.js";
 
@@ -145,6 +146,8 @@ function mirror() {
           el("h2", { class: "q-text" }, q.text),
           revealChart(q, r),
           el("p", { class: "answered-count", id: "host-answered" }, answeredText()),
+          // What the facilitator talks about next: the toelichting, with its links to open.
+          toelichtingBlock(r),
         );
       }
       break;
