@@ -4,13 +4,17 @@ two rotations, the team's map on the projector, privacy, and both items' exports
 
 from __future__ import annotations
 
+import asyncio
+import itertools
 import json
 import re
+import uuid
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.browser.test_projector_readability import Crowd
 from tests.conftest import upload
 from tests.support.browser import (
     ON_TWO_SERVERS,
@@ -260,7 +264,15 @@ def test_quiz_then_kring_in_one_room(pages: Pages) -> None:
         "5"
     )
     expect(domains.filter(has_text="participatie").locator(".kring-named")).to_have_text("")
+    # everyone's grade (Bram's 6 too) only when the facilitator asks for it
+    expect(screen.locator("#kring-overview")).to_have_count(0)
+    expect(screen.locator("#kring-screen-reveal")).not_to_contain_text("Bram")
+    control(host, "Toon alle cijfers")
     expect(screen.locator("#kring-overview")).to_contain_text("Bram")
+    readable(screen, "overview")
+    control(host, "Verberg alle cijfers")
+    expect(screen.locator(".kring-domain")).to_have_count(3)
+    check_layout(screen, "reveal of 3", cards=3)  # "Geen cijfers voor…" lay over the third card
     expect(anna.locator("#kring-reveal .kring-map-row")).to_have_count(3)
     expect(anna.locator(".kring-mine")).to_have_text("Jij gaf jezelf een 8 voor inkomen.")
     expect(anna.locator("#kring-reveal")).not_to_contain_text("Chris")  # phones get no names
@@ -273,6 +285,7 @@ def test_quiz_then_kring_in_one_room(pages: Pages) -> None:
     expect(screen.locator(".kring-screen-reveal")).not_to_contain_text("Anna")
     expect(screen.locator(".kring-screen-reveal")).not_to_contain_text("Chris")
     expect(inkomen.locator(".kring-domain-average")).to_have_text("7")
+    check_layout(screen, "private, 3", cards=3)
     shoot(pages, phones, screen, "7-reveal-private")
     expect(host.locator("#controls button", has_text="Namen tonen")).to_be_visible()
 
@@ -349,4 +362,152 @@ def test_a_corrected_grade_stays_when_the_me_of_the_first_save_comes_after_it(
         "aria-pressed", "true"
     )
     expect(eva.locator("#kring-status")).to_contain_text("Opgeslagen")
+    pages.assert_clean()
+
+
+# 14 people over the eight default domains, every domain with a 7, 8 or 9 and a low grade.
+CROWD = [
+    ("Anouk", "lichamelijke gezondheid", 8),
+    ("Bas", "lichamelijke gezondheid", 4),
+    ("Carmen", "dagelijks functioneren", 7),
+    ("Daan", "dagelijks functioneren", 5),
+    ("Esra", "inkomen", 9),
+    ("Floor", "inkomen", 6),
+    ("Gijs", "participatie", 2),
+    ("Hanna", "participatie", 7),
+    ("Ivo", "opvoeden en opgroeien", 8),
+    ("Jasmijn", "veiligheid", 9),
+    ("Koen", "veiligheid", 3),
+    ("Lotte", "psychische gezondheid", 7),
+    ("Mehmet", "psychische gezondheid", 6),
+    ("Noor", "generieke competenties", 8),
+]
+
+LAYOUT = """() => {
+  const inside = [];
+  const boxes = [...document.querySelectorAll('.kring-domain')].map((card) => {
+    const r = card.getBoundingClientRect();
+    return {name: card.querySelector('.kring-domain-name').textContent, top: r.top,
+            bottom: r.bottom, left: r.left, right: r.right};
+  });
+  // the other blocks of the reveal must not lie over a card either
+  const others = [...document.querySelectorAll('.kring-empty, .kring-private, .kring-overview')]
+    .map((node) => {
+      const r = node.getBoundingClientRect();
+      return {name: node.className, top: r.top, bottom: r.bottom, left: r.left, right: r.right};
+    });
+  // every text inside a card is inside that card (nothing cut off by the card's own overflow)
+  for (const card of document.querySelectorAll('.kring-domain')) {
+    const c = card.getBoundingClientRect();
+    const walker = document.createTreeWalker(card, NodeFilter.SHOW_TEXT);
+    while (walker.nextNode()) {
+      const range = document.createRange();
+      range.selectNodeContents(walker.currentNode);
+      const r = range.getBoundingClientRect();
+      if (!r.width && !r.height) continue;
+      if (r.bottom > c.bottom + 1 || r.right > c.right + 1) inside.push(walker.currentNode.textContent);
+    }
+  }
+  return {boxes, others, inside, height: innerHeight, width: innerWidth,
+          scroll: document.scrollingElement.scrollHeight};
+}"""
+
+
+def check_layout(screen: Any, step: str, cards: int = 8) -> None:
+    """Every domain card whole inside the 1920×1080 screen, no card or line over another."""
+    found = screen.evaluate(LAYOUT)
+    boxes, others = found["boxes"], found["others"]
+    assert len(boxes) == cards, (step, boxes)
+    for box in boxes:
+        assert 0 <= box["top"] and box["bottom"] <= found["height"], (step, box)
+        assert 0 <= box["left"] and box["right"] <= found["width"], (step, box)
+    for a, b in itertools.combinations(boxes + others, 2):
+        apart = (
+            a["bottom"] <= b["top"]
+            or b["bottom"] <= a["top"]
+            or a["right"] <= b["left"]
+            or b["right"] <= a["left"]
+        )
+        assert apart, (step, "overlap", a, b)
+    assert not found["inside"], (step, "cut off", found["inside"])
+    for other in others:
+        assert other["bottom"] <= found["height"], (step, other)
+
+
+def test_the_projector_map_of_eight_domains_fits_and_keeps_names_private(
+    pages: Pages, base_url: str
+) -> None:
+    """14 people, entries in all eight default domains: after the reveal every domain card is
+    whole on the 1920×1080 projector and nothing overlaps; the full team overview (everyone's
+    grade) is the facilitator's opt-in, the 7–8–9 names show; and the team history kept at the
+    reveal follows "Namen verbergen"."""
+    import httpx
+    from playwright.sync_api import expect
+
+    team = f"Wijkteam {uuid.uuid4().hex[:6]}"
+    host = pages.open("host", "/host", LAPTOP)
+    host.locator("input[name=quiz][value='kind:circle']").check()
+    host.locator("#team").fill(team)
+    host.locator("#start-session").click()
+    expect(host.locator("#session-code")).to_have_text(re.compile(r"^\d{3} \d{3}$"))
+    code = host.locator("#session-code").inner_text().replace(" ", "")
+    screen = pages.open("screen", f"/screen/{code}", PROJECTOR)
+    crowd = Crowd(base_url.replace("http://", "ws://") + "/ws")
+    try:
+        crowd.join(code, [name for name, _, _ in CROWD])
+
+        async def enter_all() -> None:
+            async def one(phone: Any, domain: str, grade: int) -> None:
+                await phone.wait_view("entry")
+                reply = await phone.request(
+                    {"type": "input", "item": 0, "data": {"domain": domain, "grade": grade}},
+                    "ack",
+                )
+                assert reply["type"] == "ack", reply
+
+            await asyncio.gather(
+                *(one(p, d, g) for p, (_, d, g) in zip(crowd.phones, CROWD, strict=True))
+            )
+
+        crowd.run(enter_all())
+        expect(screen.locator("#kring-entered")).to_have_text("14 van 14 hebben een cijfer gegeven")
+        control(host, "Cijfers vastzetten")
+        expect(screen.locator(".kring-pair")).to_have_count(7)
+        control(host, "Toon de kennis per domein")
+        expect(screen.locator(".kring-domain")).to_have_count(8)
+        pages.shot(screen, "kring-screen-reveal-8-domains")
+        check_layout(screen, "reveal")
+        # only the 7–8–9 names, per domain; no one's low grade
+        expect(
+            screen.locator(".kring-domain", has_text="inkomen").locator(".kring-named")
+        ).to_have_text("9: Esra")
+        expect(screen.locator("#kring-overview")).to_have_count(0)
+        expect(screen.locator("#kring-screen-reveal")).not_to_contain_text("Gijs")
+        history = httpx.get(f"{base_url}/api/history/kring", params={"team": team}).json()
+        kept = {n for d in history["history"][-1]["domains"] for n in d["names"]}
+        assert kept == {name for name, _, g in CROWD if g in (7, 8, 9)}
+
+        # the facilitator may show everyone's grade: it takes the stage, whole and readable
+        control(host, "Toon alle cijfers")
+        expect(screen.locator("#kring-overview")).to_contain_text("Gijs")
+        for name, _, _ in CROWD:
+            expect(screen.locator("#kring-overview .ov-name", has_text=name)).to_be_visible()
+        pages.shot(screen, "kring-screen-reveal-8-domains-overview")
+        readable(screen, "overview")
+        control(host, "Verberg alle cijfers")
+        expect(screen.locator("#kring-overview")).to_have_count(0)
+        check_layout(screen, "map again")
+
+        # "Namen verbergen": the projector and the kept history lose the names
+        control(host, "Namen verbergen")
+        expect(screen.locator(".kring-private")).to_have_text("Namen zijn verborgen.")
+        check_layout(screen, "private")
+        history = httpx.get(f"{base_url}/api/history/kring", params={"team": team}).json()
+        assert len(history["history"]) == 1
+        record = history["history"][-1]
+        assert record["hide_names"] is True
+        assert all(d["names"] == [] for d in record["domains"]), record
+        assert "Esra" not in json.dumps(record)
+    finally:
+        crowd.close()
     pages.assert_clean()
