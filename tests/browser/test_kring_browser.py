@@ -66,6 +66,17 @@ def join(pages: Pages, code: str, name: str) -> Any:
     return phone
 
 
+def join_entry(pages: Pages, code: str, name: str) -> Any:
+    """A phone joining a room whose kring is open: it lands on the entry form."""
+    from playwright.sync_api import expect
+
+    phone = pages.open(name, f"/join/{code}", PHONE, is_mobile=True, has_touch=True)
+    phone.locator("#join-name").fill(name)
+    phone.locator("#join-form button[type=submit]").click()
+    expect(phone.locator("#kring-entry")).to_be_visible()
+    return phone
+
+
 def enter(phone: Any, domain: str, grade: int, reason: str) -> None:
     from playwright.sync_api import expect
 
@@ -362,6 +373,15 @@ def test_a_corrected_grade_stays_when_the_me_of_the_first_save_comes_after_it(
         "aria-pressed", "true"
     )
     expect(eva.locator("#kring-status")).to_contain_text("Opgeslagen")
+    # Eva is the only one in the circle: she is told she is alone, and nothing else about
+    # where to stand ("Je sluit aan bij plaats 0: jullie zijn met z'n drieën" was above it)
+    control(host, "Cijfers vastzetten")
+    expect(host.locator("#kring-host-locked")).to_contain_text("1 cijfer vastgezet")
+    rounds = eva.locator("#kring-rounds")
+    expect(rounds).to_contain_text("Je staat nog alleen: wacht op een collega.")
+    expect(rounds).not_to_contain_text("drieën")
+    expect(rounds).not_to_contain_text("plaats 0")
+    expect(eva.locator("#kring-place")).to_have_count(0)
     pages.assert_clean()
 
 
@@ -510,4 +530,138 @@ def test_the_projector_map_of_eight_domains_fits_and_keeps_names_private(
         assert "Esra" not in json.dumps(record)
     finally:
         crowd.close()
+    pages.assert_clean()
+
+
+class HeldInputs:
+    """Playwright websocket routing for one phone that holds the phone's `input` frames back
+    while `hold` is set (a grade saved while the phone is offline) and sends them on later."""
+
+    def __init__(self) -> None:
+        self.hold = False
+        self.held: list[Any] = []
+        self.server: Any = None
+
+    def route(self, ws: Any) -> None:
+        import msgpack
+
+        server = ws.connect_to_server()
+
+        def to_server(message: Any) -> None:
+            frame = msgpack.unpackb(message) if isinstance(message, bytes) else {}
+            if self.hold and isinstance(frame, dict) and frame.get("type") == "input":
+                self.held.append(message)
+            else:
+                server.send(message)
+
+        ws.on_message(to_server)
+        server.on_message(lambda m: ws.send(m))
+        self.server = server
+
+    def release(self) -> None:
+        self.hold = False
+        held, self.held = self.held, []
+        for message in held:
+            self.server.send(message)
+
+
+def test_the_phone_says_what_did_not_count_at_the_lock(pages: Pages) -> None:
+    """Locking with no grade asks first. Then: Eva's grade reaches the server after the lock (saved
+    while offline), Finn changed his grade without saving it, Gus's domain was edited away.
+    Each phone says so in the kring's words, the facilitator's count leaves the stale entry out,
+    and when entry reopens Eva and Finn find their choice back, the notices gone. At the reveal
+    Gus's phone does not claim a grade that did not count."""
+    from playwright.sync_api import expect
+
+    host = pages.open("host", "/host", LAPTOP)
+    host.locator("input[name=quiz][value='kind:circle']").check()
+    host.locator("#start-session").click()
+    expect(host.locator("#session-code")).to_have_text(re.compile(r"^\d{3} \d{3}$"))
+    code = host.locator("#session-code").inner_text().replace(" ", "")
+    held = HeldInputs()
+    eva = routed_phone(pages, code, "Eva", held.route)
+    finn, gus = (join_entry(pages, code, name) for name in ("Finn", "Gus"))
+    for phone in (eva, finn, gus):
+        expect(phone.locator("#kring-entry")).to_be_visible()
+
+    # no grade yet: "Cijfers vastzetten" asks first (and nothing happens when the host declines)
+    asked: list[str] = []
+
+    def decline(dialog: Any) -> None:
+        asked.append(dialog.message)
+        dialog.dismiss()
+
+    host.once("dialog", decline)
+    control(host, "Cijfers vastzetten")
+    expect(host.locator("#kring-host-entered")).to_have_text("0 van 3 hebben een cijfer gegeven")
+    assert asked == ["Nog niemand heeft een cijfer gegeven. Toch vastzetten?"]
+
+    # Gus's domain is edited away: his phone marks it and the counts leave it out
+    enter(gus, "inkomen", 7, "")
+    editor = host.locator("#kring-domains-edit")
+    editor.fill(editor.input_value().replace("inkomen\n", ""))
+    host.locator("#kring-domains-form button[type=submit]").click()
+    expect(gus.locator(".domain-btn")).to_have_count(7)
+    expect(gus.locator("#kring-status")).to_have_text(
+        "Dit domein staat niet meer op de lijst: kies opnieuw."
+    )
+    expect(gus.locator("#kring-status")).to_have_class(re.compile(r"\bis-stale\b"))
+    # Finn saves a 6 and then picks an 8 without saving it
+    enter(finn, "veiligheid", 6, "")
+    finn.get_by_role("button", name="Cijfer 8", exact=True).click()
+    expect(finn.locator("#kring-status")).to_have_text("Nog niet opgeslagen")
+    # Eva saves while her phone is offline: the grade stays on its way
+    held.hold = True
+    eva.locator(".domain-btn", has_text=re.compile(r"^participatie$")).click()
+    eva.get_by_role("button", name="Cijfer 9", exact=True).click()
+    eva.locator("#kring-save").click()
+    expect(eva.locator("#kring-status")).to_have_text("Opslaan…")
+    expect(host.locator("#kring-host-entered")).to_have_text("1 van 3 hebben een cijfer gegeven")
+
+    control(host, "Cijfers vastzetten")
+    expect(host.locator("#kring-host-locked")).to_contain_text("1 cijfer vastgezet")
+    held.release()  # Eva's grade arrives after the lock
+    late = "Je cijfer kwam binnen nadat de cijfers waren vastgezet."
+    expect(eva.locator("#kring-late")).to_contain_text(late)
+    expect(eva.locator("#kring-rounds")).not_to_contain_text("niet meer open")
+    expect(eva.locator("#kring-rounds")).not_to_contain_text("Je hebt geen cijfer gegeven")
+    expect(finn.locator("#kring-late")).to_have_text(
+        "Je wijziging was nog niet opgeslagen toen de cijfers werden vastgezet: "
+        "je opgeslagen cijfer telt."
+    )
+    expect(finn.locator(".kring-card.is-own .grade-big")).to_have_text("6")
+    stale = gus.locator(".kring-card.is-own")
+    expect(stale).to_have_class(re.compile(r"\bis-stale\b"))
+    expect(stale).to_contain_text("Dit domein staat niet meer op de lijst")
+    expect(gus.locator("#kring-late")).to_have_count(0)
+    pages.shot(eva, "kring-phone-late", axe=False)
+
+    # entry reopens: Eva's and Finn's choices are back as the draft, the notices gone
+    control(host, "Cijfers weer open")
+    expect(eva.locator("#kring-entry")).to_be_visible()
+    expect(eva.get_by_role("button", name="Cijfer 9", exact=True)).to_have_attribute(
+        "aria-pressed", "true"
+    )
+    expect(eva.locator(".domain-btn", has_text=re.compile(r"^participatie$"))).to_have_attribute(
+        "aria-pressed", "true"
+    )
+    expect(eva.locator("#kring-notice")).to_be_hidden()
+    expect(eva.locator("#kring-save")).to_be_enabled()
+    expect(finn.get_by_role("button", name="Cijfer 8", exact=True)).to_have_attribute(
+        "aria-pressed", "true"
+    )
+    expect(finn.locator("#kring-notice")).to_be_hidden()
+    eva.locator("#kring-save").click()
+    expect(eva.locator("#kring-status")).to_contain_text("Opgeslagen")
+    expect(host.locator("#kring-host-entered")).to_have_text("2 van 3 hebben een cijfer gegeven")
+
+    control(host, "Cijfers vastzetten")
+    expect(host.locator("#kring-host-locked")).to_contain_text("2 cijfers vastgezet")
+    expect(eva.locator("#kring-late")).to_have_count(0)
+    expect(eva.locator(".kring-card.is-own .grade-big")).to_have_text("9")
+    control(host, "Toon de kennis per domein")
+    expect(gus.locator(".kring-mine")).to_have_text(
+        "Je cijfer voor inkomen telt niet mee: dat domein staat niet meer op de lijst."
+    )
+    expect(eva.locator(".kring-mine")).to_have_text("Jij gaf jezelf een 9 voor participatie.")
     pages.assert_clean()
