@@ -11,12 +11,15 @@ Phases and host commands (`actions`):
             to "entry" with the circles (and who met whom) kept, so a second `lock` goes on
             where the rounds stopped; `reveal` shows the map.
 - "reveal": per domain count, average, distribution over 1–10 and the names of those who gave
-            7, 8 or 9 (hidden with `privacy` {"hide_names": true}); plus the team overview.
+            7, 8 or 9 (hidden with `privacy` {"hide_names": true}); the full team overview
+            (everyone's grade, also the low ones) only after `privacy` {"overview": true}.
+            Hiding or showing the names after the reveal rewrites the team's kept map.
 
 Decisions:
 - An entry whose domain was edited away stays in the input table and in the snapshot, but is
-  *stale*: the phone shows it as "kies opnieuw", it does not count as entered, and it is left out
-  of the per-domain figures (the export still lists it, with valid = false).
+  *stale*: the phone shows it as "kies opnieuw", it does not count as entered nor as locked
+  (`locked_entries`), and it is left out of the per-domain figures (the export still lists it,
+  with valid = false).
 - `complete` is only information ("everyone expected has a valid entry"); `complete_action` is
   "", so nothing happens by itself: the facilitator locks.
 - The circles are formed at the first `lock` from the room's players in join order (first half

@@ -258,6 +258,10 @@ def test_quiz_then_kring_in_one_room(pages: Pages) -> None:
     expect(anna.locator(".kring-round")).to_have_text("Ronde 3")
     # The projector may be served by the other server: its pairs are read once it shows round 3.
     expect(screen.locator(".kring-screen-head h1")).to_have_text("Ronde 3")
+    # with four people a turn of 2 brings back round 1's pairs: the server turns 1, and says so
+    turned = "buitenkring schuift 1 plaats (gevraagd: 2) voor nieuwe partners"
+    expect(screen.locator("#kring-shift")).to_have_text(turned)
+    expect(host.locator("#mirror")).to_contain_text(turned)
     third = check_partners(phones, screen)
     assert all(second[n] != third[n] for n in phones), (second, third)
     shoot(pages, phones, screen, "5-round-3")

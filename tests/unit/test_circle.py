@@ -645,6 +645,8 @@ def test_the_kept_map_follows_hiding_the_names_after_the_reveal() -> None:
     assert effects.archive is not None
     kept = effects.archive
     assert kept["domains"][2]["names"] == ["Naam p0001", "Naam p0000"]
+    # the average as the projector shows it (19 / 3 → 6.3), the sum keeps the exact one
+    assert (kept["domains"][2]["average"], kept["domains"][2]["sum"]) == (6.3, 19)
     hidden = A.command(state, {}, "privacy", ctx(players, args={"hide_names": True}, now=T0 + 60))
     assert hidden.archive is not None and hidden.replace and hidden.collection == c.COLLECTION
     assert hidden.archive["hide_names"] is True
