@@ -11,12 +11,15 @@ Phases and host commands (`actions`):
             to "entry" with the circles (and who met whom) kept, so a second `lock` goes on
             where the rounds stopped; `reveal` shows the map.
 - "reveal": per domain count, average, distribution over 1–10 and the names of those who gave
-            7, 8 or 9 (hidden with `privacy` {"hide_names": true}); plus the team overview.
+            7, 8 or 9 (hidden with `privacy` {"hide_names": true}); the full team overview
+            (everyone's grade, also the low ones) only after `privacy` {"overview": true}.
+            Hiding or showing the names after the reveal rewrites the team's kept map.
 
 Decisions:
 - An entry whose domain was edited away stays in the input table and in the snapshot, but is
-  *stale*: the phone shows it as "kies opnieuw", it does not count as entered, and it is left out
-  of the per-domain figures (the export still lists it, with valid = false).
+  *stale*: the phone shows it as "kies opnieuw", it does not count as entered nor as locked
+  (`locked_entries`), and it is left out of the per-domain figures (the export still lists it,
+  with valid = false).
 - `complete` is only information ("everyone expected has a valid entry"); `complete_action` is
   "", so nothing happens by itself: the facilitator locks.
 - The circles are formed at the first `lock` from the room's players in join order (first half
@@ -88,6 +91,7 @@ class CircleState:
     shift: int = 0  # the last rotation's shift (0: none yet or none possible)
     requested: int = 0  # what the facilitator asked for
     hide_names: bool = False
+    show_overview: bool = False  # the full team overview (everyone's grade): the host's opt-in
     seq: int = 0  # +1 on every change that a personal view may show
 
 
@@ -192,6 +196,7 @@ class Circle(Activity[CircleState]):
             "shift": state.shift,
             "requested": state.requested,
             "hide_names": state.hide_names,
+            "show_overview": state.show_overview,
             "seq": state.seq,
         }
 
@@ -214,6 +219,7 @@ class Circle(Activity[CircleState]):
             shift=int(data["shift"]),
             requested=int(data["requested"]),
             hide_names=bool(data["hide_names"]),
+            show_overview=bool(data.get("show_overview", False)),
             seq=int(data["seq"]),
         )
 
@@ -230,6 +236,7 @@ class Circle(Activity[CircleState]):
             shift=state.shift,
             requested=state.requested,
             hide_names=state.hide_names,
+            show_overview=state.show_overview,
             seq=state.seq,
         )
 
@@ -282,11 +289,7 @@ class Circle(Activity[CircleState]):
         self, state: CircleState, content: Mapping[str, Any], action: str, ctx: Context
     ) -> Effects:
         if action == "privacy":
-            hide = ctx.args.get("hide_names")
-            if not isinstance(hide, bool):
-                raise ActivityError("invalid_privacy")
-            state.hide_names = hide
-            return Effects()
+            return self._privacy(state, content, ctx)
         if action == "start":
             return self.open_gate(state)
         if action == "domains":
@@ -309,6 +312,30 @@ class Circle(Activity[CircleState]):
         # reveal
         state.phase = REVEAL
         return Effects(archive=self._archive(state, content, ctx), collection=COLLECTION)
+
+    def _privacy(self, state: CircleState, content: Mapping[str, Any], ctx: Context) -> Effects:
+        """`hide_names` and/or `overview` (booleans, at least one). Names hidden or shown again
+        after the reveal rewrite the team's kept map, so the history follows the projector."""
+        hide, overview = ctx.args.get("hide_names"), ctx.args.get("overview")
+        if hide is None and overview is None:
+            raise ActivityError("invalid_privacy")
+        for value in (hide, overview):
+            if value is not None and not isinstance(value, bool):
+                raise ActivityError("invalid_privacy")
+        if overview is not None:
+            state.show_overview = overview
+        if hide is None or hide == state.hide_names:
+            return Effects()
+        state.hide_names = hide
+        if state.phase != REVEAL:
+            return Effects()
+        return Effects(
+            archive=self._archive(state, content, ctx), collection=COLLECTION, replace=True
+        )
+
+    def carry_history(self, old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, Any]:
+        """A map kept again (the names hidden or shown after the reveal) keeps its date."""
+        return {**new, "date": old.get("date", new.get("date"))}
 
     def _lock(self, state: CircleState, ctx: Context) -> Effects:
         players = list(ctx.players)
@@ -337,7 +364,8 @@ class Circle(Activity[CircleState]):
         self, state: CircleState, content: Mapping[str, Any], ctx: Context
     ) -> dict[str, Any]:
         """The team's map as kept per team (like the bokaal history): date = ctx.now (unix
-        time), per domain count, exact average and the names with 7–9 (none under privacy)."""
+        time), per domain count, sum and the average as the projector shows it (one decimal;
+        sum / count is the exact one) and the names with 7–9 (none under privacy)."""
         figures = domain_figures(state.domains, state.entries, ctx.names)
         return {
             "date": ctx.now,
@@ -349,7 +377,8 @@ class Circle(Activity[CircleState]):
                 {
                     "domain": f["domain"],
                     "count": f["count"],
-                    "average": f["average"],
+                    "sum": f["sum"],
+                    "average": f["shown"],
                     "names": []
                     if state.hide_names
                     else [n for group in f["named"] for n in group["names"]],
@@ -420,6 +449,11 @@ class Circle(Activity[CircleState]):
                 entered += 1
         return entered, len(people)
 
+    def _valid(self, state: CircleState) -> int:
+        """Entries in the snapshot whose domain is still listed (a stale one is no grade)."""
+        domains = set(state.domains)
+        return sum(1 for e in state.entries.values() if e.domain in domains)
+
     def _pairs(self, state: CircleState, names: Mapping[str, str]) -> dict[str, Any]:
         groups, more = _capped(state.seats.groups())
         listed = [
@@ -465,7 +499,8 @@ class Circle(Activity[CircleState]):
             "hide_names": state.hide_names,
             "stale": stale,
         }
-        if shown_names:
+        view["show_overview"] = state.show_overview
+        if shown_names and state.show_overview:
             order = {d: i for i, d in enumerate(state.domains)}
             rows = sorted(
                 (
@@ -506,7 +541,7 @@ class Circle(Activity[CircleState]):
             if state.phase == ENTRY:
                 view["domains_editable"] = True
             else:
-                view["locked_entries"] = len(state.entries)
+                view["locked_entries"] = self._valid(state)
         return view
 
     def personal_view(
@@ -530,13 +565,15 @@ class Circle(Activity[CircleState]):
             me["seated"] = False
             return me
         group = seats.group_of(player, where)
+        alone = len(group) == 1
         me.update(
             {
                 "seated": True,
                 "circle": where[0],
-                "place": where[1] + 1,  # 0 when alone
-                "extra": player == seats.gap,  # on the gap seat: joins the pair at `place`
-                "alone": len(group) == 1,
+                "place": 0 if alone else where[1] + 1,  # 0 when alone
+                # on the gap seat: joins the pair at `place` (never when alone: no pair to join)
+                "extra": player == seats.gap and not alone,
+                "alone": alone,
                 "trio": len(group) == 3,
                 "partners": [
                     {

@@ -102,6 +102,17 @@ def export_data(
     }
 
 
+def csv_average(figure: Mapping[str, Any]) -> float | None:
+    """A domain's average as shown (one decimal, half up), from its sum and count."""
+    count, total = figure.get("count") or 0, figure.get("sum")
+    if isinstance(total, int) and not isinstance(total, bool) and count:
+        return display_average(total, int(count))
+    average = figure.get("average")
+    if average is None:
+        return None
+    return float(Decimal(repr(float(average))).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
+
+
 def results_csv(data: Mapping[str, Any], dialect: str = "rfc4180") -> str:
     """Two tables, a blank line between: per person, then per domain. "rfc4180": commas,
     CRLF, no BOM; "excel-nl": semicolons, decimal comma, UTF-8 BOM."""
@@ -112,10 +123,13 @@ def results_csv(data: Mapping[str, Any], dialect: str = "rfc4180") -> str:
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";" if dutch else ",", lineterminator="\r\n")
 
-    def number(value: float | None) -> str:
-        if value is None:
+    def number(figure: Mapping[str, Any]) -> str:
+        """The average to one decimal, rounded half up as on the projector (6.7, not
+        6.666666666666667); the JSON export keeps the exact one and the sum."""
+        shown = csv_average(figure)
+        if shown is None:
             return ""
-        text = repr(float(value))
+        text = f"{shown:.1f}"
         return text.replace(".", ",") if dutch else text
 
     writer.writerow(words["people"])
@@ -132,9 +146,7 @@ def results_csv(data: Mapping[str, Any], dialect: str = "rfc4180") -> str:
     writer.writerow([])
     writer.writerow([*words["domains"], *(str(g) for g in GRADES)])
     for d in data["per_domain"]:
-        writer.writerow(
-            [safe_cell(d["domain"]), d["count"], number(d["average"]), *d["distribution"]]
-        )
+        writer.writerow([safe_cell(d["domain"]), d["count"], number(d), *d["distribution"]])
     return ("\ufeff" if dutch else "") + out.getvalue()
 
 

@@ -4,8 +4,11 @@ two rotations, the team's map on the projector, privacy, and both items' exports
 
 from __future__ import annotations
 
+import asyncio
+import itertools
 import json
 import re
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +25,7 @@ from tests.support.browser import (
     control,
     routed_phone,
 )
+from tests.support.crowd import Crowd
 
 pytestmark = pytest.mark.browser
 
@@ -59,6 +63,17 @@ def join(pages: Pages, code: str, name: str) -> Any:
     phone.locator("#join-name").fill(name)
     phone.locator("#join-form button[type=submit]").click()
     expect(phone.locator(".joined-as")).to_contain_text(name)
+    return phone
+
+
+def join_entry(pages: Pages, code: str, name: str) -> Any:
+    """A phone joining a room whose kring is open: it lands on the entry form."""
+    from playwright.sync_api import expect
+
+    phone = pages.open(name, f"/join/{code}", PHONE, is_mobile=True, has_touch=True)
+    phone.locator("#join-name").fill(name)
+    phone.locator("#join-form button[type=submit]").click()
+    expect(phone.locator("#kring-entry")).to_be_visible()
     return phone
 
 
@@ -243,6 +258,10 @@ def test_quiz_then_kring_in_one_room(pages: Pages) -> None:
     expect(anna.locator(".kring-round")).to_have_text("Ronde 3")
     # The projector may be served by the other server: its pairs are read once it shows round 3.
     expect(screen.locator(".kring-screen-head h1")).to_have_text("Ronde 3")
+    # with four people a turn of 2 brings back round 1's pairs: the server turns 1, and says so
+    turned = "buitenkring schuift 1 plaats (gevraagd: 2) voor nieuwe partners"
+    expect(screen.locator("#kring-shift")).to_have_text(turned)
+    expect(host.locator("#mirror")).to_contain_text(turned)
     third = check_partners(phones, screen)
     assert all(second[n] != third[n] for n in phones), (second, third)
     shoot(pages, phones, screen, "5-round-3")
@@ -260,7 +279,15 @@ def test_quiz_then_kring_in_one_room(pages: Pages) -> None:
         "5"
     )
     expect(domains.filter(has_text="participatie").locator(".kring-named")).to_have_text("")
+    # everyone's grade (Bram's 6 too) only when the facilitator asks for it
+    expect(screen.locator("#kring-overview")).to_have_count(0)
+    expect(screen.locator("#kring-screen-reveal")).not_to_contain_text("Bram")
+    control(host, "Toon alle cijfers")
     expect(screen.locator("#kring-overview")).to_contain_text("Bram")
+    readable(screen, "overview")
+    control(host, "Verberg alle cijfers")
+    expect(screen.locator(".kring-domain")).to_have_count(3)
+    check_layout(screen, "reveal of 3", cards=3)  # "Geen cijfers voor…" lay over the third card
     expect(anna.locator("#kring-reveal .kring-map-row")).to_have_count(3)
     expect(anna.locator(".kring-mine")).to_have_text("Jij gaf jezelf een 8 voor inkomen.")
     expect(anna.locator("#kring-reveal")).not_to_contain_text("Chris")  # phones get no names
@@ -273,6 +300,7 @@ def test_quiz_then_kring_in_one_room(pages: Pages) -> None:
     expect(screen.locator(".kring-screen-reveal")).not_to_contain_text("Anna")
     expect(screen.locator(".kring-screen-reveal")).not_to_contain_text("Chris")
     expect(inkomen.locator(".kring-domain-average")).to_have_text("7")
+    check_layout(screen, "private, 3", cards=3)
     shoot(pages, phones, screen, "7-reveal-private")
     expect(host.locator("#controls button", has_text="Namen tonen")).to_be_visible()
 
@@ -349,4 +377,295 @@ def test_a_corrected_grade_stays_when_the_me_of_the_first_save_comes_after_it(
         "aria-pressed", "true"
     )
     expect(eva.locator("#kring-status")).to_contain_text("Opgeslagen")
+    # Eva is the only one in the circle: she is told she is alone, and nothing else about
+    # where to stand ("Je sluit aan bij plaats 0: jullie zijn met z'n drieën" was above it)
+    control(host, "Cijfers vastzetten")
+    expect(host.locator("#kring-host-locked")).to_contain_text("1 cijfer vastgezet")
+    rounds = eva.locator("#kring-rounds")
+    expect(rounds).to_contain_text("Je staat nog alleen: wacht op een collega.")
+    expect(rounds).not_to_contain_text("drieën")
+    expect(rounds).not_to_contain_text("plaats 0")
+    expect(eva.locator("#kring-place")).to_have_count(0)
+    pages.assert_clean()
+
+
+# 14 people over the eight default domains, every domain with a 7, 8 or 9 and a low grade.
+CROWD = [
+    ("Anouk", "lichamelijke gezondheid", 8),
+    ("Bas", "lichamelijke gezondheid", 4),
+    ("Carmen", "dagelijks functioneren", 7),
+    ("Daan", "dagelijks functioneren", 5),
+    ("Esra", "inkomen", 9),
+    ("Floor", "inkomen", 6),
+    ("Gijs", "participatie", 2),
+    ("Hanna", "participatie", 7),
+    ("Ivo", "opvoeden en opgroeien", 8),
+    ("Jasmijn", "veiligheid", 9),
+    ("Koen", "veiligheid", 3),
+    ("Lotte", "psychische gezondheid", 7),
+    ("Mehmet", "psychische gezondheid", 6),
+    ("Noor", "generieke competenties", 8),
+]
+
+LAYOUT = """() => {
+  const inside = [];
+  const boxes = [...document.querySelectorAll('.kring-domain')].map((card) => {
+    const r = card.getBoundingClientRect();
+    return {name: card.querySelector('.kring-domain-name').textContent, top: r.top,
+            bottom: r.bottom, left: r.left, right: r.right};
+  });
+  // the other blocks of the reveal must not lie over a card either
+  const others = [...document.querySelectorAll('.kring-empty, .kring-private, .kring-overview')]
+    .map((node) => {
+      const r = node.getBoundingClientRect();
+      return {name: node.className, top: r.top, bottom: r.bottom, left: r.left, right: r.right};
+    });
+  // every text inside a card is inside that card (nothing cut off by the card's own overflow)
+  for (const card of document.querySelectorAll('.kring-domain')) {
+    const c = card.getBoundingClientRect();
+    const walker = document.createTreeWalker(card, NodeFilter.SHOW_TEXT);
+    while (walker.nextNode()) {
+      const range = document.createRange();
+      range.selectNodeContents(walker.currentNode);
+      const r = range.getBoundingClientRect();
+      if (!r.width && !r.height) continue;
+      if (r.bottom > c.bottom + 1 || r.right > c.right + 1) inside.push(walker.currentNode.textContent);
+    }
+  }
+  return {boxes, others, inside, height: innerHeight, width: innerWidth,
+          scroll: document.scrollingElement.scrollHeight};
+}"""
+
+
+def check_layout(screen: Any, step: str, cards: int = 8) -> None:
+    """Every domain card whole inside the 1920×1080 screen, no card or line over another."""
+    found = screen.evaluate(LAYOUT)
+    boxes, others = found["boxes"], found["others"]
+    assert len(boxes) == cards, (step, boxes)
+    for box in boxes:
+        assert 0 <= box["top"] and box["bottom"] <= found["height"], (step, box)
+        assert 0 <= box["left"] and box["right"] <= found["width"], (step, box)
+    for a, b in itertools.combinations(boxes + others, 2):
+        apart = (
+            a["bottom"] <= b["top"]
+            or b["bottom"] <= a["top"]
+            or a["right"] <= b["left"]
+            or b["right"] <= a["left"]
+        )
+        assert apart, (step, "overlap", a, b)
+    assert not found["inside"], (step, "cut off", found["inside"])
+    for other in others:
+        assert other["bottom"] <= found["height"], (step, other)
+
+
+def test_the_projector_map_of_eight_domains_fits_and_keeps_names_private(
+    pages: Pages, base_url: str
+) -> None:
+    """14 people, entries in all eight default domains: after the reveal every domain card is
+    whole on the 1920×1080 projector and nothing overlaps; the full team overview (everyone's
+    grade) is the facilitator's opt-in, the 7–8–9 names show; and the team history kept at the
+    reveal follows "Namen verbergen"."""
+    import httpx
+    from playwright.sync_api import expect
+
+    team = f"Wijkteam {uuid.uuid4().hex[:6]}"
+    host = pages.open("host", "/host", LAPTOP)
+    host.locator("input[name=quiz][value='kind:circle']").check()
+    host.locator("#team").fill(team)
+    host.locator("#start-session").click()
+    expect(host.locator("#session-code")).to_have_text(re.compile(r"^\d{3} \d{3}$"))
+    code = host.locator("#session-code").inner_text().replace(" ", "")
+    screen = pages.open("screen", f"/screen/{code}", PROJECTOR)
+    crowd = Crowd(base_url.replace("http://", "ws://") + "/ws")
+    try:
+        crowd.join(code, [name for name, _, _ in CROWD])
+
+        async def enter_all() -> None:
+            async def one(phone: Any, domain: str, grade: int) -> None:
+                await phone.wait_view("entry")
+                reply = await phone.request(
+                    {"type": "input", "item": 0, "data": {"domain": domain, "grade": grade}},
+                    "ack",
+                )
+                assert reply["type"] == "ack", reply
+
+            await asyncio.gather(
+                *(one(p, d, g) for p, (_, d, g) in zip(crowd.phones, CROWD, strict=True))
+            )
+
+        crowd.run(enter_all())
+        expect(screen.locator("#kring-entered")).to_have_text("14 van 14 hebben een cijfer gegeven")
+        control(host, "Cijfers vastzetten")
+        expect(screen.locator(".kring-pair")).to_have_count(7)
+        control(host, "Toon de kennis per domein")
+        expect(screen.locator(".kring-domain")).to_have_count(8)
+        pages.shot(screen, "kring-screen-reveal-8-domains")
+        check_layout(screen, "reveal")
+        # only the 7–8–9 names, per domain; no one's low grade
+        expect(
+            screen.locator(".kring-domain", has_text="inkomen").locator(".kring-named")
+        ).to_have_text("9: Esra")
+        expect(screen.locator("#kring-overview")).to_have_count(0)
+        expect(screen.locator("#kring-screen-reveal")).not_to_contain_text("Gijs")
+        history = httpx.get(f"{base_url}/api/history/kring", params={"team": team}).json()
+        kept = {n for d in history["history"][-1]["domains"] for n in d["names"]}
+        assert kept == {name for name, _, g in CROWD if g in (7, 8, 9)}
+
+        # the facilitator may show everyone's grade: it takes the stage, whole and readable
+        control(host, "Toon alle cijfers")
+        expect(screen.locator("#kring-overview")).to_contain_text("Gijs")
+        for name, _, _ in CROWD:
+            expect(screen.locator("#kring-overview .ov-name", has_text=name)).to_be_visible()
+        pages.shot(screen, "kring-screen-reveal-8-domains-overview")
+        readable(screen, "overview")
+        control(host, "Verberg alle cijfers")
+        expect(screen.locator("#kring-overview")).to_have_count(0)
+        check_layout(screen, "map again")
+
+        # "Namen verbergen": the projector and the kept history lose the names
+        control(host, "Namen verbergen")
+        expect(screen.locator(".kring-private")).to_have_text("Namen zijn verborgen.")
+        check_layout(screen, "private")
+        history = httpx.get(f"{base_url}/api/history/kring", params={"team": team}).json()
+        assert len(history["history"]) == 1
+        record = history["history"][-1]
+        assert record["hide_names"] is True
+        assert all(d["names"] == [] for d in record["domains"]), record
+        assert "Esra" not in json.dumps(record)
+    finally:
+        crowd.close()
+    pages.assert_clean()
+
+
+class HeldInputs:
+    """Playwright websocket routing for one phone that holds the phone's `input` frames back
+    while `hold` is set (a grade saved while the phone is offline) and sends them on later."""
+
+    def __init__(self) -> None:
+        self.hold = False
+        self.held: list[Any] = []
+        self.server: Any = None
+
+    def route(self, ws: Any) -> None:
+        import msgpack
+
+        server = ws.connect_to_server()
+
+        def to_server(message: Any) -> None:
+            frame = msgpack.unpackb(message) if isinstance(message, bytes) else {}
+            if self.hold and isinstance(frame, dict) and frame.get("type") == "input":
+                self.held.append(message)
+            else:
+                server.send(message)
+
+        ws.on_message(to_server)
+        server.on_message(lambda m: ws.send(m))
+        self.server = server
+
+    def release(self) -> None:
+        self.hold = False
+        held, self.held = self.held, []
+        for message in held:
+            self.server.send(message)
+
+
+def test_the_phone_says_what_did_not_count_at_the_lock(pages: Pages) -> None:
+    """Locking with no grade asks first. Then: Eva's grade reaches the server after the lock (saved
+    while offline), Finn changed his grade without saving it, Gus's domain was edited away.
+    Each phone says so in the kring's words, the facilitator's count leaves the stale entry out,
+    and when entry reopens Eva and Finn find their choice back, the notices gone. At the reveal
+    Gus's phone does not claim a grade that did not count."""
+    from playwright.sync_api import expect
+
+    host = pages.open("host", "/host", LAPTOP)
+    host.locator("input[name=quiz][value='kind:circle']").check()
+    host.locator("#start-session").click()
+    expect(host.locator("#session-code")).to_have_text(re.compile(r"^\d{3} \d{3}$"))
+    code = host.locator("#session-code").inner_text().replace(" ", "")
+    held = HeldInputs()
+    eva = routed_phone(pages, code, "Eva", held.route)
+    finn, gus = (join_entry(pages, code, name) for name in ("Finn", "Gus"))
+    for phone in (eva, finn, gus):
+        expect(phone.locator("#kring-entry")).to_be_visible()
+
+    # no grade yet: "Cijfers vastzetten" asks first (and nothing happens when the host declines)
+    asked: list[str] = []
+
+    def decline(dialog: Any) -> None:
+        asked.append(dialog.message)
+        dialog.dismiss()
+
+    host.once("dialog", decline)
+    control(host, "Cijfers vastzetten")
+    expect(host.locator("#kring-host-entered")).to_have_text("0 van 3 hebben een cijfer gegeven")
+    assert asked == ["Nog niemand heeft een cijfer gegeven. Toch vastzetten?"]
+
+    # Gus's domain is edited away: his phone marks it and the counts leave it out
+    enter(gus, "inkomen", 7, "")
+    editor = host.locator("#kring-domains-edit")
+    editor.fill(editor.input_value().replace("inkomen\n", ""))
+    host.locator("#kring-domains-form button[type=submit]").click()
+    expect(gus.locator(".domain-btn")).to_have_count(7)
+    expect(gus.locator("#kring-status")).to_have_text(
+        "Dit domein staat niet meer op de lijst: kies opnieuw."
+    )
+    expect(gus.locator("#kring-status")).to_have_class(re.compile(r"\bis-stale\b"))
+    # Finn saves a 6 and then picks an 8 without saving it
+    enter(finn, "veiligheid", 6, "")
+    finn.get_by_role("button", name="Cijfer 8", exact=True).click()
+    expect(finn.locator("#kring-status")).to_have_text("Nog niet opgeslagen")
+    # Eva saves while her phone is offline: the grade stays on its way
+    held.hold = True
+    eva.locator(".domain-btn", has_text=re.compile(r"^participatie$")).click()
+    eva.get_by_role("button", name="Cijfer 9", exact=True).click()
+    eva.locator("#kring-save").click()
+    expect(eva.locator("#kring-status")).to_have_text("Opslaan…")
+    expect(host.locator("#kring-host-entered")).to_have_text("1 van 3 hebben een cijfer gegeven")
+
+    control(host, "Cijfers vastzetten")
+    expect(host.locator("#kring-host-locked")).to_contain_text("1 cijfer vastgezet")
+    held.release()  # Eva's grade arrives after the lock
+    late = "Je cijfer kwam binnen nadat de cijfers waren vastgezet."
+    expect(eva.locator("#kring-late")).to_contain_text(late)
+    expect(eva.locator("#kring-rounds")).not_to_contain_text("niet meer open")
+    expect(eva.locator("#kring-rounds")).not_to_contain_text("Je hebt geen cijfer gegeven")
+    expect(finn.locator("#kring-late")).to_have_text(
+        "Je wijziging was nog niet opgeslagen toen de cijfers werden vastgezet: "
+        "je opgeslagen cijfer telt."
+    )
+    expect(finn.locator(".kring-card.is-own .grade-big")).to_have_text("6")
+    stale = gus.locator(".kring-card.is-own")
+    expect(stale).to_have_class(re.compile(r"\bis-stale\b"))
+    expect(stale).to_contain_text("Dit domein staat niet meer op de lijst")
+    expect(gus.locator("#kring-late")).to_have_count(0)
+    pages.shot(eva, "kring-phone-late", axe=False)
+
+    # entry reopens: Eva's and Finn's choices are back as the draft, the notices gone
+    control(host, "Cijfers weer open")
+    expect(eva.locator("#kring-entry")).to_be_visible()
+    expect(eva.get_by_role("button", name="Cijfer 9", exact=True)).to_have_attribute(
+        "aria-pressed", "true"
+    )
+    expect(eva.locator(".domain-btn", has_text=re.compile(r"^participatie$"))).to_have_attribute(
+        "aria-pressed", "true"
+    )
+    expect(eva.locator("#kring-notice")).to_be_hidden()
+    expect(eva.locator("#kring-save")).to_be_enabled()
+    expect(finn.get_by_role("button", name="Cijfer 8", exact=True)).to_have_attribute(
+        "aria-pressed", "true"
+    )
+    expect(finn.locator("#kring-notice")).to_be_hidden()
+    eva.locator("#kring-save").click()
+    expect(eva.locator("#kring-status")).to_contain_text("Opgeslagen")
+    expect(host.locator("#kring-host-entered")).to_have_text("2 van 3 hebben een cijfer gegeven")
+
+    control(host, "Cijfers vastzetten")
+    expect(host.locator("#kring-host-locked")).to_contain_text("2 cijfers vastgezet")
+    expect(eva.locator("#kring-late")).to_have_count(0)
+    expect(eva.locator(".kring-card.is-own .grade-big")).to_have_text("9")
+    control(host, "Toon de kennis per domein")
+    expect(gus.locator(".kring-mine")).to_have_text(
+        "Je cijfer voor inkomen telt niet mee: dat domein staat niet meer op de lijst."
+    )
+    expect(eva.locator(".kring-mine")).to_have_text("Jij gaf jezelf een 9 voor participatie.")
     pages.assert_clean()

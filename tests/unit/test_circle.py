@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import itertools
+import re
 import statistics
 from collections import Counter
 from collections.abc import Mapping
@@ -549,7 +550,8 @@ def test_reveal_shows_names_only_without_privacy(n: int, hide: bool, data: st.Da
         for i, (p, g) in enumerate(zip(players, grades, strict=True))
     }
     state = locked(players, inputs)
-    A.command(state, {}, "privacy", ctx(players, args={"hide_names": hide}))
+    # the full overview is the host's opt-in (test_the_team_overview_is_opt_in)
+    A.command(state, {}, "privacy", ctx(players, args={"hide_names": hide, "overview": True}))
     effects = A.command(state, {}, "reveal", ctx(players))
     f = facts(players)
     named = {f"Naam {p}" for p, g in zip(players, grades, strict=True) if g in (7, 8, 9)}
@@ -592,6 +594,101 @@ def test_averages_are_the_mean_of_the_grades(given_entries: dict[str, tuple[str,
             assert f["shown"] == float(half_up)
         else:
             assert f["average"] is None and f["shown"] is None
+
+
+def test_a_lone_player_is_only_told_they_are_alone() -> None:
+    """One person on the gap seat has no pair to join: no "join place 0, you are three"."""
+    state = locked(["solo"], {})
+    me = A.personal_view(state, {}, facts(["solo"]), "solo")
+    assert me is not None
+    assert me["alone"] is True and me["extra"] is False and me["place"] == 0
+    assert me["trio"] is False
+    # with three, the one extra person does join the pair at its place
+    players = ids(3)
+    state = locked(players, {})
+    extra = [A.personal_view(state, {}, facts(players), p) for p in players]
+    joined = [m for m in extra if m and m["extra"]]
+    assert len(joined) == 1 and joined[0]["place"] == 1 and joined[0]["trio"] is True
+
+
+def revealed(players: list[str], grades: list[int], **kw: Any) -> tuple[c.CircleState, Any]:
+    inputs = {p: entry("inkomen", g) for p, g in zip(players, grades, strict=True)}
+    state = locked(players, inputs)
+    return state, A.command(state, {}, "reveal", ctx(players, team="team", **kw))
+
+
+def test_the_team_overview_is_opt_in() -> None:
+    """Everyone's grade on the projector (also the low ones) only when the host asks for it; the
+    names of 7, 8 and 9 per domain show by default."""
+    players = ids(3)
+    state, _ = revealed(players, [2, 8, 5])
+    f = facts(players)
+    screen = A.shared_view("screen", state, {}, f, T0)
+    assert "overview" not in screen and screen["show_overview"] is False
+    assert "Naam p0000" not in str(screen)  # the 2
+    assert screen["domains"][2]["named"][1] == {"grade": 8, "names": ["Naam p0001"]}
+    A.command(state, {}, "privacy", ctx(players, args={"overview": True}))
+    screen = A.shared_view("screen", state, {}, f, T0)
+    assert screen["show_overview"] is True
+    assert {row["name"] for row in screen["overview"]} == set(names_of(players).values())
+    assert "overview" not in A.shared_view("phone", state, {}, f, T0)
+    A.command(state, {}, "privacy", ctx(players, args={"hide_names": True}))
+    assert "overview" not in A.shared_view("screen", state, {}, f, T0)
+    for bad in ({}, {"overview": "ja"}, {"hide_names": 1}, {"hide_names": None}):
+        with pytest.raises(ActivityError):
+            A.command(state, {}, "privacy", ctx(players, args=bad))
+
+
+def test_the_kept_map_follows_hiding_the_names_after_the_reveal() -> None:
+    players = ids(3)
+    state, effects = revealed(players, [7, 9, 3])
+    assert effects.archive is not None
+    kept = effects.archive
+    assert kept["domains"][2]["names"] == ["Naam p0001", "Naam p0000"]
+    # the average as the projector shows it (19 / 3 → 6.3), the sum keeps the exact one
+    assert (kept["domains"][2]["average"], kept["domains"][2]["sum"]) == (6.3, 19)
+    hidden = A.command(state, {}, "privacy", ctx(players, args={"hide_names": True}, now=T0 + 60))
+    assert hidden.archive is not None and hidden.replace and hidden.collection == c.COLLECTION
+    assert hidden.archive["hide_names"] is True
+    assert all(d["names"] == [] for d in hidden.archive["domains"])
+    assert "Naam" not in str(hidden.archive)
+    # the record replaces the first in place and keeps the reveal's date
+    assert A.carry_history(kept, hidden.archive)["date"] == T0
+    shown = A.command(state, {}, "privacy", ctx(players, args={"hide_names": False}))
+    assert shown.archive is not None and shown.archive["domains"][2]["names"]
+    # the same setting again, or the overview alone, keeps nothing new; before the reveal neither
+    assert A.command(state, {}, "privacy", ctx(players, args={"hide_names": False})).archive is None
+    assert A.command(state, {}, "privacy", ctx(players, args={"overview": True})).archive is None
+    early = locked(players, {})
+    assert A.command(early, {}, "privacy", ctx(players, args={"hide_names": True})).archive is None
+
+
+def test_stale_entries_are_not_counted_as_locked_grades() -> None:
+    """Entries for a domain edited away: "5 of 7" while open is "5 locked" after the lock."""
+    players = ids(7)
+    state = started()
+    inputs = {p: entry("inkomen" if i < 2 else "veiligheid", 6) for i, p in enumerate(players)}
+    A.command(state, {}, "domains", ctx(players, args={"domains": ["veiligheid", "wonen"]}))
+    open_view = A.shared_view("host", state, {}, facts(players, inputs), T0)
+    assert (open_view["entered"], open_view["of"]) == (5, 7)
+    A.command(state, {}, "lock_grades", ctx(players, inputs=inputs))
+    host = A.shared_view("host", state, {}, facts(players), T0)
+    assert host["locked_entries"] == 5
+    me = A.personal_view(state, {}, facts(players), players[0])
+    assert me is not None and me["entry"]["stale"] is True
+    A.command(state, {}, "reveal", ctx(players))
+    assert A.shared_view("screen", state, {}, facts(players), T0)["stale"] == 2
+
+
+def test_the_csv_average_has_one_decimal_like_the_projector() -> None:
+    players = ids(3)
+    inputs = {p: entry("inkomen", g) for p, g in zip(players, [6, 7, 7], strict=True)}
+    state = locked(players, inputs)
+    data = A.export(state, {}, names_of(players), {}, "nl")
+    assert data["per_domain"][2]["average"] == 20 / 3  # the JSON keeps the exact average
+    assert "inkomen,3,6.7," in A.export_csv(data)
+    assert "inkomen;3;6,7;" in A.export_csv(data, "excel-nl")
+    assert "veiligheid,0,," in A.export_csv(data)
 
 
 def test_shown_average_rounds_half_up() -> None:
@@ -694,8 +791,11 @@ def test_export_csv_round_trips(rows: list[tuple[str, str, int, str]], dialect: 
         if figure["average"] is None:
             assert row[2] == ""
         else:
-            assert ("," in row[2]) == (dutch and "." in repr(figure["average"]))
-            assert float(row[2].replace(",", ".")) == figure["average"]
+            # one decimal, rounded half up as on the projector
+            assert re.fullmatch(r"\d+,\d" if dutch else r"\d+\.\d", row[2]), row[2]
+            assert float(row[2].replace(",", ".")) == r.display_average(
+                figure["sum"], figure["count"]
+            )
 
 
 def test_export_reads_the_table_while_entry_is_open() -> None:

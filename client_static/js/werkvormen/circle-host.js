@@ -5,7 +5,7 @@
 // #werkvorm-extra through ctx.section (rebuilt only when their data changed).
 
 import { el, fmtNumber, t } from "../render.js";
-import { shiftText } from "./circle-screen.js";
+import { shiftText } from "./circle-words.js";
 
 let ctx = null;
 
@@ -16,7 +16,11 @@ export function reset() {
 export function render(context) {
   ctx = context;
   const { view } = ctx;
-  ctx.section("werkvorm-controls", { can: view.can || [], hide: Boolean(view.hide_names), phase: view.phase }, controls);
+  ctx.section(
+    "werkvorm-controls",
+    { can: view.can || [], hide: Boolean(view.hide_names), overview: Boolean(view.show_overview), phase: view.phase },
+    controls,
+  );
   ctx.section("mirror", { ...view, players: undefined, removed: undefined, room: undefined, v: undefined, can: undefined }, mirror);
   ctx.section(
     "werkvorm-extra",
@@ -29,12 +33,20 @@ function button(label, cls, onclick, extra = {}) {
   return el("button", { type: "button", class: ["btn", cls], onclick, ...extra }, label);
 }
 
-function controls({ can, hide }) {
+/** Locking with no grade at all is most likely a slip: ask first. `entered` is read when the
+ * button is pressed (the section is not rebuilt for every new grade). */
+function lock() {
+  const entered = ctx && ctx.view ? ctx.view.entered || 0 : 0;
+  if (entered === 0 && !window.confirm(t("kring_lock_confirm_empty"))) return;
+  ctx.send("lock_grades");
+}
+
+function controls({ can, hide, overview, phase }) {
   const allowed = new Set(can);
   const out = [];
   if (allowed.has("start")) out.push(button(t("kring_action_start"), "btn-primary", () => ctx.send("start"), { dataset: { action: "start" } }));
   if (allowed.has("lock_grades")) {
-    out.push(button(t("kring_action_lock"), "btn-primary", () => ctx.send("lock_grades"), { dataset: { action: "lock_grades" } }));
+    out.push(button(t("kring_action_lock"), "btn-primary", lock, { dataset: { action: "lock_grades" } }));
   }
   if (allowed.has("rotate")) {
     out.push(
@@ -53,6 +65,15 @@ function controls({ can, hide }) {
         "aria-pressed": hide ? "true" : "false",
       }),
     );
+    // Everyone's grade on the projector (also the low ones): off unless the facilitator asks.
+    if (phase === "reveal" && !hide) {
+      out.push(
+        button(overview ? t("kring_action_hide_overview") : t("kring_action_show_overview"), "btn-ghost", () => ctx.send("privacy", { overview: !overview }), {
+          dataset: { action: "overview" },
+          "aria-pressed": overview ? "true" : "false",
+        }),
+      );
+    }
   }
   return out;
 }
@@ -75,8 +96,8 @@ function mirror(view) {
     );
   } else if (view.phase === "rounds") {
     parts.push(
-      el("p", null, t("kring_round_n", { n: view.round || 1 }), view.round > 1 && view.shift ? ` · ${shiftText(view.shift)}` : ""),
-      el("p", { class: "muted" }, t("kring_host_locked_n", { n: view.locked_entries || 0 }), view.can_change ? "" : ` · ${t("kring_host_cannot_change")}`),
+      el("p", null, t("kring_round_n", { n: view.round || 1 }), view.round > 1 && view.shift ? ` · ${shiftText(view.shift, view.requested)}` : ""),
+      el("p", { class: "muted", id: "kring-host-locked" }, t("kring_host_locked_n", { n: view.locked_entries || 0 }), view.can_change ? "" : ` · ${t("kring_host_cannot_change")}`),
       el(
         "ol",
         { class: "kring-host-pairs", id: "kring-host-pairs" },

@@ -17,6 +17,11 @@ let saved = null; // the entry the server acknowledged (or sent back in `me`)
 let notice = "";
 let touched = false; // the player changed the form since it showed the server's copy
 let lastMine = "null"; // the last `me.entry` seen, to notice a new one
+let phase = null; // the phase last rendered
+// A choice that did not count when the grades were locked: sent but refused (`not_open`, e.g.
+// saved while offline), or changed and not saved. It is the draft again once entry reopens.
+let late = null; // {domain, grade, reason, sent}
+let lateNotice = ""; // why it did not count: shown until the phase changes
 // While active, `saved` (from an ack) outranks a `me` that shows another entry (ackhold.js), e.g.
 // when a grade is corrected right after saving.
 const acked = new AckHold(() => ctx && render(ctx));
@@ -29,6 +34,9 @@ export function reset() {
   sending = null;
   saved = null;
   notice = "";
+  phase = null;
+  late = null;
+  lateNotice = "";
   acked.release();
 }
 
@@ -38,18 +46,65 @@ export function onAck(msg) {
     touched = false;
     acked.hold(saved);
   }
+  if (late && late.sent && msg.domain === late.domain && msg.grade === late.grade) {
+    late = null; // it arrived before the lock after all: it counts
+    lateNotice = "";
+  }
   sending = null;
   notice = "";
 }
 
 export function onNotice(err, text) {
+  if (err && err.code === "not_open" && (sending || (late && late.sent))) {
+    // The grade reached the server after the lock (sent while offline, or just too late): say
+    // so in the kring's words and keep the choice for when the facilitator reopens entry.
+    late = { ...(sending || late), sent: true };
+    lateNotice = t("kring_late");
+    sending = null;
+    notice = "";
+    return;
+  }
   sending = null;
   notice = text;
+}
+
+function trimmed(d) {
+  return d && d.domain && d.grade ? { domain: d.domain, grade: d.grade, reason: (d.reason || "").trim() } : null;
+}
+
+/** A new phase: leaving entry, what was in flight or unsaved did not count (yet); coming back to
+ * entry, that choice is the draft again. Every phase change clears the notices. */
+function phaseChanged(next) {
+  const was = phase;
+  phase = next;
+  if (was === null) return;
+  if (was === "entry") {
+    const choice = trimmed(draft);
+    if (sending) {
+      late = { ...sending, sent: true }; // its ack or its `not_open` tells
+    } else if (!late && touched && choice && !same(choice, saved)) {
+      late = { ...choice, sent: false };
+      lateNotice = saved ? t("kring_unsaved_dropped") : t("kring_unsaved_lost");
+    } else if (!lateNotice) {
+      late = null;
+    }
+    notice = "";
+    return;
+  }
+  lateNotice = "";
+  notice = "";
+  if (next === "entry" && late) {
+    draft = { domain: late.domain, grade: late.grade, reason: late.reason || "" };
+    touched = true;
+    renderedKey = null;
+  }
+  late = null;
 }
 
 export function render(context) {
   ctx = context;
   const { view, me } = ctx;
+  if (view.phase !== phase) phaseChanged(view.phase);
   if (view.phase === "entry") {
     entry(view, me);
     return;
@@ -58,7 +113,7 @@ export function render(context) {
   sending = null;
   touched = false;
   lastMine = "null";
-  const key = JSON.stringify([view.item, view.phase, view, me]);
+  const key = JSON.stringify([view.item, view.phase, view, me, lateNotice]);
   if (key === renderedKey) return;
   renderedKey = key;
   replace(ctx.root, ctx.header(t("kring_title_short")), view.phase === "rounds" ? rounds(view, me) : reveal(view, me));
@@ -196,8 +251,9 @@ function updateForm(view, mine) {
   }
   const noticeBox = root.querySelector("#kring-notice");
   if (noticeBox) {
-    noticeBox.textContent = notice;
-    noticeBox.hidden = !notice;
+    const text = lateNotice || notice;
+    noticeBox.textContent = text;
+    noticeBox.hidden = !text;
   }
   const save = root.querySelector("#kring-save");
   const status = root.querySelector("#kring-status");
@@ -208,7 +264,9 @@ function updateForm(view, mine) {
   }
   if (!status) return;
   status.classList.toggle("is-saved", isSaved);
-  if (mine && mine.stale && !sending && same(saved, mine)) {
+  const stale = Boolean(mine && mine.stale && !sending && same(saved, mine));
+  status.classList.toggle("is-stale", stale);
+  if (stale) {
     status.textContent = t("kring_stale");
   } else if (sending) {
     status.textContent = t("kring_saving");
@@ -230,6 +288,8 @@ function entryCard(entry, { who = "", own = false } = {}) {
   return el(
     "div",
     { class: ["kring-card", own && "is-own", entry.stale && "is-stale"] },
+    // A domain edited away before the lock: the grade does not count, and the card says so.
+    entry.stale ? el("p", { class: "kring-card-stale" }, t("kring_card_stale")) : null,
     el("p", { class: "kring-card-domain" }, entry.domain),
     el("p", { class: "kring-card-grade" }, el("span", { class: "grade-big" }, String(entry.grade)), el("span", { class: "muted" }, " / 10")),
     entry.reason ? el("p", { class: "kring-card-reason" }, `“${entry.reason}”`) : null,
@@ -249,16 +309,18 @@ function rounds(view, me) {
     return section;
   }
   const circle = me.circle === "inner" ? t("kring_inner") : t("kring_outer");
+  const alone = Boolean(me.alone || !(me.partners || []).length);
   add(section,
     el(
       "div",
       { class: "kring-where card" },
       el("p", { class: "kring-circle", id: "kring-circle" }, t("kring_you_stand", { circle })),
-      me.place ? el("p", { class: "kring-place", id: "kring-place" }, t("kring_place_n", { n: me.place })) : null,
-      me.extra ? el("p", { class: "muted" }, t("kring_extra", { n: me.place })) : null,
+      // Alone there is no place to stand at and no pair to join: only "you are on your own".
+      !alone && me.place ? el("p", { class: "kring-place", id: "kring-place" }, t("kring_place_n", { n: me.place })) : null,
+      !alone && me.extra && me.place ? el("p", { class: "muted kring-extra" }, t("kring_extra", { n: me.place })) : null,
     ),
   );
-  if (me.alone || !(me.partners || []).length) {
+  if (alone) {
     add(section, el("p", { class: "notice" }, t("kring_alone")));
   } else {
     const names = me.partners.map((p) => p.name).join(" & ");
@@ -287,7 +349,9 @@ function rounds(view, me) {
       el("ul", null, (me.prompt || view.prompt || []).map((key) => el("li", null, t(key)))),
     ),
     el("h2", { class: "kring-you" }, t("kring_you_gave")),
-    entryCard(me.entry, { own: true }),
+    lateNotice ? el("p", { class: "notice kring-late", id: "kring-late", role: "alert" }, lateNotice) : null,
+    // With the notice, "you gave no grade" would only contradict it.
+    me.entry || !lateNotice ? entryCard(me.entry, { own: true }) : null,
   );
   return section;
 }
@@ -295,14 +359,22 @@ function rounds(view, me) {
 // ---------------------------------------------------------------- reveal
 
 function reveal(view, me) {
-  const own = me && me.entry ? me.entry.domain : null;
+  const mine = me && me.entry ? me.entry : null;
+  const own = mine && !mine.stale ? mine.domain : null;
   const rows = (view.domains || []).filter((d) => d.count > 0);
   const empty = (view.domains || []).filter((d) => d.count === 0);
   return el(
     "section",
     { class: "kring-reveal", id: "kring-reveal" },
     el("h1", null, t("kring_map_title")),
-    me && me.entry ? el("p", { class: "kring-mine" }, t("kring_your_entry", { grade: me.entry.grade, domain: me.entry.domain })) : null,
+    mine
+      ? el(
+          "p",
+          { class: ["kring-mine", mine.stale && "is-stale"] },
+          // A stale entry did not count: the phone does not claim it as the player's grade.
+          mine.stale ? t("kring_your_entry_stale", { domain: mine.domain }) : t("kring_your_entry", { grade: mine.grade, domain: mine.domain }),
+        )
+      : null,
     el(
       "ul",
       { class: "kring-map" },

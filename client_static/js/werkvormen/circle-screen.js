@@ -4,6 +4,7 @@
 // A werkvorm renderer for screen.js: render(ctx) draws ctx.view into ctx.root.
 
 import { el, fmtNumber, replace, t } from "../render.js";
+import { shiftText } from "./circle-words.js";
 
 const GRADES = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
 
@@ -43,7 +44,7 @@ function entry(view, ctx) {
 }
 
 function rounds(view) {
-  const shift = view.round > 1 && view.shift ? shiftText(view.shift) : t("kring_screen_first_round");
+  const shift = view.round > 1 && view.shift ? shiftText(view.shift, view.requested) : t("kring_screen_first_round");
   return el(
     "main",
     { class: "kring-screen-rounds" },
@@ -71,10 +72,6 @@ function rounds(view) {
   );
 }
 
-export function shiftText(n) {
-  return n === 1 ? t("kring_screen_shift_one") : t("kring_screen_shift", { n });
-}
-
 function distribution(counts) {
   const max = Math.max(1, ...counts);
   return el(
@@ -91,9 +88,22 @@ function distribution(counts) {
   );
 }
 
+/** Columns for `n` domain cards on one 1920×1080 screen: up to 9 in three columns (three rows
+ * from 7 on, in the compact card), 10–12 in four. */
+function grid(n) {
+  if (n <= 3) return { cols: Math.max(1, n), compact: false };
+  if (n === 4) return { cols: 2, compact: false };
+  if (n <= 6) return { cols: 3, compact: false };
+  if (n <= 9) return { cols: 3, compact: true };
+  return { cols: 4, compact: true };
+}
+
 function reveal(view) {
   const shown = (view.domains || []).filter((d) => d.count > 0);
   const empty = (view.domains || []).filter((d) => d.count === 0);
+  // Everyone's grade is the facilitator's opt-in; it takes the stage instead of the cards.
+  const everyone = !view.hide_names && view.show_overview && (view.overview || []).length > 0;
+  const { cols, compact } = grid(shown.length);
   const cards = shown.map((d) =>
     el(
       "li",
@@ -104,41 +114,65 @@ function reveal(view) {
         el("h2", { class: "kring-domain-name" }, d.domain),
         el("p", { class: "kring-domain-average" }, fmtNumber(d.average)),
       ),
-      el("p", { class: "kring-domain-count" }, t("kring_people_n", { n: d.count })),
       distribution(d.distribution || []),
-      view.hide_names
-        ? null
-        : el(
-            "ul",
-            { class: "kring-named" },
-            (d.named || [])
-              .filter((g) => g.names.length)
-              .map((g) => el("li", null, el("strong", null, `${g.grade}: `), g.names.join(", "))),
-          ),
+      el(
+        "div",
+        { class: "kring-domain-foot" },
+        el("p", { class: "kring-domain-count" }, t("kring_people_n", { n: d.count })),
+        view.hide_names
+          ? null
+          : el(
+              "ul",
+              { class: "kring-named" },
+              (d.named || [])
+                .filter((g) => g.names.length)
+                .map((g) => el("li", null, el("strong", null, `${g.grade}: `), g.names.join(", "))),
+            ),
+      ),
     ),
   );
+  let body;
+  if (everyone) body = overview(view);
+  else if (shown.length) {
+    body = el("ul", { class: ["kring-domains", compact && "is-compact"], id: "kring-domains", style: { "--cols": String(cols) } }, cards);
+  } else body = el("p", { class: "screen-wait" }, t("kring_no_grades"));
   return el(
     "main",
-    { class: ["kring-screen-reveal", view.hide_names && "hide-names"] },
-    el("h1", null, t("kring_map_title")),
-    shown.length ? el("ul", { class: "kring-domains", id: "kring-domains" }, cards) : el("p", { class: "screen-wait" }, t("kring_no_grades")),
-    empty.length ? el("p", { class: "kring-empty" }, t("kring_empty_domains", { domains: empty.map((d) => d.domain).join(", ") })) : null,
-    view.hide_names ? el("p", { class: "kring-private" }, t("kring_names_hidden")) : overview(view),
+    { class: ["kring-screen-reveal", view.hide_names && "hide-names"], id: "kring-screen-reveal" },
+    el("h1", null, everyone ? t("kring_overview_title") : t("kring_map_title")),
+    body,
+    empty.length && !everyone ? el("p", { class: "kring-empty" }, t("kring_empty_domains", { domains: empty.map((d) => d.domain).join(", ") })) : null,
+    view.hide_names ? el("p", { class: "kring-private" }, t("kring_names_hidden")) : null,
   );
 }
 
-/** Who stands where on the team's map: everyone's domain and grade (not under privacy). */
+/** Everyone's grade per domain (the facilitator's opt-in, never under privacy). */
 function overview(view) {
   const rows = view.overview || [];
-  if (!rows.length) return null;
+  const groups = [];
+  for (const row of rows) {
+    const last = groups[groups.length - 1];
+    if (last && last.domain === row.domain) last.rows.push(row);
+    else groups.push({ domain: row.domain, rows: [row] });
+  }
   return el(
     "section",
     { class: "kring-overview", id: "kring-overview" },
-    el("h2", null, t("kring_overview_title")),
     el(
       "ul",
       { class: "kring-overview-list" },
-      rows.map((r) => el("li", null, el("span", { class: "ov-name" }, r.name), el("span", { class: "ov-grade" }, String(r.grade)), el("span", { class: "ov-domain" }, r.domain))),
+      groups.map((g) =>
+        el(
+          "li",
+          null,
+          el("strong", { class: "ov-domain" }, g.domain),
+          el(
+            "span",
+            { class: "ov-people" },
+            g.rows.map((r, i) => el("span", { class: "ov-person" }, i ? " · " : "", el("span", { class: "ov-name" }, r.name), " ", el("span", { class: "ov-grade" }, String(r.grade)))),
+          ),
+        ),
+      ),
     ),
     view.more_overview ? el("p", { class: "muted" }, t("kring_more_people", { n: view.more_overview })) : null,
   );
