@@ -639,6 +639,16 @@ def test_the_phone_says_what_did_not_count_at_the_lock(pages: Pages) -> None:
     expect(stale).to_contain_text("Dit domein staat niet meer op de lijst")
     expect(gus.locator("#kring-late")).to_have_count(0)
     pages.shot(eva, "kring-phone-late", axe=False)
+    # Hanna comes in after the lock: her phone says why she has no grade and what can be done
+    hanna = pages.open("Hanna", f"/join/{code}", PHONE, is_mobile=True, has_touch=True)
+    hanna.locator("#join-name").fill("Hanna")
+    hanna.locator("#join-form button[type=submit]").click()
+    expect(hanna.locator("#kring-rounds")).to_contain_text(
+        "Je hebt geen cijfer gegeven: de cijfers zijn al vastgezet."
+    )
+    expect(hanna.locator("#kring-rounds")).to_contain_text(
+        "de begeleider kan de cijfers weer openzetten"
+    )
 
     # entry reopens: Eva's and Finn's choices are back as the draft, the notices gone
     control(host, "Cijfers weer open")
@@ -657,7 +667,7 @@ def test_the_phone_says_what_did_not_count_at_the_lock(pages: Pages) -> None:
     expect(finn.locator("#kring-notice")).to_be_hidden()
     eva.locator("#kring-save").click()
     expect(eva.locator("#kring-status")).to_contain_text("Opgeslagen")
-    expect(host.locator("#kring-host-entered")).to_have_text("2 van 3 hebben een cijfer gegeven")
+    expect(host.locator("#kring-host-entered")).to_have_text("2 van 4 hebben een cijfer gegeven")
 
     control(host, "Cijfers vastzetten")
     expect(host.locator("#kring-host-locked")).to_contain_text("2 cijfers vastgezet")
