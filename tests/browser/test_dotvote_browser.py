@@ -485,6 +485,7 @@ def test_kring_then_stickers_in_one_room(pages: Pages) -> None:
     expect(earlier).not_to_contain_text("— opgepakt")
     earlier.locator("input[type=checkbox]").check()
     expect(host.locator("#host-notice")).to_have_text("Gemarkeerd als opgepakt.")
+    pages.shot(host, "i15-dotvote-host-8-next-meeting")
 
     # the team's page: the bokaal, the kring's map and the themes chosen, taken up or not
     history = pages.open("team", f"/bokaal?team={team}", PHONE, is_mobile=True, has_touch=True)

@@ -19,9 +19,11 @@ let pendingAdd = null; // {count}: a card was sent; the form empties once the wa
 let ownerDrafts = {}; // card id → text typed and not saved yet
 let history = null; // {team, records} of /api/history/dotvote
 let importResult = null;
+let shownItem = null; // the programme item drawn: a next round of stickers starts with empty tools
 
 export function reset() {
   ctx = null;
+  shownItem = null;
   mount += 1;
   editing = null;
   pendingAdd = null;
@@ -33,6 +35,16 @@ export function reset() {
 export function render(context) {
   ctx = context;
   const { view } = ctx;
+  if (view.item !== shownItem) {
+    if (shownItem !== null) {
+      mount += 1; // new boxes: every sub-section is built again
+      editing = null;
+      pendingAdd = null;
+      ownerDrafts = {};
+      importResult = null;
+    }
+    shownItem = view.item;
+  }
   const cards = view.cards || [];
   if (editing && !cards.some((c) => c.id === editing)) editing = null;
   ctx.section(
