@@ -79,6 +79,7 @@ from server.activities.dotvote_state import (
     pending,
     placement_of,
     switch,
+    waiting_by_player,
 )
 
 
@@ -237,7 +238,12 @@ class Dotvote(Activity[DotvoteState]):
         return ["owner", "back", "show_answers", "show_names", "show_totals", "edit_card"]
 
     def needs_inputs(self, state: DotvoteState, action: str) -> bool:
-        return (action, state.phase) in (("close_voting", VOTING), ("accept_proposals", CARDS))
+        # open_voting reads the proposals still waiting: their phones are told they were not added.
+        return (action, state.phase) in (
+            ("close_voting", VOTING),
+            ("accept_proposals", CARDS),
+            ("open_voting", CARDS),
+        )
 
     def command(
         self, state: DotvoteState, content: Mapping[str, Any], action: str, ctx: Context
@@ -249,7 +255,7 @@ class Dotvote(Activity[DotvoteState]):
         state.seq += 1
         after = self.gate_of(state)
         # A `needs_inputs` command found the gate closed by the hub: it is always written again.
-        if after != before or action in ("close_voting", "accept_proposals"):
+        if after != before or action in ("close_voting", "accept_proposals", "open_voting"):
             effects.gate = after
         return effects
 
@@ -297,6 +303,7 @@ class Dotvote(Activity[DotvoteState]):
         elif action == "open_voting":
             if not state.cards:
                 raise ActivityError("no_cards")
+            state.dropped = waiting_by_player(state, ctx.inputs, ctx.names)
             state.phase = VOTING
             state.gen += 1
             return Effects(opens=True)
@@ -317,6 +324,7 @@ class Dotvote(Activity[DotvoteState]):
             state.cut = self._check_cut(args)
         elif action == "summary":
             state.phase = SUMMARY
+            state.team, state.summarised = ctx.team, ctx.now
             return self._archive(state, content, ctx)
         elif action == "owner":
             card = state.card(args.get("card_id"))
@@ -531,6 +539,8 @@ class Dotvote(Activity[DotvoteState]):
             answers=answers,
             names=names,
             show_names=state.show_names,
+            team=state.team,
+            date=state.summarised or None,
         )
 
     def export(

@@ -30,6 +30,7 @@ MAX_ONDERWERP = 120
 MAX_LEERVORM = 60
 MAX_PROPOSALS = 3
 MAX_UPLOAD = 64 * 1024
+MAX_DOMAIN_SHOWN = 60  # of a wrong domain named in an import error
 
 # Dutch (and English) column and field names of an import, to the card's fields.
 ALIASES = {
@@ -105,8 +106,9 @@ def check_fields(raw: Any, domains: Sequence[str]) -> dict[str, str]:
     wanted = " ".join(domain.split()).casefold() if isinstance(domain, str) else None
     # Import files and phones may differ in case or spacing from the list.
     match = next((d for d in domains if d.casefold() == wanted), None)
-    if match is None:
-        raise _bad("domain", "invalid_domain")
+    if match is None:  # the wrong value goes along: an import names it beside the allowed ones
+        value = " ".join(domain.split())[:MAX_DOMAIN_SHOWN] if isinstance(domain, str) else ""
+        raise ActivityError("invalid_domain", [{"field": "domain", "value": value}])
     kwartaal = _text(raw.get("kwartaal"), 2, False, "kwartaal").upper()
     if kwartaal and kwartaal not in KWARTALEN:
         raise _bad("kwartaal")
@@ -166,8 +168,11 @@ def _check_rows(rows: Sequence[Mapping[str, Any]], domains: Sequence[str]) -> li
         try:
             cards.append(check_fields(_normalise_keys(row), domains))
         except ActivityError as exc:
-            field = str(exc.details[0].get("field", "")) if exc.details else ""
-            errors.append(_row_error(number, field, exc.code))
+            detail = exc.details[0] if exc.details else {}
+            error = _row_error(number, str(detail.get("field", "")), exc.code)
+            if "value" in detail:
+                error["value"] = detail["value"]
+            errors.append(error)
     if errors:
         raise ActivityError("invalid_import", errors)
     if not cards:

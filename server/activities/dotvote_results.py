@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from server.activities.base import ActivityError
@@ -102,9 +104,12 @@ def export_data(
     answers: Mapping[str, str],
     names: Mapping[str, str],
     show_names: bool,
+    team: str = "",
+    date: float | None = None,
 ) -> dict[str, Any]:
     """The facilitator's download. `cut` None (voting still open): nothing prioritised yet.
-    `answers`: the minority answers (player → text), only those of players in the minority."""
+    `answers`: the minority answers (player → text), only those of players in the minority.
+    `team` and `date` (Unix time of the summary) when known."""
     result = outcome(cards, votes, cut or Cut("min", 10**9))
     by_id = {c.id: c for c in cards}
     per_card: dict[str, list[dict[str, Any]]] = {c.id: [] for c in cards}
@@ -146,6 +151,9 @@ def export_data(
         "cards": [c.as_dict() for c in cards],
         "cut": cut.as_dict() if cut is not None else None,
         "voters": sum(1 for p in votes.values() if any(n > 0 for n in p.values())),
+        "tie": result.tie and cut is not None,
+        "team": team,
+        "date": date,
         "ranking": ranking,
         "minority": minority,
         "names_shown": show_names,
@@ -193,6 +201,9 @@ WORDS: dict[str, dict[str, Any]] = {
         "md_voters": "{voters} deelnemers plakten stickers ({stickers} per persoon).",
         "md_stickers": "{n} stickers",
         "md_open": "Het stemmen loopt nog: dit is de stand tot nu toe.",
+        "md_team": "Team: {team}",
+        "md_date": "Datum: {date}",
+        "md_tie": "Gelijke stand op de grens: bij een top {k} zijn {n} thema's gekozen.",
     },
     "en": {
         "cards": [
@@ -238,6 +249,9 @@ WORDS: dict[str, dict[str, Any]] = {
         "md_voters": "{voters} participants placed stickers ({stickers} each).",
         "md_stickers": "{n} stickers",
         "md_open": "Voting is still open: these are the figures so far.",
+        "md_team": "Team: {team}",
+        "md_date": "Date: {date}",
+        "md_tie": "A tie at the cut: {n} themes were chosen for a top {k}.",
     },
 }
 
@@ -286,9 +300,32 @@ def results_csv(data: Mapping[str, Any], dialect: str = "rfc4180") -> str:
     return "\ufeff" + out.getvalue()
 
 
+_MD_INLINE = re.compile(r"([\\`*_#\[\]<>|])")
+_MD_LIST_START = re.compile(r"^([-+])(?=\s|$)")
+_MD_NUMBER_START = re.compile(r"^(\d+)([.)])(?=\s|$)")
+
+
 def _md(text: object) -> str:
-    """A table cell: no line breaks, pipes escaped."""
-    return " ".join(str(text).split()).replace("|", "\\|")
+    """A participant's (or facilitator's) text as plain text in Markdown: one line, and every
+    character Markdown reads as markup escaped — inline (`*`, `_`, `#`, backticks, brackets,
+    `<`, `>`, the table's `|`) and a list marker at the start — so "# Kop" or "*vet*" in an
+    answer shows as typed."""
+    line = _MD_INLINE.sub(r"\\\1", " ".join(str(text).split()))
+    line = _MD_LIST_START.sub(r"\\\1", line)
+    return _MD_NUMBER_START.sub(r"\1\\\2", line)
+
+
+try:
+    from zoneinfo import ZoneInfo
+
+    _ZONE: tzinfo = ZoneInfo("Europe/Amsterdam")
+except Exception:  # no time zone data installed: the date in UTC
+    _ZONE = UTC
+
+
+def _md_date(date: float, lang: str) -> str:
+    day = datetime.fromtimestamp(date, _ZONE).date()
+    return day.isoformat() if lang == "en" else f"{day.day}-{day.month}-{day.year}"
 
 
 def results_markdown(data: Mapping[str, Any]) -> str:
@@ -296,6 +333,13 @@ def results_markdown(data: Mapping[str, Any]) -> str:
     minority needs, per card."""
     words = _words(data)
     lines = [f"# {_md(data['title'])}", ""]
+    header = []
+    if data.get("team"):
+        header.append(words["md_team"].format(team=_md(data["team"])))
+    if data.get("date"):
+        header.append(words["md_date"].format(date=_md_date(float(data["date"]), data["lang"])))
+    if header:
+        lines += [" · ".join(header), ""]
     if data.get("phase") == "voting":
         lines += [f"_{words['md_open']}_", ""]
     lines += [words["md_voters"].format(voters=data["voters"], stickers=data["stickers"]), ""]
@@ -317,6 +361,9 @@ def results_markdown(data: Mapping[str, Any]) -> str:
                 r["owner"],
             ]
             lines.append("| " + " | ".join(_md(c) for c in cells) + " |")
+        top = (data.get("cut") or {}).get("top")
+        if data.get("tie") and top:
+            lines += ["", f"_{words['md_tie'].format(k=top, n=len(themes))}_"]
     else:
         lines.append(words["md_none"])
     lines.append("")

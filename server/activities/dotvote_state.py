@@ -49,6 +49,10 @@ class DotvoteState:
     cut: Cut = field(default_factory=Cut)
     owners: dict[str, str] = field(default_factory=dict)
     removed: list[str] = field(default_factory=list)
+    # player → the subjects of their proposals still waiting when voting opened (not on the wall)
+    dropped: dict[str, list[str]] = field(default_factory=dict)
+    team: str = ""  # the room's team and the time of the (last) summary, for the scholingsplan
+    summarised: float = 0.0
     seq: int = 0  # +1 on every change
 
     def card(self, card_id: object) -> Card:
@@ -160,6 +164,9 @@ def encode(state: DotvoteState) -> dict[str, Any]:
         "cut": [state.cut.mode, state.cut.value],
         "owners": dict(state.owners),
         "removed": list(state.removed),
+        "dropped": {p: list(v) for p, v in state.dropped.items()},
+        "team": state.team,
+        "summarised": state.summarised,
         "seq": state.seq,
     }
 
@@ -183,6 +190,9 @@ def decode(data: Mapping[str, Any]) -> DotvoteState:
         cut=Cut(str(mode), int(value)),
         owners=dict(data["owners"]),
         removed=list(data["removed"]),
+        dropped={str(p): [str(x) for x in v] for p, v in data.get("dropped", {}).items()},
+        team=str(data.get("team", "")),
+        summarised=float(data.get("summarised", 0.0)),
         seq=int(data["seq"]),
     )
 
@@ -205,6 +215,9 @@ def copy(state: DotvoteState) -> DotvoteState:
         cut=state.cut,
         owners=dict(state.owners),
         removed=list(state.removed),
+        dropped={p: list(v) for p, v in state.dropped.items()},
+        team=state.team,
+        summarised=state.summarised,
         seq=state.seq,
     )
 
@@ -250,3 +263,21 @@ def pending(
             rows.append((float(at), order[player], n, shown))
     rows.sort(key=lambda r: r[:3])
     return [r[3] for r in rows]
+
+
+def waiting_by_player(
+    state: DotvoteState, inputs: Mapping[str, Any], names: Mapping[str, str]
+) -> dict[str, list[str]]:
+    """The subjects of the proposals not yet accepted or dismissed, per player still in the room."""
+    out: dict[str, list[str]] = {}
+    for player, record in inputs.items():
+        if player not in names:
+            continue
+        subjects = [
+            p.get("onderwerp", "")
+            for p in proposals_of(record)
+            if proposal_key(player, p) not in state.handled
+        ]
+        if subjects:
+            out[player] = subjects
+    return out

@@ -175,6 +175,8 @@ def personal_view(state: DotvoteState, facts: Facts, player: str) -> dict[str, A
         "budget": state.stickers,
         "cap": state.cap,
     }
+    if state.phase == VOTING and state.dropped.get(player):
+        me["dropped"] = list(state.dropped[player])
     if state.phase in (RESULT, SUMMARY):
         below = outcome_of(state, facts.cache).minority.get(player)
         me["minority"] = None if not below else {"cards": below, "answer": answer_of(record)}

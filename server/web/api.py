@@ -510,6 +510,8 @@ async def import_file(request: Request) -> Response:
                 "field": d.get("field", ""),
                 "code": d.get("code", exc.code),
                 "message": message(str(d.get("code", exc.code)), lang),
+                # what else the werkvorm says of the row (the dotvote: the wrong `value`)
+                **{k: v for k, v in d.items() if k not in ("row", "field", "code", "message")},
             }
             for d in exc.details
         ]

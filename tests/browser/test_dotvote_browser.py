@@ -120,6 +120,35 @@ def readable(screen: Any, step: str) -> None:
     assert not problems, (step, problems)
 
 
+def cut_texts(screen: Any, selector: str) -> list[str]:
+    """The texts matching `selector` that do not show whole (an ellipsis or a line clamp)."""
+    result: list[str] = screen.evaluate(
+        """(selector) => [...document.querySelectorAll(selector)]
+          .filter((e) => e.scrollWidth > e.clientWidth + 1 || e.scrollHeight > e.clientHeight + 1)
+          .map((e) => e.textContent)""",
+        selector,
+    )
+    return result
+
+
+def in_view(page: Any, selector: str) -> list[str]:
+    """The elements matching `selector` that are not whole inside the viewport, nor inside the
+    boxes that clip them."""
+    result: list[str] = page.evaluate(
+        """(selector) => [...document.querySelectorAll(selector)].filter((e) => {
+          const r = e.getBoundingClientRect();
+          if (!r.height || r.top < 0 || r.bottom > innerHeight + 1) return true;
+          for (let box = e.parentElement; box; box = box.parentElement) {
+            if (getComputedStyle(box).overflow === 'visible') continue;
+            if (r.bottom > box.getBoundingClientRect().bottom + 1) return true;
+          }
+          return false;
+        }).map((e) => e.textContent.slice(0, 40))""",
+        selector,
+    )
+    return result
+
+
 def shoot(pages: Pages, phones: dict[str, Any], screen: Any, host: Any, step: str) -> None:
     pages.shot(phones["Anna"], f"i15-dotvote-phone-{step}")
     pages.shot(phones["Bram"], f"i15-dotvote-phone-bram-{step}")
@@ -149,6 +178,8 @@ def add_card(
     host.locator("#dv-card-save").click()
     expect(rows).to_have_count(before + 1)
     expect(host.locator("#dv-c-onderwerp")).to_have_value("")  # ready for the next card
+    for field in ("#dv-c-domain", "#dv-c-doelgroep", "#dv-c-kwartaal", "#dv-c-leervorm"):
+        expect(host.locator(field)).to_have_value("")  # kwartaal back to "nog open"
 
 
 def card_row(host: Any, onderwerp: str) -> Any:
@@ -216,7 +247,12 @@ def test_kring_then_stickers_in_one_room(pages: Pages) -> None:
     for phone in phones.values():
         expect(phone.locator(".dv-phone-cards")).to_be_visible()
         expect(phone.locator("#dv-propose-form")).to_be_visible()
-    # beside the (empty) wall, the kring's map of this team
+    # beside the (empty) wall, the join call (the meeting may start here) and the kring's map
+    expect(screen.locator(".dv-screen-cards .join-panel .qr")).to_be_visible()
+    expect(screen.locator(".dv-screen-cards .join-panel .room-code")).to_have_text(
+        f"{code[:3]} {code[3:]}"
+    )
+    expect(screen.locator("#dv-joined")).to_have_text("4 deelnemers")
     expect(screen.locator("#dotvote-kring")).to_contain_text("inkomen")
     expect(screen.locator("#dotvote-kring")).to_contain_text("veiligheid")
 
@@ -229,7 +265,10 @@ def test_kring_then_stickers_in_one_room(pages: Pages) -> None:
         files=[{"name": "fout.csv", "mimeType": "text/csv", "buffer": wrong.encode("utf-8")}]
     )
     host.locator("#dv-import-submit").click()
-    expect(host.locator("#dv-import-result .dv-import-errors")).to_contain_text("Kaart 2")
+    expect(host.locator("#dv-import-result .dv-import-errors")).to_contain_text(
+        "Kaart 2: ‘nergens’ is geen domein van deze muur. Kies uit: lichamelijke gezondheid, "
+        "dagelijks functioneren, inkomen,"
+    )
     expect(host.locator("#dv-host-cards tbody tr")).to_have_count(2)
     host.locator("#dv-import-file").set_input_files(
         files=[{"name": "kaarten.csv", "mimeType": "text/csv", "buffer": CSV.encode("utf-8")}]
@@ -290,6 +329,9 @@ def test_kring_then_stickers_in_one_room(pages: Pages) -> None:
     expect(anna.locator("#dv-left")).to_have_text("Nog 3 stickers")
     tap(anna, C)
     expect(vote_card(anna, C).locator(".dv-mine-count")).to_have_text("jij: 1")
+    expect(host.locator("#dv-host-placed")).to_have_text(
+        "1 persoon plakte al · 4 stickers in totaal"
+    )
     shoot(pages, phones, screen, host, "3-voting")
     untap(anna, C)  # moved: off C, onto A and B
     tap(anna, A)
@@ -303,6 +345,9 @@ def test_kring_then_stickers_in_one_room(pages: Pages) -> None:
             tap(phones[name], onderwerp, n)
         expect(phones[name].locator("#dv-left")).to_have_text("✓ Al je stickers zijn geplakt")
     expect(screen.locator("#dv-progress")).to_have_text("4 van 4 hebben al hun stickers geplakt")
+    expect(host.locator("#dv-host-placed")).to_have_text(
+        "4 mensen plakten al · 24 stickers in totaal"
+    )
     expect(screen.locator(".dv-tile-count")).to_have_count(0)  # no herd effect
     expect(host.locator("#dv-host-totals li[data-card]").first).to_contain_text("6")
 
@@ -320,6 +365,7 @@ def test_kring_then_stickers_in_one_room(pages: Pages) -> None:
     }
     assert totals == {A: "6", B: "5", C: "4", D: "3", E: "6", F: "0"}, totals
     shoot(pages, phones, screen, host, "4-voting-totals")
+    assert not cut_texts(screen, ".dv-tile p")  # half the screen is free: nothing is cut
 
     # ---- result: ranked, A and E share the first place, the cut at top 3
     control(host, "Stemmen sluiten")
@@ -366,6 +412,8 @@ def test_kring_then_stickers_in_one_room(pages: Pages) -> None:
     expect(screen.locator("#dv-answers")).to_contain_text(MINORITY["Chris"])
     expect(screen.locator("#dv-answers")).not_to_contain_text("Chris ·")
     shoot(pages, phones, screen, host, "6-answers")
+    # beside the answers the subjects and domains wrap rather than end in "…"
+    assert not cut_texts(screen, ".dv-rank-onderwerp, .dv-rank-meta")
     # names only when the facilitator chooses so, and anonymous again
     control(host, "Namen bij de antwoorden tonen")
     expect(host.locator("#dv-host-answers")).to_contain_text("Bram")
@@ -400,18 +448,15 @@ def test_kring_then_stickers_in_one_room(pages: Pages) -> None:
     host.get_by_role("button", name=f"Opslaan wie {A} oppakt").click()
     expect(screen.locator("#dv-ranking")).to_contain_text("pakt het op: Anna en Bram")
     expect(anna.locator("#dv-ranking-list")).to_contain_text("pakt het op: Anna en Bram")
-    expect(host.locator("#dv-history")).to_contain_text(A)
+    # this meeting is not among the team's earlier choices
+    expect(host.locator("#dv-h-history")).to_contain_text("heeft nog geen eerdere keuzes")
+    expect(host.locator("#dv-history")).to_have_count(0)
     shoot(pages, phones, screen, host, "7-summary")
-    # at the next meeting the team ticks what was taken up
-    taken = host.locator("#dv-history .dv-history-theme", has_text=A).locator(
-        "input[type=checkbox]"
-    )
-    taken.check()
-    expect(host.locator("#host-notice")).to_have_text("Gemarkeerd als opgepakt.")
 
     # ---- exports: Markdown for the scholingsplan, CSV and JSON, with the minority's answers
     markdown = download(host, host.locator("#exports button[data-export=host_export_md]"))
     assert A in markdown and "Anna en Bram" in markdown
+    assert f"Team: {team} · Datum: " in markdown
     for text in MINORITY.values():
         assert text in markdown
     csv = download(host, host.locator("#exports button[data-export=host_export_csv]"))
@@ -428,6 +473,19 @@ def test_kring_then_stickers_in_one_room(pages: Pages) -> None:
     kring_row = host.locator("#programme-list li").nth(0)
     kring_csv = download(host, kring_row.locator("button[data-export=host_export_csv]"))
     assert "Anna,inkomen,7" in kring_csv
+
+    # ---- the next meeting (another round of stickers): the team ticks what was taken up
+    host.locator("#programme-add-kind").select_option("dotvote")
+    host.locator("#programme-add-submit").click()
+    expect(host.locator("#programme-list li")).to_have_count(3)
+    host.locator(".action-begin-next").click()
+    expect(host.locator(".phase-badge")).to_have_text("Kaarten maken")
+    earlier = host.locator("#dv-history .dv-history-theme", has_text=A)
+    expect(earlier).to_contain_text("opgepakt?")
+    expect(earlier).not_to_contain_text("— opgepakt")
+    earlier.locator("input[type=checkbox]").check()
+    expect(host.locator("#host-notice")).to_have_text("Gemarkeerd als opgepakt.")
+    pages.shot(host, "i15-dotvote-host-8-next-meeting")
 
     # the team's page: the bokaal, the kring's map and the themes chosen, taken up or not
     history = pages.open("team", f"/bokaal?team={team}", PHONE, is_mobile=True, has_touch=True)
@@ -482,7 +540,10 @@ SIXTEEN = [
 
 def test_sixteen_cards_fit_the_projector(pages: Pages) -> None:
     """A realistic wall of 16 cards (one with a 120-character subject) stays readable on the
-    projector in every phase: no scrolling, text ≥ 36 px, the ranking and its cut line in view."""
+    projector in every phase: no scrolling, text ≥ 36 px, the ranking and its cut line in view;
+    a cut with a tie choosing five themes, each with an owner, beside the minority's answers,
+    still shows every theme. The cap per card is announced on the phone and the projector, and
+    a refused tap low on the phone's list is explained where the thumb is."""
     import httpx
     from playwright.sync_api import expect
 
@@ -493,7 +554,10 @@ def test_sixteen_cards_fit_the_projector(pages: Pages) -> None:
     assert len(cards[-1]["onderwerp"]) <= 120
     reply = httpx.post(
         f"{pages.base}/api/rooms",
-        json={"programme": [{"kind": "dotvote", "content": {"cards": cards}}], "lang": "nl"},
+        json={
+            "programme": [{"kind": "dotvote", "content": {"cards": cards, "cap": 3}}],
+            "lang": "nl",
+        },
     )
     assert reply.status_code == 201, reply.text
     room = reply.json()
@@ -503,6 +567,7 @@ def test_sixteen_cards_fit_the_projector(pages: Pages) -> None:
     )
     screen = pages.open("screen", f"/screen/{code}", PROJECTOR)
     expect(screen.locator(".dv-tile")).to_have_count(16)
+    expect(screen.locator(".join-panel")).to_have_count(0)  # a full wall: the top line says it
     pages.shot(screen, "i15-dotvote-screen-16-cards")
     readable(screen, "16 cards")
 
@@ -524,13 +589,24 @@ def test_sixteen_cards_fit_the_projector(pages: Pages) -> None:
     host_page.goto(f"{pages.base}/host")
     expect(host_page.locator("#dv-host-cards tbody tr")).to_have_count(16)
     control(host_page, "Stemmen openen")
+    expect(phone.locator("#dv-cap")).to_have_text("Hoogstens 3 stickers per kaart")
+    expect(screen.locator("#dv-cap")).to_have_text("Hoogstens 3 stickers per kaart")
     control(host_page, "Totalen tonen op het scherm")
     tap(phone, "Meldcode huiselijk geweld", 3)
     tap(phone, "Schulden bij jongeren", 2)
     tap(phone, "Motiverende gespreksvoering")
+    # no stickers left: a tap on the last card, scrolled far down the list, is refused in view
+    last = vote_card(phone, SIXTEEN[-1][1])
+    last.scroll_into_view_if_needed()
+    last.locator(".dv-card-main").click()
+    expect(phone.locator("#dv-notice")).to_contain_text("Je stickers zijn op")
+    assert phone.evaluate("scrollY") > 1000
+    assert not in_view(phone, "#dv-notice")
     expect(english.locator("#dv-left")).to_have_text("6 stickers left")
     tap(english, "Motiverende gespreksvoering")
     expect(english.locator("#dv-left")).to_have_text("5 stickers left")
+    tap(english, "Werken met ervaringsdeskundigen")
+    tap(english, SIXTEEN[-1][1])
     pages.shot(english, "i15-dotvote-phone-english-voting")
     expect(screen.locator("#dv-progress")).to_have_text("1 van 2 hebben al hun stickers geplakt")
     expect(screen.locator(".dv-tile-count")).to_have_count(16)
@@ -546,12 +622,48 @@ def test_sixteen_cards_fit_the_projector(pages: Pages) -> None:
     )
     pages.shot(screen, "i15-dotvote-screen-16-cards-result")
     readable(screen, "16 cards, result")
+
+    # the English phone's two cards are below the cut: its answer goes on the screen
+    english.locator("#dv-answer").fill("A short course first, please")
+    english.locator("#dv-answer-submit").click()
+    control(host_page, "Antwoorden tonen op het scherm")
+    expect(screen.locator("#dv-answers li")).to_have_count(1)
+    readable(screen, "16 cards, result with answers")
+    # top 4 with a tie on place 4: five themes, each with its owner
+    host_page.locator("#dv-cut-k").fill("4")
+    host_page.locator("#dv-cut-save").click()
+    expect(screen.locator("#dv-cut")).to_contain_text("Top 4")
+    control(host_page, "Naar de samenvatting")
+    owners = host_page.locator("#dv-owners li")
+    expect(owners).to_have_count(5)
+    for i in range(5):
+        owners.nth(i).locator("input").fill(f"Kennisgroep {i + 1} met Anna de Vries")
+        owners.nth(i).get_by_role("button", name="Opslaan").click()
+        expect(screen.locator(".dv-theme-owner").nth(i)).to_contain_text(f"Kennisgroep {i + 1}")
+    expect(screen.locator("#dv-answers")).to_be_visible()
+    themes = screen.locator("#dv-ranking .dv-theme")
+    expect(themes).to_have_count(5)
+    expect(screen.locator("#dv-cut")).to_contain_text("gelijke stand")
+    pages.shot(screen, "i15-dotvote-screen-16-cards-summary")
+    assert not in_view(screen, "#dv-ranking .dv-theme"), "a chosen theme is off the screen"
+    assert not in_view(screen, "#dv-others")
+    readable(screen, "16 cards, summary")
+    others = screen.locator("#dv-others .dv-other")
+    shown = others.count()
+    more = screen.locator("#dv-others .dv-others-more").inner_text()
+    if shown < 11:
+        assert f"en nog {11 - shown} kaarten" in more, (shown, more)
+    else:
+        assert not more
     pages.assert_clean()
 
 
 def test_a_tap_after_closing_is_refused_in_dutch(pages: Pages) -> None:
     """A phone that has not yet heard that voting closed taps a card: the server refuses it
-    (`voting_closed`), the phone says so in Dutch and shows the placement the server kept."""
+    (`voting_closed`), the phone says so in Dutch and shows the placement the server kept.
+    Before that, a proposal still waiting when the facilitator opens voting: the host is asked
+    first, and the phone is told its proposal did not go up. After it, a phone that joins once
+    voting closed is told why it has no stickers."""
     import httpx
     import msgpack
     from playwright.sync_api import expect
@@ -628,7 +740,24 @@ def test_a_tap_after_closing_is_refused_in_dutch(pages: Pages) -> None:
     )
     expect(phone.locator("#dv-wall .dv-card")).to_have_count(4)
     expect(phone.locator("#dv-wall")).to_contain_text("dagelijks functioneren")
+    phone.locator("#dv-p-domain").select_option("inkomen")
+    phone.locator("#dv-p-onderwerp").fill(E)
+    phone.locator("#dv-propose-submit").click()
+    expect(host.locator(".dv-proposal", has_text=E)).to_be_visible()
+    asked: list[str] = []
+
+    def answer_dialog(dialog: Any) -> None:
+        asked.append(dialog.message)
+        dialog.accept()
+
+    host.once("dialog", answer_dialog)
     control(host, "Stemmen openen")
+    expect(phone.locator("#dv-dropped-notice")).to_contain_text(
+        "Je voorstel is niet aan de muur gehangen"
+    )
+    expect(phone.locator("#dv-dropped-notice")).to_contain_text(E)
+    assert asked == ["Er wacht nog 1 voorstel van een deelnemer. Toch het stemmen openen?"]
+    expect(phone.locator(".dv-vote-card")).to_have_count(4)
     tap(phone, A, 2)
     expect(phone.locator("#dv-left")).to_have_text("Nog 4 stickers")
 
@@ -651,6 +780,13 @@ def test_a_tap_after_closing_is_refused_in_dutch(pages: Pages) -> None:
         sockets[-1].send(message)
     expect(phone.locator("#dv-ranking-list .dv-rank-row")).to_have_count(4)
     expect(phone.locator("#dv-ranking-list .dv-rank-row").first).to_contain_text("jij: 2")
+
+    late = pages.open("late", f"/join/{code}", PHONE, is_mobile=True, has_touch=True)
+    late.locator("#join-name").fill("Gijs")
+    late.locator("#join-form button[type=submit]").click()
+    expect(late.locator("#dv-outcome")).to_have_text(
+        "Het stemmen was al gesloten toen je meedeed, dus je hebt geen stickers geplakt."
+    )
     pages.assert_clean()
 
 

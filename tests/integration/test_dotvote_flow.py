@@ -142,6 +142,8 @@ async def test_full_flow_after_the_kring(live_server: ServerProcess) -> None:
             (2, "onderwerp", "invalid_card"),
         ]
         assert all(e["message"] for e in body["errors"])
+        assert body["errors"][0]["value"] == "maan"  # the wrong domain is named
+        assert "value" not in body["errors"][1]
         assert (
             httpx.post(url, content=b"[1,", headers=hosted(server, secret)).json()["errors"][0][
                 "code"

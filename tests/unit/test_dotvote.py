@@ -693,3 +693,97 @@ def test_every_error_code_has_a_message() -> None:
         assert codes <= set(ERRORS[lang])
     assert set(ERRORS["nl"]) == set(ERRORS["en"])
     assert r.Cut().as_dict() == {"top": 3}
+
+
+# ---- trial fixes: proposals dropped by open_voting, the scholingsplan's Markdown ------------------
+
+
+def test_open_voting_tells_phones_their_waiting_proposals_were_not_added() -> None:
+    """A proposal still waiting when voting opens does not go up on the wall: the phone that sent
+    it is told so in its `me` (the command reads the proposals, as `accept_proposals` does)."""
+    c = content(1)
+    state = A.new_state(c)
+    gate = dict(A.begin(state, c, ctx([])).gate or {})
+    players = ids(3)
+    sent = {
+        "p0000": [card("Voorstel A"), card("Voorstel B")],
+        "p0001": [card("Voorstel C")],
+    }
+    inputs = {
+        p: A.decode_input(dict(A.accept(gate, {}, p, {"proposals": ps}, T0).value))
+        for p, ps in sent.items()
+    }
+    run(
+        state,
+        "accept_proposals",
+        players,
+        keys=[proposal_key("p0001", inputs["p0001"]["proposals"][0])],
+        inputs=inputs,
+    )
+    assert A.needs_inputs(state, "open_voting")
+    effects = run(state, "open_voting", players, inputs=inputs)
+    assert effects.gate is not None and effects.gate["phase"] == d.VOTING
+    mine = A.personal_view(state, c, facts(players), "p0000")
+    assert mine is not None and mine["dropped"] == ["Voorstel A", "Voorstel B"]
+    for other in ("p0001", "p0002"):  # accepted, or proposed nothing
+        me = A.personal_view(state, c, facts(players), other)
+        assert me is not None and "dropped" not in me
+    data = unpackb(packb(A.encode(state)), strict_map_key=False)
+    assert A.decode(data).dropped == {"p0000": ["Voorstel A", "Voorstel B"]}
+    assert A.copy(state).dropped == state.dropped
+    # a state stored before this field existed still loads
+    del data["dropped"]
+    assert A.decode(data).dropped == {}
+
+
+def test_markdown_escapes_participants_text() -> None:
+    state, c = finished()
+    run(state, "edit_card", card_id="c3", card=card("# Kop <b>vet</b>", domain="participatie"))
+    names = {"a": "Anna", "b": "Bram", "c": "Cas"}
+    answer = "*vet* en _schuin_ met [link](http://x) en `code` | pipe"
+    tables = {d.MINORITY: {"b": {"answer": answer}}}
+    run(state, "summary")
+    run(state, "owner", card_id="c1", owner="- Anna")
+    md = A.export_markdown(A.export(state, c, names, tables, "nl"))
+    assert "- \\# Kop \\<b\\>vet\\</b\\> (participatie): 4 stickers" in md
+    assert "### \\# Kop \\<b\\>vet\\</b\\> (participatie)" in md
+    assert "- \\*vet\\* en \\_schuin\\_ met \\[link\\](http://x) en \\`code\\` \\| pipe" in md
+    assert "| \\- Anna |" in md  # a list marker at the start of a cell stays text
+    assert not any(line.startswith("# #") for line in md.splitlines())
+
+
+def test_markdown_header_has_team_date_and_a_tie_note() -> None:
+    c = content(3, title="Scholingsplan")
+    state = A.new_state(c)
+    A.begin(state, c, ctx([]))
+    run(state, "open_voting")
+    inputs = {
+        "a": {"stickers": {"c1": 3}},
+        "b": {"stickers": {"c2": 3}},
+        "c": {"stickers": {"c3": 1}},
+    }
+    run(state, "close_voting", ["a", "b", "c"], inputs=inputs)
+    run(state, "cut", top=1)
+    md = A.export_markdown(A.export(state, c, {}, {}, "nl"))
+    assert "Team:" not in md and "Datum:" not in md  # not known before the summary
+    when = 1_780_000_000.0  # 28 May 2026
+    A.command(state, c, "summary", ctx(["a", "b", "c"], team="Wijkteam Zuid", now=when))
+    data = A.export(state, c, {}, {}, "nl")
+    assert data["team"] == "Wijkteam Zuid" and data["date"] == when and data["tie"] is True
+    md = A.export_markdown(data)
+    assert md.splitlines()[2] == "Team: Wijkteam Zuid · Datum: 28-5-2026"
+    assert "_Gelijke stand op de grens: bij een top 1 zijn 2 thema's gekozen._" in md
+    en = A.export_markdown(A.export(state, c, {}, {}, "en"))
+    assert "Team: Wijkteam Zuid · Date: 2026-05-28" in en
+    assert "A tie at the cut: 2 themes were chosen for a top 1." in en
+    run(state, "back")
+    run(state, "cut", top=2)
+    assert "Gelijke stand" not in A.export_markdown(A.export(state, c, {}, {}, "nl"))
+
+
+def test_an_import_names_the_wrong_domain() -> None:
+    with pytest.raises(ActivityError) as exc:
+        parse_cards_file(b"domein,onderwerp\ninkomen,ok\n  Maan  ,x\n", "", DOMAINS)
+    assert exc.value.details == [
+        {"row": 2, "field": "domain", "code": "invalid_domain", "value": "Maan"}
+    ]

@@ -19,9 +19,11 @@ let pendingAdd = null; // {count}: a card was sent; the form empties once the wa
 let ownerDrafts = {}; // card id → text typed and not saved yet
 let history = null; // {team, records} of /api/history/dotvote
 let importResult = null;
+let shownItem = null; // the programme item drawn: a next round of stickers starts with empty tools
 
 export function reset() {
   ctx = null;
+  shownItem = null;
   mount += 1;
   editing = null;
   pendingAdd = null;
@@ -33,6 +35,16 @@ export function reset() {
 export function render(context) {
   ctx = context;
   const { view } = ctx;
+  if (view.item !== shownItem) {
+    if (shownItem !== null) {
+      mount += 1; // new boxes: every sub-section is built again
+      editing = null;
+      pendingAdd = null;
+      ownerDrafts = {};
+      importResult = null;
+    }
+    shownItem = view.item;
+  }
   const cards = view.cards || [];
   if (editing && !cards.some((c) => c.id === editing)) editing = null;
   ctx.section(
@@ -71,13 +83,18 @@ export function render(context) {
     // The summary (and every owner saved) rewrites this meeting's record: fetch it again then.
     const key = JSON.stringify([team, view.phase, view.owners || null]);
     if (!history || history.key !== key) loadHistory(team, key);
-    ctx.section("dv-h-history", { mount, team, records: history.records }, historyPanel);
+    const room = (view.room || {}).code || ctx.code;
+    // This meeting's own record is not an earlier choice: it shows only from the next meeting on.
+    const records = history.records === null ? null : history.records.filter((r) => !(String(r.room) === String(room) && Number(r.item) === Number(view.item)));
+    // The phase is part of the data: the box is a new one in each phase's skeleton.
+    ctx.section("dv-h-history", { mount, phase: view.phase, team, records }, historyPanel);
   }
   if (pendingAdd && cards.length > pendingAdd.count) {
     pendingAdd = null;
     const form = document.getElementById("dv-card-form");
     if (form) {
-      for (const id of ["dv-c-onderwerp", "dv-c-leervorm"]) form.querySelector(`#${id}`).value = "";
+      // Every field starts again (kwartaal "nog open"): the next card is not planned by accident.
+      for (const id of ["dv-c-domain", "dv-c-onderwerp", "dv-c-doelgroep", "dv-c-kwartaal", "dv-c-leervorm"]) form.querySelector(`#${id}`).value = "";
       form.querySelector("#dv-c-onderwerp").focus({ preventScroll: true });
     }
   }
@@ -108,6 +125,13 @@ const STEPS = [
   ["back", "btn-ghost"],
 ];
 
+/** A phase step; opening the voting first asks about proposals still waiting (they do not go up). */
+function step(action) {
+  const waiting = Number(ctx.view.proposed) || 0;
+  if (action === "open_voting" && waiting && !confirm(tn("dotvote_open_voting_confirm", { n: waiting }))) return;
+  ctx.send(action);
+}
+
 function controls({ can, phase, totals, answers, names, open }) {
   const allowed = new Set(can);
   // Switches that mean nothing in this phase stay out of the way (totals are public after voting).
@@ -116,7 +140,7 @@ function controls({ can, phase, totals, answers, names, open }) {
   if (voting) allowed.delete("show_names");
   const out = [];
   for (const [action, cls] of STEPS) {
-    if (allowed.has(action)) out.push(button(t(`dotvote_action_${action}`), cls, () => ctx.send(action), { dataset: { action } }));
+    if (allowed.has(action)) out.push(button(t(`dotvote_action_${action}`), cls, () => step(action), { dataset: { action } }));
   }
   const toggle = (action, on, labelOn, labelOff, args) =>
     button(on ? labelOn : labelOff, "btn-ghost", () => ctx.send(action, args(!on)), { dataset: { action }, "aria-pressed": on ? "true" : "false" });
@@ -153,7 +177,7 @@ function mirror(view) {
   } else if (view.phase === "voting") {
     parts.push(
       el("p", { class: "big-number", id: "dv-host-done" }, t("dotvote_done_x_of_n", { x: view.done || 0, n: view.of || 0 })),
-      el("p", { class: "muted", id: "dv-host-placed" }, tn("dotvote_host_placed", { voters: view.voters || 0, placed: fmtNumber(view.placed || 0) })),
+      el("p", { class: "muted", id: "dv-host-placed" }, tn("dotvote_host_placed", { n: view.voters || 0, placed: fmtNumber(view.placed || 0) })),
       el("p", { class: "muted" }, view.show_totals ? t("dotvote_host_totals_shown") : t("dotvote_host_totals_hidden")),
       liveTotals(cards, view.totals || {}),
     );
@@ -437,6 +461,13 @@ function settingsForm({ stickers, cap, can }) {
   return form;
 }
 
+/** A wrong row of an import: a wrong domain is named, with the domains that are allowed. */
+function importMessage(error) {
+  if (error.code !== "invalid_domain" || typeof error.value !== "string") return error.message;
+  const domains = ((ctx && ctx.view.domains) || []).join(", ");
+  return error.value ? t("dotvote_import_bad_domain", { value: error.value, domains }) : t("dotvote_import_no_domain", { domains });
+}
+
 function importForm({ item, result }) {
   const file = el("input", { id: "dv-import-file", type: "file", accept: ".json,.csv,application/json,text/csv" });
   const out = el(
@@ -444,7 +475,7 @@ function importForm({ item, result }) {
     { id: "dv-import-result", role: "status" },
     result ? el("p", { class: result.ok ? "dv-import-ok" : "form-error" }, result.message) : null,
     result && result.errors && result.errors.length
-      ? el("ul", { class: "dv-import-errors" }, result.errors.map((e) => el("li", null, e.row ? t("dotvote_import_row", { row: e.row, message: e.message }) : e.message)))
+      ? el("ul", { class: "dv-import-errors" }, result.errors.map((e) => el("li", null, e.row ? t("dotvote_import_row", { row: e.row, message: importMessage(e) }) : importMessage(e))))
       : null,
   );
   const form = el(
@@ -598,7 +629,7 @@ function historyPanel({ team, records: list }) {
 
 function historyTheme(record, theme) {
   const id = `dv-taken-${record.room}-${record.item}-${theme.card_id}`;
-  const box = el("input", { type: "checkbox", id, checked: Boolean(theme.taken_up) });
+  const box = el("input", { type: "checkbox", id, checked: Boolean(theme.taken_up), "aria-label": t("dotvote_history_taken_up_aria", { onderwerp: theme.onderwerp }) });
   box.addEventListener("change", async () => {
     box.disabled = true;
     try {
@@ -623,13 +654,13 @@ function historyTheme(record, theme) {
     "li",
     { class: ["dv-history-theme", theme.taken_up && "is-taken"] },
     box,
+    el("span", { class: "dv-taken-label", "aria-hidden": "true" }, t("dotvote_history_taken_up")),
     el(
       "label",
       { for: id },
       el("strong", null, theme.onderwerp),
       el("span", { class: "muted" }, ` · ${parts.filter(Boolean).join(" · ")}`),
       theme.owner ? el("span", null, ` · ${t("dotvote_owner_is", { owner: theme.owner })}`) : null,
-      ` — ${t("dotvote_history_taken_up")}`,
     ),
   );
 }

@@ -25,6 +25,7 @@ let optimistic = null; // the placement the last tap sent, while taps are on the
 const acked = new AckHold(() => ctx && update());
 let inflightTimer = null;
 let notice = "";
+let noticeLocal = false; // the notice explains a tap refused here, after the last input sent
 let proposalStatus = "";
 let sentProposal = false; // the form's card is on its way
 let answerDraft = null;
@@ -39,6 +40,7 @@ export function reset() {
   acked.release();
   clearTimeout(inflightTimer);
   notice = "";
+  noticeLocal = false;
   proposalStatus = "";
   sentProposal = false;
   answerDraft = null;
@@ -56,7 +58,8 @@ export function onAck(msg) {
   if ("stickers" in msg) {
     acked.hold(msg.stickers || {});
     settle("stickers");
-    notice = "";
+    // The ack of an earlier tap does not wipe what a later, refused tap explains.
+    if (!noticeLocal) notice = "";
   } else if ("proposals" in msg) {
     settle("proposals");
     proposalStatus = sentProposal ? t("dotvote_proposal_sent") : "";
@@ -97,6 +100,7 @@ export function onNotice(err, text) {
 }
 
 function send(kind, data) {
+  noticeLocal = false;
   queue.push(kind);
   ctx.send(data);
   clearTimeout(inflightTimer);
@@ -146,17 +150,24 @@ function skeleton(phase) {
     );
   }
   if (phase === "voting") {
+    // The notice sticks with the bar: a refused tap low on the list is explained where the thumb is.
     return el(
       "section",
       { class: "dv-phone dv-phone-voting", id: "dv-phone" },
       el(
         "div",
-        { class: "dv-bar", id: "dv-bar", role: "status", "aria-live": "polite" },
-        el("p", { class: "dv-left", id: "dv-left" }),
-        el("div", { class: "dv-dots", id: "dv-dots", "aria-hidden": "true" }),
-        el("p", { class: "dv-hint", id: "dv-hint" }),
+        { class: "dv-sticky" },
+        el(
+          "div",
+          { class: "dv-bar", id: "dv-bar", role: "status", "aria-live": "polite" },
+          el("p", { class: "dv-left", id: "dv-left" }),
+          el("div", { class: "dv-dots", id: "dv-dots", "aria-hidden": "true" }),
+          el("p", { class: "dv-hint", id: "dv-hint" }),
+          el("p", { class: "dv-hint dv-cap", id: "dv-cap", hidden: true }),
+        ),
+        noticeBox,
       ),
-      noticeBox,
+      el("div", { id: "dv-dropped" }),
       el("div", { id: "dv-vote" }),
     );
   }
@@ -262,6 +273,7 @@ function plainCard(p) {
 
 function showNotice(text) {
   notice = text;
+  noticeLocal = true;
   update();
 }
 
@@ -347,7 +359,30 @@ function capOf(view, me) {
   return (me.cap ?? view.cap) || 0;
 }
 
+/** Whether this phone saw the voting of this item (kept over a reload): one that did not and has
+ * no stickers joined after voting closed. */
+function sawKey(view) {
+  return `kk:dotvote-saw-voting:${(view.room || {}).code || ""}:${view.item}`;
+}
+
+function markSawVoting(view) {
+  try {
+    localStorage.setItem(sawKey(view), "1");
+  } catch {
+    /* private mode: the plain wording is shown later */
+  }
+}
+
+function joinedLate(view) {
+  try {
+    return localStorage.getItem(sawKey(view)) !== "1";
+  } catch {
+    return false;
+  }
+}
+
 function updateVoting(view, me) {
+  markSawVoting(view);
   part("dv-vote", { cards: view.cards, domains: view.domains, title: view.title }, ({ cards, domains, title }) => [
     el("h1", { class: "dv-heading" }, title || t("kind_dotvote")),
     grouped(cards, domains, voteCard),
@@ -369,6 +404,22 @@ function updateVoting(view, me) {
   const hint = ctx.root.querySelector("#dv-hint");
   if (hint) hint.textContent = left === 0 ? t("dotvote_hint_done") : placed ? t("dotvote_hint_more") : t("dotvote_hint_start");
   const cap = capOf(view, me);
+  const capLine = ctx.root.querySelector("#dv-cap");
+  if (capLine) {
+    capLine.textContent = cap ? t("dotvote_cap_n", { n: cap }) : "";
+    capLine.hidden = !cap;
+  }
+  // Proposals still waiting when voting opened did not go up on the wall: say so.
+  part("dv-dropped", { dropped: me.dropped || [] }, ({ dropped }) =>
+    dropped.length
+      ? el(
+          "div",
+          { class: "notice dv-dropped", id: "dv-dropped-notice" },
+          el("p", null, dropped.length === 1 ? t("dotvote_dropped_one") : t("dotvote_dropped_n", { n: dropped.length })),
+          el("ul", null, dropped.map((onderwerp) => el("li", null, onderwerp))),
+        )
+      : [],
+  );
   for (const li of ctx.root.querySelectorAll(".dv-vote-card")) {
     const id = li.dataset.card;
     const n = Number(current[id]) || 0;
@@ -481,7 +532,7 @@ function minorityForm(view, minority, cards) {
 function myOutcome(view, stickers, inMinority) {
   const placed = total(stickers);
   let text;
-  if (!placed) text = t("dotvote_you_none");
+  if (!placed) text = joinedLate(view) ? t("dotvote_you_none_late") : t("dotvote_you_none");
   else if (inMinority) text = t("dotvote_you_some_below");
   else text = t("dotvote_you_all_chosen");
   return el("p", { class: ["dv-outcome", !inMinority && placed && "is-good"], id: "dv-outcome" }, text);

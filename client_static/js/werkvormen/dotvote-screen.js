@@ -11,6 +11,10 @@ import { byDomain, cardIndex, cutText, forgetKring, kringMap, latestKring, metaL
 const WALL_MAX = 20; // cards on one screen at the 36 px floor; more get "en nog N kaarten"
 const RANKING_MAX = 16;
 const KRING_BESIDE_MAX = 12;
+// While the wall is short the join call (QR, address, code) stands beside it; fewer cards when the
+// kring's map takes a column too.
+const JOIN_BESIDE_MAX = 6;
+const JOIN_WITH_KRING_MAX = 4;
 
 let renderedKey = null;
 let kring = null; // the latest kring map of the room's team (fetched once)
@@ -48,12 +52,84 @@ function draw(ctx) {
   if (key === renderedKey) return;
   renderedKey = key;
   let body;
-  if (view.phase === "cards") body = cardsPhase(view);
+  const count = (view.cards || []).length;
+  // The kring's map takes a column: beside a full wall the cards would fall below 36 px.
+  const map = view.phase === "cards" && count <= KRING_BESIDE_MAX ? kringMap(kring) : null;
+  const join = view.phase === "cards" && count <= (map ? JOIN_WITH_KRING_MAX : JOIN_BESIDE_MAX);
+  if (view.phase === "cards") body = cardsPhase(view, map, join ? ctx.joinPanel() : null);
   else if (view.phase === "voting") body = voting(view);
   else if (view.phase === "summary") body = summary(view);
   else body = result(view);
   const title = el("div", { class: "screen-title" }, el("strong", null, view.title || t("kind_dotvote")));
-  replace(ctx.root, ctx.topBar(title, true), body);
+  replace(ctx.root, ctx.topBar(title, !join), body);
+  fit(ctx.root);
+}
+
+// ---------------------------------------------------------------- fitting the screen
+
+function overflowing(box) {
+  return Boolean(box) && box.scrollHeight > box.clientHeight + 1;
+}
+
+/** Texts wrap where there is room; what does not fit on the 1080 px screen is drawn tighter, step
+ * by step (measured once the view is in the page), and a list that still does not fit ends with
+ * "en nog N kaarten" instead of running off the screen unseen. */
+function fit(root) {
+  for (const tile of root.querySelectorAll(".dv-tile")) {
+    if (overflowing(tile)) tile.classList.add("is-tight");
+  }
+  const box = root.querySelector(".dv-ranking-box");
+  if (!box) return;
+  const list = box.querySelector("#dv-ranking");
+  const steps = list && list.dataset.fit ? list.dataset.fit.split(" ") : [];
+  const others = othersFitter(box);
+  // The "Niet gekozen" list gives way before the chosen themes lose their last step's details.
+  for (const [i, step] of steps.entries()) {
+    if (i === steps.length - 1 && others) others.shrink();
+    if (!overflowing(box)) break;
+    list.classList.add(step);
+  }
+  if (others) {
+    others.shrink();
+    others.grow();
+  }
+}
+
+/** The summary's "Niet gekozen: …" line: cards taken off its end (then "en nog N kaarten") while
+ * the box overflows, and put back while there is room. */
+function othersFitter(box) {
+  const line = box.querySelector("#dv-others");
+  if (!line) return null;
+  const shown = [...line.querySelectorAll(".dv-other")];
+  const hidden = [];
+  const more = line.querySelector(".dv-others-more");
+  const label = () => {
+    const n = hidden.length;
+    more.textContent = !n ? "" : shown.length ? ` · ${t("dotvote_more_cards", { n })}` : t("dotvote_more_cards", { n });
+  };
+  const hideLast = () => {
+    const node = shown.pop();
+    node.remove();
+    hidden.unshift(node);
+    label();
+  };
+  return {
+    shrink() {
+      while (overflowing(box) && shown.length) hideLast();
+    },
+    grow() {
+      while (hidden.length && !overflowing(box)) {
+        const node = hidden.shift();
+        more.before(node);
+        shown.push(node);
+        label();
+        if (overflowing(box)) {
+          hideLast();
+          break;
+        }
+      }
+    },
+  };
 }
 
 function columns(n) {
@@ -92,22 +168,28 @@ function wall(view, { totals = null, narrow = false } = {}) {
   ];
 }
 
-function cardsPhase(view) {
+/** The wall going up; while it is short, the join call beside it (the meeting may start here). */
+function cardsPhase(view, map, joinPanel) {
   const count = (view.cards || []).length;
-  // The kring's map takes a column: beside a full wall the cards would fall below 36 px.
-  const map = count <= KRING_BESIDE_MAX ? kringMap(kring) : null;
-  return el(
-    "main",
-    { class: ["dv-screen", "dv-screen-cards", map && "with-kring"] },
+  const players = Number((view.room || {}).players) || 0;
+  const wallPart = [
     el(
       "div",
       { class: "dv-screen-head" },
       el("h1", null, count ? tn("dotvote_screen_wall", { n: count }) : t("dotvote_screen_wall_empty")),
+      joinPanel ? el("p", { class: "dv-screen-sub dv-joined", id: "dv-joined", "aria-live": "polite" }, tn("players_n", { n: players })) : null,
       view.proposals_open
         ? el("p", { class: "dv-screen-sub", id: "dv-proposed" }, t("dotvote_screen_propose"), view.proposed ? ` · ${tn("dotvote_proposed_n", { n: view.proposed })}` : "")
         : null,
     ),
-    el("div", { class: "dv-screen-body" }, el("div", { class: "dv-wall-box" }, wall(view, { narrow: Boolean(map) })), map),
+    el("div", { class: "dv-screen-body" }, el("div", { class: "dv-wall-box" }, wall(view, { narrow: Boolean(map) || Boolean(joinPanel) })), map),
+  ];
+  if (!joinPanel) return el("main", { class: ["dv-screen", "dv-screen-cards", map && "with-kring"] }, wallPart);
+  return el(
+    "main",
+    { class: ["dv-screen", "dv-screen-cards", "with-join", map && "with-kring"] },
+    joinPanel,
+    el("div", { class: "dv-screen-wallside" }, wallPart),
   );
 }
 
@@ -121,6 +203,7 @@ function voting(view) {
       { class: "dv-screen-head" },
       el("h1", { class: "dv-progress", id: "dv-progress", "aria-live": "polite" }, t("dotvote_done_x_of_n", { x: view.done || 0, n: view.of || 0 })),
       el("p", { class: "dv-screen-sub" }, totals ? t("dotvote_screen_totals_on", { n: fmtNumber(view.placed || 0) }) : t("dotvote_screen_vote", { n: view.stickers || 6 })),
+      view.cap ? el("p", { class: "dv-screen-sub dv-cap", id: "dv-cap" }, t("dotvote_cap_n", { n: view.cap })) : null,
     ),
     el("div", { class: "dv-wall-box" }, wall(view, { totals })),
   );
@@ -175,7 +258,8 @@ function result(view) {
         "div",
         { class: "dv-ranking-box" },
         // A short ranking uses the room it has: bigger rows, read from further back.
-        el("ol", { class: ["dv-ranking", shown.length <= 8 && !answers && "is-roomy"], id: "dv-ranking" }, rows),
+        // Too long a list for the screen drops the bigger rows, then lets each row take one line.
+        el("ol", { class: ["dv-ranking", shown.length <= 8 && !answers && "is-roomy"], id: "dv-ranking", dataset: { fit: "is-compact is-single" } }, rows),
         ranking.length > shown.length ? el("p", { class: "dv-more" }, t("dotvote_more_cards", { n: ranking.length - shown.length })) : null,
       ),
       answers,
@@ -216,7 +300,8 @@ function summary(view) {
         { class: "dv-ranking-box" },
         el(
           "ol",
-          { class: "dv-themes", id: "dv-ranking" },
+          // Many themes: meta and owner share a line, then the meta gives way (measured in fit()).
+          { class: ["dv-themes", chosen.length > 3 && "is-compact"], id: "dv-ranking", dataset: { fit: "is-compact is-tight" } },
           chosen.map((row) => {
             const card = cards.get(row.card_id);
             const owner = owners[row.card_id];
@@ -228,7 +313,7 @@ function summary(view) {
                 "div",
                 { class: "dv-theme-text" },
                 el("p", { class: "dv-theme-onderwerp" }, card.onderwerp),
-                el("p", { class: "dv-theme-meta" }, [card.domain, metaLine(card)].filter(Boolean).join(" · ")),
+                el("p", { class: "dv-theme-meta" }, el("span", { class: "dv-theme-domain" }, card.domain), metaLine(card) ? el("span", { class: "dv-theme-rest" }, ` · ${metaLine(card)}`) : null),
                 el("p", { class: ["dv-theme-owner", !owner && "is-open"] }, owner ? t("dotvote_owner_is", { owner }) : t("dotvote_owner_none")),
               ),
               el("span", { class: "dv-rank-count", "aria-label": stickersText(row.stickers) }, String(row.stickers)),
@@ -241,7 +326,8 @@ function summary(view) {
               { class: "dv-others", id: "dv-others" },
               el("strong", null, t("dotvote_not_chosen")),
               " ",
-              others.map((row) => `${cards.get(row.card_id).onderwerp} (${row.stickers})`).join(" · "),
+              others.map((row, i) => el("span", { class: "dv-other" }, `${i ? " · " : ""}${cards.get(row.card_id).onderwerp} (${row.stickers})`)),
+              el("span", { class: "dv-others-more" }),
             )
           : null,
       ),
