@@ -301,7 +301,7 @@ function rounds(view, me) {
   add(section,
     el("p", { class: "kring-round muted" }, t("kring_round_n", { n: view.round || 1 })),
     view.round > 1 && view.shift
-      ? el("p", { class: "kring-shift" }, view.shift === 1 ? t("kring_shifted_one") : t("kring_shifted", { n: view.shift }))
+      ? el("p", { class: "kring-shift" }, t("kring_shifted", { n: view.shift }))
       : null,
   );
   if (!me || !me.seated) {

@@ -55,14 +55,8 @@ export function cutText(cut) {
   return "";
 }
 
-/** t(key, vars), or t(`${key}_one`, vars) when `vars.n` is 1 (Dutch and English both need it). */
-export function tn(key, vars) {
-  const one = `${key}_one`;
-  return vars.n === 1 && t(one) !== one ? t(one, vars) : t(key, vars);
-}
-
 export function stickersText(n) {
-  return n === 1 ? t("dotvote_sticker_one") : t("dotvote_stickers_n", { n: fmtNumber(n) });
+  return t("dotvote_stickers_n", { n: fmtNumber(n) }); // "1 sticker": dotvote_stickers_n_one
 }
 
 export function formatDate(value) {

@@ -7,7 +7,7 @@
 // #werkvorm-extra through ctx.section (rebuilt only when their data changed).
 
 import { el, fmtNumber, lang, t } from "../render.js";
-import { cardIndex, cutText, doelgroepLabel, formatDate, metaLine, rankLabel, stickersText, tiedRanks, tn } from "./dotvote-cards.js";
+import { cardIndex, cutText, doelgroepLabel, formatDate, metaLine, rankLabel, stickersText, tiedRanks } from "./dotvote-cards.js";
 
 /** Downloads beyond the shell's CSV/Excel/JSON: the scholingsplan in Markdown. */
 export const exports = [{ query: "results.md", suffix: ".md", label: "host_export_md" }];
@@ -128,7 +128,7 @@ const STEPS = [
 /** A phase step; opening the voting first asks about proposals still waiting (they do not go up). */
 function step(action) {
   const waiting = Number(ctx.view.proposed) || 0;
-  if (action === "open_voting" && waiting && !confirm(tn("dotvote_open_voting_confirm", { n: waiting }))) return;
+  if (action === "open_voting" && waiting && !confirm(t("dotvote_open_voting_confirm", { n: waiting }))) return;
   ctx.send(action);
 }
 
@@ -171,13 +171,13 @@ function mirror(view) {
   const cards = view.cards || [];
   if (view.phase === "cards") {
     parts.push(
-      el("p", { class: "big-number", id: "dv-host-cards" }, tn("dotvote_wall_n", { n: cards.length })),
+      el("p", { class: "big-number", id: "dv-host-cards" }, t("dotvote_wall_n", { n: cards.length })),
       el("p", { class: "muted" }, view.proposals_open ? t("dotvote_host_proposals_open", { n: view.proposed || 0 }) : t("dotvote_host_proposals_closed")),
     );
   } else if (view.phase === "voting") {
     parts.push(
       el("p", { class: "big-number", id: "dv-host-done" }, t("dotvote_done_x_of_n", { x: view.done || 0, n: view.of || 0 })),
-      el("p", { class: "muted", id: "dv-host-placed" }, tn("dotvote_host_placed", { n: view.voters || 0, placed: fmtNumber(view.placed || 0) })),
+      el("p", { class: "muted", id: "dv-host-placed" }, t("dotvote_host_placed", { n: view.voters || 0, placed: fmtNumber(view.placed || 0) })),
       el("p", { class: "muted" }, view.show_totals ? t("dotvote_host_totals_shown") : t("dotvote_host_totals_hidden")),
       liveTotals(cards, view.totals || {}),
     );
@@ -251,7 +251,7 @@ function minorityPanel(view) {
     "section",
     { class: "dv-host-minority", id: "dv-host-minority" },
     el("h3", null, t("dotvote_minority_question")),
-    el("p", { id: "dv-host-minority-count" }, minority.count ? tn("dotvote_host_minority", { n: minority.count, answered: minority.answered || 0 }) : t("dotvote_screen_no_minority")),
+    el("p", { id: "dv-host-minority-count" }, minority.count ? t("dotvote_host_minority", { n: minority.count, answered: minority.answered || 0 }) : t("dotvote_screen_no_minority")),
     el("p", { class: "muted" }, view.show_names ? t("dotvote_host_names_on") : t("dotvote_host_anonymous"), " · ", view.show_answers ? t("dotvote_host_answers_on_screen") : t("dotvote_host_answers_not_on_screen")),
     answers.length
       ? el(
@@ -378,7 +378,7 @@ function cardTable({ cards, can }) {
     ),
   );
   return [
-    el("h2", null, tn("dotvote_wall_n", { n: cards.length })),
+    el("h2", null, t("dotvote_wall_n", { n: cards.length })),
     cards.length
       ? el(
           "div",

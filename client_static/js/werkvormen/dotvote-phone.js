@@ -8,7 +8,7 @@
 
 import { AckHold } from "../ackhold.js";
 import { el, replace, t } from "../render.js";
-import { byDomain, cardIndex, cutText, doelgroepLabel, metaLine, rankLabel, stickersText, tiedRanks, tn } from "./dotvote-cards.js";
+import { byDomain, cardIndex, cutText, doelgroepLabel, metaLine, rankLabel, stickersText, tiedRanks } from "./dotvote-cards.js";
 
 const ONDERWERP_MAX = 120;
 const LEERVORM_MAX = 60;
@@ -336,7 +336,7 @@ function grouped(cards, domains, build) {
 
 function wallList(cards, domains) {
   return [
-    el("h2", { class: "dv-wall-title" }, tn("dotvote_wall_n", { n: (cards || []).length })),
+    el("h2", { class: "dv-wall-title" }, t("dotvote_wall_n", { n: (cards || []).length })),
     (cards || []).length ? grouped(cards, domains, (card) => el("li", { class: "dv-card" }, cardBody(card))) : el("p", { class: "muted" }, t("dotvote_no_cards_yet")),
   ];
 }
@@ -393,7 +393,7 @@ function updateVoting(view, me) {
   const left = Math.max(0, budget - placed);
   const leftNode = ctx.root.querySelector("#dv-left");
   if (leftNode) {
-    leftNode.textContent = left === 0 ? t("dotvote_none_left") : left === 1 ? t("dotvote_left_one") : t("dotvote_left_n", { n: left });
+    leftNode.textContent = left === 0 ? t("dotvote_none_left") : t("dotvote_left_n", { n: left });
     leftNode.classList.toggle("is-done", left === 0);
   }
   const dots = ctx.root.querySelector("#dv-dots");

@@ -6,7 +6,7 @@
 // A werkvorm renderer for screen.js: render(ctx) draws ctx.view into ctx.root.
 
 import { el, fmtNumber, replace, t } from "../render.js";
-import { byDomain, cardIndex, cutText, forgetKring, kringMap, latestKring, metaLine, rankLabel, stickersText, tiedRanks, tn } from "./dotvote-cards.js";
+import { byDomain, cardIndex, cutText, forgetKring, kringMap, latestKring, metaLine, rankLabel, stickersText, tiedRanks } from "./dotvote-cards.js";
 
 const WALL_MAX = 20; // cards on one screen at the 36 px floor; more get "en nog N kaarten"
 const RANKING_MAX = 16;
@@ -176,10 +176,10 @@ function cardsPhase(view, map, joinPanel) {
     el(
       "div",
       { class: "dv-screen-head" },
-      el("h1", null, count ? tn("dotvote_screen_wall", { n: count }) : t("dotvote_screen_wall_empty")),
-      joinPanel ? el("p", { class: "dv-screen-sub dv-joined", id: "dv-joined", "aria-live": "polite" }, tn("players_n", { n: players })) : null,
+      el("h1", null, count ? t("dotvote_screen_wall", { n: count }) : t("dotvote_screen_wall_empty")),
+      joinPanel ? el("p", { class: "dv-screen-sub dv-joined", id: "dv-joined", "aria-live": "polite" }, t("players_n", { n: players })) : null,
       view.proposals_open
-        ? el("p", { class: "dv-screen-sub", id: "dv-proposed" }, t("dotvote_screen_propose"), view.proposed ? ` · ${tn("dotvote_proposed_n", { n: view.proposed })}` : "")
+        ? el("p", { class: "dv-screen-sub", id: "dv-proposed" }, t("dotvote_screen_propose"), view.proposed ? ` · ${t("dotvote_proposed_n", { n: view.proposed })}` : "")
         : null,
     ),
     el("div", { class: "dv-screen-body" }, el("div", { class: "dv-wall-box" }, wall(view, { narrow: Boolean(map) || Boolean(joinPanel) })), map),
@@ -269,7 +269,7 @@ function result(view) {
       : el(
           "p",
           { class: "dv-minority-line", id: "dv-minority-line" },
-          minority.count ? tn("dotvote_screen_minority", { n: minority.count, answered: minority.answered || 0 }) : t("dotvote_screen_no_minority"),
+          minority.count ? t("dotvote_screen_minority", { n: minority.count, answered: minority.answered || 0 }) : t("dotvote_screen_no_minority"),
         ),
   );
 }
