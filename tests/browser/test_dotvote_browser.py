@@ -22,6 +22,7 @@ from tests.support.browser import (
     SOCKET,
     Pages,
     control,
+    join_phone,
     routed_phone,
 )
 
@@ -66,13 +67,8 @@ MINORITY = {
 
 
 def join(pages: Pages, code: str, name: str) -> Any:
-    from playwright.sync_api import expect
-
-    phone = pages.open(name, f"/join/{code}", PHONE, is_mobile=True, has_touch=True)
-    phone.locator("#join-name").fill(name)
-    phone.locator("#join-form button[type=submit]").click()
-    expect(phone.locator("#kring-entry")).to_be_visible()
-    return phone
+    """A phone joining while the kring before the stickers is open: it lands on the entry form."""
+    return join_phone(pages, code, name, "#kring-entry")
 
 
 def grade(phone: Any, domain: str, value: int) -> None:

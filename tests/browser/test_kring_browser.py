@@ -23,7 +23,9 @@ from tests.support.browser import (
     Pages,
     answer,
     control,
+    join_phone,
     routed_phone,
+    start_quiz,
 )
 from tests.support.crowd import Crowd
 
@@ -68,13 +70,7 @@ def join(pages: Pages, code: str, name: str) -> Any:
 
 def join_entry(pages: Pages, code: str, name: str) -> Any:
     """A phone joining a room whose kring is open: it lands on the entry form."""
-    from playwright.sync_api import expect
-
-    phone = pages.open(name, f"/join/{code}", PHONE, is_mobile=True, has_touch=True)
-    phone.locator("#join-name").fill(name)
-    phone.locator("#join-form button[type=submit]").click()
-    expect(phone.locator("#kring-entry")).to_be_visible()
-    return phone
+    return join_phone(pages, code, name, "#kring-entry")
 
 
 def enter(phone: Any, domain: str, grade: int, reason: str) -> None:
@@ -180,7 +176,7 @@ def test_quiz_then_kring_in_one_room(pages: Pages) -> None:
     expect(host.locator("#programme-list li")).to_have_count(1)
 
     # ---- the quiz: one question
-    control(host, "Start")
+    start_quiz(host)
     names = list(phones)
     for i, name in enumerate(names):
         answer(phones[name], "Waar", last=i == len(names) - 1)
@@ -640,9 +636,7 @@ def test_the_phone_says_what_did_not_count_at_the_lock(pages: Pages) -> None:
     expect(gus.locator("#kring-late")).to_have_count(0)
     pages.shot(eva, "kring-phone-late", axe=False)
     # Hanna comes in after the lock: her phone says why she has no grade and what can be done
-    hanna = pages.open("Hanna", f"/join/{code}", PHONE, is_mobile=True, has_touch=True)
-    hanna.locator("#join-name").fill("Hanna")
-    hanna.locator("#join-form button[type=submit]").click()
+    hanna = join_phone(pages, code, "Hanna", "#kring-rounds")
     expect(hanna.locator("#kring-rounds")).to_contain_text(
         "Je hebt geen cijfer gegeven: de cijfers zijn al vastgezet."
     )

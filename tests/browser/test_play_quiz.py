@@ -27,6 +27,7 @@ from tests.support.browser import (
     estimate,
     routed_phone,
     score,
+    start_quiz,
 )
 
 pytestmark = pytest.mark.browser
@@ -98,7 +99,7 @@ def test_play_demo_quiz_to_the_podium(pages: Pages) -> None:
 
     # -- question 1: true_false ("Waar" is right). Chris is wrong, Bram does not answer,
     #    so the facilitator closes the question early.
-    control(host, "Start")
+    start_quiz(host)
     expect(anna.locator(".answers button")).to_have_count(2)
     expect(screen.locator(".screen-q-text")).to_contain_text("themaquiz")
     expect(screen.locator(".q-number")).to_have_text("Vraag 1 van 3")
@@ -358,7 +359,7 @@ def test_an_answer_shows_as_received_from_its_ack_before_the_phones_own_frame(
     expect(gijs.locator(".joined-as")).to_have_text("Je doet mee als Gijs")
 
     me.hold = True
-    control(host, "Start")
+    start_quiz(host)
     buttons = fien.locator(".answers button")
     expect(buttons).to_have_count(2)
     chosen = buttons.first.inner_text().strip()

@@ -18,7 +18,7 @@ from server.activities.quiz_views import LOBBY_NAMES, SCOREBOARD_SIZE
 from server.hub.names import NAME_MAX
 from server.quizzes.validate import load_schema, validate_quiz
 from tests.conftest import upload
-from tests.support.browser import PHONE, PROJECTOR, Pages, control
+from tests.support.browser import PHONE, PROJECTOR, Pages, control, start_quiz
 from tests.support.crowd import Crowd
 
 pytestmark = pytest.mark.browser
@@ -281,7 +281,7 @@ def test_projector_fits_the_longest_texts_the_schema_allows(pages: Pages, base_u
         pages.shot(screen, "i13-projector-0-lobby")
 
         # multiple choice at the maxima
-        control(host, "Start")
+        start_quiz(host)
         expect(screen.locator(".screen-options .option")).to_have_count(MAX["options"])
         _check(
             screen,
@@ -442,7 +442,7 @@ def test_every_reveal_layout_fits_at_the_maxima(pages: Pages, base_url: str) -> 
     problems: list[str] = []
     try:
         crowd.join(code, [_name(i) for i in range(SCOREBOARD_SIZE)])
-        control(host, "Start")
+        start_quiz(host)
         for index, question in enumerate(OTHER_REVEALS["questions"]):
             name = question["id"]
             # the question itself, not the reveal before it (which has a .screen-q-text too)

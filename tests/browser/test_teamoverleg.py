@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import upload
-from tests.support.browser import DEMO_TITLE, PHONE, Pages, answer, control
+from tests.support.browser import DEMO_TITLE, PHONE, Pages, answer, control, start_quiz
 
 pytestmark = pytest.mark.browser
 
@@ -81,7 +81,7 @@ def test_each_phone_shows_labels_in_its_own_language(pages: Pages) -> None:
     assert english.url.endswith(f"/join/{code}?lang=en")  # the address bar keeps the choice
     dutch = join(pages, "dutch", code, "Daan")
 
-    control(host, "Start")
+    start_quiz(host)
     expect(english.locator(".answers button")).to_have_text(["True", "False"])
     expect(dutch.locator(".answers button")).to_have_text(["Waar", "Niet waar"])
     pages.shot(english, "i13-phone-en-question-in-nl-room")
@@ -160,7 +160,7 @@ def test_toelichting_bokaal_and_targets_on_a_phone(pages: Pages) -> None:
     host = start_session(pages, title=TRUE_FALSE_TITLE)
     code = host.locator("#session-code").inner_text().replace(" ", "")
     phone = join(pages, "phone", code, "Hanna")
-    control(host, "Start")
+    start_quiz(host)
     answer(phone, "Waar", last=True)
     # the toelichting is readable on the phone without hunting for a hidden control
     expect(phone.locator(".reveal .explain-text")).to_be_visible()
@@ -209,7 +209,7 @@ def _finish_with_team(pages: Pages, team: str) -> None:
     expect(host.locator("#session-code")).to_have_text(re.compile(r"^\d{3} \d{3}$"))
     code = host.locator("#session-code").inner_text().replace(" ", "")
     phone = join(pages, "team-phone", code, "Iris")
-    control(host, "Start")
+    start_quiz(host)
     answer(phone, "Waar", last=True)
     for _ in range(2):
         control(host, "Volgende vraag")

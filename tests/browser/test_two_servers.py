@@ -23,7 +23,7 @@ import pytest
 
 from tests.conftest import upload
 from tests.support.balancer import Balancer, servers_behind_a_balancer
-from tests.support.browser import PHONE, PROJECTOR, Pages, answer, control
+from tests.support.browser import PHONE, PROJECTOR, Pages, answer, control, start_quiz
 
 pytestmark = [pytest.mark.browser, pytest.mark.redis]
 
@@ -93,7 +93,7 @@ def test_a_server_that_goes_down_mid_question_loses_no_answer(browser: Any, tmp_
             on_down = balancer.open_websockets[down.port]
             assert 1 <= on_down < pages_open, dict(balancer.open_websockets)
 
-            control(host, "Start")
+            start_quiz(host)
             for phone in phones.values():
                 expect(phone.locator(".answers button")).to_have_count(2)
             answer(phones["Anna"], "Waar")
@@ -171,7 +171,7 @@ def test_a_balancer_with_room_affinity_keeps_each_room_on_one_server(
                     expect(phone.locator(".joined-as")).to_contain_text(name)
                     phones[code].append(phone)
                 expect(screen.locator(".player-count")).to_have_text("2 deelnemers")
-                control(host, "Start")
+                start_quiz(host)
                 answer(phones[code][0], "Waar")
                 expect(screen.locator("#answered")).to_have_text("1 van 2 beantwoord")
             # A phone that reloads comes back through the balancer to its room's server.

@@ -144,6 +144,16 @@ def control(host: Any, name: str) -> None:
     button.click()
 
 
+def start_quiz(host: Any) -> None:
+    """Press the quiz's Start once the host page counts the players who joined: a Start in a
+    lobby the page still shows as empty asks first (quiz-host.js), and a test's phones may have
+    joined a moment before the host's view says so."""
+    from playwright.sync_api import expect
+
+    expect(host.locator("#players h2")).not_to_have_text(re.compile(r"\(0\)"))
+    control(host, "Start")
+
+
 def answer(phone: Any, option: str, *, last: bool = False) -> None:
     """Tap the answer button whose text is `option` (whole text) or contains it."""
 
@@ -174,6 +184,18 @@ def acknowledged(phone: Any, last: bool) -> None:
 
 def score(phone: Any) -> str:
     return str(phone.locator("#me-score").inner_text())
+
+
+def join_phone(pages: Pages, code: str, name: str, lands_on: str) -> Any:
+    """A phone that joins room `code` as `name` through the join page and lands on `lands_on`
+    (a selector the werkvorm's phone page shows then)."""
+    from playwright.sync_api import expect
+
+    phone = pages.open(name, f"/join/{code}", PHONE, is_mobile=True, has_touch=True)
+    phone.locator("#join-name").fill(name)
+    phone.locator("#join-form button[type=submit]").click()
+    expect(phone.locator(lands_on)).to_be_visible()
+    return phone
 
 
 def routed_phone(pages: Pages, code: str, name: str, route: Any) -> Any:
