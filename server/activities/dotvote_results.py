@@ -200,6 +200,7 @@ WORDS: dict[str, dict[str, Any]] = {
         "md_none": "Nog geen thema's geprioriteerd.",
         "md_voters": "{voters} deelnemers plakten stickers ({stickers} per persoon).",
         "md_stickers": "{n} stickers",
+        "md_sticker": "1 sticker",
         "md_open": "Het stemmen loopt nog: dit is de stand tot nu toe.",
         "md_team": "Team: {team}",
         "md_date": "Datum: {date}",
@@ -248,6 +249,7 @@ WORDS: dict[str, dict[str, Any]] = {
         "md_none": "No themes prioritised yet.",
         "md_voters": "{voters} participants placed stickers ({stickers} each).",
         "md_stickers": "{n} stickers",
+        "md_sticker": "1 sticker",
         "md_open": "Voting is still open: these are the figures so far.",
         "md_team": "Team: {team}",
         "md_date": "Date: {date}",
@@ -370,7 +372,9 @@ def results_markdown(data: Mapping[str, Any]) -> str:
     if others:
         lines += [f"## {words['md_others']}", ""]
         for r in others:
-            count = words["md_stickers"].format(n=r["stickers"])
+            count = words["md_sticker" if r["stickers"] == 1 else "md_stickers"].format(
+                n=r["stickers"]
+            )
             lines.append(f"- {_md(r['onderwerp'])} ({_md(r['domain'])}): {count}")
         lines.append("")
     with_answers = [r for r in data["ranking"] if r["answers"]]

@@ -392,7 +392,9 @@ def test_kring_then_stickers_in_one_room(pages: Pages) -> None:
             expect(phone.locator("#dv-minority")).to_have_count(0)
     expect(phones["Bram"].locator(".dv-supported")).to_have_text(re.compile(rf"^{re.escape(C)}"))
     expect(phones["Chris"].locator(".dv-supported")).to_have_text(re.compile(rf"^{re.escape(D)}"))
-    expect(screen.locator("#dv-minority-line")).to_contain_text("2 mensen krijgen de vraag")
+    expect(screen.locator("#dv-minority-line")).to_contain_text(
+        "2 mensen krijgen de vraag wat zij nodig hebben · antwoorden: 0"
+    )
     shoot(pages, phones, screen, host, "5-result")
 
     for name, text in MINORITY.items():

@@ -382,6 +382,7 @@ def test_a_corrected_grade_stays_when_the_me_of_the_first_save_comes_after_it(
     expect(rounds).not_to_contain_text("drieën")
     expect(rounds).not_to_contain_text("plaats 0")
     expect(eva.locator("#kring-place")).to_have_count(0)
+    expect(eva.locator(".kring-prompts")).to_have_count(0)  # no questions for nobody opposite
     pages.assert_clean()
 
 

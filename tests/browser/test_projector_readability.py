@@ -421,6 +421,21 @@ OTHER_REVEALS: dict[str, Any] = {
             ],
         },
         {
+            # one long compound per option beside a short toelichting: the rows must show
+            # the words (broken where needed), not only shapes
+            "id": "een-woord",
+            "type": "multiple_choice",
+            "text": _text(80, 16),
+            "options": [
+                {"text": (word * 3)[: MAX["option"]], "correct": i == 1}
+                for i, word in enumerate(
+                    ("Arbeidsongeschiktheids", "Schuldhulpverlenings", "Jeugdbeschermings", "Wijk")
+                )
+            ],
+            "toelichting": _text(80, 17),
+            "experts": ["de schuldhulpverlener in ons team"],
+        },
+        {
             "id": "waar-niet-waar",
             "type": "true_false",
             "text": _text(MAX["question"], 12),
@@ -459,6 +474,10 @@ def test_every_reveal_layout_fits_at_the_maxima(pages: Pages, base_url: str) -> 
             if "toelichting" in question:
                 rules += [(".reveal-explain .explain-text", READ), (".reveal-explain li", READ)]
             _check(screen, f"{name} reveal", rules, problems)
+            if name == "een-woord":
+                right = question["options"][1]["text"]
+                written = screen.locator(".reveal-main").inner_text().replace("\n", "")
+                assert right[:40] in written, written[:300]
             pages.shot(screen, f"i13-projector-reveal-{name}")
             if index + 1 < len(OTHER_REVEALS["questions"]):
                 control(host, "Volgende vraag")

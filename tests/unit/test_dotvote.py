@@ -773,6 +773,8 @@ def test_markdown_header_has_team_date_and_a_tie_note() -> None:
     md = A.export_markdown(data)
     assert md.splitlines()[2] == "Team: Wijkteam Zuid · Datum: 28-5-2026"
     assert "_Gelijke stand op de grens: bij een top 1 zijn 2 thema's gekozen._" in md
+    others = [line for line in md.splitlines() if line.startswith("- ")]
+    assert len(others) == 1 and others[0].endswith("): 1 sticker"), others  # not "1 stickers"
     en = A.export_markdown(A.export(state, c, {}, {}, "en"))
     assert "Team: Wijkteam Zuid · Date: 2026-05-28" in en
     assert "A tie at the cut: 2 themes were chosen for a top 1." in en

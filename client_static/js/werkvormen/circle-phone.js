@@ -342,12 +342,15 @@ function rounds(view, me) {
     );
   }
   add(section,
-    el(
-      "div",
-      { class: "kring-prompts" },
-      el("h2", null, t("kring_ask_each_other")),
-      el("ul", null, (me.prompt || view.prompt || []).map((key) => el("li", null, t(key)))),
-    ),
+    // Questions for the colleague opposite: none while nobody stands there.
+    alone
+      ? null
+      : el(
+          "div",
+          { class: "kring-prompts" },
+          el("h2", null, t("kring_ask_each_other")),
+          el("ul", null, (me.prompt || view.prompt || []).map((key) => el("li", null, t(key)))),
+        ),
     el("h2", { class: "kring-you" }, t("kring_you_gave")),
     lateNotice ? el("p", { class: "notice kring-late", id: "kring-late", role: "alert" }, lateNotice) : null,
     // With the notice, "you gave no grade" would only contradict it.

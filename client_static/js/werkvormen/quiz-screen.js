@@ -254,16 +254,19 @@ function fitReveal() {
   fitClosest(main);
   const chart = main && main.querySelector(".bar-chart:not(.histogram)");
   const overflows = (node) => node.scrollHeight > node.clientHeight + 1 || node.scrollWidth > node.clientWidth + 1;
+  if (!chart) return;
   const crowded = () => overflows(main) || [...chart.querySelectorAll(".bar-label")].some(overflows);
-  if (!chart || !crowded()) return;
-  // A short toelichting leaves room: the chart takes the wider column, if the toelichting
-  // still fits the narrower one.
+  // Options in rows read best wide: they take the wider column whenever the toelichting still
+  // fits the narrower one (a short toelichting leaves room).
   const screen = main.closest(".screen-reveal");
   const aside = screen && screen.querySelector(".reveal-explain");
-  if (aside) {
+  if (aside && !chart.classList.contains("vertical")) {
     screen.classList.add("wide-chart");
-    if (!crowded() && !overflows(aside)) return;
-    screen.classList.remove("wide-chart");
+    if (overflows(aside)) screen.classList.remove("wide-chart");
+  }
+  if (!crowded()) return;
+  if (screen && screen.classList.contains("wide-chart")) {
+    screen.classList.remove("wide-chart"); // the compact columns below fit the narrow one
   }
   const q = view.question;
   const r = view.reveal || {};
