@@ -599,6 +599,10 @@ def test_sixteen_cards_fit_the_projector(pages: Pages) -> None:
     last.locator(".dv-card-main").click()
     expect(phone.locator("#dv-notice")).to_contain_text("Je stickers zijn op")
     assert phone.evaluate("scrollY") > 1000
+    # with every sticker placed the bar shrinks: the cards keep most of a 360×640 screen
+    expect(phone.locator("#dv-dots")).to_be_hidden()
+    bar = phone.locator("#dv-bar").bounding_box()
+    assert bar is not None and bar["height"] < PHONE["height"] / 5, bar
     assert not in_view(phone, "#dv-notice")
     expect(english.locator("#dv-left")).to_have_text("6 stickers left")
     tap(english, "Motiverende gespreksvoering")
