@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.requests import Request
@@ -20,6 +21,12 @@ _env = Environment(
 )
 
 
+def _switch_url(request: Request, lang: str) -> str:
+    """This page in `lang`, keeping the rest of its query (e.g. `/host?quiz=…`)."""
+    query = [(k, v) for k, v in request.query_params.multi_items() if k != "lang"]
+    return f"{request.url.path}?{urlencode([*query, ('lang', lang)])}"
+
+
 def render(request: Request, template: str, *, phone: bool = False, **context: Any) -> Response:
     lang = request_lang(request)
     static_dir = request.app.state.settings.static_dir
@@ -28,7 +35,7 @@ def render(request: Request, template: str, *, phone: bool = False, **context: A
         lang=lang,
         t=catalogue(static_dir, lang),
         t_json=catalogue_json(static_dir, lang, phone),
-        switch_url=f"{request.url.path}?lang={other}",
+        switch_url=_switch_url(request, other),
         static="/static",
         assets=request.app.state.assets,
         **context,

@@ -616,6 +616,7 @@ def test_sixteen_cards_fit_the_projector(pages: Pages) -> None:
     pages.shot(screen, "i15-dotvote-screen-16-cards-voting")
     readable(screen, "16 cards, voting")
 
+    host_page.once("dialog", lambda dialog: dialog.accept())  # the English phone has stickers left
     control(host_page, "Stemmen sluiten")
     expect(screen.locator("#dv-ranking .dv-rank-row")).to_have_count(16)
     expect(screen.locator("#dv-cutline")).to_be_visible()
@@ -764,8 +765,15 @@ def test_a_tap_after_closing_is_refused_in_dutch(pages: Pages) -> None:
     expect(phone.locator("#dv-left")).to_have_text("Nog 4 stickers")
 
     holding["on"] = True
+    # Fenna has stickers left: closing asks first; declined, the voting stays open
+    host.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
+    control(host, "Stemmen sluiten")
+    expect(host.locator(".phase-badge")).to_have_text("Stickers plakken")
+    assert asked[1:] == ["1 van de 1 deelnemers heeft nog stickers over. Toch het stemmen sluiten?"]
+    host.once("dialog", answer_dialog)
     control(host, "Stemmen sluiten")
     expect(host.locator(".phase-badge")).to_have_text("Uitslag")
+    assert len(asked) == 3
     vote_card(phone, B).locator(".dv-card-main").click()
     expect(phone.locator("#dv-notice")).to_have_text(
         "Het stemmen is gesloten: je stickers blijven zoals ze waren."

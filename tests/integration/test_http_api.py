@@ -6,6 +6,7 @@ import asyncio
 import csv
 import io
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -286,6 +287,16 @@ def test_pages_render_in_both_languages(live_server: ServerProcess, path: str) -
     assert '<html lang="nl"' in nl.text and '<html lang="en"' in en.text
     assert "/static/js/" in nl.text
     assert en.cookies.get("lang") == "en"
+
+
+def test_the_language_switch_keeps_the_page_query(live_server: ServerProcess) -> None:
+    """`/host?quiz=X` (from "Start een sessie met deze quiz") switched to English is still the
+    facilitator's page with X chosen: the switch only replaces `lang`."""
+    page = httpx.get(f"{live_server.base}/host", params={"quiz": "mijn quiz&co", "lang": "nl"})
+    links = re.findall(r'class="lang-switch" href="([^"]+)"', page.text)
+    assert links == ["/host?quiz=mijn+quiz%26co&amp;lang=en"], links
+    plain = httpx.get(f"{live_server.base}/quizzes")
+    assert 'class="lang-switch" href="/quizzes?lang=en"' in plain.text
 
 
 async def test_every_round_stays_exportable_after_play_again(live_server: ServerProcess) -> None:

@@ -125,10 +125,14 @@ const STEPS = [
   ["back", "btn-ghost"],
 ];
 
-/** A phase step; opening the voting first asks about proposals still waiting (they do not go up). */
+/** A phase step; opening the voting first asks about proposals still waiting (they do not go up),
+ * closing it about people who have stickers left in hand (they cannot place them after). */
 function step(action) {
-  const waiting = Number(ctx.view.proposed) || 0;
+  const view = ctx.view;
+  const waiting = Number(view.proposed) || 0;
   if (action === "open_voting" && waiting && !confirm(t("dotvote_open_voting_confirm", { n: waiting }))) return;
+  const missing = Math.max(0, (Number(view.of) || 0) - (Number(view.done) || 0));
+  if (action === "close_voting" && missing && !confirm(t("dotvote_close_voting_confirm", { n: missing, of: view.of }))) return;
   ctx.send(action);
 }
 
