@@ -20,6 +20,7 @@ from tests.support.browser import (
     PHONE,
     PROJECTOR,
     SOCKET,
+    Dialogs,
     Pages,
     control,
     join_phone,
@@ -747,33 +748,30 @@ def test_a_tap_after_closing_is_refused_in_dutch(pages: Pages) -> None:
     phone.locator("#dv-p-onderwerp").fill(E)
     phone.locator("#dv-propose-submit").click()
     expect(host.locator(".dv-proposal", has_text=E)).to_be_visible()
-    asked: list[str] = []
-
-    def answer_dialog(dialog: Any) -> None:
-        asked.append(dialog.message)
-        dialog.accept()
-
-    host.once("dialog", answer_dialog)
+    dialogs = Dialogs(host)
+    dialogs.next(accept=True)
     control(host, "Stemmen openen")
     expect(phone.locator("#dv-dropped-notice")).to_contain_text(
         "Je voorstel is niet aan de muur gehangen"
     )
     expect(phone.locator("#dv-dropped-notice")).to_contain_text(E)
-    assert asked == ["Er wacht nog 1 voorstel van een deelnemer. Toch het stemmen openen?"]
+    assert dialogs.asked == ["Er wacht nog 1 voorstel van een deelnemer. Toch het stemmen openen?"]
     expect(phone.locator(".dv-vote-card")).to_have_count(4)
     tap(phone, A, 2)
     expect(phone.locator("#dv-left")).to_have_text("Nog 4 stickers")
 
     holding["on"] = True
     # Fenna has stickers left: closing asks first; declined, the voting stays open
-    host.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
+    dialogs.next(accept=False)
     control(host, "Stemmen sluiten")
     expect(host.locator(".phase-badge")).to_have_text("Stickers plakken")
-    assert asked[1:] == ["1 van de 1 deelnemers heeft nog stickers over. Toch het stemmen sluiten?"]
-    host.once("dialog", answer_dialog)
+    assert dialogs.asked[1:] == [
+        "1 van de 1 deelnemers heeft nog stickers over. Toch het stemmen sluiten?"
+    ]
+    dialogs.next(accept=True)
     control(host, "Stemmen sluiten")
     expect(host.locator(".phase-badge")).to_have_text("Uitslag")
-    assert len(asked) == 3
+    assert len(dialogs.asked) == 3
     vote_card(phone, B).locator(".dv-card-main").click()
     expect(phone.locator("#dv-notice")).to_have_text(
         "Het stemmen is gesloten: je stickers blijven zoals ze waren."

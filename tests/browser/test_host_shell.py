@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.support.browser import Pages, control
+from tests.support.browser import Dialogs, Pages, control
 
 pytestmark = pytest.mark.browser
 
@@ -125,19 +125,15 @@ def test_starting_a_quiz_nobody_joined_asks_first(pages: Pages) -> None:
     host = pages.open("host", "/host", LAPTOP)
     host.get_by_role("button", name="Start een sessie").click()
     expect(host.locator("#session-code")).to_be_visible()
-    asked: list[str] = []
-
-    def answer(dialog: Any) -> None:
-        asked.append(dialog.message)
-        (dialog.accept if len(asked) > 1 else dialog.dismiss)()
-
-    host.on("dialog", answer)
+    dialogs = Dialogs(host)
+    dialogs.next(accept=False)
     control(host, "Start")
     expect(host.locator(".phase-badge")).to_have_text("Wachten op deelnemers")
-    assert asked == ["Er doet nog niemand mee. Toch de eerste vraag starten?"]
+    assert dialogs.asked == ["Er doet nog niemand mee. Toch de eerste vraag starten?"]
+    dialogs.next(accept=True)
     control(host, "Start")
     expect(host.locator(".phase-badge")).to_have_text("Vraag loopt")
-    assert len(asked) == 2
+    assert len(dialogs.asked) == 2
     pages.assert_clean()
 
 

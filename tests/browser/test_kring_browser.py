@@ -19,6 +19,7 @@ from tests.support.browser import (
     ON_TWO_SERVERS,
     PHONE,
     PROJECTOR,
+    Dialogs,
     HeldMe,
     Pages,
     answer,
@@ -586,16 +587,11 @@ def test_the_phone_says_what_did_not_count_at_the_lock(pages: Pages) -> None:
         expect(phone.locator("#kring-entry")).to_be_visible()
 
     # no grade yet: "Cijfers vastzetten" asks first (and nothing happens when the host declines)
-    asked: list[str] = []
-
-    def decline(dialog: Any) -> None:
-        asked.append(dialog.message)
-        dialog.dismiss()
-
-    host.once("dialog", decline)
+    dialogs = Dialogs(host)
+    dialogs.next(accept=False)
     control(host, "Cijfers vastzetten")
     expect(host.locator("#kring-host-entered")).to_have_text("0 van 3 hebben een cijfer gegeven")
-    assert asked == ["Nog niemand heeft een cijfer gegeven. Toch vastzetten?"]
+    assert dialogs.asked == ["Nog niemand heeft een cijfer gegeven. Toch vastzetten?"]
 
     # Gus's domain is edited away: his phone marks it and the counts leave it out
     enter(gus, "inkomen", 7, "")

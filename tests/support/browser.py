@@ -144,6 +144,22 @@ def control(host: Any, name: str) -> None:
     button.click()
 
 
+class Dialogs:
+    """A page's confirm dialogs: each answered as told by `next` (`accept` or dismiss) and its
+    question kept in `asked`."""
+
+    def __init__(self, page: Any) -> None:
+        self.page = page
+        self.asked: list[str] = []
+
+    def next(self, accept: bool) -> None:
+        def answer(dialog: Any) -> None:
+            self.asked.append(dialog.message)
+            (dialog.accept if accept else dialog.dismiss)()
+
+        self.page.once("dialog", answer)
+
+
 def start_quiz(host: Any) -> None:
     """Press the quiz's Start once the host page counts the players who joined: a Start in a
     lobby the page still shows as empty asks first (quiz-host.js), and a test's phones may have
