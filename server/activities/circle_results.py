@@ -102,17 +102,6 @@ def export_data(
     }
 
 
-def csv_average(figure: Mapping[str, Any]) -> float | None:
-    """A domain's average as shown (one decimal, half up), from its sum and count."""
-    count, total = figure.get("count") or 0, figure.get("sum")
-    if isinstance(total, int) and not isinstance(total, bool) and count:
-        return display_average(total, int(count))
-    average = figure.get("average")
-    if average is None:
-        return None
-    return float(Decimal(repr(float(average))).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
-
-
 def results_csv(data: Mapping[str, Any], dialect: str = "rfc4180") -> str:
     """Two tables, a blank line between: per person, then per domain. "rfc4180": commas,
     CRLF, no BOM; "excel-nl": semicolons, decimal comma, UTF-8 BOM."""
@@ -126,7 +115,7 @@ def results_csv(data: Mapping[str, Any], dialect: str = "rfc4180") -> str:
     def number(figure: Mapping[str, Any]) -> str:
         """The average to one decimal, rounded half up as on the projector (6.7, not
         6.666666666666667); the JSON export keeps the exact one and the sum."""
-        shown = csv_average(figure)
+        shown = display_average(int(figure["sum"]), int(figure["count"]))
         if shown is None:
             return ""
         text = f"{shown:.1f}"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -244,6 +244,20 @@ def outcome_of(state: DotvoteState, cache: dict[str, Any]) -> Outcome:
     return result
 
 
+def _waiting(
+    state: DotvoteState, inputs: Mapping[str, Any], names: Mapping[str, str]
+) -> Iterator[tuple[str, int, Mapping[str, Any], str]]:
+    """(player, index, proposal, key) of every proposal not yet accepted or dismissed, of the
+    players still in the room (`names`)."""
+    for player, record in inputs.items():
+        if player not in names:
+            continue
+        for n, proposal in enumerate(proposals_of(record)):
+            key = proposal_key(player, proposal)
+            if key not in state.handled:
+                yield player, n, proposal, key
+
+
 def pending(
     state: DotvoteState, inputs: Mapping[str, Any], names: Mapping[str, str]
 ) -> list[dict[str, Any]]:
@@ -251,16 +265,11 @@ def pending(
     players still in the room (`names`)."""
     rows: list[tuple[float, int, int, dict[str, Any]]] = []
     order = {p: i for i, p in enumerate(names)}
-    for player, record in inputs.items():
-        if player not in order:
-            continue
+    for player, n, proposal, key in _waiting(state, inputs, names):
+        record = inputs[player]
         at = record.get("at", 0.0) if isinstance(record, Mapping) else 0.0
-        for n, proposal in enumerate(proposals_of(record)):
-            key = proposal_key(player, proposal)
-            if key in state.handled:
-                continue
-            shown = {"key": key, "name": names.get(player, "?"), **proposal}
-            rows.append((float(at), order[player], n, shown))
+        shown = {"key": key, "name": names.get(player, "?"), **proposal}
+        rows.append((float(at), order[player], n, shown))
     rows.sort(key=lambda r: r[:3])
     return [r[3] for r in rows]
 
@@ -270,14 +279,6 @@ def waiting_by_player(
 ) -> dict[str, list[str]]:
     """The subjects of the proposals not yet accepted or dismissed, per player still in the room."""
     out: dict[str, list[str]] = {}
-    for player, record in inputs.items():
-        if player not in names:
-            continue
-        subjects = [
-            p.get("onderwerp", "")
-            for p in proposals_of(record)
-            if proposal_key(player, p) not in state.handled
-        ]
-        if subjects:
-            out[player] = subjects
+    for player, _, proposal, _ in _waiting(state, inputs, names):
+        out.setdefault(player, []).append(proposal.get("onderwerp", ""))
     return out

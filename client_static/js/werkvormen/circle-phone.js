@@ -315,9 +315,9 @@ function rounds(view, me) {
       "div",
       { class: "kring-where card" },
       el("p", { class: "kring-circle", id: "kring-circle" }, t("kring_you_stand", { circle })),
-      // Alone there is no place to stand at and no pair to join: only "you are on your own".
-      !alone && me.place ? el("p", { class: "kring-place", id: "kring-place" }, t("kring_place_n", { n: me.place })) : null,
-      !alone && me.extra && me.place ? el("p", { class: "muted kring-extra" }, t("kring_extra", { n: me.place })) : null,
+      // Alone, the server gives no place and no pair to join (place 0, extra false).
+      me.place ? el("p", { class: "kring-place", id: "kring-place" }, t("kring_place_n", { n: me.place })) : null,
+      me.extra ? el("p", { class: "muted kring-extra" }, t("kring_extra", { n: me.place })) : null,
     ),
   );
   if (alone) {

@@ -13,7 +13,6 @@ import { cardIndex, cutText, doelgroepLabel, formatDate, metaLine, rankLabel, st
 export const exports = [{ query: "results.md", suffix: ".md", label: "host_export_md" }];
 
 let ctx = null;
-let mount = 0; // a new mount rebuilds every sub-section (the shell empties #werkvorm-extra)
 let editing = null; // the id of the card in the form, null: a new card
 let pendingAdd = null; // {count}: a card was sent; the form empties once the wall has more
 let ownerDrafts = {}; // card id → text typed and not saved yet
@@ -24,7 +23,6 @@ let shownItem = null; // the programme item drawn: a next round of stickers star
 export function reset() {
   ctx = null;
   shownItem = null;
-  mount += 1;
   editing = null;
   pendingAdd = null;
   ownerDrafts = {};
@@ -37,7 +35,6 @@ export function render(context) {
   const { view } = ctx;
   if (view.item !== shownItem) {
     if (shownItem !== null) {
-      mount += 1; // new boxes: every sub-section is built again
       editing = null;
       pendingAdd = null;
       ownerDrafts = {};
@@ -60,23 +57,23 @@ export function render(context) {
     controls,
   );
   ctx.section("mirror", { ...view, players: undefined, removed: undefined, room: undefined, v: undefined, can: undefined, programme: undefined }, mirror);
-  ctx.section("werkvorm-extra", { mount, phase: view.phase, item: view.item }, skeleton);
+  ctx.section("werkvorm-extra", { phase: view.phase, item: view.item }, skeleton);
   const can = new Set(view.can || []);
   const forms = { domains: view.domains, leervormen: view.leervormen, kwartalen: view.kwartalen, doelgroepen: view.doelgroepen };
   if (view.phase === "cards" || view.phase === "voting") {
     const card = editing ? cards.find((c) => c.id === editing) : null;
-    ctx.section("dv-h-cardform", { mount, ...forms, card, add: can.has("add_card"), edit: can.has("edit_card") }, cardForm);
+    ctx.section("dv-h-cardform", { ...forms, card, add: can.has("add_card"), edit: can.has("edit_card") }, cardForm);
     // Without the live totals (they are in the mirror): the table's buttons stay put while stickers move.
-    ctx.section("dv-h-cards", { mount, cards, can: [...can] }, cardTable);
+    ctx.section("dv-h-cards", { cards, can: [...can] }, cardTable);
   }
   if (view.phase === "cards") {
-    ctx.section("dv-h-proposals", { mount, list: view.proposals || [], more: view.more_proposals || 0, can: [...can] }, proposalsPanel);
-    ctx.section("dv-h-settings", { mount, stickers: view.stickers, cap: view.cap, can: can.has("settings") }, settingsForm);
-    ctx.section("dv-h-import", { mount, item: view.item, result: importResult }, importForm);
+    ctx.section("dv-h-proposals", { list: view.proposals || [], more: view.more_proposals || 0, can: [...can] }, proposalsPanel);
+    ctx.section("dv-h-settings", { stickers: view.stickers, cap: view.cap, can: can.has("settings") }, settingsForm);
+    ctx.section("dv-h-import", { item: view.item, result: importResult }, importForm);
   }
-  if (view.phase === "result") ctx.section("dv-h-cut", { mount, cut: view.cut, tie: view.tie, can: can.has("cut"), cards: cards.length }, cutForm);
+  if (view.phase === "result") ctx.section("dv-h-cut", { cut: view.cut, tie: view.tie, can: can.has("cut"), cards: cards.length }, cutForm);
   if (view.phase === "summary") {
-    ctx.section("dv-h-owners", { mount, ranking: view.ranking, cards, owners: view.owners || {}, drafts: ownerDrafts, can: can.has("owner") }, ownersForm);
+    ctx.section("dv-h-owners", { ranking: view.ranking, cards, owners: view.owners || {}, drafts: ownerDrafts, can: can.has("owner") }, ownersForm);
   }
   if (view.phase === "cards" || view.phase === "summary") {
     const team = (view.room || {}).team || "";
@@ -86,8 +83,7 @@ export function render(context) {
     const room = (view.room || {}).code || ctx.code;
     // This meeting's own record is not an earlier choice: it shows only from the next meeting on.
     const records = history.records === null ? null : history.records.filter((r) => !(String(r.room) === String(room) && Number(r.item) === Number(view.item)));
-    // The phase is part of the data: the box is a new one in each phase's skeleton.
-    ctx.section("dv-h-history", { mount, phase: view.phase, team, records }, historyPanel);
+    ctx.section("dv-h-history", { team, records }, historyPanel);
   }
   if (pendingAdd && cards.length > pendingAdd.count) {
     pendingAdd = null;
