@@ -463,7 +463,15 @@ function kindLabel(p) {
 function programmePanel({ item, programme }) {
   const rows = programme.map((p, i) => {
     const running = i === item;
-    const status = running ? t("programme_running") : p.ran ? t("programme_ran") : t("programme_waiting");
+    // Left at its end: "gedaan"; left halfway (a quiz before its podium): "onderbroken".
+    const action = p.finished ? t("programme_back") : p.ran ? t("programme_resume") : t("programme_begin");
+    const status = running
+      ? t("programme_running")
+      : p.finished
+        ? t("programme_ran")
+        : p.ran
+          ? t("programme_paused")
+          : t("programme_waiting");
     return el(
       "li",
       { class: ["programme-item", running && "is-current"], dataset: { item: i } },
@@ -483,10 +491,10 @@ function programmePanel({ item, programme }) {
               {
                 type: "button",
                 class: "btn btn-small btn-secondary begin",
-                "aria-label": t("programme_begin_aria", { title: p.title }),
+                "aria-label": t("programme_action_aria", { action, title: p.title }),
                 onclick: () => send("begin", { item: i }),
               },
-              p.ran ? t("programme_back") : t("programme_begin"),
+              action,
             ),
         !running && p.ran ? exportButtons(session, i, { small: true, title: p.title, kind: p.kind }) : null,
       ),

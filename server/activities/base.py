@@ -171,6 +171,12 @@ class Activity(ABC, Generic[S]):
     @abstractmethod
     def phase(self, state: S) -> str: ...
 
+    @abstractmethod
+    def finished(self, state: S) -> bool:
+        """Whether the werkvorm reached its end (the quiz's podium, the kring's reveal, the
+        stickers' summary): a programme item left there is "done", one left earlier is only
+        paused."""
+
     def title(self, content: Mapping[str, Any]) -> str:
         return str(content.get("title", ""))
 

@@ -243,6 +243,9 @@ class Circle(Activity[CircleState]):
     def phase(self, state: CircleState) -> str:
         return state.phase
 
+    def finished(self, state: CircleState) -> bool:
+        return state.phase == REVEAL
+
     # ---- commands --------------------------------------------------------------------------
     def actions(self, state: CircleState, content: Mapping[str, Any]) -> list[str]:
         if state.phase == ENTRY:

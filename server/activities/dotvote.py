@@ -178,6 +178,9 @@ class Dotvote(Activity[DotvoteState]):
     def phase(self, state: DotvoteState) -> str:
         return state.phase
 
+    def finished(self, state: DotvoteState) -> bool:
+        return state.phase == SUMMARY
+
     # ---- the gate ------------------------------------------------------------------------------
     def gate_of(self, state: DotvoteState) -> dict[str, Any]:
         """What phones' inputs are checked against now."""

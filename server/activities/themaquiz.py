@@ -89,6 +89,9 @@ class Themaquiz(Activity[q.QuizState]):
     def phase(self, state: q.QuizState) -> str:
         return state.phase
 
+    def finished(self, state: q.QuizState) -> bool:
+        return state.phase == q.PODIUM
+
     # ---- commands ----------------------------------------------------------------------------
     def actions(self, state: q.QuizState, content: Mapping[str, Any]) -> list[str]:
         return [a for a in q.allowed_actions(state, content) if a not in ROOM_ACTIONS]

@@ -34,8 +34,13 @@ def envelope(role: str, room: Room, state: Any, content: Any, facts: base.Facts)
         # Phones do not get the live count: every join would otherwise re-send every phone's view.
         view["room"]["players"] = len(facts.names)
         view["programme"] = [
-            {"kind": item.kind, "title": item.title, "ran": item.state is not None}
-            for item in room.programme
+            {
+                "kind": item.kind,
+                "title": item.title,
+                "ran": item.state is not None,
+                "finished": activity.finished(state) if i == room.current else item.finished,
+            }
+            for i, item in enumerate(room.programme)
         ]
     if role == "host":
         view["players"] = [

@@ -48,11 +48,12 @@ def input_table(item: int, table: str) -> str:
 @dataclass
 class Item:
     """One werkvorm of the programme; `state` is the encoded state of an item that is not
-    running (None before it ran)."""
+    running (None before it ran); `finished`: it was left at its end (Activity.finished)."""
 
     kind: str
     title: str
     state: dict[str, Any] | None = None
+    finished: bool = False
     archived: dict[str, Any] | None = None  # what the hub kept of its last archive effect
 
     def to_dict(self) -> dict[str, Any]:
@@ -60,6 +61,7 @@ class Item:
             "kind": self.kind,
             "title": self.title,
             "state": self.state,
+            "finished": self.finished,
             "archived": self.archived,
         }
 

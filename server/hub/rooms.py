@@ -648,6 +648,7 @@ class Hub:
             if not 0 <= item < len(room.programme) or item == room.current:
                 raise HubError("not_allowed")
             room.item.state = room.activity.encode(room.state)
+            room.item.finished = room.activity.finished(room.state)
             room.current = item
             stored = room.item.state
             room.state = (

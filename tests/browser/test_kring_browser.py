@@ -198,7 +198,11 @@ def test_quiz_then_kring_in_one_room(pages: Pages) -> None:
         expect(phone.locator(".grade-btn")).to_have_count(10)
     expect(screen.locator("#kring-entered")).to_have_text("0 van 4 hebben een cijfer gegeven")
     expect(host.locator("#kring-host-entered")).to_have_text("0 van 4 hebben een cijfer gegeven")
-    expect(host.locator("#programme-list li").nth(0)).to_contain_text("gedaan")
+    # the quiz was left at its reveal, before its podium: paused, not done
+    expect(host.locator("#programme-list li").nth(0)).to_contain_text("onderbroken")
+    expect(host.locator("#programme-list li").nth(0).locator("button.begin")).to_have_text(
+        "Hier verdergaan"
+    )
     shoot(pages, phones, screen, "1-entry")
 
     # before the grades lock, the facilitator adds a domain: phones and projector follow

@@ -345,3 +345,47 @@ async def test_kring_history_per_team(live_server: ServerProcess) -> None:
         httpx.get(f"{live_server.base}/api/history/geheim", params={"team": team}).status_code
         == 404
     )
+
+
+async def test_the_programme_tells_a_finished_item_from_one_left_halfway(
+    live_server: ServerProcess,
+) -> None:
+    """A quiz left in its lobby is `ran` but not `finished` (the host page says "onderbroken",
+    "Hier verdergaan"); played to its podium and left, it is `finished` ("gedaan"); the
+    running item's `finished` follows its phase."""
+    room = create_programme_room(live_server)
+    host = await Host(live_server.ws_url).open()
+    assert (await host.attach(room["code"], room["host_secret"]))["type"] == "welcome"
+    phone = await Phone(live_server.ws_url).open()
+    await phone.join(room["code"], "Anna")
+
+    async def programme_after(action: str, phase: str, **extra: Any) -> list[dict[str, Any]]:
+        """The programme in the host's first view of `phase` after `action`."""
+        since = len(host.frames)
+        await host.control(action, **extra)
+        view = await host.wait_for(
+            lambda f: f.get("type") == "view" and f.get("phase") == phase, since=since
+        )
+        return [{k: p[k] for k in ("kind", "ran", "finished")} for p in view["programme"]]
+
+    unfinished = {"kind": "circle", "ran": False, "finished": False}
+    assert await programme_after("begin", "entry", item=1) == [
+        {"kind": "quiz", "ran": True, "finished": False},
+        {"kind": "circle", "ran": False, "finished": False},
+    ]
+    assert await programme_after("begin", "lobby", item=0) == [
+        {"kind": "quiz", "ran": True, "finished": False},
+        {**unfinished, "ran": True},
+    ]
+    await host.control("start")
+    await phone.wait_view("question", index=0)
+    assert await programme_after("finish", "podium") == [
+        {"kind": "quiz", "ran": True, "finished": True},  # the running quiz, at its podium
+        {**unfinished, "ran": True},
+    ]
+    assert await programme_after("begin", "entry", item=1) == [
+        {"kind": "quiz", "ran": True, "finished": True},
+        {**unfinished, "ran": True},
+    ]
+    await host.close()
+    await phone.close()

@@ -62,8 +62,8 @@ def test_every_view_names_its_werkvorm_and_room(role: str) -> None:
     else:
         assert view["room"] == {**header, "players": 3}
         assert view["programme"] == [
-            {"kind": "quiz", "title": "Testquiz", "ran": False},
-            {"kind": "circle", "title": "Kring", "ran": False},
+            {"kind": "quiz", "title": "Testquiz", "ran": False, "finished": False},
+            {"kind": "circle", "title": "Kring", "ran": False, "finished": False},
         ]
     if role == "host":
         assert view["players"] == [
