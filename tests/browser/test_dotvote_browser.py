@@ -869,3 +869,78 @@ def test_a_placement_stays_in_view_when_an_older_me_arrives_after_its_ack(pages:
         held.clear()
         expect(eva.locator("#dv-left")).to_have_text(f"Nog {left} stickers")
     pages.assert_clean()
+
+
+def dotvote_room(pages: Pages, cards: list[dict[str, str]]) -> tuple[str, Any]:
+    """A room whose programme is one dotvote with `cards`, and its facilitator's page on a laptop."""
+    import httpx
+
+    reply = httpx.post(
+        f"{pages.base}/api/rooms",
+        json={"programme": [{"kind": "dotvote", "content": {"cards": cards}}], "lang": "nl"},
+    )
+    assert reply.status_code == 201, reply.text
+    room = reply.json()
+    session = json.dumps(
+        {"code": str(room["code"]), "secret": room["host_secret"], "join_url": room["join_url"]}
+    )
+    context = pages.browser.new_context(viewport=LAPTOP, locale="nl-NL")
+    pages.contexts.append(context)
+    host = context.new_page()
+    host.on("pageerror", lambda err: pages.errors.append(f"host: {err}"))
+    host.add_init_script(f"localStorage.setItem('kk:host', {json.dumps(session)})")
+    host.goto(f"{pages.base}/host")
+    return str(room["code"]), host
+
+
+THREE_CARDS = [
+    {"domain": "inkomen", "onderwerp": A},
+    {"domain": "veiligheid", "onderwerp": B},
+    {"domain": "participatie", "onderwerp": C},
+]
+
+
+def test_the_host_sees_who_still_has_stickers_in_hand(pages: Pages) -> None:
+    """While voting, the facilitator's page (not the projector, not the phones) names whom to
+    wait for: who still has stickers in hand and how many, the offline ones apart; once
+    everybody placed all their stickers, it says so. Where anyone put a sticker stays unsaid."""
+    from playwright.sync_api import expect
+
+    code, host = dotvote_room(pages, THREE_CARDS)
+    screen = pages.open("screen", f"/screen/{code}", PROJECTOR)
+    phones = {name: join_phone(pages, code, name, "#dv-wall") for name in ("Bert", "An", "Cees")}
+    expect(host.locator("#players .player-row")).to_have_count(3)
+    control(host, "Stemmen openen")
+    for phone in phones.values():
+        expect(phone.locator("#dv-left")).to_have_text("Nog 6 stickers")
+    hands = host.locator("#dv-host-hands")
+    expect(hands).to_have_text("Nog stickers over: An (6), Bert (6), Cees (6)")
+    tap(phones["An"], A, 4)
+    tap(phones["Cees"], B, 1)
+    expect(hands).to_have_text("Nog stickers over: Bert (6), Cees (5), An (2)")
+    # Cees's phone is gone: after the reconnect grace Cees is listed apart, as offline
+    phones["Cees"].context.close()
+    pages.contexts.remove(phones["Cees"].context)
+    expect(hands).to_have_text("Nog stickers over: Bert (6), An (2)")
+    expect(host.locator("#dv-host-hands-offline")).to_have_text(
+        "Offline, nog stickers over: Cees (5)"
+    )
+    pages.shot(host, "i15-dotvote-host-hands")
+    # nothing of it on the projector or a phone
+    for page in (screen, phones["An"], phones["Bert"]):
+        expect(page.locator("body")).not_to_contain_text("stickers over")
+    assert "Bert (6)" not in screen.locator("body").inner_text()
+    # the others finish; Cees is removed from the room: everybody has placed all stickers
+    tap(phones["An"], B, 2)
+    tap(phones["Bert"], C, 6)
+    expect(hands).to_have_count(0)
+    expect(host.locator("#dv-host-hands-offline")).to_have_text(
+        "Offline, nog stickers over: Cees (5)"
+    )
+    Dialogs(host).next(accept=True)
+    host.locator(".remove-offline").click()
+    expect(host.locator("#dv-host-hands")).to_have_text(
+        "✓ Iedereen heeft al zijn stickers geplakt."
+    )
+    expect(host.locator("#dv-host-hands-offline")).to_have_count(0)
+    pages.assert_clean()
