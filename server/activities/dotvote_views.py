@@ -22,6 +22,7 @@ from server.activities.dotvote_state import (
     DotvoteState,
     answer_of,
     full,
+    joined_late,
     outcome_of,
     pending,
     placement_of,
@@ -205,4 +206,6 @@ def personal_view(state: DotvoteState, facts: Facts, player: str) -> dict[str, A
     if state.phase in (RESULT, SUMMARY):
         below = outcome_of(state, facts.cache).minority.get(player)
         me["minority"] = None if not below else {"cards": below, "answer": answer_of(record)}
+        if joined_late(state, player):
+            me["joined_late"] = True
     return me

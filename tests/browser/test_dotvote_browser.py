@@ -944,3 +944,39 @@ def test_the_host_sees_who_still_has_stickers_in_hand(pages: Pages) -> None:
     )
     expect(host.locator("#dv-host-hands-offline")).to_have_count(0)
     pages.assert_clean()
+
+
+def test_why_a_phone_has_no_stickers_comes_from_the_server(pages: Pages) -> None:
+    """Hanna joined before voting, and her phone was put away before it opened: she was there,
+    she placed nothing — her phone says so when she looks again after the close, although this
+    browser never showed the voting. Gijs joins after the close, on a new phone: he is told
+    voting was closed when he joined. Both from the server's `me` (`joined_late`)."""
+    from playwright.sync_api import expect
+
+    code, host = dotvote_room(pages, THREE_CARDS)
+    hanna = join_phone(pages, code, "Hanna", "#dv-wall")
+    anna = join_phone(pages, code, "Anna", "#dv-wall")
+    expect(host.locator("#players .player-row")).to_have_count(2)
+    context = hanna.context
+    hanna.close()  # her token stays in the browser
+    control(host, "Stemmen openen")
+    tap(anna, A, 6)
+    Dialogs(host).next(accept=True)  # Hanna may still count as someone to wait for
+    control(host, "Stemmen sluiten")
+    expect(host.locator(".phase-badge")).to_have_text("Uitslag")
+
+    again = context.new_page()
+    again.on("pageerror", lambda err: pages.errors.append(f"Hanna: {err}"))
+    again.goto(f"{pages.base}/join/{code}")
+    expect(again.locator("#dv-ranking-list .dv-rank-row")).to_have_count(3)
+    expect(again.locator("#dv-outcome")).to_have_text("Je hebt geen stickers geplakt.")
+    pages.shot(again, "i15-dotvote-phone-none-placed")
+
+    gijs = join_phone(pages, code, "Gijs", "#dv-outcome")
+    expect(gijs.locator("#dv-outcome")).to_have_text(
+        "Het stemmen was al gesloten toen je meedeed, dus je hebt geen stickers geplakt."
+    )
+    expect(anna.locator("#dv-outcome")).to_have_text(
+        "✓ Al jouw stickers zitten op gekozen thema's."
+    )
+    pages.assert_clean()

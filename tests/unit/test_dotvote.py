@@ -456,6 +456,40 @@ def test_reopen_keeps_placements_and_remove_player() -> None:
     assert set(state.votes) == {"a"}
 
 
+def test_me_says_who_joined_after_voting_closed() -> None:
+    """`joined_late` in `me`: only for a player who joined once voting closed (ids sort in join
+    order), not for one who was there and placed nothing; a reopened vote asks again."""
+    state, _ = voting(2)
+    c = content(2)
+    inputs = {"p0001": {"stickers": {"c1": 6}}}
+    run(state, "close_voting", ["p0001", "p0002"], inputs=inputs)
+    players = ["p0001", "p0002", "p0003"]  # p0003 joined after the close
+    f = facts(players)
+    late = {p: A.personal_view(state, c, f, p).get("joined_late") for p in players}
+    assert late == {"p0001": None, "p0002": None, "p0003": True}
+    assert A.personal_view(state, c, f, "p0003")["stickers"] == {}
+    # the state keeps it (a room document stored and read again)
+    again = A.decode(unpackb(packb(A.encode(state))))
+    assert A.personal_view(again, c, f, "p0003")["joined_late"] is True
+    run(state, "cut", top=1)
+    assert A.personal_view(state, c, f, "p0003")["joined_late"] is True
+    # voting opens again: p0003 may place now; after the next close only a newer player is late
+    run(state, "reopen_voting")
+    assert "joined_late" not in A.personal_view(state, c, facts(players, inputs), "p0003")
+    run(state, "close_voting", players, inputs=inputs)
+    f = facts([*players, "p0004"])
+    assert "joined_late" not in A.personal_view(state, c, f, "p0003")
+    assert A.personal_view(state, c, f, "p0004")["joined_late"] is True
+    # nobody in the room at the close: whoever comes later joined late
+    empty, _ = voting(2)
+    run(empty, "close_voting", [])
+    assert A.personal_view(empty, c, facts(["p0001"]), "p0001")["joined_late"] is True
+    # a state stored before the field existed: nobody is told they were late
+    old = A.encode(state)
+    del old["closed_last"]
+    assert "joined_late" not in A.personal_view(A.decode(old), c, f, "p0004")
+
+
 # ---- hypothesis: random place / move / remove ------------------------------------------------------
 
 N_CARDS = 5
