@@ -980,3 +980,58 @@ def test_why_a_phone_has_no_stickers_comes_from_the_server(pages: Pages) -> None
         "✓ Al jouw stickers zitten op gekozen thema's."
     )
     pages.assert_clean()
+
+
+def test_the_cut_moves_and_voting_reopens_on_the_phones(pages: Pages) -> None:
+    """After the vote the cut line moves: the minority question goes to exactly those with a
+    sticker below the line, and each phone says how its stickers fell — all below, some below,
+    or all on chosen themes. Voting reopens: a phone that had placed all six shows them and can
+    move one (no dead end); the next close asks whoever now has a sticker below the line."""
+    from playwright.sync_api import expect
+
+    code, host = dotvote_room(pages, [*THREE_CARDS, {"domain": "participatie", "onderwerp": D}])
+    names = ("Anna", "Bram", "Chris")
+    phones = {name: join_phone(pages, code, name, "#dv-wall") for name in names}
+    expect(host.locator("#players .player-row")).to_have_count(3)
+    control(host, "Stemmen openen")
+    tap(phones["Anna"], A, 6)
+    tap(phones["Bram"], A, 3)
+    tap(phones["Bram"], C, 3)
+    tap(phones["Chris"], D, 6)  # totals: A 9, D 6, C 3, B 0
+    expect(host.locator("#dv-host-done")).to_have_text("3 van 3 hebben al hun stickers geplakt")
+    control(host, "Stemmen sluiten")
+    expect(host.locator(".phase-badge")).to_have_text("Uitslag")
+
+    def outcome(expected: dict[str, str], asked: set[str]) -> None:
+        for name, phone in phones.items():
+            expect(phone.locator("#dv-outcome")).to_have_text(expected[name])
+            expect(phone.locator("#dv-minority")).to_have_count(1 if name in asked else 0)
+
+    chosen = "✓ Al jouw stickers zitten op gekozen thema's."
+    some = "Een deel van jouw stickers zit onder de grens."
+    outcome({"Anna": chosen, "Bram": chosen, "Chris": chosen}, set())  # top 3: A, D and C
+    host.locator("#dv-cut-k").fill("1")
+    host.locator("#dv-cut-save").click()
+    outcome(
+        {"Anna": chosen, "Bram": some, "Chris": "Al jouw stickers zitten onder de grens."},
+        {"Bram", "Chris"},
+    )
+    pages.shot(phones["Chris"], "i15-dotvote-phone-all-below")
+    host.locator("#dv-cut-k").fill("2")
+    host.locator("#dv-cut-save").click()
+    outcome({"Anna": chosen, "Bram": some, "Chris": chosen}, {"Bram"})
+
+    control(host, "Stemmen weer openen")
+    anna = phones["Anna"]
+    expect(anna.locator("#dv-left")).to_have_text("✓ Al je stickers zijn geplakt")
+    expect(vote_card(anna, A).locator(".dv-mine-count")).to_have_text("jij: 6")
+    untap(anna, A)
+    tap(anna, B)  # B gets 1 sticker: below the line at top 2
+    expect(anna.locator("#dv-left")).to_have_text("✓ Al je stickers zijn geplakt")
+    expect(host.locator("#dv-host-totals li").last).to_contain_text(f"1 {B}")
+    expect(host.locator("#dv-host-done")).to_have_text("3 van 3 hebben al hun stickers geplakt")
+    control(host, "Stemmen sluiten")
+    expect(host.locator(".phase-badge")).to_have_text("Uitslag")
+    outcome({"Anna": some, "Bram": some, "Chris": chosen}, {"Anna", "Bram"})
+    expect(anna.locator("#dv-minority .dv-supported")).to_have_text(re.compile(re.escape(B)))
+    pages.assert_clean()

@@ -467,9 +467,8 @@ function updateResult(view, me) {
   }
   // `joined_late`: the server says why this phone has no stickers (it joined once voting closed).
   const late = Boolean(me.joined_late);
-  part("dv-mine-result", { stickers: me.stickers || {}, minority: Boolean(minority), late, phase: view.phase, ranking: view.ranking }, ({ stickers }) =>
-    myOutcome(stickers, Boolean(minority), late),
-  );
+  const below = minority ? minority.cards || [] : null;
+  part("dv-mine-result", { stickers: me.stickers || {}, below, late, phase: view.phase, ranking: view.ranking }, ({ stickers }) => myOutcome(stickers, below, late));
   part("dv-ranking", { ranking: view.ranking, cards: view.cards, cut: view.cut, tie: view.tie, owners: view.owners, phase: view.phase, mine: me.stickers || {} }, (data) => rankingList(data, cards));
 }
 
@@ -508,13 +507,16 @@ function minorityForm(view, minority, cards) {
   return form;
 }
 
-function myOutcome(stickers, inMinority, late) {
+/** `below`: this phone's cards under the cut line (`me.minority.cards`), null when none are. */
+function myOutcome(stickers, below, late) {
   const placed = total(stickers);
+  const allBelow = below && Object.keys(stickers).every((card) => !(Number(stickers[card]) > 0) || below.includes(card));
   let text;
   if (!placed) text = late ? t("dotvote_you_none_late") : t("dotvote_you_none");
-  else if (inMinority) text = t("dotvote_you_some_below");
+  else if (allBelow) text = t("dotvote_you_all_below");
+  else if (below) text = t("dotvote_you_some_below");
   else text = t("dotvote_you_all_chosen");
-  return el("p", { class: ["dv-outcome", !inMinority && placed && "is-good"], id: "dv-outcome" }, text);
+  return el("p", { class: ["dv-outcome", !below && placed && "is-good"], id: "dv-outcome" }, text);
 }
 
 function rankingList({ ranking, cut, tie, owners, phase, mine }, cards) {
