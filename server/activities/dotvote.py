@@ -388,6 +388,7 @@ class Dotvote(Activity[DotvoteState]):
             if placement:
                 votes[player] = placement
         state.votes = votes
+        state.closed_last = max(ctx.players, default="")
         state.phase = RESULT
         state.gen += 1
 

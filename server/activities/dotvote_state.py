@@ -51,6 +51,9 @@ class DotvoteState:
     removed: list[str] = field(default_factory=list)
     # player → the subjects of their proposals still waiting when voting opened (not on the wall)
     dropped: dict[str, list[str]] = field(default_factory=dict)
+    # The last player (by id) in the room when voting closed: player ids sort in join order, so a
+    # player after it joined once the vote was closed. None before the first close.
+    closed_last: str | None = None
     team: str = ""  # the room's team and the time of the (last) summary, for the scholingsplan
     summarised: float = 0.0
     seq: int = 0  # +1 on every change
@@ -165,6 +168,7 @@ def encode(state: DotvoteState) -> dict[str, Any]:
         "owners": dict(state.owners),
         "removed": list(state.removed),
         "dropped": {p: list(v) for p, v in state.dropped.items()},
+        "closed_last": state.closed_last,
         "team": state.team,
         "summarised": state.summarised,
         "seq": state.seq,
@@ -191,6 +195,7 @@ def decode(data: Mapping[str, Any]) -> DotvoteState:
         owners=dict(data["owners"]),
         removed=list(data["removed"]),
         dropped={str(p): [str(x) for x in v] for p, v in data.get("dropped", {}).items()},
+        closed_last=None if data.get("closed_last") is None else str(data["closed_last"]),
         team=str(data.get("team", "")),
         summarised=float(data.get("summarised", 0.0)),
         seq=int(data["seq"]),
@@ -216,6 +221,7 @@ def copy(state: DotvoteState) -> DotvoteState:
         owners=dict(state.owners),
         removed=list(state.removed),
         dropped={p: list(v) for p, v in state.dropped.items()},
+        closed_last=state.closed_last,
         team=state.team,
         summarised=state.summarised,
         seq=state.seq,
@@ -230,6 +236,14 @@ def full(state: DotvoteState) -> int:
     if state.cap:
         return min(state.stickers, state.cap * len(state.cards))
     return state.stickers if state.cards else 0
+
+
+def joined_late(state: DotvoteState, player: str) -> bool:
+    """After the close: whether `player` has no stickers because they joined once voting was
+    closed (not because they placed none)."""
+    if state.phase not in (RESULT, SUMMARY) or state.closed_last is None:
+        return False
+    return player not in state.votes and player > state.closed_last
 
 
 def outcome_of(state: DotvoteState, cache: dict[str, Any]) -> Outcome:

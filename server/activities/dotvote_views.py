@@ -22,6 +22,7 @@ from server.activities.dotvote_state import (
     DotvoteState,
     answer_of,
     full,
+    joined_late,
     outcome_of,
     pending,
     placement_of,
@@ -81,6 +82,27 @@ def live(state: DotvoteState, facts: Facts) -> tuple[dict[str, int], int, int, i
     return shown, placed, done, voters, len(people)
 
 
+def in_hand(state: DotvoteState, facts: Facts) -> list[dict[str, Any]]:
+    """During voting, for the facilitator only: who still has stickers in hand and how many,
+    whom to wait for first — the connected ones, most stickers left first, then by name; the
+    offline ones after them. Never where anyone put a sticker (the votes stay anonymous).
+
+    Reads the tally `live` keeps (call `live` first in the same render)."""
+    per: dict[str, tuple[int, dict[str, int]]] = facts.cache["dotvote_live"][2]
+    most = full(state)
+    rows: list[tuple[bool, int, str, dict[str, Any]]] = []
+    for player, name in facts.names.items():
+        left = most - per.get(player, (0, {}))[0]
+        if left <= 0:
+            continue
+        online = player in facts.online
+        rows.append(
+            (not online, -left, name.casefold(), {"name": name, "left": left, "online": online})
+        )
+    rows.sort(key=lambda r: r[:3])
+    return [r[3] for r in rows]
+
+
 def shared_view(role: str, state: DotvoteState, title: str, facts: Facts) -> dict[str, Any]:
     """What every client of `role` sees (docs/PROTOCOL.md, "The dotvote's part of the view")."""
     view: dict[str, Any] = {
@@ -113,6 +135,10 @@ def shared_view(role: str, state: DotvoteState, title: str, facts: Facts) -> dic
             view.update({"done": done, "voters": voters, "of": of, "placed": placed})
             if role == "host" or state.show_totals:
                 view["totals"] = totals
+            if role == "host":
+                hands = in_hand(state, facts)
+                view["hands"] = hands[:MAX_LISTED]
+                view["more_hands"] = max(0, len(hands) - MAX_LISTED)
     else:
         view.update(result_view(role, state, facts))
     return view
@@ -180,4 +206,6 @@ def personal_view(state: DotvoteState, facts: Facts, player: str) -> dict[str, A
     if state.phase in (RESULT, SUMMARY):
         below = outcome_of(state, facts.cache).minority.get(player)
         me["minority"] = None if not below else {"cards": below, "answer": answer_of(record)}
+        if joined_late(state, player):
+            me["joined_late"] = True
     return me

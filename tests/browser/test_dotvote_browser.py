@@ -869,3 +869,169 @@ def test_a_placement_stays_in_view_when_an_older_me_arrives_after_its_ack(pages:
         held.clear()
         expect(eva.locator("#dv-left")).to_have_text(f"Nog {left} stickers")
     pages.assert_clean()
+
+
+def dotvote_room(pages: Pages, cards: list[dict[str, str]]) -> tuple[str, Any]:
+    """A room whose programme is one dotvote with `cards`, and its facilitator's page on a laptop."""
+    import httpx
+
+    reply = httpx.post(
+        f"{pages.base}/api/rooms",
+        json={"programme": [{"kind": "dotvote", "content": {"cards": cards}}], "lang": "nl"},
+    )
+    assert reply.status_code == 201, reply.text
+    room = reply.json()
+    session = json.dumps(
+        {"code": str(room["code"]), "secret": room["host_secret"], "join_url": room["join_url"]}
+    )
+    context = pages.browser.new_context(viewport=LAPTOP, locale="nl-NL")
+    pages.contexts.append(context)
+    host = context.new_page()
+    host.on("pageerror", lambda err: pages.errors.append(f"host: {err}"))
+    host.add_init_script(f"localStorage.setItem('kk:host', {json.dumps(session)})")
+    host.goto(f"{pages.base}/host")
+    return str(room["code"]), host
+
+
+THREE_CARDS = [
+    {"domain": "inkomen", "onderwerp": A},
+    {"domain": "veiligheid", "onderwerp": B},
+    {"domain": "participatie", "onderwerp": C},
+]
+
+
+def test_the_host_sees_who_still_has_stickers_in_hand(pages: Pages) -> None:
+    """While voting, the facilitator's page (not the projector, not the phones) names whom to
+    wait for: who still has stickers in hand and how many, the offline ones apart; once
+    everybody placed all their stickers, it says so. Where anyone put a sticker stays unsaid."""
+    from playwright.sync_api import expect
+
+    code, host = dotvote_room(pages, THREE_CARDS)
+    screen = pages.open("screen", f"/screen/{code}", PROJECTOR)
+    phones = {name: join_phone(pages, code, name, "#dv-wall") for name in ("Bert", "An", "Cees")}
+    expect(host.locator("#players .player-row")).to_have_count(3)
+    control(host, "Stemmen openen")
+    for phone in phones.values():
+        expect(phone.locator("#dv-left")).to_have_text("Nog 6 stickers")
+    hands = host.locator("#dv-host-hands")
+    expect(hands).to_have_text("Nog stickers over: An (6), Bert (6), Cees (6)")
+    tap(phones["An"], A, 4)
+    tap(phones["Cees"], B, 1)
+    expect(hands).to_have_text("Nog stickers over: Bert (6), Cees (5), An (2)")
+    # Cees's phone is gone: after the reconnect grace Cees is listed apart, as offline
+    phones["Cees"].context.close()
+    pages.contexts.remove(phones["Cees"].context)
+    expect(hands).to_have_text("Nog stickers over: Bert (6), An (2)")
+    expect(host.locator("#dv-host-hands-offline")).to_have_text(
+        "Offline, nog stickers over: Cees (5)"
+    )
+    pages.shot(host, "i15-dotvote-host-hands")
+    # nothing of it on the projector or a phone
+    for page in (screen, phones["An"], phones["Bert"]):
+        expect(page.locator("body")).not_to_contain_text("stickers over")
+    assert "Bert (6)" not in screen.locator("body").inner_text()
+    # the others finish; Cees is removed from the room: everybody has placed all stickers
+    tap(phones["An"], B, 2)
+    tap(phones["Bert"], C, 6)
+    expect(hands).to_have_count(0)
+    expect(host.locator("#dv-host-hands-offline")).to_have_text(
+        "Offline, nog stickers over: Cees (5)"
+    )
+    Dialogs(host).next(accept=True)
+    host.locator(".remove-offline").click()
+    expect(host.locator("#dv-host-hands")).to_have_text(
+        "✓ Iedereen heeft al zijn stickers geplakt."
+    )
+    expect(host.locator("#dv-host-hands-offline")).to_have_count(0)
+    pages.assert_clean()
+
+
+def test_why_a_phone_has_no_stickers_comes_from_the_server(pages: Pages) -> None:
+    """Hanna joined before voting, and her phone was put away before it opened: she was there,
+    she placed nothing — her phone says so when she looks again after the close, although this
+    browser never showed the voting. Gijs joins after the close, on a new phone: he is told
+    voting was closed when he joined. Both from the server's `me` (`joined_late`)."""
+    from playwright.sync_api import expect
+
+    code, host = dotvote_room(pages, THREE_CARDS)
+    hanna = join_phone(pages, code, "Hanna", "#dv-wall")
+    anna = join_phone(pages, code, "Anna", "#dv-wall")
+    expect(host.locator("#players .player-row")).to_have_count(2)
+    context = hanna.context
+    hanna.close()  # her token stays in the browser
+    control(host, "Stemmen openen")
+    tap(anna, A, 6)
+    Dialogs(host).next(accept=True)  # Hanna may still count as someone to wait for
+    control(host, "Stemmen sluiten")
+    expect(host.locator(".phase-badge")).to_have_text("Uitslag")
+
+    again = context.new_page()
+    again.on("pageerror", lambda err: pages.errors.append(f"Hanna: {err}"))
+    again.goto(f"{pages.base}/join/{code}")
+    expect(again.locator("#dv-ranking-list .dv-rank-row")).to_have_count(3)
+    expect(again.locator("#dv-outcome")).to_have_text("Je hebt geen stickers geplakt.")
+    pages.shot(again, "i15-dotvote-phone-none-placed")
+
+    gijs = join_phone(pages, code, "Gijs", "#dv-outcome")
+    expect(gijs.locator("#dv-outcome")).to_have_text(
+        "Het stemmen was al gesloten toen je meedeed, dus je hebt geen stickers geplakt."
+    )
+    expect(anna.locator("#dv-outcome")).to_have_text(
+        "✓ Al jouw stickers zitten op gekozen thema's."
+    )
+    pages.assert_clean()
+
+
+def test_the_cut_moves_and_voting_reopens_on_the_phones(pages: Pages) -> None:
+    """After the vote the cut line moves: the minority question goes to exactly those with a
+    sticker below the line, and each phone says how its stickers fell — all below, some below,
+    or all on chosen themes. Voting reopens: a phone that had placed all six shows them and can
+    move one (no dead end); the next close asks whoever now has a sticker below the line."""
+    from playwright.sync_api import expect
+
+    code, host = dotvote_room(pages, [*THREE_CARDS, {"domain": "participatie", "onderwerp": D}])
+    names = ("Anna", "Bram", "Chris")
+    phones = {name: join_phone(pages, code, name, "#dv-wall") for name in names}
+    expect(host.locator("#players .player-row")).to_have_count(3)
+    control(host, "Stemmen openen")
+    tap(phones["Anna"], A, 6)
+    tap(phones["Bram"], A, 3)
+    tap(phones["Bram"], C, 3)
+    tap(phones["Chris"], D, 6)  # totals: A 9, D 6, C 3, B 0
+    expect(host.locator("#dv-host-done")).to_have_text("3 van 3 hebben al hun stickers geplakt")
+    control(host, "Stemmen sluiten")
+    expect(host.locator(".phase-badge")).to_have_text("Uitslag")
+
+    def outcome(expected: dict[str, str], asked: set[str]) -> None:
+        for name, phone in phones.items():
+            expect(phone.locator("#dv-outcome")).to_have_text(expected[name])
+            expect(phone.locator("#dv-minority")).to_have_count(1 if name in asked else 0)
+
+    chosen = "✓ Al jouw stickers zitten op gekozen thema's."
+    some = "Een deel van jouw stickers zit onder de grens."
+    outcome({"Anna": chosen, "Bram": chosen, "Chris": chosen}, set())  # top 3: A, D and C
+    host.locator("#dv-cut-k").fill("1")
+    host.locator("#dv-cut-save").click()
+    outcome(
+        {"Anna": chosen, "Bram": some, "Chris": "Al jouw stickers zitten onder de grens."},
+        {"Bram", "Chris"},
+    )
+    pages.shot(phones["Chris"], "i15-dotvote-phone-all-below")
+    host.locator("#dv-cut-k").fill("2")
+    host.locator("#dv-cut-save").click()
+    outcome({"Anna": chosen, "Bram": some, "Chris": chosen}, {"Bram"})
+
+    control(host, "Stemmen weer openen")
+    anna = phones["Anna"]
+    expect(anna.locator("#dv-left")).to_have_text("✓ Al je stickers zijn geplakt")
+    expect(vote_card(anna, A).locator(".dv-mine-count")).to_have_text("jij: 6")
+    untap(anna, A)
+    tap(anna, B)  # B gets 1 sticker: below the line at top 2
+    expect(anna.locator("#dv-left")).to_have_text("✓ Al je stickers zijn geplakt")
+    expect(host.locator("#dv-host-totals li").last).to_contain_text(f"1 {B}")
+    expect(host.locator("#dv-host-done")).to_have_text("3 van 3 hebben al hun stickers geplakt")
+    control(host, "Stemmen sluiten")
+    expect(host.locator(".phase-badge")).to_have_text("Uitslag")
+    outcome({"Anna": some, "Bram": some, "Chris": chosen}, {"Anna", "Bram"})
+    expect(anna.locator("#dv-minority .dv-supported")).to_have_text(re.compile(re.escape(B)))
+    pages.assert_clean()

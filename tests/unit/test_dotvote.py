@@ -322,6 +322,50 @@ def test_voting_views_hide_totals_from_phones_and_screen_by_default() -> None:
     assert me == {"stickers": {"c2": 2, "c3": 1}, "placed": 3, "left": 3, "budget": 6, "cap": 0}
 
 
+def test_the_host_sees_who_still_has_stickers_in_hand_and_nobody_else_does() -> None:
+    """Whom to wait for: the connected ones first (most left first, then by name), then the
+    offline ones; names and how many, never where; only on the host's view."""
+    state, _gate = voting(3)
+    c = content(3)
+    names = {"p1": "bert", "p2": "An", "p3": "Cees", "p4": "Daan", "p5": "Eva", "p6": "Fien"}
+    inputs = {
+        "p1": {"stickers": {"c1": 6}},  # done
+        "p2": {"stickers": {"c2": 4}},  # 2 left
+        "p3": {"stickers": {"c3": 1}},  # 5 left, offline
+        "gone": {"stickers": {"c3": 2}},  # removed: not listed
+    }
+    online = frozenset({"p1", "p2", "p4", "p5"})
+    f = facts(list(names), inputs, names=names, expected=online)
+    f.online = online
+    host = A.shared_view("host", state, c, f, T0)
+    assert host["hands"] == [
+        {"name": "Daan", "left": 6, "online": True},
+        {"name": "Eva", "left": 6, "online": True},
+        {"name": "An", "left": 2, "online": True},
+        {"name": "Fien", "left": 6, "online": False},
+        {"name": "Cees", "left": 5, "online": False},
+    ]
+    assert host["more_hands"] == 0
+    for role in ("screen", "phone"):
+        assert "hands" not in A.shared_view(role, state, c, f, T0)
+    # everybody placed: the list is empty
+    full_inputs = {p: {"stickers": {"c1": 3, "c2": 3}} for p in names}
+    done = A.shared_view("host", state, c, facts(list(names), full_inputs, names=names), T0)
+    assert done["hands"] == [] and done["done"] == 6
+    # a cap that leaves fewer places than stickers: "left" is what can still be placed
+    capped, _ = voting(2, cap=2)
+    me = {"p1": {"stickers": {"c1": 2, "c2": 1}}}
+    view = A.shared_view("host", capped, content(2, cap=2), facts(["p1"], me), T0)
+    assert view["hands"] == [{"name": "Naam p1", "left": 1, "online": True}]
+
+
+def test_the_host_list_of_hands_stops_at_sixty() -> None:
+    state, _gate = voting(2)
+    players = [f"p{i:04d}" for i in range(75)]
+    host = A.shared_view("host", state, content(2), facts(players, {}), T0)
+    assert len(host["hands"]) == 60 and host["more_hands"] == 15
+
+
 def test_adding_a_card_during_voting_changes_the_gate() -> None:
     state, gate = voting(2)
     effects = run(state, "add_card", card=card("Laat"))
@@ -410,6 +454,40 @@ def test_reopen_keeps_placements_and_remove_player() -> None:
     # removed players' records are not counted at the next close
     run(state, "close_voting", ["a", "b"], inputs=inputs)
     assert set(state.votes) == {"a"}
+
+
+def test_me_says_who_joined_after_voting_closed() -> None:
+    """`joined_late` in `me`: only for a player who joined once voting closed (ids sort in join
+    order), not for one who was there and placed nothing; a reopened vote asks again."""
+    state, _ = voting(2)
+    c = content(2)
+    inputs = {"p0001": {"stickers": {"c1": 6}}}
+    run(state, "close_voting", ["p0001", "p0002"], inputs=inputs)
+    players = ["p0001", "p0002", "p0003"]  # p0003 joined after the close
+    f = facts(players)
+    late = {p: A.personal_view(state, c, f, p).get("joined_late") for p in players}
+    assert late == {"p0001": None, "p0002": None, "p0003": True}
+    assert A.personal_view(state, c, f, "p0003")["stickers"] == {}
+    # the state keeps it (a room document stored and read again)
+    again = A.decode(unpackb(packb(A.encode(state))))
+    assert A.personal_view(again, c, f, "p0003")["joined_late"] is True
+    run(state, "cut", top=1)
+    assert A.personal_view(state, c, f, "p0003")["joined_late"] is True
+    # voting opens again: p0003 may place now; after the next close only a newer player is late
+    run(state, "reopen_voting")
+    assert "joined_late" not in A.personal_view(state, c, facts(players, inputs), "p0003")
+    run(state, "close_voting", players, inputs=inputs)
+    f = facts([*players, "p0004"])
+    assert "joined_late" not in A.personal_view(state, c, f, "p0003")
+    assert A.personal_view(state, c, f, "p0004")["joined_late"] is True
+    # nobody in the room at the close: whoever comes later joined late
+    empty, _ = voting(2)
+    run(empty, "close_voting", [])
+    assert A.personal_view(empty, c, facts(["p0001"]), "p0001")["joined_late"] is True
+    # a state stored before the field existed: nobody is told they were late
+    old = A.encode(state)
+    del old["closed_last"]
+    assert "joined_late" not in A.personal_view(A.decode(old), c, f, "p0004")
 
 
 # ---- hypothesis: random place / move / remove ------------------------------------------------------

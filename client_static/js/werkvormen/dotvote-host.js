@@ -178,6 +178,7 @@ function mirror(view) {
     parts.push(
       el("p", { class: "big-number", id: "dv-host-done" }, t("dotvote_done_x_of_n", { x: view.done || 0, n: view.of || 0 })),
       el("p", { class: "muted", id: "dv-host-placed" }, t("dotvote_host_placed", { n: view.voters || 0, placed: fmtNumber(view.placed || 0) })),
+      inHand(view),
       el("p", { class: "muted" }, view.show_totals ? t("dotvote_host_totals_shown") : t("dotvote_host_totals_hidden")),
       liveTotals(cards, view.totals || {}),
     );
@@ -185,6 +186,32 @@ function mirror(view) {
     parts.push(rankingTable(view), minorityPanel(view));
   }
   return parts;
+}
+
+/** Whom to wait for: who still has stickers in hand and how many (never where the others went);
+ * the server lists the connected ones first, most left first, then the offline ones. */
+function inHand(view) {
+  const hands = view.hands || [];
+  if (!hands.length) return (view.of || 0) > 0 ? el("p", { class: "dv-host-hands is-done", id: "dv-host-hands" }, t("dotvote_host_hands_none")) : null;
+  const line = (id, label, list, more) =>
+    list.length || more
+      ? el(
+          "p",
+          { class: "dv-host-hands", id },
+          el("strong", null, label),
+          " ",
+          list.flatMap((h, i) => [i ? ", " : "", el("span", { class: "dv-hand" }, t("dotvote_host_hand", { name: h.name, n: h.left }))]),
+          more ? ` ${t("dotvote_host_hands_more", { n: more })}` : "",
+        )
+      : null;
+  // The server lists 60 at most: how many more is said after the last of them.
+  const more = Number(view.more_hands) || 0;
+  const online = hands.filter((h) => h.online);
+  const offline = hands.filter((h) => !h.online);
+  return [
+    line("dv-host-hands", t("dotvote_host_hands"), online, offline.length ? 0 : more),
+    line("dv-host-hands-offline", t("dotvote_host_hands_offline"), offline, offline.length ? more : 0),
+  ];
 }
 
 function liveTotals(cards, totals) {

@@ -359,30 +359,7 @@ function capOf(view, me) {
   return (me.cap ?? view.cap) || 0;
 }
 
-/** Whether this phone saw the voting of this item (kept over a reload): one that did not and has
- * no stickers joined after voting closed. */
-function sawKey(view) {
-  return `kk:dotvote-saw-voting:${(view.room || {}).code || ""}:${view.item}`;
-}
-
-function markSawVoting(view) {
-  try {
-    localStorage.setItem(sawKey(view), "1");
-  } catch {
-    /* private mode: the plain wording is shown later */
-  }
-}
-
-function joinedLate(view) {
-  try {
-    return localStorage.getItem(sawKey(view)) !== "1";
-  } catch {
-    return false;
-  }
-}
-
 function updateVoting(view, me) {
-  markSawVoting(view);
   part("dv-vote", { cards: view.cards, domains: view.domains, title: view.title }, ({ cards, domains, title }) => [
     el("h1", { class: "dv-heading" }, title || t("kind_dotvote")),
     grouped(cards, domains, voteCard),
@@ -488,9 +465,10 @@ function updateResult(view, me) {
     status.textContent = answerStatus || (minority && minority.answer ? t("dotvote_answer_saved") : "");
     status.classList.toggle("is-saved", Boolean(minority && minority.answer && !queue.includes("answer")));
   }
-  part("dv-mine-result", { stickers: me.stickers || {}, minority: Boolean(minority), phase: view.phase, ranking: view.ranking }, ({ stickers }) =>
-    myOutcome(view, stickers, Boolean(minority)),
-  );
+  // `joined_late`: the server says why this phone has no stickers (it joined once voting closed).
+  const late = Boolean(me.joined_late);
+  const below = minority ? minority.cards || [] : null;
+  part("dv-mine-result", { stickers: me.stickers || {}, below, late, phase: view.phase, ranking: view.ranking }, ({ stickers }) => myOutcome(stickers, below, late));
   part("dv-ranking", { ranking: view.ranking, cards: view.cards, cut: view.cut, tie: view.tie, owners: view.owners, phase: view.phase, mine: me.stickers || {} }, (data) => rankingList(data, cards));
 }
 
@@ -529,13 +507,16 @@ function minorityForm(view, minority, cards) {
   return form;
 }
 
-function myOutcome(view, stickers, inMinority) {
+/** `below`: this phone's cards under the cut line (`me.minority.cards`), null when none are. */
+function myOutcome(stickers, below, late) {
   const placed = total(stickers);
+  const allBelow = below && Object.keys(stickers).every((card) => !(Number(stickers[card]) > 0) || below.includes(card));
   let text;
-  if (!placed) text = joinedLate(view) ? t("dotvote_you_none_late") : t("dotvote_you_none");
-  else if (inMinority) text = t("dotvote_you_some_below");
+  if (!placed) text = late ? t("dotvote_you_none_late") : t("dotvote_you_none");
+  else if (allBelow) text = t("dotvote_you_all_below");
+  else if (below) text = t("dotvote_you_some_below");
   else text = t("dotvote_you_all_chosen");
-  return el("p", { class: ["dv-outcome", !inMinority && placed && "is-good"], id: "dv-outcome" }, text);
+  return el("p", { class: ["dv-outcome", !below && placed && "is-good"], id: "dv-outcome" }, text);
 }
 
 function rankingList({ ranking, cut, tie, owners, phase, mine }, cards) {
