@@ -123,11 +123,12 @@ def check_partners(phones: dict[str, Any], screen: Any) -> dict[str, set[str]]:
     return seen
 
 
-def readable(screen: Any, step: str) -> None:
-    """The kring's own text on the projector is at least 40 px and inside the 1920×1080 screen
+def readable(screen: Any, step: str, floor: float = 40) -> None:
+    """The kring's own text on the projector is at least `floor` px (40; the team map of 10–12
+    domains 36, the projector's floor for what the room reads) and inside the 1920×1080 screen
     (the join panel is the room's, shared with the quiz lobby and its 36 px floor)."""
     problems = screen.evaluate(
-        """() => {
+        """(floor) => {
       const out = [];
       const walker = document.createTreeWalker(document.querySelector('#app main'), NodeFilter.SHOW_TEXT);
       while (walker.nextNode()) {
@@ -139,13 +140,14 @@ def readable(screen: Any, step: str) -> None:
         const r = range.getBoundingClientRect();
         if (!r.width && !r.height) continue;
         const size = parseFloat(getComputedStyle(parent).fontSize);
-        if (size < 39.95) out.push(`${node.textContent.trim().slice(0, 30)}: ${size}px`);
+        if (size < floor - 0.05) out.push(`${node.textContent.trim().slice(0, 30)}: ${size}px`);
         if (r.bottom > innerHeight + 1 || r.right > innerWidth + 1) {
           out.push(`${node.textContent.trim().slice(0, 30)}: out of view`);
         }
       }
       return out;
-    }"""
+    }""",
+        floor,
     )
     assert not problems, (step, problems)
 
@@ -669,4 +671,127 @@ def test_the_phone_says_what_did_not_count_at_the_lock(pages: Pages) -> None:
         "Je cijfer voor inkomen telt niet mee: dat domein staat niet meer op de lijst."
     )
     expect(eva.locator(".kring-mine")).to_have_text("Jij gaf jezelf een 9 voor participatie.")
+    pages.assert_clean()
+
+
+# The most domains the content allows (circle.MAX_DOMAINS): the eight defaults and four a team
+# may add, some of them long. 30 people (a big team), one domain with five people of whom all
+# gave a 7, 8 or 9.
+TWELVE_DOMAINS = [
+    *(
+        "lichamelijke gezondheid",
+        "dagelijks functioneren",
+        "inkomen",
+        "participatie",
+        "opvoeden en opgroeien",
+        "veiligheid",
+        "psychische gezondheid",
+        "generieke competenties",
+    ),
+    "huisvesting en dakloosheid",
+    "verslaving en middelengebruik",
+    "huiselijk geweld en kindermishandeling",
+    "mantelzorg en informele zorg",
+]
+CROWD_30 = [
+    ("Anne-Marie", "inkomen", 9),
+    ("Mohammed", "inkomen", 8),
+    ("Jan-Willem", "inkomen", 8),
+    ("Fleur", "inkomen", 7),
+    ("Sanne", "inkomen", 7),
+    ("Bas", "lichamelijke gezondheid", 4),
+    ("Anouk", "lichamelijke gezondheid", 8),
+    ("Carmen", "dagelijks functioneren", 7),
+    ("Daan", "dagelijks functioneren", 5),
+    ("Gijs", "participatie", 2),
+    ("Hanna", "participatie", 7),
+    ("Ivo", "opvoeden en opgroeien", 8),
+    ("Jasmijn", "opvoeden en opgroeien", 9),
+    ("Koen", "opvoeden en opgroeien", 6),
+    ("Lotte", "veiligheid", 9),
+    ("Mehmet", "veiligheid", 3),
+    ("Noor", "psychische gezondheid", 7),
+    ("Otto", "psychische gezondheid", 6),
+    ("Priya", "generieke competenties", 8),
+    ("Quinten", "generieke competenties", 5),
+    ("Rosa", "huisvesting en dakloosheid", 7),
+    ("Stijn", "huisvesting en dakloosheid", 4),
+    ("Tamara", "verslaving en middelengebruik", 9),
+    ("Umut", "verslaving en middelengebruik", 8),
+    ("Vera", "huiselijk geweld en kindermishandeling", 8),
+    ("Wouter", "huiselijk geweld en kindermishandeling", 9),
+    ("Xandra", "huiselijk geweld en kindermishandeling", 7),
+    ("Yara", "mantelzorg en informele zorg", 7),
+    ("Zeynep", "mantelzorg en informele zorg", 6),
+    ("Bram", "mantelzorg en informele zorg", 9),
+]
+
+
+def test_the_projector_fits_twelve_domains_and_thirty_people(pages: Pages, base_url: str) -> None:
+    """The most domains a kring may have (12) and a big team (30 people, five in one domain): the projector's entry screen, the pairs and the team map (with and without
+    names, and everyone's grades) fit 1920×1080, whole and readable."""
+    from playwright.sync_api import expect
+
+    from server.activities.circle import MAX_DOMAINS
+
+    assert len(TWELVE_DOMAINS) == MAX_DOMAINS == len(set(TWELVE_DOMAINS))
+    assert {d for _, d, _ in CROWD_30} == set(TWELVE_DOMAINS)
+    host = pages.open("host", "/host", LAPTOP)
+    host.locator("input[name=quiz][value='kind:circle']").check()
+    host.locator("#start-session").click()
+    expect(host.locator("#session-code")).to_have_text(re.compile(r"^\d{3} \d{3}$"))
+    code = host.locator("#session-code").inner_text().replace(" ", "")
+    screen = pages.open("screen", f"/screen/{code}", PROJECTOR)
+    host.locator("#kring-domains-edit").fill("\n".join(TWELVE_DOMAINS))
+    host.locator("#kring-domains-form button[type=submit]").click()
+    expect(screen.locator(".kring-screen-domains li")).to_have_count(12)
+    crowd = Crowd(base_url.replace("http://", "ws://") + "/ws")
+    try:
+        crowd.join(code, [name for name, _, _ in CROWD_30])
+        expect(screen.locator("#kring-entered")).to_have_text("0 van 30 hebben een cijfer gegeven")
+        pages.shot(screen, "kring-screen-entry-12-domains")
+        readable(screen, "entry, 12 domains")
+
+        async def enter_all() -> None:
+            async def one(phone: Any, domain: str, grade: int) -> None:
+                await phone.wait_view("entry")
+                reply = await phone.request(
+                    {"type": "input", "item": 0, "data": {"domain": domain, "grade": grade}},
+                    "ack",
+                )
+                assert reply["type"] == "ack", reply
+
+            await asyncio.gather(
+                *(one(p, d, g) for p, (_, d, g) in zip(crowd.phones, CROWD_30, strict=True))
+            )
+
+        crowd.run(enter_all())
+        expect(screen.locator("#kring-entered")).to_have_text("30 van 30 hebben een cijfer gegeven")
+        control(host, "Cijfers vastzetten")
+        expect(screen.locator(".kring-pair")).to_have_count(15)
+        pages.shot(screen, "kring-screen-rounds-30-people")
+        readable(screen, "rounds, 30 people")
+
+        control(host, "Toon de kennis per domein")
+        expect(screen.locator(".kring-domain")).to_have_count(12)
+        pages.shot(screen, "kring-screen-reveal-12-domains")
+        check_layout(screen, "reveal of 12", cards=12)
+        readable(screen, "reveal of 12", floor=36)
+        inkomen = screen.locator(".kring-domain", has_text=re.compile(r"^inkomen"))
+        expect(inkomen.locator(".kring-named li")).to_have_text(
+            ["9: Anne-Marie", "8: Jan-Willem, Mohammed", "7: Fleur, Sanne"]
+        )
+
+        control(host, "Toon alle cijfers")
+        for name, _, _ in CROWD_30:
+            expect(screen.locator("#kring-overview .ov-name", has_text=name)).to_be_visible()
+        pages.shot(screen, "kring-screen-reveal-12-domains-overview")
+        readable(screen, "overview of 30")
+        control(host, "Verberg alle cijfers")
+        control(host, "Namen verbergen")
+        expect(screen.locator(".kring-private")).to_have_text("Namen zijn verborgen.")
+        check_layout(screen, "private, 12", cards=12)
+        readable(screen, "private, 12", floor=36)
+    finally:
+        crowd.close()
     pages.assert_clean()
