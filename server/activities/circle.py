@@ -454,12 +454,18 @@ class Circle(Activity[CircleState]):
         domains = set(state.domains)
         return sum(1 for e in state.entries.values() if e.domain in domains)
 
-    def _pairs(self, state: CircleState, names: Mapping[str, str]) -> dict[str, Any]:
+    def _pairs(
+        self, state: CircleState, names: Mapping[str, str], ids: bool = False
+    ) -> dict[str, Any]:
+        """The groups by place; with `ids` (the host's view) also the players' ids, so the host
+        page can mark who is offline from the room's `players` list."""
         groups, more = _capped(state.seats.groups())
-        listed = [
-            {"place": i + 1, "names": [names.get(p, "?") for p in group]}
-            for i, group in enumerate(groups)
-        ]
+        listed: list[dict[str, Any]] = []
+        for i, group in enumerate(groups):
+            item: dict[str, Any] = {"place": i + 1, "names": [names.get(p, "?") for p in group]}
+            if ids:
+                item["ids"] = list(group)
+            listed.append(item)
         return {"pairs": listed, "more_pairs": more}
 
     def _rounds_common(self, state: CircleState) -> dict[str, Any]:
@@ -532,7 +538,7 @@ class Circle(Activity[CircleState]):
         elif state.phase == ROUNDS:
             view.update(self._rounds_common(state))
             if role != "phone":
-                view.update(self._pairs(state, facts.names))
+                view.update(self._pairs(state, facts.names, ids=role == "host"))
         else:
             view.update(self._reveal(state, facts, names=role != "phone"))
         if role == "host":

@@ -795,3 +795,61 @@ def test_the_projector_fits_twelve_domains_and_thirty_people(pages: Pages, base_
     finally:
         crowd.close()
     pages.assert_clean()
+
+
+def kring_room(pages: Pages) -> tuple[Any, str]:
+    """The facilitator's page with a new room whose one werkvorm is the kring."""
+    from playwright.sync_api import expect
+
+    host = pages.open("host", "/host", LAPTOP)
+    host.locator("input[name=quiz][value='kind:circle']").check()
+    host.locator("#start-session").click()
+    expect(host.locator("#session-code")).to_have_text(re.compile(r"^\d{3} \d{3}$"))
+    return host, host.locator("#session-code").inner_text().replace(" ", "")
+
+
+def test_the_host_sees_who_in_the_circle_is_offline(pages: Pages, base_url: str) -> None:
+    """The facilitator's list of pairs marks a partner whose phone dropped out ("(niet
+    verbonden)", in English "(not connected)"), and the mark goes when the phone is back."""
+    from playwright.sync_api import expect
+
+    from tests.support.phones import Phone
+
+    host, code = kring_room(pages)
+    crowd = Crowd(base_url.replace("http://", "ws://") + "/ws")
+    try:
+        crowd.join(code, ["Anna", "Bram", "Chris", "Dewi"])
+        bram = crowd.phones[1]
+        token = str((bram.welcome or {})["token"])
+        expect(host.locator("#kring-host-entered")).to_have_text(
+            "0 van 4 hebben een cijfer gegeven"
+        )
+        Dialogs(host).next(accept=True)  # locking with no grade asks first
+        control(host, "Cijfers vastzetten")
+        pairs_list = host.locator("#kring-host-pairs li")
+        expect(pairs_list).to_have_count(2)
+        expect(host.locator("#kring-host-pairs")).not_to_contain_text("niet verbonden")
+
+        crowd.run(bram.close())  # Bram's phone drops out
+        with_bram = pairs_list.filter(has_text="Bram")
+        expect(with_bram).to_contain_text("Bram (niet verbonden)")
+        expect(host.locator(".kring-host-offline")).to_have_count(1)
+        expect(pairs_list.filter(has_not_text="Bram")).not_to_contain_text("niet verbonden")
+        pages.shot(host, "kring-host-pairs-offline")
+
+        async def back() -> Phone:
+            phone = await Phone(crowd.ws_url).open()
+            welcome = await phone.resume(code, token)
+            assert welcome["type"] == "welcome", welcome
+            return phone
+
+        crowd.phones[1] = crowd.run(back())
+        expect(host.locator(".kring-host-offline")).to_have_count(0)
+        expect(with_bram).not_to_contain_text("niet verbonden")
+
+        crowd.run(crowd.phones[1].close())
+        host.goto(f"{pages.base}/host?lang=en")
+        expect(with_bram).to_contain_text("Bram (not connected)")
+    finally:
+        crowd.close()
+    pages.assert_clean()

@@ -533,6 +533,22 @@ def test_a_phone_sees_its_circle_place_and_partner() -> None:
     assert seen_places == {1, 2}
 
 
+def test_the_host_gets_the_ids_of_the_pairs_and_the_projector_only_names() -> None:
+    """The host page marks an offline partner from the room's `players` (who is online) by id;
+    the projector's pairs carry names only."""
+    players = ids(5)
+    state = locked(players, {})
+    f = facts(players)
+    host = A.shared_view("host", state, {}, f, T0)["pairs"]
+    assert [pair["ids"] for pair in host] == state.seats.groups()
+    assert [pair["names"] for pair in host] == [
+        [f"Naam {p}" for p in group] for group in state.seats.groups()
+    ]
+    for role in ("screen", "phone"):
+        view = A.shared_view(role, state, {}, f, T0)
+        assert all("ids" not in pair for pair in view.get("pairs", [])), role
+
+
 def test_one_participant_is_told_they_are_alone() -> None:
     state = locked(["solo"], {})
     me = A.personal_view(state, {}, facts(["solo"]), "solo")
