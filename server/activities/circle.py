@@ -27,11 +27,15 @@ Decisions:
   (see circle_seats.py), and every `lock` reconciles the seats with `ctx.players`.
 - `remove_player` drops the player's seat and their entry from the snapshot (a removed player is
   no longer part of the team's map); the facilitator's export is built from the same snapshot.
+- A join or a leave (and the reconciling at a later `lock`) may move people: to another place,
+  another partner, even the other circle. That is no turn: the view's `reseated` says the circles
+  were rearranged since the last rotation, and each phone whose seat changed (its place, circle
+  or partners) gets `reseated` in its `me`, until the next rotation.
 """
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -93,6 +97,10 @@ class CircleState:
     hide_names: bool = False
     show_overview: bool = False  # the full team overview (everyone's grade): the host's opt-in
     seq: int = 0  # +1 on every change that a personal view may show
+    # Since the last rotation (or the circles' forming): a join or a leave changed the groups
+    # (`reseated`), and whose seat it changed (`moved`: place, circle or partners).
+    reseated: bool = False
+    moved: set[str] = field(default_factory=set)
 
 
 # ---- checks ------------------------------------------------------------------------------------
@@ -198,6 +206,8 @@ class Circle(Activity[CircleState]):
             "hide_names": state.hide_names,
             "show_overview": state.show_overview,
             "seq": state.seq,
+            "reseated": state.reseated,
+            "moved": sorted(state.moved),
         }
 
     def decode(self, data: Mapping[str, Any]) -> CircleState:
@@ -221,6 +231,8 @@ class Circle(Activity[CircleState]):
             hide_names=bool(data["hide_names"]),
             show_overview=bool(data.get("show_overview", False)),
             seq=int(data["seq"]),
+            reseated=bool(data.get("reseated", False)),
+            moved=set(data.get("moved", ())),
         )
 
     def copy(self, state: CircleState) -> CircleState:
@@ -238,6 +250,8 @@ class Circle(Activity[CircleState]):
             hide_names=state.hide_names,
             show_overview=state.show_overview,
             seq=state.seq,
+            reseated=state.reseated,
+            moved=set(state.moved),
         )
 
     def phase(self, state: CircleState) -> str:
@@ -308,6 +322,8 @@ class Circle(Activity[CircleState]):
             state.requested = places
             state.shift = state.seats.rotate(places)
             state.round += 1
+            state.reseated = False  # everyone is told where the turn put them
+            state.moved.clear()
             return Effects()
         # reveal
         state.phase = REVEAL
@@ -349,13 +365,20 @@ class Circle(Activity[CircleState]):
         if not state.formed:
             state.seats = Seats.form(players)
             state.formed = True
+            state.reseated = False
+            state.moved.clear()
         else:
-            seated = set(state.seats.people())
-            for player in [p for p in state.seats.people() if p not in present]:
-                state.seats.remove(player)
-            for player in players:
-                if player not in seated:
-                    state.seats.add(player)
+            seats = state.seats
+            seated = set(seats.people())
+
+            def reconcile() -> None:
+                for player in [p for p in seats.people() if p not in present]:
+                    seats.remove(player)
+                for player in players:
+                    if player not in seated:
+                        seats.add(player)
+
+            self._reseat(state, reconcile)
         state.round = max(state.round, 1)
         state.phase = ROUNDS
         return Effects(gate=CLOSE_GATE)
@@ -387,8 +410,25 @@ class Circle(Activity[CircleState]):
             ],
         }
 
+    def _reseat(self, state: CircleState, change: Callable[[], None]) -> None:
+        """Apply a join or leave (`change`) to the seats and note whose seat it changed: a group
+        (its people, in order: inner, outer, the trio's third) at a place it was not at before.
+        O(people), like the change itself."""
+        seats = state.seats
+        before = {(i, tuple(group)) for i, group in enumerate(seats.groups())}
+        known = set(seats.people())
+        change()
+        changed = False
+        for i, group in enumerate(seats.groups()):
+            if (i, tuple(group)) not in before:
+                changed = True
+                state.moved.update(p for p in group if p in known)
+        if changed or len(seats) != len(known):
+            state.reseated = True
+        state.moved.intersection_update(seats.people())
+
     def remove_player(self, state: CircleState, player: str) -> None:
-        state.seats.remove(player)
+        self._reseat(state, lambda: state.seats.remove(player))
         state.entries.pop(player, None)
         state.seq += 1
 
@@ -396,8 +436,8 @@ class Circle(Activity[CircleState]):
         return player in state.entries or player in state.seats.people()
 
     def add_player(self, state: CircleState, player: str) -> None:
-        if state.formed:
-            state.seats.add(player)
+        if state.formed and player not in state.seats:
+            self._reseat(state, lambda: state.seats.add(player))
             state.seq += 1
 
     # ---- inputs ----------------------------------------------------------------------------
@@ -480,6 +520,7 @@ class Circle(Activity[CircleState]):
             "alone": len(seats) == 1,
             "can_change": len(seats) == 4 or len(seats) >= 6,
             "prompt": list(PROMPTS),
+            "reseated": state.reseated,
         }
 
     def _reveal(self, state: CircleState, facts: Facts, names: bool) -> dict[str, Any]:
@@ -581,6 +622,7 @@ class Circle(Activity[CircleState]):
                 "extra": player == seats.gap and not alone,
                 "alone": alone,
                 "trio": len(group) == 3,
+                "reseated": player in state.moved,
                 "partners": [
                     {
                         "name": facts.names.get(p, "?"),

@@ -853,3 +853,81 @@ def test_the_host_sees_who_in_the_circle_is_offline(pages: Pages, base_url: str)
     finally:
         crowd.close()
     pages.assert_clean()
+
+
+def seats_on(screen: Any) -> dict[str, tuple[str, int, frozenset[str]]]:
+    """Everyone's circle, place and partners, read from the projector's pairs (inner ↔ outer,
+    and the trio's third, who stands in the outer circle)."""
+    out: dict[str, tuple[str, int, frozenset[str]]] = {}
+    for pair in screen.locator(".kring-pair").all():
+        place = int(pair.locator(".pair-place").inner_text())
+        names = [n.strip() for n in pair.locator(".pair-names").inner_text().split("↔")]
+        for i, name in enumerate(names):
+            circle = "binnenkring" if i == 0 else "buitenkring"
+            out[name] = (circle, place, frozenset(n for n in names if n != name))
+    return out
+
+
+def test_phones_moved_by_a_removal_are_told_the_circle_was_rearranged(pages: Pages) -> None:
+    """Six people after a turn; the facilitator removes one. Whoever that moves (the partner
+    left behind, the pair that becomes a trio) reads on their phone that the circle was
+    rearranged and where they stand now, not the turn's "opgeschoven" line; the others keep
+    it. The projector and the facilitator say "opnieuw ingedeeld", not that the circle turned.
+    The next turn is a turn again."""
+    from playwright.sync_api import expect
+
+    host, code = kring_room(pages)
+    screen = pages.open("screen", f"/screen/{code}", PROJECTOR)
+    names = ["Anna", "Bram", "Chris", "Dewi", "Eva", "Finn"]
+    phones = {name: join_entry(pages, code, name) for name in names}
+    expect(host.locator("#kring-host-entered")).to_have_text("0 van 6 hebben een cijfer gegeven")
+    Dialogs(host).next(accept=True)  # locking with no grade asks first
+    control(host, "Cijfers vastzetten")
+    expect(screen.locator(".kring-pair")).to_have_count(3)
+    control(host, "Draai 1 plaats")
+    expect(screen.locator("#kring-shift")).to_have_text("buitenkring schuift 1 plaats")
+    turned = "De buitenkring is 1 plaats opgeschoven."
+    for phone in phones.values():
+        expect(phone.locator(".kring-shift")).to_have_text(turned)
+    before = seats_on(screen)
+
+    # the facilitator removes the inner person of the last place
+    leaver = next(n for n, (c, place, _) in before.items() if c == "binnenkring" and place == 3)
+    Dialogs(host).next(accept=True)
+    host.get_by_role("button", name=f"Verwijder {leaver}", exact=True).click()
+    rearranged = "kring opnieuw ingedeeld: kijk op je telefoon waar je nu staat"
+    expect(screen.locator("#kring-shift")).to_have_text(rearranged)
+    expect(screen.locator(".kring-pair")).to_have_count(2)
+    expect(host.locator("#kring-host-round")).to_have_text(f"Ronde 2 · {rearranged}")
+    after = seats_on(screen)
+    assert set(after) == set(names) - {leaver}, after
+    moved = {n for n in after if after[n] != before[n]}
+    assert moved and moved != set(after), (before, after)  # someone moved, someone did not
+    for name in after:
+        phone = phones[name]
+        circle, place, partners = after[name]
+        expect(phone.locator("#kring-circle")).to_have_text(f"Je staat in de {circle}")
+        expect(phone.locator("#kring-place")).to_have_text(f"Plaats {place}")
+        for partner in partners:
+            expect(phone.locator("#kring-opposite")).to_contain_text(partner)
+        if name in moved:
+            expect(phone.locator("#kring-reseated")).to_have_text(
+                "Er kwam iemand bij of ging iemand weg: de kring is opnieuw ingedeeld. "
+                f"Je staat nu in de {circle}, op plaats {place}."
+            )
+            expect(phone.locator(".kring-shift")).to_have_count(0)
+        else:
+            expect(phone.locator(".kring-shift")).to_have_text(turned)
+            expect(phone.locator("#kring-reseated")).to_have_count(0)
+    pages.shot(phones[sorted(moved)[0]], "kring-phone-rearranged")
+    pages.shot(screen, "kring-screen-rearranged")
+
+    # the next turn is a turn for everyone
+    control(host, "Draai 1 plaats")
+    expect(screen.locator(".kring-screen-head h1")).to_have_text("Ronde 3")
+    expect(screen.locator("#kring-shift")).to_contain_text("buitenkring schuift")
+    for name in after:
+        expect(phones[name].locator(".kring-round")).to_have_text("Ronde 3")
+        expect(phones[name].locator("#kring-reseated")).to_have_count(0)
+        expect(phones[name].locator(".kring-shift")).to_contain_text("opgeschoven")
+    pages.assert_clean()

@@ -549,6 +549,85 @@ def test_the_host_gets_the_ids_of_the_pairs_and_the_projector_only_names() -> No
         assert all("ids" not in pair for pair in view.get("pairs", [])), role
 
 
+def seat(me: Mapping[str, Any] | None) -> tuple[Any, ...]:
+    """What a phone shows of where it stands: circle, place, partners."""
+    assert me is not None and me["seated"]
+    return (me["circle"], me["place"], frozenset(p["name"] for p in me["partners"]))
+
+
+@SETTINGS
+@given(st.integers(1, 14), ops)
+def test_a_join_or_leave_is_told_as_a_rearrangement_not_a_turn(
+    n: int, steps: list[tuple[str, int]]
+) -> None:
+    """After a join or a leave the view says the circles were rearranged (not turned), and
+    exactly the phones whose circle, place or partners changed since the last turn say so; a
+    newcomer was not moved; the next turn ends it. It survives the stored form."""
+    players = ids(n)
+    state = locked(players, {})
+    present = list(players)
+    fresh = 1000
+    moved: set[str] = set()
+    reseated = False
+    for op, arg in steps:
+        f = facts(present)
+        before = {p: seat(A.personal_view(state, {}, f, p)) for p in present}
+        if op == "rotate":
+            A.command(state, {}, "rotate", ctx(present, args={"places": arg}))
+            moved, reseated = set(), False
+        elif op == "add":
+            fresh += 1
+            present.append(f"p{fresh:04d}")
+            A.add_player(state, present[-1])
+            reseated = True
+        elif present:
+            leaver = sorted(present)[arg % len(present)]
+            present.remove(leaver)
+            A.remove_player(state, leaver)
+            moved.discard(leaver)
+            reseated = True
+        f = facts(present)
+        for p in present:
+            me = A.personal_view(state, {}, f, p)
+            if p in before and seat(me) != before[p]:
+                if op == "rotate":
+                    continue
+                moved.add(p)
+            assert me is not None and me["reseated"] == (p in moved), (op, p)
+        if present:
+            view = A.shared_view("screen", state, {}, f, T0)
+            assert view["reseated"] == reseated
+    back = A.decode(unpackb(packb(A.encode(state), use_bin_type=True), raw=False))
+    assert back == state
+
+
+def test_a_removed_partner_rearranges_the_circles_and_the_turn_clears_it() -> None:
+    """Six people after a turn: removing one moves their partner (and whoever's place number
+    changed) — the phones say why; the others keep the turn's line; the next turn is a turn."""
+    players = ids(6)
+    state = locked(players, {})
+    A.command(state, {}, "rotate", ctx(players, args={"places": 1}))
+    f = facts(players)
+    assert A.shared_view("host", state, {}, f, T0)["reseated"] is False
+    before = {p: seat(A.personal_view(state, {}, f, p)) for p in players}
+    leaver = state.seats.inner[0]
+    partner = state.seats.outer[0]
+    A.remove_player(state, leaver)
+    rest = [p for p in players if p != leaver]
+    f = facts(rest)
+    mes = {p: A.personal_view(state, {}, f, p) for p in rest}
+    assert mes[partner] is not None and mes[partner]["reseated"] is True
+    for p, me in mes.items():
+        assert me is not None and me["reseated"] == (seat(me) != before[p])
+    for role in ("host", "screen", "phone"):
+        assert A.shared_view(role, state, {}, f, T0)["reseated"] is True
+    A.command(state, {}, "rotate", ctx(rest, args={"places": 1}))
+    assert A.shared_view("screen", state, {}, f, T0)["reseated"] is False
+    for p in rest:
+        me = A.personal_view(state, {}, f, p)
+        assert me is not None and me["reseated"] is False
+
+
 def test_one_participant_is_told_they_are_alone() -> None:
     state = locked(["solo"], {})
     me = A.personal_view(state, {}, facts(["solo"]), "solo")

@@ -5,7 +5,7 @@
 // #werkvorm-extra through ctx.section (rebuilt only when their data changed).
 
 import { el, fmtNumber, t } from "../render.js";
-import { shiftText } from "./circle-words.js";
+import { lastChange } from "./circle-words.js";
 
 let ctx = null;
 
@@ -117,7 +117,7 @@ function mirror(view) {
     );
   } else if (view.phase === "rounds") {
     parts.push(
-      el("p", null, t("kring_round_n", { n: view.round || 1 }), view.round > 1 && view.shift ? ` · ${shiftText(view.shift, view.requested)}` : ""),
+      el("p", { id: "kring-host-round" }, t("kring_round_n", { n: view.round || 1 }), lastChange(view) ? ` · ${lastChange(view)}` : ""),
       el("p", { class: "muted", id: "kring-host-locked" }, t("kring_host_locked_n", { n: view.locked_entries || 0 }), view.can_change ? "" : ` · ${t("kring_host_cannot_change")}`),
       el(
         "ol",

@@ -4,7 +4,7 @@
 // A werkvorm renderer for screen.js: render(ctx) draws ctx.view into ctx.root.
 
 import { el, fmtNumber, replace, t } from "../render.js";
-import { shiftText } from "./circle-words.js";
+import { lastChange } from "./circle-words.js";
 
 const GRADES = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
 
@@ -44,7 +44,7 @@ function entry(view, ctx) {
 }
 
 function rounds(view) {
-  const shift = view.round > 1 && view.shift ? shiftText(view.shift, view.requested) : t("kring_screen_first_round");
+  const shift = lastChange(view) || t("kring_screen_first_round");
   return el(
     "main",
     { class: "kring-screen-rounds" },
