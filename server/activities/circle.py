@@ -35,7 +35,7 @@ Decisions:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Mapping, Sequence
+from collections.abc import Callable, Collection, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -55,7 +55,7 @@ from server.activities.circle_results import (
     export_data,
     results_csv,
 )
-from server.activities.circle_seats import Seats
+from server.activities.circle_seats import Seats, changed_groups
 
 ENTRY = "entry"
 ROUNDS = "rounds"
@@ -378,7 +378,8 @@ class Circle(Activity[CircleState]):
                     if player not in seated:
                         seats.add(player)
 
-            self._reseat(state, reconcile)
+            self._reseat(state, reconcile, joined=present - seated)
+            state.moved &= present  # who left is no longer moved
         state.round = max(state.round, 1)
         state.phase = ROUNDS
         return Effects(gate=CLOSE_GATE)
@@ -410,25 +411,26 @@ class Circle(Activity[CircleState]):
             ],
         }
 
-    def _reseat(self, state: CircleState, change: Callable[[], None]) -> None:
-        """Apply a join or leave (`change`) to the seats and note whose seat it changed: a group
-        (its people, in order: inner, outer, the trio's third) at a place it was not at before.
-        O(people), like the change itself."""
+    def _reseat(
+        self, state: CircleState, change: Callable[[], None], joined: Collection[str] = ()
+    ) -> None:
+        """Apply a join or leave (`change`) to the seats and note whose seat it changed: the
+        people of every group that is not the group at its place before (`changed_groups`);
+        `joined`: the newcomers, who were not moved."""
         seats = state.seats
-        before = {(i, tuple(group)) for i, group in enumerate(seats.groups())}
-        known = set(seats.people())
+        before = seats.arrangement()
+        size = len(seats)
         change()
         changed = False
-        for i, group in enumerate(seats.groups()):
-            if (i, tuple(group)) not in before:
-                changed = True
-                state.moved.update(p for p in group if p in known)
-        if changed or len(seats) != len(known):
+        for group in changed_groups(before, seats):
+            changed = True
+            state.moved.update(p for p in group if p not in joined)
+        if changed or len(seats) != size:
             state.reseated = True
-        state.moved.intersection_update(seats.people())
 
     def remove_player(self, state: CircleState, player: str) -> None:
         self._reseat(state, lambda: state.seats.remove(player))
+        state.moved.discard(player)
         state.entries.pop(player, None)
         state.seq += 1
 
@@ -437,7 +439,7 @@ class Circle(Activity[CircleState]):
 
     def add_player(self, state: CircleState, player: str) -> None:
         if state.formed and player not in state.seats:
-            self._reseat(state, lambda: state.seats.add(player))
+            self._reseat(state, lambda: state.seats.add(player), joined=(player,))
             state.seq += 1
 
     # ---- inputs ----------------------------------------------------------------------------

@@ -24,7 +24,7 @@ from msgpack import packb, unpackb
 from server.activities import circle as c
 from server.activities import circle_results as r
 from server.activities.base import CLOSE_GATE, ActivityError, Context, Facts
-from server.activities.circle_seats import Seats, pair_key
+from server.activities.circle_seats import Seats, changed_groups, pair_key
 
 T0 = 1_700_000_000.0
 A = c.CIRCLE
@@ -262,6 +262,29 @@ def test_a_leave_changes_only_the_leavers_group_and_the_trio(
         if person not in affected:
             assert after[person] == group
     check_groups(seats)
+
+
+@SETTINGS
+@given(st.integers(0, 25), ops, ops)
+def test_changed_groups_are_the_groups_not_at_their_place_before(
+    n: int, steps: list[tuple[str, int]], changes: list[tuple[str, int]]
+) -> None:
+    """`changed_groups` (which compares only the places that can differ) finds exactly the
+    groups that a plain comparison of every place finds, after joins and leaves in any order."""
+    seats = play(n, steps)
+    before = seats.groups()
+    arrangement = seats.arrangement()
+    fresh = 200_000
+    for op, arg in changes:
+        present = sorted(seats.people())
+        if op == "add":
+            fresh += 1
+            seats.add(f"p{fresh}")
+        elif op == "remove" and present:
+            seats.remove(present[arg % len(present)])
+    after = seats.groups()
+    plain = [g for i, g in enumerate(after) if i >= len(before) or before[i] != g]
+    assert list(changed_groups(arrangement, seats)) == plain
 
 
 # ---- entries -----------------------------------------------------------------------------------
