@@ -27,11 +27,15 @@ Decisions:
   (see circle_seats.py), and every `lock` reconciles the seats with `ctx.players`.
 - `remove_player` drops the player's seat and their entry from the snapshot (a removed player is
   no longer part of the team's map); the facilitator's export is built from the same snapshot.
+- A join or a leave (and the reconciling at a later `lock`) may move people: to another place,
+  another partner, even the other circle. That is no turn: the view's `reseated` says the circles
+  were rearranged since the last rotation, and each phone whose seat changed (its place, circle
+  or partners) gets `reseated` in its `me`, until the next rotation.
 """
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Callable, Collection, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -51,7 +55,7 @@ from server.activities.circle_results import (
     export_data,
     results_csv,
 )
-from server.activities.circle_seats import Seats
+from server.activities.circle_seats import Seats, changed_groups
 
 ENTRY = "entry"
 ROUNDS = "rounds"
@@ -93,6 +97,10 @@ class CircleState:
     hide_names: bool = False
     show_overview: bool = False  # the full team overview (everyone's grade): the host's opt-in
     seq: int = 0  # +1 on every change that a personal view may show
+    # Since the last rotation (or the circles' forming): a join or a leave changed the groups
+    # (`reseated`), and whose seat it changed (`moved`: place, circle or partners).
+    reseated: bool = False
+    moved: set[str] = field(default_factory=set)
 
 
 # ---- checks ------------------------------------------------------------------------------------
@@ -198,6 +206,8 @@ class Circle(Activity[CircleState]):
             "hide_names": state.hide_names,
             "show_overview": state.show_overview,
             "seq": state.seq,
+            "reseated": state.reseated,
+            "moved": sorted(state.moved),
         }
 
     def decode(self, data: Mapping[str, Any]) -> CircleState:
@@ -221,6 +231,8 @@ class Circle(Activity[CircleState]):
             hide_names=bool(data["hide_names"]),
             show_overview=bool(data.get("show_overview", False)),
             seq=int(data["seq"]),
+            reseated=bool(data.get("reseated", False)),
+            moved=set(data.get("moved", ())),
         )
 
     def copy(self, state: CircleState) -> CircleState:
@@ -238,6 +250,8 @@ class Circle(Activity[CircleState]):
             hide_names=state.hide_names,
             show_overview=state.show_overview,
             seq=state.seq,
+            reseated=state.reseated,
+            moved=set(state.moved),
         )
 
     def phase(self, state: CircleState) -> str:
@@ -311,6 +325,8 @@ class Circle(Activity[CircleState]):
             state.requested = places
             state.shift = state.seats.rotate(places)
             state.round += 1
+            state.reseated = False  # everyone is told where the turn put them
+            state.moved.clear()
             return Effects()
         # reveal
         state.phase = REVEAL
@@ -352,13 +368,21 @@ class Circle(Activity[CircleState]):
         if not state.formed:
             state.seats = Seats.form(players)
             state.formed = True
+            state.reseated = False
+            state.moved.clear()
         else:
-            seated = set(state.seats.people())
-            for player in [p for p in state.seats.people() if p not in present]:
-                state.seats.remove(player)
-            for player in players:
-                if player not in seated:
-                    state.seats.add(player)
+            seats = state.seats
+            seated = set(seats.people())
+
+            def reconcile() -> None:
+                for player in [p for p in seats.people() if p not in present]:
+                    seats.remove(player)
+                for player in players:
+                    if player not in seated:
+                        seats.add(player)
+
+            self._reseat(state, reconcile, joined=present - seated)
+            state.moved &= present  # who left is no longer moved
         state.round = max(state.round, 1)
         state.phase = ROUNDS
         return Effects(gate=CLOSE_GATE)
@@ -390,8 +414,26 @@ class Circle(Activity[CircleState]):
             ],
         }
 
+    def _reseat(
+        self, state: CircleState, change: Callable[[], None], joined: Collection[str] = ()
+    ) -> None:
+        """Apply a join or leave (`change`) to the seats and note whose seat it changed: the
+        people of every group that is not the group at its place before (`changed_groups`);
+        `joined`: the newcomers, who were not moved."""
+        seats = state.seats
+        before = seats.arrangement()
+        size = len(seats)
+        change()
+        changed = False
+        for group in changed_groups(before, seats):
+            changed = True
+            state.moved.update(p for p in group if p not in joined)
+        if changed or len(seats) != size:
+            state.reseated = True
+
     def remove_player(self, state: CircleState, player: str) -> None:
-        state.seats.remove(player)
+        self._reseat(state, lambda: state.seats.remove(player))
+        state.moved.discard(player)
         state.entries.pop(player, None)
         state.seq += 1
 
@@ -399,8 +441,8 @@ class Circle(Activity[CircleState]):
         return player in state.entries or player in state.seats.people()
 
     def add_player(self, state: CircleState, player: str) -> None:
-        if state.formed:
-            state.seats.add(player)
+        if state.formed and player not in state.seats:
+            self._reseat(state, lambda: state.seats.add(player), joined=(player,))
             state.seq += 1
 
     # ---- inputs ----------------------------------------------------------------------------
@@ -457,12 +499,18 @@ class Circle(Activity[CircleState]):
         domains = set(state.domains)
         return sum(1 for e in state.entries.values() if e.domain in domains)
 
-    def _pairs(self, state: CircleState, names: Mapping[str, str]) -> dict[str, Any]:
+    def _pairs(
+        self, state: CircleState, names: Mapping[str, str], ids: bool = False
+    ) -> dict[str, Any]:
+        """The groups by place; with `ids` (the host's view) also the players' ids, so the host
+        page can mark who is offline from the room's `players` list."""
         groups, more = _capped(state.seats.groups())
-        listed = [
-            {"place": i + 1, "names": [names.get(p, "?") for p in group]}
-            for i, group in enumerate(groups)
-        ]
+        listed: list[dict[str, Any]] = []
+        for i, group in enumerate(groups):
+            item: dict[str, Any] = {"place": i + 1, "names": [names.get(p, "?") for p in group]}
+            if ids:
+                item["ids"] = list(group)
+            listed.append(item)
         return {"pairs": listed, "more_pairs": more}
 
     def _rounds_common(self, state: CircleState) -> dict[str, Any]:
@@ -477,6 +525,7 @@ class Circle(Activity[CircleState]):
             "alone": len(seats) == 1,
             "can_change": len(seats) == 4 or len(seats) >= 6,
             "prompt": list(PROMPTS),
+            "reseated": state.reseated,
         }
 
     def _reveal(self, state: CircleState, facts: Facts, names: bool) -> dict[str, Any]:
@@ -535,7 +584,7 @@ class Circle(Activity[CircleState]):
         elif state.phase == ROUNDS:
             view.update(self._rounds_common(state))
             if role != "phone":
-                view.update(self._pairs(state, facts.names))
+                view.update(self._pairs(state, facts.names, ids=role == "host"))
         else:
             view.update(self._reveal(state, facts, names=role != "phone"))
         if role == "host":
@@ -578,6 +627,7 @@ class Circle(Activity[CircleState]):
                 "extra": player == seats.gap and not alone,
                 "alone": alone,
                 "trio": len(group) == 3,
+                "reseated": player in state.moved,
                 "partners": [
                     {
                         "name": facts.names.get(p, "?"),

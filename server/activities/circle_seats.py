@@ -32,8 +32,51 @@ from dataclasses import dataclass, field
 MAX_SHIFTS_TRIED = 256
 
 
+# inner, outer, trio_at: what `Seats.arrangement` copies.
+Arrangement = tuple[list[str], list[str], int]
+
+
 def pair_key(a: str, b: str) -> tuple[str, str]:
     return (a, b) if a < b else (b, a)
+
+
+def _group_at(inner: list[str], outer: list[str], trio_at: int, place: int) -> list[str] | None:
+    """`Seats.groups()[place]` of an arrangement, without building the others."""
+    m = len(inner)
+    gap = outer[-1] if len(outer) > m else None
+    if place < m:
+        group = [inner[place], outer[place]]
+        if gap is not None and trio_at == place:
+            group.append(gap)
+        return group
+    if place == m and gap is not None and not 0 <= trio_at < m:
+        return [gap]  # alone
+    return None
+
+
+def changed_groups(before: Arrangement, seats: Seats) -> Iterator[list[str]]:
+    """The groups of `seats` that are not the group at the same place in `before` (by place):
+    the people whose place, circle or partners a join or a leave changed. Only the pairs from
+    the first one that differs are compared, and the trio's places before and now, so a leave
+    costs a comparison of the places after it (which it renumbers anyway), not a copy of every
+    group."""
+    inner, outer, trio_at = before
+    now_inner, now_outer = seats.inner, seats.outer
+    limit = min(len(inner), len(now_inner))
+    if now_inner[:limit] == inner[:limit] and now_outer[:limit] == outer[:limit]:
+        first = limit
+    else:
+        first = next(
+            i for i in range(limit) if now_inner[i] != inner[i] or now_outer[i] != outer[i]
+        )
+    differ = {
+        i for i in range(first, limit) if now_inner[i] != inner[i] or now_outer[i] != outer[i]
+    }
+    maybe = {*range(limit, len(now_inner) + 1), trio_at, seats.trio_at} - differ
+    for place in sorted(differ | {p for p in maybe if p >= 0}):
+        now = _group_at(now_inner, now_outer, seats.trio_at, place)
+        if now is not None and (place in differ or now != _group_at(inner, outer, trio_at, place)):
+            yield now
 
 
 @dataclass
@@ -117,6 +160,11 @@ class Seats:
             for p in group:
                 out[p] = frozenset(q for q in group if q != p)
         return out
+
+    def arrangement(self) -> Arrangement:
+        """The seats as they are (copies): to find, after a join or a leave, whose group changed
+        (`changed_groups`)."""
+        return (list(self.inner), list(self.outer), self.trio_at)
 
     # ---- changing --------------------------------------------------------------------------
     def record(self, groups: Iterable[Sequence[str]] | None = None) -> None:

@@ -123,11 +123,12 @@ def check_partners(phones: dict[str, Any], screen: Any) -> dict[str, set[str]]:
     return seen
 
 
-def readable(screen: Any, step: str) -> None:
-    """The kring's own text on the projector is at least 40 px and inside the 1920×1080 screen
+def readable(screen: Any, step: str, floor: float = 40) -> None:
+    """The kring's own text on the projector is at least `floor` px (40; the team map of 10–12
+    domains 36, the projector's floor for what the room reads) and inside the 1920×1080 screen
     (the join panel is the room's, shared with the quiz lobby and its 36 px floor)."""
     problems = screen.evaluate(
-        """() => {
+        """(floor) => {
       const out = [];
       const walker = document.createTreeWalker(document.querySelector('#app main'), NodeFilter.SHOW_TEXT);
       while (walker.nextNode()) {
@@ -139,13 +140,14 @@ def readable(screen: Any, step: str) -> None:
         const r = range.getBoundingClientRect();
         if (!r.width && !r.height) continue;
         const size = parseFloat(getComputedStyle(parent).fontSize);
-        if (size < 39.95) out.push(`${node.textContent.trim().slice(0, 30)}: ${size}px`);
+        if (size < floor - 0.05) out.push(`${node.textContent.trim().slice(0, 30)}: ${size}px`);
         if (r.bottom > innerHeight + 1 || r.right > innerWidth + 1) {
           out.push(`${node.textContent.trim().slice(0, 30)}: out of view`);
         }
       }
       return out;
-    }"""
+    }""",
+        floor,
     )
     assert not problems, (step, problems)
 
@@ -673,4 +675,263 @@ def test_the_phone_says_what_did_not_count_at_the_lock(pages: Pages) -> None:
         "Je cijfer voor inkomen telt niet mee: dat domein staat niet meer op de lijst."
     )
     expect(eva.locator(".kring-mine")).to_have_text("Jij gaf jezelf een 9 voor participatie.")
+    pages.assert_clean()
+
+
+# The most domains the content allows (circle.MAX_DOMAINS): the eight defaults and four a team
+# may add, some of them long. 30 people (a big team), one domain with five people of whom all
+# gave a 7, 8 or 9.
+TWELVE_DOMAINS = [
+    *(
+        "lichamelijke gezondheid",
+        "dagelijks functioneren",
+        "inkomen",
+        "participatie",
+        "opvoeden en opgroeien",
+        "veiligheid",
+        "psychische gezondheid",
+        "generieke competenties",
+    ),
+    "huisvesting en dakloosheid",
+    "verslaving en middelengebruik",
+    "huiselijk geweld en kindermishandeling",
+    "mantelzorg en informele zorg",
+]
+CROWD_30 = [
+    ("Anne-Marie", "inkomen", 9),
+    ("Mohammed", "inkomen", 8),
+    ("Jan-Willem", "inkomen", 8),
+    ("Fleur", "inkomen", 7),
+    ("Sanne", "inkomen", 7),
+    ("Bas", "lichamelijke gezondheid", 4),
+    ("Anouk", "lichamelijke gezondheid", 8),
+    ("Carmen", "dagelijks functioneren", 7),
+    ("Daan", "dagelijks functioneren", 5),
+    ("Gijs", "participatie", 2),
+    ("Hanna", "participatie", 7),
+    ("Ivo", "opvoeden en opgroeien", 8),
+    ("Jasmijn", "opvoeden en opgroeien", 9),
+    ("Koen", "opvoeden en opgroeien", 6),
+    ("Lotte", "veiligheid", 9),
+    ("Mehmet", "veiligheid", 3),
+    ("Noor", "psychische gezondheid", 7),
+    ("Otto", "psychische gezondheid", 6),
+    ("Priya", "generieke competenties", 8),
+    ("Quinten", "generieke competenties", 5),
+    ("Rosa", "huisvesting en dakloosheid", 7),
+    ("Stijn", "huisvesting en dakloosheid", 4),
+    ("Tamara", "verslaving en middelengebruik", 9),
+    ("Umut", "verslaving en middelengebruik", 8),
+    ("Vera", "huiselijk geweld en kindermishandeling", 8),
+    ("Wouter", "huiselijk geweld en kindermishandeling", 9),
+    ("Xandra", "huiselijk geweld en kindermishandeling", 7),
+    ("Yara", "mantelzorg en informele zorg", 7),
+    ("Zeynep", "mantelzorg en informele zorg", 6),
+    ("Bram", "mantelzorg en informele zorg", 9),
+]
+
+
+def test_the_projector_fits_twelve_domains_and_thirty_people(pages: Pages, base_url: str) -> None:
+    """The most domains a kring may have (12) and a big team (30 people, five in one domain): the projector's entry screen, the pairs and the team map (with and without
+    names, and everyone's grades) fit 1920×1080, whole and readable."""
+    from playwright.sync_api import expect
+
+    from server.activities.circle import MAX_DOMAINS
+
+    assert len(TWELVE_DOMAINS) == MAX_DOMAINS == len(set(TWELVE_DOMAINS))
+    assert {d for _, d, _ in CROWD_30} == set(TWELVE_DOMAINS)
+    host = pages.open("host", "/host", LAPTOP)
+    host.locator("input[name=quiz][value='kind:circle']").check()
+    host.locator("#start-session").click()
+    expect(host.locator("#session-code")).to_have_text(re.compile(r"^\d{3} \d{3}$"))
+    code = host.locator("#session-code").inner_text().replace(" ", "")
+    screen = pages.open("screen", f"/screen/{code}", PROJECTOR)
+    host.locator("#kring-domains-edit").fill("\n".join(TWELVE_DOMAINS))
+    host.locator("#kring-domains-form button[type=submit]").click()
+    expect(screen.locator(".kring-screen-domains li")).to_have_count(12)
+    crowd = Crowd(base_url.replace("http://", "ws://") + "/ws")
+    try:
+        crowd.join(code, [name for name, _, _ in CROWD_30])
+        expect(screen.locator("#kring-entered")).to_have_text("0 van 30 hebben een cijfer gegeven")
+        pages.shot(screen, "kring-screen-entry-12-domains")
+        readable(screen, "entry, 12 domains")
+
+        async def enter_all() -> None:
+            async def one(phone: Any, domain: str, grade: int) -> None:
+                await phone.wait_view("entry")
+                reply = await phone.request(
+                    {"type": "input", "item": 0, "data": {"domain": domain, "grade": grade}},
+                    "ack",
+                )
+                assert reply["type"] == "ack", reply
+
+            await asyncio.gather(
+                *(one(p, d, g) for p, (_, d, g) in zip(crowd.phones, CROWD_30, strict=True))
+            )
+
+        crowd.run(enter_all())
+        expect(screen.locator("#kring-entered")).to_have_text("30 van 30 hebben een cijfer gegeven")
+        control(host, "Cijfers vastzetten")
+        expect(screen.locator(".kring-pair")).to_have_count(15)
+        pages.shot(screen, "kring-screen-rounds-30-people")
+        readable(screen, "rounds, 30 people")
+
+        control(host, "Toon de kennis per domein")
+        expect(screen.locator(".kring-domain")).to_have_count(12)
+        pages.shot(screen, "kring-screen-reveal-12-domains")
+        check_layout(screen, "reveal of 12", cards=12)
+        readable(screen, "reveal of 12", floor=36)
+        inkomen = screen.locator(".kring-domain", has_text=re.compile(r"^inkomen"))
+        expect(inkomen.locator(".kring-named li")).to_have_text(
+            ["9: Anne-Marie", "8: Jan-Willem, Mohammed", "7: Fleur, Sanne"]
+        )
+
+        control(host, "Toon alle cijfers")
+        for name, _, _ in CROWD_30:
+            expect(screen.locator("#kring-overview .ov-name", has_text=name)).to_be_visible()
+        pages.shot(screen, "kring-screen-reveal-12-domains-overview")
+        readable(screen, "overview of 30")
+        control(host, "Verberg alle cijfers")
+        control(host, "Namen verbergen")
+        expect(screen.locator(".kring-private")).to_have_text("Namen zijn verborgen.")
+        check_layout(screen, "private, 12", cards=12)
+        readable(screen, "private, 12", floor=36)
+    finally:
+        crowd.close()
+    pages.assert_clean()
+
+
+def kring_room(pages: Pages) -> tuple[Any, str]:
+    """The facilitator's page with a new room whose one werkvorm is the kring."""
+    from playwright.sync_api import expect
+
+    host = pages.open("host", "/host", LAPTOP)
+    host.locator("input[name=quiz][value='kind:circle']").check()
+    host.locator("#start-session").click()
+    expect(host.locator("#session-code")).to_have_text(re.compile(r"^\d{3} \d{3}$"))
+    return host, host.locator("#session-code").inner_text().replace(" ", "")
+
+
+def test_the_host_sees_who_in_the_circle_is_offline(pages: Pages, base_url: str) -> None:
+    """The facilitator's list of pairs marks a partner whose phone dropped out ("(niet
+    verbonden)", in English "(not connected)"), and the mark goes when the phone is back."""
+    from playwright.sync_api import expect
+
+    from tests.support.phones import Phone
+
+    host, code = kring_room(pages)
+    crowd = Crowd(base_url.replace("http://", "ws://") + "/ws")
+    try:
+        crowd.join(code, ["Anna", "Bram", "Chris", "Dewi"])
+        bram = crowd.phones[1]
+        token = str((bram.welcome or {})["token"])
+        expect(host.locator("#kring-host-entered")).to_have_text(
+            "0 van 4 hebben een cijfer gegeven"
+        )
+        Dialogs(host).next(accept=True)  # locking with no grade asks first
+        control(host, "Cijfers vastzetten")
+        pairs_list = host.locator("#kring-host-pairs li")
+        expect(pairs_list).to_have_count(2)
+        expect(host.locator("#kring-host-pairs")).not_to_contain_text("niet verbonden")
+
+        crowd.run(bram.close())  # Bram's phone drops out
+        with_bram = pairs_list.filter(has_text="Bram")
+        expect(with_bram).to_contain_text("Bram (niet verbonden)")
+        expect(host.locator(".kring-host-offline")).to_have_count(1)
+        expect(pairs_list.filter(has_not_text="Bram")).not_to_contain_text("niet verbonden")
+        pages.shot(host, "kring-host-pairs-offline")
+
+        async def back() -> Phone:
+            phone = await Phone(crowd.ws_url).open()
+            welcome = await phone.resume(code, token)
+            assert welcome["type"] == "welcome", welcome
+            return phone
+
+        crowd.phones[1] = crowd.run(back())
+        expect(host.locator(".kring-host-offline")).to_have_count(0)
+        expect(with_bram).not_to_contain_text("niet verbonden")
+
+        crowd.run(crowd.phones[1].close())
+        host.goto(f"{pages.base}/host?lang=en")
+        expect(with_bram).to_contain_text("Bram (not connected)")
+    finally:
+        crowd.close()
+    pages.assert_clean()
+
+
+def seats_on(screen: Any) -> dict[str, tuple[str, int, frozenset[str]]]:
+    """Everyone's circle, place and partners, read from the projector's pairs (inner ↔ outer,
+    and the trio's third, who stands in the outer circle)."""
+    out: dict[str, tuple[str, int, frozenset[str]]] = {}
+    for pair in screen.locator(".kring-pair").all():
+        place = int(pair.locator(".pair-place").inner_text())
+        names = [n.strip() for n in pair.locator(".pair-names").inner_text().split("↔")]
+        for i, name in enumerate(names):
+            circle = "binnenkring" if i == 0 else "buitenkring"
+            out[name] = (circle, place, frozenset(n for n in names if n != name))
+    return out
+
+
+def test_phones_moved_by_a_removal_are_told_the_circle_was_rearranged(pages: Pages) -> None:
+    """Six people after a turn; the facilitator removes one. Whoever that moves (the partner
+    left behind, the pair that becomes a trio) reads on their phone that the circle was
+    rearranged and where they stand now, not the turn's "opgeschoven" line; the others keep
+    it. The projector and the facilitator say "opnieuw ingedeeld", not that the circle turned.
+    The next turn is a turn again."""
+    from playwright.sync_api import expect
+
+    host, code = kring_room(pages)
+    screen = pages.open("screen", f"/screen/{code}", PROJECTOR)
+    names = ["Anna", "Bram", "Chris", "Dewi", "Eva", "Finn"]
+    phones = {name: join_entry(pages, code, name) for name in names}
+    expect(host.locator("#kring-host-entered")).to_have_text("0 van 6 hebben een cijfer gegeven")
+    Dialogs(host).next(accept=True)  # locking with no grade asks first
+    control(host, "Cijfers vastzetten")
+    expect(screen.locator(".kring-pair")).to_have_count(3)
+    control(host, "Draai 1 plaats")
+    expect(screen.locator("#kring-shift")).to_have_text("buitenkring schuift 1 plaats")
+    turned = "De buitenkring is 1 plaats opgeschoven."
+    for phone in phones.values():
+        expect(phone.locator(".kring-shift")).to_have_text(turned)
+    before = seats_on(screen)
+
+    # the facilitator removes the inner person of the last place
+    leaver = next(n for n, (c, place, _) in before.items() if c == "binnenkring" and place == 3)
+    Dialogs(host).next(accept=True)
+    host.get_by_role("button", name=f"Verwijder {leaver}", exact=True).click()
+    rearranged = "kring opnieuw ingedeeld: kijk op je telefoon waar je nu staat"
+    expect(screen.locator("#kring-shift")).to_have_text(rearranged)
+    expect(screen.locator(".kring-pair")).to_have_count(2)
+    expect(host.locator("#kring-host-round")).to_have_text(f"Ronde 2 · {rearranged}")
+    after = seats_on(screen)
+    assert set(after) == set(names) - {leaver}, after
+    moved = {n for n in after if after[n] != before[n]}
+    assert moved and moved != set(after), (before, after)  # someone moved, someone did not
+    for name in after:
+        phone = phones[name]
+        circle, place, partners = after[name]
+        expect(phone.locator("#kring-circle")).to_have_text(f"Je staat in de {circle}")
+        expect(phone.locator("#kring-place")).to_have_text(f"Plaats {place}")
+        for partner in partners:
+            expect(phone.locator("#kring-opposite")).to_contain_text(partner)
+        if name in moved:
+            expect(phone.locator("#kring-reseated")).to_have_text(
+                "Er kwam iemand bij of ging iemand weg: de kring is opnieuw ingedeeld. "
+                f"Je staat nu in de {circle}, op plaats {place}."
+            )
+            expect(phone.locator(".kring-shift")).to_have_count(0)
+        else:
+            expect(phone.locator(".kring-shift")).to_have_text(turned)
+            expect(phone.locator("#kring-reseated")).to_have_count(0)
+    pages.shot(phones[sorted(moved)[0]], "kring-phone-rearranged")
+    pages.shot(screen, "kring-screen-rearranged")
+
+    # the next turn is a turn for everyone
+    control(host, "Draai 1 plaats")
+    expect(screen.locator(".kring-screen-head h1")).to_have_text("Ronde 3")
+    expect(screen.locator("#kring-shift")).to_contain_text("buitenkring schuift")
+    for name in after:
+        expect(phones[name].locator(".kring-round")).to_have_text("Ronde 3")
+        expect(phones[name].locator("#kring-reseated")).to_have_count(0)
+        expect(phones[name].locator(".kring-shift")).to_contain_text("opgeschoven")
     pages.assert_clean()

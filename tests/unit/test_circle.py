@@ -24,7 +24,7 @@ from msgpack import packb, unpackb
 from server.activities import circle as c
 from server.activities import circle_results as r
 from server.activities.base import CLOSE_GATE, ActivityError, Context, Facts
-from server.activities.circle_seats import Seats, pair_key
+from server.activities.circle_seats import Seats, changed_groups, pair_key
 
 T0 = 1_700_000_000.0
 A = c.CIRCLE
@@ -262,6 +262,29 @@ def test_a_leave_changes_only_the_leavers_group_and_the_trio(
         if person not in affected:
             assert after[person] == group
     check_groups(seats)
+
+
+@SETTINGS
+@given(st.integers(0, 25), ops, ops)
+def test_changed_groups_are_the_groups_not_at_their_place_before(
+    n: int, steps: list[tuple[str, int]], changes: list[tuple[str, int]]
+) -> None:
+    """`changed_groups` (which compares only the places that can differ) finds exactly the
+    groups that a plain comparison of every place finds, after joins and leaves in any order."""
+    seats = play(n, steps)
+    before = seats.groups()
+    arrangement = seats.arrangement()
+    fresh = 200_000
+    for op, arg in changes:
+        present = sorted(seats.people())
+        if op == "add":
+            fresh += 1
+            seats.add(f"p{fresh}")
+        elif op == "remove" and present:
+            seats.remove(present[arg % len(present)])
+    after = seats.groups()
+    plain = [g for i, g in enumerate(after) if i >= len(before) or before[i] != g]
+    assert list(changed_groups(arrangement, seats)) == plain
 
 
 # ---- entries -----------------------------------------------------------------------------------
@@ -531,6 +554,101 @@ def test_a_phone_sees_its_circle_place_and_partner() -> None:
                 assert partner["entry"]["grade"] == inputs[q]["grade"]
         assert me["trio"] == (len(group) == 3)
     assert seen_places == {1, 2}
+
+
+def test_the_host_gets_the_ids_of_the_pairs_and_the_projector_only_names() -> None:
+    """The host page marks an offline partner from the room's `players` (who is online) by id;
+    the projector's pairs carry names only."""
+    players = ids(5)
+    state = locked(players, {})
+    f = facts(players)
+    host = A.shared_view("host", state, {}, f, T0)["pairs"]
+    assert [pair["ids"] for pair in host] == state.seats.groups()
+    assert [pair["names"] for pair in host] == [
+        [f"Naam {p}" for p in group] for group in state.seats.groups()
+    ]
+    for role in ("screen", "phone"):
+        view = A.shared_view(role, state, {}, f, T0)
+        assert all("ids" not in pair for pair in view.get("pairs", [])), role
+
+
+def seat(me: Mapping[str, Any] | None) -> tuple[Any, ...]:
+    """What a phone shows of where it stands: circle, place, partners."""
+    assert me is not None and me["seated"]
+    return (me["circle"], me["place"], frozenset(p["name"] for p in me["partners"]))
+
+
+@SETTINGS
+@given(st.integers(1, 14), ops)
+def test_a_join_or_leave_is_told_as_a_rearrangement_not_a_turn(
+    n: int, steps: list[tuple[str, int]]
+) -> None:
+    """After a join or a leave the view says the circles were rearranged (not turned), and
+    exactly the phones whose circle, place or partners changed since the last turn say so; a
+    newcomer was not moved; the next turn ends it. It survives the stored form."""
+    players = ids(n)
+    state = locked(players, {})
+    present = list(players)
+    fresh = 1000
+    moved: set[str] = set()
+    reseated = False
+    for op, arg in steps:
+        f = facts(present)
+        before = {p: seat(A.personal_view(state, {}, f, p)) for p in present}
+        if op == "rotate":
+            A.command(state, {}, "rotate", ctx(present, args={"places": arg}))
+            moved, reseated = set(), False
+        elif op == "add":
+            fresh += 1
+            present.append(f"p{fresh:04d}")
+            A.add_player(state, present[-1])
+            reseated = True
+        elif present:
+            leaver = sorted(present)[arg % len(present)]
+            present.remove(leaver)
+            A.remove_player(state, leaver)
+            moved.discard(leaver)
+            reseated = True
+        f = facts(present)
+        for p in present:
+            me = A.personal_view(state, {}, f, p)
+            if p in before and seat(me) != before[p]:
+                if op == "rotate":
+                    continue
+                moved.add(p)
+            assert me is not None and me["reseated"] == (p in moved), (op, p)
+        if present:
+            view = A.shared_view("screen", state, {}, f, T0)
+            assert view["reseated"] == reseated
+    back = A.decode(unpackb(packb(A.encode(state), use_bin_type=True), raw=False))
+    assert back == state
+
+
+def test_a_removed_partner_rearranges_the_circles_and_the_turn_clears_it() -> None:
+    """Six people after a turn: removing one moves their partner (and whoever's place number
+    changed) — the phones say why; the others keep the turn's line; the next turn is a turn."""
+    players = ids(6)
+    state = locked(players, {})
+    A.command(state, {}, "rotate", ctx(players, args={"places": 1}))
+    f = facts(players)
+    assert A.shared_view("host", state, {}, f, T0)["reseated"] is False
+    before = {p: seat(A.personal_view(state, {}, f, p)) for p in players}
+    leaver = state.seats.inner[0]
+    partner = state.seats.outer[0]
+    A.remove_player(state, leaver)
+    rest = [p for p in players if p != leaver]
+    f = facts(rest)
+    mes = {p: A.personal_view(state, {}, f, p) for p in rest}
+    assert mes[partner] is not None and mes[partner]["reseated"] is True
+    for p, me in mes.items():
+        assert me is not None and me["reseated"] == (seat(me) != before[p])
+    for role in ("host", "screen", "phone"):
+        assert A.shared_view(role, state, {}, f, T0)["reseated"] is True
+    A.command(state, {}, "rotate", ctx(rest, args={"places": 1}))
+    assert A.shared_view("screen", state, {}, f, T0)["reseated"] is False
+    for p in rest:
+        me = A.personal_view(state, {}, f, p)
+        assert me is not None and me["reseated"] is False
 
 
 def test_one_participant_is_told_they_are_alone() -> None:

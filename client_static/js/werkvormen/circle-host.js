@@ -5,7 +5,7 @@
 // #werkvorm-extra through ctx.section (rebuilt only when their data changed).
 
 import { el, fmtNumber, t } from "../render.js";
-import { shiftText } from "./circle-words.js";
+import { lastChange } from "./circle-words.js";
 
 let ctx = null;
 
@@ -21,12 +21,33 @@ export function render(context) {
     { can: view.can || [], hide: Boolean(view.hide_names), overview: Boolean(view.show_overview), phase: view.phase },
     controls,
   );
-  ctx.section("mirror", { ...view, players: undefined, removed: undefined, room: undefined, v: undefined, can: undefined }, mirror);
+  ctx.section("mirror", { ...view, players: undefined, removed: undefined, room: undefined, v: undefined, can: undefined, offline: offlineInPairs(view) }, mirror);
   ctx.section(
     "werkvorm-extra",
     { editable: Boolean(view.domains_editable), domains: view.phase === "entry" ? view.domains : null },
     domainsEditor,
   );
+}
+
+/** The ids in the listed pairs whose phone is not connected, from the shell's `players` (who is
+ * online); a player the list does not reach (a room of more than 500) is not marked. */
+function offlineInPairs(view) {
+  if (view.phase !== "rounds") return [];
+  const offline = new Set((view.players || []).filter((p) => p.online === false).map((p) => p.id));
+  return (view.pairs || []).flatMap((pair) => (pair.ids || []).filter((id) => offline.has(id)));
+}
+
+/** A pair's names, each followed by "(niet verbonden)" when that phone is offline. */
+function pairNames(pair, offline) {
+  const ids = pair.ids || [];
+  return pair.names.flatMap((name, i) => {
+    const away = offline.has(ids[i]);
+    return [
+      i ? " ↔ " : null,
+      el("span", { class: ["kring-host-name", away && "is-offline"] }, name),
+      away ? el("span", { class: "muted kring-host-offline" }, ` (${t("host_offline")})`) : null,
+    ];
+  });
 }
 
 function button(label, cls, onclick, extra = {}) {
@@ -96,12 +117,12 @@ function mirror(view) {
     );
   } else if (view.phase === "rounds") {
     parts.push(
-      el("p", null, t("kring_round_n", { n: view.round || 1 }), view.round > 1 && view.shift ? ` · ${shiftText(view.shift, view.requested)}` : ""),
+      el("p", { id: "kring-host-round" }, t("kring_round_n", { n: view.round || 1 }), lastChange(view) ? ` · ${lastChange(view)}` : ""),
       el("p", { class: "muted", id: "kring-host-locked" }, t("kring_host_locked_n", { n: view.locked_entries || 0 }), view.can_change ? "" : ` · ${t("kring_host_cannot_change")}`),
       el(
         "ol",
         { class: "kring-host-pairs", id: "kring-host-pairs" },
-        (view.pairs || []).map((p) => el("li", null, el("strong", null, `${p.place}. `), p.names.join(" ↔ "))),
+        (view.pairs || []).map((p) => el("li", null, el("strong", null, `${p.place}. `), pairNames(p, new Set(view.offline || [])))),
       ),
       view.more_pairs ? el("p", { class: "muted" }, t("kring_more_pairs", { n: view.more_pairs })) : null,
     );

@@ -298,17 +298,21 @@ function entryCard(entry, { who = "", own = false } = {}) {
 
 function rounds(view, me) {
   const section = el("section", { class: "kring-rounds", id: "kring-rounds" });
-  add(section,
-    el("p", { class: "kring-round muted" }, t("kring_round_n", { n: view.round || 1 })),
-    view.round > 1 && view.shift
-      ? el("p", { class: "kring-shift" }, t("kring_shifted", { n: view.shift }))
-      : null,
-  );
-  if (!me || !me.seated) {
+  const seated = Boolean(me && me.seated);
+  const circle = !seated ? "" : me.circle === "inner" ? t("kring_inner") : t("kring_outer");
+  let change = null;
+  if (seated && me.reseated) {
+    // Moved by a join or a leave, not by a turn: say so instead of the last turn's line.
+    const where = me.place ? ` ${t("kring_reseated_where", { circle, n: me.place })}` : "";
+    change = el("p", { class: "notice kring-reseated", id: "kring-reseated", role: "status" }, t("kring_reseated") + where);
+  } else if (view.round > 1 && view.shift) {
+    change = el("p", { class: "kring-shift" }, t("kring_shifted", { n: view.shift }));
+  }
+  add(section, el("p", { class: "kring-round muted" }, t("kring_round_n", { n: view.round || 1 })), change);
+  if (!seated) {
     add(section, el("div", { class: "card center" }, el("h1", null, t("kring_not_seated"))));
     return section;
   }
-  const circle = me.circle === "inner" ? t("kring_inner") : t("kring_outer");
   const alone = Boolean(me.alone || !(me.partners || []).length);
   add(section,
     el(

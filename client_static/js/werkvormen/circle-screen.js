@@ -4,7 +4,7 @@
 // A werkvorm renderer for screen.js: render(ctx) draws ctx.view into ctx.root.
 
 import { el, fmtNumber, replace, t } from "../render.js";
-import { shiftText } from "./circle-words.js";
+import { lastChange } from "./circle-words.js";
 
 const GRADES = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
 
@@ -44,7 +44,7 @@ function entry(view, ctx) {
 }
 
 function rounds(view) {
-  const shift = view.round > 1 && view.shift ? shiftText(view.shift, view.requested) : t("kring_screen_first_round");
+  const shift = lastChange(view) || t("kring_screen_first_round");
   return el(
     "main",
     { class: "kring-screen-rounds" },
@@ -89,13 +89,15 @@ function distribution(counts) {
 }
 
 /** Columns for `n` domain cards on one 1920×1080 screen: up to 9 in three columns (three rows
- * from 7 on, in the compact card), 10–12 in four. */
+ * from 7 on, in the compact card); 10–12 (the most a kring has) in four rows of three, in the
+ * dense card (screen.css): four columns left too little width for a domain's name and a grade
+ * "10" at 40 px. */
 function grid(n) {
-  if (n <= 3) return { cols: Math.max(1, n), compact: false };
-  if (n === 4) return { cols: 2, compact: false };
-  if (n <= 6) return { cols: 3, compact: false };
-  if (n <= 9) return { cols: 3, compact: true };
-  return { cols: 4, compact: true };
+  if (n <= 3) return { cols: Math.max(1, n), compact: false, dense: false };
+  if (n === 4) return { cols: 2, compact: false, dense: false };
+  if (n <= 6) return { cols: 3, compact: false, dense: false };
+  if (n <= 9) return { cols: 3, compact: true, dense: false };
+  return { cols: 3, compact: true, dense: true };
 }
 
 function reveal(view) {
@@ -103,7 +105,7 @@ function reveal(view) {
   const empty = (view.domains || []).filter((d) => d.count === 0);
   // Everyone's grade is the facilitator's opt-in; it takes the stage instead of the cards.
   const everyone = !view.hide_names && view.show_overview && (view.overview || []).length > 0;
-  const { cols, compact } = grid(shown.length);
+  const { cols, compact, dense } = grid(shown.length);
   const cards = shown.map((d) =>
     el(
       "li",
@@ -134,7 +136,7 @@ function reveal(view) {
   let body;
   if (everyone) body = overview(view);
   else if (shown.length) {
-    body = el("ul", { class: ["kring-domains", compact && "is-compact"], id: "kring-domains", style: { "--cols": String(cols) } }, cards);
+    body = el("ul", { class: ["kring-domains", compact && "is-compact", dense && "is-dense"], id: "kring-domains", style: { "--cols": String(cols) } }, cards);
   } else body = el("p", { class: "screen-wait" }, t("kring_no_grades"));
   return el(
     "main",

@@ -10,3 +10,10 @@ export function shiftText(shift, requested = 0) {
   }
   return t("kring_screen_shift", { n: shift }); // "1 plaats" from kring_screen_shift_one
 }
+
+/** What last changed the circles, for the projector and the facilitator: the turn, or (after a
+ * join or a leave since then) that the circles were rearranged; "" in round 1 before either. */
+export function lastChange(view) {
+  if (view.reseated) return t("kring_screen_reseated");
+  return view.round > 1 && view.shift ? shiftText(view.shift, view.requested) : "";
+}
