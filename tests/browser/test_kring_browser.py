@@ -897,10 +897,13 @@ def test_phones_moved_by_a_removal_are_told_the_circle_was_rearranged(pages: Pag
 
     # the facilitator removes the inner person of the last place
     leaver = next(n for n, (c, place, _) in before.items() if c == "binnenkring" and place == 3)
-    Dialogs(host).next(accept=True)
+    dialogs = Dialogs(host)
+    dialogs.next(accept=True)
     host.get_by_role("button", name=f"Verwijder {leaver}", exact=True).click()
     rearranged = "kring opnieuw ingedeeld: kijk op je telefoon waar je nu staat"
     expect(screen.locator("#kring-shift")).to_have_text(rearranged)
+    # the question names the session, not a quiz: this is a kring
+    assert dialogs.asked == [f"Weet je zeker dat je {leaver} uit deze sessie wilt halen?"]
     expect(screen.locator(".kring-pair")).to_have_count(2)
     expect(host.locator("#kring-host-round")).to_have_text(f"Ronde 2 · {rearranged}")
     after = seats_on(screen)

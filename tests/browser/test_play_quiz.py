@@ -83,7 +83,9 @@ def test_play_demo_quiz_to_the_podium(pages: Pages) -> None:
     expect(dirk.locator(".joined-as")).to_have_text("Je doet mee als Dirk")
     host.once("dialog", lambda dialog: dialog.accept())
     host.get_by_role("button", name="Verwijder Dirk").click()
-    expect(dirk.locator("#join-error")).to_have_text("De begeleider heeft je uit de quiz gehaald.")
+    expect(dirk.locator("#join-error")).to_have_text(
+        "De begeleider heeft je uit deze sessie gehaald."
+    )
     assert dirk.evaluate(f"localStorage.getItem('kk:player:{code}')") is None
     pages.shot(dirk, "phone-0-kicked")
 
