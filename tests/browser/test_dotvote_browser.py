@@ -1024,6 +1024,10 @@ def test_the_cut_moves_and_voting_reopens_on_the_phones(pages: Pages) -> None:
     control(host, "Stemmen weer openen")
     anna = phones["Anna"]
     expect(anna.locator("#dv-left")).to_have_text("✓ Al je stickers zijn geplakt")
+    for phone in phones.values():  # the phones say why the voting screen is back
+        expect(phone.locator("#dv-notice")).to_have_text(
+            "Het stemmen is weer open: je kunt je stickers nog plakken en verplaatsen."
+        )
     expect(vote_card(anna, A).locator(".dv-mine-count")).to_have_text("jij: 6")
     untap(anna, A)
     tap(anna, B)  # B gets 1 sticker: below the line at top 2

@@ -127,9 +127,13 @@ export function render(context) {
   const { view } = ctx;
   const key = JSON.stringify([view.item, view.phase]);
   if (key !== skeletonKey) {
+    const before = skeletonKey && JSON.parse(skeletonKey);
     skeletonKey = key;
     parts.clear();
-    notice = "";
+    // Back from the result to voting: the facilitator reopened it, which the voting screen
+    // coming back alone does not say.
+    const reopened = before && before[0] === view.item && before[1] !== "cards" && view.phase === "voting";
+    notice = reopened ? t("dotvote_reopened") : "";
     acked.release(); // a new phase: what the server keeps is all there is (voting reopened: none)
     replace(ctx.root, ctx.header(t("dotvote_title_short")), skeleton(view.phase));
   }
