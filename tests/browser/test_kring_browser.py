@@ -775,6 +775,19 @@ def test_the_projector_fits_twelve_domains_and_thirty_people(pages: Pages, base_
         expect(screen.locator(".kring-pair")).to_have_count(15)
         pages.shot(screen, "kring-screen-rounds-30-people")
         readable(screen, "rounds, 30 people")
+        # Two-digit places keep their badge: it is as wide as its number, never squeezed by
+        # the names beside it.
+        squeezed = screen.eval_on_selector_all(
+            ".pair-place",
+            """badges => badges.filter(b => {
+                const range = document.createRange();
+                range.selectNodeContents(b);
+                const text = range.getBoundingClientRect().width;
+                const em = parseFloat(getComputedStyle(b).fontSize);
+                return b.getBoundingClientRect().width < text + 0.3 * em;
+            }).map(b => b.textContent)""",
+        )
+        assert squeezed == [], squeezed
 
         control(host, "Toon de kennis per domein")
         expect(screen.locator(".kring-domain")).to_have_count(12)
