@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from server.activities.circle import DEFAULT_DOMAINS
 from tests.conftest import upload
 from tests.support.browser import (
     ON_TWO_SERVERS,
@@ -393,6 +394,22 @@ def test_a_corrected_grade_stays_when_the_me_of_the_first_save_comes_after_it(
     pages.assert_clean()
 
 
+async def enter_grades(crowd: Crowd, entries: list[tuple[str, str, int]]) -> None:
+    """Each of the crowd's phones (in join order) enters its (name, domain, grade) once the
+    entry is open, and has it acknowledged."""
+
+    async def one(phone: Any, domain: str, grade: int) -> None:
+        await phone.wait_view("entry")
+        reply = await phone.request(
+            {"type": "input", "item": 0, "data": {"domain": domain, "grade": grade}}, "ack"
+        )
+        assert reply["type"] == "ack", reply
+
+    await asyncio.gather(
+        *(one(p, d, g) for p, (_, d, g) in zip(crowd.phones, entries, strict=True))
+    )
+
+
 # 14 people over the eight default domains, every domain with a 7, 8 or 9 and a low grade.
 CROWD = [
     ("Anouk", "lichamelijke gezondheid", 8),
@@ -484,20 +501,7 @@ def test_the_projector_map_of_eight_domains_fits_and_keeps_names_private(
     try:
         crowd.join(code, [name for name, _, _ in CROWD])
 
-        async def enter_all() -> None:
-            async def one(phone: Any, domain: str, grade: int) -> None:
-                await phone.wait_view("entry")
-                reply = await phone.request(
-                    {"type": "input", "item": 0, "data": {"domain": domain, "grade": grade}},
-                    "ack",
-                )
-                assert reply["type"] == "ack", reply
-
-            await asyncio.gather(
-                *(one(p, d, g) for p, (_, d, g) in zip(crowd.phones, CROWD, strict=True))
-            )
-
-        crowd.run(enter_all())
+        crowd.run(enter_grades(crowd, CROWD))
         expect(screen.locator("#kring-entered")).to_have_text("14 van 14 hebben een cijfer gegeven")
         control(host, "Cijfers vastzetten")
         expect(screen.locator(".kring-pair")).to_have_count(7)
@@ -682,16 +686,7 @@ def test_the_phone_says_what_did_not_count_at_the_lock(pages: Pages) -> None:
 # may add, some of them long. 30 people (a big team), one domain with five people of whom all
 # gave a 7, 8 or 9.
 TWELVE_DOMAINS = [
-    *(
-        "lichamelijke gezondheid",
-        "dagelijks functioneren",
-        "inkomen",
-        "participatie",
-        "opvoeden en opgroeien",
-        "veiligheid",
-        "psychische gezondheid",
-        "generieke competenties",
-    ),
+    *DEFAULT_DOMAINS,
     "huisvesting en dakloosheid",
     "verslaving en middelengebruik",
     "huiselijk geweld en kindermishandeling",
@@ -756,20 +751,7 @@ def test_the_projector_fits_twelve_domains_and_thirty_people(pages: Pages, base_
         pages.shot(screen, "kring-screen-entry-12-domains")
         readable(screen, "entry, 12 domains")
 
-        async def enter_all() -> None:
-            async def one(phone: Any, domain: str, grade: int) -> None:
-                await phone.wait_view("entry")
-                reply = await phone.request(
-                    {"type": "input", "item": 0, "data": {"domain": domain, "grade": grade}},
-                    "ack",
-                )
-                assert reply["type"] == "ack", reply
-
-            await asyncio.gather(
-                *(one(p, d, g) for p, (_, d, g) in zip(crowd.phones, CROWD_30, strict=True))
-            )
-
-        crowd.run(enter_all())
+        crowd.run(enter_grades(crowd, CROWD_30))
         expect(screen.locator("#kring-entered")).to_have_text("30 van 30 hebben een cijfer gegeven")
         control(host, "Cijfers vastzetten")
         expect(screen.locator(".kring-pair")).to_have_count(15)

@@ -12,7 +12,7 @@ import itertools
 import re
 import statistics
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -109,19 +109,30 @@ ops = st.lists(
 )
 
 
-def play(n: int, steps: list[tuple[str, int]]) -> Seats:
-    seats = Seats.form(ids(n))
-    fresh = 100_000
+def apply_steps(
+    seats: Seats,
+    steps: list[tuple[str, int]],
+    fresh: int = 100_000,
+    turns: bool = True,
+    after_each: Callable[[Seats], None] | None = None,
+) -> Seats:
+    """Joins (new ids from `fresh` on), leaves and, with `turns`, rotations, in order."""
     for op, arg in steps:
-        present = list(seats.people())
+        present = sorted(seats.people())
         if op == "add":
             fresh += 1
             seats.add(f"p{fresh}")
         elif op == "remove" and present:
-            seats.remove(sorted(present)[arg % len(present)])
-        elif op == "rotate":
+            seats.remove(present[arg % len(present)])
+        elif op == "rotate" and turns:
             seats.rotate(arg)
+        if after_each is not None:
+            after_each(seats)
     return seats
+
+
+def play(n: int, steps: list[tuple[str, int]]) -> Seats:
+    return apply_steps(Seats.form(ids(n)), steps)
 
 
 @SETTINGS
@@ -131,17 +142,7 @@ def test_everyone_has_one_partner_or_is_in_the_one_trio(
 ) -> None:
     seats = Seats.form(ids(n))
     check_groups(seats)
-    fresh = 100_000
-    for op, arg in steps:
-        present = sorted(seats.people())
-        if op == "add":
-            fresh += 1
-            seats.add(f"p{fresh}")
-        elif op == "remove" and present:
-            seats.remove(present[arg % len(present)])
-        elif op == "rotate":
-            seats.rotate(arg)
-        check_groups(seats)
+    apply_steps(seats, steps, after_each=check_groups)
 
 
 def test_small_numbers() -> None:
@@ -274,14 +275,7 @@ def test_changed_groups_are_the_groups_not_at_their_place_before(
     seats = play(n, steps)
     before = seats.groups()
     arrangement = seats.arrangement()
-    fresh = 200_000
-    for op, arg in changes:
-        present = sorted(seats.people())
-        if op == "add":
-            fresh += 1
-            seats.add(f"p{fresh}")
-        elif op == "remove" and present:
-            seats.remove(present[arg % len(present)])
+    apply_steps(seats, changes, fresh=200_000, turns=False)
     after = seats.groups()
     plain = [g for i, g in enumerate(after) if i >= len(before) or before[i] != g]
     assert list(changed_groups(arrangement, seats)) == plain
