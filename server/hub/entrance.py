@@ -226,8 +226,7 @@ class Entrance:
         gone = [p for p in await self.hub.names(code) if p not in online]
 
         async def remove(room: Room) -> None:
-            for player in gone:
-                room.activity.remove_player(room.state, player)
+            room.remove_players(gone)
 
         if gone:
             await self.hub.transition(code, remove)

@@ -7,6 +7,7 @@ the state of each item; the state of the running item is decoded by its activity
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -134,6 +135,21 @@ class Room:
         stored = self.programme[item].state
         activity = base.get(self.programme[item].kind)
         return activity.decode(stored) if stored is not None else None
+
+    def remove_players(self, players: Sequence[str]) -> None:
+        """Take `players` out of every programme item that ran, not only the running one: a
+        quiz played before the removal no longer ranks them (nobody stands on its podium as
+        "?"), and a werkvorm returned to shows what the running one would."""
+        for player in players:
+            self.activity.remove_player(self.state, player)
+        for i, item in enumerate(self.programme):
+            if i == self.current or item.state is None or not players:
+                continue
+            activity = base.get(item.kind)
+            state = activity.decode(item.state)
+            for player in players:
+                activity.remove_player(state, player)
+            item.state = activity.encode(state)
 
     @classmethod
     def decode(cls, data: bytes) -> Room:

@@ -685,7 +685,7 @@ class Hub:
             if player not in room.kicked:
                 room.kicked.append(player)
             room.removed[player] = {"name": name.decode(), "device": device}
-            room.activity.remove_player(room.state, player)
+            room.remove_players([player])
 
         await self.transition(code, remove)
         await self.backend.hdel(code, PLAYERS, player)

@@ -898,7 +898,10 @@ def test_phones_moved_by_a_removal_are_told_the_circle_was_rearranged(pages: Pag
     rearranged = "kring opnieuw ingedeeld: kijk op je telefoon waar je nu staat"
     expect(screen.locator("#kring-shift")).to_have_text(rearranged)
     # the question names the session, not a quiz: this is a kring
-    assert dialogs.asked == [f"Weet je zeker dat je {leaver} uit deze sessie wilt halen?"]
+    assert dialogs.asked == [
+        f"Weet je zeker dat je {leaver} uit deze sessie wilt halen? De punten, cijfers en "
+        f"stickers van {leaver} tellen dan niet meer mee."
+    ]
     expect(screen.locator(".kring-pair")).to_have_count(2)
     expect(host.locator("#kring-host-round")).to_have_text(f"Ronde 2 · {rearranged}")
     after = seats_on(screen)

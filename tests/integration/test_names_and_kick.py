@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import unicodedata
 
+import httpx
+
 from tests.conftest import FAST_QUIZ, create_room, upload
 from tests.support.phones import Frame, Host, Phone
 from tests.support.servers import ServerProcess
@@ -128,4 +130,54 @@ async def test_a_player_kicked_after_answering_is_not_scored(live_server: Server
     assert [row["name"] for row in board["scoreboard"]["top"]] == ["Blijft"]
     assert [p["name"] for p in board["players"]] == ["Blijft"]
     for client in (stay, host):
+        await client.close()
+
+
+async def test_a_player_removed_later_leaves_the_podium_of_a_quiz_played_before(
+    live_server: ServerProcess,
+) -> None:
+    """A quiz played to its podium, then a kring; the host removes a player during the kring.
+    Back at the quiz, its podium and scoreboard rank the others only (not the removed player,
+    nor a "?" for their name), and so does the quiz's export."""
+    quiz_id = upload(live_server.base, FAST_QUIZ)
+    response = httpx.post(
+        f"{live_server.base}/api/rooms",
+        json={"programme": [{"quiz_id": quiz_id}, {"kind": "circle", "content": {}}]},
+    )
+    assert response.status_code == 201, response.text
+    room = response.json()
+    code = room["code"]
+    host = await Host(live_server.ws_url).open()
+    await host.attach(code, room["host_secret"])
+    phones = {name: await Phone(live_server.ws_url).open() for name in ("Anna", "Bram", "Cas")}
+    players = {name: (await p.join(code, name))["player"] for name, p in phones.items()}
+    await host.control("start")
+    for phone in phones.values():
+        await phone.wait_view("question", index=0)
+        assert (await phone.answer(0, choice=0))["type"] == "ack"
+    await host.control("finish")
+    podium = await host.wait_view("podium")
+    assert sorted(row["name"] for row in podium["podium"]["top"]) == ["Anna", "Bram", "Cas"]
+
+    since = len(host.frames)
+    await host.control("begin", item=1)
+    await host.wait_for(lambda f: f.get("phase") == "entry", since=since)
+    await host.control("kick", player=players["Bram"])
+    await phones["Bram"].closed.wait()
+
+    since = len(host.frames)
+    await host.control("begin", item=0)
+    back = await host.wait_for(lambda f: f.get("phase") == "podium", since=since)
+    assert sorted(row["name"] for row in back["podium"]["top"]) == ["Anna", "Cas"]
+    assert sorted(row["name"] for row in back["scoreboard"]["top"]) == ["Anna", "Cas"]
+    me = await phones["Cas"].wait_for(
+        lambda f: f.get("type") == "me" and f.get("item") == 0 and f.get("of") == 2
+    )
+    assert me["rank"] in (1, 2)
+    export = httpx.get(
+        f"{live_server.base}/api/rooms/{code}/results.json?item=0",
+        headers={"X-Host-Secret": room["host_secret"]},
+    ).json()
+    assert "Bram" not in str(export) and "?" not in {p.get("name") for p in export["players"]}
+    for client in (host, phones["Anna"], phones["Cas"]):
         await client.close()
