@@ -108,8 +108,9 @@ function showForm({ code: presetCode = "", name = "", error = "" } = {}) {
     type: "text",
     inputmode: "numeric",
     autocomplete: "off",
-    pattern: "[0-9]{6}",
-    maxlength: "6",
+    // As the projector shows it ("123 456") or as six digits: the space (or a dash) is dropped.
+    pattern: "[0-9]{3}[ \\-]?[0-9]{3}",
+    maxlength: "7",
     required: true,
     placeholder: "123456",
     value: presetCode,
@@ -148,7 +149,7 @@ function showForm({ code: presetCode = "", name = "", error = "" } = {}) {
 
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
-    const c = withCode ? presetCode : codeInput.value.replace(/\s+/g, "");
+    const c = withCode ? presetCode : codeInput.value.replace(/[\s-]+/g, "");
     const n = nameInput.value.trim();
     if (!CODE_RE.test(c)) return showError(t("err_code_format"));
     if (!n) return showError(t("err_name_empty"));
