@@ -94,6 +94,23 @@ function lastName() {
 
 // ---------------------------------------------------------------- join form
 
+/** Removed by the facilitator: no join form to press in vain (this browser stays refused), but
+ * what to do about it, and a way back once the facilitator let this phone in again. */
+function showRemoved(text) {
+  stopConnection();
+  rendererFor(null);
+  replace(
+    app,
+    el(
+      "section",
+      { class: "card center", id: "removed" },
+      el("p", { class: "form-error", role: "alert", id: "join-error" }, text),
+      el("p", { class: "muted" }, t("removed_hint")),
+      el("button", { type: "button", class: "btn btn-secondary btn-block", id: "removed-retry", onclick: () => showForm({ code }) }, t("removed_retry")),
+    ),
+  );
+}
+
 function showForm({ code: presetCode = "", name = "", error = "" } = {}) {
   stopConnection();
   rendererFor(null);
@@ -267,7 +284,7 @@ function onError(err) {
     }
     case "kicked":
       clearPlayer(code);
-      showForm({ code, error: message });
+      showRemoved(message);
       break;
     case "room_not_found":
       clearPlayer(code);

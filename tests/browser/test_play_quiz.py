@@ -87,7 +87,16 @@ def test_play_demo_quiz_to_the_podium(pages: Pages) -> None:
         "De begeleider heeft je uit deze sessie gehaald."
     )
     assert dirk.evaluate(f"localStorage.getItem('kk:player:{code}')") is None
+    # no join button to press in vain: what to do, and a way back once let in again
+    expect(dirk.locator("#join-form")).to_have_count(0)
+    expect(dirk.locator("#removed")).to_contain_text("Vraag de begeleider om je weer toe te laten")
     pages.shot(dirk, "phone-0-kicked")
+    dirk.get_by_role("button", name="Opnieuw meedoen").click()
+    dirk.get_by_label("Je naam").fill("Dirk")
+    dirk.get_by_role("button", name="Doe mee").click()
+    expect(dirk.locator("#join-error")).to_have_text(  # still refused until the host lets in
+        "De begeleider heeft je uit deze sessie gehaald."
+    )
 
     expect(screen.locator(".player-count")).to_have_text("3 deelnemers")
     for name in phones:
