@@ -419,13 +419,17 @@ function render() {
 function roomControls({ can, locked, item, programme }) {
   const allowed = new Set(can);
   const buttons = [];
-  const next = (item || 0) + 1;
-  if (allowed.has("begin") && next < programme.length) {
+  // The next item still to do (one done already is reached through the programme panel); once
+  // the running werkvorm reached its end, going on is the main action.
+  const current = item || 0;
+  const next = programme.findIndex((p, i) => i > current && !p.finished);
+  if (allowed.has("begin") && next > current) {
+    const done = Boolean((programme[current] || {}).finished);
     buttons.push(
       el(
         "button",
-        { type: "button", class: "btn btn-secondary action-begin-next", onclick: () => send("begin", { item: next }) },
-        t("host_begin_next", { title: programme[next].title }),
+        { type: "button", class: ["btn", done ? "btn-primary" : "btn-secondary", "action-begin-next"], onclick: () => send("begin", { item: next }) },
+        t(programme[next].ran ? "host_resume_next" : "host_begin_next", { title: programme[next].title }),
       ),
     );
   }
@@ -466,7 +470,7 @@ function programmePanel({ item, programme }) {
     // Left at its end: "gedaan"; left halfway (a quiz before its podium): "onderbroken".
     const action = p.finished ? t("programme_back") : p.ran ? t("programme_resume") : t("programme_begin");
     const status = running
-      ? t("programme_running")
+      ? t(p.finished ? "programme_running_done" : "programme_running")
       : p.finished
         ? t("programme_ran")
         : p.ran

@@ -5,11 +5,13 @@ waiting for a view that will not come."""
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import httpx
 import pytest
 
+from tests.conftest import FAST_QUIZ, upload
 from tests.support.browser import Dialogs, Pages, control
 
 pytestmark = pytest.mark.browser
@@ -24,10 +26,13 @@ CARDS = [
 
 def stickers_host(pages: Pages) -> tuple[Any, list[str]]:
     """A room running zes stickers with three cards, its host page, and that page's console."""
-    reply = httpx.post(
-        f"{pages.base}/api/rooms",
-        json={"programme": [{"kind": "dotvote", "content": {"cards": CARDS}}], "lang": "nl"},
-    )
+    return programme_host(pages, [{"kind": "dotvote", "content": {"cards": CARDS}}])
+
+
+def programme_host(pages: Pages, programme: list[dict[str, Any]]) -> tuple[Any, list[str]]:
+    """A room with `programme` (its first item running), its host page, and that page's
+    console."""
+    reply = httpx.post(f"{pages.base}/api/rooms", json={"programme": programme, "lang": "nl"})
     assert reply.status_code == 201, reply.text
     room = reply.json()
     session = {"code": room["code"], "secret": room["host_secret"], "join_url": room["join_url"]}
@@ -167,4 +172,45 @@ def test_quizzes_with_the_same_title_can_be_told_apart(pages: Pages) -> None:
     row = host.locator(".programme-item").last
     expect(row).to_contain_text("Binnen- en buitenkring · nog niet gestart")
     expect(row).not_to_contain_text("Binnen- en buitenkring · Binnen- en buitenkring")
+    pages.assert_clean()
+
+
+def test_the_programme_leads_on_once_a_werkvorm_reached_its_end(pages: Pages) -> None:
+    """At the quiz's podium the programme's next werkvorm is the main button and playing the
+    quiz again asks first (it resets everyone's points); back at a finished quiz, the next
+    button skips nothing done and the programme says what is done and what is halfway."""
+    from playwright.sync_api import expect
+
+    quiz_id = upload(pages.base, FAST_QUIZ)
+    host, _ = programme_host(pages, [{"quiz_id": quiz_id}, {"kind": "circle", "content": {}}])
+    dialogs = Dialogs(host)
+    dialogs.next(accept=True)  # nobody joined: start anyway
+    host.locator("#controls .action-start").click()
+    expect(host.locator(".phase-badge")).to_have_text("Vraag loopt")
+    dialogs.next(accept=True)
+    control(host, "Afronden")
+    expect(host.locator(".phase-badge")).to_have_text("Podium")
+
+    begin_next = host.locator(".action-begin-next")
+    expect(begin_next).to_have_text("Start volgende: Binnen- en buitenkring")
+    expect(begin_next).to_have_class(re.compile(r"\bbtn-primary\b"))
+    restart = host.locator("#controls .action-restart")
+    expect(restart).to_have_class(re.compile(r"\bbtn-secondary\b"))
+    dialogs.next(accept=False)
+    restart.click()
+    expect(restart).to_be_enabled()  # the page took the refusal: nothing was sent
+    assert dialogs.asked[-1].startswith("Nog een keer spelen? Iedereen begint weer met 0 punten")
+    expect(host.locator(".phase-badge")).to_have_text("Podium")
+
+    begin_next.click()
+    items = host.locator("#programme-list li")
+    expect(items.nth(1)).to_contain_text("loopt nu")
+    expect(items.nth(0)).to_contain_text("gedaan")
+    expect(host.locator(".action-begin-next")).to_have_count(0)  # nothing after the kring
+
+    items.nth(0).get_by_role("button", name="Terug hierheen").click()
+    expect(host.locator(".phase-badge")).to_have_text("Podium")
+    expect(items.nth(0)).to_contain_text("gedaan · nu op het scherm")
+    expect(items.nth(1)).to_contain_text("onderbroken")
+    expect(host.locator(".action-begin-next")).to_have_text("Verder met: Binnen- en buitenkring")
     pages.assert_clean()

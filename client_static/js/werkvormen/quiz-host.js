@@ -60,7 +60,8 @@ export function render(context) {
 }
 
 const ACTION_ORDER = ["start", "close", "scoreboard", "next", "finish", "restart"];
-const PRIMARY = new Set(["start", "next", "close", "restart"]);
+// Not "restart": at the podium the programme's next werkvorm is the main action (host.js).
+const PRIMARY = new Set(["start", "next", "close"]);
 
 function actionLabel(action, data) {
   if (action === "next") {
@@ -82,6 +83,7 @@ function controls(data) {
           dataset: { action },
           onclick: () => {
             if (action === "finish" && !confirm(t("host_finish_confirm"))) return;
+            if (action === "restart" && !confirm(t("host_restart_confirm"))) return;
             const players = (view.room || {}).players || 0;
             if (action === "start" && !players && !confirm(t("host_start_empty_confirm"))) return;
             ctx.send(action);
