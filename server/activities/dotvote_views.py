@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from server.activities.base import Facts
@@ -167,12 +168,20 @@ def result_view(role: str, state: DotvoteState, facts: Facts) -> dict[str, Any]:
                 row["name"] = facts.names[player]
             answers.append(row)
         view["minority"] = {"count": len(minority), "answered": len(answers)}
+        if role == "screen" and not state.show_names:
+            # Anonymous on the projector: beside the cards' totals, the cards an answer's writer
+            # voted on (or the join order) can point at that person in a small team.
+            answers = sorted(({"text": a["text"]} for a in answers), key=_text_order)
         if role == "host" or state.show_answers:
             view["answers"] = answers[:MAX_LISTED]
             view["more_answers"] = max(0, len(answers) - MAX_LISTED)
         if role == "host":
             view["show_answers"] = state.show_answers
     return view
+
+
+def _text_order(answer: Mapping[str, Any]) -> tuple[str, str]:
+    return (str(answer["text"]).casefold(), str(answer["text"]))
 
 
 def personal_view(state: DotvoteState, facts: Facts, player: str) -> dict[str, Any]:

@@ -435,10 +435,36 @@ def test_minority_answers() -> None:
     screen = A.shared_view("screen", state, c, f, T0)
     assert "answers" not in screen and screen["minority"]["answered"] == 1
     run(state, "show_answers", show=True)
+    # anonymous on the projector: the text alone, not the cards its writer voted on
+    screen = A.shared_view("screen", state, c, f, T0)
+    assert screen["answers"] == [{"text": "Een training in Q3"}]
     run(state, "show_names", show=True)
     screen = A.shared_view("screen", state, c, f, T0)
     assert screen["answers"] == [{"text": "Een training in Q3", "cards": ["c2"], "name": "Naam b"}]
     assert A.personal_view(state, c, f, "b")["minority"]["answer"] == "Een training in Q3"
+
+
+def test_anonymous_answers_on_the_projector_are_in_text_order_without_cards() -> None:
+    """Shown anonymously, the projector's answers carry no cards and come in the order of their
+    texts, not in join order; the facilitator still sees the cards."""
+    state, _ = voting(3)
+    players = ["p0001", "p0002", "p0003", "p0004", "p0005"]
+    inputs = {p: {"stickers": {"c3": 2}} for p in players[:3]}
+    inputs |= {p: {"stickers": {"c1": 6}} for p in players[3:]}  # c1 on top
+    run(state, "close_voting", players, inputs=inputs)
+    run(state, "cut", top=1)
+    texts = {"p0001": "Zelf oefenen", "p0002": "een korte training", "p0003": "Meer tijd"}
+    f = facts(players, {p: {"answer": t} for p, t in texts.items()})
+    run(state, "show_answers", show=True)
+    screen = A.shared_view("screen", state, content(3), f, T0)
+    assert screen["answers"] == [
+        {"text": "een korte training"},
+        {"text": "Meer tijd"},
+        {"text": "Zelf oefenen"},
+    ]
+    host = A.shared_view("host", state, content(3), f, T0)
+    assert [a["text"] for a in host["answers"]] == list(texts.values())
+    assert all(a["cards"] == ["c3"] for a in host["answers"])
 
 
 def test_reopen_keeps_placements_and_remove_player() -> None:
