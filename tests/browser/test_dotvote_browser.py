@@ -7,6 +7,7 @@ op", and the exports (Markdown, CSV, JSON) with the minority's answers."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import uuid
@@ -26,6 +27,7 @@ from tests.support.browser import (
     join_phone,
     routed_phone,
 )
+from tests.support.crowd import Crowd
 
 pytestmark = pytest.mark.browser
 
@@ -1038,4 +1040,53 @@ def test_the_cut_moves_and_voting_reopens_on_the_phones(pages: Pages) -> None:
     expect(host.locator(".phase-badge")).to_have_text("Uitslag")
     outcome({"Anna": some, "Bram": some, "Chris": chosen}, {"Anna", "Bram"})
     expect(anna.locator("#dv-minority .dv-supported")).to_have_text(re.compile(re.escape(B)))
+    pages.assert_clean()
+
+
+def test_many_minority_answers_fit_the_projector(pages: Pages) -> None:
+    """Ten long minority answers on the projector's summary: the panel shows what fits and
+    counts the rest ("en nog N antwoorden"), it never cuts an answer off unseen."""
+    from playwright.sync_api import expect
+
+    code, host = dotvote_room(pages, THREE_CARDS)
+    screen = pages.open("screen", f"/screen/{code}", PROJECTOR)
+    crowd = Crowd(pages.base.replace("http://", "ws://") + "/ws")
+    minority = [f"Collega {i}" for i in range(10)]
+    try:
+        crowd.join(code, ["Top 1", "Top 2", *minority])
+        expect(host.locator("#players .player-row")).to_have_count(12)
+        control(host, "Stemmen openen")
+
+        def send(data: dict[str, Any], phones: list[Any]) -> None:
+            async def one(phone: Any) -> None:
+                reply = await phone.request({"type": "input", "item": 0, "data": data}, "ack")
+                assert reply["type"] == "ack", reply
+
+            async def all_of() -> None:
+                await asyncio.gather(*(one(p) for p in phones))
+
+            crowd.run(all_of())
+
+        send({"stickers": {"c1": 6}}, crowd.phones[:2])  # A on top
+        send({"stickers": {"c3": 1}}, crowd.phones[2:])  # one sticker each on C
+        Dialogs(host).next(accept=True)  # most still have stickers in hand
+        control(host, "Stemmen sluiten")
+        host.locator("#dv-cut-k").fill("1")
+        host.locator("#dv-cut-save").click()
+        expect(host.locator("#dv-cut-k")).to_have_value("1")
+        long = "Een training met voorbeelden uit onze eigen wijk, en tijd om het samen te oefenen"
+        send({"answer": long}, crowd.phones[2:])
+        expect(host.locator("#dv-host-answers li")).to_have_count(10)
+        control(host, "Antwoorden tonen op het scherm")
+        control(host, "Naar de samenvatting")
+        expect(screen.locator("#dv-ranking .dv-theme")).to_have_count(1)
+        panel = screen.locator("#dv-answers")
+        expect(panel.locator(".dv-more")).to_be_visible()
+        shown = panel.locator(".dv-answer-list li").count()
+        assert 1 <= shown < 10
+        expect(panel.locator(".dv-more")).to_have_text(f"en nog {10 - shown} antwoorden")
+        assert panel.evaluate("p => p.scrollHeight <= p.clientHeight + 1")
+        pages.shot(screen, "i15-dotvote-screen-summary-10-answers")
+    finally:
+        crowd.close()
     pages.assert_clean()

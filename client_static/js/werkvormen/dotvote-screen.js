@@ -63,6 +63,7 @@ function draw(ctx) {
   const title = el("div", { class: "screen-title" }, el("strong", null, view.title || t("kind_dotvote")));
   replace(ctx.root, ctx.topBar(title, !join), body);
   fit(ctx.root);
+  fitAnswers(ctx.root);
 }
 
 // ---------------------------------------------------------------- fitting the screen
@@ -92,6 +93,25 @@ function fit(root) {
   if (others) {
     others.shrink();
     others.grow();
+  }
+}
+
+/** The minority's answers: those that do not fit the panel give way from the end, counted in
+ * "en nog N antwoorden" (with those the server did not send), never cut off unseen. */
+function fitAnswers(root) {
+  const panel = root.querySelector("#dv-answers");
+  if (!panel) return;
+  const items = [...panel.querySelectorAll(".dv-answer-list li")];
+  let more = panel.querySelector(".dv-more");
+  let hidden = 0;
+  while (overflowing(panel) && items.length > 1) {
+    items.pop().remove();
+    hidden += 1;
+    if (!more) {
+      more = el("p", { class: "dv-more" });
+      panel.append(more);
+    }
+    more.textContent = t("dotvote_more_answers", { n: hidden + Number(panel.dataset.more || 0) });
   }
 }
 
@@ -340,7 +360,7 @@ function answersPanel(view, cards) {
   const list = view.answers || [];
   return el(
     "section",
-    { class: "dv-answers", id: "dv-answers" },
+    { class: "dv-answers", id: "dv-answers", dataset: { more: view.more_answers || 0 } },
     el("h2", null, t("dotvote_minority_question")),
     list.length
       ? el(
