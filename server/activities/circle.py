@@ -494,6 +494,20 @@ class Circle(Activity[CircleState]):
                 entered += 1
         return entered, len(people)
 
+    def _waiting(self, state: CircleState, facts: Facts) -> dict[str, Any]:
+        """For the facilitator while entry is open: who has no (valid) grade yet, whom to nudge
+        before the lock; the connected first, then by name. Never anyone's grade."""
+        domains = set(state.domains)
+        rows = []
+        for player, name in facts.names.items():
+            entry = as_entry(facts.inputs.get(player))
+            if entry is None or entry.domain not in domains:
+                online = player in facts.online
+                rows.append((not online, name.casefold(), {"name": name, "online": online}))
+        rows.sort(key=lambda r: r[:2])
+        listed, more = _capped([r[2] for r in rows])
+        return {"waiting": listed, "more_waiting": more}
+
     def _valid(self, state: CircleState) -> int:
         """Entries in the snapshot whose domain is still listed (a stale one is no grade)."""
         domains = set(state.domains)
@@ -592,6 +606,7 @@ class Circle(Activity[CircleState]):
             view["hide_names"] = state.hide_names
             if state.phase == ENTRY:
                 view["domains_editable"] = True
+                view.update(self._waiting(state, facts))
             else:
                 view["locked_entries"] = self._valid(state)
         return view

@@ -216,8 +216,14 @@ def test_quiz_then_kring_in_one_room(pages: Pages) -> None:
         expect(phone.locator(".domain-btn")).to_have_count(9)
     expect(screen.locator(".kring-screen-domains li")).to_have_count(9)
 
-    for name, (domain, grade, reason) in ENTRIES.items():
+    # the facilitator sees whom to nudge, and no grade: the list empties as the grades come in
+    waiting = host.locator("#kring-host-waiting")
+    expect(waiting).to_have_text("Nog geen cijfer: Anna, Bram, Chris, Dewi")
+    for i, (name, (domain, grade, reason)) in enumerate(ENTRIES.items()):
         enter(phones[name], domain, grade, reason)
+        if i == 1:
+            expect(waiting).to_have_text("Nog geen cijfer: Chris, Dewi")
+    expect(waiting).to_have_count(0)
     shoot(pages, phones, screen, "2-entry-saved")
     # Anna changes her mind: a second save overwrites the first
     anna = phones["Anna"]

@@ -13,6 +13,7 @@ import re
 import statistics
 from collections import Counter
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -564,6 +565,34 @@ def test_the_host_gets_the_ids_of_the_pairs_and_the_projector_only_names() -> No
     for role in ("screen", "phone"):
         view = A.shared_view(role, state, {}, f, T0)
         assert all("ids" not in pair for pair in view.get("pairs", [])), role
+
+
+def test_the_host_sees_who_has_no_grade_yet_and_nobody_else_does() -> None:
+    """While entry is open the host's view names who has no valid grade yet (connected first,
+    then offline, each by name; a grade for a domain edited away counts as none); never a
+    grade, and not on the projector or the phones. After the lock it is gone."""
+    players = ids(5)
+    names = {p: n for p, n in zip(players, ["Eva", "bram", "Anna", "Dirk", "Cas"], strict=True)}
+    state = started()
+    A.command(state, {}, "domains", ctx(players, args={"domains": ["inkomen", "veiligheid"]}))
+    inputs = {players[0]: entry("inkomen", 8), players[3]: entry("wonen", 6)}  # Dirk: stale
+    f = replace(facts(players, inputs, names=names), online=frozenset(players[:3]))
+    host = A.shared_view("host", state, {}, f, T0)
+    assert host["waiting"] == [
+        {"name": "Anna", "online": True},
+        {"name": "bram", "online": True},
+        {"name": "Cas", "online": False},
+        {"name": "Dirk", "online": False},
+    ]
+    assert host["more_waiting"] == 0
+    assert "grade" not in str(host["waiting"])
+    for role in ("screen", "phone"):
+        assert "waiting" not in A.shared_view(role, state, {}, f, T0)
+    many = ids(70)
+    host = A.shared_view("host", started(), {}, facts(many), T0)
+    assert len(host["waiting"]) == 60 and host["more_waiting"] == 10
+    A.command(state, {}, "lock_grades", ctx(players, inputs=inputs))
+    assert "waiting" not in A.shared_view("host", state, {}, f, T0)
 
 
 def seat(me: Mapping[str, Any] | None) -> tuple[Any, ...]:

@@ -50,6 +50,30 @@ function pairNames(pair, offline) {
   });
 }
 
+/** Whom to nudge before the lock: who has no grade yet (the connected ones, then the offline
+ * ones), as the server lists them (60 at most, then how many more). */
+function waiting(view) {
+  const list = view.waiting || [];
+  const more = Number(view.more_waiting) || 0;
+  const online = list.filter((p) => p.online);
+  const offline = list.filter((p) => !p.online);
+  const line = (id, label, people, extra) =>
+    people.length || extra
+      ? el(
+          "p",
+          { class: "kring-host-waiting", id },
+          el("strong", null, label),
+          " ",
+          people.map((p) => p.name).join(", "),
+          extra ? ` ${t("kring_host_waiting_more", { n: extra })}` : "",
+        )
+      : null;
+  return [
+    line("kring-host-waiting", t("kring_host_waiting"), online, offline.length ? 0 : more),
+    line("kring-host-waiting-offline", t("kring_host_waiting_offline"), offline, offline.length ? more : 0),
+  ];
+}
+
 function button(label, cls, onclick, extra = {}) {
   return el("button", { type: "button", class: ["btn", cls], onclick, ...extra }, label);
 }
@@ -113,6 +137,7 @@ function mirror(view) {
   if (view.phase === "entry") {
     parts.push(
       el("p", { class: "big-number", id: "kring-host-entered" }, t("kring_entered_x_of_n", { x: view.entered || 0, n: view.of || 0 })),
+      ...waiting(view),
       el("p", { class: "muted" }, t("kring_host_entry_hint")),
     );
   } else if (view.phase === "rounds") {
