@@ -1,6 +1,7 @@
 """The facilitator page's shell, seen in Chromium: panels a werkvorm builds anew when a phase
-comes back are filled again, and a control that changed nothing gives the buttons back without
-waiting for a view that will not come."""
+comes back are filled again, a control that changed nothing gives the buttons back without
+waiting for a view that will not come, the programme leads on once a werkvorm reached its end,
+and a phone that joins midway is welcomed."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import httpx
 import pytest
 
 from tests.conftest import FAST_QUIZ, upload
-from tests.support.browser import Dialogs, Pages, control
+from tests.support.browser import Dialogs, Pages, answer, control, join_phone, start_quiz
 
 pytestmark = pytest.mark.browser
 
@@ -213,4 +214,27 @@ def test_the_programme_leads_on_once_a_werkvorm_reached_its_end(pages: Pages) ->
     expect(items.nth(0)).to_contain_text("gedaan · nu op het scherm")
     expect(items.nth(1)).to_contain_text("onderbroken")
     expect(host.locator(".action-begin-next")).to_have_text("Verder met: Binnen- en buitenkring")
+    pages.assert_clean()
+
+
+def test_a_latecomer_is_welcomed_rather_than_left_off_the_scoreboard(pages: Pages) -> None:
+    """A phone that joins at the scoreboard has no place yet: it says welcome and that it plays
+    from the next question; a phone that played shows its place, not the welcome."""
+    from playwright.sync_api import expect
+
+    quiz_id = upload(pages.base, FAST_QUIZ)
+    host, _ = programme_host(pages, [{"quiz_id": quiz_id}])
+    code = host.locator("#session-code").inner_text().replace(" ", "")
+    anna = join_phone(pages, code, "Anna", ".joined-as")
+    start_quiz(host)
+    answer(anna, "Niemand", last=True)
+    expect(host.locator(".phase-badge")).to_have_text("Antwoord")
+    control(host, "Toon tussenstand")
+    expect(anna.locator(".scoreboard-phone")).to_be_visible()
+    eva = join_phone(pages, code, "Eva", ".scoreboard-phone")
+    expect(eva.locator(".joined-midway")).to_have_text(
+        "Welkom, Eva! Je speelt mee vanaf de volgende vraag."
+    )
+    expect(anna.locator(".rank")).to_have_text("Je staat op plek 1 van 1")
+    expect(anna.locator(".joined-midway")).to_have_count(0)
     pages.assert_clean()

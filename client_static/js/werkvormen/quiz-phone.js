@@ -360,6 +360,9 @@ function correctText(q, r) {
 }
 
 function rankLine() {
+  // Joined after the last question was scored (`of` counts the scored, this phone is not among
+  // them): no place yet, but a welcome and when it starts.
+  if (me && me.of && !me.rank) return el("p", { class: "notice joined-midway" }, t("phone_joined_midway", { name: me.name || ctx.name() }));
   if (!me || !me.rank) return null;
   return el(
     "div",
