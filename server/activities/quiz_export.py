@@ -23,6 +23,25 @@ CSV_COLUMNS = [
     "outcome",
     "round",
 ]
+# The header row: a Dutch room's spreadsheet says what its columns hold in Dutch, an English
+# room's has the column names above.
+CSV_HEADERS: dict[str, list[str]] = {
+    "nl": [
+        "plek",
+        "naam",
+        "totaal",
+        "vraag",
+        "vraagtekst",
+        "antwoord",
+        "goed",
+        "tijd (ms)",
+        "punten",
+        "reeksbonus",
+        "uitkomst",
+        "ronde",
+    ],
+    "en": CSV_COLUMNS,
+}
 
 # What the `outcome` column (see quiz.outcome) and the `correct` column (True/False) say; JSON
 # carries the codes and booleans themselves.
@@ -142,7 +161,7 @@ def results_csv(data: Mapping[str, Any], dialect: str = "rfc4180", lang: str = "
     dutch_excel = dialect == "excel-nl"
     writer = csv.writer(out, delimiter=";" if dutch_excel else ",")
     words = OUTCOME_WORDS.get(lang, OUTCOME_WORDS["nl"])
-    writer.writerow(CSV_COLUMNS)
+    writer.writerow(CSV_HEADERS.get(lang, CSV_HEADERS["nl"]))
     for round_data in data.get("rounds") or [data]:
         for player in round_data["players"]:
             for a in player["answers"] or [{}]:

@@ -249,7 +249,7 @@ async def test_results_export_needs_the_secret(live_server: ServerProcess) -> No
     assert ann["correct"] is True and ann["points"] > 0 and ann["time_ms"] >= 0
     text = httpx.get(f"{url}.csv", headers={"X-Host-Secret": played["secret"]}).text
     rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
-    assert rows[0][0] == "rank" and len(rows) == 3
+    assert rows[0][0] == "plek" and len(rows) == 3  # a Dutch room: Dutch column names
     assert rows[1][1] == "Ann" and rows[1][6] == "ja" and rows[2][6] == "nee"
 
 
@@ -334,9 +334,9 @@ async def test_every_round_stays_exportable_after_play_again(live_server: Server
     text = httpx.get(f"{url}.csv", headers=auth).text
     rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
     col = {name: i for i, name in enumerate(rows[0])}
-    assert sorted({r[col["round"]] for r in rows[1:]}) == ["1", "2"]
+    assert sorted({r[col["ronde"]] for r in rows[1:]}) == ["1", "2"]
     excel = httpx.get(f"{url}.csv", params={"dialect": "excel-nl"}, headers=auth)
-    assert excel.status_code == 200 and excel.text.startswith("\ufeffrank;player;")
+    assert excel.status_code == 200 and excel.text.startswith("\ufeffplek;naam;")
     assert "-excel.csv" in excel.headers["content-disposition"]
     await asyncio.gather(phone.close(), host.close())
 
