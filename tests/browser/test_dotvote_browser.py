@@ -293,6 +293,8 @@ def test_kring_then_stickers_in_one_room(pages: Pages) -> None:
     shoot(pages, phones, screen, host, "1-cards")
     proposal.get_by_role("button", name=f"Voorstel overnemen: {E}").click()
     expect(dewi.locator(".dv-mine-item .dv-proposal-status")).to_have_text("hangt aan de muur")
+    # taking it off her own list says the card stays on the wall
+    expect(dewi.locator(".dv-mine-item button")).to_have_text("Uit mijn lijst (blijft aan de muur)")
     expect(host.locator("#dv-host-cards tbody tr")).to_have_count(8)
 
     # edit A's subject, merge the duplicate into B, remove the stray card

@@ -99,6 +99,13 @@ export function onNotice(err, text) {
   if (ctx) update();
 }
 
+/** What taking a proposal off the phone's own list does: withdraw a waiting one; for one on the
+ * wall, say the card stays there (only the list forgets it). */
+function withdrawLabel(p) {
+  if (p.status === "pending") return t("dotvote_withdraw");
+  return p.status === "accepted" ? t("dotvote_remove_from_list_kept") : t("dotvote_remove_from_list");
+}
+
 function send(kind, data) {
   noticeLocal = false;
   queue.push(kind);
@@ -303,14 +310,14 @@ function myProposals({ mine, open }) {
                 {
                   type: "button",
                   class: "btn btn-small btn-ghost",
-                  "aria-label": t("dotvote_withdraw_aria", { onderwerp: p.onderwerp }),
+                  "aria-label": `${withdrawLabel(p)}: ${p.onderwerp}`,
                   onclick: () => {
                     const list = mine.filter((x) => x.key !== p.key).map(plainCard);
                     proposalStatus = "";
                     send("proposals", { proposals: list });
                   },
                 },
-                p.status === "pending" ? t("dotvote_withdraw") : t("dotvote_remove_from_list"),
+                withdrawLabel(p),
               )
             : null,
         ),
