@@ -1005,6 +1005,10 @@ def test_the_cut_moves_and_voting_reopens_on_the_phones(pages: Pages) -> None:
     expect(host.locator("#dv-host-done")).to_have_text("3 van 3 hebben al hun stickers geplakt")
     control(host, "Stemmen sluiten")
     expect(host.locator(".phase-badge")).to_have_text("Uitslag")
+    # the ranking's third column holds the domain and the card's other facts: so says its head
+    expect(host.locator("#dv-host-ranking thead th").nth(2)).to_have_text(
+        "Domein · doelgroep · kwartaal · leervorm"
+    )
 
     def outcome(expected: dict[str, str], asked: set[str]) -> None:
         for name, phone in phones.items():

@@ -260,7 +260,8 @@ function rankingTable(view) {
           null,
           el("th", { scope: "col" }, t("dotvote_col_rank")),
           el("th", { scope: "col" }, t("dotvote_col_onderwerp")),
-          el("th", { scope: "col" }, t("dotvote_col_domain")),
+          // the cell holds the domain and the card's other facts (metaLine)
+          el("th", { scope: "col" }, `${t("dotvote_col_domain")} · ${t("dotvote_col_meta").toLowerCase()}`),
           el("th", { scope: "col" }, t("dotvote_col_stickers")),
           el("th", { scope: "col" }, t("dotvote_col_voters")),
         ),
