@@ -36,17 +36,6 @@ export function byDomain(cards, domains) {
     .map((x) => x.card);
 }
 
-/** Groups the ranking by rank: a rank shared by more cards is a tie ("2=" on screen). */
-export function tiedRanks(ranking) {
-  const count = new Map();
-  for (const row of ranking || []) count.set(row.rank, (count.get(row.rank) || 0) + 1);
-  return count;
-}
-
-export function rankLabel(row, ties) {
-  return (ties.get(row.rank) || 0) > 1 ? `${row.rank}=` : String(row.rank);
-}
-
 /** "Top 3" / "Minimaal 4 stickers". */
 export function cutText(cut) {
   if (!cut) return "";

@@ -7,7 +7,7 @@
 // #werkvorm-extra through ctx.section (rebuilt only when their data changed).
 
 import { el, fmtNumber, lang, t } from "../render.js";
-import { cardIndex, cutText, doelgroepLabel, formatDate, metaLine, rankLabel, stickersText, tiedRanks } from "./dotvote-cards.js";
+import { cardIndex, cutText, doelgroepLabel, formatDate, metaLine, stickersText } from "./dotvote-cards.js";
 
 /** Downloads beyond the shell's CSV/Excel/JSON: the scholingsplan in Markdown. */
 export const exports = [{ query: "results.md", suffix: ".md", label: "host_export_md" }];
@@ -225,7 +225,6 @@ function liveTotals(cards, totals) {
 
 function rankingTable(view) {
   const cards = cardIndex(view.cards);
-  const ties = tiedRanks(view.ranking);
   const rows = [];
   let lineDrawn = false;
   for (const row of view.ranking || []) {
@@ -239,7 +238,7 @@ function rankingTable(view) {
       el(
         "tr",
         { class: ["dv-host-rank", row.prioritised && "is-chosen"], dataset: { card: row.card_id } },
-        el("td", null, rankLabel(row, ties)),
+        el("td", null, String(row.rank)),
         el("th", { scope: "row" }, card.onderwerp),
         el("td", null, [card.domain, metaLine(card)].filter(Boolean).join(" · ")),
         el("td", { class: "num" }, String(row.stickers)),

@@ -8,7 +8,7 @@
 
 import { AckHold } from "../ackhold.js";
 import { el, replace, t } from "../render.js";
-import { byDomain, cardIndex, cutText, doelgroepLabel, metaLine, rankLabel, stickersText, tiedRanks } from "./dotvote-cards.js";
+import { byDomain, cardIndex, cutText, doelgroepLabel, metaLine, stickersText } from "./dotvote-cards.js";
 
 const ONDERWERP_MAX = 120;
 const LEERVORM_MAX = 60;
@@ -531,7 +531,6 @@ function myOutcome(stickers, below, late) {
 }
 
 function rankingList({ ranking, cut, tie, owners, phase, mine }, cards) {
-  const ties = tiedRanks(ranking);
   const rows = [];
   let lineDrawn = false;
   for (const row of ranking || []) {
@@ -547,7 +546,7 @@ function rankingList({ ranking, cut, tie, owners, phase, mine }, cards) {
       el(
         "li",
         { class: ["dv-rank-row", row.prioritised && "is-chosen"], dataset: { card: row.card_id } },
-        el("span", { class: "dv-rank" }, rankLabel(row, ties)),
+        el("span", { class: "dv-rank" }, String(row.rank)),
         el(
           "span",
           { class: "dv-rank-text" },

@@ -6,7 +6,7 @@
 // A werkvorm renderer for screen.js: render(ctx) draws ctx.view into ctx.root.
 
 import { el, fmtNumber, replace, t } from "../render.js";
-import { byDomain, cardIndex, cutText, forgetKring, kringMap, latestKring, metaLine, rankLabel, stickersText, tiedRanks } from "./dotvote-cards.js";
+import { byDomain, cardIndex, cutText, forgetKring, kringMap, latestKring, metaLine, stickersText } from "./dotvote-cards.js";
 
 const WALL_MAX = 20; // cards on one screen at the 36 px floor; more get "en nog N kaarten"
 const RANKING_MAX = 16;
@@ -231,7 +231,6 @@ function voting(view) {
 
 function result(view) {
   const cards = cardIndex(view.cards);
-  const ties = tiedRanks(view.ranking);
   const ranking = (view.ranking || []).filter((row) => cards.has(row.card_id));
   const shown = ranking.slice(0, RANKING_MAX);
   const max = Math.max(1, ...ranking.map((r) => r.stickers));
@@ -247,7 +246,7 @@ function result(view) {
       el(
         "li",
         { class: ["dv-rank-row", row.prioritised && "is-chosen"], dataset: { card: row.card_id } },
-        el("span", { class: "dv-rank" }, rankLabel(row, ties)),
+        el("span", { class: "dv-rank" }, String(row.rank)),
         el(
           "span",
           { class: "dv-rank-text" },
@@ -297,7 +296,6 @@ function result(view) {
 /** The chosen themes, each whole: domain, doelgroep · kwartaal · leervorm, stickers, who takes it up. */
 function summary(view) {
   const cards = cardIndex(view.cards);
-  const ties = tiedRanks(view.ranking);
   const ranking = (view.ranking || []).filter((row) => cards.has(row.card_id));
   const chosen = ranking.filter((row) => row.prioritised);
   const others = ranking.filter((row) => !row.prioritised);
@@ -328,7 +326,7 @@ function summary(view) {
             return el(
               "li",
               { class: "dv-theme", dataset: { card: row.card_id } },
-              el("span", { class: "dv-rank" }, rankLabel(row, ties)),
+              el("span", { class: "dv-rank" }, String(row.rank)),
               el(
                 "div",
                 { class: "dv-theme-text" },
