@@ -199,6 +199,12 @@ def test_quiz_then_kring_in_one_room(pages: Pages) -> None:
     for phone in phones.values():
         expect(phone.locator("#kring-entry")).to_be_visible()
         expect(phone.locator(".grade-btn")).to_have_count(10)
+    # the domain buttons use the phone's width, as the grades do (no projector rule narrows them)
+    width = "e => e.getBoundingClientRect().width"
+    domains, grades = (
+        phones["Anna"].eval_on_selector(s, width) for s in (".domain-grid", ".grade-grid")
+    )
+    assert abs(domains - grades) < 1, (domains, grades)
     expect(screen.locator("#kring-entered")).to_have_text("0 van 4 hebben een cijfer gegeven")
     expect(host.locator("#kring-host-entered")).to_have_text("0 van 4 hebben een cijfer gegeven")
     # the quiz was left at its reveal, before its podium: paused, not done

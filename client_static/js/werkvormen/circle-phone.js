@@ -208,7 +208,7 @@ function entryForm(view) {
     el("h1", { class: "kring-heading" }, view.title || t("kind_circle")),
     el(
       "fieldset",
-      { class: "kring-domains" },
+      { class: "kring-domain-pick" },
       el("legend", null, t("kring_choose_domain")),
       el("div", { class: "domain-grid" }, domainButtons),
     ),
