@@ -341,6 +341,8 @@ def test_kring_then_stickers_in_one_room(pages: Pages) -> None:
     vote_card(anna, F).locator(".dv-card-main").click()  # a seventh sticker is refused
     expect(anna.locator("#dv-notice")).to_contain_text("Je stickers zijn op")
     expect(vote_card(anna, F).locator(".dv-stack .dv-dot")).to_have_count(0)
+    # the notice leaves the sticky bar by itself after a few seconds: the cards get the room back
+    expect(anna.locator("#dv-notice")).to_be_hidden(timeout=10_000)
     for name in ("Bram", "Chris", "Dewi"):
         for onderwerp, n in VOTES[name].items():
             tap(phones[name], onderwerp, n)

@@ -26,6 +26,8 @@ const acked = new AckHold(() => ctx && update());
 let inflightTimer = null;
 let notice = "";
 let noticeLocal = false; // the notice explains a tap refused here, after the last input sent
+let noticeTimer = null;
+const NOTICE_MS = 6000; // how long a notice stays in the voting bar
 let proposalStatus = "";
 let sentProposal = false; // the form's card is on its way
 let answerDraft = null;
@@ -39,6 +41,7 @@ export function reset() {
   optimistic = null;
   acked.release();
   clearTimeout(inflightTimer);
+  clearTimeout(noticeTimer);
   notice = "";
   noticeLocal = false;
   proposalStatus = "";
@@ -96,6 +99,7 @@ export function onNotice(err, text) {
   if (queue.length) queue.shift();
   if (!queue.includes("stickers")) optimistic = null;
   notice = text;
+  fadeInVoting();
   if (ctx) update();
 }
 
@@ -141,6 +145,7 @@ export function render(context) {
     // coming back alone does not say.
     const reopened = before && before[0] === view.item && before[1] !== "cards" && view.phase === "voting";
     notice = reopened ? t("dotvote_reopened") : "";
+    fadeInVoting();
     acked.release(); // a new phase: what the server keeps is all there is (voting reopened: none)
     replace(ctx.root, ctx.header(t("dotvote_title_short")), skeleton(view.phase));
   }
@@ -285,7 +290,22 @@ function plainCard(p) {
 function showNotice(text) {
   notice = text;
   noticeLocal = true;
+  fadeInVoting();
   update();
+}
+
+/** While voting the notice sits in the sticky bar above the cards: it goes after a few seconds,
+ * so it does not keep a fifth of a small screen covered. */
+function fadeInVoting() {
+  clearTimeout(noticeTimer);
+  if (!ctx || ctx.view.phase !== "voting" || !notice) return;
+  const shown = notice;
+  noticeTimer = setTimeout(() => {
+    if (notice !== shown) return;
+    notice = "";
+    noticeLocal = false;
+    if (ctx) update();
+  }, NOTICE_MS);
 }
 
 function myProposals({ mine, open }) {
