@@ -6,6 +6,7 @@
 
 import { el, fmtNumber, t } from "../render.js";
 import { lastChange } from "./circle-words.js";
+import { waitingLines } from "./host-lists.js";
 
 let ctx = null;
 
@@ -53,25 +54,15 @@ function pairNames(pair, offline) {
 /** Whom to nudge before the lock: who has no grade yet (the connected ones, then the offline
  * ones), as the server lists them (60 at most, then how many more). */
 function waiting(view) {
-  const list = view.waiting || [];
-  const more = Number(view.more_waiting) || 0;
-  const online = list.filter((p) => p.online);
-  const offline = list.filter((p) => !p.online);
-  const line = (id, label, people, extra) =>
-    people.length || extra
-      ? el(
-          "p",
-          { class: "kring-host-waiting", id },
-          el("strong", null, label),
-          " ",
-          people.map((p) => p.name).join(", "),
-          extra ? ` ${t("kring_host_waiting_more", { n: extra })}` : "",
-        )
-      : null;
-  return [
-    line("kring-host-waiting", t("kring_host_waiting"), online, offline.length ? 0 : more),
-    line("kring-host-waiting-offline", t("kring_host_waiting_offline"), offline, offline.length ? more : 0),
-  ];
+  return waitingLines({
+    people: view.waiting || [],
+    more: Number(view.more_waiting) || 0,
+    id: "kring-host-waiting",
+    cls: "kring-host-waiting",
+    labels: [t("kring_host_waiting"), t("kring_host_waiting_offline")],
+    show: (p) => p.name,
+    moreText: (n) => t("kring_host_waiting_more", { n }),
+  });
 }
 
 function button(label, cls, onclick, extra = {}) {

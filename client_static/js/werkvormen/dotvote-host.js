@@ -8,6 +8,7 @@
 
 import { el, fmtNumber, lang, t } from "../render.js";
 import { cardIndex, cutText, doelgroepLabel, formatDate, metaLine, stickersText } from "./dotvote-cards.js";
+import { waitingLines } from "./host-lists.js";
 
 /** Downloads beyond the shell's CSV/Excel/JSON: the scholingsplan in Markdown. */
 export const exports = [{ query: "results.md", suffix: ".md", label: "host_export_md" }];
@@ -193,25 +194,15 @@ function mirror(view) {
 function inHand(view) {
   const hands = view.hands || [];
   if (!hands.length) return (view.of || 0) > 0 ? el("p", { class: "dv-host-hands is-done", id: "dv-host-hands" }, t("dotvote_host_hands_none")) : null;
-  const line = (id, label, list, more) =>
-    list.length || more
-      ? el(
-          "p",
-          { class: "dv-host-hands", id },
-          el("strong", null, label),
-          " ",
-          list.flatMap((h, i) => [i ? ", " : "", el("span", { class: "dv-hand" }, t("dotvote_host_hand", { name: h.name, n: h.left }))]),
-          more ? ` ${t("dotvote_host_hands_more", { n: more })}` : "",
-        )
-      : null;
-  // The server lists 60 at most: how many more is said after the last of them.
-  const more = Number(view.more_hands) || 0;
-  const online = hands.filter((h) => h.online);
-  const offline = hands.filter((h) => !h.online);
-  return [
-    line("dv-host-hands", t("dotvote_host_hands"), online, offline.length ? 0 : more),
-    line("dv-host-hands-offline", t("dotvote_host_hands_offline"), offline, offline.length ? more : 0),
-  ];
+  return waitingLines({
+    people: hands,
+    more: Number(view.more_hands) || 0,
+    id: "dv-host-hands",
+    cls: "dv-host-hands",
+    labels: [t("dotvote_host_hands"), t("dotvote_host_hands_offline")],
+    show: (h) => el("span", { class: "dv-hand" }, t("dotvote_host_hand", { name: h.name, n: h.left })),
+    moreText: (n) => t("dotvote_host_hands_more", { n }),
+  });
 }
 
 function liveTotals(cards, totals) {
