@@ -1,5 +1,6 @@
 """The join form in real headless Chromium: a name longer than 24 characters gets the app's
-message, it is not cut silently by the input (issue 13, point 7)."""
+message, it is not cut silently by the input (issue 13, point 7); the code typed as the
+projector shows it ("123 456") joins."""
 
 from __future__ import annotations
 
