@@ -516,9 +516,13 @@ def test_entry_views_count_without_showing_grades() -> None:
     f = facts(players, inputs)
     screen = A.shared_view("screen", state, {}, f, T0)
     assert screen["entered"] == 1 and screen["of"] == 5
-    for role in ("screen", "phone", "host"):
+    for role in ("screen", "phone"):
         text = str(A.shared_view(role, state, {}, f, T0))
         assert "geheim" not in text and "Naam" not in text
+    # the host sees whom to nudge (the names of those without a grade), never a grade or reason
+    host = A.shared_view("host", state, {}, f, T0)
+    assert "geheim" not in str(host) and "9" not in str(host.get("waiting"))
+    assert [w["name"] for w in host["waiting"]] == [f"Naam {p}" for p in players[1:]]
     assert A.personal_view(state, {}, f, players[0]) == {
         "entry": {"domain": "inkomen", "grade": 9, "reason": "geheim", "stale": False}
     }
