@@ -77,6 +77,7 @@ from server.activities.dotvote_state import (
     full,
     outcome_of,
     pending,
+    placeable,
     placement_of,
     switch,
     waiting_by_player,
@@ -447,7 +448,12 @@ class Dotvote(Activity[DotvoteState]):
                 reply={
                     "stickers": placement,
                     "placed": placed,
-                    "left": int(gate.get("stickers", 0)) - placed,
+                    "left": placeable(
+                        int(gate.get("stickers", 0)),
+                        int(gate.get("cap", 0)),
+                        len(gate.get("cards") or ()),
+                    )
+                    - placed,
                 },
             )
         if "answer" in payload:

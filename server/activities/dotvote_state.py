@@ -231,11 +231,17 @@ def copy(state: DotvoteState) -> DotvoteState:
 # ---- derived -----------------------------------------------------------------------------------
 
 
+def placeable(stickers: int, cap: int, cards: int) -> int:
+    """How many of `stickers` a player can place on `cards` cards with at most `cap` on each
+    (0: no cap)."""
+    if not cards:
+        return 0
+    return min(stickers, cap * cards) if cap else stickers
+
+
 def full(state: DotvoteState) -> int:
     """How many stickers a player can place at most (the cap may allow fewer)."""
-    if state.cap:
-        return min(state.stickers, state.cap * len(state.cards))
-    return state.stickers if state.cards else 0
+    return placeable(state.stickers, state.cap, len(state.cards))
 
 
 def joined_late(state: DotvoteState, player: str) -> bool:

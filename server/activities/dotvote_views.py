@@ -206,7 +206,7 @@ def personal_view(state: DotvoteState, facts: Facts, player: str) -> dict[str, A
     me: dict[str, Any] = {
         "stickers": stickers,
         "placed": placed,
-        "left": max(0, state.stickers - placed),
+        "left": max(0, full(state) - placed),  # a cap per card may allow fewer than `budget`
         "budget": state.stickers,
         "cap": state.cap,
     }

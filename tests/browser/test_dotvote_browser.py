@@ -879,13 +879,15 @@ def test_a_placement_stays_in_view_when_an_older_me_arrives_after_its_ack(pages:
     pages.assert_clean()
 
 
-def dotvote_room(pages: Pages, cards: list[dict[str, str]]) -> tuple[str, Any]:
-    """A room whose programme is one dotvote with `cards`, and its facilitator's page on a laptop."""
+def dotvote_room(pages: Pages, cards: list[dict[str, str]], **settings: Any) -> tuple[str, Any]:
+    """A room whose programme is one dotvote with `cards` (and `settings`, e.g. a cap), and its
+    facilitator's page on a laptop."""
     import httpx
 
+    content = {"cards": cards, **settings}
     reply = httpx.post(
         f"{pages.base}/api/rooms",
-        json={"programme": [{"kind": "dotvote", "content": {"cards": cards}}], "lang": "nl"},
+        json={"programme": [{"kind": "dotvote", "content": content}], "lang": "nl"},
     )
     assert reply.status_code == 201, reply.text
     room = reply.json()
@@ -1099,4 +1101,22 @@ def test_many_minority_answers_fit_the_projector(pages: Pages) -> None:
         pages.shot(screen, "i15-dotvote-screen-summary-10-answers")
     finally:
         crowd.close()
+    pages.assert_clean()
+
+
+def test_a_cap_that_leaves_stickers_unplaceable_is_counted_on_the_phone(pages: Pages) -> None:
+    """Two cards with at most 2 stickers each: 4 of the 6 can be placed. The phone counts down
+    from 4 and is done at 4, rather than asking for 2 stickers it cannot place."""
+    from playwright.sync_api import expect
+
+    code, host = dotvote_room(pages, THREE_CARDS[:2], cap=2)
+    phone = join_phone(pages, code, "Anna", "#dv-wall")
+    expect(host.locator("#players .player-row")).to_have_count(1)
+    control(host, "Stemmen openen")
+    expect(phone.locator("#dv-left")).to_have_text("Nog 4 stickers")
+    tap(phone, A, 2)
+    expect(phone.locator("#dv-left")).to_have_text("Nog 2 stickers")
+    tap(phone, B, 2)
+    expect(phone.locator("#dv-left")).to_have_text("✓ Al je stickers zijn geplakt")
+    expect(host.locator("#dv-host-done")).to_have_text("1 van 1 hebben al hun stickers geplakt")
     pages.assert_clean()

@@ -382,8 +382,13 @@ function total(stickers) {
   return Object.values(stickers).reduce((a, b) => a + (Number(b) || 0), 0);
 }
 
+/** How many stickers this phone can place: its budget, unless a cap per card allows fewer
+ * (2 cards with at most 2 each: 4 of 6). */
 function budgetOf(view, me) {
-  return me.budget || view.stickers || 6;
+  const budget = me.budget || view.stickers || 6;
+  const cap = capOf(view, me);
+  const cards = (view.cards || []).length;
+  return cap && cards ? Math.min(budget, cap * cards) : budget;
 }
 
 function capOf(view, me) {
