@@ -295,6 +295,11 @@ def test_kring_then_stickers_in_one_room(pages: Pages) -> None:
     expect(dewi.locator(".dv-mine-item .dv-proposal-status")).to_have_text("hangt aan de muur")
     # taking it off her own list says the card stays on the wall
     expect(dewi.locator(".dv-mine-item button")).to_have_text("Uit mijn lijst (blijft aan de muur)")
+    # and the proposal keeps most of its row on a 360 px phone: the long label wraps instead
+    item, title = (
+        dewi.locator(sel).first.bounding_box() for sel in (".dv-mine-item", ".dv-card-onderwerp")
+    )
+    assert item is not None and title is not None and title["width"] > item["width"] / 2
     expect(host.locator("#dv-host-cards tbody tr")).to_have_count(8)
 
     # edit A's subject, merge the duplicate into B, remove the stray card
