@@ -382,13 +382,11 @@ function total(stickers) {
   return Object.values(stickers).reduce((a, b) => a + (Number(b) || 0), 0);
 }
 
-/** How many stickers this phone can place: its budget, unless a cap per card allows fewer
- * (2 cards with at most 2 each: 4 of 6). */
+/** How many stickers this phone can place: what the server counts (placed + left; a cap per
+ * card may allow fewer than the budget, docs/PROTOCOL.md), else the room's budget. */
 function budgetOf(view, me) {
-  const budget = me.budget || view.stickers || 6;
-  const cap = capOf(view, me);
-  const cards = (view.cards || []).length;
-  return cap && cards ? Math.min(budget, cap * cards) : budget;
+  if (Number.isInteger(me.placed) && Number.isInteger(me.left)) return me.placed + me.left;
+  return me.budget || view.stickers || 6;
 }
 
 function capOf(view, me) {
