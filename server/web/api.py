@@ -147,20 +147,6 @@ async def delete_quiz(request: Request) -> Response:
     return Response(status_code=204)
 
 
-def _upload_lang(request: Request) -> str:
-    """The language of upload errors: ?lang=, the lang cookie, else Accept-Language, else nl
-    (the upload page sends its own language as ?lang=)."""
-    if request.query_params.get("lang") or request.cookies.get("lang"):
-        return request_lang(request)
-    for part in request.headers.get("accept-language", "").split(","):
-        tag = part.split(";")[0].strip().lower()
-        if tag.startswith("nl"):
-            return "nl"
-        if tag.startswith("en"):
-            return "en"
-    return "nl"
-
-
 def _too_large(lang: str) -> JSONResponse:
     issue = {"path": "", "message": validation_messages(lang, too_large_message)}
     return JSONResponse({"errors": [issue]}, 413)
@@ -184,7 +170,7 @@ async def upload_quiz(request: Request) -> Response:
     refused = _organiser_check(request) or _limited(request, "upload")
     if refused is not None:
         return refused
-    lang = _upload_lang(request)
+    lang = request_lang(request)  # the upload page sends its own as ?lang=
     body = await _read_capped(request, MAX_QUIZ_BYTES + BODY_SLACK)
     if body is None:
         return _too_large(lang)

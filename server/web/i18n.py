@@ -38,10 +38,35 @@ def host_only(key: str) -> bool:
     return part.startswith(HOST_PARTS)
 
 
+def accepted_lang(header: str) -> str | None:
+    """The one of LANGS an Accept-Language header prefers (by q, then by order), or None when
+    it names neither: `en-GB,en;q=0.9,nl;q=0.5` is en, `de,nl;q=0.4` is nl, `fr` None."""
+    best: tuple[float, int, str] | None = None
+    for order, part in enumerate(header.split(",")[:32]):
+        tag, _, params = part.partition(";")
+        lang = tag.strip().lower().split("-")[0]
+        if lang not in LANGS:
+            continue
+        weight = 1.0
+        for param in params.split(";"):
+            name, _, value = param.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    weight = float(value)
+                except ValueError:
+                    weight = 0.0
+        if weight > 0 and (best is None or (-weight, order) < (-best[0], best[1])):
+            best = (weight, order, lang)
+    return best[2] if best else None
+
+
 def request_lang(request: HTTPConnection) -> str:
-    """?lang= wins, then the lang cookie, then Dutch."""
-    lang = request.query_params.get("lang") or request.cookies.get("lang") or "nl"
-    return lang if lang in LANGS else "nl"
+    """?lang= wins, then the lang cookie (set by a page the user switched), then the browser's
+    Accept-Language, then Dutch."""
+    for chosen in (request.query_params.get("lang"), request.cookies.get("lang")):
+        if chosen in LANGS:
+            return str(chosen)
+    return accepted_lang(request.headers.get("accept-language", "")) or "nl"
 
 
 @cache

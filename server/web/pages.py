@@ -43,6 +43,8 @@ def render(request: Request, template: str, *, phone: bool = False, **context: A
     response = HTMLResponse(html)
     # The page's import map is its one inline script: allowed by its hash, nothing else inline.
     response.headers["content-security-policy"] = policy_for(html)
+    # The language comes from the query, the cookie or Accept-Language (`request_lang`).
+    response.headers["vary"] = "Accept-Language, Cookie"
     chosen = request.query_params.get("lang")
     if chosen in LANGS:
         response.set_cookie("lang", chosen, max_age=365 * 86400, samesite="lax")

@@ -289,6 +289,24 @@ def test_pages_render_in_both_languages(live_server: ServerProcess, path: str) -
     assert en.cookies.get("lang") == "en"
 
 
+@pytest.mark.parametrize("path", ["/", "/host", "/screen/123456", "/quizzes"])
+def test_pages_follow_the_browser_language_until_one_is_chosen(
+    live_server: ServerProcess, path: str
+) -> None:
+    """A browser that prefers English gets English pages; Dutch stays the default, and a
+    language chosen on the page (?lang=, kept as a cookie) wins over the browser's."""
+    url = f"{live_server.base}{path}"
+    english = httpx.get(url, headers={"Accept-Language": "en-GB,en;q=0.9,nl;q=0.5"})
+    assert '<html lang="en"' in english.text
+    assert "Accept-Language" in english.headers["vary"]
+    assert '<html lang="nl"' in httpx.get(url, headers={"Accept-Language": "fr-FR,fr"}).text
+    assert '<html lang="nl"' in httpx.get(url, headers={"Accept-Language": "en;q=0.5,nl"}).text
+    chosen = httpx.get(url, headers={"Accept-Language": "en", "Cookie": "lang=nl"})
+    assert '<html lang="nl"' in chosen.text
+    asked = httpx.get(url, params={"lang": "nl"}, headers={"Accept-Language": "en"})
+    assert '<html lang="nl"' in asked.text
+
+
 def test_the_language_switch_keeps_the_page_query(live_server: ServerProcess) -> None:
     """`/host?quiz=X` (from "Start een sessie met deze quiz") switched to English is still the
     facilitator's page with X chosen: the switch only replaces `lang`."""

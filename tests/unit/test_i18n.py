@@ -6,6 +6,9 @@ from __future__ import annotations
 import json
 import re
 
+import pytest
+
+from server.web.i18n import accepted_lang
 from tests.support.servers import ROOT
 
 I18N = ROOT / "client_static" / "i18n"
@@ -60,3 +63,22 @@ def test_every_dotvote_refusal_has_a_message_in_both_languages() -> None:
     for lang in ("nl", "en"):
         texts = catalogue(lang)
         assert sorted(code for code in codes if f"err_{code}" not in texts) == [], lang
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        ("en-GB,en;q=0.9,nl;q=0.5", "en"),
+        ("nl-NL,nl;q=0.9,en;q=0.8", "nl"),
+        ("en;q=0.5, nl", "nl"),  # by weight, not by order
+        ("de-DE,de;q=0.9,en;q=0.7,nl;q=0.3", "en"),
+        ("de,nl;q=0.4", "nl"),
+        ("EN-us", "en"),
+        ("en;q=0, nl;q=0.1", "nl"),  # q=0 means "not this one"
+        ("en;q=abc", None),
+        ("fr-FR,fr", None),
+        ("", None),
+    ],
+)
+def test_the_browser_language_picks_dutch_or_english(header: str, expected: str | None) -> None:
+    assert accepted_lang(header) == expected
