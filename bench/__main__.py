@@ -102,6 +102,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="think time range in seconds before a phone answers (0.2,2.0)",
     )
     p.add_argument(
+        "--app-ping",
+        type=float,
+        default=10.0,
+        help="seconds between a phone's own `ping` frames after its welcome, as the page sends "
+        "them (10); 0 = none, as in the records before 2026-12-05",
+    )
+    p.add_argument(
         "--join-concurrency",
         type=int,
         default=100,
@@ -334,6 +341,7 @@ def main(argv: list[str] | None = None) -> int:
                 join_concurrency=args.join_concurrency,
                 phase_timeout=args.phase_timeout,
                 seed=args.seed,
+                app_ping_s=args.app_ping,
             )
             per_room = math.ceil(phones / max(1, args.rooms))
             label = f"-{phones}" + (f"-{rep + 1}" if args.repeat > 1 else "")

@@ -31,6 +31,9 @@ def pack(frame: dict[str, Any]) -> bytes:
     return msgpack.packb(frame, use_bin_type=True)
 
 
+APP_PING = pack({"type": "ping"})
+
+
 @dataclass
 class PhoneSpec:
     index: int  # global phone number
@@ -113,6 +116,8 @@ class Phone:
         elif kind == "welcome":
             w.size("welcome", len(payload))
             self.player = str(frame.get("player", ""))
+            if not self.t_welcome and w.app_ping_s > 0:
+                w.loop.call_later(w.app_ping_s, self.app_ping)
             self.t_welcome = t
         elif kind == "error":
             code = str(frame.get("code", "?"))
@@ -134,6 +139,16 @@ class Phone:
         self.sent[index] = time.time()
         data = {"question": index, "choice": choice}
         self.proto.send(pack({"type": "input", "item": 0, "data": data}))
+
+    def app_ping(self) -> None:
+        """The page's own `ping` every 10 s after its welcome (client_static/js/connection.js),
+        answered with a `pong`."""
+        w = self.worker
+        if w.stopping or self.proto is None or self.proto.closed:
+            return
+        self.proto.send(APP_PING)
+        w.frames["app_ping_sent"] = w.frames.get("app_ping_sent", 0) + 1
+        w.loop.call_later(w.app_ping_s, self.app_ping)
 
     def on_close(self, reason: str) -> None:
         self.closed = reason or "closed"
@@ -157,6 +172,7 @@ class Worker:
         self.lost = 0
         self._lost: set[int] = set()
         self.stopping = False
+        self.app_ping_s = float(cfg.get("app_ping_s", 0.0))
         self.join_failures: list[str] = []
         self.commands: asyncio.Queue[Any] = asyncio.Queue()
 
@@ -258,6 +274,8 @@ class Worker:
                     "closed": p.closed,
                 }
             )
+        pings = sum(p.proto.pings for p in self.phones if p.proto is not None)
+        self.frames["ws_ping_received"] = pings  # the server's websocket pings
         usage = time.process_time()
         return {
             "phones": phones,

@@ -45,6 +45,7 @@ class RunConfig:
     connect_timeout: float = 30.0
     phase_timeout: float = 30.0
     seed: int = 1
+    app_ping_s: float = 10.0  # a phone's own `ping` every this many seconds, as the page's
 
 
 def percentiles(values: list[float]) -> dict[str, float | int | None]:
@@ -215,6 +216,7 @@ class Coordinator:
                 "phones": mine,
                 "join_concurrency": self.cfg.join_concurrency,
                 "connect_timeout": self.cfg.connect_timeout,
+                "app_ping_s": self.cfg.app_ping_s,
                 "max_run_s": max_run_s,
             }
             process = ctx.Process(

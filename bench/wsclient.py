@@ -70,6 +70,8 @@ class WsProtocol(asyncio.Protocol):
         self._fragments: list[bytes] = []
         self.closed = False
         self.close_reason = ""
+        self.pings = 0  # websocket pings the server sent
+        self.answer_pings = True  # False: a phone whose network died (tests)
 
     # ---- asyncio.Protocol -------------------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -168,7 +170,9 @@ class WsProtocol(asyncio.Protocol):
                 self._fragments = []
                 self.on_frame(now, whole)
         elif opcode == OP_PING:
-            self._write(encode_frame(payload, OP_PONG))
+            self.pings += 1
+            if self.answer_pings:
+                self._write(encode_frame(payload, OP_PONG))
         elif opcode == OP_CLOSE:
             code = int.from_bytes(payload[:2], "big") if len(payload) >= 2 else 1005
             self.close_reason = f"closed by server ({code})"

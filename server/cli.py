@@ -52,8 +52,8 @@ def uvicorn_options(
         "ws": PROTOCOL_PATH,  # uvicorn's websockets-sansio plus direct frame writes
         "ws_max_size": WS_MAX_SIZE,
         "ws_per_message_deflate": False,
-        "ws_ping_interval": 20.0,
-        "ws_ping_timeout": 20.0,
+        "ws_ping_interval": settings.keepalive_s,
+        "ws_ping_timeout": settings.keepalive_s,
         "proxy_headers": True,
         "log_level": os.environ.get("KENNISKRING_LOG_LEVEL", "info"),
         "timeout_graceful_shutdown": 5,

@@ -34,6 +34,9 @@ class Settings:
     resync_s: float = 2.0  # how often a worker compares its rooms' versions with the backend
     seat_grace_s: float = 60.0  # a full room frees the seat of a player who left this long ago
     send_queue: int = 100
+    # A socket that sent nothing for this long gets a websocket ping, and is closed when the pong
+    # does not come within the same time again (server/web/wsprotocol.py).
+    keepalive_s: float = 20.0
     # When set, creating rooms and uploading quizzes needs it (X-Organiser-Key): for servers
     # reachable from the internet. Only from the environment, never a flag (process lists).
     organiser_key: str = ""
@@ -55,6 +58,7 @@ class Settings:
             resync_s=_env_int("KENNISKRING_RESYNC_MS", 2000) / 1000,
             seat_grace_s=_env_int("KENNISKRING_SEAT_GRACE_MS", 60000) / 1000,
             send_queue=_env_int("KENNISKRING_SEND_QUEUE", 100),
+            keepalive_s=_env_int("KENNISKRING_KEEPALIVE_MS", 20000) / 1000,
             organiser_key=os.environ.get("KENNISKRING_ORGANISER_KEY", "").strip(),
             limits=Limits.parse(os.environ.get("KENNISKRING_LIMITS", "")),
         )
@@ -71,6 +75,7 @@ class Settings:
             "KENNISKRING_RESYNC_MS": str(round(self.resync_s * 1000)),
             "KENNISKRING_SEAT_GRACE_MS": str(round(self.seat_grace_s * 1000)),
             "KENNISKRING_SEND_QUEUE": str(self.send_queue),
+            "KENNISKRING_KEEPALIVE_MS": str(round(self.keepalive_s * 1000)),
         }
         if self.redis_url:
             env["REDIS_URL"] = self.redis_url

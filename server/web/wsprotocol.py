@@ -52,9 +52,11 @@ class FrameWritingProtocol(WebSocketsSansIOProtocol):
         self.in_gate = False  # holds one of the gate's slots
         self.held: list[bytes] | None = None  # bytes read while waiting for a slot
         self.app_done = False
+        self.heard_at = 0.0  # when the phone last sent anything (loop time)
 
     # ---- the handshake gate (server/web/handshakes.py) ----
     def data_received(self, data: bytes) -> None:
+        self.heard_at = self.loop.time()
         if self.held is not None:
             self.held.append(data)
             return
@@ -96,6 +98,21 @@ class FrameWritingProtocol(WebSocketsSansIOProtocol):
         # ends in connection_lost or on_task_complete.) No wrapper around every `send`.
         super().start_keepalive()
         self._leave_gate()
+
+    # ---- keepalive: a ping only after a silence ----
+    def send_keepalive_ping(self) -> None:
+        """uvicorn pings every socket every interval. A phone that sent anything within the
+        interval is alive, and the page sends its own `ping` every 10 s, so a browser's socket is
+        only pinged here when it went quiet: the ping waits until the interval after what was
+        last heard. A silent socket is pinged and closed as before, at most one interval after
+        its last frame plus the pong timeout."""
+        interval = self.ping_interval
+        if interval and not self.close_sent:
+            quiet = self.loop.time() - self.heard_at
+            if quiet < interval:
+                self.ping_timer = self.loop.call_later(interval - quiet, self.send_keepalive_ping)
+                return
+        super().send_keepalive_ping()
 
     def on_task_complete(self, task: asyncio.Task[None]) -> None:
         super().on_task_complete(task)
