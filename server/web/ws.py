@@ -23,6 +23,10 @@ log = logging.getLogger("kenniskring.ws")
 CLOSE_WAIT_S = 1.0
 CLOSE_POLICY = 1008  # a socket that kept flooding after it was told to slow down
 CLOSE_UNAVAILABLE = 1011  # the backend (Redis) cannot be reached: reconnect and resume
+# The page's `ping` as it encodes it, and the reply: answered without decoding, since every page
+# sends one every 10 s (the most frequent frame of a quiet room).
+PING = pack({"type": "ping"})
+PONG = pack({"type": "pong"})
 CLOSE_RESTART = 1012  # uvicorn closes every socket with it as the server shuts down (a deploy)
 
 Handler = Callable[[Hub, Client, Mapping[str, Any]], Awaitable[dict[str, Any] | None]]
@@ -201,6 +205,9 @@ async def _read_frames(
                 if verdict == SocketLimit.CLOSE:
                     await _close_now(client, CLOSE_POLICY)
                     return
+                continue
+            if message.get("bytes") == PING:
+                client.send_now(PONG)
                 continue
             msg_type = None
             started = hub.outage.clock()
