@@ -109,10 +109,11 @@ function loadCatalogue() {
 
 /** t("phone_rank", {rank: 2, of: 9}) → "Je staat op plek 2 van 9". Unknown keys return the key. */
 /** The text of `key` in the page language, with `{name}` filled from `vars`. With `vars.n`
- * equal to 1 the singular `key_one` is used where the catalogue has one ("1 punt"). */
+ * 1 (or "1": never a formatted "1.000") the singular `key_one` is used where the catalogue has
+ * one ("1 punt"). */
 export function t(key, vars) {
   const catalogue = loadCatalogue();
-  const one = vars && Number(vars.n) === 1 ? catalogue[`${key}_one`] : undefined;
+  const one = vars && String(vars.n) === "1" ? catalogue[`${key}_one`] : undefined;
   const text = typeof one === "string" ? one : catalogue[key];
   if (typeof text !== "string") return key;
   if (!vars) return text;

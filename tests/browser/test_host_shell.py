@@ -102,12 +102,23 @@ def test_texts_take_their_singular_for_one(pages: Pages) -> None:
       const url = performance.getEntriesByType('resource').map((e) => e.name)
         .find((name) => /\\/js\\/render[.-]/.test(name) || name.includes('/js/render.js'));
       const { t } = await import(url);
+      const { fmtNumber } = await import(url);
       return [t('points_n', {n: 1}), t('points_n', {n: '1'}), t('points_n', {n: 2}),
-              t('players_n', {n: 1}), t('question_n_of', {n: 1, total: 3})];
+              t('players_n', {n: 1}), t('question_n_of', {n: 1, total: 3}),
+              t('points_n', {n: fmtNumber(1000)}), t('points_n', {n: fmtNumber(1)})];
     }"""
-    assert page.evaluate(asked) == ["1 punt", "1 punt", "2 punten", "1 deelnemer", "Vraag 1 van 3"]
+    assert page.evaluate(asked) == [
+        "1 punt",
+        "1 punt",
+        "2 punten",
+        "1 deelnemer",
+        "Vraag 1 van 3",
+        "1.000 punten",  # a formatted thousand is no "1 punt"
+        "1 punt",
+    ]
     english = pages.open("host-en", "/host?lang=en", LAPTOP)
     assert english.evaluate(asked)[:4] == ["1 point", "1 point", "2 points", "1 player"]
+    assert english.evaluate(asked)[5] == "1,000 points"
     pages.assert_clean()
 
 

@@ -188,7 +188,7 @@ def test_play_demo_quiz_to_the_podium(pages: Pages) -> None:
     pages.shot(anna, "phone-8-question-3-estimate")
     pages.shot(screen, "screen-8-question-3")
     estimate(anna, 6)
-    estimate(bram, 8)
+    estimate(bram, "8,0")  # a Dutch decimal comma: 8, not 80
     estimate(chris, 12, last=True)
     expect(anna.locator(".verdict h1")).to_have_text("Goed!")
     expect(bram.locator(".reveal")).to_contain_text("Jij koos: 8 stickers")
@@ -229,6 +229,22 @@ def test_play_demo_quiz_to_the_podium(pages: Pages) -> None:
     expect(host.locator(".bokaal-holder")).to_have_text("Huidige houder: Anna")
     pages.shot(host, "host-11-bokaal")
 
+    pages.assert_clean()
+
+
+def test_an_estimate_is_read_as_people_type_numbers(pages: Pages) -> None:
+    """The estimate field takes a decimal comma or point, and thousands as each language groups
+    them; anything else is no number (the phone then asks for one in the range)."""
+    phone = pages.open("phone", "/", PHONE)
+    asked = """async (language) => {
+      const { parseDecimal } = await import('/static/js/werkvormen/quiz-phone.js');
+      return ['10,5', '10.5', ' 2.000 ', '2,000', '1.234,5', '-3,5', ',5', '12a', '', '1,2,3']
+        .map((text) => parseDecimal(text, language))
+        .map((value) => (Number.isNaN(value) ? null : value));
+    }"""
+    nan = None
+    assert phone.evaluate(asked, "nl") == [10.5, 10.5, 2000, 2, 1234.5, -3.5, 0.5, nan, nan, nan]
+    assert phone.evaluate(asked, "en") == [10.5, 10.5, 2, 2000, nan, -3.5, 0.5, nan, nan, nan]
     pages.assert_clean()
 
 

@@ -180,7 +180,7 @@ def answer(phone: Any, option: str, *, last: bool = False) -> None:
     acknowledged(phone, last)
 
 
-def estimate(phone: Any, value: int, *, last: bool = False) -> None:
+def estimate(phone: Any, value: int | str, *, last: bool = False) -> None:
 
     phone.locator("#estimate-value").fill(str(value))
     phone.locator(".estimate button[type=submit]").click()

@@ -9,6 +9,7 @@ import {
   bokaalLine,
   el,
   fmtNumber,
+  lang,
   optionTexts,
   optionTile,
   replace,
@@ -232,20 +233,34 @@ function estimateStep(q) {
   return span / 200;
 }
 
+/** A typed number as people write it: "10,5" and "10.5" are 10.5; "2.000" is 2000 in Dutch and
+ * "2,000" in English (thousands); NaN for anything else. */
+export function parseDecimal(text, language = lang()) {
+  let s = String(text).replace(/[\s\u00a0']/g, "");
+  const [group, point] = language === "en" ? [",", "."] : [".", ","];
+  if (new RegExp(`^-?\\d{1,3}(\\${group}\\d{3})+(\\${point}\\d+)?$`).test(s)) s = s.split(group).join("");
+  s = s.replace(",", ".");
+  return /^-?(\d+\.?\d*|\.\d+)$/.test(s) ? Number(s) : NaN;
+}
+
+/** The value as the page's language writes it, without grouping: "10,5" in Dutch. */
+function typedValue(value) {
+  return lang() === "en" ? String(value) : String(value).replace(".", ",");
+}
+
 function estimateForm(q) {
   const min = Number(q.min);
   const max = Number(q.max);
   const step = estimateStep(q);
   const middle = Math.round((min + (max - min) / 2) / step) * step;
   const unit = q.unit || "";
+  // Text, not type=number: a number field drops a decimal comma in some browsers ("10,5" → 105).
   const number = el("input", {
     id: "estimate-value",
-    type: "number",
+    type: "text",
     inputmode: "decimal",
-    min: String(min),
-    max: String(max),
-    step: step === 1 ? "1" : "any",
-    value: String(middle),
+    autocomplete: "off",
+    value: typedValue(middle),
     required: true,
   });
   const slider = el("input", {
@@ -260,10 +275,11 @@ function estimateForm(q) {
   const error = el("p", { class: "form-error", role: "alert" });
   error.hidden = true;
   number.addEventListener("input", () => {
-    if (number.value !== "") slider.value = number.value;
+    const value = parseDecimal(number.value);
+    if (Number.isFinite(value)) slider.value = String(value);
   });
   slider.addEventListener("input", () => {
-    number.value = slider.value;
+    number.value = typedValue(slider.value);
   });
   const form = el(
     "form",
@@ -282,8 +298,8 @@ function estimateForm(q) {
   );
   form.addEventListener("submit", (event) => {
     event.preventDefault();
-    const value = Number(String(number.value).replace(",", "."));
-    if (number.value === "" || !Number.isFinite(value) || value < min || value > max) {
+    const value = parseDecimal(number.value);
+    if (!Number.isFinite(value) || value < min || value > max) {
       error.textContent = t("phone_estimate_range", { min: fmtNumber(min), max: fmtNumber(max), unit });
       error.hidden = false;
       return;
