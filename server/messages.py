@@ -67,7 +67,14 @@ ERRORS: dict[str, dict[str, str]] = {
             "opnieuw."
         ),
         "not_owner": "Alleen de maker van deze quiz kan hem vervangen of verwijderen.",
-        "quiz_renamed": "Er bestond al een quiz met id '{old}': deze is opgeslagen als '{new}'.",
+        "quiz_renamed": (
+            "Er bestond al een quiz met id '{old}': deze is opgeslagen als '{new}'. Wilde je "
+            "die quiz vervangen? Upload hem dan vanuit de browser waarmee hij eerst is geüpload."
+        ),
+        "quiz_same_title": (
+            "Let op: er staat al een quiz met de titel '{title}' in de bibliotheek. Geef deze een "
+            "andere titel als het een andere quiz is, anders zijn ze niet uit elkaar te houden."
+        ),
         "quiz_id_taken": "Dit quiz-id is te vaak gebruikt. Kies een ander id.",
         "organiser_key_required": "Voor deze server heb je de organisatorsleutel nodig.",
         "organiser_key_wrong": "Deze organisatorsleutel klopt niet.",
@@ -129,7 +136,14 @@ ERRORS: dict[str, dict[str, str]] = {
         "empty": "There are no cards in the file.",
         "rate_limited": "Slow down: too many requests at once. Try again in a few seconds.",
         "not_owner": "Only the author of this quiz can replace or delete it.",
-        "quiz_renamed": "A quiz with id '{old}' already existed: this one was saved as '{new}'.",
+        "quiz_renamed": (
+            "A quiz with id '{old}' already existed: this one was saved as '{new}'. Did you mean "
+            "to replace that quiz? Then upload it from the browser it was first uploaded from."
+        ),
+        "quiz_same_title": (
+            "Note: the library already has a quiz titled '{title}'. Give this one another title "
+            "if it is a different quiz, or the two cannot be told apart."
+        ),
         "quiz_id_taken": "This quiz id has been used too often. Choose another id.",
         "organiser_key_required": "This server needs the organiser key.",
         "organiser_key_wrong": "This organiser key is not right.",

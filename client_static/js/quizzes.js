@@ -3,6 +3,7 @@
 import { editSecret, rememberEditSecret, withOrganiserKey } from "./keys.js";
 import { $, el, fmtNumber, lang, optionTile, replace, saveBlob, t, toelichtingBlock } from "./render.js";
 
+const MAX_UPLOAD_BYTES = 256 * 1024; // the server's limit (docs/PROTOCOL.md, POST /api/quizzes)
 const listBox = $("#quiz-list");
 const previewBox = $("#quiz-preview");
 const form = $("#upload-form");
@@ -228,6 +229,11 @@ form.addEventListener("submit", async (event) => {
     replace(resultBox, el("p", { class: "form-error" }, t("quizzes_pick_file")));
     return;
   }
+  const tooLarge = el("p", { class: "form-error" }, t("quizzes_too_large", { kb: Math.ceil(file.size / 1024) }));
+  if (file.size > MAX_UPLOAD_BYTES) {
+    replace(resultBox, tooLarge); // said before sending it over guest Wi-Fi
+    return;
+  }
   const button = form.querySelector("button[type=submit]");
   button.disabled = true;
   replace(resultBox, el("p", { class: "muted" }, t("quizzes_uploading")));
@@ -260,7 +266,7 @@ form.addEventListener("submit", async (event) => {
     } else if (res.status === 400 && Array.isArray(body.errors)) {
       showErrors(body.errors);
     } else if (res.status === 413) {
-      replace(resultBox, el("p", { class: "form-error" }, t("quizzes_too_large")));
+      replace(resultBox, tooLarge);
     } else {
       replace(resultBox, el("p", { class: "form-error" }, body.error || t("err_generic")));
     }

@@ -445,10 +445,12 @@ def _validate_bytes(raw: bytes) -> ValidationResult:
     except UnicodeDecodeError as exc:
         return _file_error(
             t(
-                f"het bestand is geen UTF-8-tekst (ongeldige byte op positie {exc.start + 1}); "
-                "sla het op als UTF-8",
-                f"the file is not UTF-8 text (invalid byte at position {exc.start + 1}); "
-                "save it as UTF-8",
+                "het bestand is geen JSON-tekst maar bijvoorbeeld een Word- of PDF-bestand "
+                f"(geen UTF-8: ongeldige byte op positie {exc.start + 1}); kies het .json-bestand "
+                "van de quiz, of sla de tekst op als UTF-8",
+                "the file is no JSON text but e.g. a Word or PDF file (not UTF-8: invalid byte "
+                f"at position {exc.start + 1}); choose the quiz's .json file, or save the text "
+                "as UTF-8",
             )
         )
     if not text.strip():

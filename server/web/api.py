@@ -200,10 +200,11 @@ async def upload_quiz(request: Request) -> Response:
         status = 413 if len(raw) > MAX_QUIZ_BYTES else 400
         errors = [{"path": e.path, "message": e.message} for e in result.errors]
         return JSONResponse({"errors": errors}, status)
+    library = request.app.state.library
+    title = str(result.quiz["title"])
+    namesakes = {q["id"] for q in await library.list() if _same_title(q["title"], title)}
     try:
-        added = await request.app.state.library.add(
-            result.quiz, request.headers.get("x-edit-secret", "")
-        )
+        added = await library.add(result.quiz, request.headers.get("x-edit-secret", ""))
     except LibraryFull:
         return _error(request, "quiz_id_taken", 409)
     reply: dict[str, Any] = {
@@ -213,12 +214,20 @@ async def upload_quiz(request: Request) -> Response:
         "edit_secret": added.edit_secret,
         "replaced": added.replaced,
     }
+    notes = []
     if added.renamed_from:
         reply["renamed_from"] = added.renamed_from
-        reply["message"] = message("quiz_renamed", request_lang(request)).format(
-            old=added.renamed_from, new=added.id
-        )
+        notes.append(message("quiz_renamed", lang).format(old=added.renamed_from, new=added.id))
+    if namesakes - {added.id}:  # another quiz in the library, not the one this replaced
+        notes.append(message("quiz_same_title", lang).format(title=title))
+    if notes:
+        reply["message"] = " ".join(notes)
     return JSONResponse(reply, 200 if added.replaced else 201)
+
+
+def _same_title(a: str, b: str) -> bool:
+    """Titles people would take for the same: case and spacing aside."""
+    return " ".join(a.casefold().split()) == " ".join(b.casefold().split())
 
 
 # ---- rooms --------------------------------------------------------------------------------------

@@ -272,6 +272,18 @@ def test_upload_shows_every_error(pages: Pages, tmp_path: Path) -> None:
     expect(page.locator(".error-path")).to_have_count(0)
     pages.shot(page, "library-upload-errors")
 
+    # Too large: said with the file's size, before it goes over guest Wi-Fi.
+    big = tmp_path / "groot.json"
+    big.write_bytes(b" " * (300 * 1024))
+    uploads: list[str] = []
+    page.on("request", lambda r: uploads.append(r.url) if r.method == "POST" else None)
+    page.set_input_files("#upload-file", str(big))
+    page.get_by_role("button", name="Uploaden").click()
+    expect(page.locator("#upload-result .form-error")).to_have_text(
+        "Het bestand is te groot: 300 KB, maximaal 256 KB."
+    )
+    assert uploads == []
+
     # An example's questions and answers are not for everyone on the network (no answer key
     # during a game): the preview says whose they are.
     page.locator(".quiz-card", has_text=DEMO_TITLE).get_by_role("button", name="Bekijken").click()

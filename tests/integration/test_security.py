@@ -140,12 +140,20 @@ def test_an_upload_never_replaces_someone_elses_quiz(live_server: ServerProcess)
     assert other.status_code == 201
     assert other.json()["id"] == "van-fatima-2" and other.json()["renamed_from"] == "van-fatima"
     assert "van-fatima-2" in other.json()["message"]
+    assert "vanuit de browser waarmee hij eerst is geüpload" in other.json()["message"]
+    assert "titel" not in other.json()["message"]  # another title: no namesake
+    namesake = _upload(base, {**FAST_QUIZ, "id": "ander-id", "title": " fatima's  QUIZ"})
+    assert namesake.status_code == 201 and "renamed_from" not in namesake.json()
+    assert "al een quiz met de titel ' fatima's  QUIZ'" in namesake.json()["message"]
     assert other.json()["edit_secret"] != secret
     kept = httpx.get(f"{base}/api/quizzes/van-fatima", headers={"X-Edit-Secret": secret}).json()
     assert kept["title"] == "Fatima's quiz"
 
     replaced = _upload(base, {**FAST_QUIZ, "id": "van-fatima", "title": "Versie 2"}, secret)
     assert replaced.status_code == 200 and replaced.json()["replaced"] is True
+    assert "message" not in replaced.json()
+    again = _upload(base, {**FAST_QUIZ, "id": "van-fatima", "title": "Versie 2"}, secret)
+    assert "message" not in again.json()  # replacing a quiz is no namesake of itself
     assert replaced.json()["id"] == "van-fatima"
     listed = {q["id"]: q["title"] for q in httpx.get(f"{base}/api/quizzes").json()}
     assert listed["van-fatima"] == "Versie 2" and listed["van-fatima-2"] == "Overschreven?"

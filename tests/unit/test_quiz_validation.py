@@ -85,7 +85,7 @@ MINIMAL: dict[str, Any] = {
 BAD_EXPECTATIONS: dict[str, list[tuple[str, str]]] = {
     "not_json.json": [("", "het bestand is geen geldige JSON (regel 4, kolom 3: komma verwacht)")],
     "trailing_comma.json": [("", "het bestand is geen geldige JSON (regel 4, kolom 1")],
-    "latin1.json": [("", "het bestand is geen UTF-8-tekst")],
+    "latin1.json": [("", "het bestand is geen JSON-tekst maar bijvoorbeeld een Word- of PDF")],
     "empty_file.json": [("", "het bestand is leeg")],
     "too_big.json": [("", "het bestand is groter dan 256 KiB")],
     "nan_number.json": [("", "NaN is geen geldig getal")],
@@ -472,7 +472,7 @@ def test_check_files_reports_dutch_lines_and_returns_one(tmp_path: Path) -> None
     assert not any("questions[" in line for line in lines), lines
     assert f"{missing}: bestand niet gevonden" in lines
     assert any(
-        line.startswith(f"{BAD_DIR / 'latin1.json'}: het bestand is geen UTF-8-tekst")
+        line.startswith(f"{BAD_DIR / 'latin1.json'}: het bestand is geen JSON-tekst")
         for line in lines
     )
     assert len([line for line in lines if line.startswith(f"{bad}: ")]) == len(
