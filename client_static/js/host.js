@@ -136,6 +136,8 @@ async function showSetup(message = "") {
       ),
     ),
   );
+  // The quiz asked for may sit below the list's fold: show it.
+  if (known(asked)) list.querySelector("input:checked")?.closest("label")?.scrollIntoView({ block: "nearest" });
 
   form.addEventListener("submit", async (event) => {
     event.preventDefault();

@@ -303,8 +303,13 @@ def test_upload_shows_every_error(pages: Pages, tmp_path: Path) -> None:
     expect(page.locator("#upload-result")).to_contain_text("Alleen deze browser")
     play = page.get_by_role("link", name="Start een sessie met deze quiz").get_attribute("href")
     assert play is not None
-    host = pages.open("host", play, {"width": 1280, "height": 900})
+    host = pages.open("host", play, {"width": 1280, "height": 480})  # a list that scrolls
     expect(host.get_by_label(re.compile("^Van de auteur"))).to_be_checked()
+    # ... and in sight, not below the fold of the list it scrolls in
+    chosen = host.locator(".quiz-choice", has_text="Van de auteur").bounding_box()
+    box = host.locator(".quiz-choice").first.locator("xpath=..").bounding_box()
+    assert chosen and box and box["y"] <= chosen["y"], (chosen, box)
+    assert chosen["y"] + chosen["height"] <= box["y"] + box["height"] + 1, (chosen, box)
     card = page.locator(".quiz-card", has_text="Van de auteur")
     card.get_by_role("button", name="Bekijken").click()
     expect(page.locator(".preview-question")).to_have_count(3)
