@@ -485,3 +485,26 @@ def test_every_reveal_layout_fits_at_the_maxima(pages: Pages, base_url: str) -> 
         crowd.close()
     assert not problems, "\n".join(problems)
     pages.assert_clean()
+
+
+@pytest.mark.parametrize(
+    ("width", "height", "least"), [(1024, 768, 260), (1280, 720, 300), (1920, 1080, 350)]
+)
+def test_the_lobby_qr_code_is_as_large_as_the_projector_allows(
+    pages: Pages, width: int, height: int, least: int
+) -> None:
+    """The QR code fills the join panel's width where the height allows (192 px on a 1024×768
+    projector was too small to scan from the back of the room), and the lobby never scrolls."""
+    import httpx
+
+    room = httpx.post(f"{pages.base}/api/rooms", json={"quiz_id": "demo-kennisdeling"}).json()
+    screen = pages.open(
+        f"screen-{width}", f"/screen/{room['code']}", {"width": width, "height": height}
+    )
+    qr = screen.locator("img.qr")
+    qr.wait_for()
+    screen.wait_for_function("document.querySelector('img.qr').complete")
+    box = qr.bounding_box()
+    assert box is not None and box["width"] >= least and abs(box["width"] - box["height"]) < 1, box
+    assert screen.evaluate("document.documentElement.scrollHeight <= innerHeight"), "scrolls"
+    pages.assert_clean()
