@@ -28,6 +28,17 @@ function load(kind) {
 }
 
 const app = $("#app");
+
+// What a screen reader hears: the headings new on the screen (a question, "Antwoord
+// ontvangen!", "Goed!"), once, not every re-render of the page (#app is no live region).
+const live = $("#announce");
+let headings = [];
+new MutationObserver(() => {
+  const now = [...app.querySelectorAll("h1, h2")].map((h) => h.textContent.trim()).filter(Boolean);
+  const fresh = now.filter((text) => !headings.includes(text)).slice(0, 2);
+  headings = now;
+  if (fresh.length && live) live.textContent = fresh.join(". ");
+}).observe(app, { childList: true, subtree: true, characterData: true });
 const banner = bindBanner($("#conn-banner"));
 const CODE_RE = /^\d{6}$/;
 const NAME_MAX = 24;

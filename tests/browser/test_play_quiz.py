@@ -110,13 +110,26 @@ def test_play_demo_quiz_to_the_podium(pages: Pages) -> None:
 
     # -- question 1: true_false ("Waar" is right). Chris is wrong, Bram does not answer,
     #    so the facilitator closes the question early.
+    # A screen reader hears what is new on the phone, once: the page is no live region that
+    # repeats itself (and the countdown) on every re-render.
+    announced: list[str] = []
+    anna.expose_function("heard", lambda text: announced.append(text))
+    anna.evaluate(
+        """() => new MutationObserver(() => window.heard(announce.textContent))
+          .observe(announce, {childList: true, characterData: true, subtree: true})"""
+    )
+    assert anna.locator("#app[aria-live]").count() == 0
     start_quiz(host)
     expect(anna.locator(".answers button")).to_have_count(2)
     expect(screen.locator(".screen-q-text")).to_contain_text("themaquiz")
     expect(screen.locator(".q-number")).to_have_text("Vraag 1 van 3")
     pages.shot(anna, "phone-2-question-1")
     pages.shot(screen, "screen-2-question-1")
+    expect(anna.locator("#announce")).to_contain_text("themaquiz")
+    anna.wait_for_timeout(1200)  # a countdown tick or two: nothing new to hear
+    assert len(announced) == 1, announced
     answer(anna, "Waar")
+    expect(anna.locator("#announce")).to_have_text("Antwoord ontvangen!")
     pages.shot(anna, "phone-3-answered-1")
     answer(chris, "Niet waar")
     expect(screen.locator("#answered")).to_have_text("2 van 3 beantwoord")
