@@ -1,4 +1,5 @@
-"""Security headers on every HTTP response: pages, API and static files (not the websocket).
+"""Security headers on every HTTP response: pages, API and static files (not the websocket);
+scripts and style sheets get the few that apply to them (`SUBRESOURCE_HEADERS`).
 
 A pure ASGI middleware (no per-request task, no body buffering): it only adds headers to the
 `http.response.start` message. A page sets its own Content-Security-Policy (`policy_for`: its
@@ -62,6 +63,25 @@ HEADERS: list[tuple[bytes, bytes]] = [
 _NAMES = {name for name, _ in HEADERS}
 _CSP = b"content-security-policy"
 
+# A script or style sheet is no document: framing, opener and permissions policies do not apply
+# to it, and its own CSP only matters if someone opens it as a page. It gets the short policy
+# of a resource that runs nothing, which saves the phone page about 6 KB of headers on guest
+# Wi-Fi (18 such files over HTTP/1.1).
+SUBRESOURCE_POLICY = b"default-src 'none'; frame-ancestors 'none'"
+SUBRESOURCE_HEADERS: list[tuple[bytes, bytes]] = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"no-referrer"),
+    (_CSP, SUBRESOURCE_POLICY),
+]
+_SUBRESOURCE_TYPES = (b"text/javascript", b"application/javascript", b"text/css")
+
+
+def _subresource(scope: Scope, headers: list[tuple[bytes, bytes]]) -> bool:
+    if not str(scope.get("path", "")).startswith("/static/"):
+        return False
+    kind = next((v for k, v in headers if k.lower() == b"content-type"), b"")
+    return kind.startswith(_SUBRESOURCE_TYPES)
+
 
 class SecurityHeaders:
     def __init__(self, app: ASGIApp) -> None:
@@ -75,6 +95,12 @@ class SecurityHeaders:
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = [h for h in message.get("headers", []) if h[0].lower() not in _NAMES]
+                if _subresource(scope, headers):
+                    message["headers"] = [
+                        h for h in headers if h[0].lower() != _CSP
+                    ] + SUBRESOURCE_HEADERS
+                    await send(message)
+                    return
                 if not any(h[0].lower() == _CSP for h in headers):
                     headers.append((_CSP, CONTENT_SECURITY_POLICY.encode()))
                 message["headers"] = headers + HEADERS

@@ -28,8 +28,7 @@ SECURITY_HEADERS = {
         "/quizzes",
         "/bokaal",
         "/screen/123456",
-        "/static/js/phone.js",
-        "/static/css/app.css",
+        "/static/img/icon.svg",
         "/api/quizzes",
         "/healthz",
         "/api/rooms/000000",
@@ -49,6 +48,25 @@ def test_every_response_carries_the_security_headers(live_server: ServerProcess,
     assert csp["frame-ancestors"] == "'none'"
     assert csp["object-src"] == "'none'"
     assert "camera=()" in response.headers["permissions-policy"]
+    assert response.headers["cross-origin-opener-policy"] == "same-origin"
+
+
+@pytest.mark.parametrize(
+    "path", ["/static/js/phone.js", "/static/css/app.css", "/static/vendor/msgpack/decode.mjs"]
+)
+def test_scripts_and_style_sheets_carry_the_headers_that_apply_to_them(
+    live_server: ServerProcess, path: str
+) -> None:
+    """No document-only headers (framing, opener, permissions) on every script of the phone
+    page over guest Wi-Fi; a script opened as a page still runs nothing."""
+    response = httpx.get(f"{live_server.base}{path}")
+    assert response.status_code == 200
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers["referrer-policy"] == "no-referrer"
+    csp = response.headers["content-security-policy"]
+    assert csp == "default-src 'none'; frame-ancestors 'none'"
+    for name in ("x-frame-options", "permissions-policy", "cross-origin-opener-policy"):
+        assert name not in response.headers, (path, name)
 
 
 @pytest.mark.parametrize("kind", [{}, [], {"a": 1}, [1, 2], b"hello", 1.5, None, True])
