@@ -22,6 +22,7 @@ let session = null; // {code, secret, join_url}
 let view = null;
 let busyUntilV = null; // a control was sent: buttons stay disabled until a newer view arrives
 let busyTimer = null;
+let pressed = null; // the label of the control sent from #controls, to give focus back to
 const DONE_GRACE_MS = 500; // after a `done`, how long the buttons wait for the view that follows
 let current = null; // the werkvorm renderer on the page
 let library = null; // the quizzes that can be added to the programme (fetched once per session)
@@ -237,7 +238,7 @@ function connect(s) {
 function onDone() {
   if (busyUntilV === null) return;
   clearTimeout(busyTimer);
-  busyTimer = setTimeout(() => setBusy(null), DONE_GRACE_MS);
+  busyTimer = setTimeout(() => setBusy(null) || restoreFocus(), DONE_GRACE_MS);
 }
 
 function onError(err) {
@@ -361,6 +362,8 @@ function newSession() {
 /** Sends one control; false when the previous one is still on its way (nothing is sent). */
 function send(action, extra = {}) {
   if (!conn || busyUntilV !== null) return false;
+  const active = document.activeElement;
+  pressed = active && active.closest("#controls") ? active.textContent : null;
   conn.send({ type: "control", action, ...extra });
   setBusy(view ? view.v : 0);
   return true;
@@ -369,8 +372,19 @@ function send(action, extra = {}) {
 function setBusy(v) {
   busyUntilV = v;
   clearTimeout(busyTimer);
-  if (v !== null) busyTimer = setTimeout(() => setBusy(null), 4000);
+  if (v !== null) busyTimer = setTimeout(() => setBusy(null) || restoreFocus(), 4000);
   for (const b of app.querySelectorAll("#controls button, .kick")) b.disabled = v !== null;
+}
+
+/** A control pressed from the keyboard is disabled while on its way and its bar rebuilt after:
+ * focus comes back to the same control if it is still there, else to the bar's first. */
+function restoreFocus() {
+  const label = pressed;
+  pressed = null;
+  if (label === null || (document.activeElement && document.activeElement !== document.body)) return;
+  const buttons = [...app.querySelectorAll("#controls button:not(:disabled)")];
+  const target = buttons.find((b) => b.textContent === label) || buttons[0];
+  if (target) target.focus();
 }
 
 /** Re-render one section only when its data changed, so buttons are not replaced under the cursor.
@@ -415,6 +429,7 @@ function render() {
   const currentItem = programme[view.item || 0] || {};
   section("exports", { item: view.item || 0, title: programme.length > 1 ? currentItem.title || "" : "", kind: currentItem.kind || view.activity }, exportLinks);
   setBusy(busyUntilV);
+  if (busyUntilV === null) restoreFocus(); // after the bar was rebuilt
 }
 
 /** The room's own buttons: the next programme item, lock and unlock. */

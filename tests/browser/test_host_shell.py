@@ -249,3 +249,41 @@ def test_a_latecomer_is_welcomed_rather_than_left_off_the_scoreboard(pages: Page
     expect(anna.locator(".rank")).to_have_text("Je staat op plek 1 van 1")
     expect(anna.locator(".joined-midway")).to_have_count(0)
     pages.assert_clean()
+
+
+def test_a_control_pressed_from_the_keyboard_keeps_the_focus_in_the_bar(pages: Pages) -> None:
+    """Enter on "Start" disables it on its way and rebuilds the bar: focus comes back to the
+    bar's first control, not to the page's body, so keyboard and screen-reader users go on
+    from there; a control that stays ("Vergrendel") keeps it."""
+    from playwright.sync_api import expect
+
+    quiz_id = upload(pages.base, FAST_QUIZ)
+    host, _ = programme_host(pages, [{"quiz_id": quiz_id}])
+    code = host.locator("#session-code").inner_text().replace(" ", "")
+    join_phone(pages, code, "Anna", ".joined-as")
+    expect(host.locator("#players h2")).not_to_have_text(re.compile(r"\(0\)"))
+    focused = "() => document.activeElement.closest('#controls') ? document.activeElement.textContent : document.activeElement.tagName"
+    host.locator("#controls button", has_text="Start").focus()
+    host.keyboard.press("Enter")
+    expect(host.locator(".phase-badge")).to_have_text("Vraag loopt")
+    _focus_settles(host, focused)
+    first = host.locator("#controls button:not(:disabled)").first.inner_text()
+    assert host.evaluate(focused) == first
+    host.locator("#controls button", has_text="Vergrendel").focus()
+    host.keyboard.press("Enter")
+    expect(host.locator("#controls button", has_text="Ontgrendel")).to_be_visible()
+    _focus_settles(host, focused)
+    assert host.evaluate(focused) in (
+        "Ontgrendel",
+        host.locator("#controls button").first.inner_text(),
+    )
+    pages.assert_clean()
+
+
+def _focus_settles(page: Any, focused: str) -> None:
+    """Wait (bounded) until the focus left the body: polled from here, since the page's CSP
+    forbids the string evaluation Playwright's own polling would use."""
+    for _ in range(40):
+        if page.evaluate(focused) != "BODY":
+            return
+        page.wait_for_timeout(100)
