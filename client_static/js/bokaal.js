@@ -132,7 +132,7 @@ function themesPart(records) {
       el(
         "div",
         { class: "team-meeting" },
-        el("h3", null, `${formatDate(r.date)} · ${r.title}`),
+        el("h3", null, `${formatDate(r.date)} · ${r.title || t("kind_dotvote")}`),
         (r.themes || []).length
           ? el(
               "ul",

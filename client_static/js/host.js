@@ -416,7 +416,8 @@ function render() {
       code: session.code,
     });
   }
-  const programme = view.programme || [];
+  // An item without a title of its own is called by its werkvorm's name in this page's language.
+  const programme = (view.programme || []).map((p) => ({ ...p, title: p.title || t(KIND_LABELS[p.kind] || p.kind) }));
   section("room-controls", { can: view.can || [], locked: room.locked, item: view.item, programme }, roomControls);
   section("programme", { item: view.item, programme }, programmePanel);
   const scores = view.scores || null;
@@ -474,7 +475,8 @@ function quizFacts(quiz, all) {
 
 const KIND_LABELS = { quiz: "kind_quiz", circle: "kind_circle", dotvote: "kind_dotvote" };
 
-/** A programme item's kind, unless its title says it already ("Binnen- en buitenkring"). */
+/** A programme item's kind, unless its title says it already (an item without a title of its
+ * own is called by its kind's name). */
 function kindLabel(p) {
   const label = t(KIND_LABELS[p.kind] || p.kind);
   return label === p.title ? "" : label;

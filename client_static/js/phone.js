@@ -200,7 +200,8 @@ function showForm({ code: presetCode = "", name = "", error = "" } = {}) {
   if (withCode) {
     // Early, clear feedback for a wrong or expired code (the hello would say the same later).
     checkRoom(presetCode, (info) => {
-      roomInfo.textContent = info.title ? t("join_room_title", { title: info.title }) : "";
+      const title = info.title || (info.activity && t(`kind_${info.activity}`));
+      roomInfo.textContent = title ? t("join_room_title", { title }) : "";
     }).then((problem) => {
       if (problem && !error) showError(problem);
     });

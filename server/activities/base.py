@@ -9,6 +9,8 @@ The hub knows rooms, players, versions, deadlines, gated per-player writes and f
 the activity everything else:
 
 - `new_state(content)`           the state a werkvorm starts in (content: a quiz, domains, cards)
+- `title(content)`, `names`      the item's own title ("" = none: each page shows the werkvorm's
+                                 name in its own language, an export the one of its language)
 - `command(state, …, action)`    a host's step; returns `Effects` (deadline, gate, archive)
 - `needs_inputs(state, action)`  whether that step must see the final inputs (the hub closes the
                                  gate first, reads the input table, and passes it in)
@@ -152,6 +154,10 @@ class Activity(ABC, Generic[S]):
     upload_action: ClassVar[str] = ""
     # The export formats it has besides JSON: "csv" (`export_csv`), "md" (`export_markdown`).
     export_formats: ClassVar[frozenset[str]] = frozenset({"json", "csv"})
+    # The werkvorm's name per language, as the catalogue's `kind_<kind>` has it (checked by
+    # tests/unit/test_i18n.py): what an item without a title of its own is called. Pages show
+    # their own language's name; a document the server makes (an export) that of its language.
+    names: ClassVar[Mapping[str, str]] = {}
 
     # ---- state -----------------------------------------------------------------------------
     @abstractmethod
@@ -178,7 +184,20 @@ class Activity(ABC, Generic[S]):
         paused."""
 
     def title(self, content: Mapping[str, Any]) -> str:
-        return str(content.get("title", ""))
+        """The title the item was given (a quiz: its file's), shown as given; "" when it has
+        none: every page then shows the werkvorm's name in its own language (`kind_<kind>`)."""
+        return self.own_title(str(content.get("title", "")))
+
+    def title_in(self, content: Mapping[str, Any], lang: str) -> str:
+        """The item's title in a document for people in `lang` (an export): its own, else the
+        werkvorm's name in that language."""
+        return self.title(content) or self.names.get(lang) or self.names.get("nl", "")
+
+    def own_title(self, title: str) -> str:
+        """`title` as a title of the item's own: "" when it only names the werkvorm, in any
+        language. Programme items and team records kept by earlier versions wrote the Dutch
+        name out; read through this they show each page's name too."""
+        return "" if title in self.names.values() else title
 
     def check_content(self, content: Mapping[str, Any]) -> dict[str, Any]:
         """The content a facilitator sent for a new programme item, checked and normalised;
@@ -345,6 +364,13 @@ class Activity(ABC, Generic[S]):
         marked as taken up); ActivityError when the change does not apply."""
         raise ActivityError("not_found")
 
+    def kept_record(self, record: Mapping[str, Any]) -> dict[str, Any]:
+        """A record of `history_collection` as it is served: its `title` read as `own_title`
+        (records of earlier versions have the Dutch name written out)."""
+        if "title" not in record:
+            return dict(record)
+        return {**record, "title": self.own_title(str(record["title"]))}
+
 
 _REGISTRY: dict[str, Activity[Any]] = {}
 
@@ -372,3 +398,9 @@ def kinds() -> list[str]:
     from server.activities import registry  # noqa: F401
 
     return list(_REGISTRY)
+
+
+def keeper(collection: str) -> Activity[Any] | None:
+    """The activity that keeps the team history `collection` (its `history_collection`)."""
+    found = (get(kind) for kind in kinds())
+    return next((a for a in found if collection and a.history_collection == collection), None)

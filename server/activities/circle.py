@@ -166,6 +166,10 @@ class Circle(Activity[CircleState]):
     complete_action: ClassVar[str] = ""  # "everyone entered" is shown, never acted on
     seats_players: ClassVar[bool] = True
     history_collection: ClassVar[str] = COLLECTION
+    names: ClassVar[Mapping[str, str]] = {
+        "nl": "Binnen- en buitenkring",
+        "en": "Inner and outer circle",
+    }
     commands: ClassVar[frozenset[str]] = frozenset(
         {"start", "domains", "lock_grades", "unlock_grades", "rotate", "reveal", "privacy"}
     )
@@ -178,9 +182,6 @@ class Circle(Activity[CircleState]):
         raw = content.get("domains")
         domains = list(DEFAULT_DOMAINS) if raw is None else check_domains(raw)
         return {"title": title.strip(), "domains": domains}
-
-    def title(self, content: Mapping[str, Any]) -> str:
-        return str(content.get("title") or "Binnen- en buitenkring")
 
     def new_state(self, content: Mapping[str, Any]) -> CircleState:
         raw = content.get("domains")
@@ -694,7 +695,8 @@ class Circle(Activity[CircleState]):
             }
         else:
             entries = dict(state.entries)
-        return export_data(self.title(content), lang, state.phase, state.domains, entries, names)
+        title = self.title_in(content, lang)
+        return export_data(title, lang, state.phase, state.domains, entries, names)
 
     def export_csv(
         self, data: Mapping[str, Any], dialect: str = "rfc4180", lang: str = "nl"

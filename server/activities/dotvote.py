@@ -55,7 +55,6 @@ from server.activities.dotvote_results import (
 from server.activities.dotvote_state import (
     CARDS,
     COLLECTION,
-    DEFAULT_TITLE,
     MAX_ANSWER,
     MAX_KEYS,
     MAX_MIN,
@@ -92,6 +91,10 @@ class Dotvote(Activity[DotvoteState]):
     history_collection: ClassVar[str] = COLLECTION
     upload_action: ClassVar[str] = "import_cards"
     export_formats: ClassVar[frozenset[str]] = frozenset({"json", "csv", "md"})
+    names: ClassVar[Mapping[str, str]] = {
+        "nl": "Zes stickers prioriteren",
+        "en": "Six stickers: set priorities",
+    }
     gate_errors: ClassVar[frozenset[str]] = frozenset(
         {"not_open", "voting_closed", "unknown_card", "not_minority"}
     )
@@ -150,9 +153,6 @@ class Dotvote(Activity[DotvoteState]):
             "cards": cards,
             **flags,
         }
-
-    def title(self, content: Mapping[str, Any]) -> str:
-        return str(content.get("title") or DEFAULT_TITLE)
 
     def new_state(self, content: Mapping[str, Any]) -> DotvoteState:
         checked = self.check_content(content)
@@ -403,7 +403,7 @@ class Dotvote(Activity[DotvoteState]):
 
     def _archive(self, state: DotvoteState, content: Mapping[str, Any], ctx: Context) -> Effects:
         data = self._export(state, content, ctx.names, {}, "nl")
-        record = history_record(data, ctx.now, ctx.team)
+        record = history_record(data, ctx.now, ctx.team, self.title(content))
         return Effects(archive=record, collection=COLLECTION, replace=True)
 
     def remove_player(self, state: DotvoteState, player: str) -> None:
@@ -536,7 +536,7 @@ class Dotvote(Activity[DotvoteState]):
             if text is not None and p not in state.removed
         }
         return export_data(
-            title=self.title(content),
+            title=self.title_in(content, lang),
             lang=lang,
             phase=state.phase,
             stickers=state.stickers,

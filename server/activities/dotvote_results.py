@@ -393,12 +393,13 @@ def results_markdown(data: Mapping[str, Any]) -> str:
 # ---- team history --------------------------------------------------------------------------------
 
 
-def history_record(data: Mapping[str, Any], date: float, team: str) -> dict[str, Any]:
+def history_record(data: Mapping[str, Any], date: float, team: str, title: str) -> dict[str, Any]:
     """What the team keeps of a summary: the prioritised themes (with owner and whether they
-    were taken up) and the other cards."""
+    were taken up) and the other cards. `title`: the item's own ("" = none: each page shows the
+    werkvorm's name in its own language)."""
     return {
         "date": date,
-        "title": data["title"],
+        "title": title,
         "team": team,
         "voters": data["voters"],
         "stickers": data["stickers"],

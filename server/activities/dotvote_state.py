@@ -28,7 +28,6 @@ MAX_MIN = 999
 MAX_LISTED = 60  # lists of proposals and answers in a view stop here (with a count of the rest)
 MAX_KEYS = 200  # proposal keys in one command
 QUESTION = "dotvote_minority_question"  # i18n key
-DEFAULT_TITLE = "Zes stickers prioriteren"
 
 
 @dataclass

@@ -154,7 +154,11 @@ class Room:
     @classmethod
     def decode(cls, data: bytes) -> Room:
         d = unpack(data)
-        d["programme"] = [Item(**i) for i in d["programme"]]
+        # A title is read as the werkvorm's (`own_title`): older documents wrote its name out.
+        d["programme"] = [
+            Item(**{**i, "title": base.get(i["kind"]).own_title(i["title"])})
+            for i in d["programme"]
+        ]
         room = cls(**{k: v for k, v in d.items() if k != "state"})
         room.state = room.activity.decode(d["state"])
         return room

@@ -732,10 +732,7 @@ class Hub:
     ) -> dict[str, Any]:
         """A host changes a record the team keeps (`change` names its `room` and `item`): the
         activity that keeps `collection` applies it (`update_history`)."""
-        keeper = next(
-            (base.get(k) for k in base.kinds() if base.get(k).history_collection == collection),
-            None,
-        )
+        keeper = base.keeper(collection)
         ref_room, ref_item = change.get("room"), change.get("item")
         if keeper is None or not team:
             raise HubError("not_found")
@@ -755,7 +752,7 @@ class Hub:
             raise HubError(exc.code) from exc
         if updated is None:
             raise HubError("not_found")
-        return updated
+        return keeper.kept_record(updated)
 
     # ---- results --------------------------------------------------------------------------------
     async def export(self, code: str, room: Room, item: int) -> dict[str, Any]:

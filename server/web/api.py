@@ -545,19 +545,15 @@ async def bokaal_csv(request: Request) -> Response:
 
 
 # ---- per-team history of other werkvormen (the kring's maps, the dotvote's themes, …) -----------
-def history_collections() -> frozenset[str]:
-    """Collections a werkvorm keeps per team through `BokaalBook.keep` (its
-    `history_collection`); anything else is not a history."""
-    found = (activities.get(kind).history_collection for kind in activities.kinds())
-    return frozenset(c for c in found if c)
-
-
+# A collection no werkvorm keeps (`activities.keeper`) is not a history.
 async def team_history(request: Request) -> Response:
     collection = request.path_params["collection"]
-    if collection not in history_collections():
+    keeper = activities.keeper(collection)
+    if keeper is None:
         return _error(request, "not_found", 404)
     team = request.query_params.get("team", "").strip()
-    history = await _hub(request).bokaal.kept(collection, team) if team else []
+    kept = await _hub(request).bokaal.kept(collection, team) if team else []
+    history = [keeper.kept_record(record) for record in kept]
     return JSONResponse({"collection": collection, "team": team, "history": history})
 
 
@@ -570,7 +566,7 @@ async def change_history(request: Request) -> Response:
     if not _is_host(request, room):
         return _error(request, "not_host", 403)
     collection = request.path_params["collection"]
-    if collection not in history_collections():
+    if activities.keeper(collection) is None:
         return _error(request, "not_found", 404)
     body = await _json_body(request)
     if isinstance(body, Response):

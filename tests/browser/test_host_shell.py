@@ -7,13 +7,22 @@ from __future__ import annotations
 
 import json
 import re
+import uuid
 from typing import Any
 
 import httpx
 import pytest
 
 from tests.conftest import FAST_QUIZ, upload
-from tests.support.browser import Dialogs, Pages, answer, control, join_phone, start_quiz
+from tests.support.browser import (
+    PHONE,
+    Dialogs,
+    Pages,
+    answer,
+    control,
+    join_phone,
+    start_quiz,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -30,10 +39,13 @@ def stickers_host(pages: Pages) -> tuple[Any, list[str]]:
     return programme_host(pages, [{"kind": "dotvote", "content": {"cards": CARDS}}])
 
 
-def programme_host(pages: Pages, programme: list[dict[str, Any]]) -> tuple[Any, list[str]]:
-    """A room with `programme` (its first item running), its host page, and that page's
-    console."""
-    reply = httpx.post(f"{pages.base}/api/rooms", json={"programme": programme, "lang": "nl"})
+def programme_host(
+    pages: Pages, programme: list[dict[str, Any]], lang: str = "nl", team: str = ""
+) -> tuple[Any, list[str]]:
+    """A room with `programme` (its first item running), its host page (in `lang`), and that
+    page's console."""
+    body = {"programme": programme, "lang": lang, "team": team}
+    reply = httpx.post(f"{pages.base}/api/rooms", json=body)
     assert reply.status_code == 201, reply.text
     room = reply.json()
     session = {"code": room["code"], "secret": room["host_secret"], "join_url": room["join_url"]}
@@ -45,7 +57,7 @@ def programme_host(pages: Pages, programme: list[dict[str, Any]]) -> tuple[Any, 
     host.on("console", lambda msg: console.append(msg.text))
     host.on("pageerror", lambda err: pages.errors.append(f"host: {err}"))
     host.add_init_script(f"localStorage.setItem('kk:host', {json.dumps(json.dumps(session))})")
-    host.goto(f"{pages.base}/host")
+    host.goto(f"{pages.base}/host?lang={lang}")
     return host, console
 
 
@@ -287,3 +299,58 @@ def _focus_settles(page: Any, focused: str) -> None:
         if page.evaluate(focused) != "BODY":
             return
         page.wait_for_timeout(100)
+
+
+def test_each_page_names_a_werkvorm_in_its_own_language(pages: Pages, live_server: Any) -> None:
+    """An English room runs a kring, then zes stickers, both given no title: the facilitator's
+    programme, the projector, an English phone and the bokaal page name them in English, a
+    Dutch phone in the same room in Dutch. A team record an earlier version kept with the Dutch
+    name written out reads in each page's language too; a title given is shown as given."""
+    from playwright.sync_api import expect
+
+    from server.hub.bokaal import team_key
+    from server.hub.filestore import FileStore
+
+    team = f"Team Tulp {uuid.uuid4().hex[:6]}"
+    kept = [
+        {"date": 1_700_000_000, "title": "Zes stickers prioriteren", "themes": [], "others": []},
+        {"date": 1_700_100_000, "title": "Scholingsplan 2026", "themes": [], "others": []},
+    ]
+    FileStore(live_server.data_dir).put("dotvote", team_key(team), json.dumps(kept).encode())
+    kring, stickers = (
+        {"kind": "circle", "content": {}},
+        {"kind": "dotvote", "content": {"cards": CARDS}},
+    )
+    host, _ = programme_host(pages, [kring, stickers], lang="en", team=team)
+    code = host.locator("#session-code").inner_text().replace(" ", "")
+    names = ["Inner and outer circle", "Six stickers: set priorities"]
+    items = host.locator("#programme-list .programme-title")
+    expect(items).to_have_text(names)
+    screen = pages.open("screen", f"/screen/{code}?lang=en", {"width": 1920, "height": 1080})
+    expect(screen.locator(".screen-title")).to_have_text(names[0])
+    emma = pages.open("Emma", f"/join/{code}?lang=en", PHONE, is_mobile=True, has_touch=True)
+    expect(emma.locator("#room-info")).to_have_text(f"You are joining: {names[0]}")
+    emma.locator("#join-name").fill("Emma")
+    emma.locator("#join-form button[type=submit]").click()
+    expect(emma.locator(".kring-heading")).to_have_text(names[0])
+    daan = join_phone(pages, code, "Daan", "#kring-entry")
+    expect(daan.locator(".kring-heading")).to_have_text("Binnen- en buitenkring")
+
+    expect(host.locator(".action-begin-next")).to_have_text(f"Start next: {names[1]}")
+    host.locator(".action-begin-next").click()
+    expect(screen.locator(".screen-title")).to_have_text(names[1])
+    expect(emma.locator(".dv-heading")).to_have_text(names[1])
+    expect(daan.locator(".dv-heading")).to_have_text("Zes stickers prioriteren")
+    for page in (host, screen, emma):
+        for dutch in ("Binnen- en buitenkring", "Zes stickers prioriteren"):
+            expect(page.locator("body")).not_to_contain_text(dutch)
+    pages.shot(host, "titles-host-en")
+
+    bokaal = pages.open("bokaal", f"/bokaal?team={team}&lang=en", LAPTOP)
+    meetings = bokaal.locator("#team-themes h3")
+    expect(meetings).to_have_count(2)
+    expect(meetings.nth(0)).to_contain_text("· Scholingsplan 2026")
+    expect(meetings.nth(1)).to_contain_text(f"· {names[1]}")
+    bokaal.goto(f"{pages.base}/bokaal?team={team}&lang=nl")
+    expect(meetings.nth(1)).to_contain_text("· Zes stickers prioriteren")
+    pages.assert_clean()

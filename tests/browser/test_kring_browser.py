@@ -819,6 +819,65 @@ def kring_room(pages: Pages) -> tuple[Any, str]:
     return host, host.locator("#session-code").inner_text().replace(" ", "")
 
 
+# What the page shows sideways beyond the screen (the phone would scroll sideways), and how many
+# columns the domain buttons stand in.
+SIDEWAYS = """() => {
+  const width = document.documentElement.clientWidth;
+  const out = [...document.querySelectorAll('main *')]
+    .filter((n) => n.getBoundingClientRect().right > width + 0.5)
+    .map((n) => `${n.tagName}.${n.className} ${(n.textContent || '').trim().slice(0, 30)}`);
+  if (document.documentElement.scrollWidth > width) out.unshift(`page ${document.documentElement.scrollWidth} > ${width}`);
+  return out.slice(0, 6);
+}"""
+COLUMNS = "(b) => new Set(b.map((n) => Math.round(n.getBoundingClientRect().left))).size"
+
+
+def test_the_kring_fits_narrow_and_zoomed_phones(pages: Pages) -> None:
+    """A 240 px phone (a 360 px phone zoomed to 150 %) and a 360 px phone with 150 % text show
+    the domains in one column, a 320 px phone in two; no kring screen scrolls sideways, and
+    "Opslaan" takes a tap (Playwright's click checks nothing else is hit there)."""
+    from playwright.sync_api import expect
+
+    host, code = kring_room(pages)
+    sizes = {
+        "Fleur": ({"width": 240, "height": 427}, False, 1),
+        "Johannes-Willem": ({"width": 360, "height": 640}, True, 1),
+        "Marieke": ({"width": 320, "height": 568}, False, 2),
+    }
+    phones: dict[str, Any] = {}
+    for i, (name, (viewport, big_text, columns)) in enumerate(sizes.items()):
+        # bypass_csp: the page's CSP would refuse the style that stands in for large text
+        phone = pages.open(
+            name, f"/join/{code}", viewport, is_mobile=True, has_touch=True, bypass_csp=True
+        )
+        if big_text:
+            phone.add_style_tag(content="html { font-size: 150% !important; }")
+        phone.locator("#join-name").fill(name)
+        phone.locator("#join-form button[type=submit]").click()
+        expect(phone.locator("#kring-entry")).to_be_visible()
+        assert phone.locator(".domain-btn").evaluate_all(COLUMNS) == columns, name
+        assert phone.evaluate(SIDEWAYS) == [], name
+        pages.shot(phone, f"kring-narrow-entry-{name}", axe=i == 0)
+        phone.locator(".domain-btn").nth(5).click()
+        phone.get_by_role("button", name="Cijfer 8", exact=True).click()
+        phone.locator("#kring-reason").fill("Ik werk al jaren met gezinnen in de wijk")
+        phone.locator("#kring-save").click()
+        expect(phone.locator("#kring-status")).to_contain_text("Opgeslagen")
+        assert phone.evaluate(SIDEWAYS) == [], name
+        phones[name] = phone
+
+    control(host, "Cijfers vastzetten")
+    for name, phone in phones.items():
+        expect(phone.locator("#kring-place")).to_be_visible()
+        assert phone.evaluate(SIDEWAYS) == [], name
+    control(host, "Toon de kennis per domein")
+    for name, phone in phones.items():
+        expect(phone.locator("#kring-reveal .kring-map-row")).to_have_count(1)
+        assert phone.evaluate(SIDEWAYS) == [], name
+    pages.shot(phones["Fleur"], "kring-narrow-reveal-Fleur", axe=False)
+    pages.assert_clean()
+
+
 def test_the_host_sees_who_in_the_circle_is_offline(pages: Pages, base_url: str) -> None:
     """The facilitator's list of pairs marks a partner whose phone dropped out ("(niet
     verbonden)", in English "(not connected)"), and the mark goes when the phone is back."""

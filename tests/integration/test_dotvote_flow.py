@@ -535,3 +535,85 @@ async def test_a_refused_closing_command_leaves_inputs_open(live_server: ServerP
     finally:
         for client in (host, phone):
             await client.close()
+
+
+async def test_items_without_a_title_of_their_own_are_named_by_each_page(
+    live_server: ServerProcess,
+) -> None:
+    """An English room runs a kring and a dotvote that were given no title: the views, the
+    programme, the room's info and the team's records carry none (each page shows the
+    werkvorm's name in its own language), the exports the English name. Records an earlier
+    version kept with the Dutch name written out are served as having none; a title given
+    stays."""
+    from server.hub.bokaal import team_key
+    from server.hub.filestore import FileStore
+
+    server = live_server
+    team = f"Wijkteam {uuid.uuid4().hex[:6]}"
+    older = {"room": "000001", "item": 0, "team": team, "date": 1_700_000_000.0}
+    earlier = [
+        {**older, "title": "Zes stickers prioriteren", "themes": [{"card_id": "c1"}]},
+        {**older, "item": 1, "title": "Scholingsplan 2026", "themes": []},
+    ]
+    store = FileStore(server.data_dir)
+    store.put("dotvote", team_key(team), json.dumps(earlier).encode())
+    store.put(
+        "kring", team_key(team), json.dumps([{**older, "title": "Binnen- en buitenkring"}]).encode()
+    )
+
+    programme = [
+        {"kind": "circle", "content": {}},
+        {"kind": "dotvote", "content": {"cards": DOTVOTE["content"]["cards"]}},
+    ]
+    response = httpx.post(
+        f"{server.base}/api/rooms", json={"programme": programme, "team": team, "lang": "en"}
+    )
+    assert response.status_code == 201, response.text
+    code, secret = response.json()["code"], response.json()["host_secret"]
+    assert httpx.get(f"{server.base}/api/rooms/{code}").json()["title"] == ""
+    host = await Host(server.ws_url).open()
+    await host.attach(code, secret)
+    phone = await Phone(server.ws_url).open()
+    await phone.join(code, "Anna")
+    results = f"{server.base}/api/rooms/{code}/results"
+    try:
+        view = await host.wait_for(lambda f: f.get("type") == "view" and "programme" in f)
+        assert [p["title"] for p in view["programme"]] == ["", ""]
+        assert view["title"] == "" and (await phone.wait_view("entry"))["title"] == ""
+        ack = await phone.request(input_frame({"domain": "inkomen", "grade": 8}, item=0), "ack")
+        assert ack["type"] == "ack", ack
+        assert (await done(host, "lock_grades"))["type"] == "done"
+        assert (await done(host, "reveal"))["type"] == "done"
+        kring = httpx.get(f"{results}.json?item=0", headers=hosted(server, secret)).json()
+        assert kring["title"] == "Inner and outer circle"
+
+        assert (await done(host, "begin", item=1))["type"] == "done"
+        assert (await wait_dv(phone, "cards"))["title"] == ""
+        assert (await done(host, "open_voting"))["type"] == "done"
+        ack = await phone.request(input_frame({"stickers": {"c1": 2}}), "ack")
+        assert ack["type"] == "ack", ack
+        assert (await done(host, "close_voting"))["type"] == "done"
+        assert (await done(host, "summary"))["type"] == "done"
+        data = httpx.get(f"{results}.json?item=1", headers=hosted(server, secret)).json()
+        assert data["title"] == "Six stickers: set priorities"
+        md = httpx.get(f"{results}.md?item=1", headers=hosted(server, secret)).text
+        assert md.startswith("# Six stickers: set priorities\n")
+
+        def titles(collection: str) -> list[str]:
+            url = f"{server.base}/api/history/{collection}"
+            return [r["title"] for r in httpx.get(url, params={"team": team}).json()["history"]]
+
+        assert titles("dotvote") == ["", "Scholingsplan 2026", ""]
+        assert titles("kring") == ["", ""]
+        # marking a theme of the earlier meeting answers with the record as served
+        change = {"room": "000001", "item": 0, "card_id": "c1", "taken_up": True}
+        marked = httpx.post(
+            f"{server.base}/api/rooms/{code}/history/dotvote",
+            json=change,
+            headers=hosted(server, secret),
+        )
+        assert marked.status_code == 200, marked.text
+        assert marked.json()["title"] == "" and marked.json()["themes"][0]["taken_up"] is True
+    finally:
+        for client in (host, phone):
+            await client.close()

@@ -957,6 +957,30 @@ def test_export_reads_the_table_while_entry_is_open() -> None:
         A.export_csv(data, "tsv")
 
 
+def test_a_kring_without_a_title_of_its_own_is_named_in_each_language() -> None:
+    """No title given: the views and the team's record carry none (each page shows the kring's
+    name in its own language), the export the name in the export's language. A title given is
+    shown as given, and a record kept with the Dutch name written out reads as having none."""
+    players = ids(2)
+    inputs = {p: entry("inkomen", 7) for p in players}
+    for content, own in (({}, ""), ({"title": " Onze kring "}, "Onze kring")):
+        checked = A.check_content(content)
+        assert A.title(checked) == own
+        state = started(checked)
+        for role in ("screen", "phone", "host"):
+            assert A.shared_view(role, state, checked, facts(players), T0)["title"] == own
+        for lang, name in (("nl", "Binnen- en buitenkring"), ("en", "Inner and outer circle")):
+            assert A.export(state, checked, names_of(players), {}, lang)["title"] == (own or name)
+        A.command(state, checked, "lock_grades", ctx(players, inputs=inputs))
+        effects = A.command(state, checked, "reveal", ctx(players))
+        assert effects.archive is not None and effects.archive["title"] == own
+    for name in ("Binnen- en buitenkring", "Inner and outer circle"):
+        assert A.own_title(name) == ""
+        assert A.kept_record({"date": T0, "title": name}) == {"date": T0, "title": ""}
+    assert A.kept_record({"date": T0, "title": "Onze kring"})["title"] == "Onze kring"
+    assert A.kept_record({"date": T0}) == {"date": T0}
+
+
 # ---- stored form -------------------------------------------------------------------------------
 
 

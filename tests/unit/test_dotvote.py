@@ -93,7 +93,7 @@ def test_registered_and_default_content() -> None:
     c = A.check_content({})
     assert c["stickers"] == 6 and c["cap"] == 0 and c["cards"] == [] and c["proposals"] is True
     assert "lichamelijke gezondheid" in c["domains"] and len(c["domains"]) == 8
-    assert A.title(c) == "Zes stickers prioriteren"
+    assert A.title(c) == ""  # none of its own: each page names the werkvorm in its language
 
 
 @pytest.mark.parametrize(
@@ -729,6 +729,33 @@ def test_exports() -> None:
     assert data["minority"][0]["name"] == "Bram"
     assert "Prioritised themes" in A.export_markdown(data)
     assert A.export_csv(data).splitlines()[0].lstrip("\ufeff").startswith("rank,domain,subject")
+
+
+def test_a_dotvote_without_a_title_of_its_own_is_named_in_each_language() -> None:
+    """No title given: the views and the team's record carry none (each page shows the
+    werkvorm's name in its own language), the exports the name in their language. A title given
+    is shown as given, and a record kept with the Dutch name written out reads as having none."""
+    for typed, own in (({}, ""), ({"title": " Scholingsplan  2027 "}, "Scholingsplan 2027")):
+        c = content(2, **typed)
+        assert A.title(c) == own
+        state = A.new_state(c)
+        A.begin(state, c, ctx([]))
+        for role in ("screen", "phone", "host"):
+            assert A.shared_view(role, state, c, facts(["a"]), T0)["title"] == own
+        A.command(state, c, "open_voting", ctx(["a"]))
+        A.command(state, c, "close_voting", ctx(["a"], inputs={"a": {"stickers": {"c1": 2}}}))
+        for lang, name in (
+            ("nl", "Zes stickers prioriteren"),
+            ("en", "Six stickers: set priorities"),
+        ):
+            data = A.export(state, c, {}, {}, lang)
+            assert data["title"] == (own or name)
+            assert A.export_markdown(data, lang).startswith(f"# {own or name}\n")
+        effects = A.command(state, c, "summary", ctx(["a"], team="Wijkteam Oost"))
+        assert effects.archive is not None and effects.archive["title"] == own
+    old = {"title": "Zes stickers prioriteren", "themes": []}
+    assert A.kept_record(old) == {"title": "", "themes": []}
+    assert A.kept_record({"title": "Scholingsplan 2027"})["title"] == "Scholingsplan 2027"
 
 
 def test_export_during_voting_reads_the_table() -> None:

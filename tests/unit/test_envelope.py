@@ -82,3 +82,21 @@ def test_me_is_named_and_versioned_like_the_views() -> None:
     me = personal_envelope(part, "quiz", 2)
     assert me == {"score": 10, "type": "me", "activity": "quiz", "item": 2}
     assert me is part  # stamped in place: a render makes 2,000 of them
+
+
+def test_an_older_document_that_wrote_a_werkvorm_s_name_out_lists_no_title_of_its_own() -> None:
+    """Earlier versions stored the Dutch name as the title of an item without one; read back,
+    such an item has no title of its own (each page names it in its own language), while a
+    quiz's title and a title given stay as they are."""
+    room = _room(
+        programme=[
+            Item("quiz", "Testquiz"),
+            Item("circle", "Binnen- en buitenkring"),
+            Item("dotvote", "Zes stickers prioriteren"),
+            Item("dotvote", "Scholingsplan 2027"),
+        ]
+    )
+    back = Room.decode(room.encode())
+    assert [i.title for i in back.programme] == ["Testquiz", "", "", "Scholingsplan 2027"]
+    view = envelope("host", back, back.state, FAST_QUIZ, _facts(back))
+    assert [p["title"] for p in view["programme"]] == ["Testquiz", "", "", "Scholingsplan 2027"]

@@ -35,6 +35,18 @@ def test_every_text_the_pages_use_exists() -> None:
     assert sorted(used - set(nl)) == []
 
 
+def test_a_werkvorm_has_the_name_the_pages_give_it() -> None:
+    """What the server calls an item without a title of its own in an export (`names`) is what
+    the pages call it (`kind_<kind>`), in both languages."""
+    from server.activities import base
+
+    named = [kind for kind in base.kinds() if base.get(kind).names]
+    assert {"circle", "dotvote"} <= set(named)
+    for kind in named:
+        for lang in ("nl", "en"):
+            assert base.get(kind).names[lang] == catalogue(lang)[f"kind_{kind}"], (kind, lang)
+
+
 def test_the_phone_page_has_every_text_its_modules_ask_for() -> None:
     """The phone page's catalogue leaves out the facilitator's texts (guest Wi-Fi): no module the
     phone loads — statically or when a werkvorm starts — asks for one, literally or by prefix."""

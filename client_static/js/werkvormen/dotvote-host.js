@@ -630,7 +630,7 @@ function historyPanel({ team, records: list }) {
         el(
           "li",
           { class: "dv-history-record" },
-          el("h3", null, `${formatDate(r.date)} · ${r.title}`),
+          el("h3", null, `${formatDate(r.date)} · ${r.title || t("kind_dotvote")}`),
           (r.themes || []).length
             ? el(
                 "ul",
