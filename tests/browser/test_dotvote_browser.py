@@ -1125,3 +1125,88 @@ def test_a_cap_that_leaves_stickers_unplaceable_is_counted_on_the_phone(pages: P
     expect(phone.locator("#dv-left")).to_have_text("✓ Al je stickers zijn geplakt")
     expect(host.locator("#dv-host-done")).to_have_text("1 van 1 hebben al hun stickers geplakt")
     pages.assert_clean()
+
+
+def test_stickers_placed_offline_stay_until_the_server_has_them(pages: Pages) -> None:
+    """Guest Wi-Fi drops while a phone places stickers: they stay on the phone, marked as not
+    sent ("Nog niet verstuurd", a dashed card) however long it is offline — not back to the
+    server's copy after a few seconds, which made people place them again — and go once it is
+    back, counted once."""
+    from playwright.sync_api import expect
+
+    code, host = dotvote_room(pages, THREE_CARDS)
+    phone = join_phone(pages, code, "Anna", "#dv-wall")
+    expect(host.locator("#players .player-row")).to_have_count(1)
+    control(host, "Stemmen openen")
+    tap(phone, A, 2)
+    placed = host.locator("#dv-host-placed")
+    expect(placed).to_have_text("1 persoon plakte al · 2 stickers in totaal")
+    unsent = phone.locator("#dv-unsent")
+    expect(unsent).to_be_hidden()  # online, a tap on its way is not "not sent"
+
+    phone.context.set_offline(True)
+    expect(phone.locator("#conn-banner")).to_be_visible()
+    tap(phone, B, 3)
+    expect(phone.locator("#dv-left")).to_have_text("Nog 1 sticker")
+    expect(unsent).to_have_text("Nog niet verstuurd")
+    expect(vote_card(phone, B)).to_have_css("border-top-style", "dashed")
+    expect(vote_card(phone, A)).to_have_css("border-top-style", "solid")  # the server has A's
+    pages.shot(phone, "i15-dotvote-phone-offline", axe=False)
+    phone.wait_for_timeout(8_000)  # longer than a ping's answer may take, and the old fallback
+    expect(phone.locator("#dv-left")).to_have_text("Nog 1 sticker")
+    expect(vote_card(phone, B).locator(".dv-mine-count")).to_have_text("jij: 3")
+    expect(unsent).to_be_visible()
+    expect(placed).to_have_text("1 persoon plakte al · 2 stickers in totaal")
+
+    phone.context.set_offline(False)
+    expect(placed).to_have_text("1 persoon plakte al · 5 stickers in totaal")
+    expect(unsent).to_be_hidden()
+    expect(vote_card(phone, B)).to_have_css("border-top-style", "solid")
+    expect(phone.locator("#dv-left")).to_have_text("Nog 1 sticker")
+    expect(vote_card(phone, A).locator(".dv-mine-count")).to_have_text("jij: 2")
+    expect(vote_card(phone, B).locator(".dv-mine-count")).to_have_text("jij: 3")
+    tap(phone, C)  # and on as usual: nothing counted twice
+    expect(placed).to_have_text("1 persoon plakte al · 6 stickers in totaal")
+    expect(host.locator("#dv-host-done")).to_have_text("1 van 1 hebben al hun stickers geplakt")
+    # Chromium logs each failed connection attempt while offline: expected here, not a fault.
+    pages.errors = [e for e in pages.errors if "ERR_INTERNET_DISCONNECTED" not in e]
+    pages.assert_clean()
+
+
+def test_a_placement_lost_with_a_dead_socket_is_sent_again(pages: Pages) -> None:
+    """The socket looks open but is dead (the Wi-Fi dropped without the phone noticing): taps
+    sent on it never arrive and are never answered. The phone keeps showing them, and once it
+    has a new connection it sends its placement again; the server counts it once."""
+    from playwright.sync_api import expect
+
+    net = {"lose": False}
+    sockets: list[tuple[Any, Any]] = []
+
+    def route(ws: Any) -> None:
+        server = ws.connect_to_server()
+        ws.on_message(lambda message: None if net["lose"] else server.send(message))
+        server.on_message(lambda message: ws.send(message))
+        sockets.append((ws, server))
+
+    code, host = dotvote_room(pages, THREE_CARDS)
+    eva = routed_phone(pages, code, "Eva", route)
+    control(host, "Stemmen openen")
+    expect(eva.locator("#dv-left")).to_have_text("Nog 6 stickers")
+    net["lose"] = True
+    tap(eva, A, 2)
+    eva.wait_for_timeout(6_000)  # unanswered: still shown (not the server's copy of none)
+    expect(eva.locator("#dv-left")).to_have_text("Nog 4 stickers")
+    expect(host.locator("#dv-host-placed")).to_have_text(
+        "0 mensen plakten al · 0 stickers in totaal"
+    )
+    net["lose"] = False
+    page_side, server_side = sockets[-1]
+    server_side.close()
+    page_side.close()  # the phone finds its socket gone and connects again
+    expect(host.locator("#dv-host-placed")).to_have_text(
+        "1 persoon plakte al · 2 stickers in totaal"
+    )
+    expect(eva.locator("#dv-left")).to_have_text("Nog 4 stickers")
+    expect(vote_card(eva, A).locator(".dv-mine-count")).to_have_text("jij: 2")
+    assert len(sockets) == 2
+    pages.assert_clean()
