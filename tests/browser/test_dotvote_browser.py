@@ -1210,3 +1210,82 @@ def test_a_placement_lost_with_a_dead_socket_is_sent_again(pages: Pages) -> None
     expect(vote_card(eva, A).locator(".dv-mine-count")).to_have_text("jij: 2")
     assert len(sockets) == 2
     pages.assert_clean()
+
+
+def cut_off(page: Any, selector: str) -> list[str]:
+    """The texts and buttons in `selector` that do not show whole: wider than the screen, or
+    beyond the box they are in (a card that clips them)."""
+    result: list[str] = page.evaluate(
+        """(selector) => {
+          const out = [];
+          const inside = (r, box) => r.left >= box.left - 1 && r.right <= box.right + 1;
+          const screen = {left: 0, right: innerWidth};
+          for (const card of document.querySelectorAll(selector)) {
+            const box = card.getBoundingClientRect();
+            if (!inside(box, screen)) out.push(`card: ${card.textContent.slice(0, 30)}`);
+            for (const button of card.querySelectorAll('button')) {
+              if (!inside(button.getBoundingClientRect(), box)) {
+                out.push(`button: ${button.getAttribute('aria-label') || button.textContent}`);
+              }
+            }
+            const walker = document.createTreeWalker(card, NodeFilter.SHOW_TEXT);
+            while (walker.nextNode()) {
+              const text = walker.currentNode;
+              if (!text.textContent.trim()) continue;
+              const range = document.createRange();
+              range.selectNodeContents(text);
+              for (const r of range.getClientRects()) {
+                if (r.width && !inside(r, box)) out.push(`text: ${text.textContent.slice(0, 30)}`);
+              }
+            }
+          }
+          if (document.scrollingElement.scrollWidth > innerWidth + 1) out.push('the page scrolls sideways');
+          return out;
+        }""",
+        selector,
+    )
+    return result
+
+
+def test_long_words_wrap_on_a_narrow_phone(pages: Pages) -> None:
+    """A 240 px wide phone (a 360 px phone zoomed to 150 %): a card with long Dutch words
+    ("kindermishandeling", "casuïstiekbespreking") wraps inside the card, on the wall, in the
+    phone's own proposals, while voting and in the result; the card's "−" stays on the screen."""
+    from playwright.sync_api import expect
+
+    long = "Meldcode huiselijk geweld en kindermishandeling"
+    cards = [
+        {
+            "domain": "veiligheid",
+            "onderwerp": long,
+            "doelgroep": "kennisgroep",
+            "kwartaal": "Q2",
+            "leervorm": "casuïstiekbespreking",
+        },
+        *THREE_CARDS[:2],
+    ]
+    code, host = dotvote_room(pages, cards)
+    narrow = {"width": 240, "height": 427}
+    phone = pages.open("narrow", f"/join/{code}", narrow, is_mobile=True, has_touch=True)
+    phone.locator("#join-name").fill("Fleur")
+    phone.locator("#join-form button[type=submit]").click()
+    expect(phone.locator("#dv-wall .dv-card")).to_have_count(3)
+    phone.locator("#dv-p-domain").select_option("veiligheid")
+    phone.locator("#dv-p-onderwerp").fill("Jeugdbeschermingstafelbesprekingen")
+    phone.locator("#dv-p-leervorm").fill("casuïstiekbespreking")
+    phone.locator("#dv-propose-submit").click()
+    expect(phone.locator(".dv-mine-item")).to_have_count(1)
+    pages.shot(phone, "i15-dotvote-phone-240-cards")
+    assert not cut_off(phone, "#dv-wall .dv-card, .dv-mine-item")
+    expect(host.locator("#players .player-row")).to_have_count(1)
+    Dialogs(host).next(accept=True)  # the proposal still waits
+    control(host, "Stemmen openen")
+    expect(phone.locator(".dv-vote-card")).to_have_count(3)
+    tap(phone, long, 2)
+    pages.shot(phone, "i15-dotvote-phone-240-voting")
+    assert not cut_off(phone, ".dv-vote-card")
+    Dialogs(host).next(accept=True)
+    control(host, "Stemmen sluiten")
+    expect(phone.locator("#dv-ranking-list .dv-rank-row")).to_have_count(3)
+    assert not cut_off(phone, "#dv-ranking-list .dv-rank-row")
+    pages.assert_clean()
