@@ -1131,10 +1131,12 @@ def test_stickers_placed_offline_stay_until_the_server_has_them(pages: Pages) ->
     """Guest Wi-Fi drops while a phone places stickers: they stay on the phone, marked as not
     sent ("Nog niet verstuurd", a dashed card) however long it is offline — not back to the
     server's copy after a few seconds, which made people place them again — and go once it is
-    back, counted once."""
+    back, counted once. Scrolled down the cards, the bar sticks below the banner that says the
+    phone is offline, not under it."""
     from playwright.sync_api import expect
 
-    code, host = dotvote_room(pages, THREE_CARDS)
+    more = [{"domain": d, "onderwerp": o} for d, o, *_ in SIXTEEN[8:13]]
+    code, host = dotvote_room(pages, [*THREE_CARDS, *more])
     phone = join_phone(pages, code, "Anna", "#dv-wall")
     expect(host.locator("#players .player-row")).to_have_count(1)
     control(host, "Stemmen openen")
@@ -1151,6 +1153,11 @@ def test_stickers_placed_offline_stay_until_the_server_has_them(pages: Pages) ->
     expect(unsent).to_have_text("Nog niet verstuurd")
     expect(vote_card(phone, B)).to_have_css("border-top-style", "dashed")
     expect(vote_card(phone, A)).to_have_css("border-top-style", "solid")  # the server has A's
+    phone.evaluate("scrollTo(0, document.scrollingElement.scrollHeight)")
+    banner = phone.locator("#conn-banner").bounding_box()
+    count = phone.locator("#dv-left").bounding_box()
+    assert banner and count and count["y"] >= banner["y"] + banner["height"] - 1, (banner, count)
+    expect(unsent).to_be_in_viewport()
     pages.shot(phone, "i15-dotvote-phone-offline", axe=False)
     phone.wait_for_timeout(8_000)  # longer than a ping's answer may take, and the old fallback
     expect(phone.locator("#dv-left")).to_have_text("Nog 1 sticker")
@@ -1288,4 +1295,60 @@ def test_long_words_wrap_on_a_narrow_phone(pages: Pages) -> None:
     control(host, "Stemmen sluiten")
     expect(phone.locator("#dv-ranking-list .dv-rank-row")).to_have_count(3)
     assert not cut_off(phone, "#dv-ranking-list .dv-rank-row")
+    pages.assert_clean()
+
+
+def covered(page: Any, selector: str) -> float:
+    """How much of the screen's height the element covers now (the part of it in view)."""
+    return float(
+        page.locator(selector).evaluate(
+            "(e) => { const r = e.getBoundingClientRect();"
+            " return Math.max(0, Math.min(r.bottom, innerHeight) - Math.max(r.top, 0)); }"
+        )
+    )
+
+
+def test_the_sticker_bar_stays_small_with_large_text(pages: Pages) -> None:
+    """A 360×640 phone with text at 150 %: the bar with the stickers left stayed in view at
+    290 px of 640 (with a refused tap's notice, 400), hiding the cards. A bar taller than a third
+    of the screen keeps only its count in view while the cards scroll under it; on top of the
+    page it shows whole."""
+    from playwright.sync_api import expect
+
+    cards = [
+        {"domain": d, "onderwerp": o, "doelgroep": g, "kwartaal": q, "leervorm": leervorm}
+        for d, o, g, q, leervorm in SIXTEEN[:6]
+    ]
+    code, host = dotvote_room(pages, cards)
+    phone = pages.open(
+        "large text", f"/join/{code}", PHONE, is_mobile=True, has_touch=True, bypass_csp=True
+    )
+    phone.add_style_tag(content="html { font-size: 150% !important; }")
+    phone.locator("#join-name").fill("Johannes")
+    phone.locator("#join-form button[type=submit]").click()
+    expect(phone.locator("#dv-wall .dv-card")).to_have_count(6)
+    expect(host.locator("#players .player-row")).to_have_count(1)
+    control(host, "Stemmen openen")
+    expect(phone.locator("#dv-left")).to_have_text("Nog 6 stickers")
+    third = PHONE["height"] / 3
+    assert covered(phone, ".dv-sticky") > third  # on top of the page it shows whole
+    expect(phone.locator("#dv-hint")).to_be_visible()
+    pages.shot(phone, "i15-dotvote-phone-large-text-top")
+    phone.evaluate("scrollTo(0, document.scrollingElement.scrollHeight)")
+    last = vote_card(phone, cards[-1]["onderwerp"])
+    expect(last).to_be_in_viewport()
+    expect(phone.locator("#dv-left")).to_be_in_viewport()  # the count stays in view
+    assert covered(phone, ".dv-sticky") < third, covered(phone, ".dv-sticky")
+    pages.shot(phone, "i15-dotvote-phone-large-text-scrolled")
+    for left in range(5, -1, -1):
+        tap(phone, cards[-1]["onderwerp"])
+        assert covered(phone, ".dv-sticky") < third, (left, covered(phone, ".dv-sticky"))
+    expect(phone.locator("#dv-left")).to_have_text("✓ Al je stickers zijn geplakt")
+    last.locator(".dv-card-main").click()  # a seventh: refused, explained in view
+    expect(phone.locator("#dv-notice")).to_contain_text("Je stickers zijn op")
+    expect(phone.locator("#dv-notice")).to_be_in_viewport()
+    pages.shot(phone, "i15-dotvote-phone-large-text-notice")
+    assert covered(phone, ".dv-sticky") < PHONE["height"] / 2, covered(phone, ".dv-sticky")
+    expect(last).to_be_in_viewport(ratio=0.5)  # the card tapped is not hidden
+    assert not cut_off(phone, ".dv-vote-card")
     pages.assert_clean()

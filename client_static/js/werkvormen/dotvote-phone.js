@@ -220,6 +220,7 @@ function update() {
     box.textContent = notice;
     box.hidden = !notice;
   }
+  fitBar();
 }
 
 // ---------------------------------------------------------------- cards: the wall, proposals
@@ -463,6 +464,26 @@ function updateVoting(view, me) {
     if (main) main.classList.toggle("is-full", left === 0 || Boolean(cap && n >= cap));
   }
 }
+
+/** The bar sticks below the connection's banner while that shows (render.js bindBanner), not
+ * under it. A bar (with its notice) taller than a third of the screen (large text, a zoomed or
+ * small phone) would cover the cards while scrolling: then only its count (and what is not sent,
+ * and the notice) stays in view, and the rest scrolls away above it (app.css `is-tall`: the
+ * count moves to the bar's bottom). */
+function fitBar() {
+  const sticky = ctx.root.querySelector(".dv-sticky");
+  if (!sticky) return;
+  const banner = document.querySelector("#conn-banner");
+  const below = banner && !banner.hidden ? banner.offsetHeight : 0;
+  sticky.classList.remove("is-tall");
+  sticky.style.top = `${below}px`;
+  if (sticky.offsetHeight <= innerHeight / 3) return;
+  sticky.classList.add("is-tall");
+  sticky.style.top = `${below - sticky.querySelector("#dv-left").offsetTop}px`;
+}
+
+addEventListener("resize", () => ctx && fitBar());
+new MutationObserver(() => ctx && fitBar()).observe(document.body, { attributeFilter: ["class"] });
 
 function voteCard(card) {
   return el(
