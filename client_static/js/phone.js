@@ -350,7 +350,6 @@ function render() {
     view,
     // A `me` of an earlier programme item is not this werkvorm's.
     me: me && me.item === view.item ? me : null,
-    // true: sent now; false: kept for the next connection (connection.js)
     send: (data) => conn && conn.send({ type: "input", item: view.item || 0, data }),
     name: myName,
     header,
