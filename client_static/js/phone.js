@@ -362,9 +362,7 @@ function render() {
     view,
     // A `me` of an earlier programme item is not this werkvorm's.
     me: me && me.item === view.item ? me : null,
-    send: (data) => {
-      if (conn) conn.send({ type: "input", item: view.item || 0, data });
-    },
+    send: (data) => conn && conn.send({ type: "input", item: view.item || 0, data }),
     name: myName,
     header,
     updateHeader,

@@ -1125,3 +1125,230 @@ def test_a_cap_that_leaves_stickers_unplaceable_is_counted_on_the_phone(pages: P
     expect(phone.locator("#dv-left")).to_have_text("✓ Al je stickers zijn geplakt")
     expect(host.locator("#dv-host-done")).to_have_text("1 van 1 hebben al hun stickers geplakt")
     pages.assert_clean()
+
+
+def test_stickers_placed_offline_stay_until_the_server_has_them(pages: Pages) -> None:
+    """Guest Wi-Fi drops while a phone places stickers: they stay on the phone, marked as not
+    sent ("Nog niet verstuurd", a dashed card) however long it is offline — not back to the
+    server's copy after a few seconds, which made people place them again — and go once it is
+    back, counted once. Scrolled down the cards, the bar sticks below the banner that says the
+    phone is offline, not under it."""
+    from playwright.sync_api import expect
+
+    more = [{"domain": d, "onderwerp": o} for d, o, *_ in SIXTEEN[8:13]]
+    code, host = dotvote_room(pages, [*THREE_CARDS, *more])
+    phone = join_phone(pages, code, "Anna", "#dv-wall")
+    expect(host.locator("#players .player-row")).to_have_count(1)
+    control(host, "Stemmen openen")
+    tap(phone, A, 2)
+    placed = host.locator("#dv-host-placed")
+    expect(placed).to_have_text("1 persoon plakte al · 2 stickers in totaal")
+    unsent = phone.locator("#dv-unsent")
+    expect(unsent).to_be_hidden()  # online, a tap on its way is not "not sent"
+
+    phone.context.set_offline(True)
+    expect(phone.locator("#conn-banner")).to_be_visible()
+    tap(phone, B, 3)
+    expect(phone.locator("#dv-left")).to_have_text("Nog 1 sticker")
+    expect(unsent).to_have_text("Nog niet verstuurd")
+    expect(vote_card(phone, B)).to_have_css("border-top-style", "dashed")
+    expect(vote_card(phone, A)).to_have_css("border-top-style", "solid")  # the server has A's
+    phone.evaluate("scrollTo(0, document.scrollingElement.scrollHeight)")
+    banner = phone.locator("#conn-banner").bounding_box()
+    count = phone.locator("#dv-left").bounding_box()
+    assert banner and count and count["y"] >= banner["y"] + banner["height"] - 1, (banner, count)
+    expect(unsent).to_be_in_viewport()
+    pages.shot(phone, "i15-dotvote-phone-offline", axe=False)
+    phone.wait_for_timeout(8_000)  # longer than a ping's answer may take, and the old fallback
+    expect(phone.locator("#dv-left")).to_have_text("Nog 1 sticker")
+    expect(vote_card(phone, B).locator(".dv-mine-count")).to_have_text("jij: 3")
+    expect(unsent).to_be_visible()
+    expect(placed).to_have_text("1 persoon plakte al · 2 stickers in totaal")
+
+    phone.context.set_offline(False)
+    expect(placed).to_have_text("1 persoon plakte al · 5 stickers in totaal")
+    expect(unsent).to_be_hidden()
+    expect(vote_card(phone, B)).to_have_css("border-top-style", "solid")
+    expect(phone.locator("#dv-left")).to_have_text("Nog 1 sticker")
+    expect(vote_card(phone, A).locator(".dv-mine-count")).to_have_text("jij: 2")
+    expect(vote_card(phone, B).locator(".dv-mine-count")).to_have_text("jij: 3")
+    tap(phone, C)  # and on as usual: nothing counted twice
+    expect(placed).to_have_text("1 persoon plakte al · 6 stickers in totaal")
+    expect(host.locator("#dv-host-done")).to_have_text("1 van 1 hebben al hun stickers geplakt")
+    # Chromium logs each failed connection attempt while offline: expected here, not a fault.
+    pages.errors = [e for e in pages.errors if "ERR_INTERNET_DISCONNECTED" not in e]
+    pages.assert_clean()
+
+
+def test_a_placement_lost_with_a_dead_socket_is_sent_again(pages: Pages) -> None:
+    """The socket looks open but is dead (the Wi-Fi dropped without the phone noticing): taps
+    sent on it never arrive and are never answered. The phone keeps showing them, and once it
+    has a new connection it sends its placement again; the server counts it once."""
+    from playwright.sync_api import expect
+
+    net = {"lose": False}
+    sockets: list[tuple[Any, Any]] = []
+
+    def route(ws: Any) -> None:
+        server = ws.connect_to_server()
+        ws.on_message(lambda message: None if net["lose"] else server.send(message))
+        server.on_message(lambda message: ws.send(message))
+        sockets.append((ws, server))
+
+    code, host = dotvote_room(pages, THREE_CARDS)
+    eva = routed_phone(pages, code, "Eva", route)
+    control(host, "Stemmen openen")
+    expect(eva.locator("#dv-left")).to_have_text("Nog 6 stickers")
+    net["lose"] = True
+    tap(eva, A, 2)
+    eva.wait_for_timeout(6_000)  # unanswered: still shown (not the server's copy of none)
+    expect(eva.locator("#dv-left")).to_have_text("Nog 4 stickers")
+    expect(host.locator("#dv-host-placed")).to_have_text(
+        "0 mensen plakten al · 0 stickers in totaal"
+    )
+    net["lose"] = False
+    page_side, server_side = sockets[-1]
+    server_side.close()
+    page_side.close()  # the phone finds its socket gone and connects again
+    expect(host.locator("#dv-host-placed")).to_have_text(
+        "1 persoon plakte al · 2 stickers in totaal"
+    )
+    expect(eva.locator("#dv-left")).to_have_text("Nog 4 stickers")
+    expect(vote_card(eva, A).locator(".dv-mine-count")).to_have_text("jij: 2")
+    assert len(sockets) == 2
+    pages.assert_clean()
+
+
+def cut_off(page: Any, selector: str) -> list[str]:
+    """The texts and buttons in `selector` that do not show whole: wider than the screen, or
+    beyond the box they are in (a card that clips them)."""
+    result: list[str] = page.evaluate(
+        """(selector) => {
+          const out = [];
+          const inside = (r, box) => r.left >= box.left - 1 && r.right <= box.right + 1;
+          const screen = {left: 0, right: innerWidth};
+          for (const card of document.querySelectorAll(selector)) {
+            const box = card.getBoundingClientRect();
+            if (!inside(box, screen)) out.push(`card: ${card.textContent.slice(0, 30)}`);
+            for (const button of card.querySelectorAll('button')) {
+              if (!inside(button.getBoundingClientRect(), box)) {
+                out.push(`button: ${button.getAttribute('aria-label') || button.textContent}`);
+              }
+            }
+            const walker = document.createTreeWalker(card, NodeFilter.SHOW_TEXT);
+            while (walker.nextNode()) {
+              const text = walker.currentNode;
+              if (!text.textContent.trim()) continue;
+              const range = document.createRange();
+              range.selectNodeContents(text);
+              for (const r of range.getClientRects()) {
+                if (r.width && !inside(r, box)) out.push(`text: ${text.textContent.slice(0, 30)}`);
+              }
+            }
+          }
+          if (document.scrollingElement.scrollWidth > innerWidth + 1) out.push('the page scrolls sideways');
+          return out;
+        }""",
+        selector,
+    )
+    return result
+
+
+def test_long_words_wrap_on_a_narrow_phone(pages: Pages) -> None:
+    """A 240 px wide phone (a 360 px phone zoomed to 150 %): a card with long Dutch words
+    ("kindermishandeling", "casuïstiekbespreking") wraps inside the card, on the wall, in the
+    phone's own proposals, while voting and in the result; the card's "−" stays on the screen."""
+    from playwright.sync_api import expect
+
+    long = "Meldcode huiselijk geweld en kindermishandeling"
+    cards = [
+        {
+            "domain": "veiligheid",
+            "onderwerp": long,
+            "doelgroep": "kennisgroep",
+            "kwartaal": "Q2",
+            "leervorm": "casuïstiekbespreking",
+        },
+        *THREE_CARDS[:2],
+    ]
+    code, host = dotvote_room(pages, cards)
+    narrow = {"width": 240, "height": 427}
+    phone = pages.open("narrow", f"/join/{code}", narrow, is_mobile=True, has_touch=True)
+    phone.locator("#join-name").fill("Fleur")
+    phone.locator("#join-form button[type=submit]").click()
+    expect(phone.locator("#dv-wall .dv-card")).to_have_count(3)
+    phone.locator("#dv-p-domain").select_option("veiligheid")
+    phone.locator("#dv-p-onderwerp").fill("Jeugdbeschermingstafelbesprekingen")
+    phone.locator("#dv-p-leervorm").fill("casuïstiekbespreking")
+    phone.locator("#dv-propose-submit").click()
+    expect(phone.locator(".dv-mine-item")).to_have_count(1)
+    pages.shot(phone, "i15-dotvote-phone-240-cards")
+    assert not cut_off(phone, "#dv-wall .dv-card, .dv-mine-item")
+    expect(host.locator("#players .player-row")).to_have_count(1)
+    Dialogs(host).next(accept=True)  # the proposal still waits
+    control(host, "Stemmen openen")
+    expect(phone.locator(".dv-vote-card")).to_have_count(3)
+    tap(phone, long, 2)
+    pages.shot(phone, "i15-dotvote-phone-240-voting")
+    assert not cut_off(phone, ".dv-vote-card")
+    Dialogs(host).next(accept=True)
+    control(host, "Stemmen sluiten")
+    expect(phone.locator("#dv-ranking-list .dv-rank-row")).to_have_count(3)
+    assert not cut_off(phone, "#dv-ranking-list .dv-rank-row")
+    pages.assert_clean()
+
+
+def covered(page: Any, selector: str) -> float:
+    """How much of the screen's height the element covers now (the part of it in view)."""
+    return float(
+        page.locator(selector).evaluate(
+            "(e) => { const r = e.getBoundingClientRect();"
+            " return Math.max(0, Math.min(r.bottom, innerHeight) - Math.max(r.top, 0)); }"
+        )
+    )
+
+
+def test_the_sticker_bar_stays_small_with_large_text(pages: Pages) -> None:
+    """A 360×640 phone with text at 150 %: the bar with the stickers left stayed in view at
+    290 px of 640 (with a refused tap's notice, 400), hiding the cards. A bar taller than a third
+    of the screen keeps only its count in view while the cards scroll under it; on top of the
+    page it shows whole."""
+    from playwright.sync_api import expect
+
+    cards = [
+        {"domain": d, "onderwerp": o, "doelgroep": g, "kwartaal": q, "leervorm": leervorm}
+        for d, o, g, q, leervorm in SIXTEEN[:6]
+    ]
+    code, host = dotvote_room(pages, cards)
+    phone = pages.open(
+        "large text", f"/join/{code}", PHONE, is_mobile=True, has_touch=True, bypass_csp=True
+    )
+    phone.add_style_tag(content="html { font-size: 150% !important; }")
+    phone.locator("#join-name").fill("Johannes")
+    phone.locator("#join-form button[type=submit]").click()
+    expect(phone.locator("#dv-wall .dv-card")).to_have_count(6)
+    expect(host.locator("#players .player-row")).to_have_count(1)
+    control(host, "Stemmen openen")
+    expect(phone.locator("#dv-left")).to_have_text("Nog 6 stickers")
+    third = PHONE["height"] / 3
+    assert covered(phone, ".dv-sticky") > third  # on top of the page it shows whole
+    expect(phone.locator("#dv-hint")).to_be_visible()
+    pages.shot(phone, "i15-dotvote-phone-large-text-top")
+    phone.evaluate("scrollTo(0, document.scrollingElement.scrollHeight)")
+    last = vote_card(phone, cards[-1]["onderwerp"])
+    expect(last).to_be_in_viewport()
+    expect(phone.locator("#dv-left")).to_be_in_viewport()  # the count stays in view
+    assert covered(phone, ".dv-sticky") < third, covered(phone, ".dv-sticky")
+    pages.shot(phone, "i15-dotvote-phone-large-text-scrolled")
+    for left in range(5, -1, -1):
+        tap(phone, cards[-1]["onderwerp"])
+        assert covered(phone, ".dv-sticky") < third, (left, covered(phone, ".dv-sticky"))
+    expect(phone.locator("#dv-left")).to_have_text("✓ Al je stickers zijn geplakt")
+    last.locator(".dv-card-main").click()  # a seventh: refused, explained in view
+    expect(phone.locator("#dv-notice")).to_contain_text("Je stickers zijn op")
+    expect(phone.locator("#dv-notice")).to_be_in_viewport()
+    pages.shot(phone, "i15-dotvote-phone-large-text-notice")
+    assert covered(phone, ".dv-sticky") < PHONE["height"] / 2, covered(phone, ".dv-sticky")
+    expect(last).to_be_in_viewport(ratio=0.5)  # the card tapped is not hidden
+    assert not cut_off(phone, ".dv-vote-card")
+    pages.assert_clean()

@@ -4,7 +4,7 @@
 //
 // A werkvorm renderer for phone.js: render(ctx) draws ctx.view and this phone's `me`. The
 // server keeps the placement: what is drawn is `me.stickers`, or — while a tap is on its way —
-// the placement that tap sent.
+// the placement that tap sent, until the server answers it (offline too: marked as not sent).
 
 import { AckHold } from "../ackhold.js";
 import { el, replace, t } from "../render.js";
@@ -13,17 +13,16 @@ import { byDomain, cardIndex, cutText, doelgroepLabel, metaLine, stickersText } 
 const ONDERWERP_MAX = 120;
 const LEERVORM_MAX = 60;
 const ANSWER_MAX = 280;
-const INFLIGHT_MS = 5000;
 
 let ctx = null;
 let skeletonKey = null;
 const parts = new Map(); // container id → JSON of the data it was built from
 
 let queue = []; // the kinds of the inputs sent and not answered yet, in order
+let last = null; // {kind, data, queued} the last input sent, while any is unanswered
 let optimistic = null; // the placement the last tap sent, while taps are on their way
 // The placement the server acknowledged last, until a `me` shows it.
 const acked = new AckHold(() => ctx && update());
-let inflightTimer = null;
 let notice = "";
 let noticeLocal = false; // the notice explains a tap refused here, after the last input sent
 let noticeTimer = null;
@@ -38,9 +37,9 @@ export function reset() {
   skeletonKey = null;
   parts.clear();
   queue = [];
+  last = null;
   optimistic = null;
   acked.release();
-  clearTimeout(inflightTimer);
   clearTimeout(noticeTimer);
   notice = "";
   noticeLocal = false;
@@ -54,7 +53,24 @@ function settle(kind) {
   const i = queue.indexOf(kind);
   if (i >= 0) queue.splice(i, 1);
   else queue.shift();
+  answered();
+}
+
+function answered() {
   if (!queue.includes("stickers")) optimistic = null;
+  if (!queue.length) last = null;
+}
+
+/** A new session on the server. What was sent on the old socket and not answered may have been
+ * lost with it: the last input goes again, unless the connection kept it to send now. Each
+ * dotvote input replaces the player's earlier one (the whole placement, the list of proposals,
+ * the answer), so one that did arrive counts once all the same. */
+export function onWelcome() {
+  queue = [];
+  if (!last) return;
+  if (!last.queued) return send(last.kind, last.data);
+  queue.push(last.kind);
+  last.queued = false;
 }
 
 export function onAck(msg) {
@@ -97,7 +113,7 @@ export function onNotice(err, text) {
     proposalStatus = "";
   }
   if (queue.length) queue.shift();
-  if (!queue.includes("stickers")) optimistic = null;
+  answered();
   notice = text;
   fadeInVoting();
   if (ctx) update();
@@ -110,17 +126,12 @@ function withdrawLabel(p) {
   return p.status === "accepted" ? t("dotvote_remove_from_list_kept") : t("dotvote_remove_from_list");
 }
 
+/** Send an input. It stays on screen until the server answers it, also while the phone is
+ * offline (connection.js sends it once connected again; onWelcome sends one lost with a dead socket). */
 function send(kind, data) {
   noticeLocal = false;
   queue.push(kind);
-  ctx.send(data);
-  clearTimeout(inflightTimer);
-  // A frame lost with a dropped socket is never answered: fall back to the server's copy.
-  inflightTimer = setTimeout(() => {
-    queue = [];
-    optimistic = null;
-    if (ctx) update();
-  }, INFLIGHT_MS);
+  last = { kind, data, queued: !ctx.send(data) };
 }
 
 /** Build `node`'s content from `data` only when the data changed (no buttons replaced under a thumb). */
@@ -177,6 +188,7 @@ function skeleton(phase) {
           "div",
           { class: "dv-bar", id: "dv-bar", role: "status", "aria-live": "polite" },
           el("p", { class: "dv-left", id: "dv-left" }),
+          el("p", { class: "dv-hint dv-unsent", id: "dv-unsent", hidden: true }, t("dotvote_unsent")),
           el("div", { class: "dv-dots", id: "dv-dots", "aria-hidden": "true" }),
           el("p", { class: "dv-hint", id: "dv-hint" }),
           el("p", { class: "dv-hint dv-cap", id: "dv-cap", hidden: true }),
@@ -208,6 +220,7 @@ function update() {
     box.textContent = notice;
     box.hidden = !notice;
   }
+  fitBar();
 }
 
 // ---------------------------------------------------------------- cards: the wall, proposals
@@ -399,6 +412,10 @@ function updateVoting(view, me) {
     grouped(cards, domains, voteCard),
   ]);
   const current = placement(me);
+  // Taps the server has not answered yet: while offline (app.css) marked as not sent.
+  const confirmed = acked.value || me.stickers || {};
+  const unsent = ctx.root.querySelector("#dv-unsent");
+  if (unsent) unsent.hidden = samePlacement(current, confirmed);
   const budget = budgetOf(view, me);
   const placed = total(current);
   const left = Math.max(0, budget - placed);
@@ -435,6 +452,7 @@ function updateVoting(view, me) {
     const id = li.dataset.card;
     const n = Number(current[id]) || 0;
     li.classList.toggle("has-stickers", n > 0);
+    li.classList.toggle("is-unsent", n !== (Number(confirmed[id]) || 0));
     const count = li.querySelector(".dv-mine-count");
     if (count) count.textContent = n ? t("dotvote_yours_n", { n }) : "";
     const stack = li.querySelector(".dv-stack");
@@ -446,6 +464,26 @@ function updateVoting(view, me) {
     if (main) main.classList.toggle("is-full", left === 0 || Boolean(cap && n >= cap));
   }
 }
+
+/** The bar sticks below the connection's banner while that shows (render.js bindBanner), not
+ * under it. A bar (with its notice) taller than a third of the screen (large text, a zoomed or
+ * small phone) would cover the cards while scrolling: then only its count (and what is not sent,
+ * and the notice) stays in view, and the rest scrolls away above it (app.css `is-tall`: the
+ * count moves to the bar's bottom). */
+function fitBar() {
+  const sticky = ctx.root.querySelector(".dv-sticky");
+  if (!sticky) return;
+  const banner = document.querySelector("#conn-banner");
+  const below = banner && !banner.hidden ? banner.offsetHeight : 0;
+  sticky.classList.remove("is-tall");
+  sticky.style.top = `${below}px`;
+  if (sticky.offsetHeight <= innerHeight / 3) return;
+  sticky.classList.add("is-tall");
+  sticky.style.top = `${below - sticky.querySelector("#dv-left").offsetTop}px`;
+}
+
+addEventListener("resize", () => ctx && fitBar());
+new MutationObserver(() => ctx && fitBar()).observe(document.body, { attributeFilter: ["class"] });
 
 function voteCard(card) {
   return el(
@@ -513,7 +551,7 @@ function minorityForm(view, minority, cards) {
   area.value = answerDraft ?? minority.answer ?? "";
   area.addEventListener("input", () => {
     answerDraft = area.value;
-    answerStatus = area.value.trim() === (((ctx.me || {}).minority || {}).answer || "") ? "" : t("dotvote_answer_unsaved");
+    answerStatus = area.value.trim() === (((ctx.me || {}).minority || {}).answer || "") ? "" : t("dotvote_unsent");
     const status = ctx.root.querySelector("#dv-answer-status");
     if (status) status.textContent = answerStatus;
   });
