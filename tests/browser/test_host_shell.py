@@ -10,7 +10,6 @@ import re
 import uuid
 from typing import Any
 
-import httpx
 import pytest
 
 from tests.conftest import FAST_QUIZ, upload
@@ -21,6 +20,7 @@ from tests.support.browser import (
     answer,
     control,
     join_phone,
+    programme_host,
     start_quiz,
 )
 
@@ -37,28 +37,6 @@ CARDS = [
 def stickers_host(pages: Pages) -> tuple[Any, list[str]]:
     """A room running zes stickers with three cards, its host page, and that page's console."""
     return programme_host(pages, [{"kind": "dotvote", "content": {"cards": CARDS}}])
-
-
-def programme_host(
-    pages: Pages, programme: list[dict[str, Any]], lang: str = "nl", team: str = ""
-) -> tuple[Any, list[str]]:
-    """A room with `programme` (its first item running), its host page (in `lang`), and that
-    page's console."""
-    body = {"programme": programme, "lang": lang, "team": team}
-    reply = httpx.post(f"{pages.base}/api/rooms", json=body)
-    assert reply.status_code == 201, reply.text
-    room = reply.json()
-    session = {"code": room["code"], "secret": room["host_secret"], "join_url": room["join_url"]}
-    context = pages.browser.new_context(viewport=LAPTOP, locale="nl-NL")
-    pages.contexts.append(context)
-    host = context.new_page()
-    host.set_default_timeout(15_000)
-    console: list[str] = []
-    host.on("console", lambda msg: console.append(msg.text))
-    host.on("pageerror", lambda err: pages.errors.append(f"host: {err}"))
-    host.add_init_script(f"localStorage.setItem('kk:host', {json.dumps(json.dumps(session))})")
-    host.goto(f"{pages.base}/host?lang={lang}")
-    return host, console
 
 
 def test_panels_are_filled_again_when_their_phase_comes_back(pages: Pages) -> None:

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import FAST_QUIZ
+from tests.conftest import FAST_QUIZ, upload
 from tests.support.browser import (
     DEMO_TITLE,
     ON_TWO_SERVERS,
@@ -25,6 +25,7 @@ from tests.support.browser import (
     answer,
     control,
     estimate,
+    programme_host,
     routed_phone,
     score,
     start_quiz,
@@ -390,6 +391,41 @@ def test_phone_recovers_from_dropped_and_dead_sockets(pages: Pages) -> None:
 
     eva.locator(".answers button").first.click()
     expect(eva.locator(".received h2, .verdict h1").first).to_be_visible()
+    pages.assert_clean()
+
+
+def test_an_answer_lost_with_a_dead_socket_is_sent_again(pages: Pages) -> None:
+    """The socket looks open but is dead: the answer tapped on it never arrives. The phone
+    keeps showing it as on its way, notices the dead socket (its ping), connects again and,
+    since the new session's `me` has no answer, sends it again: it counts, once."""
+    from playwright.sync_api import expect
+
+    net = {"mute": False}
+    sockets: list[Any] = []
+
+    def route(ws: Any) -> None:
+        server = ws.connect_to_server()
+        sockets.append(ws)
+        ws.on_message(lambda m: None if net["mute"] else server.send(m))
+        server.on_message(lambda m: None if net["mute"] else ws.send(m))
+
+    quiz_id = upload(pages.base, FAST_QUIZ)  # 30 s per question
+    host, _ = programme_host(pages, [{"quiz_id": quiz_id}])
+    code = host.locator("#session-code").inner_text().replace(" ", "")
+    eva = routed_phone(pages, code, "Eva", route)
+    start_quiz(host)
+    expect(eva.locator(".answers button")).to_have_count(4)
+    net["mute"] = True
+    eva.locator(".answers button", has_text="schuldhulpverlening").click()
+    expect(eva.locator(".received h2")).to_have_text("Versturen…")
+    eva.evaluate("document.dispatchEvent(new Event('visibilitychange'))")  # checks the socket
+    expect(eva.locator("#conn-banner")).to_be_visible(timeout=8_000)  # pong timeout is 5 s
+    expect(eva.locator(".received h2")).to_have_text("Versturen…")
+    net["mute"] = False
+    # Eva is everyone: her answer, counted, closes the question.
+    expect(eva.locator(".verdict h1")).to_have_text("Goed!")
+    expect(host.locator(".phase-badge")).to_have_text("Antwoord")
+    assert len(sockets) >= 2
     pages.assert_clean()
 
 

@@ -6,6 +6,7 @@ is never needed. Screenshots go to test-artifacts/screenshots/.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -266,3 +267,27 @@ class HeldMe:
         held, self.held = self.held, []
         for message in held:
             self.phone.send(message)
+
+
+def programme_host(
+    pages: Pages, programme: list[dict[str, Any]], lang: str = "nl", team: str = ""
+) -> tuple[Any, list[str]]:
+    """A room with `programme` (its first item running), its host page (in `lang`) on a
+    1366×768 laptop, and that page's console."""
+    import httpx
+
+    body = {"programme": programme, "lang": lang, "team": team}
+    reply = httpx.post(f"{pages.base}/api/rooms", json=body)
+    assert reply.status_code == 201, reply.text
+    room = reply.json()
+    session = {"code": room["code"], "secret": room["host_secret"], "join_url": room["join_url"]}
+    context = pages.browser.new_context(viewport={"width": 1366, "height": 768}, locale="nl-NL")
+    pages.contexts.append(context)
+    host = context.new_page()
+    host.set_default_timeout(15_000)
+    console: list[str] = []
+    host.on("console", lambda msg: console.append(msg.text))
+    host.on("pageerror", lambda err: pages.errors.append(f"host: {err}"))
+    host.add_init_script(f"localStorage.setItem('kk:host', {json.dumps(json.dumps(session))})")
+    host.goto(f"{pages.base}/host?lang={lang}")
+    return host, console

@@ -41,13 +41,23 @@ export function reset() {
   renderedKey = null;
 }
 
-/** A new session on the server (a reconnect): its views and `me` are the truth again. */
+/** A new session on the server (a reconnect): its views and `me` are the truth again. An
+ * answer sent on the old socket and never answered may have been lost with it (a dead socket
+ * that looked open): unless the connection kept it to send now, it goes again once this
+ * session's `me` shows the server does not have it. */
 export function onWelcome() {
   acked = null;
+  if (pending) pending.lost = !pending.queued;
+  if (pending) pending.queued = false;
 }
 
 export function onMe(me) {
   if (pending && me.answer && me.answer.question === pending.question) pending = null;
+  if (pending && pending.lost && ctx) {
+    const { question, choice, value } = pending;
+    pending.lost = false;
+    pending.queued = !ctx.send(value === undefined ? { question, choice } : { question, value });
+  }
   const known = (me.answer && me.answer.question) ?? (me.result && me.result.question);
   if (acked && known === acked.question) acked = null;
 }
@@ -74,7 +84,7 @@ function sendAnswer(question, payload) {
   if (pending || !ctx) return;
   pending = { question: question.index, ...payload };
   notice = null;
-  ctx.send({ question: question.index, ...payload });
+  pending.queued = !ctx.send({ question: question.index, ...payload });
   render(ctx);
 }
 
