@@ -17,16 +17,17 @@ from server.hub.rooms import Hub, HubError
 from server.messages import error_frame
 from server.web.limits import Limiter, SocketLimit
 from server.web.wsprotocol import EXTENSION as FRAMES_EXTENSION
+from server.web.wsprotocol import PAGE_PING, PAGE_PONG
 
 log = logging.getLogger("kenniskring.ws")
 
 CLOSE_WAIT_S = 1.0
 CLOSE_POLICY = 1008  # a socket that kept flooding after it was told to slow down
 CLOSE_UNAVAILABLE = 1011  # the backend (Redis) cannot be reached: reconnect and resume
-# The page's `ping` as it encodes it, and the reply: answered without decoding, since every page
-# sends one every 10 s (the most frequent frame of a quiet room).
-PING = pack({"type": "ping"})
-PONG = pack({"type": "pong"})
+# The page's `ping`, when it reaches the app (past the protocol's allowance, or under another
+# server than ours): answered without decoding, after the socket's rate check.
+PING = PAGE_PING
+PONG = PAGE_PONG
 CLOSE_RESTART = 1012  # uvicorn closes every socket with it as the server shuts down (a deploy)
 
 Handler = Callable[[Hub, Client, Mapping[str, Any]], Awaitable[dict[str, Any] | None]]

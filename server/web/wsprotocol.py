@@ -31,6 +31,14 @@ from .handshakes import gate_for
 log = logging.getLogger("kenniskring.ws")
 
 EXTENSION = "kenniskring.frames"
+
+# The page's `ping` as msgpack encodes it ({"type": "ping"}), and its `pong`. Every page sends one
+# every 10 s: the most frequent frame of a quiet room, answered here without the app
+# (`FrameWritingProtocol.handle_bytes`) up to PINGS_PER_WINDOW per socket per PING_WINDOW_S.
+PAGE_PING = b"\x81\xa4type\xa4ping"
+PAGE_PONG = b"\x81\xa4type\xa4pong"
+PINGS_PER_WINDOW = 4
+PING_WINDOW_S = 10.0
 PROTOCOL_PATH = "server.web.wsprotocol:FrameWritingProtocol"
 
 
@@ -53,6 +61,7 @@ class FrameWritingProtocol(WebSocketsSansIOProtocol):
         self.held: list[bytes] | None = None  # bytes read while waiting for a slot
         self.app_done = False
         self.heard_at = 0.0  # when the phone last sent anything (loop time)
+        self.ping_window = (0.0, 0)  # (start, page pings answered here since)
 
     # ---- the handshake gate (server/web/handshakes.py) ----
     def data_received(self, data: bytes) -> None:
@@ -98,6 +107,26 @@ class FrameWritingProtocol(WebSocketsSansIOProtocol):
         # ends in connection_lost or on_task_complete.) No wrapper around every `send`.
         super().start_keepalive()
         self._leave_gate()
+
+    # ---- the page's ping, answered without the app ----
+    def handle_bytes(self, event: Any) -> None:
+        if event.fin and event.data == PAGE_PING and self._pong():
+            return
+        super().handle_bytes(event)
+
+    def _pong(self) -> bool:
+        """Answer a page's `ping` here: no queue, no pause and resume of reading, no task step
+        of the app. Past PINGS_PER_WINDOW in a window (the page sends one per 10 s, a few more
+        after a screen unlock) they go through the app, whose rate limit deals with a flood."""
+        now = self.loop.time()
+        start, count = self.ping_window
+        if now - start >= PING_WINDOW_S:
+            start, count = now, 0
+        if count >= PINGS_PER_WINDOW or self.close_sent or self.transport.is_closing():
+            return False
+        self.ping_window = (start, count + 1)
+        self.transport.write(binary_frame(PAGE_PONG))
+        return True
 
     # ---- keepalive: a ping only after a silence ----
     def send_keepalive_ping(self) -> None:

@@ -8,6 +8,7 @@ proxy, so one test plays several clients (TEST-NET addresses: nothing is sent to
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Iterator
 
 import httpx
@@ -168,6 +169,27 @@ async def test_a_flooding_socket_is_told_once_then_closed_and_others_play_on(
         assert (await calm.request({"type": "ping"}, "pong"))["type"] == "pong"
     assert not calm.errors
     await calm.close()
+
+
+async def test_the_pages_pings_do_not_use_up_the_frame_allowance(limited: ServerProcess) -> None:
+    """The page's own `ping` (one per 10 s, a few more after a screen unlock) is answered by
+    the websocket protocol itself: four of them in a window leave the socket's frame bucket
+    (30 here) whole, so 33 pings in one burst after the hello are all answered and none refused."""
+    code = _room(limited, "203.0.113.70")
+    phone, _ = await _join(limited, code, "Pinger", "203.0.113.71")
+    assert phone.ws is not None
+    mark = len(phone.frames)
+    for _ in range(33):  # the hello took one of the 30
+        await phone.ws.send(b"\x81\xa4type\xa4ping")
+
+    def pongs() -> int:
+        return sum(frame.get("type") == "pong" for frame in phone.frames[mark:])
+
+    with contextlib.suppress(TimeoutError):  # a refused ping gets no pong: the count tells
+        await phone.wait_for(lambda _frame: pongs() >= 33 or bool(phone.errors), timeout=5)
+    assert not phone.errors, phone.errors
+    assert pongs() == 33
+    await phone.close()
 
 
 def test_defaults_are_the_documented_ones() -> None:
