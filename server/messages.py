@@ -68,11 +68,11 @@ ERRORS: dict[str, dict[str, str]] = {
         ),
         "not_owner": "Alleen de maker van deze quiz kan hem vervangen of verwijderen.",
         "quiz_renamed": (
-            "Er bestond al een quiz met id '{old}': deze is opgeslagen als '{new}'. Wilde je "
+            "Er bestond al een quiz met id ‘{old}’: deze is opgeslagen als ‘{new}’. Wilde je "
             "die quiz vervangen? Upload hem dan vanuit de browser waarmee hij eerst is geüpload."
         ),
         "quiz_same_title": (
-            "Let op: er staat al een quiz met de titel '{title}' in de bibliotheek. Geef deze een "
+            "Let op: er staat al een quiz met de titel ‘{title}’ in de bibliotheek. Geef deze een "
             "andere titel als het een andere quiz is, anders zijn ze niet uit elkaar te houden."
         ),
         "quiz_id_taken": "Dit quiz-id is te vaak gebruikt. Kies een ander id.",
@@ -137,11 +137,11 @@ ERRORS: dict[str, dict[str, str]] = {
         "rate_limited": "Slow down: too many requests at once. Try again in a few seconds.",
         "not_owner": "Only the author of this quiz can replace or delete it.",
         "quiz_renamed": (
-            "A quiz with id '{old}' already existed: this one was saved as '{new}'. Did you mean "
+            "A quiz with id ‘{old}’ already existed: this one was saved as ‘{new}’. Did you mean "
             "to replace that quiz? Then upload it from the browser it was first uploaded from."
         ),
         "quiz_same_title": (
-            "Note: the library already has a quiz titled '{title}'. Give this one another title "
+            "Note: the library already has a quiz titled ‘{title}’. Give this one another title "
             "if it is a different quiz, or the two cannot be told apart."
         ),
         "quiz_id_taken": "This quiz id has been used too often. Choose another id.",

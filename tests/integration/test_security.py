@@ -162,7 +162,7 @@ def test_an_upload_never_replaces_someone_elses_quiz(live_server: ServerProcess)
     assert "titel" not in other.json()["message"]  # another title: no namesake
     namesake = _upload(base, {**FAST_QUIZ, "id": "ander-id", "title": " fatima's  QUIZ"})
     assert namesake.status_code == 201 and "renamed_from" not in namesake.json()
-    assert "al een quiz met de titel ' fatima's  QUIZ'" in namesake.json()["message"]
+    assert "al een quiz met de titel ‘ fatima's  QUIZ’" in namesake.json()["message"]
     assert other.json()["edit_secret"] != secret
     kept = httpx.get(f"{base}/api/quizzes/van-fatima", headers={"X-Edit-Secret": secret}).json()
     assert kept["title"] == "Fatima's quiz"
