@@ -366,6 +366,7 @@ function render() {
     name: myName,
     header,
     updateHeader,
+    code,
   });
 }
 

@@ -1007,3 +1007,37 @@ def test_phones_moved_by_a_removal_are_told_the_circle_was_rearranged(pages: Pag
         expect(phones[name].locator("#kring-reseated")).to_have_count(0)
         expect(phones[name].locator(".kring-shift")).to_contain_text("opgeschoven")
     pages.assert_clean()
+
+
+def test_a_choice_not_saved_yet_survives_a_reload(pages: Pages) -> None:
+    """A domain, a grade and half a reason, then the page reloads (or a cheap phone drops the
+    tab while the camera was open): the choice is back, not yet saved; once saved, a reload shows
+    the saved entry and no draft is left behind."""
+    from playwright.sync_api import expect
+
+    _, code = kring_room(pages)
+    phone = pages.open("Noor", f"/join/{code}", PHONE, is_mobile=True, has_touch=True)
+    phone.locator("#join-name").fill("Noor")
+    phone.locator("#join-form button[type=submit]").click()
+    expect(phone.locator("#kring-entry")).to_be_visible()
+    domain = phone.locator(".domain-btn").nth(2)
+    name = domain.inner_text()
+    domain.click()
+    phone.get_by_role("button", name="Cijfer 7", exact=True).click()
+    phone.locator("#kring-reason").fill("Ik ben er net mee begon")
+    phone.reload()
+    expect(phone.locator("#kring-entry")).to_be_visible()
+    expect(phone.locator(".domain-btn", has_text=name)).to_have_attribute("aria-pressed", "true")
+    expect(phone.get_by_role("button", name="Cijfer 7", exact=True)).to_have_attribute(
+        "aria-pressed", "true"
+    )
+    expect(phone.locator("#kring-reason")).to_have_value("Ik ben er net mee begon")
+    expect(phone.locator("#kring-save")).to_be_enabled()  # not saved yet: it says so
+    phone.locator("#kring-reason").fill("Ik ben er net mee begonnen")
+    phone.locator("#kring-save").click()
+    expect(phone.locator("#kring-status")).to_contain_text("Opgeslagen")
+    assert phone.evaluate("Object.keys(sessionStorage).filter((k) => k.includes('kring'))") == []
+    phone.reload()
+    expect(phone.locator("#kring-reason")).to_have_value("Ik ben er net mee begonnen")
+    expect(phone.locator("#kring-status")).to_contain_text("Opgeslagen")
+    pages.assert_clean()

@@ -26,6 +26,37 @@ let lateNotice = ""; // why it did not count: shown until the phase changes
 // when a grade is corrected right after saving.
 const acked = new AckHold(() => ctx && render(ctx));
 
+// What the player chose and typed but did not save yet survives a reload, or a cheap phone
+// dropping the tab while its camera or chat app was open: kept per room and item for this tab.
+function draftKey() {
+  return `kk:kring-draft:${ctx.code}:${ctx.view.item || 0}`;
+}
+
+function keepDraft() {
+  try {
+    sessionStorage.setItem(draftKey(), JSON.stringify(draft));
+  } catch {
+    /* private mode: the draft lives as long as the page */
+  }
+}
+
+function keptDraft() {
+  try {
+    const kept = JSON.parse(sessionStorage.getItem(draftKey()) || "null");
+    return kept && typeof kept === "object" ? { domain: kept.domain || null, grade: kept.grade || null, reason: String(kept.reason || "") } : null;
+  } catch {
+    return null;
+  }
+}
+
+function dropDraft() {
+  try {
+    sessionStorage.removeItem(draftKey());
+  } catch {
+    /* nothing kept */
+  }
+}
+
 export function reset() {
   renderedKey = null;
   touched = false;
@@ -45,6 +76,7 @@ export function onAck(msg) {
     saved = sending;
     touched = false;
     acked.hold(saved);
+    if (ctx) dropDraft();
   }
   if (late && late.sent && msg.domain === late.domain && msg.grade === late.grade) {
     late = null; // it arrived before the lock after all: it counts
@@ -109,6 +141,7 @@ export function render(context) {
     entry(view, me);
     return;
   }
+  if (draft) dropDraft();
   draft = null;
   sending = null;
   touched = false;
@@ -130,6 +163,13 @@ function entry(view, me) {
   const mineKey = JSON.stringify(mine);
   // Within the hold, only a `me` that shows the acknowledged entry is taken: one that shows
   // another may be older than the ack.
+  if (!draft) {
+    const kept = keptDraft(); // a reload in the middle of choosing: the choice is back
+    if (kept) {
+      draft = kept;
+      touched = true;
+    }
+  }
   const older = Boolean(mine && saved && acked.active && !same(mine, saved));
   if (mine && acked.active && same(mine, saved)) acked.release(); // the server shows it now
   if (mine && mineKey !== lastMine && !sending && !older) {
@@ -164,6 +204,7 @@ function entryForm(view) {
           draft.domain = domain;
           notice = "";
           touched = true;
+          keepDraft();
           updateForm(ctx.view, null);
         },
       },
@@ -183,6 +224,7 @@ function entryForm(view) {
           draft.grade = grade;
           notice = "";
           touched = true;
+          keepDraft();
           updateForm(ctx.view, null);
         },
       },
@@ -200,6 +242,7 @@ function entryForm(view) {
   reason.addEventListener("input", () => {
     draft.reason = reason.value;
     touched = true;
+    keepDraft();
     updateForm(ctx.view, null);
   });
   const form = el(

@@ -20,7 +20,7 @@ import {
 } from "../render.js";
 
 const countdown = new Countdown();
-let ctx = null; // {root, view, me, send, name, header, updateHeader}
+let ctx = null; // {root, view, me, send, name, header, updateHeader, code}
 let view = null;
 let me = null;
 let pending = null; // {question, choice?|value?} tapped but not yet acknowledged
