@@ -24,10 +24,6 @@ log = logging.getLogger("kenniskring.ws")
 CLOSE_WAIT_S = 1.0
 CLOSE_POLICY = 1008  # a socket that kept flooding after it was told to slow down
 CLOSE_UNAVAILABLE = 1011  # the backend (Redis) cannot be reached: reconnect and resume
-# The page's `ping`, when it reaches the app (past the protocol's allowance, or under another
-# server than ours): answered without decoding, after the socket's rate check.
-PING = PAGE_PING
-PONG = PAGE_PONG
 CLOSE_RESTART = 1012  # uvicorn closes every socket with it as the server shuts down (a deploy)
 
 Handler = Callable[[Hub, Client, Mapping[str, Any]], Awaitable[dict[str, Any] | None]]
@@ -207,8 +203,10 @@ async def _read_frames(
                     await _close_now(client, CLOSE_POLICY)
                     return
                 continue
-            if message.get("bytes") == PING:
-                client.send_now(PONG)
+            if message.get("bytes") == PAGE_PING:
+                # Past the protocol's allowance (wsprotocol.py), or under another server than
+                # ours: answered without decoding, after the socket's rate check.
+                client.send_now(PAGE_PONG)
                 continue
             msg_type = None
             started = hub.outage.clock()
