@@ -1352,3 +1352,35 @@ def test_the_sticker_bar_stays_small_with_large_text(pages: Pages) -> None:
     expect(last).to_be_in_viewport(ratio=0.5)  # the card tapped is not hidden
     assert not cut_off(phone, ".dv-vote-card")
     pages.assert_clean()
+
+
+def test_a_minority_answer_typed_but_not_sent_survives_a_reload(pages: Pages) -> None:
+    """Half an answer to the minority question, then the page reloads: the text is back, marked
+    as not sent; sent, it is saved and nothing is left behind for the next reload."""
+    from playwright.sync_api import expect
+
+    code, host = dotvote_room(pages, THREE_CARDS)
+    eva = join_phone(pages, code, "Eva", "#dv-wall")
+    bram = join_phone(pages, code, "Bram", "#dv-wall")
+    control(host, "Stemmen openen")
+    tap(eva, A, 6)
+    tap(bram, B, 5)
+    tap(bram, A, 1)
+    expect(host.locator("#dv-host-placed")).to_contain_text("12 stickers")
+    control(host, "Stemmen sluiten")
+    host.locator("#dv-cut-k").fill("1")  # only A goes ahead: Bram's five on B are below
+    host.locator("#dv-cut-save").click()
+    minority = bram
+    expect(minority.locator("#dv-answer")).to_be_visible()
+    minority.locator("#dv-answer").fill("Als het in de middag k")
+    minority.reload()
+    expect(minority.locator("#dv-answer")).to_have_value("Als het in de middag k")
+    expect(minority.locator("#dv-answer-status")).to_have_text("Nog niet verstuurd")
+    minority.locator("#dv-answer").fill("Als het in de middag kan")
+    minority.locator("#dv-answer-submit").click()
+    expect(minority.locator("#dv-answer-status")).to_contain_text("Antwoord verstuurd")
+    kept = "Object.keys(sessionStorage).filter((k) => k.startsWith('kk:draft:'))"
+    assert minority.evaluate(kept) == []
+    minority.reload()
+    expect(minority.locator("#dv-answer")).to_have_value("Als het in de middag kan")
+    pages.assert_clean()

@@ -4,6 +4,7 @@
 // A werkvorm renderer for phone.js: render(ctx) draws ctx.view and this phone's `me`.
 
 import { AckHold } from "../ackhold.js";
+import { dropDraft, keepDraft, keptDraft } from "./drafts.js";
 import { add, el, fmtNumber, replace, t } from "../render.js";
 
 const GRADES = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
@@ -26,35 +27,10 @@ let lateNotice = ""; // why it did not count: shown until the phase changes
 // when a grade is corrected right after saving.
 const acked = new AckHold(() => ctx && render(ctx));
 
-// What the player chose and typed but did not save yet survives a reload, or a cheap phone
-// dropping the tab while its camera or chat app was open: kept per room and item for this tab.
-function draftKey() {
-  return `kk:kring-draft:${ctx.code}:${ctx.view.item || 0}`;
-}
-
-function keepDraft() {
-  try {
-    sessionStorage.setItem(draftKey(), JSON.stringify(draft));
-  } catch {
-    /* private mode: the draft lives as long as the page */
-  }
-}
-
-function keptDraft() {
-  try {
-    const kept = JSON.parse(sessionStorage.getItem(draftKey()) || "null");
-    return kept && typeof kept === "object" ? { domain: kept.domain || null, grade: kept.grade || null, reason: String(kept.reason || "") } : null;
-  } catch {
-    return null;
-  }
-}
-
-function dropDraft() {
-  try {
-    sessionStorage.removeItem(draftKey());
-  } catch {
-    /* nothing kept */
-  }
+/** The choice kept for a reload (drafts.js), as the form takes it; null when there is none. */
+function keptChoice() {
+  const kept = keptDraft(ctx, "kring");
+  return kept && typeof kept === "object" ? { domain: kept.domain || null, grade: kept.grade || null, reason: String(kept.reason || "") } : null;
 }
 
 export function reset() {
@@ -76,7 +52,7 @@ export function onAck(msg) {
     saved = sending;
     touched = false;
     acked.hold(saved);
-    if (ctx) dropDraft();
+    if (ctx) dropDraft(ctx, "kring");
   }
   if (late && late.sent && msg.domain === late.domain && msg.grade === late.grade) {
     late = null; // it arrived before the lock after all: it counts
@@ -141,7 +117,7 @@ export function render(context) {
     entry(view, me);
     return;
   }
-  if (draft) dropDraft();
+  if (draft) dropDraft(ctx, "kring");
   draft = null;
   sending = null;
   touched = false;
@@ -164,7 +140,7 @@ function entry(view, me) {
   // Within the hold, only a `me` that shows the acknowledged entry is taken: one that shows
   // another may be older than the ack.
   if (!draft) {
-    const kept = keptDraft(); // a reload in the middle of choosing: the choice is back
+    const kept = keptChoice(); // a reload in the middle of choosing: the choice is back
     if (kept) {
       draft = kept;
       touched = true;
@@ -204,7 +180,7 @@ function entryForm(view) {
           draft.domain = domain;
           notice = "";
           touched = true;
-          keepDraft();
+          keepDraft(ctx, "kring", draft);
           updateForm(ctx.view, null);
         },
       },
@@ -224,7 +200,7 @@ function entryForm(view) {
           draft.grade = grade;
           notice = "";
           touched = true;
-          keepDraft();
+          keepDraft(ctx, "kring", draft);
           updateForm(ctx.view, null);
         },
       },
@@ -242,7 +218,7 @@ function entryForm(view) {
   reason.addEventListener("input", () => {
     draft.reason = reason.value;
     touched = true;
-    keepDraft();
+    keepDraft(ctx, "kring", draft);
     updateForm(ctx.view, null);
   });
   const form = el(

@@ -7,6 +7,7 @@
 // the placement that tap sent, until the server answers it (offline too: marked as not sent).
 
 import { AckHold } from "../ackhold.js";
+import { dropDraft, keepDraft, keptDraft } from "./drafts.js";
 import { el, replace, t } from "../render.js";
 import { byDomain, cardIndex, cutText, doelgroepLabel, metaLine, stickersText } from "./dotvote-cards.js";
 
@@ -91,6 +92,7 @@ export function onAck(msg) {
     settle("answer");
     answerStatus = t("dotvote_answer_saved");
     notice = "";
+    if (ctx) dropDraft(ctx, "answer");
   }
 }
 
@@ -529,7 +531,10 @@ function updateResult(view, me) {
   part("dv-minority-box", { minority: minority ? minority.cards : null, question: view.question, has: Boolean(minority) }, () => minorityForm(view, minority, cards));
   const answer = ctx.root.querySelector("#dv-answer");
   if (answer && minority && answerDraft === null) {
-    answerDraft = minority.answer || "";
+    // An answer typed before a reload and not sent is back, marked as not sent.
+    const kept = keptDraft(ctx, "answer");
+    answerDraft = typeof kept === "string" ? kept : minority.answer || "";
+    if (answerDraft.trim() !== (minority.answer || "")) answerStatus = t("dotvote_unsent");
     answer.value = answerDraft;
   }
   const status = ctx.root.querySelector("#dv-answer-status");
@@ -551,6 +556,7 @@ function minorityForm(view, minority, cards) {
   area.value = answerDraft ?? minority.answer ?? "";
   area.addEventListener("input", () => {
     answerDraft = area.value;
+    keepDraft(ctx, "answer", area.value);
     answerStatus = area.value.trim() === (((ctx.me || {}).minority || {}).answer || "") ? "" : t("dotvote_unsent");
     const status = ctx.root.querySelector("#dv-answer-status");
     if (status) status.textContent = answerStatus;
