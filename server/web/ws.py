@@ -17,7 +17,6 @@ from server.hub.rooms import Hub, HubError
 from server.messages import error_frame
 from server.web.limits import Limiter, SocketLimit
 from server.web.wsprotocol import EXTENSION as FRAMES_EXTENSION
-from server.web.wsprotocol import PAGE_PING, PAGE_PONG
 
 log = logging.getLogger("kenniskring.ws")
 
@@ -202,11 +201,6 @@ async def _read_frames(
                 if verdict == SocketLimit.CLOSE:
                     await _close_now(client, CLOSE_POLICY)
                     return
-                continue
-            if message.get("bytes") == PAGE_PING:
-                # Past the protocol's allowance (wsprotocol.py), or under another server than
-                # ours: answered without decoding, after the socket's rate check.
-                client.send_now(PAGE_PONG)
                 continue
             msg_type = None
             started = hub.outage.clock()

@@ -34,7 +34,8 @@ EXTENSION = "kenniskring.frames"
 
 # The page's `ping` as msgpack encodes it ({"type": "ping"}), and its `pong`. Every page sends one
 # every 10 s: the most frequent frame of a quiet room, answered here without the app
-# (`FrameWritingProtocol.handle_bytes`) up to PINGS_PER_WINDOW per socket per PING_WINDOW_S.
+# (`FrameWritingProtocol.handle_bytes`) up to PINGS_PER_WINDOW per socket per PING_WINDOW_S;
+# more reach the app's `ping` handler behind its rate limit (ws.py).
 PAGE_PING = b"\x81\xa4type\xa4ping"
 PAGE_PONG = b"\x81\xa4type\xa4pong"
 PINGS_PER_WINDOW = 4
