@@ -230,28 +230,40 @@ def _semantic_issues(quiz: Any) -> list[Issue]:
 
 
 def _position(quiz: Any, path: JsonPath) -> tuple[int, ...]:
-    """Sort key: where ``path`` sits in the file (missing fields after the present ones)."""
+    """Sort key: where ``path`` sits in the file. A missing field sorts where it would be
+    added in the canonical order (FIELD_ORDER): a quiz without an author hears so before the
+    errors in its questions, a question without a text before the errors in its options."""
     key: list[int] = []
     node: Any = quiz
     for part in path:
         if isinstance(node, dict) and not isinstance(part, int):
             keys = list(node)
             if part in node:
-                key.append(keys.index(part))
+                key.append((2 * keys.index(part) + 1) * _SLOT)
                 node = node[part]
             else:
-                key.append(len(keys) + FIELD_ORDER.get(str(part), len(FIELD_ORDER)))
+                rank = FIELD_ORDER.get(str(part), len(FIELD_ORDER))
+                # before the first present field that comes after it (unknown ones do not
+                # count: their "did you mean" stays before the missing field it names)
+                slot = next(
+                    (i for i, k in enumerate(keys) if FIELD_ORDER.get(str(k), -1) > rank),
+                    len(keys),
+                )
+                key.append(2 * slot * _SLOT + rank)
                 node = None
         elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
             key.append(part)
             node = node[part]
         elif isinstance(node, dict) and part in node:
-            key.append(list(node).index(part))
+            key.append((2 * list(node).index(part) + 1) * _SLOT)
             node = node[part]
         else:
             key.append(1 << 30)
             node = None
     return tuple(key)
+
+
+_SLOT = 1024  # room between two present fields for the missing ones (more than FIELD_ORDER)
 
 
 def _finish(quiz: Any, issues: list[Issue], head: list[Issue] | None = None) -> list[QuizIssue]:

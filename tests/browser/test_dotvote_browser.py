@@ -1351,6 +1351,10 @@ def test_the_sticker_bar_stays_small_with_large_text(pages: Pages) -> None:
     assert covered(phone, ".dv-sticky") < PHONE["height"] / 2, covered(phone, ".dv-sticky")
     expect(last).to_be_in_viewport(ratio=0.5)  # the card tapped is not hidden
     assert not cut_off(phone, ".dv-vote-card")
+    # Read: one tap puts it away before its 6 s are over
+    phone.get_by_role("button", name="Melding sluiten").click()
+    expect(phone.locator("#dv-notice")).to_be_hidden(timeout=1_000)
+    assert covered(phone, ".dv-sticky") < third, covered(phone, ".dv-sticky")
     pages.assert_clean()
 
 

@@ -830,12 +830,14 @@ SIDEWAYS = """() => {
   return out.slice(0, 6);
 }"""
 COLUMNS = "(b) => new Set(b.map((n) => Math.round(n.getBoundingClientRect().left))).size"
+CLIPPED = "(b) => b.filter((n) => n.scrollWidth > n.clientWidth).map((n) => n.textContent)"
 
 
 def test_the_kring_fits_narrow_and_zoomed_phones(pages: Pages) -> None:
     """A 240 px phone (a 360 px phone zoomed to 150 %) and a 360 px phone with 150 % text show
-    the domains in one column, a 320 px phone in two; no kring screen scrolls sideways, and
-    "Opslaan" takes a tap (Playwright's click checks nothing else is hit there)."""
+    the domains in one column, a 320 px phone in two; the grades stay two rows of five, also
+    at 320 px with 150 % text; no kring screen scrolls sideways, and "Opslaan" takes a tap
+    (Playwright's click checks nothing else is hit there)."""
     from playwright.sync_api import expect
 
     host, code = kring_room(pages)
@@ -843,6 +845,7 @@ def test_the_kring_fits_narrow_and_zoomed_phones(pages: Pages) -> None:
         "Fleur": ({"width": 240, "height": 427}, False, 1),
         "Johannes-Willem": ({"width": 360, "height": 640}, True, 1),
         "Marieke": ({"width": 320, "height": 568}, False, 2),
+        "Sanne": ({"width": 320, "height": 568}, True, 1),
     }
     phones: dict[str, Any] = {}
     for i, (name, (viewport, big_text, columns)) in enumerate(sizes.items()):
@@ -856,6 +859,8 @@ def test_the_kring_fits_narrow_and_zoomed_phones(pages: Pages) -> None:
         phone.locator("#join-form button[type=submit]").click()
         expect(phone.locator("#kring-entry")).to_be_visible()
         assert phone.locator(".domain-btn").evaluate_all(COLUMNS) == columns, name
+        assert phone.locator(".grade-btn").evaluate_all(COLUMNS) == 5, name
+        assert phone.locator(".grade-btn").evaluate_all(CLIPPED) == [], name
         assert phone.evaluate(SIDEWAYS) == [], name
         pages.shot(phone, f"kring-narrow-entry-{name}", axe=i == 0)
         phone.locator(".domain-btn").nth(5).click()

@@ -192,6 +192,7 @@ BAD_EXPECTATIONS: dict[str, list[tuple[str, str]]] = {
         ("questions[1].experts", "vraag 2: er mogen hoogstens 3 experts zijn (nu 11)"),
     ],
     "many_mistakes.json": [
+        ("author", "de auteur ontbreekt"),  # where it would go: after "language"
         (
             "questions[0].options[1].tekst",
             "vraag 1, antwoord 2: onbekend veld 'tekst' (bedoel je 'text'?)",
@@ -211,7 +212,6 @@ BAD_EXPECTATIONS: dict[str, list[tuple[str, str]]] = {
             "vraag 4, schatting: het minimum (100) moet kleiner zijn dan het maximum (15)",
         ),
         ("titel", "onbekend veld 'titel' (bedoel je 'title'?)"),
-        ("author", "de auteur ontbreekt"),
     ],
 }
 
@@ -257,6 +257,23 @@ def test_several_mistakes_are_reported_at_once_in_file_order() -> None:
     for issue, (path, fragment) in zip(result.errors, expected, strict=True):
         assert issue.path == path
         assert fragment in issue.message
+
+
+def test_a_missing_field_is_reported_where_it_would_be_added() -> None:
+    """Not after everything present: a question without a text hears so before its options'
+    errors, and a missing field of the whole file comes before the questions' errors."""
+    quiz = copy.deepcopy(MINIMAL)
+    del quiz["questions"][0]["text"]
+    quiz["questions"][0]["options"][0]["text"] = ""
+    del quiz["title"]
+    quiz["questions"][1]["time_limit"] = 3
+    paths = [e.path for e in validate_quiz(quiz).errors]
+    assert paths == [
+        "title",
+        "questions[0].text",
+        "questions[0].options[0].text",
+        "questions[1].time_limit",
+    ], paths
 
 
 def test_empty_object_lists_every_missing_field_in_canonical_order() -> None:

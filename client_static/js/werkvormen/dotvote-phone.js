@@ -166,7 +166,13 @@ export function render(context) {
 }
 
 function skeleton(phase) {
-  const noticeBox = el("p", { class: "notice dv-notice", id: "dv-notice", role: "alert", hidden: true });
+  // A notice can be put away with a tap: with large text it covers much of a small screen.
+  const noticeBox = el(
+    "div",
+    { class: "notice dv-notice", id: "dv-notice-box", hidden: true },
+    el("button", { type: "button", class: "dv-notice-close", "aria-label": t("dotvote_notice_close"), onclick: dismissNotice }, "×"),
+    el("p", { id: "dv-notice", role: "alert" }),
+  );
   if (phase === "cards") {
     return el(
       "section",
@@ -217,9 +223,9 @@ function update() {
   if (view.phase === "cards") updateCards(view, me);
   else if (view.phase === "voting") updateVoting(view, me);
   else updateResult(view, me);
-  const box = ctx.root.querySelector("#dv-notice");
+  const box = ctx.root.querySelector("#dv-notice-box");
   if (box) {
-    box.textContent = notice;
+    box.querySelector("#dv-notice").textContent = notice;
     box.hidden = !notice;
   }
   fitBar();
@@ -311,6 +317,13 @@ function showNotice(text) {
 
 /** While voting the notice sits in the sticky bar above the cards: it goes after a few seconds,
  * so it does not keep a fifth of a small screen covered. */
+function dismissNotice() {
+  clearTimeout(noticeTimer);
+  notice = "";
+  noticeLocal = false;
+  if (ctx) update();
+}
+
 function fadeInVoting() {
   clearTimeout(noticeTimer);
   if (!ctx || ctx.view.phase !== "voting" || !notice) return;
