@@ -223,6 +223,11 @@ function connect(s) {
   conn = new Connection({
     hello: () => ({ role: "host", room: session.code, secret: session.secret, lang: lang() }),
     onView: (msg) => {
+      if (session.handedOver) {
+        // the link worked: from now on this is the session of this device like any other
+        delete session.handedOver;
+        saveSession(session);
+      }
       view = msg;
       if (busyUntilV !== null && msg.v > busyUntilV) setBusy(null);
       render();
@@ -245,8 +250,9 @@ function onError(err) {
   const key = `err_${err.code}`;
   const text = t(key) !== key ? t(key) : err.message || t("err_generic");
   if (err.code === "room_not_found" || err.code === "not_host") {
+    const viaLink = session && session.handedOver && !view;
     clearSession();
-    showSetup(t("host_session_gone"));
+    showSetup(t(viaLink ? "host_handover_invalid" : "host_session_gone"));
     return;
   }
   setBusy(null);
@@ -286,6 +292,7 @@ function buildSessionLayout() {
           el("a", { class: "btn btn-secondary", href: screenUrl, target: "_blank", rel: "noopener", id: "open-screen" }, t("host_open_screen")),
           el("button", { type: "button", class: "btn btn-ghost", id: "new-session", onclick: newSession }, t("host_new_session")),
         ),
+        handoverPanel(s),
       ),
       el("div", { class: "notice", id: "host-notice", role: "alert", hidden: true }),
       el(
@@ -351,6 +358,61 @@ async function download(s, query, filename) {
   } catch (err) {
     flash(err.message || t("err_generic"));
   }
+}
+
+// ---------------------------------------------------------------- hand-over to another device
+
+/** The session's link for another device (a second laptop, the facilitator's phone). The host
+ * secret travels in the fragment: a browser never sends it to the server, so it is in no log
+ * and no Referer, and the page that opens it takes it out of the address bar at once. */
+function handoverLink(s) {
+  const fragment = new URLSearchParams({ room: s.code, key: s.secret });
+  return `${location.origin}/host${location.search}#${fragment}`;
+}
+
+function handoverPanel(s) {
+  const link = el("input", { id: "handover-link", type: "text", readonly: true, value: handoverLink(s), "aria-label": t("host_handover_link") });
+  const status = el("p", { class: "hint", id: "handover-status", role: "status" });
+  const copy = el(
+    "button",
+    {
+      type: "button",
+      class: "btn btn-secondary btn-small",
+      id: "handover-copy",
+      onclick: async () => {
+        link.select();
+        try {
+          await navigator.clipboard.writeText(link.value);
+          status.textContent = t("host_handover_copied");
+        } catch {
+          status.textContent = t("host_handover_select"); // no clipboard (plain http): selected
+        }
+      },
+    },
+    t("host_handover_copy"),
+  );
+  return el(
+    "details",
+    { class: "handover", id: "handover" },
+    el("summary", null, t("host_handover")),
+    el("p", null, t("host_handover_text")),
+    el("div", { class: "handover-row" }, link, copy),
+    status,
+  );
+}
+
+/** A hand-over link opened here: its session is taken on (it replaces one stored before, since
+ * the facilitator opened the link on purpose), and the secret leaves the address bar. */
+function takeHandover() {
+  if (!location.hash) return null;
+  const given = new URLSearchParams(location.hash.slice(1));
+  history.replaceState(null, "", location.pathname + location.search);
+  const code = given.get("room") || "";
+  const secret = given.get("key") || "";
+  if (!/^\d{6}$/.test(code) || !secret) return null;
+  const s = { code, secret, join_url: null, handedOver: true };
+  saveSession(s);
+  return s;
 }
 
 function newSession() {
@@ -655,6 +717,6 @@ function removedList(list) {
 
 // ---------------------------------------------------------------- start
 
-const stored = loadSession();
+const stored = takeHandover() || loadSession();
 if (stored) connect(stored);
 else showSetup();

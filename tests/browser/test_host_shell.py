@@ -332,3 +332,53 @@ def test_each_page_names_a_werkvorm_in_its_own_language(pages: Pages, live_serve
     bokaal.goto(f"{pages.base}/bokaal?team={team}&lang=nl")
     expect(meetings.nth(1)).to_contain_text("· Zes stickers prioriteren")
     pages.assert_clean()
+
+
+def test_the_session_can_be_controlled_from_another_device(pages: Pages) -> None:
+    """A second laptop (a browser without the session) opens the host page's hand-over link and
+    controls the running session; the secret leaves its address bar at once. A link whose key
+    is wrong says so and leads to a new session, and leaving a session says what it means."""
+    from playwright.sync_api import expect
+
+    quiz_id = upload(pages.base, FAST_QUIZ)
+    host, _ = programme_host(pages, [{"quiz_id": quiz_id}])
+    code = host.locator("#session-code").inner_text().replace(" ", "")
+    anna = join_phone(pages, code, "Anna", ".joined-as")
+    host.get_by_text("Op een ander apparaat bedienen").click()
+    link = host.get_by_label("Link om deze sessie op een ander apparaat te bedienen")
+    expect(link).to_be_visible()
+    url = link.input_value()
+    assert url.startswith(f"{pages.base}/host") and f"#room={code}&key=" in url, url
+    pages.shot(host, "host-handover-open")
+
+    other = pages.open(
+        "second laptop", url.removeprefix(pages.base), {"width": 1366, "height": 768}
+    )
+    expect(other.locator("#session-code")).to_have_text(f"{code[:3]} {code[3:]}")
+    assert "#" not in other.url and "key=" not in other.url, other.url
+    expect(other.locator("#players h2")).not_to_have_text(re.compile(r"\(0\)"))
+    control(other, "Start")  # from the second laptop: the phone and the first laptop follow
+    expect(anna.locator(".answers button").first).to_be_visible()
+    expect(host.locator(".phase-badge")).to_have_text("Vraag loopt")
+    other.reload()  # the session is this browser's own now
+    expect(other.locator(".phase-badge")).to_have_text("Vraag loopt")
+
+    wrong = url.split("&key=")[0] + "&key=fout"
+    stranger = pages.open(
+        "stranger", wrong.removeprefix(pages.base), {"width": 1366, "height": 768}
+    )
+    expect(stranger.locator("#host-setup .form-error")).to_have_text(
+        "Deze link opent geen sessie: die bestaat niet meer, of de link is niet compleet. "
+        "Start een nieuwe sessie."
+    )
+    assert "key=" not in stranger.url
+
+    dialogs = Dialogs(host)
+    dialogs.next(accept=False)
+    host.locator("#new-session").click()
+    expect(host.locator("#session-code")).to_be_visible()  # dismissed: still in the session
+    assert dialogs.asked == [
+        "Deze sessie verlaten en een nieuwe starten? Deze sessie bedien je daarna niet meer "
+        "vanaf dit apparaat (wel met de link van ‘Op een ander apparaat bedienen’)."
+    ]
+    pages.assert_clean()
