@@ -424,6 +424,12 @@ function newSession() {
 /** Sends one control; false when the previous one is still on its way (nothing is sent). */
 function send(action, extra = {}) {
   if (!conn || busyUntilV !== null) return false;
+  if (conn.state !== "open") {
+    // Not queued for later: a control that goes off minutes after the press, when the meeting
+    // has moved on, would surprise the facilitator more than pressing it again.
+    flash(t("host_control_offline"));
+    return false;
+  }
   const active = document.activeElement;
   pressed = active && active.closest("#controls") ? active.textContent : null;
   conn.send({ type: "control", action, ...extra });

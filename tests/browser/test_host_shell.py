@@ -238,6 +238,17 @@ def test_a_latecomer_is_welcomed_rather_than_left_off_the_scoreboard(pages: Page
     )
     expect(anna.locator(".rank")).to_have_text("Je staat op plek 1 van 1")
     expect(anna.locator(".joined-midway")).to_have_count(0)
+    Dialogs(host).next(accept=True)  # "Afronden" asks first
+    control(host, "Afronden")
+    expect(anna.locator(".podium-phone")).to_contain_text("Bedankt voor het meedoen!")
+    # Joined once it is over: welcomed to watch the winners, not thanked for 0 points
+    fleur = join_phone(pages, code, "Fleur", ".podium-phone")
+    expect(fleur.locator(".joined-late")).to_have_text(
+        "Welkom, Fleur! Deze quiz is net afgelopen: kijk mee wie er gewonnen heeft."
+    )
+    expect(fleur.locator(".podium-phone")).not_to_contain_text("Bedankt voor het meedoen")
+    expect(fleur.locator(".podium-phone")).not_to_contain_text("Totaal")
+    expect(anna.locator(".joined-late")).to_have_count(0)
     pages.assert_clean()
 
 
@@ -381,4 +392,31 @@ def test_the_session_can_be_controlled_from_another_device(pages: Pages) -> None
         "Deze sessie verlaten en een nieuwe starten? Deze sessie bedien je daarna niet meer "
         "vanaf dit apparaat (wel met de link van ‘Op een ander apparaat bedienen’)."
     ]
+    pages.assert_clean()
+
+
+def test_a_control_pressed_without_a_connection_is_refused_not_kept(pages: Pages) -> None:
+    """Offline, a control is not sent minutes later when the meeting moved on: the page says
+    nothing was sent, and once the connection is back the same button works."""
+    from playwright.sync_api import expect
+
+    quiz_id = upload(pages.base, FAST_QUIZ)
+    host, _ = programme_host(pages, [{"quiz_id": quiz_id}])
+    code = host.locator("#session-code").inner_text().replace(" ", "")
+    anna = join_phone(pages, code, "Anna", ".joined-as")
+    expect(host.locator("#players h2")).not_to_have_text(re.compile(r"\(0\)"))
+    host.context.set_offline(True)
+    expect(host.locator("#conn-banner")).to_be_visible()
+    control(host, "Start")
+    expect(host.locator("#host-notice")).to_have_text(
+        "Geen verbinding met de server: er is niets verstuurd. "
+        "Druk opnieuw zodra de verbinding terug is."
+    )
+    host.context.set_offline(False)
+    expect(host.locator("#conn-banner")).to_be_hidden()
+    host.wait_for_timeout(1_000)  # a queued control would have gone by now
+    expect(anna.locator(".answers button")).to_have_count(0)
+    expect(host.locator(".phase-badge")).to_have_text("Wachten op deelnemers")
+    control(host, "Start")
+    expect(anna.locator(".answers button").first).to_be_visible()
     pages.assert_clean()

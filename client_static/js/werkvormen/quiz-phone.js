@@ -412,13 +412,16 @@ function scoreboard() {
 function podium() {
   const p = view.podium || {};
   const line = bokaalLine(p.bokaal);
+  // Joined after the last question was scored: nothing to total up or thank for.
+  const late = Boolean(me && me.of && !me.rank);
   return el(
     "section",
     { class: "podium-phone center" },
     me && me.rank && !p.no_points
       ? el("h1", { class: "final-place" }, t("phone_final_place", { rank: me.rank, of: me.of }))
       : el("h1", null, t("podium_title")),
-    me ? el("p", { class: "muted" }, t("phone_total", { n: fmtNumber(me.score) })) : null,
+    late ? el("p", { class: "notice joined-late" }, t("phone_joined_after_end", { name: me.name || ctx.name() })) : null,
+    me && !late ? el("p", { class: "muted" }, t("phone_total", { n: fmtNumber(me.score) })) : null,
     p.no_points ? el("p", { class: "podium-no-points" }, t("podium_no_points")) : null,
     el(
       "ol",
@@ -434,7 +437,7 @@ function podium() {
       ),
     ),
     line ? el("p", { class: "bokaal-line" }, trophyIcon(), line) : null,
-    el("p", null, t("phone_thanks")),
+    late ? null : el("p", null, t("phone_thanks")),
   );
 }
 
