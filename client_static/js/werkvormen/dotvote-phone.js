@@ -315,8 +315,7 @@ function showNotice(text) {
   update();
 }
 
-/** While voting the notice sits in the sticky bar above the cards: it goes after a few seconds,
- * so it does not keep a fifth of a small screen covered. */
+/** The notice's "×": put away before its time. */
 function dismissNotice() {
   clearTimeout(noticeTimer);
   notice = "";
@@ -324,6 +323,8 @@ function dismissNotice() {
   if (ctx) update();
 }
 
+/** While voting the notice sits in the sticky bar above the cards: it goes after a few seconds,
+ * so it does not keep a fifth of a small screen covered. */
 function fadeInVoting() {
   clearTimeout(noticeTimer);
   if (!ctx || ctx.view.phase !== "voting" || !notice) return;
