@@ -81,6 +81,11 @@ def _hub(request: Request) -> Hub:
     return hub
 
 
+async def not_found(request: Request, exc: Exception) -> Response:
+    """An address under /api/ that names nothing: the API's own 404 error body."""
+    return _error(request, "not_found", 404)
+
+
 async def backend_unavailable(request: Request, exc: Exception) -> Response:
     """Redis cannot be reached: 503 with a Dutch message, logged once per outage."""
     hub = _hub(request)

@@ -11,6 +11,8 @@ from collections.abc import AsyncIterator
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.gzip import GZipMiddleware
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Mount
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
@@ -60,6 +62,18 @@ def reconnect_grace_s() -> float:
     return int(raw) / 1000 if raw else RECONNECT_GRACE_S
 
 
+async def not_found(request: Request, exc: Exception) -> Response:
+    """No route and no file: under /api/ the API's JSON error, for a missing static file the
+    plain 404 (a script or image, no page), and for any other address a page in the reader's
+    language that leads on (`pages.not_found`)."""
+    path = request.url.path
+    if path.startswith("/api/"):
+        return await api.not_found(request, exc)
+    if path.startswith("/static/"):
+        return PlainTextResponse("Not Found", status_code=404)
+    return await pages.not_found(request, exc)
+
+
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings.from_env()
     backend = make_backend(settings.redis_url, settings.data_dir, settings.room_ttl)
@@ -101,7 +115,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
         # HTTP only: GZipMiddleware passes websocket scopes through untouched, and `/ws` does
         # not even reach the middleware stack (KenniskringApp.__call__).
         middleware=[Middleware(SecurityHeaders), Middleware(GZipMiddleware, minimum_size=500)],
-        exception_handlers={cls: api.backend_unavailable for cls in backend.unavailable},
+        exception_handlers={
+            404: not_found,
+            **{cls: api.backend_unavailable for cls in backend.unavailable},
+        },
         lifespan=lifespan,
     )
     app.state.settings = settings

@@ -28,6 +28,10 @@ HOST_PARTS = (
     "settings_",
     "owners_",
 )
+# Texts of the pages that run no script (templates/signpost.html: `/screen` without a code, a page
+# that does not exist): the server writes them into the page, so no page's inline catalogue
+# carries them.
+SERVER_ONLY = ("signpost_",)
 
 
 def host_only(key: str) -> bool:
@@ -80,8 +84,13 @@ def catalogue(static_dir: Path, lang: str) -> dict[str, Any]:
 
 @cache
 def catalogue_json(static_dir: Path, lang: str, phone: bool = False) -> str:
-    """The catalogue as JSON that is safe inside a <script> element; for the phone page without
-    the facilitator's texts (`host_only`)."""
-    texts = {k: v for k, v in catalogue(static_dir, lang).items() if not (phone and host_only(k))}
+    """The catalogue as JSON that is safe inside a <script> element, without the texts only the
+    server writes (`SERVER_ONLY`); for the phone page also without the facilitator's
+    (`host_only`)."""
+    texts = {
+        k: v
+        for k, v in catalogue(static_dir, lang).items()
+        if not (k.startswith(SERVER_ONLY) or (phone and host_only(k)))
+    }
     text = json.dumps(texts, ensure_ascii=False)
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")

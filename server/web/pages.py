@@ -1,4 +1,5 @@
-"""The HTML pages: phone join, facilitator, projector, quiz library and bokaal history."""
+"""The HTML pages: phone join, facilitator, projector, quiz library and bokaal history; the
+signposts where an address leads nowhere (`/screen` without a code, a page that does not exist)."""
 
 from __future__ import annotations
 
@@ -27,7 +28,9 @@ def _switch_url(request: Request, lang: str) -> str:
     return f"{request.url.path}?{urlencode([*query, ('lang', lang)])}"
 
 
-def render(request: Request, template: str, *, phone: bool = False, **context: Any) -> Response:
+def render(
+    request: Request, template: str, *, phone: bool = False, status_code: int = 200, **context: Any
+) -> Response:
     lang = request_lang(request)
     static_dir = request.app.state.settings.static_dir
     other = "en" if lang == "nl" else "nl"
@@ -40,7 +43,7 @@ def render(request: Request, template: str, *, phone: bool = False, **context: A
         assets=request.app.state.assets,
         **context,
     )
-    response = HTMLResponse(html)
+    response = HTMLResponse(html, status_code=status_code)
     # The page's import map is its one inline script: allowed by its hash, nothing else inline.
     response.headers["content-security-policy"] = policy_for(html)
     # The language comes from the query, the cookie or Accept-Language (`request_lang`).
@@ -53,6 +56,12 @@ def render(request: Request, template: str, *, phone: bool = False, **context: A
 
 async def join_page(request: Request) -> Response:
     return render(request, "join.html", code="", phone=True)
+
+
+async def join_without_code(request: Request) -> Response:
+    """`/join` from a poster, without its code: the code is typed on the join page."""
+    query = request.url.query
+    return RedirectResponse(f"/?{query}" if query else "/", status_code=302)
 
 
 async def join_code_page(request: Request) -> Response:
@@ -73,6 +82,16 @@ async def screen_page(request: Request) -> Response:
     return render(request, "screen.html", code=code)
 
 
+async def screen_without_code(request: Request) -> Response:
+    """The projector's page opened without a code: it is opened from the facilitator's page."""
+    return render(request, "signpost.html", signpost="screen", href="/host")
+
+
+async def not_found(request: Request, exc: Exception) -> Response:
+    """A page that does not exist: 404 in the page's language, with the way to the home page."""
+    return render(request, "signpost.html", signpost="not_found", href="/", status_code=404)
+
+
 async def quizzes_page(request: Request) -> Response:
     return render(request, "quizzes.html")
 
@@ -83,8 +102,12 @@ async def bokaal_page(request: Request) -> Response:
 
 routes = [
     Route("/", join_page),
+    Route("/join", join_without_code),
+    Route("/join/", join_without_code),
     Route("/join/{code}", join_code_page),
     Route("/host", host_page),
+    Route("/screen", screen_without_code),
+    Route("/screen/", screen_without_code),
     Route("/screen/{code}", screen_page),
     Route("/quizzes", quizzes_page),
     Route("/bokaal", bokaal_page),

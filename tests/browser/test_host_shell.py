@@ -21,6 +21,7 @@ from tests.support.browser import (
     control,
     join_phone,
     programme_host,
+    sideways,
     start_quiz,
 )
 
@@ -120,6 +121,56 @@ def test_a_projector_for_an_unknown_room_leads_to_a_new_session(pages: Pages) ->
     screen = pages.open("screen", "/screen/000000", {"width": 1920, "height": 1080})
     expect(screen.locator(".screen-error")).to_have_text("Deze sessie bestaat niet (meer).")
     screen.get_by_role("link", name="Start een nieuwe sessie").click()
+    expect(screen.get_by_role("button", name="Start een sessie")).to_be_visible()
+    pages.assert_clean()
+
+
+def test_the_facilitator_page_fits_a_phone(pages: Pages) -> None:
+    """At 360×640 nothing on the facilitator's page reaches beyond the screen: not the setup,
+    not the running session, not the programme's menu, which a select would make as wide as its
+    longest option ("Themaquiz: Armoede en schulden: wie kun je inschakelen?", 513 px) unless
+    told to shrink; chosen, that option is cut in the closed menu."""
+    from playwright.sync_api import expect
+
+    host = pages.open("host", "/host", PHONE)
+    demo = host.locator(".quiz-choice", has_text="Snelle demo")
+    demo.click()
+    assert sideways(host) == []
+    host.get_by_role("button", name="Start een sessie").click()
+    expect(host.locator("#session-code")).to_be_visible()
+    menu = host.locator("#programme-add-kind")
+    longest = menu.locator("option", has_text="Armoede en schulden")
+    expect(longest).to_have_count(1)  # the library is in the menu
+    menu.scroll_into_view_if_needed()
+    assert sideways(host) == []
+    menu.select_option(label=longest.inner_text())
+    assert sideways(host) == []
+    pages.shot(host, "host-phone-programme")
+    pages.assert_clean()
+
+
+def test_addresses_without_a_page_lead_on(pages: Pages) -> None:
+    """`…/join` typed from a poster is the page where a phone types its code; the projector's
+    page opened without a code says it is opened from the facilitator's page and leads there;
+    an address that is no page says so in Dutch, in the pages' own style, and leads home."""
+    from playwright.sync_api import expect
+
+    poster = pages.open("poster", "/join", PHONE, is_mobile=True, has_touch=True)
+    expect(poster.locator("#join-code")).to_be_visible()
+
+    lost = pages.open("lost", "/doe-mee", PHONE, is_mobile=True, has_touch=True)
+    expect(lost.get_by_role("heading", level=1)).to_have_text("Pagina niet gevonden")
+    expect(lost.locator(".site-header .brand")).to_be_visible()
+    assert sideways(lost) == []
+    pages.shot(lost, "not-found-phone")
+    lost.get_by_role("link", name="Naar de startpagina").click()
+    expect(lost.locator("#join-code")).to_be_visible()
+
+    screen = pages.open("screen", "/screen", LAPTOP)
+    expect(screen.get_by_role("heading", level=1)).to_have_text("Scherm voor de beamer")
+    expect(screen.locator("main")).to_contain_text("Open het scherm voor de beamer")
+    pages.shot(screen, "screen-without-code")
+    screen.get_by_role("link", name="Naar de pagina van de begeleider").click()
     expect(screen.get_by_role("button", name="Start een sessie")).to_be_visible()
     pages.assert_clean()
 

@@ -27,6 +27,7 @@ from tests.support.browser import (
     control,
     join_phone,
     routed_phone,
+    sideways,
     start_quiz,
 )
 from tests.support.crowd import Crowd
@@ -819,16 +820,7 @@ def kring_room(pages: Pages) -> tuple[Any, str]:
     return host, host.locator("#session-code").inner_text().replace(" ", "")
 
 
-# What the page shows sideways beyond the screen (the phone would scroll sideways), and how many
-# columns the domain buttons stand in.
-SIDEWAYS = """() => {
-  const width = document.documentElement.clientWidth;
-  const out = [...document.querySelectorAll('main *')]
-    .filter((n) => n.getBoundingClientRect().right > width + 0.5)
-    .map((n) => `${n.tagName}.${n.className} ${(n.textContent || '').trim().slice(0, 30)}`);
-  if (document.documentElement.scrollWidth > width) out.unshift(`page ${document.documentElement.scrollWidth} > ${width}`);
-  return out.slice(0, 6);
-}"""
+# How many columns the domain buttons stand in, and which of them cut their text.
 COLUMNS = "(b) => new Set(b.map((n) => Math.round(n.getBoundingClientRect().left))).size"
 CLIPPED = "(b) => b.filter((n) => n.scrollWidth > n.clientWidth).map((n) => n.textContent)"
 
@@ -861,24 +853,24 @@ def test_the_kring_fits_narrow_and_zoomed_phones(pages: Pages) -> None:
         assert phone.locator(".domain-btn").evaluate_all(COLUMNS) == columns, name
         assert phone.locator(".grade-btn").evaluate_all(COLUMNS) == 5, name
         assert phone.locator(".grade-btn").evaluate_all(CLIPPED) == [], name
-        assert phone.evaluate(SIDEWAYS) == [], name
+        assert sideways(phone) == [], name
         pages.shot(phone, f"kring-narrow-entry-{name}", axe=i == 0)
         phone.locator(".domain-btn").nth(5).click()
         phone.get_by_role("button", name="Cijfer 8", exact=True).click()
         phone.locator("#kring-reason").fill("Ik werk al jaren met gezinnen in de wijk")
         phone.locator("#kring-save").click()
         expect(phone.locator("#kring-status")).to_contain_text("Opgeslagen")
-        assert phone.evaluate(SIDEWAYS) == [], name
+        assert sideways(phone) == [], name
         phones[name] = phone
 
     control(host, "Cijfers vastzetten")
     for name, phone in phones.items():
         expect(phone.locator("#kring-place")).to_be_visible()
-        assert phone.evaluate(SIDEWAYS) == [], name
+        assert sideways(phone) == [], name
     control(host, "Toon de kennis per domein")
     for name, phone in phones.items():
         expect(phone.locator("#kring-reveal .kring-map-row")).to_have_count(1)
-        assert phone.evaluate(SIDEWAYS) == [], name
+        assert sideways(phone) == [], name
     pages.shot(phones["Fleur"], "kring-narrow-reveal-Fleur", axe=False)
     pages.assert_clean()
 

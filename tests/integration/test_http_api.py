@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import html
 import io
 import json
 import re
@@ -315,6 +316,80 @@ def test_the_language_switch_keeps_the_page_query(live_server: ServerProcess) ->
     assert links == ["/host?quiz=mijn+quiz%26co&amp;lang=en"], links
     plain = httpx.get(f"{live_server.base}/quizzes")
     assert 'class="lang-switch" href="/quizzes?lang=en"' in plain.text
+
+
+@pytest.mark.parametrize("path", ["/join", "/join/"])
+def test_join_without_a_code_leads_to_where_the_code_is_typed(
+    live_server: ServerProcess, path: str
+) -> None:
+    """`…/join` typed from a poster, without its code: the join page, where a phone types the
+    code (and the language asked for comes along), not an English "Not Found"."""
+    url = f"{live_server.base}{path}"
+    response = httpx.get(url, headers={"Accept-Language": "nl-NL"})
+    assert response.status_code == 302 and response.headers["location"] == "/"
+    assert httpx.get(url, params={"lang": "en"}).headers["location"] == "/?lang=en"
+    page = httpx.get(url, headers={"Accept-Language": "nl-NL"}, follow_redirects=True)
+    assert page.status_code == 200 and 'data-code=""' in page.text
+
+
+@pytest.mark.parametrize("path", ["/screen", "/screen/"])
+def test_the_projector_page_without_a_code_leads_to_the_facilitator(
+    live_server: ServerProcess, path: str
+) -> None:
+    """The projector's page opened without a code says, in the page's language, that it is
+    opened from the facilitator's page, and links there."""
+    url = f"{live_server.base}{path}"
+    dutch = httpx.get(url, headers={"Accept-Language": "nl-NL"})
+    assert dutch.status_code == 200 and dutch.headers["content-type"].startswith("text/html")
+    text = html.unescape(dutch.text)
+    assert '<html lang="nl"' in text and "vanaf de pagina van de begeleider" in text
+    assert '<a class="btn btn-primary" href="/host?lang=nl">' in text
+    english = html.unescape(httpx.get(url, headers={"Accept-Language": "en-GB,en"}).text)
+    assert '<html lang="en"' in english and "from the facilitator's page" in english
+    assert '<a class="btn btn-primary" href="/host?lang=en">' in english
+
+
+@pytest.mark.parametrize("path", ["/doe-mee", "/join/123456/extra", "/host/setup", "/Host"])
+def test_an_address_that_is_no_page_gets_a_404_page_in_its_language(
+    live_server: ServerProcess, path: str
+) -> None:
+    """Status 404, but a page in the page's language (query, cookie, Accept-Language) with the
+    pages' header and a link home; it runs no script and carries no catalogue."""
+    url = f"{live_server.base}{path}"
+    dutch = httpx.get(url, headers={"Accept-Language": "nl-NL"})
+    assert dutch.status_code == 404 and dutch.headers["content-type"].startswith("text/html")
+    assert '<html lang="nl"' in dutch.text and "<h1>Pagina niet gevonden</h1>" in dutch.text
+    assert '<a class="brand" href="/?lang=nl">' in dutch.text
+    assert '<a class="btn btn-primary" href="/?lang=nl">Naar de startpagina</a>' in dutch.text
+    assert "Not Found" not in dutch.text and "<script" not in dutch.text
+    assert "Accept-Language" in dutch.headers["vary"]
+    english = httpx.get(url, headers={"Accept-Language": "en-GB,en;q=0.9"})
+    assert english.status_code == 404 and "<h1>Page not found</h1>" in english.text
+    assert '<a class="btn btn-primary" href="/?lang=en">To the home page</a>' in english.text
+    kept = httpx.get(url, headers={"Accept-Language": "nl", "Cookie": "lang=en"})
+    assert '<html lang="en"' in kept.text
+    asked = httpx.get(url, params={"lang": "en"}, headers={"Accept-Language": "nl"})
+    assert asked.status_code == 404 and '<html lang="en"' in asked.text
+
+
+def test_what_is_no_page_keeps_a_404_of_its_own(live_server: ServerProcess) -> None:
+    """Under /api/ an unknown address answers with the API's JSON error; a missing script,
+    style sheet or image is a plain 404, not a page."""
+    base = live_server.base
+    api = httpx.get(f"{base}/api/nope", headers={"Accept-Language": "nl-NL"})
+    assert api.status_code == 404
+    assert api.json() == {"error": "Niet gevonden.", "code": "not_found"}
+    assert httpx.get(f"{base}/api/rooms/000000/nope?lang=en").json()["error"] == "Not found."
+    room = httpx.get(f"{base}/api/rooms/000000", headers={"Accept-Language": "nl-NL"})
+    assert room.status_code == 404 and room.json()["code"] == "room_not_found"
+    for path in ("/static/js/nope.js", "/static/css/nope.css", "/static/img/nope.svg"):
+        missing = httpx.get(
+            f"{base}{path}", headers={"Accept": "text/html", "Accept-Language": "nl"}
+        )
+        assert missing.status_code == 404, path
+        assert (
+            missing.headers["content-type"].startswith("text/plain") and missing.text == "Not Found"
+        )
 
 
 async def test_every_round_stays_exportable_after_play_again(live_server: ServerProcess) -> None:

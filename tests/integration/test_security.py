@@ -28,6 +28,8 @@ SECURITY_HEADERS = {
         "/quizzes",
         "/bokaal",
         "/screen/123456",
+        "/screen",
+        "/does-not-exist",
         "/static/img/icon.svg",
         "/api/quizzes",
         "/healthz",

@@ -46,6 +46,16 @@ ON_TWO_SERVERS = pytest.mark.parametrize(
     [ONE_SERVER, pytest.param(TWO_SERVERS, marks=pytest.mark.redis)],
     indirect=True,
 )
+# What a page shows beyond the right edge of the screen, so that it would scroll sideways: the
+# elements that reach past it (at most six), after the page's own width when that is wider.
+SIDEWAYS = """() => {
+  const width = document.documentElement.clientWidth;
+  const out = [...document.querySelectorAll('body *')]
+    .filter((n) => n.getBoundingClientRect().right > width + 0.5)
+    .map((n) => `${n.tagName}.${n.className} ${(n.textContent || '').trim().slice(0, 30)}`);
+  if (document.documentElement.scrollWidth > width) out.unshift(`page ${document.documentElement.scrollWidth} > ${width}`);
+  return out.slice(0, 6);
+}"""
 
 
 def need_chromium() -> None:
@@ -159,6 +169,12 @@ class Dialogs:
             (dialog.accept if accept else dialog.dismiss)()
 
         self.page.once("dialog", answer)
+
+
+def sideways(page: Any) -> list[str]:
+    """What on `page` reaches beyond the screen's right edge (`SIDEWAYS`): [] when the page does
+    not scroll sideways."""
+    return list(page.evaluate(SIDEWAYS))
 
 
 def start_quiz(host: Any) -> None:

@@ -35,6 +35,17 @@ def test_every_text_the_pages_use_exists() -> None:
     assert sorted(used - set(nl)) == []
 
 
+def test_the_texts_only_the_server_writes_stay_out_of_the_pages_catalogues() -> None:
+    """The pages without a script (`/screen` without a code, a page that does not exist) are
+    written by the server: no page carries their texts in its inline catalogue."""
+    from server.web.i18n import catalogue_json
+
+    for lang in ("nl", "en"):
+        assert catalogue(lang)["signpost_not_found_title"]
+        for phone in (False, True):
+            assert "signpost_" not in catalogue_json(I18N.parent, lang, phone), (lang, phone)
+
+
 def test_a_werkvorm_has_the_name_the_pages_give_it() -> None:
     """What the server calls an item without a title of its own in an export (`names`) is what
     the pages call it (`kind_<kind>`), in both languages."""
