@@ -57,10 +57,31 @@ function fatal(text, gone = false) {
     app,
     el(
       "div",
-      { class: "screen-center" },
+      { class: "screen-center screen-gone" },
       el("h1", { class: "screen-error", role: "alert" }, text),
+      gone ? otherSession() : null,
       gone ? el("p", { class: "screen-wait" }, el("a", { href: `/host${location.search}` }, t("screen_new_session"))) : null,
     ),
+  );
+}
+
+/** A session that is gone (a restarted server, a typo): this tab shows a running one from its
+ * code, without a detour through the facilitator's page. */
+function otherSession() {
+  const input = el("input", { id: "screen-code", inputmode: "numeric", autocomplete: "off", maxlength: "7", pattern: "\\d{3} ?\\d{3}", required: true });
+  return el(
+    "form",
+    {
+      class: "screen-other",
+      onsubmit: (e) => {
+        e.preventDefault();
+        const digits = input.value.replace(/\s/g, "");
+        if (/^\d{6}$/.test(digits)) location.assign(`/screen/${digits}${location.search}`);
+      },
+    },
+    el("label", { for: "screen-code" }, t("screen_other_code")),
+    input,
+    el("button", { type: "submit", class: "btn btn-primary" }, t("screen_show")),
   );
 }
 

@@ -125,6 +125,24 @@ def test_a_projector_for_an_unknown_room_leads_to_a_new_session(pages: Pages) ->
     pages.assert_clean()
 
 
+def test_a_projector_whose_room_is_gone_shows_another_from_its_code(pages: Pages) -> None:
+    """After a restart of an in-memory server the projector's session is gone; once the
+    facilitator started a new one, the projector tab shows it from the new code as typed from
+    the screen ("123 456"), without going through the facilitator's page."""
+    from playwright.sync_api import expect
+
+    host, _ = programme_host(pages, [{"quiz_id": "demo-kennisdeling"}])
+    code = host.locator("#session-code").inner_text().replace(" ", "")
+    screen = pages.open("screen", "/screen/000000", {"width": 1280, "height": 720})
+    expect(screen.locator(".screen-error")).to_have_text("Deze sessie bestaat niet (meer).")
+    pages.shot(screen, "screen-session-gone")
+    screen.get_by_label("Code van de sessie").fill(f"{code[:3]} {code[3:]}")
+    screen.get_by_role("button", name="Toon op dit scherm").click()
+    expect(screen.locator(".join-panel")).to_be_visible()
+    assert screen.url.endswith(f"/screen/{code}"), screen.url
+    pages.assert_clean()
+
+
 def test_the_facilitator_page_fits_a_phone(pages: Pages) -> None:
     """At 360×640 nothing on the facilitator's page reaches beyond the screen: not the setup,
     not the running session, not the programme's menu, which a select would make as wide as its
