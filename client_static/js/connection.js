@@ -115,13 +115,15 @@ export class Connection {
   /**
    * Send a frame. Before `welcome` (or while reconnecting) frames are queued and sent right
    * after the next welcome; the server refuses duplicates (e.g. already_answered), so a
-   * queued answer is safe. Returns true when sent immediately.
+   * queued answer is safe. With `queue: false` such a frame is dropped instead (the caller
+   * sends it again itself when it still applies). Returns true when sent immediately.
    */
-  send(msg) {
+  send(msg, { queue = true } = {}) {
     if (this.ws && this.ws.readyState === WebSocket.OPEN && this.welcomed) {
       this.ws.send(encode(msg));
       return true;
     }
+    if (!queue) return false;
     const same = JSON.stringify(msg);
     this.queue = this.queue
       .filter((m) => !(msg.type === "input" && m.type === "input" && m.item === msg.item) && JSON.stringify(m) !== same)

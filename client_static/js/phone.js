@@ -48,6 +48,10 @@ let code = "";
 let view = null;
 let me = null;
 let current = null; // the werkvorm renderer on screen (null: the form or a wait)
+// {text, at}: why the room gave this phone another name than the one typed ("Anna" was taken:
+// "anna 2"), under the name until the running item's phase changes (`at`: the item and phase
+// it was first shown in).
+let nameNote = null;
 
 // ---------------------------------------------------------------- storage
 
@@ -244,6 +248,7 @@ function connect(c, { name = "" } = {}) {
   code = c;
   view = null;
   me = null;
+  nameNote = null;
   for (const kind of Object.keys(LOADERS)) load(kind);
   renderWaiting(t("conn_connecting"));
   conn = new Connection({
@@ -253,19 +258,12 @@ function connect(c, { name = "" } = {}) {
       return { role: "phone", room: code, name, lang: lang(), device: deviceId() };
     },
     onWelcome: (msg) => {
+      // Joined with the name typed (not resumed): the room may have made it unique ("anna 2").
+      if (name && msg.name && !loadPlayer(code)) nameNote = renamed(name, msg.name);
       if (msg.token) savePlayer(code, { token: msg.token, name: msg.name || name, player: msg.player });
       if (current && current.onWelcome) current.onWelcome(msg);
-      const path = `/join/${code}`;
-      if (location.pathname !== path) {
-        // A reload (or the language switch) must land on this room, not on the empty form.
-        history.replaceState(null, "", path + location.search);
-        const switcher = document.querySelector(".lang-switch");
-        if (switcher) {
-          const url = new URL(switcher.href, location.href);
-          url.pathname = path;
-          switcher.href = url.pathname + url.search;
-        }
-      }
+      // A reload (or the language switch) must land on this room, not on the empty form.
+      setPath(`/join/${code}`);
       render();
     },
     onView: (msg) => {
@@ -298,10 +296,19 @@ function onError(err) {
       clearPlayer(code);
       showRemoved(message);
       break;
-    case "room_not_found":
-      clearPlayer(code);
-      showForm({ code: "", error: message });
+    case "room_not_found": {
+      const old = clearPlayer(code);
+      if (old || (conn && conn.everWelcomed)) {
+        // The room this phone was in is gone (the server restarted, the room expired): nobody
+        // typed a wrong code. Ask for the new one, with the name kept; a reload shows the form.
+        const name = (old && old.name) || myName();
+        setPath("/");
+        showForm({ code: "", name, error: t("err_room_gone") });
+      } else {
+        showForm({ code: "", error: message });
+      }
       break;
+    }
     case "room_locked":
     case "room_full":
     case "name_invalid":
@@ -315,6 +322,26 @@ function onError(err) {
     default:
       setNotice(err, message);
   }
+}
+
+/** The page's address (and the language switch's) without reloading: `/join/CODE` or `/`. */
+function setPath(path) {
+  if (location.pathname === path) return;
+  history.replaceState(null, "", path + location.search);
+  const switcher = document.querySelector(".lang-switch");
+  if (switcher) {
+    const url = new URL(switcher.href, location.href);
+    url.pathname = path;
+    switcher.href = url.pathname + url.search;
+  }
+}
+
+/** The note for a name the room changed to keep names unique (`typed` "anna", `given` "anna 2"),
+ * or null when it is the name typed (as the server cleans names: NFC, one space between words). */
+function renamed(typed, given) {
+  const cleaned = typed.normalize("NFC").replace(/\s+/g, " ").trim();
+  if (cleaned === given || !/ \d+$/.test(given)) return null;
+  return { text: t("phone_name_taken", { typed: cleaned, name: given }), at: "" };
 }
 
 function errorText(err) {
@@ -352,6 +379,13 @@ function render() {
   // one right after the view): before it, a reveal would say "no answer" to one who answered.
   if (!view || !me) return;
   load(view.activity);
+  const at = `${view.item}:${view.phase}`;
+  if (nameNote && !nameNote.at) nameNote.at = at;
+  else if (nameNote && nameNote.at !== at) nameNote = null;
+  if (!nameNote) {
+    const note = $("#name-note"); // a werkvorm that only updates its page keeps its header
+    if (note) note.remove();
+  }
   const renderer = rendererFor(view.activity);
   if (!renderer) {
     replace(app, header(""), el("section", { class: "card center" }, el("p", null, t("phone_wait_start"))));
@@ -362,7 +396,7 @@ function render() {
     view,
     // A `me` of an earlier programme item is not this werkvorm's.
     me: me && me.item === view.item ? me : null,
-    send: (data) => conn && conn.send({ type: "input", item: view.item || 0, data }),
+    send: (data, options) => Boolean(conn && conn.send({ type: "input", item: view.item || 0, data }, options)),
     name: myName,
     header,
     updateHeader,
@@ -374,14 +408,18 @@ function myName() {
   return (me && me.name) || (loadPlayer(code) || {}).name || "";
 }
 
-/** The phone's top line: the player's name and the werkvorm's own figure (the quiz's points). */
+/** The phone's top line: the player's name and the werkvorm's own figure (the quiz's points);
+ * under it, just after joining, why the name is not the one typed. */
 function header(right) {
-  return el(
-    "div",
-    { class: "phone-top" },
-    el("span", { class: "me-name", id: "me-name" }, myName()),
-    el("span", { class: "me-score", id: "me-score" }, right || ""),
-  );
+  return [
+    el(
+      "div",
+      { class: "phone-top" },
+      el("span", { class: "me-name", id: "me-name" }, myName()),
+      el("span", { class: "me-score", id: "me-score" }, right || ""),
+    ),
+    nameNote ? el("p", { class: "notice name-note", id: "name-note", role: "status" }, nameNote.text) : null,
+  ];
 }
 
 function updateHeader(right) {

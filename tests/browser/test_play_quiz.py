@@ -429,6 +429,115 @@ def test_an_answer_lost_with_a_dead_socket_is_sent_again(pages: Pages) -> None:
     pages.assert_clean()
 
 
+def test_an_answer_that_did_not_arrive_before_the_close_says_so(pages: Pages) -> None:
+    """An answer tapped without a working connection that the server never got before its
+    question closed: the reveal says it did not arrive in time for want of a connection, not
+    "Geen antwoord gegeven" as if nothing was tapped. Once on a socket that looked open but was
+    dead (its frames swallowed in Playwright's websocket routing), once while the phone knew it
+    was offline (reconnects refused). An answer whose question the host closed and followed with
+    the next one before the phone was back is never sent: not into the new question, and no
+    refusal of it shows there."""
+    import msgpack
+    from playwright.sync_api import expect
+
+    net = {"mute": False, "refuse": False}
+    sockets: list[Any] = []
+    inputs: list[dict[str, Any]] = []  # the answers that reached the server, in order
+
+    def route(ws: Any) -> None:
+        if net["refuse"]:
+            ws.close(code=4000)
+            return
+        server = ws.connect_to_server()
+        sockets.append(ws)
+
+        def to_server(message: Any) -> None:
+            if net["mute"]:
+                return
+            frame = msgpack.unpackb(message) if isinstance(message, bytes) else {}
+            if isinstance(frame, dict) and frame.get("type") == "input":
+                inputs.append(frame["data"])
+            server.send(message)
+
+        ws.on_message(to_server)
+        server.on_message(lambda m: None if net["mute"] else ws.send(m))
+
+    quiz = {**FAST_QUIZ, "id": "zonder-verbinding", "questions": [
+        {"id": f"q{n}", "type": "true_false", "text": f"Stelling {n}.", "time_limit": 60,
+         "answer": True}
+        for n in range(1, 5)
+    ]}  # fmt: skip
+    host, _ = programme_host(pages, [{"quiz_id": upload(pages.base, quiz)}])
+    code = host.locator("#session-code").inner_text().replace(" ", "")
+    eva = routed_phone(pages, code, "Eva", route)
+
+    def says_missed(**timeout: float) -> None:
+        """The reveal: the answer did not arrive in time, for want of a connection."""
+        verdict = eva.locator(".verdict")
+        expect(verdict.locator("h1")).to_have_text("Je antwoord kwam niet op tijd aan", **timeout)
+        expect(verdict).to_contain_text("Er was geen verbinding, dus het telt niet mee.")
+
+    def offline() -> None:
+        """The phone loses its connection and knows it: its socket closes, no new one opens."""
+        net["refuse"] = True
+        eva.context.set_offline(True)
+        sockets[-1].close(code=4000)
+        expect(eva.locator("#conn-banner")).to_be_visible()
+
+    def online() -> None:
+        net["refuse"] = False
+        eva.context.set_offline(False)
+
+    def tap() -> None:
+        eva.locator(".answers button").first.click()  # Waar
+        expect(eva.locator(".received h2")).to_have_text("Versturen…")
+
+    # 1. On a dead socket: the phone notices (its ping), the host closes the question meanwhile.
+    start_quiz(host)
+    expect(eva.locator(".answers button")).to_have_count(2)
+    net["mute"] = True
+    tap()
+    eva.evaluate("document.dispatchEvent(new Event('visibilitychange'))")  # checks the socket
+    expect(eva.locator("#conn-banner")).to_be_visible(timeout=8_000)  # pong timeout is 5 s
+    control(host, "Vraag nu sluiten")
+    expect(host.locator(".phase-badge")).to_have_text("Antwoord")
+    net["mute"] = False
+    says_missed(timeout=25_000)  # a muted hello first: the hello timeout is 8 s
+    pages.shot(eva, "phone-answer-missed")
+    assert inputs == []
+
+    # 2. Offline, and the phone knows it: the same once it is back.
+    control(host, "Volgende vraag")
+    expect(eva.locator(".q-meta")).to_contain_text("Vraag 2 van 4")
+    offline()
+    tap()
+    control(host, "Vraag nu sluiten")
+    expect(host.locator(".phase-badge")).to_have_text("Antwoord")
+    online()
+    says_missed()
+    expect(eva.locator("#conn-banner")).to_be_hidden()
+
+    # 3. Offline while the host closes the question and opens the next: back on the phone, the
+    #    new question, its buttons free, and only the answer tapped now goes out.
+    control(host, "Volgende vraag")
+    expect(eva.locator(".q-meta")).to_contain_text("Vraag 3 van 4")
+    offline()
+    tap()
+    control(host, "Vraag nu sluiten")
+    expect(host.locator(".phase-badge")).to_have_text("Antwoord")
+    control(host, "Volgende vraag")
+    expect(host.locator(".phase-badge")).to_have_text("Vraag loopt")
+    online()
+    expect(eva.locator(".q-meta")).to_contain_text("Vraag 4 van 4")
+    expect(eva.locator("#conn-banner")).to_be_hidden()
+    expect(eva.locator(".answers button")).to_have_count(2)
+    expect(eva.locator(".question .notice:visible")).to_have_count(0)
+    eva.locator(".answers button", has_text="Niet waar").click()
+    expect(eva.locator(".verdict h1")).to_have_text("Helaas, fout")  # Eva is everyone
+    assert inputs == [{"question": 3, "choice": 1}], inputs
+    pages.assert_clean()
+
+
 def test_an_answer_shows_as_received_from_its_ack_before_the_phones_own_frame(
     pages: Pages,
 ) -> None:

@@ -24,6 +24,10 @@ let ctx = null; // {root, view, me, send, name, header, updateHeader, code}
 let view = null;
 let me = null;
 let pending = null; // {question, choice?|value?} tapped but not yet acknowledged
+// The question whose answer this phone tapped and the server never had: the connection broke
+// before it arrived and the question closed meanwhile. Its reveal says so.
+let missed = null;
+let heard = false; // a `me` came since the last welcome: this session's word on the answer
 // {question, choice, value} the server acknowledged, shown as received until this phone's `me`
 // says so too: a busy server sends the ack at once and the `me` with its next render.
 let acked = null;
@@ -35,6 +39,7 @@ let renderedKey = null;
 export function reset() {
   countdown.stop();
   pending = null;
+  missed = null;
   acked = null;
   notice = null;
   timeUp = false;
@@ -42,22 +47,19 @@ export function reset() {
 }
 
 /** A new session on the server (a reconnect): its views and `me` are the truth again. An
- * answer sent on the old socket and never answered may have been lost with it (a dead socket
- * that looked open): unless the connection kept it to send now, it goes again once this
- * session's `me` shows the server does not have it. */
+ * answer not acknowledged yet was tapped without a connection (the connection did not keep it)
+ * or sent on a socket that turned out dead: it goes again once this session's `me` shows the
+ * server does not have it and its question is still open, never into a later question. */
 export function onWelcome() {
   acked = null;
-  if (pending) pending.lost = !pending.queued;
-  if (pending) pending.queued = false;
+  heard = false;
+  if (pending) pending.lost = pending.interrupted = true;
 }
 
 export function onMe(me) {
+  heard = true;
   if (pending && me.answer && me.answer.question === pending.question) pending = null;
-  if (pending && pending.lost && ctx) {
-    const { question, choice, value } = pending;
-    pending.lost = false;
-    pending.queued = !ctx.send(value === undefined ? { question, choice } : { question, value });
-  }
+  if (pending && pending.lost && ctx) transmit();
   const known = (me.answer && me.answer.question) ?? (me.result && me.result.question);
   if (acked && known === acked.question) acked = null;
 }
@@ -84,8 +86,15 @@ function sendAnswer(question, payload) {
   if (pending || !ctx) return;
   pending = { question: question.index, ...payload };
   notice = null;
-  pending.queued = !ctx.send({ question: question.index, ...payload });
+  transmit();
   render(ctx);
+}
+
+/** Send the pending answer now, or keep it `lost` until the next session's `me` (not queued in
+ * the connection: by then its question may have closed). */
+function transmit() {
+  const { question, choice, value } = pending;
+  pending.lost = !ctx.send(value === undefined ? { question, choice } : { question, value }, { queue: false });
 }
 
 export function render(context) {
@@ -95,12 +104,15 @@ export function render(context) {
   const q = view.question;
   const open = view.phase === "question" && q;
   if (!open) {
+    // Still on its way when its question closed, and the connection broke meanwhile.
+    if (pending && pending.interrupted && q && pending.question === q.index) missed = q.index;
     pending = null;
     // Kept through its question's reveal: until the result comes, the answer is "counting".
     if (!(acked && view.phase === "reveal" && q && acked.question === q.index)) acked = null;
     notice = null;
-  } else if (pending && pending.question !== q.index) {
-    pending = null;
+  } else {
+    missed = null;
+    if (pending && pending.question !== q.index) pending = null;
   }
   const answered = open ? givenTo(q) : null;
   const noticeText = open && notice && notice.question === q.index ? notice.text : "";
@@ -323,11 +335,21 @@ function reveal(q) {
   const result = me && me.result && q && me.result.question === q.index ? me.result : null;
   // The reveal view can arrive a moment before this phone's own result (`me`): an answer given
   // but not yet scored is "counting", never "no answer".
-  const counting = !result && q && givenTo(q);
+  // An answer that was on its way without a connection: counting until this session's `me`
+  // says whether the server had it.
+  const lost = q && missed === q.index;
+  const counting = q && ((!result && givenTo(q)) || (lost && !heard));
   const r = view.reveal || {};
   let verdict;
   if (counting) {
     verdict = el("div", { class: "verdict neutral" }, el("h1", null, t("phone_counting")));
+  } else if (lost && !(result && result.answered)) {
+    verdict = el(
+      "div",
+      { class: "verdict neutral missed" },
+      el("h1", null, t("phone_answer_missed")),
+      el("p", null, t("phone_answer_missed_why")),
+    );
   } else if (q && q.type === "poll") {
     verdict = result && result.answered
       ? el("div", { class: "verdict neutral" }, el("h1", null, t("phone_thanks_vote")))
