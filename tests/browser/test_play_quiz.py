@@ -506,25 +506,24 @@ def test_an_answer_that_did_not_arrive_before_the_close_says_so(pages: Pages) ->
     pages.shot(eva, "phone-answer-missed")
     assert inputs == []
 
+    def tap_offline_until_closed(question: int) -> None:
+        """The next question; the phone goes offline, taps, and the host closes the question."""
+        control(host, "Volgende vraag")
+        expect(eva.locator(".q-meta")).to_contain_text(f"Vraag {question} van 4")
+        offline()
+        tap()
+        control(host, "Vraag nu sluiten")
+        expect(host.locator(".phase-badge")).to_have_text("Antwoord")
+
     # 2. Offline, and the phone knows it: the same once it is back.
-    control(host, "Volgende vraag")
-    expect(eva.locator(".q-meta")).to_contain_text("Vraag 2 van 4")
-    offline()
-    tap()
-    control(host, "Vraag nu sluiten")
-    expect(host.locator(".phase-badge")).to_have_text("Antwoord")
+    tap_offline_until_closed(2)
     online()
     says_missed()
     expect(eva.locator("#conn-banner")).to_be_hidden()
 
     # 3. Offline while the host closes the question and opens the next: back on the phone, the
     #    new question, its buttons free, and only the answer tapped now goes out.
-    control(host, "Volgende vraag")
-    expect(eva.locator(".q-meta")).to_contain_text("Vraag 3 van 4")
-    offline()
-    tap()
-    control(host, "Vraag nu sluiten")
-    expect(host.locator(".phase-badge")).to_have_text("Antwoord")
+    tap_offline_until_closed(3)
     control(host, "Volgende vraag")
     expect(host.locator(".phase-badge")).to_have_text("Vraag loopt")
     online()

@@ -32,7 +32,7 @@ import yaml
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
-from server.web.i18n import host_only
+from server.web.i18n import SERVER_ONLY, host_only
 from tests.support.redis_server import RedisServer, require_redis_server
 from tests.support.servers import free_port
 
@@ -312,11 +312,19 @@ def test_serve_with_the_dockerfile_command_serves_every_page_and_file(
             catalogue = json.loads(embedded.group(1))
             expected = json.loads((ROOT / "client_static" / "i18n" / f"{lang}.json").read_text())
             assert http.get(f"/static/i18n/{lang}.json").json() == expected
+            # no page carries the texts the server writes into pages without a script
+            expected = {k: v for k, v in expected.items() if not k.startswith(SERVER_ONLY)}
             if path != "/host":  # the phone page leaves the facilitator's texts out
                 left_out = expected.keys() - catalogue.keys()
                 assert left_out and all(host_only(key) for key in left_out), left_out
                 expected = {k: v for k, v in expected.items() if not host_only(k)}
             assert catalogue == expected
+        # the pages without a script (templates/signpost.html) ship in the wheel too
+        signposts = {path: http.get(path) for path in ("/screen?lang=nl", "/geen-pagina")}
+        assert signposts["/screen?lang=nl"].status_code == 200
+        assert "Scherm voor de beamer" in signposts["/screen?lang=nl"].text
+        assert signposts["/geen-pagina"].status_code == 404
+        assert "text/html" in signposts["/geen-pagina"].headers["content-type"]
         quizzes = http.get("/api/quizzes").json()
         template = http.get("/api/quiz-template")
         assert template.status_code == 200 and template.json()["questions"], template.text[:200]
