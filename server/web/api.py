@@ -86,6 +86,14 @@ async def not_found(request: Request, exc: Exception) -> Response:
     return _error(request, "not_found", 404)
 
 
+async def method_not_allowed(request: Request, exc: Exception) -> Response:
+    """An address under /api/ asked with a method it does not take: the API's own error body,
+    with the methods it does take (`Allow`)."""
+    response = _error(request, "method_not_allowed", 405)
+    response.headers.update(getattr(exc, "headers", None) or {})
+    return response
+
+
 async def backend_unavailable(request: Request, exc: Exception) -> Response:
     """Redis cannot be reached: 503 with a Dutch message, logged once per outage."""
     hub = _hub(request)

@@ -74,6 +74,15 @@ async def not_found(request: Request, exc: Exception) -> Response:
     return await pages.not_found(request, exc)
 
 
+async def method_not_allowed(request: Request, exc: Exception) -> Response:
+    """A method an address does not take: under /api/ the API's JSON error; elsewhere (no page
+    asks for one) the plain 405."""
+    if request.url.path.startswith("/api/"):
+        return await api.method_not_allowed(request, exc)
+    headers = getattr(exc, "headers", None)
+    return PlainTextResponse("Method Not Allowed", status_code=405, headers=headers)
+
+
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings.from_env()
     backend = make_backend(settings.redis_url, settings.data_dir, settings.room_ttl)
@@ -117,6 +126,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         middleware=[Middleware(SecurityHeaders), Middleware(GZipMiddleware, minimum_size=500)],
         exception_handlers={
             404: not_found,
+            405: method_not_allowed,
             **{cls: api.backend_unavailable for cls in backend.unavailable},
         },
         lifespan=lifespan,

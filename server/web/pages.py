@@ -58,16 +58,21 @@ async def join_page(request: Request) -> Response:
     return render(request, "join.html", code="", phone=True)
 
 
-async def join_without_code(request: Request) -> Response:
-    """`/join` from a poster, without its code: the code is typed on the join page."""
+def _to_join_page(request: Request) -> Response:
+    """To the page where a phone types the code, with the query (`?lang=`) kept."""
     query = request.url.query
     return RedirectResponse(f"/?{query}" if query else "/", status_code=302)
+
+
+async def join_without_code(request: Request) -> Response:
+    """`/join` from a poster, without its code: the code is typed on the join page."""
+    return _to_join_page(request)
 
 
 async def join_code_page(request: Request) -> Response:
     code = request.path_params["code"]
     if not codes.is_room_code(code):
-        return RedirectResponse("/", status_code=302)
+        return _to_join_page(request)
     return render(request, "join.html", code=code, phone=True)
 
 
@@ -76,10 +81,10 @@ async def host_page(request: Request) -> Response:
 
 
 async def screen_page(request: Request) -> Response:
+    """The projector's page; for a code that cannot be one (a typo) the page says the session
+    does not exist and takes the right code (screen.js)."""
     code = request.path_params["code"]
-    if not codes.is_room_code(code):
-        return RedirectResponse("/host", status_code=302)
-    return render(request, "screen.html", code=code)
+    return render(request, "screen.html", code=code if codes.is_room_code(code) else "")
 
 
 async def screen_without_code(request: Request) -> Response:

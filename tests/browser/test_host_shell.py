@@ -122,6 +122,10 @@ def test_a_projector_for_an_unknown_room_leads_to_a_new_session(pages: Pages) ->
     expect(screen.locator(".screen-error")).to_have_text("Deze sessie bestaat niet (meer).")
     screen.get_by_role("link", name="Start een nieuwe sessie").click()
     expect(screen.get_by_role("button", name="Start een sessie")).to_be_visible()
+    # a code mistyped in the address bar (five digits): the same page, in the language asked
+    typo = pages.open("typo", "/screen/12345?lang=en", {"width": 1920, "height": 1080})
+    expect(typo.locator(".screen-error")).to_have_text("This session does not exist (any more).")
+    expect(typo.get_by_label("Session code")).to_be_visible()
     pages.assert_clean()
 
 

@@ -318,12 +318,13 @@ def test_the_language_switch_keeps_the_page_query(live_server: ServerProcess) ->
     assert 'class="lang-switch" href="/quizzes?lang=en"' in plain.text
 
 
-@pytest.mark.parametrize("path", ["/join", "/join/"])
+@pytest.mark.parametrize("path", ["/join", "/join/", "/join/12345", "/join/abc"])
 def test_join_without_a_code_leads_to_where_the_code_is_typed(
     live_server: ServerProcess, path: str
 ) -> None:
-    """`…/join` typed from a poster, without its code: the join page, where a phone types the
-    code (and the language asked for comes along), not an English "Not Found"."""
+    """`…/join` typed from a poster, without its code or with one that cannot be a code: the
+    join page, where a phone types the code (and the language asked for comes along), not an
+    English "Not Found"."""
     url = f"{live_server.base}{path}"
     response = httpx.get(url, headers={"Accept-Language": "nl-NL"})
     assert response.status_code == 302 and response.headers["location"] == "/"
@@ -452,3 +453,22 @@ def test_the_example_file_downloads_and_uploads_as_a_quiz(live_server: ServerPro
     assert upload(live_server.base, template) == template["id"]
     page = httpx.get(f"{live_server.base}/quizzes")
     assert 'href="/api/quiz-template"' in page.text and "Voorbeeldbestand downloaden" in page.text
+
+
+def test_a_method_an_address_does_not_take_gets_a_clear_error(live_server: ServerProcess) -> None:
+    """`DELETE /api/quizzes` (the list takes GET and POST) answers with the API's JSON error
+    in the asker's language and a method it does take; a page asked with POST stays a plain
+    405 (no page sends one)."""
+    base = live_server.base
+    wrong = httpx.delete(f"{base}/api/quizzes", headers={"Accept-Language": "nl-NL"})
+    assert wrong.status_code == 405
+    assert wrong.json() == {
+        "error": "Dit adres kent die bewerking niet.",
+        "code": "method_not_allowed",
+    }
+    assert "GET" in {m.strip() for m in wrong.headers["allow"].split(",")}
+    english = httpx.delete(f"{base}/api/quizzes?lang=en").json()
+    assert english["error"] == "This address does not take that method."
+    page = httpx.post(f"{base}/host")
+    assert page.status_code == 405 and page.text == "Method Not Allowed"
+    assert httpx.get(f"{base}/api/quizzes").status_code == 200  # the address still works
