@@ -81,16 +81,14 @@ def _hub(request: Request) -> Hub:
     return hub
 
 
-async def not_found(request: Request, exc: Exception) -> Response:
-    """An address under /api/ that names nothing: the API's own 404 error body."""
-    return _error(request, "not_found", 404)
+HTTP_ERRORS = {404: "not_found", 405: "method_not_allowed"}
 
 
-async def method_not_allowed(request: Request, exc: Exception) -> Response:
-    """An address under /api/ asked with a method it does not take: the API's own error body,
-    with the methods it does take (`Allow`)."""
-    response = _error(request, "method_not_allowed", 405)
-    response.headers.update(getattr(exc, "headers", None) or {})
+def http_error(request: Request, exc: HTTPException) -> Response:
+    """An address under /api/ that names nothing (404), or asked with a method it does not
+    take (405, with the methods it does take in `Allow`): the API's own error body."""
+    response = _error(request, HTTP_ERRORS[exc.status_code], exc.status_code)
+    response.headers.update(exc.headers or {})
     return response
 
 

@@ -9,6 +9,7 @@ import os
 from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import Request
@@ -62,25 +63,18 @@ def reconnect_grace_s() -> float:
     return int(raw) / 1000 if raw else RECONNECT_GRACE_S
 
 
-async def not_found(request: Request, exc: Exception) -> Response:
-    """No route and no file: under /api/ the API's JSON error, for a missing static file the
-    plain 404 (a script or image, no page), and for any other address a page in the reader's
-    language that leads on (`pages.not_found`)."""
+async def http_error(request: Request, exc: Exception) -> Response:
+    """No route or no file (404), or a method the address does not take (405): under /api/ the
+    API's JSON error; for any other address that is no page, a page in the reader's language
+    that leads on (`pages.not_found`); else (a missing script or image, a page asked with
+    POST) the plain error."""
+    assert isinstance(exc, HTTPException)
     path = request.url.path
     if path.startswith("/api/"):
-        return await api.not_found(request, exc)
-    if path.startswith("/static/"):
-        return PlainTextResponse("Not Found", status_code=404)
-    return await pages.not_found(request, exc)
-
-
-async def method_not_allowed(request: Request, exc: Exception) -> Response:
-    """A method an address does not take: under /api/ the API's JSON error; elsewhere (no page
-    asks for one) the plain 405."""
-    if request.url.path.startswith("/api/"):
-        return await api.method_not_allowed(request, exc)
-    headers = getattr(exc, "headers", None)
-    return PlainTextResponse("Method Not Allowed", status_code=405, headers=headers)
+        return api.http_error(request, exc)
+    if exc.status_code == 404 and not path.startswith("/static/"):
+        return await pages.not_found(request, exc)
+    return PlainTextResponse(exc.detail, status_code=exc.status_code, headers=exc.headers)
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
@@ -125,8 +119,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         # not even reach the middleware stack (KenniskringApp.__call__).
         middleware=[Middleware(SecurityHeaders), Middleware(GZipMiddleware, minimum_size=500)],
         exception_handlers={
-            404: not_found,
-            405: method_not_allowed,
+            404: http_error,
+            405: http_error,
             **{cls: api.backend_unavailable for cls in backend.unavailable},
         },
         lifespan=lifespan,
