@@ -69,7 +69,6 @@ function loadPlayer(c) {
 function savePlayer(c, data) {
   try {
     localStorage.setItem(playerKey(c), JSON.stringify(data));
-    if (data.name) localStorage.setItem("kk:name", data.name);
   } catch {
     /* private mode: the player just cannot resume after a reload */
   }
@@ -96,6 +95,15 @@ function deviceId() {
     return id;
   } catch {
     return undefined;
+  }
+}
+
+/** The name to suggest on the next join form: as typed ("anna"), not as a room made it unique. */
+function rememberName(name) {
+  try {
+    localStorage.setItem("kk:name", name);
+  } catch {
+    /* private mode: no suggestion next time */
   }
 }
 
@@ -259,8 +267,10 @@ function connect(c, { name = "" } = {}) {
     },
     onWelcome: (msg) => {
       // Joined with the name typed (not resumed): the room may have made it unique ("anna 2").
-      if (name && msg.name && !loadPlayer(code)) nameNote = renamed(name, msg.name);
+      const typed = name && msg.name && !loadPlayer(code) ? cleanName(name) : "";
+      if (typed) nameNote = renamed(typed, msg.name);
       if (msg.token) savePlayer(code, { token: msg.token, name: msg.name || name, player: msg.player });
+      if (typed) rememberName(typed);
       if (current && current.onWelcome) current.onWelcome(msg);
       // A reload (or the language switch) must land on this room, not on the empty form.
       setPath(`/join/${code}`);
@@ -336,12 +346,16 @@ function setPath(path) {
   }
 }
 
-/** The note for a name the room changed to keep names unique (`typed` "anna", `given` "anna 2"),
- * or null when it is the name typed (as the server cleans names: NFC, one space between words). */
+/** A typed name as the server cleans it: NFC, one space between words. */
+function cleanName(typed) {
+  return typed.normalize("NFC").replace(/\s+/g, " ").trim();
+}
+
+/** The note for a name the room changed to keep names unique (`typed` "anna", `given` "anna 2",
+ * both cleaned), or null when it is the name typed. */
 function renamed(typed, given) {
-  const cleaned = typed.normalize("NFC").replace(/\s+/g, " ").trim();
-  if (cleaned === given || !/ \d+$/.test(given)) return null;
-  return { text: t("phone_name_taken", { typed: cleaned, name: given }), at: "" };
+  if (typed === given || !/ \d+$/.test(given)) return null;
+  return { text: t("phone_name_taken", { typed, name: given }), at: "" };
 }
 
 function errorText(err) {

@@ -120,6 +120,7 @@ class Context:
     now: float
     players: Sequence[str]  # player ids in join order
     names: Mapping[str, str] = field(default_factory=dict)
+    online: Set[str] = frozenset()  # players connected as the command read the room
     inputs: Mapping[str, Any] = field(default_factory=dict)  # decoded, when `needs_inputs`
     args: Mapping[str, Any] = field(default_factory=dict)  # the control frame's other fields
     cache: dict[str, Any] = field(default_factory=dict)

@@ -107,6 +107,10 @@ class QuizState:
     opened_at: float = 0.0
     deadline: float = 0.0
     round: int = 1
+    # How many players the last closed question counted in its "x van n": those who answered
+    # or were connected at the close (0 before a close, and in rooms saved before this field).
+    # The reveal shows it, so a phone that goes offline later does not change the count.
+    waited: int = 0
     scores: dict[str, Score] = field(default_factory=dict)
     results: list[Outcome] = field(default_factory=list)
     previous_ranks: dict[str, int] = field(default_factory=dict)
@@ -128,6 +132,7 @@ class QuizState:
             opened_at=self.opened_at,
             deadline=self.deadline,
             round=self.round,
+            waited=self.waited,
             scores=self.scores,  # copy-on-write: `close` and `remove_player` replace it
             results=list(self.results),
             previous_ranks=self.previous_ranks,  # replaced by `close`, never changed in place
@@ -159,6 +164,7 @@ class QuizState:
             "opened_at": self.opened_at,
             "deadline": self.deadline,
             "round": self.round,
+            "waited": self.waited,
             "standings": self.standings(),
             "past": list(self.past),
         }
@@ -173,6 +179,7 @@ class QuizState:
             opened_at=d["opened_at"],
             deadline=d["deadline"],
             round=d.get("round", 1),
+            waited=d.get("waited", 0),
             scores={
                 k: Score(**v) if isinstance(v, dict) else Score(*v)
                 for k, v in standings["scores"].items()
@@ -325,6 +332,7 @@ def _open(state: QuizState, quiz: Quiz, index: int, now: float) -> QuizState:
     state.index = index
     state.opened_at = now
     state.deadline = now + float(question["time_limit"])
+    state.waited = 0
     return state
 
 
@@ -341,9 +349,12 @@ def close(
     players: Iterable[str],
     now: float,
     ranks_before: Mapping[str, int] | None = None,
+    online: Iterable[str] = (),
 ) -> QuizState:
     """End the open question: score everybody in `players` (answered or not) and reveal.
-    `ranks_before` is `ranks(state)` when the caller already has it (a render sorted it)."""
+    `ranks_before` is `ranks(state)` when the caller already has it (a render sorted it);
+    `online`: the players connected at the close, counted with those who answered in
+    `waited`."""
     if state.phase != QUESTION:
         raise QuizError("not_allowed")
     question = quiz["questions"][state.index]
@@ -370,6 +381,7 @@ def close(
     while len(state.results) < state.index:
         state.results.append(Outcome())
     state.results.append(Outcome(outcome))
+    state.waited = len(set(online) | answers.keys())
     state.phase = REVEAL
     state.deadline = 0.0
     return state
@@ -383,6 +395,7 @@ def revealed(state: QuizState) -> QuizState:
     shown = state.copy()
     shown.phase = REVEAL
     shown.deadline = 0.0
+    shown.waited = 0  # counted by the close: the views count who is connected now
     return shown
 
 
@@ -409,11 +422,12 @@ def finish(
     players: Iterable[str],
     now: float,
     ranks_before: Mapping[str, int] | None = None,
+    online: Iterable[str] = (),
 ) -> QuizState:
     if state.phase not in (QUESTION, REVEAL, SCOREBOARD):
         raise QuizError("not_allowed")
     if state.phase == QUESTION:
-        close(state, quiz, answers, players, now, ranks_before)
+        close(state, quiz, answers, players, now, ranks_before, online)
     state.phase = PODIUM
     return state
 

@@ -172,6 +172,10 @@ def shared_view(
             if facts.expected is not None:
                 count = len(facts.answers.keys() & facts.expected)
                 of = len(facts.expected)
+            elif state.phase == q.REVEAL and state.waited:
+                # As the close counted them: a phone that goes offline later changes nothing.
+                count = len(facts.answers)
+                of = max(state.waited, count)
             else:
                 count = len(facts.answers)
                 of = len(facts.online | facts.answers.keys())

@@ -120,7 +120,9 @@ class Themaquiz(Activity[q.QuizState]):
             return Effects(gate=open_gate(state), opens=True)
         if action == "close":
             answers = _of_players(ctx.inputs, players)
-            q.close(state, content, answers, players, now, known_ranks(state, ctx.cache))
+            q.close(
+                state, content, answers, players, now, known_ranks(state, ctx.cache), ctx.online
+            )
             return Effects()
         if action == "scoreboard":
             q.show_scoreboard(state)
@@ -132,7 +134,9 @@ class Themaquiz(Activity[q.QuizState]):
             return Effects(gate=open_gate(state), opens=True)
         if action == "finish":
             answers = _of_players(ctx.inputs, players) if state.phase == q.QUESTION else {}
-            q.finish(state, content, answers, players, now, known_ranks(state, ctx.cache))
+            q.finish(
+                state, content, answers, players, now, known_ranks(state, ctx.cache), ctx.online
+            )
             return self._crown(state, content, ctx)
         if action == "restart":
             # "Nog een keer": the finished round stays exportable, with the names of then. Its

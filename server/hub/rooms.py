@@ -432,11 +432,14 @@ class Hub:
         activity, content = room.activity, await self._content(room)
         seen = await self._seen_now(room.code)
         names = seen.names
+        if seen.online is None and activity.needs_inputs(room.state, action):
+            seen.online = await self.backend.online(room.code)  # a close counts who is here
         cache = self.fanout.cache_of(room.code, room.current)
         ctx = base.Context(
             now=self.clock(),
             players=list(names),
             names=names,
+            online=seen.online if seen.online is not None else frozenset(),
             args=args,
             cache=cache,
             team=room.team,

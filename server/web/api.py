@@ -7,6 +7,7 @@ import hmac
 import io
 import json
 import os
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import segno
@@ -589,13 +590,22 @@ async def change_history(request: Request) -> Response:
     return JSONResponse(record)
 
 
+def by_method(path: str, **handlers: Callable[[Request], Awaitable[Response]]) -> Route:
+    """One route for an address answered by one handler per method (`GET=…, POST=…`), so
+    that any other method gets a 405 whose `Allow` names them all (of two routes of one path,
+    Starlette's 405 names only the first's methods)."""
+
+    async def endpoint(request: Request) -> Response:
+        return await handlers["GET" if request.method == "HEAD" else request.method](request)
+
+    return Route(path, endpoint, methods=list(handlers))
+
+
 routes = [
     Route("/healthz", healthz),
-    Route("/api/quizzes", list_quizzes, methods=["GET"]),
+    by_method("/api/quizzes", GET=list_quizzes, POST=upload_quiz),
     Route("/api/quiz-template", quiz_template, methods=["GET"]),
-    Route("/api/quizzes", upload_quiz, methods=["POST"]),
-    Route("/api/quizzes/{quiz_id}", get_quiz, methods=["GET"]),
-    Route("/api/quizzes/{quiz_id}", delete_quiz, methods=["DELETE"]),
+    by_method("/api/quizzes/{quiz_id}", GET=get_quiz, DELETE=delete_quiz),
     Route("/api/rooms", create_room, methods=["POST"]),
     Route("/api/rooms/{code}", room_info),
     Route("/api/rooms/{code}/qr.svg", room_qr),

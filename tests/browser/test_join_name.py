@@ -75,7 +75,8 @@ def test_the_code_is_typed_as_the_projector_shows_it(live_server: Any) -> None:
 
 def test_a_name_taken_already_is_changed_with_a_word_why(pages: Pages) -> None:
     """With "Anna" in the room, a phone joining as "anna" becomes "anna 2": the phone says why,
-    in its own language, until the quiz moves on. A name that was free gets no such note."""
+    in its own language, until the quiz moves on, and her next join form suggests "anna". A name
+    that was free gets no such note."""
     from playwright.sync_api import expect
 
     host, _ = programme_host(pages, [{"quiz_id": upload(pages.base, FAST_QUIZ)}])
@@ -101,6 +102,13 @@ def test_a_name_taken_already_is_changed_with_a_word_why(pages: Pages) -> None:
     third.reload()
     expect(third.locator(".joined-as")).to_have_text("You're playing as ANNA 3")
     expect(third.locator("#name-note")).to_have_count(0)
+
+    # The next join form suggests each name as it was typed, not as the room made it unique.
+    for phone, typed in ((second, "anna"), (third, "ANNA")):
+        form = phone.context.new_page()
+        form.goto(f"{pages.base}/")
+        expect(form.locator("#join-name")).to_have_value(typed)
+        form.close()
 
     # The note has been read once the quiz moves on: the question gets the whole screen.
     start_quiz(host)

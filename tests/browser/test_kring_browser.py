@@ -21,7 +21,7 @@ from tests.support.browser import (
     PHONE,
     PROJECTOR,
     Dialogs,
-    HeldMe,
+    HeldFrames,
     Pages,
     answer,
     control,
@@ -349,7 +349,7 @@ def test_a_corrected_grade_stays_when_the_me_of_the_first_save_comes_after_it(
     import msgpack
     from playwright.sync_api import expect
 
-    me = HeldMe()
+    me = HeldFrames()
 
     host = pages.open("host", "/host", LAPTOP)
     host.locator("input[name=quiz][value='kind:circle']").check()

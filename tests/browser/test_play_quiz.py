@@ -20,7 +20,7 @@ from tests.support.browser import (
     ON_TWO_SERVERS,
     PHONE,
     PROJECTOR,
-    HeldMe,
+    HeldFrames,
     Pages,
     answer,
     control,
@@ -549,7 +549,7 @@ def test_an_answer_shows_as_received_from_its_ack_before_the_phones_own_frame(
     import msgpack
     from playwright.sync_api import expect
 
-    me = HeldMe()
+    me = HeldFrames()
 
     host, code = _demo_session(pages)
     fien = routed_phone(pages, code, "Fien", me.route)
@@ -599,6 +599,46 @@ def test_an_answer_shows_as_received_from_its_ack_before_the_phones_own_frame(
     expect(fien.locator(".verdict")).to_have_count(0)
     me.release()
     expect(fien.locator(".verdict h1")).to_have_text(verdict)
+    pages.assert_clean()
+
+
+def test_an_answer_refused_as_too_late_says_so_in_the_reveal(pages: Pages) -> None:
+    """An answer tapped as the question closed, on a working connection: the server refuses it
+    as too late, and the reveal says so ("Te laat"), not "Geen antwoord gegeven" as if nothing
+    was tapped. Every frame of the server to the phone is held back in Playwright's websocket
+    routing while the host closes the question and the phone, still showing it, taps."""
+    from playwright.sync_api import expect
+
+    held = HeldFrames(kinds=None)
+    host, code = _demo_session(pages)
+    fien = routed_phone(pages, code, "Fien", held.route)
+    gijs = pages.open("gijs", f"/join/{code}", PHONE, is_mobile=True, has_touch=True)
+    gijs.get_by_label("Je naam").fill("Gijs")
+    gijs.get_by_role("button", name="Doe mee").click()
+    expect(gijs.locator(".joined-as")).to_have_text("Je doet mee als Gijs")
+
+    start_quiz(host)
+    expect(fien.locator(".answers button")).to_have_count(2)
+    held.hold = True
+    control(host, "Vraag nu sluiten")
+    expect(host.locator(".phase-badge")).to_have_text("Antwoord")
+    fien.locator(".answers button").first.click()  # the phone still shows the question
+    for _ in range(100):
+        if ("error", "too_late") in held.held_types():
+            break
+        fien.wait_for_timeout(50)
+    assert ("error", "too_late") in held.held_types(), held.held_types()
+    held.release()
+    verdict = fien.locator(".verdict")
+    expect(verdict.locator("h1")).to_have_text("Te laat")
+    expect(verdict).to_contain_text("toen de vraag al gesloten was, dus het telt niet mee")
+    expect(gijs.locator(".verdict h1")).to_have_text("Geen antwoord gegeven")
+    pages.shot(fien, "phone-answer-too-late")
+
+    # The next question starts afresh: no word of the refusal with it.
+    control(host, "Volgende vraag")
+    expect(fien.locator(".answers button").first).to_be_enabled()
+    expect(fien.locator(".question .notice:visible")).to_have_count(0)
     pages.assert_clean()
 
 

@@ -112,3 +112,42 @@ async def test_two_workers_stop_waiting_for_a_closed_page(tmp_path: Path) -> Non
             await _play_with_one_gone(host, phones)
         finally:
             await close_all([host, *phones])
+
+
+async def test_a_phone_that_goes_after_the_close_leaves_the_reveal_count_as_it_was(
+    tmp_path: Path,
+) -> None:
+    """The reveal's "2 van 3" is what the close counted: a phone that closes its page while the
+    projector shows the answers does not turn it into "2 van 2" once it is shown offline."""
+    with grace_server(tmp_path) as server:
+        room = create_room(server.base, upload(server.base, QUIZ))
+        host = await Host(server.ws_url).open()
+        await host.attach(room["code"], room["host_secret"])
+        phones = [await Phone(server.ws_url).open() for _ in range(3)]
+        ids = [(await p.join(room["code"], f"Speler {i}"))["player"] for i, p in enumerate(phones)]
+        try:
+            await host.control("start")
+            await asyncio.gather(*(p.wait_view("question", index=0) for p in phones))
+            for phone in phones[:2]:
+                assert (await phone.answer(0, choice=0))["type"] == "ack"
+            await host.control("close")
+            reveal = await host.wait_view("reveal")
+            assert reveal["answered"] == {"count": 2, "of": 3}
+            await phones[2].close()  # the one who did not answer goes, during the reveal
+
+            def gone(f: Frame) -> bool:
+                players = {p["id"]: p for p in f.get("players", [])}
+                return (
+                    f.get("type") == "view"
+                    and f.get("phase") == "reveal"
+                    and ids[2] in players
+                    and not players[ids[2]]["online"]
+                )
+
+            after = await host.wait_for(gone)
+            assert after["answered"] == {"count": 2, "of": 3}
+            await asyncio.sleep(1.0)  # past the reconnect grace (600 ms): nothing changes
+            views = [f for f in host.frames if f.get("type") == "view"]
+            assert views[-1]["answered"] == {"count": 2, "of": 3}
+        finally:
+            await close_all([host, *phones])

@@ -457,7 +457,7 @@ def test_the_example_file_downloads_and_uploads_as_a_quiz(live_server: ServerPro
 
 def test_a_method_an_address_does_not_take_gets_a_clear_error(live_server: ServerProcess) -> None:
     """`DELETE /api/quizzes` (the list takes GET and POST) answers with the API's JSON error
-    in the asker's language and a method it does take; a page asked with POST stays a plain
+    in the asker's language and every method it does take; a page asked with POST stays a plain
     405 (no page sends one)."""
     base = live_server.base
     wrong = httpx.delete(f"{base}/api/quizzes", headers={"Accept-Language": "nl-NL"})
@@ -466,7 +466,10 @@ def test_a_method_an_address_does_not_take_gets_a_clear_error(live_server: Serve
         "error": "Dit adres kent die bewerking niet.",
         "code": "method_not_allowed",
     }
-    assert "GET" in {m.strip() for m in wrong.headers["allow"].split(",")}
+    assert {m.strip() for m in wrong.headers["allow"].split(",")} == {"GET", "HEAD", "POST"}
+    one = httpx.put(f"{base}/api/quizzes/demo-kennisdeling")  # a quiz: shown and deleted
+    assert one.status_code == 405 and one.json()["code"] == "method_not_allowed"
+    assert {m.strip() for m in one.headers["allow"].split(",")} == {"GET", "HEAD", "DELETE"}
     english = httpx.delete(f"{base}/api/quizzes?lang=en").json()
     assert english["error"] == "This address does not take that method."
     page = httpx.post(f"{base}/host")

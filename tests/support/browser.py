@@ -249,11 +249,13 @@ def routed_phone(pages: Pages, code: str, name: str, route: Any) -> Any:
     return phone
 
 
-class HeldMe:
+class HeldFrames:
     """Playwright websocket routing for one phone (`route`, for `routed_phone`) that holds the
-    phone's `me` frames back while `hold` is set (`held`), and can send them on (`release`)."""
+    server's frames of the types in `kinds` (every frame: None) back from the phone while `hold`
+    is set (`held`), and can send them on (`release`)."""
 
-    def __init__(self) -> None:
+    def __init__(self, kinds: tuple[str, ...] | None = ("me",)) -> None:
+        self.kinds = kinds
         self.hold = False
         self.held: list[bytes] = []
         self.phone: Any = None  # the page's side of the routed socket
@@ -266,13 +268,21 @@ class HeldMe:
 
         def to_phone(message: Any) -> None:
             frame = msgpack.unpackb(message) if isinstance(message, bytes) else {}
-            if self.hold and isinstance(frame, dict) and frame.get("type") == "me":
+            kind = frame.get("type") if isinstance(frame, dict) else None
+            if self.hold and (self.kinds is None or kind in self.kinds):
                 self.held.append(message)
             else:
                 ws.send(message)
 
         server.on_message(to_phone)
         self.phone = ws
+
+    def held_types(self) -> list[tuple[object, object]]:
+        """(type, code or phase) of each frame held."""
+        import msgpack
+
+        frames = [msgpack.unpackb(m) if isinstance(m, bytes) else {} for m in self.held]
+        return [(f.get("type"), f.get("code", f.get("phase"))) for f in frames]
 
     def send(self, message: bytes) -> None:
         self.phone.send(message)

@@ -27,6 +27,9 @@ let pending = null; // {question, choice?|value?} tapped but not yet acknowledge
 // The question whose answer this phone tapped and the server never had: the connection broke
 // before it arrived and the question closed meanwhile. Its reveal says so.
 let missed = null;
+// The question whose answer the server refused as too late (tapped as its time ran out, on a
+// connection that worked): its reveal says so rather than "no answer given".
+let late = null;
 let heard = false; // a `me` came since the last welcome: this session's word on the answer
 // {question, choice, value} the server acknowledged, shown as received until this phone's `me`
 // says so too: a busy server sends the ack at once and the `me` with its next render.
@@ -40,6 +43,7 @@ export function reset() {
   countdown.stop();
   pending = null;
   missed = null;
+  late = null;
   acked = null;
   notice = null;
   timeUp = false;
@@ -77,6 +81,7 @@ function givenTo(q) {
 
 /** A refusal from the server: shown with the current question. */
 export function onNotice(err, text) {
+  if (err.code === "too_late") late = pending ? pending.question : view && view.question ? view.question.index : null;
   if (["already_answered", "not_open", "too_late", "invalid_choice"].includes(err.code)) pending = null;
   notice = { question: view && view.question ? view.question.index : -1, text };
   renderedKey = null;
@@ -112,6 +117,7 @@ export function render(context) {
     notice = null;
   } else {
     missed = null;
+    if (late !== q.index) late = null;
     if (pending && pending.question !== q.index) pending = null;
   }
   const answered = open ? givenTo(q) : null;
@@ -343,6 +349,13 @@ function reveal(q) {
   let verdict;
   if (counting) {
     verdict = el("div", { class: "verdict neutral" }, el("h1", null, t("phone_counting")));
+  } else if (q && late === q.index && !(result && result.answered)) {
+    verdict = el(
+      "div",
+      { class: "verdict neutral missed" },
+      el("h1", null, t("phone_answer_late")),
+      el("p", null, t("phone_answer_late_why")),
+    );
   } else if (lost && !(result && result.answered)) {
     verdict = el(
       "div",
