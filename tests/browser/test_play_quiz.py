@@ -25,6 +25,7 @@ from tests.support.browser import (
     answer,
     control,
     estimate,
+    join_phone,
     programme_host,
     routed_phone,
     score,
@@ -551,13 +552,8 @@ def test_an_answer_shows_as_received_from_its_ack_before_the_phones_own_frame(
 
     me = HeldFrames()
 
-    host, code = _demo_session(pages)
-    fien = routed_phone(pages, code, "Fien", me.route)
     # A second phone that does not answer keeps the question open.
-    gijs = pages.open("gijs", f"/join/{code}", PHONE, is_mobile=True, has_touch=True)
-    gijs.get_by_label("Je naam").fill("Gijs")
-    gijs.get_by_role("button", name="Doe mee").click()
-    expect(gijs.locator(".joined-as")).to_have_text("Je doet mee als Gijs")
+    host, fien, gijs = _fien_and_gijs(pages, me)
 
     me.hold = True
     start_quiz(host)
@@ -610,12 +606,7 @@ def test_an_answer_refused_as_too_late_says_so_in_the_reveal(pages: Pages) -> No
     from playwright.sync_api import expect
 
     held = HeldFrames(kinds=None)
-    host, code = _demo_session(pages)
-    fien = routed_phone(pages, code, "Fien", held.route)
-    gijs = pages.open("gijs", f"/join/{code}", PHONE, is_mobile=True, has_touch=True)
-    gijs.get_by_label("Je naam").fill("Gijs")
-    gijs.get_by_role("button", name="Doe mee").click()
-    expect(gijs.locator(".joined-as")).to_have_text("Je doet mee als Gijs")
+    host, fien, gijs = _fien_and_gijs(pages, held)
 
     start_quiz(host)
     expect(fien.locator(".answers button")).to_have_count(2)
@@ -640,6 +631,15 @@ def test_an_answer_refused_as_too_late_says_so_in_the_reveal(pages: Pages) -> No
     expect(fien.locator(".answers button").first).to_be_enabled()
     expect(fien.locator(".question .notice:visible")).to_have_count(0)
     pages.assert_clean()
+
+
+def _fien_and_gijs(pages: Pages, held: HeldFrames) -> tuple[Any, Any, Any]:
+    """The facilitator's page with a session of the demo quiz, Fien's phone routed through
+    `held`, and Gijs's phone."""
+    host, code = _demo_session(pages)
+    fien = routed_phone(pages, code, "Fien", held.route)
+    gijs = join_phone(pages, code, "Gijs", ".joined-as")
+    return host, fien, gijs
 
 
 def _demo_session(pages: Pages) -> tuple[Any, str]:
