@@ -210,14 +210,21 @@ export class Countdown {
   constructor() {
     this.timer = null;
     this.deadline = 0;
+    this.source = null;
     this.total = 0;
     this.nodes = [];
     this.onZero = null;
   }
 
-  /** Attach to new nodes and restart from remainingMs (ms) out of totalS seconds. */
-  set(remainingMs, totalS, nodes, onZero) {
-    this.deadline = performance.now() + Math.max(0, Number(remainingMs) || 0);
+  /** Attach to new nodes and run from remainingMs (ms) out of totalS seconds. `source`: the
+   * view part remainingMs came with (a question object). Set again with the same source (a page
+   * drawn anew for an ack or its own `me`, no new view), the clock runs on: that remainingMs
+   * was measured when its view arrived, not now. */
+  set(remainingMs, totalS, nodes, onZero, source = null) {
+    if (source === null || source !== this.source) {
+      this.deadline = performance.now() + Math.max(0, Number(remainingMs) || 0);
+      this.source = source;
+    }
     this.total = Math.max(1, Number(totalS) || 1) * 1000;
     this.nodes = nodes.filter(Boolean);
     this.onZero = onZero || null;

@@ -633,6 +633,29 @@ def test_an_answer_refused_as_too_late_says_so_in_the_reveal(pages: Pages) -> No
     pages.assert_clean()
 
 
+def test_the_countdown_runs_on_after_an_answer(pages: Pages) -> None:
+    """A phone that answers some seconds into a question keeps counting down with everyone
+    else: its page, drawn anew for the ack and its own `me`, does not restart the clock from
+    the time left when the question's view arrived."""
+    from playwright.sync_api import expect
+
+    host, _ = programme_host(pages, [{"quiz_id": upload(pages.base, FAST_QUIZ)}])  # 30 s
+    code = host.locator("#session-code").inner_text().replace(" ", "")
+    eva = join_phone(pages, code, "Eva", ".joined-as")
+    wim = join_phone(pages, code, "Wim", ".joined-as")  # does not answer: the question stays open
+    start_quiz(host)
+    clock = eva.locator(".question .countdown")
+    expect(clock).to_have_text(re.compile(r"^(30|29)$"))
+    expect(clock).to_have_text("26", timeout=10_000)
+    answer(eva, "schuldhulpverlening")
+    eva.wait_for_timeout(1_000)  # the ack's and the `me`'s renders are behind it
+    left = int(eva.locator(".countdown").first.inner_text())
+    others = int(wim.locator(".countdown").first.inner_text())
+    assert left <= 26 and abs(left - others) <= 1, (left, others)
+    expect(eva.locator(".received h2")).to_have_text("Antwoord ontvangen!")
+    pages.assert_clean()
+
+
 def _fien_and_gijs(pages: Pages, held: HeldFrames) -> tuple[Any, Any, Any]:
     """The facilitator's page with a session of the demo quiz, Fien's phone routed through
     `held`, and Gijs's phone."""

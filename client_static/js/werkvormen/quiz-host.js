@@ -53,7 +53,7 @@ export function render(context) {
   const answered = ctx.root.querySelector("#host-answered");
   if (answered) answered.textContent = answeredText();
   if (view.phase === "question" && q) {
-    countdown.set(q.remaining_ms, q.time_limit, [...ctx.root.querySelectorAll("#mirror .countdown, #mirror .timebar")]);
+    countdown.set(q.remaining_ms, q.time_limit, [...ctx.root.querySelectorAll("#mirror .countdown, #mirror .timebar")], null, q);
   } else {
     countdown.stop();
   }

@@ -171,7 +171,7 @@ function syncCountdown(q) {
       const hint = root.querySelector("#time-up");
       if (hint) hint.hidden = false;
     }
-  });
+  }, q);
 }
 
 function lobby() {

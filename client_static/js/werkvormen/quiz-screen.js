@@ -177,7 +177,7 @@ function updateCounters() {
   const q = view.question;
   const answered = ctx.root.querySelector("#answered");
   if (answered) answered.textContent = answeredText();
-  countdown.set(q.remaining_ms, q.time_limit, [...ctx.root.querySelectorAll(".countdown, .timebar")]);
+  countdown.set(q.remaining_ms, q.time_limit, [...ctx.root.querySelectorAll(".countdown, .timebar")], null, q);
 }
 
 function hasExplanation(r) {
