@@ -402,7 +402,7 @@ function render() {
   }
   const renderer = rendererFor(view.activity);
   if (!renderer) {
-    replace(app, header(""), el("section", { class: "card center" }, el("p", null, t("phone_wait_start"))));
+    replace(app, header(""), el("section", { class: "card center" }, el("p", null, t("phone_wait_activity"))));
     return;
   }
   renderer.render({

@@ -493,3 +493,25 @@ def test_a_control_pressed_without_a_connection_is_refused_not_kept(pages: Pages
     control(host, "Start")
     expect(anna.locator(".answers button").first).to_be_visible()
     pages.assert_clean()
+
+
+def test_a_locked_session_says_so_in_words_of_any_werkvorm(pages: Pages) -> None:
+    """A stickers round locked by the facilitator: a latecomer reads that the session is closed
+    to new players, in their own language, with no word of a quiz."""
+    from playwright.sync_api import expect
+
+    host, _ = programme_host(pages, [{"kind": "dotvote"}])
+    code = host.locator("#session-code").inner_text().replace(" ", "")
+    join_phone(pages, code, "Anna", "main")
+    control(host, "Vergrendel")
+    expect(host.locator("#controls button", has_text="Ontgrendel")).to_be_visible()
+    for lang, name, says in (
+        ("en", "Ben", "The facilitator has closed this session to new players."),
+        ("nl", "Cas", "De begeleider heeft de deelname gesloten."),
+    ):
+        phone = pages.open(name, f"/join/{code}?lang={lang}", PHONE, is_mobile=True)
+        phone.locator("#join-name").fill(name)
+        phone.locator("#join-form button[type=submit]").click()
+        expect(phone.locator("#join-error")).to_have_text(says)
+        assert "quiz" not in phone.locator("main").inner_text().lower()
+    pages.assert_clean()
