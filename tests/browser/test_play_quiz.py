@@ -203,10 +203,11 @@ def test_play_demo_quiz_to_the_podium(pages: Pages) -> None:
     pages.shot(anna, "phone-8-question-3-estimate")
     pages.shot(screen, "screen-8-question-3")
     estimate(anna, 6)
+    expect(anna.locator(".received")).to_contain_text("Jouw schatting:")
     estimate(bram, "8,0")  # a Dutch decimal comma: 8, not 80
     estimate(chris, 12, last=True)
     expect(anna.locator(".verdict h1")).to_have_text("Goed!")
-    expect(bram.locator(".reveal")).to_contain_text("Jij koos: 8 stickers")
+    expect(bram.locator(".reveal")).to_contain_text("Jouw schatting: 8 stickers")
     expect(screen.locator(".right-answer")).to_contain_text("6 stickers")
     expect(screen.locator(".estimate-result")).to_contain_text("Anna")
     # Issue 13: 8 is beyond the tolerance (1) but within the partial zone: "bijna" on the phone
@@ -248,8 +249,9 @@ def test_play_demo_quiz_to_the_podium(pages: Pages) -> None:
 
 
 def test_an_estimate_is_read_as_people_type_numbers(pages: Pages) -> None:
-    """The estimate field takes a decimal comma or point, and thousands as each language groups
-    them; anything else is no number (the phone then asks for one in the range)."""
+    """The estimate field takes a decimal comma or point, thousands as each language groups
+    them, and the question's unit typed along; anything else is no number (the phone then asks
+    for one in the range)."""
     phone = pages.open("phone", "/", PHONE)
     asked = """async (language) => {
       const { parseDecimal } = await import('/static/js/werkvormen/quiz-phone.js');
@@ -260,6 +262,17 @@ def test_an_estimate_is_read_as_people_type_numbers(pages: Pages) -> None:
     nan = None
     assert phone.evaluate(asked, "nl") == [10.5, 10.5, 2000, 2, 1234.5, -3.5, 0.5, nan, nan, nan]
     assert phone.evaluate(asked, "en") == [10.5, 10.5, 2, 2000, nan, -3.5, 0.5, nan, nan, nan]
+    # The question's unit typed with the number, after or before it; another unit is no number.
+    with_unit = """async ([language, unit]) => {
+      const { parseDecimal } = await import('/static/js/werkvormen/quiz-phone.js');
+      return ['20 %', '20%', '17,5 %', '€ 20', 'EUR 2,000', '20 euro', '20 km', '%']
+        .map((text) => parseDecimal(text, language, unit))
+        .map((value) => (Number.isNaN(value) ? null : value));
+    }"""
+    assert phone.evaluate(with_unit, ["nl", "%"]) == [20, 20, 17.5, nan, nan, nan, nan, nan]
+    assert phone.evaluate(with_unit, ["nl", "€"]) == [nan, nan, nan, 20, nan, nan, nan, nan]
+    assert phone.evaluate(with_unit, ["nl", "euro"]) == [nan, nan, nan, nan, nan, 20, nan, nan]
+    assert phone.evaluate(with_unit, ["en", "EUR"]) == [nan, nan, nan, nan, 2000, nan, nan, nan]
     pages.assert_clean()
 
 

@@ -212,7 +212,7 @@ function question(q, answered, noticeText) {
         { class: ["received", answered ? "is-received" : "is-sending"], role: "status" },
         el("div", { class: "big-mark", "aria-hidden": "true" }, answered ? "✓" : "…"),
         el("h2", null, answered ? t("phone_answer_received") : t("phone_answer_sending")),
-        el("p", { class: "muted" }, t("phone_your_choice")),
+        el("p", { class: "muted" }, t(q.type === "estimate" ? "phone_your_estimate" : "phone_your_choice")),
         chosen(q, given),
         noticeBox,
         answered ? el("p", { class: "muted" }, t("phone_wait_others")) : null,
@@ -262,13 +262,24 @@ function estimateStep(q) {
 }
 
 /** A typed number as people write it: "10,5" and "10.5" are 10.5; "2.000" is 2000 in Dutch and
- * "2,000" in English (thousands); NaN for anything else. */
-export function parseDecimal(text, language = lang()) {
-  let s = String(text).replace(/[\s\u00a0']/g, "");
+ * "2,000" in English (thousands); the question's `unit` may be typed with it ("20 %"); NaN for
+ * anything else. */
+export function parseDecimal(text, language = lang(), unit = "") {
+  let s = withoutUnit(String(text), unit).replace(/[\s\u00a0']/g, "");
   const [group, point] = language === "en" ? [",", "."] : [".", ","];
   if (new RegExp(`^-?\\d{1,3}(\\${group}\\d{3})+(\\${point}\\d+)?$`).test(s)) s = s.split(group).join("");
   s = s.replace(",", ".");
   return /^-?(\d+\.?\d*|\.\d+)$/.test(s) ? Number(s) : NaN;
+}
+
+/** `text` without the question's unit typed after or before the number ("20 %", "€ 20"). */
+function withoutUnit(text, unit) {
+  const s = text.trim();
+  const u = String(unit).trim().toLowerCase();
+  if (!u) return s;
+  if (s.toLowerCase().endsWith(u)) return s.slice(0, s.length - u.length);
+  if (s.toLowerCase().startsWith(u)) return s.slice(u.length);
+  return s;
 }
 
 /** The value as the page's language writes it, without grouping: "10,5" in Dutch. */
@@ -303,7 +314,7 @@ function estimateForm(q) {
   const error = el("p", { class: "form-error", role: "alert" });
   error.hidden = true;
   number.addEventListener("input", () => {
-    const value = parseDecimal(number.value);
+    const value = parseDecimal(number.value, lang(), unit);
     if (Number.isFinite(value)) slider.value = String(value);
   });
   slider.addEventListener("input", () => {
@@ -326,7 +337,7 @@ function estimateForm(q) {
   );
   form.addEventListener("submit", (event) => {
     event.preventDefault();
-    const value = parseDecimal(number.value);
+    const value = parseDecimal(number.value, lang(), unit);
     if (!Number.isFinite(value) || value < min || value > max) {
       error.textContent = t("phone_estimate_range", { min: fmtNumber(min), max: fmtNumber(max), unit });
       error.hidden = false;
@@ -406,7 +417,7 @@ function reveal(q) {
     verdict,
     q ? el("p", { class: "q-small" }, q.text) : null,
     rightAnswer && q.type !== "poll" ? el("p", { class: "right-answer" }, t("right_answer_is", { answer: rightAnswer })) : null,
-    yours ? el("p", { class: "muted" }, t("phone_you_answered", { answer: yours })) : null,
+    yours ? el("p", { class: "muted" }, t(q.type === "estimate" ? "phone_you_estimated" : "phone_you_answered", { answer: yours })) : null,
     me && me.streak >= 2 && q.type !== "poll" ? el("p", { class: "streak" }, t("phone_streak", { n: me.streak })) : null,
     rankLine(),
     explain ? el("details", { class: "explain-details", open: true }, el("summary", null, t("explain_title")), explain) : null,
