@@ -725,7 +725,7 @@ CROWD_30 = [
     ("Noor", "psychische gezondheid", 7),
     ("Otto", "psychische gezondheid", 6),
     ("Priya", "generieke competenties", 8),
-    ("Quinten", "generieke competenties", 5),
+    ("QuintenVanDenBergHoogland"[:24], "generieke competenties", 5),  # a long name, one word
     ("Rosa", "huisvesting en dakloosheid", 7),
     ("Stijn", "huisvesting en dakloosheid", 4),
     ("Tamara", "verslaving en middelengebruik", 9),
@@ -783,6 +783,16 @@ def test_the_projector_fits_twelve_domains_and_thirty_people(pages: Pages, base_
             }).map(b => b.textContent)""",
         )
         assert squeezed == [], squeezed
+        # A long name of one word wraps inside its pair; none is cut off at the pair's edge.
+        cut = screen.eval_on_selector_all(
+            ".kring-pair",
+            """pairs => pairs.filter(p => {
+                const box = p.getBoundingClientRect();
+                const names = p.querySelector('.pair-names').getBoundingClientRect();
+                return names.right > box.right + 1 || p.scrollWidth > p.clientWidth + 1;
+            }).map(p => p.textContent)""",
+        )
+        assert cut == [], cut
 
         control(host, "Toon de kennis per domein")
         expect(screen.locator(".kring-domain")).to_have_count(12)
