@@ -270,6 +270,7 @@ export function barChart(labels, distribution, correct = [], { shapes = true, ve
   const counts = distribution || [];
   const max = Math.max(1, ...counts);
   const total = counts.reduce((a, b) => a + b, 0);
+  const shares = percentages(labels.map((_, i) => counts[i] || 0));
   const rows = labels.map((label, i) => {
     const count = counts[i] || 0;
     const isCorrect = correct.includes(i);
@@ -296,11 +297,28 @@ export function barChart(labels, distribution, correct = [], { shapes = true, ve
         "div",
         { class: "bar-count" },
         String(count),
-        total && shapes ? el("small", null, ` (${Math.round((count / total) * 100)}%)`) : null,
+        total && shapes ? el("small", null, ` (${shares[i]}%)`) : null,
       ),
     );
   });
   return el("div", { class: ["bar-chart", vertical && "vertical", !shapes && "histogram"], role: "list" }, rows);
+}
+
+/** Whole percentages of `counts` that add up to 100 (largest remainder; a tie goes to the
+ * first), so that a chart never reads 38 % + 63 %; all 0 when nobody answered. */
+export function percentages(counts) {
+  const total = counts.reduce((a, b) => a + b, 0);
+  if (!total) return counts.map(() => 0);
+  const exact = counts.map((count) => (count * 100) / total);
+  const whole = exact.map(Math.floor);
+  let left = 100 - whole.reduce((a, b) => a + b, 0);
+  const byRemainder = exact.map((x, i) => [x - whole[i], i]).sort((a, b) => b[0] - a[0] || a[1] - b[1]);
+  for (const [, i] of byRemainder) {
+    if (left <= 0) break;
+    whole[i] += 1;
+    left -= 1;
+  }
+  return whole;
 }
 
 /** Labels for an estimate histogram: "10–20 %" per bin. */

@@ -276,6 +276,28 @@ def test_an_estimate_is_read_as_people_type_numbers(pages: Pages) -> None:
     pages.assert_clean()
 
 
+def test_answer_shares_add_up_to_a_hundred(pages: Pages) -> None:
+    """The reveal's percentages beside each answer's count are whole and add up to 100 (6 and
+    10 of 16 read 38 % and 62 %, not 38 % and 63 %)."""
+    phone = pages.open("phone", "/", PHONE)
+    shares = phone.evaluate(
+        """async (cases) => {
+      const { percentages } = await import('/static/js/render.js');
+      return cases.map((counts) => percentages(counts));
+    }""",
+        [[6, 10], [1, 1, 1], [2, 2, 2, 1], [5, 0, 0, 0], [0, 0], [1, 2, 3, 4, 5, 6, 7]],
+    )
+    assert shares == [
+        [38, 62],
+        [34, 33, 33],
+        [29, 29, 28, 14],
+        [100, 0, 0, 0],
+        [0, 0],
+        [4, 7, 11, 14, 18, 21, 25],
+    ]
+    pages.assert_clean()
+
+
 def test_upload_shows_every_error(pages: Pages, tmp_path: Path) -> None:
     """An author uploading a broken quiz sees every problem at once, in Dutch, each naming its
     place the way people count (from 1), without the 0-based technical path beside it."""
