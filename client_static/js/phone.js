@@ -98,10 +98,12 @@ function deviceId() {
   }
 }
 
-/** The name to suggest on the next join form: as typed ("anna"), not as a room made it unique. */
+/** The name to suggest on the next join form: as typed ("anna"), not as a room made it unique;
+ * "" forgets it. */
 function rememberName(name) {
   try {
-    localStorage.setItem("kk:name", name);
+    if (name) localStorage.setItem("kk:name", name);
+    else localStorage.removeItem("kk:name");
   } catch {
     /* private mode: no suggestion next time */
   }
@@ -304,6 +306,7 @@ function onError(err) {
     }
     case "kicked":
       clearPlayer(code);
+      rememberName(""); // a name the facilitator removed is not suggested again
       showRemoved(message);
       break;
     case "room_not_found": {

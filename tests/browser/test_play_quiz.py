@@ -94,6 +94,7 @@ def test_play_demo_quiz_to_the_podium(pages: Pages) -> None:
     expect(dirk.locator("#removed")).to_contain_text("Vraag de begeleider om je weer toe te laten")
     pages.shot(dirk, "phone-0-kicked")
     dirk.get_by_role("button", name="Opnieuw meedoen").click()
+    expect(dirk.get_by_label("Je naam")).to_have_value("")  # a removed name is not suggested
     dirk.get_by_label("Je naam").fill("Dirk")
     dirk.get_by_role("button", name="Doe mee").click()
     expect(dirk.locator("#join-error")).to_have_text(  # still refused until the host lets in
