@@ -393,6 +393,43 @@ def _dutch_json_message(message: str) -> str:
     return t("ongeldige opbouw", "invalid structure")
 
 
+# Quotes a word processor puts in place of the straight " that JSON needs.
+_CURLY_QUOTES = "\u201c\u201d\u201e\u201f\u2018\u2019\u201a\u201b\u00ab\u00bb"
+
+
+def _syntax_error(text: str, exc: json.JSONDecodeError) -> str:
+    """A JSON syntax error where an author can find and mend it: a comma after the last part
+    of a list or object is named at the comma, and curly quotes (from Word) are named as such;
+    else the parser's own message, in words."""
+    at = text[exc.pos : exc.pos + 1]
+    before = text[: exc.pos].rstrip()
+    if at in ("]", "}") and before.endswith(","):
+        comma = len(before) - 1
+        line = text.count("\n", 0, comma) + 1
+        column = comma - (text.rfind("\n", 0, comma) + 1) + 1
+        return t(
+            f"het bestand is geen geldige JSON (regel {line}, kolom {column}: een komma te veel "
+            f"vóór ‘{at}’; na het laatste onderdeel van een lijst of object staat geen komma)",
+            f"the file is not valid JSON (line {line}, column {column}: a comma too many before "
+            f"‘{at}’; the last part of a list or object has no comma after it)",
+        )
+    if at and at in _CURLY_QUOTES:
+        return t(
+            f"het bestand is geen geldige JSON (regel {exc.lineno}, kolom {exc.colno}: een "
+            f"gekruld aanhalingsteken {at}, bijvoorbeeld uit Word; JSON vraagt rechte "
+            'aanhalingstekens "; bewerk het bestand in een teksteditor zoals Kladblok)',
+            f"the file is not valid JSON (line {exc.lineno}, column {exc.colno}: a curly quote "
+            f'{at}, e.g. from Word; JSON needs straight quotes "; edit the file in a plain text '
+            "editor such as Notepad)",
+        )
+    return t(
+        f"het bestand is geen geldige JSON (regel {exc.lineno}, kolom {exc.colno}: "
+        f"{_dutch_json_message(exc.msg)})",
+        f"the file is not valid JSON (line {exc.lineno}, column {exc.colno}: "
+        f"{_dutch_json_message(exc.msg)})",
+    )
+
+
 class _NonFiniteNumber(ValueError):
     def __init__(self, name: str) -> None:
         super().__init__(name)
@@ -473,14 +510,7 @@ def _validate_bytes(raw: bytes) -> ValidationResult:
             text, object_pairs_hook=_pairs_hook(duplicates), parse_constant=_reject_constant
         )
     except json.JSONDecodeError as exc:
-        return _file_error(
-            t(
-                f"het bestand is geen geldige JSON (regel {exc.lineno}, kolom {exc.colno}: "
-                f"{_dutch_json_message(exc.msg)})",
-                f"the file is not valid JSON (line {exc.lineno}, column {exc.colno}: "
-                f"{_dutch_json_message(exc.msg)})",
-            )
-        )
+        return _file_error(_syntax_error(text, exc))
     except _NonFiniteNumber as exc:
         return _file_error(
             t(

@@ -409,6 +409,10 @@ def describe_error(error: ValidationError, quiz: Any) -> list[Issue]:
                             ' (zet "answer": true of "answer": false)',
                             ' (set "answer": true or "answer": false)',
                         )
+                    elif name == "format" and len(at) == 1:
+                        text += t(' (zet "format": 1)', ' (set "format": 1)')
+                    else:  # the field as the file writes it, beside its Dutch name
+                        text += t(f' (veld "{name}")', f' (field "{name}")')
                     issues.extend(issue(text, at))
         return issues
 

@@ -100,11 +100,11 @@ def test_upload_errors_in_english(
     assert response.status_code == 400
     messages = [e["message"] for e in response.json()["errors"]]
     assert "question 1: the time limit must be between 5 and 240 seconds (now 3)" in messages
-    assert "question 1, answer 3: the text is missing" in messages
+    assert 'question 1, answer 3: the text is missing (field "text")' in messages
     # The path stays for programs (from 0); people read the message (from 1).
     assert "questions[0].options[2].text" in [e["path"] for e in response.json()["errors"]]
     dutch = httpx.post(url, json=broken, headers={"Accept-Language": "nl-NL,en;q=0.8"})
-    assert "vraag 1, antwoord 3: de tekst ontbreekt" in [
+    assert 'vraag 1, antwoord 3: de tekst ontbreekt (veld "text")' in [
         e["message"] for e in dutch.json()["errors"]
     ]
     big = httpx.post(url, content=b" " * (300 * 1024), params=params, headers=headers)

@@ -84,14 +84,20 @@ MINIMAL: dict[str, Any] = {
 # file -> (path, Dutch message fragment) pairs that must all be reported
 BAD_EXPECTATIONS: dict[str, list[tuple[str, str]]] = {
     "not_json.json": [("", "het bestand is geen geldige JSON (regel 4, kolom 3: komma verwacht)")],
-    "trailing_comma.json": [("", "het bestand is geen geldige JSON (regel 4, kolom 1")],
+    "trailing_comma.json": [
+        (
+            "",
+            "het bestand is geen geldige JSON (regel 3, kolom 16: een komma te veel vóór ‘}’; "
+            "na het laatste onderdeel van een lijst of object staat geen komma)",
+        )
+    ],
     "latin1.json": [("", "het bestand is geen JSON-tekst maar bijvoorbeeld een Word- of PDF")],
     "empty_file.json": [("", "het bestand is leeg")],
     "too_big.json": [("", "het bestand is groter dan 256 KiB")],
     "nan_number.json": [("", "NaN is geen geldig getal")],
     "duplicate_key.json": [("", "het veld 'title' komt meer dan eens voor")],
     "empty_object.json": [
-        ("format", "het formaat ontbreekt"),
+        ("format", 'het formaat ontbreekt (zet "format": 1)'),
         ("id", "de id ontbreekt"),
         ("title", "de titel ontbreekt"),
         ("theme", "het thema ontbreekt"),
@@ -484,7 +490,7 @@ def test_check_files_reports_dutch_lines_and_returns_one(tmp_path: Path) -> None
     lines = err.getvalue().splitlines()
     time_limit = "vraag 1: de tijdslimiet moet tussen 5 en 240 seconden liggen (nu 3)"
     assert f"{bad}: {time_limit}" in lines
-    assert f"{bad}: de auteur ontbreekt" in lines
+    assert f'{bad}: de auteur ontbreekt (veld "author")' in lines
     # One numbering for people: no 0-based technical path next to "vraag 1".
     assert not any("questions[" in line for line in lines), lines
     assert f"{missing}: bestand niet gevonden" in lines
@@ -658,6 +664,31 @@ def test_overflowing_and_overlong_numbers_are_errors_not_crashes() -> None:
     assert issue.message.startswith("het bestand is geen geldige JSON")
 
 
+def test_a_comma_too_many_and_curly_quotes_are_named_where_they_are() -> None:
+    """The two syntax errors authors make most: a comma after a list's last option (named at
+    the comma, not at the bracket a line below) and Word's curly quotes (named as such)."""
+    text = json.dumps(MINIMAL, indent=2)
+    last_option = '{\n          "text": "Niemand"\n        }'
+    assert last_option in text
+    comma = text.replace(last_option, last_option + ",", 1)
+    (issue,) = validate_quiz_bytes(comma.encode()).errors
+    line = comma[: comma.index(last_option) + len(last_option)].count("\n") + 1
+    assert issue.message == (
+        f"het bestand is geen geldige JSON (regel {line}, kolom 10: een komma te veel vóór "
+        "‘]’; na het laatste onderdeel van een lijst of object staat geen komma)"
+    )
+    (english,) = validate_quiz_bytes(comma.encode(), "en").errors
+    assert english.message.startswith(
+        f"the file is not valid JSON (line {line}, column 10: a comma"
+    )
+    curly = text.replace('"title": "', "\u201ctitle\u201d: \u201c", 1)
+    (issue,) = validate_quiz_bytes(curly.encode()).errors
+    assert "een gekruld aanhalingsteken \u201c, bijvoorbeeld uit Word" in issue.message
+    assert 'JSON vraagt rechte aanhalingstekens "' in issue.message
+    (english,) = validate_quiz_bytes(curly.encode(), "en").errors
+    assert "a curly quote \u201c, e.g. from Word" in english.message
+
+
 # ---------------------------------------------------------------------------------------------
 # English messages (issue 13: upload errors in the English UI)
 
@@ -694,7 +725,7 @@ def test_english_messages_number_places_from_one() -> None:
     errors = validate_quiz_bytes((BAD_DIR / "many_mistakes.json").read_bytes(), "en").errors
     messages = [e.message for e in errors]
     assert "question 1: the time limit must be between 5 and 240 seconds (now 3)" in messages
-    assert "the author is missing" in messages
+    assert 'the author is missing (field "author")' in messages
 
 
 # ---------------------------------------------------------------------------------------------
