@@ -15,6 +15,9 @@ ERRORS: dict[str, dict[str, str]] = {
         "name_invalid": "Kies een naam van 1 tot 24 tekens.",
         "bad_token": "Je sessie is verlopen. Meld je opnieuw aan met je naam.",
         "kicked": "De begeleider heeft je uit deze sessie gehaald.",
+        "session_ended": (
+            "De sessie is afgelopen: meedoen of antwoorden kan niet meer. Bedankt voor het meedoen!"
+        ),
         "not_host": "Alleen de begeleider kan de sessie besturen.",
         "not_allowed": "Dat kan nu niet.",
         "not_open": "Er staat nu geen vraag open.",
@@ -90,6 +93,10 @@ ERRORS: dict[str, dict[str, str]] = {
         "name_invalid": "Choose a name of 1 to 24 characters.",
         "bad_token": "Your session has expired. Join again with your name.",
         "kicked": "The facilitator removed you from this session.",
+        "session_ended": (
+            "The session has ended: joining or answering is no longer possible. Thanks for "
+            "taking part!"
+        ),
         "not_host": "Only the facilitator can control the session.",
         "not_allowed": "That is not possible right now.",
         "not_open": "No question is open right now.",

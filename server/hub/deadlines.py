@@ -41,6 +41,8 @@ class Deadlines:
         """The deadline of `code` is due (or a reconnect grace lapsed): let the activity act."""
 
         async def on_time(room: Room) -> Seen:
+            if room.ended:
+                raise HubError("session_ended")  # nothing closes or opens any more
             activity = room.activity
             if activity.due(room.state, self.hub.clock()):
                 return await self.hub.apply(room, activity.deadline_action, {})
@@ -161,7 +163,8 @@ class Deadlines:
             activity = room.activity
             # Only in the round decided about: in a later one nobody took part yet.
             if (
-                not activity.complete_action
+                room.ended
+                or not activity.complete_action
                 or not activity.collecting(room.state)
                 or self.hub.table_of(room) != table
             ):

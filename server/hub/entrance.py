@@ -149,6 +149,8 @@ class Entrance:
     ) -> tuple[str, bytes, str]:
         """A new player in room `code`: (player id, name, token). With `arrival` the enrolment
         also marks the socket online, records the device and tells every worker (one write)."""
+        if room.ended:
+            raise HubError("session_ended")  # a new player: the session is over
         if arrival.device and any(r.get("device") == arrival.device for r in room.removed.values()):
             raise HubError("kicked")  # this browser was removed: not back under a new name
         name = clean_name(raw_name)
@@ -226,12 +228,18 @@ class Entrance:
         gone = [p for p in await self.hub.names(code) if p not in online]
 
         async def remove(room: Room) -> None:
+            if room.ended:
+                raise HubError("session_ended")
             room.remove_players(gone)
 
         if gone:
             await self.hub.transition(code, remove)
             await self._forget_players(code, gone)
             await self.hub.changed(code)
+        else:  # nothing to remove: refused all the same once the session ended
+            loaded = await self.hub.load(code)
+            if loaded is not None and loaded[1].ended:
+                raise HubError("session_ended")
         return gone
 
     async def _seat(self, room: Room, player: str) -> None:

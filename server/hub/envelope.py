@@ -10,7 +10,7 @@ from server.activities import base
 from server.hub.room import Room
 
 HOST_PLAYERS = 500  # players listed in the host's view (the count is always exact)
-ROOM_ACTIONS = ["lock", "unlock", "kick", "unkick", "begin", "remove_offline"]
+ROOM_ACTIONS = ["lock", "unlock", "kick", "unkick", "begin", "remove_offline", "end_session"]
 
 
 def envelope(role: str, room: Room, state: Any, content: Any, facts: base.Facts) -> dict[str, Any]:
@@ -28,6 +28,7 @@ def envelope(role: str, room: Room, state: Any, content: Any, facts: base.Facts)
             "join_url": facts.join_url,
             "team": facts.team,
             "locked": facts.locked,
+            "ended": room.ended,  # the facilitator ended the session: clients show its end
         },
     }
     if role != "phone":
@@ -51,7 +52,8 @@ def envelope(role: str, room: Room, state: Any, content: Any, facts: base.Facts)
         view["removed"] = [
             {"id": pid, "name": r.get("name", "")} for pid, r in room.removed.items()
         ]
-        view["can"] = [*activity.actions(state, content), *ROOM_ACTIONS]
+        # An ended session takes no commands any more.
+        view["can"] = [] if room.ended else [*activity.actions(state, content), *ROOM_ACTIONS]
     return view
 
 

@@ -77,6 +77,9 @@ class Room:
     team: str = ""
     lang: str = "nl"
     locked: bool = False
+    # The facilitator ended the session: no inputs, no joins, no commands; the data stays
+    # (the downloads) until the room expires.
+    ended: bool = False
     max_players: int = 2500
     kicked: list[str] = field(default_factory=list)
     # Removed players the host may let back in: player id → {"name", "device"} (the digest of
@@ -108,6 +111,7 @@ class Room:
                 "team": self.team,
                 "lang": self.lang,
                 "locked": self.locked,
+                "ended": self.ended,
                 "max_players": self.max_players,
                 "kicked": self.kicked,
                 "removed": self.removed,

@@ -60,7 +60,7 @@ __all__ = ["Hub", "HubError", "HubSettings"]
 log = logging.getLogger("kenniskring.hub")
 
 TRANSITION_RETRIES = 50
-ROOM_ACTIONS = ("lock", "unlock", "kick", "unkick", "begin", "remove_offline")
+ROOM_ACTIONS = ("lock", "unlock", "kick", "unkick", "begin", "remove_offline", "end_session")
 PROGRAMME_MAX = 20
 
 
@@ -102,11 +102,12 @@ _SAVE_WITH: contextvars.ContextVar[SaveWith | None] = contextvars.ContextVar(
 
 class Gate(NamedTuple):
     """The gate inputs are checked against (`meta.open`): which programme item and werkvorm
-    it belongs to, and the activity's own part."""
+    it belongs to, and the activity's own part; `ended`: the session ended (Hub.end_session)."""
 
     item: int
     kind: str
     gate: Mapping[str, Any]
+    ended: bool = False
 
 
 @functools.lru_cache(maxsize=1024)
@@ -114,7 +115,13 @@ def _gate(raw: bytes) -> Gate:
     """The gate in `raw` (decoded once per distinct gate: 2,000 inputs check the same one;
     callers only read it)."""
     d = unpack(raw)
-    return Gate(int(d["item"]), str(d["kind"]), d["gate"])
+    return Gate(int(d["item"]), str(d["kind"]), d["gate"], bool(d.get("ended", False)))
+
+
+def not_ended(room: Room) -> None:
+    """A step that changes a session: refused once the facilitator ended it."""
+    if room.ended:
+        raise HubError("session_ended")
 
 
 class Hub:
@@ -216,6 +223,7 @@ class Hub:
         added: list[int] = []
 
         async def append(room: Room) -> None:
+            not_ended(room)
             if len(room.programme) >= PROGRAMME_MAX:
                 raise HubError("not_allowed")
             room.programme.append(Item(kind, activity.title(content)))
@@ -342,6 +350,8 @@ class Hub:
 
     @staticmethod
     def _gate_errors(raw: bytes) -> frozenset[str]:
+        if _gate(raw).ended:
+            return frozenset()  # final: no newer gate to read
         """The codes that may only mean an old copy of gate `raw` (see Activity.gate_errors)."""
         try:
             return base.get(_gate(raw).kind).gate_errors
@@ -360,6 +370,8 @@ class Hub:
         if raw_gate is None:
             raise HubError("not_open")  # no round is open
         gate = _gate(raw_gate)
+        if gate.ended:
+            raise HubError("session_ended")  # the facilitator ended the session
         if gate.item != item:
             raise HubError("not_open")  # the phone shows another werkvorm than the one open
         activity = base.get(gate.kind)
@@ -400,6 +412,8 @@ class Hub:
             await self.begin(code, msg.get("item"))
         elif action == "remove_offline":
             removed = await self.remove_offline(code)
+        elif action == "end_session":
+            await self.end_session(code)
         else:
             args = {k: v for k, v in msg.items() if k not in ("type", "action")}
             await self.command(code, action, args)
@@ -415,6 +429,7 @@ class Hub:
         """Apply a werkvorm's command to the running programme item."""
 
         async def step(room: Room) -> Seen:
+            not_ended(room)
             activity = room.activity
             if action not in activity.actions(room.state, await self._content(room)):
                 # A command of this werkvorm at the wrong moment, or no command at all.
@@ -621,7 +636,7 @@ class Hub:
         the step read of the room's people (`seen`), the new shared views go out first, while
         the deadline is set; they only save time, so a failure there is logged and the renders
         show the change as before."""
-        deadline = room.activity.deadline(room.state)
+        deadline = 0.0 if room.ended else room.activity.deadline(room.state)
         schedule = self.backend.schedule(code, deadline, version=version)
         if seen is not None and not seen.previewed:  # (a big room's close showed them already)
             await asyncio.gather(self._show_saved(room, seen, version), schedule)
@@ -636,10 +651,39 @@ class Hub:
             log.exception("room %s: showing the new views before the renders failed", room.code)
 
     async def _lock(self, room: Room) -> None:
+        not_ended(room)
         room.locked = True
 
     async def _unlock(self, room: Room) -> None:
+        not_ended(room)
         room.locked = False
+
+    async def end_session(self, code: str) -> None:
+        """The facilitator ends the session: from now on every input, new player and command
+        is refused (`session_ended`) and every view says so (`room.ended`); the room keeps its
+        data, so the results stay downloadable until it expires. Ending it again changes
+        nothing."""
+
+        async def end(room: Room) -> None:
+            if room.ended:
+                return
+            # Inputs stop at once: the gate says why (Hub._store_input), and no deadline or
+            # completion opens or closes anything after this (Deadlines, Hub._after).
+            raw = pack(
+                {
+                    "item": room.current,
+                    "kind": room.kind,
+                    "gate": dict(base.CLOSE_GATE),
+                    "ended": True,
+                }
+            )
+            await self.backend.hset(room.code, META, "open", raw)
+            self.decoded.keep_gate(room.code, raw)
+            room.item.state = room.activity.encode(room.state)
+            room.item.finished = room.activity.finished(room.state)
+            room.ended = True
+
+        await self.transition(code, end)
 
     async def begin(self, code: str, item: object) -> None:
         """Run programme item `item` (the host's choice): the running one is kept as it is (its
@@ -648,6 +692,7 @@ class Hub:
             raise HubError("bad_frame")
 
         async def switch(room: Room) -> Seen:
+            not_ended(room)
             if not 0 <= item < len(room.programme) or item == room.current:
                 raise HubError("not_allowed")
             room.item.state = room.activity.encode(room.state)
@@ -685,6 +730,7 @@ class Hub:
         device = (await self.backend.hget(code, DEVICES, player) or b"").decode()
 
         async def remove(room: Room) -> None:
+            not_ended(room)
             if player not in room.kicked:
                 room.kicked.append(player)
             room.removed[player] = {"name": name.decode(), "device": device}
@@ -703,6 +749,7 @@ class Hub:
             raise HubError("bad_frame")
 
         async def allow(room: Room) -> None:
+            not_ended(room)
             if player not in room.removed:
                 raise HubError("not_allowed")
             del room.removed[player]

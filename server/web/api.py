@@ -324,7 +324,8 @@ async def add_to_programme(request: Request) -> Response:
     try:
         index = await _hub(request).add_item(room.code, *item)
     except HubError as exc:
-        return _error(request, exc.code, 409 if exc.code == "not_allowed" else 400)
+        conflict = exc.code in ("not_allowed", "session_ended")
+        return _error(request, exc.code, 409 if conflict else 400)
     return JSONResponse({"item": index, "kind": item[0]}, 201)
 
 
@@ -357,8 +358,20 @@ async def room_info(request: Request) -> Response:
             "locked": room.locked,
             "players": await hub.backend.hlen(code, "players"),
             "title": room.item.title,
+            "ended": room.ended,
+            # For the room's host (X-Host-Secret) also the programme, to list the downloads
+            # of a session left earlier on the host page.
+            **({"programme": _programme(room)} if _is_host(request, room) else {}),
         }
     )
+
+
+def _programme(room: Room) -> list[dict[str, Any]]:
+    """Every programme item: its werkvorm, title and whether it ran (its results export)."""
+    return [
+        {"kind": item.kind, "title": item.title, "ran": i == room.current or item.state is not None}
+        for i, item in enumerate(room.programme)
+    ]
 
 
 async def room_qr(request: Request) -> Response:
@@ -525,7 +538,9 @@ async def import_file(request: Request) -> Response:
         payload = {"error": message(exc.code, lang), "code": exc.code, "errors": errors}
         return JSONResponse(payload, 400)
     except HubError as exc:
-        status = {"not_found": 404, "not_allowed": 409, "busy": 503}.get(exc.code, 400)
+        status = {"not_found": 404, "not_allowed": 409, "session_ended": 409, "busy": 503}.get(
+            exc.code, 400
+        )
         return _error(request, exc.code, status)
     return JSONResponse(reply)
 

@@ -54,6 +54,7 @@ def test_every_view_names_its_werkvorm_and_room(role: str) -> None:
         "join_url": "http://kk.test/join/123456",
         "team": "Team Noord",
         "locked": False,
+        "ended": False,
     }
     # The live player count and the programme are for screen and host: a join must not
     # change every phone's view.
@@ -75,6 +76,17 @@ def test_every_view_names_its_werkvorm_and_room(role: str) -> None:
         assert view["can"] == ["start", *ROOM_ACTIONS]
     else:
         assert not {"players", "removed", "can"} & view.keys()
+
+
+@pytest.mark.parametrize("role", ["phone", "screen", "host"])
+def test_an_ended_session_says_so_in_every_view_and_takes_no_commands(role: str) -> None:
+    room = _room(ended=True)
+    view = envelope(role, room, room.state, FAST_QUIZ, _facts(room))
+    assert view["room"]["ended"] is True
+    if role == "host":
+        assert view["can"] == []
+    # The stored document keeps it (every worker, a reloaded page).
+    assert Room.decode(room.encode()).ended is True
 
 
 def test_me_is_named_and_versioned_like_the_views() -> None:
