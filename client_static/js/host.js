@@ -15,6 +15,10 @@ const KINDS = ["circle", "dotvote"];
 const app = $("#app");
 const banner = bindBanner($("#conn-banner"));
 const STORE = "kk:host";
+// Sessions this device left with "Nieuwe sessie" ({code, secret, team, date}, newest first): their
+// results stay downloadable here while their rooms exist.
+const EARLIER = "kk:host:earlier";
+const EARLIER_MAX = 5;
 const DEMO_QUIZ = "demo-kennisdeling";
 
 let conn = null;
@@ -55,6 +59,34 @@ function clearSession() {
   }
 }
 
+function loadEarlier() {
+  try {
+    const list = JSON.parse(localStorage.getItem(EARLIER) || "[]");
+    return Array.isArray(list) ? list.filter((e) => e && /^\d{6}$/.test(e.code) && typeof e.secret === "string") : [];
+  } catch {
+    return [];
+  }
+}
+
+function saveEarlier(list) {
+  try {
+    localStorage.setItem(EARLIER, JSON.stringify(list.slice(0, EARLIER_MAX)));
+  } catch {
+    /* private mode: the list is not kept */
+  }
+}
+
+/** Session `s` is left on this device: kept in the list of earlier sessions (once). */
+function rememberEarlier(s) {
+  if (!s || !/^\d{6}$/.test(s.code) || typeof s.secret !== "string") return;
+  const entry = { code: s.code, secret: s.secret, team: s.team || "", date: s.started || Date.now() };
+  saveEarlier([entry, ...loadEarlier().filter((e) => e.code !== s.code || e.secret !== s.secret)]);
+}
+
+function forgetEarlier(entry) {
+  saveEarlier(loadEarlier().filter((e) => e.code !== entry.code || e.secret !== entry.secret));
+}
+
 // ---------------------------------------------------------------- setup: choose a quiz, start
 
 async function showSetup(message = "") {
@@ -90,7 +122,9 @@ async function showSetup(message = "") {
     error,
     submit,
   );
-  replace(app, form);
+  const earlier = el("section", { class: "earlier card", id: "earlier-sessions", hidden: true });
+  replace(app, form, earlier);
+  showEarlier(earlier);
 
   let quizzes = [];
   try {
@@ -164,7 +198,7 @@ async function showSetup(message = "") {
       const body = await res.json().catch(() => ({}));
       if (res.status !== 201 && !res.ok) throw new Error(body.error || t("err_generic"));
       rememberTeam(team.value.trim());
-      const s = { code: String(body.code), secret: body.host_secret, join_url: body.join_url };
+      const s = { code: String(body.code), secret: body.host_secret, join_url: body.join_url, team: team.value.trim(), started: Date.now() };
       saveSession(s);
       connect(s);
     } catch (err) {
@@ -174,6 +208,69 @@ async function showSetup(message = "") {
       submit.textContent = t("host_start_session");
     }
   });
+}
+
+/** The sessions left on this device, each with the downloads of what ran, while its room exists
+ * (asked with its host secret: a room gone, or a code since given to another room, is dropped
+ * from the list quietly). */
+async function showEarlier(box) {
+  const entries = loadEarlier();
+  if (!entries.length) return;
+  const found = await Promise.all(
+    entries.map(async (entry) => {
+      try {
+        const res = await fetch(`/api/rooms/${entry.code}?lang=${lang()}`, { headers: { Accept: "application/json", "X-Host-Secret": entry.secret } });
+        if (res.status === 404) return { entry, gone: true };
+        if (!res.ok) return { entry, gone: false, info: null };
+        const info = await res.json();
+        return { entry, gone: !Array.isArray(info.programme), info };
+      } catch {
+        return { entry, gone: false, info: null }; // unreachable now: kept for later
+      }
+    }),
+  );
+  for (const f of found) if (f.gone) forgetEarlier(f.entry);
+  const shown = found.filter((f) => !f.gone);
+  if (!shown.length || !box.isConnected) return;
+  replace(
+    box,
+    el("h2", null, t("host_earlier_title")),
+    el("div", { class: "notice", id: "host-notice", role: "alert", hidden: true }),
+    el(
+      "ul",
+      { class: "earlier-list" },
+      shown.map(({ entry, info }) => {
+        const facts = [entry.team, entry.date ? new Date(entry.date).toLocaleString(lang()) : ""].filter(Boolean).join(" · ");
+        const items = info ? info.programme.map((p, i) => ({ ...p, item: i })).filter((p) => p.ran) : [];
+        return el(
+          "li",
+          { class: "earlier-session", dataset: { code: entry.code } },
+          el("strong", null, t("host_earlier_session", { code: `${entry.code.slice(0, 3)} ${entry.code.slice(3)}` })),
+          facts ? el("span", { class: "muted" }, ` · ${facts}`) : null,
+          info ? downloadList(entry, items) : el("p", { class: "muted" }, t("err_generic")),
+        );
+      }),
+    ),
+  );
+  box.hidden = false;
+}
+
+/** Every programme item that ran, each with its downloads (an ended or earlier session). */
+function downloadList(s, items) {
+  if (!items.length) return el("p", { class: "muted" }, t("host_ended_none"));
+  return el(
+    "ul",
+    { class: "programme-list download-list" },
+    items.map((p) => {
+      const title = p.title || t(KIND_LABELS[p.kind] || p.kind);
+      return el(
+        "li",
+        { class: "programme-item", dataset: { item: p.item } },
+        el("div", { class: "programme-line" }, el("strong", { class: "programme-title" }, title), kindLabel({ ...p, title }) ? el("span", { class: "muted" }, ` · ${kindLabel({ ...p, title })}`) : null),
+        el("div", { class: "programme-actions" }, exportButtons(s, p.item, { small: true, title, kind: p.kind })),
+      );
+    }),
+  );
 }
 
 function lastTeam() {
@@ -290,6 +387,7 @@ function buildSessionLayout() {
           "div",
           { class: "session-actions" },
           el("a", { class: "btn btn-secondary", href: screenUrl, target: "_blank", rel: "noopener", id: "open-screen" }, t("host_open_screen")),
+          el("button", { type: "button", class: "btn btn-ghost", id: "end-session", onclick: endSession }, t("host_end_session")),
           el("button", { type: "button", class: "btn btn-ghost", id: "new-session", onclick: newSession }, t("host_new_session")),
         ),
         handoverPanel(s),
@@ -410,15 +508,49 @@ function takeHandover() {
   const code = given.get("room") || "";
   const secret = given.get("key") || "";
   if (!/^\d{6}$/.test(code) || !secret) return null;
-  const s = { code, secret, join_url: null, handedOver: true };
+  const before = loadSession();
+  if (before && (before.code !== code || before.secret !== secret)) rememberEarlier(before); // its results stay here
+  const s = { code, secret, join_url: null, handedOver: true, started: Date.now() };
   saveSession(s);
   return s;
 }
 
 function newSession() {
-  if (!confirm(t("host_new_session_confirm"))) return;
+  // An ended session has nothing left to lose; a running one stays downloadable from the list.
+  if (!(view && view.room && view.room.ended) && !confirm(t("host_new_session_confirm"))) return;
+  rememberEarlier(session);
   clearSession();
   showSetup();
+}
+
+/** "Sessie afsluiten": phones and the projector show the session's end, the room takes nothing
+ * more; this page then shows the downloads (see showEnded). */
+function endSession() {
+  if (!confirm(t("host_end_session_confirm"))) return;
+  send("end_session");
+}
+
+/** The session ended: its downloads (every programme item that ran) and a new session; no
+ * controls. Nothing changes in the room any more, so the connection is closed. */
+function showEnded() {
+  const s = session;
+  const programme = (view.programme || []).map((p, i) => ({ ...p, item: i })).filter((p) => p.ran || p.finished);
+  stopConnection();
+  setBusy(null);
+  replace(
+    app,
+    el(
+      "section",
+      { class: "host-session host-ended card", id: "session-ended" },
+      el("h1", null, t("host_ended_title")),
+      el("p", { class: "muted" }, `${t("host_code")} ${s.code.slice(0, 3)} ${s.code.slice(3)}${s.team ? ` · ${s.team}` : ""}`),
+      el("p", null, t("host_ended_text")),
+      el("div", { class: "notice", id: "host-notice", role: "alert", hidden: true }),
+      el("h2", null, t("host_exports")),
+      downloadList(s, programme),
+      el("p", null, el("button", { type: "button", class: "btn btn-primary", id: "new-session", onclick: newSession }, t("host_new_session"))),
+    ),
+  );
 }
 
 /** Sends one control; false when the previous one is still on its way (nothing is sent). */
@@ -471,6 +603,14 @@ function section(id, data, build) {
 function render() {
   if (!view || !session) return;
   const room = view.room || {};
+  if (typeof room.team === "string" && session.team !== room.team) {
+    session.team = room.team; // a session handed over: its team, for the list of earlier ones
+    saveSession(session);
+  }
+  if (room.ended) {
+    showEnded();
+    return;
+  }
   if (room.join_url) $("#join-url").textContent = room.join_url;
   const renderer = rendererFor(view.activity);
   if (renderer) {

@@ -136,7 +136,23 @@ function showRemoved(text) {
   );
 }
 
-function showForm({ code: presetCode = "", name = "", error = "" } = {}) {
+/** The facilitator ended the session: thanks, and the way to another session (the code form).
+ * Nothing changes in this room any more, so the connection is closed. */
+function showEnded() {
+  stopConnection();
+  replace(
+    app,
+    el(
+      "section",
+      { class: "card center", id: "session-ended" },
+      el("h1", null, t("phone_ended_title")),
+      el("p", { class: "other-code" }, el("a", { href: `/${location.search}`, id: "ended-other" }, t("phone_ended_other"))),
+    ),
+  );
+}
+
+/** `checked`: what start() already asked the server about the room ({problem, info}). */
+function showForm({ code: presetCode = "", name = "", error = "", checked = null } = {}) {
   stopConnection();
   rendererFor(null);
   const withCode = CODE_RE.test(presetCode);
@@ -213,11 +229,19 @@ function showForm({ code: presetCode = "", name = "", error = "" } = {}) {
 
   if (withCode) {
     // Early, clear feedback for a wrong or expired code (the hello would say the same later).
-    checkRoom(presetCode, (info) => {
+    const onInfo = (info) => {
       const title = info.title || (info.activity && t(`kind_${info.activity}`));
       roomInfo.textContent = title ? t("join_room_title", { title }) : "";
-    }).then((problem) => {
-      if (problem && !error) showError(problem);
+    };
+    let check;
+    if (checked) {
+      if (checked.info) onInfo(checked.info);
+      check = Promise.resolve(checked.problem);
+    } else {
+      check = checkRoom(presetCode, (info) => (info.ended ? showEnded() : onInfo(info)));
+    }
+    check.then((problem) => {
+      if (problem && !error && form.isConnected) showError(problem);
     });
   }
 }
@@ -241,6 +265,7 @@ async function checkRoom(c, onInfo) {
     return "";
   }
   if (onInfo) onInfo(info);
+  if (info.ended) return t("err_session_ended");
   if (info.locked) return t("err_room_locked");
   return "";
 }
@@ -308,6 +333,9 @@ function onError(err) {
       clearPlayer(code);
       rememberName(""); // a name the facilitator removed is not suggested again
       showRemoved(message);
+      break;
+    case "session_ended":
+      showEnded();
       break;
     case "room_not_found": {
       const old = clearPlayer(code);
@@ -394,6 +422,10 @@ function rendererFor(activity) {
 function render() {
   // A new page shows a werkvorm only once it has this phone's own frame too (the server sends
   // one right after the view): before it, a reveal would say "no answer" to one who answered.
+  if (view && view.room && view.room.ended) {
+    showEnded(); // instead of the werkvorm: the session is over
+    return;
+  }
   if (!view || !me) return;
   load(view.activity);
   const at = `${view.item}:${view.phase}`;
@@ -452,6 +484,13 @@ function start() {
   const initial = (app.dataset.code || "").trim();
   if (CODE_RE.test(initial) && loadPlayer(initial)) {
     connect(initial); // resume: same player, name and score after a reload or screen lock
+  } else if (CODE_RE.test(initial)) {
+    // The join link of a session that ended shows its end, not a form to press in vain.
+    let info = null;
+    checkRoom(initial, (found) => (info = found)).then((problem) => {
+      if (info && info.ended) showEnded();
+      else showForm({ code: initial, checked: { problem, info } });
+    });
   } else {
     showForm({ code: initial });
   }

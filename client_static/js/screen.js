@@ -65,6 +65,25 @@ function fatal(text, gone = false) {
   );
 }
 
+/** The facilitator ended the session: the projector says so (and where the team's bokaal and
+ * history are). Nothing changes in the room any more, so the connection is closed. */
+function ended(team) {
+  if (conn) conn.stop();
+  conn = null;
+  rendererFor(null);
+  const bokaal = team ? `${location.host}/bokaal?team=${encodeURIComponent(team)}` : "";
+  replace(
+    app,
+    el(
+      "main",
+      { class: "screen-center screen-ended", id: "screen-ended" },
+      el("h1", null, t("screen_ended")),
+      el("p", { class: "screen-wait" }, t("screen_ended_thanks")),
+      team ? el("p", { class: "bokaal-line" }, t("screen_ended_bokaal", { team, url: displayUrl(bokaal) })) : null,
+    ),
+  );
+}
+
 /** A session that is gone (a restarted server, a typo): this tab shows a running one from its
  * code, without a detour through the facilitator's page. */
 function otherSession() {
@@ -87,6 +106,10 @@ function otherSession() {
 
 function render() {
   if (!view) return;
+  if (view.room && view.room.ended) {
+    ended(view.room.team || "");
+    return;
+  }
   const renderer = rendererFor(view.activity);
   if (!renderer) {
     replace(app, topBar(null, false), el("main", { class: "screen-center" }, joinPanel()));
