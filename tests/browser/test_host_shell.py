@@ -462,8 +462,9 @@ def test_the_session_can_be_controlled_from_another_device(pages: Pages) -> None
     host.locator("#new-session").click()
     expect(host.locator("#session-code")).to_be_visible()  # dismissed: still in the session
     assert dialogs.asked == [
-        "Deze sessie verlaten en een nieuwe starten? Deze sessie bedien je daarna niet meer "
-        "vanaf dit apparaat (wel met de link van ‘Op een ander apparaat bedienen’)."
+        "Deze sessie verlaten en een nieuwe starten? De resultaten blijven op dit apparaat te "
+        "downloaden onder ‘Eerdere sessies op dit apparaat’. De sessie bedien je daarna niet "
+        "meer vanaf dit apparaat (wel met de link van ‘Op een ander apparaat bedienen’)."
     ]
     pages.assert_clean()
 
