@@ -350,9 +350,9 @@ class Hub:
 
     @staticmethod
     def _gate_errors(raw: bytes) -> frozenset[str]:
+        """The codes that may only mean an old copy of gate `raw` (see Activity.gate_errors)."""
         if _gate(raw).ended:
             return frozenset()  # final: no newer gate to read
-        """The codes that may only mean an old copy of gate `raw` (see Activity.gate_errors)."""
         try:
             return base.get(_gate(raw).kind).gate_errors
         except base.ActivityError:
