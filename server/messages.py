@@ -42,6 +42,10 @@ ERRORS: dict[str, dict[str, str]] = {
             "Deze kaart klopt niet: kies een domein, vul een onderwerp in (hooguit 120 tekens), "
             "kwartaal Q1 tot en met Q4, doelgroep team, kennisgroep of individueel."
         ),
+        "invalid_kwartaal": "Het kwartaal is Q1, Q2, Q3 of Q4 (of leeg).",
+        "invalid_doelgroep": "De doelgroep is team, kennisgroep of individueel (of leeg).",
+        "invalid_onderwerp": "Het onderwerp ontbreekt of is langer dan 120 tekens.",
+        "invalid_leervorm": "De leervorm is langer dan 60 tekens.",
         "unknown_card": "Deze kaart hangt niet (meer) aan de muur.",
         "too_many_cards": "Er kunnen hooguit 60 kaarten aan de muur.",
         "no_cards": "Hang eerst minstens één kaart aan de muur.",
@@ -121,6 +125,10 @@ ERRORS: dict[str, dict[str, str]] = {
             "This card is not right: choose a domain, fill in a subject (120 characters at most), "
             "quarter Q1 to Q4, target group team, knowledge group or individual."
         ),
+        "invalid_kwartaal": "The quarter is Q1, Q2, Q3 or Q4 (or empty).",
+        "invalid_doelgroep": "The target group is team, kennisgroep or individueel (or empty).",
+        "invalid_onderwerp": "The subject is missing or longer than 120 characters.",
+        "invalid_leervorm": "The learning form is longer than 60 characters.",
         "unknown_card": "This card is not (or no longer) on the wall.",
         "too_many_cards": "The wall holds 60 cards at most.",
         "no_cards": "Put at least one card on the wall first.",

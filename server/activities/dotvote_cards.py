@@ -96,32 +96,52 @@ def _text(value: Any, limit: int, required: bool, field: str) -> str:
     return text
 
 
+def _shown(value: Any) -> str:
+    """A wrong value as an import's error names it (cut short)."""
+    return " ".join(value.split())[:MAX_DOMAIN_SHOWN] if isinstance(value, str) else ""
+
+
+def _wrong(field: str, value: Any) -> dict[str, str]:
+    """A wrong field's detail, naming the value given (if any)."""
+    shown = _shown(value)
+    return {"field": field, "code": f"invalid_{field}", **({"value": shown} if shown else {})}
+
+
 def check_fields(raw: Any, domains: Sequence[str]) -> dict[str, str]:
     """A card as a client sends it (`domain`, `kwartaal`, `doelgroep`, `onderwerp`,
-    `leervorm`), checked and normalised; ActivityError("invalid_card" / "invalid_domain", with
-    the field in `details`) otherwise."""
+    `leervorm`), checked and normalised; otherwise ActivityError("invalid_domain" when the
+    domain is wrong, else "invalid_card") with one detail per wrong field: its `field`, its own
+    `code` (`invalid_domain`, `invalid_kwartaal`, …) and, where one was given, its `value`."""
     if not isinstance(raw, Mapping):
         raise _bad("")
+    problems: list[dict[str, str]] = []
     domain = raw.get("domain")
     wanted = " ".join(domain.split()).casefold() if isinstance(domain, str) else None
     # Import files and phones may differ in case or spacing from the list.
     match = next((d for d in domains if d.casefold() == wanted), None)
     if match is None:  # the wrong value goes along: an import names it beside the allowed ones
-        value = " ".join(domain.split())[:MAX_DOMAIN_SHOWN] if isinstance(domain, str) else ""
-        raise ActivityError("invalid_domain", [{"field": "domain", "value": value}])
-    kwartaal = _text(raw.get("kwartaal"), 2, False, "kwartaal").upper()
-    if kwartaal and kwartaal not in KWARTALEN:
-        raise _bad("kwartaal")
-    doelgroep = _text(raw.get("doelgroep"), 20, False, "doelgroep").lower()
-    if doelgroep and doelgroep not in DOELGROEPEN:
-        raise _bad("doelgroep")
-    return {
-        "domain": match,
-        "kwartaal": kwartaal,
-        "doelgroep": doelgroep,
-        "onderwerp": _text(raw.get("onderwerp"), MAX_ONDERWERP, True, "onderwerp"),
-        "leervorm": _text(raw.get("leervorm"), MAX_LEERVORM, False, "leervorm"),
-    }
+        problems.append({"field": "domain", "code": "invalid_domain", "value": _shown(domain)})
+    fields: dict[str, str] = {"domain": match or ""}
+    for field, limit, required, allowed in (
+        ("kwartaal", 2, False, KWARTALEN),
+        ("doelgroep", 20, False, DOELGROEPEN),
+        ("onderwerp", MAX_ONDERWERP, True, ()),
+        ("leervorm", MAX_LEERVORM, False, ()),
+    ):
+        value = raw.get(field)
+        try:
+            text = _text(value, limit, required, field)
+        except ActivityError:
+            problems.append(_wrong(field, value))
+            continue
+        text = text.upper() if field == "kwartaal" else text.lower() if allowed else text
+        if allowed and text and text not in allowed:
+            problems.append(_wrong(field, value))
+        fields[field] = text
+    if problems:
+        code = "invalid_domain" if problems[0]["code"] == "invalid_domain" else "invalid_card"
+        raise ActivityError(code, problems)
+    return {name: fields[name] for name in FIELDS}
 
 
 def proposal_key(player: str, fields: Mapping[str, str]) -> str:
@@ -167,12 +187,14 @@ def _check_rows(rows: Sequence[Mapping[str, Any]], domains: Sequence[str]) -> li
     for number, row in enumerate(rows, start=1):
         try:
             cards.append(check_fields(_normalise_keys(row), domains))
-        except ActivityError as exc:
-            detail = exc.details[0] if exc.details else {}
-            error = _row_error(number, str(detail.get("field", "")), exc.code)
-            if "value" in detail:
-                error["value"] = detail["value"]
-            errors.append(error)
+        except ActivityError as exc:  # every wrong field of the row, each with its own code
+            for detail in exc.details or [{}]:
+                error = _row_error(
+                    number, str(detail.get("field", "")), str(detail.get("code", exc.code))
+                )
+                if "value" in detail:
+                    error["value"] = detail["value"]
+                errors.append(error)
     if errors:
         raise ActivityError("invalid_import", errors)
     if not cards:

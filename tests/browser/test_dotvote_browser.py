@@ -259,7 +259,7 @@ def test_kring_then_stickers_in_one_room(pages: Pages) -> None:
     add_card(host, "inkomen", "Gesprekken over geld", "team", "Q1", "training")
     add_card(host, "generieke competenties", F, "team", "", "college")
     # a wrong file is refused whole, with the wrong row named
-    wrong = "domein;onderwerp\ninkomen;Budgetcoaching\nnergens;Iets\n"
+    wrong = "domein;onderwerp;doelgroep\ninkomen;Budgetcoaching;team\nnergens;Iets;klas\n"
     host.locator("#dv-import-file").set_input_files(
         files=[{"name": "fout.csv", "mimeType": "text/csv", "buffer": wrong.encode("utf-8")}]
     )
@@ -267,6 +267,9 @@ def test_kring_then_stickers_in_one_room(pages: Pages) -> None:
     expect(host.locator("#dv-import-result .dv-import-errors")).to_contain_text(
         "Kaart 2: ‘nergens’ is geen domein van deze muur. Kies uit: lichamelijke gezondheid, "
         "dagelijks functioneren, inkomen,"
+    )
+    expect(host.locator("#dv-import-result .dv-import-errors li").nth(1)).to_have_text(
+        "Kaart 2: De doelgroep is team, kennisgroep of individueel (of leeg). Nu: ‘klas’."
     )
     expect(host.locator("#dv-host-cards tbody tr")).to_have_count(2)
     host.locator("#dv-import-file").set_input_files(

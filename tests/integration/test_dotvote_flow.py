@@ -139,7 +139,7 @@ async def test_full_flow_after_the_kring(live_server: ServerProcess) -> None:
         assert body["code"] == "invalid_import" and "niets" in body["error"]
         assert [(e["row"], e["field"], e["code"]) for e in body["errors"]] == [
             (1, "domain", "invalid_domain"),
-            (2, "onderwerp", "invalid_card"),
+            (2, "onderwerp", "invalid_onderwerp"),
         ]
         assert all(e["message"] for e in body["errors"])
         assert body["errors"][0]["value"] == "maan"  # the wrong domain is named

@@ -801,8 +801,16 @@ def test_import_json_and_csv() -> None:
             b"domein,onderwerp,kwartaal\ninkomen,ok,Q1\nmaan,x,Q1\ninkomen,y,Q7\ninkomen,,\n",
             [
                 (2, "domain", "invalid_domain"),
-                (3, "kwartaal", "invalid_card"),
-                (4, "onderwerp", "invalid_card"),
+                (3, "kwartaal", "invalid_kwartaal"),
+                (4, "onderwerp", "invalid_onderwerp"),
+            ],
+        ),
+        (  # every wrong field of a row at once, not only its first
+            b"domein,onderwerp,doelgroep,kwartaal\nmaan,x,klas,Q9\n",
+            [
+                (1, "domain", "invalid_domain"),
+                (1, "kwartaal", "invalid_kwartaal"),
+                (1, "doelgroep", "invalid_doelgroep"),
             ],
         ),
         (b'[{"domain": "inkomen", "onderwerp": "a"}, 5]', [(2, "", "invalid_card")]),
@@ -815,6 +823,8 @@ def test_invalid_import_files(raw: bytes, errors: list[tuple[int, str, str]]) ->
     assert [(e["row"], e["field"], e["code"]) for e in exc.value.details] == errors
     for e in exc.value.details:
         assert e["code"] in ERRORS["nl"] and e["code"] in ERRORS["en"]
+    if errors[-1][2] == "invalid_doelgroep":  # the wrong values are named
+        assert [e.get("value") for e in exc.value.details] == ["maan", "Q9", "klas"]
 
 
 def test_every_error_code_has_a_message() -> None:

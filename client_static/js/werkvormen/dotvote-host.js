@@ -479,9 +479,12 @@ function settingsForm({ stickers, cap, can }) {
   return form;
 }
 
-/** A wrong row of an import: a wrong domain is named, with the domains that are allowed. */
+/** A wrong field of an import's row: a wrong domain is named, with the domains that are
+ * allowed; another wrong value is named after what the field takes. */
 function importMessage(error) {
-  if (error.code !== "invalid_domain" || typeof error.value !== "string") return error.message;
+  if (error.code !== "invalid_domain" || typeof error.value !== "string") {
+    return error.value ? t("dotvote_import_value", { message: error.message, value: error.value }) : error.message;
+  }
   const domains = ((ctx && ctx.view.domains) || []).join(", ");
   return error.value ? t("dotvote_import_bad_domain", { value: error.value, domains }) : t("dotvote_import_no_domain", { domains });
 }
