@@ -484,16 +484,17 @@ class Circle(Activity[CircleState]):
         return True
 
     # ---- views -----------------------------------------------------------------------------
-    def _entered(self, state: CircleState, facts: Facts) -> tuple[int, int]:
-        """(valid entries, people asked) while entry is open."""
-        domains = set(state.domains)
+    def _per_domain(self, state: CircleState, facts: Facts) -> tuple[list[int], int]:
+        """The valid entries per domain (in the list's order) of the people asked, and how
+        many people that is: the facilitator's page warns before a new list drops grades."""
+        index = {domain: i for i, domain in enumerate(state.domains)}
+        counts = [0] * len(state.domains)
         people = facts.expected or facts.names.keys()
-        entered = 0
         for player in people:
             entry = as_entry(facts.inputs.get(player))
-            if entry is not None and entry.domain in domains:
-                entered += 1
-        return entered, len(people)
+            if entry is not None and entry.domain in index:
+                counts[index[entry.domain]] += 1
+        return counts, len(people)
 
     def _waiting(self, state: CircleState, facts: Facts) -> dict[str, Any]:
         """For the facilitator while entry is open: who has no (valid) grade yet, whom to nudge
@@ -595,7 +596,10 @@ class Circle(Activity[CircleState]):
         if state.phase == ENTRY:
             view["domains"] = list(state.domains)
             if role != "phone":
-                view["entered"], view["of"] = self._entered(state, facts)
+                counts, view["of"] = self._per_domain(state, facts)
+                view["entered"] = sum(counts)
+                if role == "host":
+                    view["entered_domains"] = counts
         elif state.phase == ROUNDS:
             view.update(self._rounds_common(state))
             if role != "phone":

@@ -825,6 +825,42 @@ def test_stale_entries_are_not_counted_as_locked_grades() -> None:
     assert A.shared_view("screen", state, {}, facts(players), T0)["stale"] == 2
 
 
+def test_the_host_counts_the_grades_per_domain_so_a_new_list_can_warn() -> None:
+    """While entry is open the facilitator's view counts the valid grades per listed domain
+    (in the list's order; stale ones nowhere): the page asks before a list that drops them.
+    The projector and the phones get no such counts."""
+    players = ids(6)
+    state = started()
+    A.command(
+        state, {}, "domains", ctx(players, args={"domains": ["wiskunde", "Engels", "tekenen"]})
+    )
+    inputs = {
+        players[0]: entry("wiskunde", 7),
+        players[1]: entry("wiskunde", 4),
+        players[2]: entry("tekenen", 8),
+        players[3]: entry("inkomen", 6),  # for a domain no longer listed
+    }
+    f = facts(players, inputs)
+    host = A.shared_view("host", state, {}, f, T0)
+    assert host["entered_domains"] == [2, 0, 1]
+    assert (host["entered"], host["of"]) == (3, 6)
+    for role in ("screen", "phone"):
+        assert "entered_domains" not in A.shared_view(role, state, {}, f, T0)
+    A.command(state, {}, "lock_grades", ctx(players, inputs=inputs))
+    assert "entered_domains" not in A.shared_view("host", state, {}, facts(players), T0)
+
+
+def test_the_host_page_offers_the_servers_default_domains() -> None:
+    """host.js prefills the programme's domains field with the default list: the server's."""
+    from server.resources import static_dir
+
+    source = (static_dir() / "js" / "host.js").read_text(encoding="utf-8")
+    found = re.search(r"const DEFAULT_DOMAINS = (\[[^\]]*\]);", source)
+    assert found is not None
+    listed = re.findall(r'"([^"]*)"', found.group(1))
+    assert tuple(listed) == c.DEFAULT_DOMAINS
+
+
 def test_the_csv_average_has_one_decimal_like_the_projector() -> None:
     players = ids(3)
     inputs = {p: entry("inkomen", g) for p, g in zip(players, [6, 7, 7], strict=True)}
