@@ -11,6 +11,19 @@ import * as dotvoteHost from "./werkvormen/dotvote-host.js";
 const RENDERERS = { quiz: quizHost, circle: circleHost, dotvote: dotvoteHost };
 // The werkvormen that start from their own default content (no quiz file needed).
 const KINDS = ["circle", "dotvote"];
+// The kring's and the stickers' default domains, as the server's (server/activities/circle.py
+// DEFAULT_DOMAINS; tests/unit/test_circle.py checks they are the same): what the programme's add
+// form offers when the session has no kring or stickers yet.
+const DEFAULT_DOMAINS = [
+  "lichamelijke gezondheid",
+  "dagelijks functioneren",
+  "inkomen",
+  "participatie",
+  "opvoeden en opgroeien",
+  "veiligheid",
+  "psychische gezondheid",
+  "generieke competenties",
+];
 
 const app = $("#app");
 const banner = bindBanner($("#conn-banner"));
@@ -30,6 +43,8 @@ let pressed = null; // the label of the control sent from #controls, to give foc
 const DONE_GRACE_MS = 500; // after a `done`, how long the buttons wait for the view that follows
 let current = null; // the werkvorm renderer on the page
 let library = null; // the quizzes that can be added to the programme (fetched once per session)
+let addForm = null; // the programme's add form: made once per session, so what is typed survives
+let offered = { from: null, domains: DEFAULT_DOMAINS }; // what the add form's domains field offers
 const sectionData = new Map(); // section id -> {node, json}: the element and the data it shows
 
 // ---------------------------------------------------------------- storage
@@ -316,6 +331,8 @@ function connect(s) {
   session = s;
   view = null;
   sectionData.clear();
+  addForm = null;
+  offered = { from: null, domains: DEFAULT_DOMAINS };
   buildSessionLayout();
   conn = new Connection({
     hello: () => ({ role: "host", room: session.code, secret: session.secret, lang: lang() }),
@@ -401,7 +418,7 @@ function buildSessionLayout() {
       ),
       el("div", { class: "mirror card", id: "mirror", "aria-live": "polite" }, el("p", { class: "muted" }, t("conn_connecting"))),
       el("div", { id: "werkvorm-extra" }),
-      el("div", { class: "programme card", id: "programme" }),
+      el("div", { class: "programme card", id: "programme" }, el("div", { id: "programme-rows" }), programmeAddForm()),
       el("div", { class: "players card", id: "players" }),
       el("div", { class: "exports card", id: "exports" }),
     ),
@@ -627,7 +644,8 @@ function render() {
   // An item without a title of its own is called by its werkvorm's name in this page's language.
   const programme = (view.programme || []).map((p) => ({ ...p, title: p.title || t(KIND_LABELS[p.kind] || p.kind) }));
   section("room-controls", { can: view.can || [], locked: room.locked, item: view.item, programme }, roomControls);
-  section("programme", { item: view.item, programme }, programmePanel);
+  section("programme-rows", { item: view.item, programme }, programmePanel);
+  offerDomains(programme);
   const scores = view.scores || null;
   const listed = (view.players || []).map((p) => ({ ...p, score: scores ? scores[p.id] || 0 : null }));
   const canRemoveOffline = (view.can || []).includes("remove_offline");
@@ -731,6 +749,25 @@ function programmePanel({ item, programme }) {
       ),
     );
   });
+  return [
+    el("h2", null, t("programme_title")),
+    el("ol", { class: "programme-list", id: "programme-list" }, rows),
+  ];
+}
+
+/** One domain per line, as the kring's and the stickers' `domains` (empty lines left out). */
+function domainLines(text) {
+  return text
+    .split("\n")
+    .map((line) => line.trim())
+    .filter(Boolean);
+}
+
+/** "Werkvorm toevoegen": a werkvorm from the menu, and for the kring and the stickers their
+ * domains. Made once per session (the list above it is rebuilt when the programme changes; what
+ * is typed here stays). */
+function programmeAddForm() {
+  if (addForm) return addForm;
   const select = el("select", { id: "programme-add-kind" }, KINDS.map((kind) => el("option", { value: kind }, t(KIND_LABELS[kind]))));
   const fill = () => {
     for (const quiz of library || []) {
@@ -751,25 +788,98 @@ function programmePanel({ item, programme }) {
         library = [];
       });
   }
+  const area = el("textarea", { id: "programme-add-domains", rows: "5", spellcheck: "false", "aria-describedby": "programme-add-domains-hint" });
+  area.value = offered.domains.join("\n");
+  area.addEventListener("input", () => {
+    area.dataset.edited = "1";
+  });
+  const domains = el(
+    "div",
+    { class: "field programme-add-domains", id: "programme-add-domains-field" },
+    el("label", { for: "programme-add-domains" }, t("programme_add_domains")),
+    area,
+    el("p", { class: "hint", id: "programme-add-domains-hint" }, t("programme_add_domains_hint")),
+  );
+  const error = el("div", { class: "form-error", id: "programme-add-error", role: "alert", hidden: true });
+  const submit = el("button", { type: "submit", class: "btn btn-secondary", id: "programme-add-submit" }, t("programme_add"));
+  const showDomains = () => {
+    domains.hidden = !KINDS.includes(select.value);
+    error.hidden = true;
+  };
+  select.addEventListener("change", showDomains);
+  showDomains();
   const form = el(
     "form",
     { class: "programme-add", id: "programme-add" },
     el("label", { for: "programme-add-kind" }, t("programme_add_label")),
-    el("div", { class: "programme-add-row" }, select, el("button", { type: "submit", class: "btn btn-secondary", id: "programme-add-submit" }, t("programme_add"))),
+    el("div", { class: "programme-add-row" }, select, submit),
+    domains,
+    error,
   );
-  form.addEventListener("submit", (event) => {
+  form.addEventListener("submit", async (event) => {
     event.preventDefault();
-    addToProgramme(select.value);
+    const choice = select.value;
+    const content = {};
+    if (KINDS.includes(choice)) {
+      const list = domainLines(area.value);
+      if (list.length) content.domains = list; // left empty: the default list
+    }
+    error.hidden = true;
+    submit.disabled = true;
+    const failed = await addToProgramme(choice, content);
+    submit.disabled = false;
+    if (failed) {
+      // the server's words, in the form; what was typed stays as it was
+      error.textContent = failed;
+      error.hidden = false;
+      return;
+    }
+    if (content.domains) {
+      // what was just added is now the latest: offered again, until the facilitator types
+      offered = { from: offered.from, domains: content.domains };
+      area.value = content.domains.join("\n");
+    }
+    delete area.dataset.edited;
   });
-  return [
-    el("h2", null, t("programme_title")),
-    el("ol", { class: "programme-list", id: "programme-list" }, rows),
-    form,
-  ];
+  addForm = form;
+  return form;
 }
 
-async function addToProgramme(choice) {
-  const body = choice.startsWith("quiz:") ? { quiz_id: choice.slice(5) } : { kind: choice, content: {} };
+/** The add form offers the domains of the programme's latest kring or stickers item: the running
+ * one's from its view (a kring's list may have been edited while it runs), another's from its
+ * export (what it used) or, not run yet, its content; with none, the default list. Not over
+ * what the facilitator typed. */
+async function offerDomains(programme) {
+  let latest = -1;
+  programme.forEach((p, i) => {
+    if (KINDS.includes(p.kind)) latest = i;
+  });
+  const live = latest >= 0 && latest === view.item && Array.isArray(view.domains) && view.domains.every((d) => typeof d === "string");
+  const from = latest < 0 ? "none" : live ? `live:${latest}:${view.domains.join("\n")}` : `item:${latest}:${programme[latest].ran}`;
+  if (from === offered.from) return;
+  offered.from = from;
+  let domains = DEFAULT_DOMAINS;
+  if (live) domains = view.domains;
+  else if (latest >= 0) {
+    const s = session;
+    const query = programme[latest].ran ? `results.json?item=${latest}` : `content?item=${latest}`;
+    try {
+      const res = await fetch(`/api/rooms/${s.code}/${query}`, { headers: { Accept: "application/json", "X-Host-Secret": s.secret } });
+      const body = res.ok ? await res.json() : {};
+      if (Array.isArray(body.domains) && body.domains.length) domains = body.domains;
+    } catch {
+      /* the default list, then */
+    }
+    if (s !== session || offered.from !== from) return; // a newer programme asked meanwhile
+  }
+  offered.domains = domains;
+  const area = addForm && addForm.querySelector("#programme-add-domains");
+  if (area && !area.dataset.edited) area.value = domains.join("\n");
+}
+
+/** Adds the chosen werkvorm; null when it was added, else what went wrong (the server's words). */
+async function addToProgramme(choice, content = {}) {
+  const body = choice.startsWith("quiz:") ? { quiz_id: choice.slice(5) } : { kind: choice, content };
   try {
     const res = await fetch(`/api/rooms/${session.code}/programme?lang=${lang()}`, {
       method: "POST",
@@ -779,8 +889,9 @@ async function addToProgramme(choice) {
     const reply = await res.json().catch(() => ({}));
     if (res.status !== 201) throw new Error(reply.error || t("err_generic"));
     flash(t("programme_added"));
+    return null;
   } catch (err) {
-    flash(err.message || t("err_generic"));
+    return err.message || t("err_generic");
   }
 }
 

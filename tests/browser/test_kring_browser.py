@@ -26,6 +26,7 @@ from tests.support.browser import (
     answer,
     control,
     join_phone,
+    programme_host,
     routed_phone,
     sideways,
     start_quiz,
@@ -620,6 +621,7 @@ def test_the_phone_says_what_did_not_count_at_the_lock(pages: Pages) -> None:
     enter(gus, "inkomen", 7, "")
     editor = host.locator("#kring-domains-edit")
     editor.fill(editor.input_value().replace("inkomen\n", ""))
+    dialogs.next(accept=True)  # "Dit wist het cijfer dat al gegeven is. Toch opslaan?"
     host.locator("#kring-domains-form button[type=submit]").click()
     expect(gus.locator(".domain-btn")).to_have_count(7)
     expect(gus.locator("#kring-status")).to_have_text(
@@ -638,6 +640,7 @@ def test_the_phone_says_what_did_not_count_at_the_lock(pages: Pages) -> None:
     expect(eva.locator("#kring-status")).to_have_text("Opslaan…")
     expect(host.locator("#kring-host-entered")).to_have_text("1 van 3 hebben een cijfer gegeven")
 
+    dialogs.next(accept=True)  # "Pas 1 van 3 heeft een cijfer gegeven. Toch vastzetten?"
     control(host, "Cijfers vastzetten")
     expect(host.locator("#kring-host-locked")).to_contain_text("1 cijfer vastgezet")
     held.release()  # Eva's grade arrives after the lock
@@ -1049,4 +1052,138 @@ def test_a_choice_not_saved_yet_survives_a_reload(pages: Pages) -> None:
     phone.reload()
     expect(phone.locator("#kring-reason")).to_have_value("Ik ben er net mee begonnen")
     expect(phone.locator("#kring-status")).to_contain_text("Opgeslagen")
+    pages.assert_clean()
+
+
+SUBJECTS = ["Nederlands", "Engels", "wiskunde", "geschiedenis", "biologie"]
+
+
+def test_the_kring_and_the_stickers_are_added_with_their_own_domains(pages: Pages) -> None:
+    """A teacher's session: after the quiz the kring is added with school subjects instead of
+    the social domains (typed in the programme's form, on a phone-sized page that does not scroll
+    sideways); the stickers added next are offered the same subjects, also after a reload, and
+    the phones show those subjects in both werkvormen."""
+    from playwright.sync_api import expect
+
+    host, _ = programme_host(pages, [{"quiz_id": "demo-kennisdeling"}])
+    expect(host.locator("#session-code")).to_have_text(re.compile(r"^\d{3} \d{3}$"))
+    code = host.locator("#session-code").inner_text().replace(" ", "")
+    phones = [join(pages, code, name) for name in ("Anna", "Bram")]
+    host.set_viewport_size(PHONE)
+    menu, field = host.locator("#programme-add-kind"), host.locator("#programme-add-domains")
+    expect(menu).to_have_value("circle")
+    expect(host.get_by_label("Domeinen (één per regel)")).to_have_value("\n".join(DEFAULT_DOMAINS))
+    field.scroll_into_view_if_needed()
+    assert sideways(host) == []
+    # a quiz takes no domains: the field goes, and comes back with the kring
+    expect(menu.locator("option[value='quiz:demo-kennisdeling']")).to_have_count(1)
+    menu.select_option("quiz:demo-kennisdeling")
+    expect(field).to_be_hidden()
+    menu.select_option("circle")
+    expect(field).to_be_visible()
+    field.fill("\n".join(SUBJECTS) + "\n\n")  # empty lines are left out
+    host.locator("#programme-add-submit").click()
+    expect(host.locator("#programme-list li")).to_have_count(2)
+    expect(host.locator("#programme-add-error")).to_be_hidden()
+    # the page reloaded (another laptop, a refresh): the stickers are offered the kring's subjects
+    host.reload()
+    menu.select_option("dotvote")
+    expect(field).to_have_value("\n".join(SUBJECTS))
+    field.scroll_into_view_if_needed()
+    assert sideways(host) == []
+    pages.shot(host, "programme-add-domains-phone")
+    host.locator("#programme-add-submit").click()
+    expect(host.locator("#programme-list li")).to_have_count(3)
+
+    host.locator(".action-begin-next").click()  # the kring
+    for phone in phones:
+        expect(phone.locator(".domain-btn")).to_have_text(SUBJECTS)
+    host.locator(".action-begin-next").click()  # the stickers
+    for phone in phones:
+        expect(phone.locator("#dv-p-domain option:not([value=''])")).to_have_text(SUBJECTS)
+    expect(host.locator("#dv-card-form")).to_contain_text("wiskunde")
+    pages.assert_clean()
+
+
+def test_domains_the_server_refuses_are_explained_in_the_form_and_kept(pages: Pages) -> None:
+    """The running kring's own list is offered for the stickers; a list the server refuses (a
+    subject twice) gets the server's Dutch words in the form, the typed text stays, nothing is
+    added; corrected, it is added."""
+    from playwright.sync_api import expect
+
+    host, _ = programme_host(
+        pages, [{"kind": "circle", "content": {"domains": ["rekenen", "taal"]}}]
+    )
+    menu, field = host.locator("#programme-add-kind"), host.locator("#programme-add-domains")
+    expect(host.locator("#programme-list li")).to_have_count(1)
+    menu.select_option("dotvote")
+    expect(field).to_have_value("rekenen\ntaal")
+    typed = "rekenen\ntaal\nwereldoriëntatie\nTaal"
+    field.fill(typed)
+    host.locator("#programme-add-submit").click()
+    error = host.locator("#programme-add-error")
+    expect(error).to_have_text("Geef 1 tot 12 verschillende domeinen van hooguit 60 tekens.")
+    expect(field).to_have_value(typed)
+    expect(host.locator("#programme-list li")).to_have_count(1)
+    field.fill("rekenen\ntaal\nwereldoriëntatie")
+    host.locator("#programme-add-submit").click()
+    expect(host.locator("#programme-list li")).to_have_count(2)
+    expect(error).to_be_hidden()
+    expect(field).to_have_value("rekenen\ntaal\nwereldoriëntatie")
+    pages.assert_clean()
+
+
+def test_locking_few_grades_or_saving_domains_that_drop_grades_asks_first(pages: Pages) -> None:
+    """ "Cijfers vastzetten" with fewer than half of the people graded asks first; a new domain
+    list that would drop grades already given says how many; declined, nothing changes."""
+    from playwright.sync_api import expect
+
+    host, code = kring_room(pages)
+    anna, bram, chris = (join_entry(pages, code, name) for name in ("Anna", "Bram", "Chris"))
+    enter(anna, "inkomen", 7, "")
+    entered = host.locator("#kring-host-entered")
+    expect(entered).to_have_text("1 van 3 hebben een cijfer gegeven")
+    dialogs = Dialogs(host)
+    dialogs.next(accept=False)
+    control(host, "Cijfers vastzetten")
+    expect(host.locator(".phase-badge")).to_have_text("Cijfers geven")
+    expect(entered).to_have_text("1 van 3 hebben een cijfer gegeven")
+    assert dialogs.asked == ["Pas 1 van 3 heeft een cijfer gegeven. Toch vastzetten?"]
+
+    # a list without Anna's domain would drop her grade: declined, the list stays
+    editor = host.locator("#kring-domains-edit")
+    save = host.locator("#kring-domains-form button[type=submit]")
+    editor.fill("wonen\nwerk")
+    dialogs.next(accept=False)
+    save.click()
+    expect(entered).to_have_text("1 van 3 hebben een cijfer gegeven")
+    expect(anna.locator(".domain-btn")).to_have_count(len(DEFAULT_DOMAINS))
+    assert dialogs.asked[-1] == "Dit wist het cijfer dat al gegeven is. Toch opslaan?"
+    enter(bram, "veiligheid", 6, "")
+    expect(entered).to_have_text("2 van 3 hebben een cijfer gegeven")
+    dialogs.next(accept=False)
+    save.click()
+    expect(entered).to_have_text("2 van 3 hebben een cijfer gegeven")
+    assert dialogs.asked[-1] == "Dit wist de 2 cijfers die al gegeven zijn. Toch opslaan?"
+    # only inkomen goes: one of the two grades, and accepted it is saved
+    editor.fill("\n".join(d for d in DEFAULT_DOMAINS if d != "inkomen"))
+    dialogs.next(accept=True)
+    save.click()
+    expect(entered).to_have_text("1 van 3 hebben een cijfer gegeven")
+    expect(chris.locator(".domain-btn")).to_have_count(len(DEFAULT_DOMAINS) - 1)
+    assert dialogs.asked[-1] == (
+        "Dit wist 1 van de 2 cijfers die al gegeven zijn (het domein staat niet meer in de "
+        "lijst). Toch opslaan?"
+    )
+    # a list that keeps every graded domain saves without asking
+    asked = len(dialogs.asked)
+    editor.fill(editor.input_value() + "\nwonen")
+    save.click()
+    expect(chris.locator(".domain-btn")).to_have_count(len(DEFAULT_DOMAINS))
+    # half or more graded: the lock asks nothing
+    enter(chris, "wonen", 8, "")
+    expect(entered).to_have_text("2 van 3 hebben een cijfer gegeven")
+    control(host, "Cijfers vastzetten")
+    expect(host.locator(".phase-badge")).to_have_text("Gesprekken in de kring")
+    assert len(dialogs.asked) == asked
     pages.assert_clean()

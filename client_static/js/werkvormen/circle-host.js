@@ -69,12 +69,28 @@ function button(label, cls, onclick, extra = {}) {
   return el("button", { type: "button", class: ["btn", cls], onclick, ...extra }, label);
 }
 
-/** Locking with no grade at all is most likely a slip: ask first. `entered` is read when the
- * button is pressed (the section is not rebuilt for every new grade). */
+/** Locking with no grade at all is most likely a slip, and with fewer than half of the people
+ * graded most likely too early: ask first. `entered` is read when the button is pressed (the
+ * section is not rebuilt for every new grade). */
 function lock() {
   const entered = ctx && ctx.view ? ctx.view.entered || 0 : 0;
+  const of = ctx && ctx.view ? ctx.view.of || 0 : 0;
   if (entered === 0 && !window.confirm(t("kring_lock_confirm_empty"))) return;
+  if (entered > 0 && entered * 2 < of && !window.confirm(t("kring_host_lock_confirm_few", { n: entered, of }))) return;
   ctx.send("lock_grades");
+}
+
+/** How many valid grades a new list would make stale (their domain no longer listed), from the
+ * view's count per domain when the button is pressed; and how many there are. */
+function dropped(list) {
+  const view = (ctx && ctx.view) || {};
+  const counts = Array.isArray(view.entered_domains) ? view.entered_domains : [];
+  const kept = new Set(list);
+  let n = 0;
+  (view.domains || []).forEach((domain, i) => {
+    if (!kept.has(domain)) n += Number(counts[i]) || 0;
+  });
+  return { n, x: Number(view.entered) || 0 };
 }
 
 function controls({ can, hide, overview, phase }) {
@@ -199,6 +215,8 @@ function domainsEditor({ editable, domains }) {
       .split("\n")
       .map((line) => line.trim())
       .filter(Boolean);
+    const { n, x } = dropped(list);
+    if (n > 0 && !window.confirm(t(n >= x ? "kring_host_domains_confirm_all" : "kring_host_domains_confirm_some", { n, x }))) return;
     ctx.send("domains", { domains: list });
   });
   return form;
