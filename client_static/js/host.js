@@ -812,9 +812,10 @@ function programmeAddForm() {
     "form",
     { class: "programme-add", id: "programme-add" },
     el("label", { for: "programme-add-kind" }, t("programme_add_label")),
-    el("div", { class: "programme-add-row" }, select, submit),
+    el("div", { class: "programme-add-row" }, select),
     domains,
     error,
+    el("div", { class: "programme-add-row" }, submit),
   );
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
