@@ -15,6 +15,7 @@ import pytest
 from tests.conftest import FAST_QUIZ, upload
 from tests.support.browser import (
     PHONE,
+    PROJECTOR,
     Dialogs,
     Pages,
     answer,
@@ -515,4 +516,31 @@ def test_a_locked_session_says_so_in_words_of_any_werkvorm(pages: Pages) -> None
         phone.locator("#join-form button[type=submit]").click()
         expect(phone.locator("#join-error")).to_have_text(says)
         assert "quiz" not in phone.locator("main").inner_text().lower()
+    pages.assert_clean()
+
+
+def test_a_resized_projector_keeps_the_werkvorm_that_runs(pages: Pages) -> None:
+    """The quiz's podium, then the stickers: when the projector's window is resized (full
+    screen on, another beamer) it lays out the stickers again, never the quiz that ran before."""
+    from playwright.sync_api import expect
+
+    quiz_id = upload(pages.base, FAST_QUIZ)
+    host, _ = programme_host(pages, [{"quiz_id": quiz_id}, {"kind": "dotvote"}])
+    code = host.locator("#session-code").inner_text().replace(" ", "")
+    screen = pages.open("screen", f"/screen/{code}", PROJECTOR)
+    join_phone(pages, code, "Zoë", ".joined-as")
+    expect(host.locator("#players h2")).not_to_have_text(re.compile(r"\(0\)"))
+    host.locator("#controls .action-start").click()
+    expect(host.locator(".phase-badge")).to_have_text("Vraag loopt")
+    Dialogs(host).next(accept=True)  # "Afronden" asks first
+    control(host, "Afronden")
+    expect(screen.locator(".screen-podium")).to_be_visible()
+    host.locator(".action-begin-next").click()
+    expect(host.locator(".phase-badge")).to_have_text("Kaarten maken")
+    expect(screen.locator(".dv-screen-cards")).to_be_visible()
+    for size in ({"width": 1280, "height": 720}, {"width": 1920, "height": 1080}):
+        screen.set_viewport_size(size)
+        screen.wait_for_timeout(300)  # the resize's redraw
+        expect(screen.locator(".dv-screen-cards")).to_be_visible()
+        expect(screen.locator(".screen-podium")).to_have_count(0)
     pages.assert_clean()

@@ -33,6 +33,10 @@ let renderedKey = null;
 export function reset() {
   countdown.stop();
   renderedKey = null;
+  // Another werkvorm (or the join form) has the page now: the resize handler below must not
+  // draw this quiz's last view over it.
+  ctx = null;
+  view = null;
 }
 
 export function render(context) {
