@@ -661,12 +661,19 @@ class Hub:
     async def end_session(self, code: str) -> None:
         """The facilitator ends the session: from now on every input, new player and command
         is refused (`session_ended`) and every view says so (`room.ended`); the room keeps its
-        data, so the results stay downloadable until it expires. Ending it again changes
-        nothing."""
+        data, so the results stay downloadable until it expires. A round still taking inputs
+        is completed first, as when everybody took part (the activity's `complete_action`: a
+        quiz's open question is closed and scored), so nothing given is lost. Ending it again
+        changes nothing."""
 
-        async def end(room: Room) -> None:
+        async def end(room: Room) -> Seen | None:
             if room.ended:
-                return
+                return None
+            room.ended = True  # the views the completion makes already say so
+            seen = None
+            activity = room.activity
+            if activity.complete_action and activity.collecting(room.state):
+                seen = await self.apply(room, activity.complete_action, {})
             # Inputs stop at once: the gate says why (Hub._store_input), and no deadline or
             # completion opens or closes anything after this (Deadlines, Hub._after).
             raw = pack(
@@ -681,9 +688,9 @@ class Hub:
             self.decoded.keep_gate(room.code, raw)
             room.item.state = room.activity.encode(room.state)
             room.item.finished = room.activity.finished(room.state)
-            room.ended = True
+            return seen
 
-        await self.transition(code, end)
+        await self.transition(code, end, people=True)
 
     async def begin(self, code: str, item: object) -> None:
         """Run programme item `item` (the host's choice): the running one is kept as it is (its

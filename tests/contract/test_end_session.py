@@ -80,13 +80,20 @@ async def test_an_ended_session_refuses_inputs_joins_and_commands(
         await hub.add_item(code, "circle", {})
     assert added.value.code == "session_ended"
 
-    # The question's time runs out: nothing closes it any more (no reveal after the end).
-    clock.now += 120
-    await asyncio.sleep(0.3)
+    # The open question was closed and scored by the end: the answer given counts.
     loaded = await hub.load(code)
     assert loaded is not None
     room = loaded[1]
-    assert room.ended and room.activity.phase(room.state) == q.QUESTION
+    assert room.ended and room.activity.phase(room.state) == q.REVEAL
+    exported = await hub.export(code, room, 0)
+    assert exported["questions_played"] == 1
+    given = {p["name"]: p["answers"][0]["answer"] for p in exported["players"]}
+    assert given == {"Speler 0": "Niemand", "Speler 1": ""}, given
+    # Time runs on: nothing changes any more (no scoreboard, no next question).
+    clock.now += 120
+    await asyncio.sleep(0.3)
+    loaded = await hub.load(code)
+    assert loaded is not None and loaded[1].activity.phase(loaded[1].state) == q.REVEAL
 
     # A hello after it: the projector, the host and a returning phone get the ended view.
     screen = Socket(hub)
