@@ -170,11 +170,12 @@ def result_view(role: str, state: DotvoteState, facts: Facts) -> dict[str, Any]:
         view["minority"] = {"count": len(minority), "answered": len(answers)}
         if role == "screen" and not state.show_names:
             # Anonymous on the projector: beside the cards' totals, the cards an answer's writer
-            # voted on (or the join order) can point at that person in a small team.
-            answers = sorted(({"text": a["text"]} for a in answers), key=_text_order)
+            # voted on (or the join order) can point at that person in a small team. The same
+            # answer from several people is one row with its count.
+            answers = _grouped(answers)
         if role == "host" or state.show_answers:
             view["answers"] = answers[:MAX_LISTED]
-            view["more_answers"] = max(0, len(answers) - MAX_LISTED)
+            view["more_answers"] = sum(a.get("count", 1) for a in answers[MAX_LISTED:])
         if role == "host":
             view["show_answers"] = state.show_answers
     return view
@@ -182,6 +183,21 @@ def result_view(role: str, state: DotvoteState, facts: Facts) -> dict[str, Any]:
 
 def _text_order(answer: Mapping[str, Any]) -> tuple[str, str]:
     return (str(answer["text"]).casefold(), str(answer["text"]))
+
+
+def _grouped(answers: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Anonymous answers in text order, the same text (case, spacing and a closing full stop
+    aside) once, with `count` when more than one gave it."""
+    groups: dict[str, dict[str, Any]] = {}
+    for answer in answers:
+        key = " ".join(str(answer["text"]).split()).rstrip(".").casefold()
+        group = groups.setdefault(key, {"text": answer["text"]})
+        group["count"] = group.get("count", 0) + 1
+    rows = [
+        {"text": g["text"], **({"count": g["count"]} if g["count"] > 1 else {})}
+        for g in groups.values()
+    ]
+    return sorted(rows, key=_text_order)
 
 
 def personal_view(state: DotvoteState, facts: Facts, player: str) -> dict[str, Any]:

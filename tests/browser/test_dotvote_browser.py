@@ -1095,7 +1095,8 @@ def test_many_minority_answers_fit_the_projector(pages: Pages) -> None:
         host.locator("#dv-cut-save").click()
         expect(host.locator("#dv-cut-k")).to_have_value("1")
         long = "Een training met voorbeelden uit onze eigen wijk, en tijd om het samen te oefenen"
-        send({"answer": long}, crowd.phones[2:])
+        for i, phone in enumerate(crowd.phones[2:]):  # ten different answers
+            send({"answer": f"{long}, met punt {i + 1}"}, [phone])
         expect(host.locator("#dv-host-answers li")).to_have_count(10)
         control(host, "Antwoorden tonen op het scherm")
         control(host, "Naar de samenvatting")
@@ -1107,6 +1108,48 @@ def test_many_minority_answers_fit_the_projector(pages: Pages) -> None:
         expect(panel.locator(".dv-more")).to_have_text(f"en nog {10 - shown} antwoorden")
         assert panel.evaluate("p => p.scrollHeight <= p.clientHeight + 1")
         pages.shot(screen, "i15-dotvote-screen-summary-10-answers")
+    finally:
+        crowd.close()
+    pages.assert_clean()
+
+
+def test_the_same_minority_answer_is_one_row_on_the_projector(pages: Pages) -> None:
+    """Six colleagues give the same answer but for case and a full stop: the projector,
+    anonymous, shows it once with "(6×)"; the facilitator's list has all six."""
+    from playwright.sync_api import expect
+
+    code, host = dotvote_room(pages, THREE_CARDS)
+    screen = pages.open("screen", f"/screen/{code}", PROJECTOR)
+    crowd = Crowd(pages.base.replace("http://", "ws://") + "/ws")
+    try:
+        crowd.join(code, ["Top 1", "Top 2", *(f"Collega {i}" for i in range(6))])
+        expect(host.locator("#players .player-row")).to_have_count(8)
+        control(host, "Stemmen openen")
+
+        def send(data: dict[str, Any], phones: list[Any]) -> None:
+            async def all_of() -> None:
+                replies = await asyncio.gather(
+                    *(p.request({"type": "input", "item": 0, "data": data}, "ack") for p in phones)
+                )
+                assert all(r["type"] == "ack" for r in replies), replies
+
+            crowd.run(all_of())
+
+        send({"stickers": {"c1": 6}}, crowd.phones[:2])  # A on top
+        send({"stickers": {"c3": 1}}, crowd.phones[2:])
+        Dialogs(host).next(accept=True)  # most still have stickers in hand
+        control(host, "Stemmen sluiten")
+        host.locator("#dv-cut-k").fill("1")
+        host.locator("#dv-cut-save").click()
+        expect(host.locator("#dv-cut-k")).to_have_value("1")
+        for i, phone in enumerate(crowd.phones[2:7]):
+            send({"answer": "Meer uitleg van de docent" + ("." if i % 2 else "")}, [phone])
+        send({"answer": "meer UITLEG van de docent"}, [crowd.phones[7]])
+        expect(host.locator("#dv-host-answers li")).to_have_count(6)  # every answer
+        control(host, "Antwoorden tonen op het scherm")
+        rows = screen.locator("#dv-answers .dv-answer-list li")
+        expect(rows).to_have_count(1)
+        expect(rows.first).to_have_text("“Meer uitleg van de docent” (6×)")
     finally:
         crowd.close()
     pages.assert_clean()

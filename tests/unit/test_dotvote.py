@@ -23,6 +23,7 @@ from server.activities import dotvote as d
 from server.activities import dotvote_results as r
 from server.activities.base import ActivityError, Context, Facts, get
 from server.activities.dotvote_cards import parse_cards_file, proposal_key
+from server.activities.dotvote_state import MAX_LISTED
 from server.messages import ERRORS
 
 T0 = 1_700_000_000.0
@@ -465,6 +466,32 @@ def test_anonymous_answers_on_the_projector_are_in_text_order_without_cards() ->
     host = A.shared_view("host", state, content(3), f, T0)
     assert [a["text"] for a in host["answers"]] == list(texts.values())
     assert all(a["cards"] == ["c3"] for a in host["answers"])
+
+
+def test_the_same_answer_from_several_people_is_one_row_on_the_projector() -> None:
+    """Anonymous on the projector, answers the same but for case, spacing or a full stop are
+    one row with how many gave it, so that a few repeated answers do not push the rest off
+    the screen; the facilitator still sees every answer; "en nog N" counts answers, not rows."""
+    state, _ = voting(3)
+    players = [f"p{n:04d}" for n in range(1, 41)]
+    inputs = {p: {"stickers": {"c3": 1}} for p in players[:27]}
+    inputs |= {p: {"stickers": {"c1": 6}} for p in players[27:]}  # c1 on top: 27 below the cut
+    run(state, "close_voting", players, inputs=inputs)
+    run(state, "cut", top=1)
+    texts = ["Meer uitleg", "meer  uitleg.", "Meer uitleg", "Zelf oefenen"]
+    texts += [f"Antwoord {n:02d}" for n in range(23)]
+    f = facts(players, {p: {"answer": t} for p, t in zip(players, texts, strict=False)})
+    run(state, "show_answers", show=True)
+    screen = A.shared_view("screen", state, content(3), f, T0)
+    assert {"text": "Meer uitleg", "count": 3} in screen["answers"]
+    assert {"text": "Zelf oefenen"} in screen["answers"]
+    rows = 2 + 23
+    shown = screen["answers"]
+    assert len(shown) == min(rows, MAX_LISTED)
+    assert sum(a.get("count", 1) for a in shown) + screen["more_answers"] == len(texts)
+    assert screen["minority"] == {"count": 27, "answered": 27}
+    host = A.shared_view("host", state, content(3), f, T0)
+    assert len(host["answers"]) + host["more_answers"] == len(texts)
 
 
 def test_reopen_keeps_placements_and_remove_player() -> None:

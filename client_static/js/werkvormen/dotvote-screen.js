@@ -105,8 +105,9 @@ function fitAnswers(root) {
   let more = panel.querySelector(".dv-more");
   let hidden = 0;
   while (overflowing(panel) && items.length > 1) {
-    items.pop().remove();
-    hidden += 1;
+    const item = items.pop();
+    item.remove();
+    hidden += Number(item.dataset.count || 1); // a row of the same answer from several people
     if (!more) {
       more = el("p", { class: "dv-more" });
       panel.append(more);
@@ -367,8 +368,8 @@ function answersPanel(view, cards) {
           list.map((a) =>
             el(
               "li",
-              null,
-              el("p", { class: "dv-answer-text" }, `“${a.text}”`),
+              { dataset: { count: a.count || 1 } },
+              el("p", { class: "dv-answer-text" }, `“${a.text}”`, a.count > 1 ? el("span", { class: "dv-answer-count" }, ` ${t("dotvote_answer_times", { n: a.count })}`) : null),
               el(
                 "p",
                 { class: "dv-answer-cards" },
