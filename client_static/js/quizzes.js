@@ -65,6 +65,7 @@ function quizActions(quiz) {
   return el(
     "p",
     { class: "quiz-actions" },
+    el("a", { class: "btn btn-primary btn-small quiz-play", href: playUrl(quiz.id) }, t("quizzes_play_short")),
     el("button", { type: "button", class: "btn btn-secondary btn-small", onclick: () => preview(quiz.id) }, t("quizzes_preview")),
     mine ? el("button", { type: "button", class: "btn btn-ghost btn-small", onclick: () => download(quiz.id) }, t("quizzes_download")) : null,
     mine ? el("button", { type: "button", class: "btn btn-ghost btn-small", onclick: () => remove(quiz) }, t("quizzes_delete")) : null,
