@@ -29,6 +29,8 @@ def envelope(role: str, room: Room, state: Any, content: Any, facts: base.Facts)
             "team": facts.team,
             "locked": facts.locked,
             "ended": room.ended,  # the facilitator ended the session: clients show its end
+            # The programme has an item after this one: a phone's end screen says more follows.
+            "next": room.current + 1 < len(room.programme),
         },
     }
     if role != "phone":

@@ -526,21 +526,26 @@ def test_a_locked_session_says_so_in_words_of_any_werkvorm(pages: Pages) -> None
 
 
 def test_a_resized_projector_keeps_the_werkvorm_that_runs(pages: Pages) -> None:
-    """The quiz's podium, then the stickers: when the projector's window is resized (full
-    screen on, another beamer) it lays out the stickers again, never the quiz that ran before."""
+    """The quiz's podium, then the stickers: the phone's podium says another werkvorm follows;
+    when the projector's window is resized (full screen on, another beamer) it lays out the
+    stickers again, never the quiz that ran before."""
     from playwright.sync_api import expect
 
     quiz_id = upload(pages.base, FAST_QUIZ)
     host, _ = programme_host(pages, [{"quiz_id": quiz_id}, {"kind": "dotvote"}])
     code = host.locator("#session-code").inner_text().replace(" ", "")
     screen = pages.open("screen", f"/screen/{code}", PROJECTOR)
-    join_phone(pages, code, "Zoë", ".joined-as")
+    zoe = join_phone(pages, code, "Zoë", ".joined-as")
     expect(host.locator("#players h2")).not_to_have_text(re.compile(r"\(0\)"))
     host.locator("#controls .action-start").click()
     expect(host.locator(".phase-badge")).to_have_text("Vraag loopt")
     Dialogs(host).next(accept=True)  # "Afronden" asks first
     control(host, "Afronden")
     expect(screen.locator(".screen-podium")).to_be_visible()
+    # The phone's podium says the meeting goes on: the stickers follow.
+    expect(zoe.locator(".next-werkvorm")).to_have_text(
+        "Er volgt nog een werkvorm: laat deze pagina open."
+    )
     host.locator(".action-begin-next").click()
     expect(host.locator(".phase-badge")).to_have_text("Kaarten maken")
     expect(screen.locator(".dv-screen-cards")).to_be_visible()

@@ -228,6 +228,7 @@ def test_play_demo_quiz_to_the_podium(pages: Pages) -> None:
     expect(screen.locator(".podium-step.place-1 .podium-name")).to_have_text("Anna")
     expect(screen.locator(".bokaal-line")).to_contain_text("Anna wint de bokaal")
     expect(anna.locator(".final-place")).to_have_text("Je eindigde op plek 1 van 3!")
+    expect(anna.locator(".next-werkvorm")).to_have_count(0)  # the quiz is all there is
     expect(chris.locator(".final-place")).to_contain_text("van 3!")
     pages.shot(screen, "screen-10-podium")
     pages.shot(anna, "phone-10-podium")

@@ -55,6 +55,7 @@ def test_every_view_names_its_werkvorm_and_room(role: str) -> None:
         "team": "Team Noord",
         "locked": False,
         "ended": False,
+        "next": True,  # the kring follows the quiz
     }
     # The live player count and the programme are for screen and host: a join must not
     # change every phone's view.
@@ -76,6 +77,14 @@ def test_every_view_names_its_werkvorm_and_room(role: str) -> None:
         assert view["can"] == ["start", *ROOM_ACTIONS]
     else:
         assert not {"players", "removed", "can"} & view.keys()
+
+
+def test_the_last_item_of_the_programme_has_nothing_next() -> None:
+    room = _room(current=1)
+    room.programme[0].state = b"ran"
+    assert envelope("phone", room, room.state, FAST_QUIZ, _facts(room))["room"]["next"] is False
+    alone = _room(programme=[Item("quiz", "Testquiz")])
+    assert envelope("phone", alone, alone.state, FAST_QUIZ, _facts(alone))["room"]["next"] is False
 
 
 @pytest.mark.parametrize("role", ["phone", "screen", "host"])

@@ -483,7 +483,8 @@ function podium() {
       ),
     ),
     line ? el("p", { class: "bokaal-line" }, trophyIcon(), line) : null,
-    late ? null : el("p", null, t("phone_thanks")),
+    late ? null : el("p", { class: "podium-thanks" }, t("phone_thanks")),
+    view.room && view.room.next ? el("p", { class: "muted next-werkvorm" }, t("phone_more_follows")) : null,
   );
 }
 
