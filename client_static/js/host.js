@@ -856,14 +856,17 @@ async function offerDomains(programme) {
     if (KINDS.includes(p.kind)) latest = i;
   });
   const live = latest >= 0 && latest === view.item && Array.isArray(view.domains) && view.domains.every((d) => typeof d === "string");
-  const from = latest < 0 ? "none" : live ? `live:${latest}:${view.domains.join("\n")}` : `item:${latest}:${programme[latest].ran}`;
+  // The running item's results hold its domains as they are now (changed while it ran); its
+  // `ran` only turns true once another item took over.
+  const ran = latest >= 0 && (programme[latest].ran || latest === view.item);
+  const from = latest < 0 ? "none" : live ? `live:${latest}:${view.domains.join("\n")}` : `item:${latest}:${ran}:${view.phase}`;
   if (from === offered.from) return;
   offered.from = from;
   let domains = DEFAULT_DOMAINS;
   if (live) domains = view.domains;
   else if (latest >= 0) {
     const s = session;
-    const query = programme[latest].ran ? `results.json?item=${latest}` : `content?item=${latest}`;
+    const query = ran ? `results.json?item=${latest}` : `content?item=${latest}`;
     try {
       const res = await fetch(`/api/rooms/${s.code}/${query}`, { headers: { Accept: "application/json", "X-Host-Secret": s.secret } });
       const body = res.ok ? await res.json() : {};

@@ -1105,6 +1105,34 @@ def test_the_kring_and_the_stickers_are_added_with_their_own_domains(pages: Page
     pages.assert_clean()
 
 
+def test_the_stickers_are_offered_the_kring_domains_as_changed_while_it_ran(
+    pages: Pages,
+) -> None:
+    """A kring whose domains the facilitator changed while it ran: once its grades are locked
+    (and after its reveal), the stickers added next are offered the changed list, not the one
+    the kring was added with."""
+    from playwright.sync_api import expect
+
+    host, _ = programme_host(
+        pages, [{"kind": "circle", "content": {"domains": ["rekenen", "taal"]}}]
+    )
+    code = host.locator("#session-code").inner_text().replace(" ", "")
+    host.locator("#kring-domains-edit").fill("rekenen\ntaal\nburgerschap")
+    host.locator("#kring-domains-form button[type=submit]").click()
+    anna = join_entry(pages, code, "Anna")
+    expect(anna.locator(".domain-btn")).to_have_text(["rekenen", "taal", "burgerschap"])
+    enter(anna, "burgerschap", 8, "")
+    control(host, "Cijfers vastzetten")
+    menu, field = host.locator("#programme-add-kind"), host.locator("#programme-add-domains")
+    menu.select_option("dotvote")
+    expect(field).to_have_value("rekenen\ntaal\nburgerschap")
+    control(host, "Toon de kennis per domein")
+    host.reload()
+    menu.select_option("dotvote")
+    expect(field).to_have_value("rekenen\ntaal\nburgerschap")
+    pages.assert_clean()
+
+
 def test_domains_the_server_refuses_are_explained_in_the_form_and_kept(pages: Pages) -> None:
     """The running kring's own list is offered for the stickers; a list the server refuses (a
     subject twice) gets the server's Dutch words in the form, the typed text stays, nothing is
