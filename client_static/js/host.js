@@ -543,7 +543,10 @@ function newSession() {
 /** "Sessie afsluiten": phones and the projector show the session's end, the room takes nothing
  * more; this page then shows the downloads (see showEnded). */
 function endSession() {
-  if (!confirm(t("host_end_session_confirm"))) return;
+  // A werkvorm that did not reach its end gets none (no podium, no summary): say so first.
+  const running = view && (view.programme || [])[view.item];
+  const unfinished = running && !running.finished ? `${t("host_end_unfinished", { title: running.title || t(KIND_LABELS[running.kind] || running.kind) })}\n\n` : "";
+  if (!confirm(unfinished + t("host_end_session_confirm"))) return;
   send("end_session");
 }
 

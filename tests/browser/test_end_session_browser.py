@@ -53,6 +53,8 @@ def test_the_host_ends_the_session_and_keeps_the_downloads(pages: Pages) -> None
     dialogs.next(accept=False)  # asked first; dismissed: nothing happens
     host.locator("#end-session").click()
     assert dialogs.asked and "De sessie afsluiten?" in dialogs.asked[0]
+    # The quiz is at its reveal, not its podium: the facilitator is told it gets no end.
+    assert dialogs.asked[0].startswith("‘Testquiz’ is nog niet afgerond: na het afsluiten")
     expect(anna.locator("#session-ended")).to_have_count(0)
     dialogs.next(accept=True)
     host.locator("#end-session").click()
