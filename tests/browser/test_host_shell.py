@@ -299,8 +299,9 @@ def test_the_programme_leads_on_once_a_werkvorm_reached_its_end(pages: Pages) ->
 
 
 def test_a_latecomer_is_welcomed_rather_than_left_off_the_scoreboard(pages: Pages) -> None:
-    """A phone that joins at the scoreboard has no place yet: it says welcome and that it plays
-    from the next question; a phone that played shows its place, not the welcome."""
+    """A phone that joins at the reveal or the scoreboard has no place yet: it says welcome and
+    that it plays from the next question (no verdict on a question it never saw); a phone that
+    played shows its place, not the welcome."""
     from playwright.sync_api import expect
 
     quiz_id = upload(pages.base, FAST_QUIZ)
@@ -310,6 +311,13 @@ def test_a_latecomer_is_welcomed_rather_than_left_off_the_scoreboard(pages: Page
     start_quiz(host)
     answer(anna, "Niemand", last=True)
     expect(host.locator(".phase-badge")).to_have_text("Antwoord")
+    # Joined during the reveal: a welcome, not "Geen antwoord gegeven" as if she had missed it
+    dirk = join_phone(pages, code, "Dirk", ".reveal")
+    expect(dirk.locator(".joined-midway")).to_have_text(
+        "Welkom, Dirk! Je speelt mee vanaf de volgende vraag."
+    )
+    expect(dirk.locator(".verdict")).to_have_count(0)
+    expect(anna.locator(".verdict h1")).to_have_text("Helaas, fout")
     control(host, "Toon tussenstand")
     expect(anna.locator(".scoreboard-phone")).to_be_visible()
     eva = join_phone(pages, code, "Eva", ".scoreboard-phone")

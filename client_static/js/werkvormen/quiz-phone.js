@@ -360,6 +360,8 @@ function reveal(q) {
   let verdict;
   if (counting) {
     verdict = el("div", { class: "verdict neutral" }, el("h1", null, t("phone_counting")));
+  } else if (!result && !lost && me && me.of && !me.rank) {
+    verdict = null; // joined after this question was scored: the welcome below says what's next
   } else if (q && late === q.index && !(result && result.answered)) {
     verdict = el(
       "div",
