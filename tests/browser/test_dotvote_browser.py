@@ -346,6 +346,16 @@ def test_kring_then_stickers_in_one_room(pages: Pages) -> None:
     tap(anna, A)
     tap(anna, B, 2)
     expect(anna.locator("#dv-left")).to_have_text("✓ Al je stickers zijn geplakt")
+    # a screen reader hears what the dots show: the buttons' names carry her count
+    expect(vote_card(anna, B).locator(".dv-card-main")).to_have_accessible_name(
+        f"Plak een sticker op: {B}. Jij hebt er 2 op."
+    )
+    expect(vote_card(anna, B).locator(".dv-minus")).to_have_accessible_name(
+        f"Haal een sticker van: {B}. Jij hebt er 2 op."
+    )
+    expect(vote_card(anna, F).locator(".dv-card-main")).to_have_accessible_name(
+        f"Plak een sticker op: {F}."
+    )
     vote_card(anna, F).locator(".dv-card-main").click()  # a seventh sticker is refused
     expect(anna.locator("#dv-notice")).to_contain_text("Je stickers zijn op")
     expect(vote_card(anna, F).locator(".dv-stack .dv-dot")).to_have_count(0)
@@ -463,6 +473,14 @@ def test_kring_then_stickers_in_one_room(pages: Pages) -> None:
     host.get_by_role("button", name=f"Opslaan wie {A} oppakt").click()
     expect(screen.locator("#dv-ranking")).to_contain_text("pakt het op: Anna en Bram")
     expect(anna.locator("#dv-ranking-list")).to_contain_text("pakt het op: Anna en Bram")
+    # the ranking's numbers come with their words for a screen reader
+    mine = anna.locator("#dv-ranking-list .dv-rank-row", has=anna.locator(".dv-rank-mine")).first
+    expect(mine.locator(".dv-rank-mine .visually-hidden")).to_have_text(
+        re.compile(r"^Jij hebt er \d op\.$")
+    )
+    expect(mine.locator(".dv-rank-count .visually-hidden")).to_have_text(
+        re.compile(r"^\d+ stickers?$")
+    )
     # this meeting is not among the team's earlier choices
     expect(host.locator("#dv-h-history")).to_contain_text("heeft nog geen eerdere keuzes")
     expect(host.locator("#dv-history")).to_have_count(0)

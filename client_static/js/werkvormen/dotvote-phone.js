@@ -476,6 +476,11 @@ function updateVoting(view, me) {
     const minus = li.querySelector(".dv-minus");
     if (minus) minus.disabled = n === 0;
     const main = li.querySelector(".dv-card-main");
+    // What the dots and "jij: 3" show, said to a screen reader too (the labels replace them).
+    const onderwerp = li.dataset.onderwerp || "";
+    const yours = n ? ` ${t("dotvote_yours_aria", { n })}` : "";
+    if (main) main.setAttribute("aria-label", `${t("dotvote_add_aria", { onderwerp })}.${yours}`);
+    if (minus) minus.setAttribute("aria-label", `${t("dotvote_remove_aria", { onderwerp })}.${yours}`);
     // Still tappable when full: the tap explains why nothing happens (a disabled button would not).
     if (main) main.classList.toggle("is-full", left === 0 || Boolean(cap && n >= cap));
   }
@@ -504,7 +509,7 @@ new MutationObserver(() => ctx && fitBar()).observe(document.body, { attributeFi
 function voteCard(card) {
   return el(
     "li",
-    { class: "dv-card dv-vote-card", dataset: { card: card.id } },
+    { class: "dv-card dv-vote-card", dataset: { card: card.id, onderwerp: card.onderwerp } },
     el(
       "button",
       { type: "button", class: "dv-card-main", "aria-label": t("dotvote_add_aria", { onderwerp: card.onderwerp }), onclick: () => tap(card.id, +1) },
@@ -633,10 +638,10 @@ function rankingList({ ranking, cut, tie, owners, phase, mine }, cards) {
           { class: "dv-rank-text" },
           el("strong", null, card.onderwerp),
           el("span", { class: "dv-card-meta" }, [card.domain, metaLine(card)].filter(Boolean).join(" · ")),
-          own ? el("span", { class: "dv-rank-mine" }, t("dotvote_yours_n", { n: own })) : null,
+          own ? el("span", { class: "dv-rank-mine" }, el("span", { "aria-hidden": "true" }, t("dotvote_yours_n", { n: own })), el("span", { class: "visually-hidden" }, t("dotvote_yours_aria", { n: own }))) : null,
           phase === "summary" && row.prioritised ? el("span", { class: "dv-owner" }, owner ? t("dotvote_owner_is", { owner }) : t("dotvote_owner_none")) : null,
         ),
-        el("span", { class: "dv-rank-count", "aria-label": stickersText(row.stickers) }, String(row.stickers)),
+        el("span", { class: "dv-rank-count" }, el("span", { "aria-hidden": "true" }, String(row.stickers)), el("span", { class: "visually-hidden" }, stickersText(row.stickers))),
       ),
     );
   }
