@@ -9,22 +9,104 @@ import { lastChange } from "./circle-words.js";
 const GRADES = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
 
 let renderedKey = null;
+let drawn = null; // the ctx drawn last, for a redraw when the window is resized
 
 export function reset() {
   renderedKey = null;
+  drawn = null; // another werkvorm has the page: a resize must not draw this one over it
 }
+
+// The projector window may be resized (full screen on, another beamer): fit it again.
+addEventListener("resize", () => {
+  if (!drawn) return;
+  renderedKey = null;
+  render(drawn);
+});
 
 export function render(ctx) {
   const { view } = ctx;
   const key = JSON.stringify(view);
   if (key === renderedKey) return;
   renderedKey = key;
+  drawn = ctx;
   let body;
   if (view.phase === "entry") body = entry(view, ctx);
   else if (view.phase === "rounds") body = rounds(view);
   else body = reveal(view);
   const title = el("div", { class: "screen-title" }, el("strong", null, view.title || t("kind_circle")));
   replace(ctx.root, ctx.topBar(title, view.phase !== "entry"), body);
+  if (view.phase === "rounds") fitPairs(ctx.root);
+  else if (view.phase !== "entry") fitMap(ctx.root);
+}
+
+/** A big team's pairs (long names, a trio) on one screen: while the list reaches below the
+ * screen or over the prompts, its text steps down, to no less than 0.75 of its size. */
+function fitPairs(root) {
+  const list = root.querySelector("#kring-pairs");
+  const prompts = root.querySelector(".kring-screen-prompts");
+  if (!list) return;
+  const over = () => {
+    const bottom = prompts ? prompts.getBoundingClientRect().bottom : list.getBoundingClientRect().bottom;
+    return bottom > innerHeight + 1 || list.scrollHeight > list.clientHeight + 1;
+  };
+  for (let scale = 0.95; over() && scale >= 0.75; scale -= 0.05) list.style.fontSize = `${scale}em`;
+}
+
+/** The team map on one screen: while the cards reach below it, the tallest card that still
+ * names people (7–9; it sets its row's height) gives up its last name, counted in "en nog N"
+ * (the overview and the export have everyone). */
+function fitMap(root) {
+  const grid = root.querySelector("#kring-domains");
+  if (!grid) return;
+  const all = [...grid.querySelectorAll(".kring-domain")];
+  const cards = all.filter((card) => card.named);
+  const main = grid.closest("main");
+  const after = main ? [...main.querySelectorAll(".kring-empty, .kring-private")] : [];
+  // A card reaches below the screen (or the page's clipped end), or into the lines below it.
+  const over = () => {
+    const bottom = Math.max(...all.map((card) => card.getBoundingClientRect().bottom));
+    const limit = Math.min(innerHeight, main ? main.getBoundingClientRect().bottom : innerHeight);
+    return bottom > limit + 1 || after.some((line) => line.getBoundingClientRect().top < bottom - 1);
+  };
+  const height = (card) => card.querySelector(".kring-domain-head").offsetHeight + card.querySelector(".kring-domain-foot").offsetHeight;
+  const redraw = (card) => card.querySelector(".kring-named").replaceWith(namedList(card.named, card.keep));
+  let trimmed = false;
+  for (let guard = 0; over() && guard < 500; guard += 1) {
+    const left = cards.filter((c) => c.keep > 0);
+    if (!left.length) return;
+    const card = left.reduce((tallest, c) => (height(c) > height(tallest) || (height(c) === height(tallest) && c.keep > tallest.keep) ? c : tallest));
+    card.keep -= 1;
+    redraw(card);
+    trimmed = true;
+  }
+  // A name taken off one card may have freed the row of another: names go back while they fit.
+  for (let grew = trimmed; grew; ) {
+    grew = false;
+    for (const card of cards) {
+      if (card.keep >= card.total) continue;
+      card.keep += 1;
+      redraw(card);
+      if (over()) {
+        card.keep -= 1;
+        redraw(card);
+      } else grew = true;
+    }
+  }
+}
+
+/** The 7–8–9 names per grade ([{grade, names}]), the first `keep` of them, and how many more. */
+function namedList(groups, keep) {
+  const items = [];
+  let left = keep;
+  let cut = 0;
+  for (const group of groups) {
+    const names = group.names.slice(0, Math.max(0, left));
+    left -= names.length;
+    cut += group.names.length - names.length;
+    if (names.length) items.push(el("li", null, el("strong", null, `${group.grade}: `), names.join(", ")));
+  }
+  if (cut) items.push(el("li", { class: "kring-named-more" }, t("kring_more_names", { n: cut })));
+  return el("ul", { class: "kring-named" }, items);
 }
 
 function entry(view, ctx) {
@@ -106,8 +188,9 @@ function reveal(view) {
   // Everyone's grade is the facilitator's opt-in; it takes the stage instead of the cards.
   const everyone = !view.hide_names && view.show_overview && (view.overview || []).length > 0;
   const { cols, compact, dense } = grid(shown.length);
-  const cards = shown.map((d) =>
-    el(
+  const cards = shown.map((d) => {
+    const named = (d.named || []).filter((g) => g.names.length);
+    const card = el(
       "li",
       { class: "kring-domain" },
       el(
@@ -121,18 +204,16 @@ function reveal(view) {
         "div",
         { class: "kring-domain-foot" },
         el("p", { class: "kring-domain-count" }, t("kring_people_n", { n: d.count })),
-        view.hide_names
-          ? null
-          : el(
-              "ul",
-              { class: "kring-named" },
-              (d.named || [])
-                .filter((g) => g.names.length)
-                .map((g) => el("li", null, el("strong", null, `${g.grade}: `), g.names.join(", "))),
-            ),
+        view.hide_names ? null : namedList(named, Infinity),
       ),
-    ),
-  );
+    );
+    if (!view.hide_names && named.length) {
+      card.named = named; // for fitMap
+      card.total = named.reduce((n, g) => n + g.names.length, 0);
+      card.keep = card.total;
+    }
+    return card;
+  });
   let body;
   if (everyone) body = overview(view);
   else if (shown.length) {
