@@ -822,6 +822,45 @@ def test_the_projector_fits_twelve_domains_and_thirty_people(pages: Pages, base_
     pages.assert_clean()
 
 
+def test_a_grade_lost_with_a_dead_socket_at_the_lock_says_so(pages: Pages) -> None:
+    """Eva saves a grade on a socket that looks open but is dead (its frames are swallowed in
+    Playwright's websocket routing); the facilitator locks the grades before her phone is back.
+    Her phone then says her grade did not arrive in time for want of a connection, not "Je hebt
+    geen cijfer gegeven"; Finn's grade, saved in time, counts."""
+    from playwright.sync_api import expect
+
+    net = {"mute": False}
+
+    def route(ws: Any) -> None:
+        server = ws.connect_to_server()
+        ws.on_message(lambda m: None if net["mute"] else server.send(m))
+        server.on_message(lambda m: None if net["mute"] else ws.send(m))
+
+    host, code = kring_room(pages)
+    eva = routed_phone(pages, code, "Eva", route)
+    finn = join_entry(pages, code, "Finn")
+    expect(eva.locator("#kring-entry")).to_be_visible()
+    enter(finn, "veiligheid", 6, "")
+    net["mute"] = True
+    eva.locator(".domain-btn", has_text=re.compile(r"^participatie$")).click()
+    eva.get_by_role("button", name="Cijfer 8", exact=True).click()
+    eva.locator("#kring-save").click()
+    expect(eva.locator("#kring-status")).to_have_text("Opslaan…")
+    eva.evaluate("document.dispatchEvent(new Event('visibilitychange'))")  # checks the socket
+    expect(eva.locator("#conn-banner")).to_be_visible(timeout=8_000)  # pong timeout is 5 s
+    control(host, "Cijfers vastzetten")
+    expect(host.locator("#kring-host-locked")).to_contain_text("1 cijfer vastgezet")
+    net["mute"] = False
+    expect(eva.locator("#kring-late")).to_contain_text(
+        "Je cijfer (participatie: 8) kwam niet aan voordat de cijfers werden vastgezet: "
+        "er was geen verbinding.",
+        timeout=25_000,  # a muted hello first: the hello timeout is 8 s
+    )
+    expect(eva.locator("#kring-rounds")).not_to_contain_text("Je hebt geen cijfer gegeven")
+    expect(finn.locator(".kring-card.is-own .grade-big")).to_have_text("6")
+    pages.assert_clean()
+
+
 # A big wijkteam's teamdag: 35 people, long Dutch names, one domain where eight know a lot.
 CROWD_35 = [
     (name, DEFAULT_DOMAINS[i % 8] if i >= 8 else "inkomen", 7 + i % 3 if i < 8 else 3 + i % 7)

@@ -47,6 +47,15 @@ export function reset() {
   acked.release();
 }
 
+/** A new session on the server: a grade on its way may have been lost with the old socket (it
+ * looked open, and was dead). It goes again (it replaces the player's own record: twice changes
+ * nothing); if the grades were locked meanwhile, the phone says it did not arrive in time. */
+export function onWelcome() {
+  if (!sending) return;
+  sending.interrupted = true;
+  if (ctx && ctx.view && ctx.view.phase === "entry") ctx.send({ domain: sending.domain, grade: sending.grade, reason: sending.reason });
+}
+
 export function onAck(msg) {
   if (sending && msg.domain === sending.domain && msg.grade === sending.grade) {
     saved = sending;
@@ -67,7 +76,8 @@ export function onNotice(err, text) {
     // The grade reached the server after the lock (sent while offline, or just too late): say
     // so in the kring's words and keep the choice for when the facilitator reopens entry.
     late = { ...(sending || late), sent: true };
-    lateNotice = t("kring_late");
+    // Sent again after a broken connection: it did not arrive in time for want of one.
+    lateNotice = late.interrupted ? t("kring_late_offline", { domain: late.domain, grade: late.grade }) : t("kring_late");
     sending = null;
     notice = "";
     return;
@@ -82,13 +92,19 @@ function trimmed(d) {
 
 /** A new phase: leaving entry, what was in flight or unsaved did not count (yet); coming back to
  * entry, that choice is the draft again. Every phase change clears the notices. */
-function phaseChanged(next) {
+function phaseChanged(next, me) {
   const was = phase;
   phase = next;
   if (was === null) return;
   if (was === "entry") {
     const choice = trimmed(draft);
-    if (sending) {
+    const mine = me && me.entry;
+    if (sending && sending.interrupted && !(mine && same(trimmed(mine), sending))) {
+      // On its way when the connection broke, and not in what the server kept: it did not
+      // arrive before the lock (a `not_open` for it may still follow, in the same words).
+      late = { ...sending, sent: true };
+      lateNotice = t("kring_late_offline", { domain: sending.domain, grade: sending.grade });
+    } else if (sending) {
       late = { ...sending, sent: true }; // its ack or its `not_open` tells
     } else if (!late && touched && choice && !same(choice, saved)) {
       late = { ...choice, sent: false };
@@ -112,7 +128,7 @@ function phaseChanged(next) {
 export function render(context) {
   ctx = context;
   const { view, me } = ctx;
-  if (view.phase !== phase) phaseChanged(view.phase);
+  if (view.phase !== phase) phaseChanged(view.phase, me);
   if (view.phase === "entry") {
     entry(view, me);
     return;
