@@ -698,7 +698,8 @@ def test_sixteen_cards_fit_the_projector(pages: Pages) -> None:
 
 def test_a_tap_after_closing_is_refused_in_dutch(pages: Pages) -> None:
     """A phone that has not yet heard that voting closed taps a card: the server refuses it
-    (`voting_closed`), the phone says so in Dutch and shows the placement the server kept.
+    (`voting_closed`), the phone says so in Dutch, with how many of the stickers it placed
+    count, and shows the placement the server kept.
     Before that, a proposal still waiting when the facilitator opens voting: the host is asked
     first, and the phone is told its proposal did not go up. After it, a phone that joins once
     voting closed is told why it has no stickers."""
@@ -808,7 +809,7 @@ def test_a_tap_after_closing_is_refused_in_dutch(pages: Pages) -> None:
     assert len(dialogs.asked) == 3
     vote_card(phone, B).locator(".dv-card-main").click()
     expect(phone.locator("#dv-notice")).to_have_text(
-        "Het stemmen is gesloten: je stickers blijven zoals ze waren."
+        "Het stemmen was al gesloten toen dit aankwam: er tellen 2 van de 3 stickers die je plakte."
     )
     expect(vote_card(phone, B).locator(".dv-stack .dv-dot")).to_have_count(0)
     expect(vote_card(phone, A).locator(".dv-stack .dv-dot")).to_have_count(2)

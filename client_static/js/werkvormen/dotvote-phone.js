@@ -109,6 +109,13 @@ function samePlacement(a, b) {
 }
 
 export function onNotice(err, text) {
+  // Stickers that arrived after the close (tapped late, or on their way while the phone was
+  // offline): say how many of those placed count.
+  if (err && err.code === "voting_closed" && last && last.kind === "stickers") {
+    const tried = total(last.data.stickers || {});
+    const counted = total(acked.value || (ctx && ctx.me && ctx.me.stickers) || {}); // as the server kept it
+    if (tried !== counted) text = t("dotvote_late_stickers", { counted, tried });
+  }
   // A refused input changes nothing on the server: show what it keeps (`me`) again.
   if (queue[0] === "proposals") {
     sentProposal = false;
