@@ -11,19 +11,10 @@ import * as dotvoteHost from "./werkvormen/dotvote-host.js";
 const RENDERERS = { quiz: quizHost, circle: circleHost, dotvote: dotvoteHost };
 // The werkvormen that start from their own default content (no quiz file needed).
 const KINDS = ["circle", "dotvote"];
-// The kring's and the stickers' default domains, as the server's (server/activities/circle.py
-// DEFAULT_DOMAINS; tests/unit/test_circle.py checks they are the same): what the programme's add
-// form offers when the session has no kring or stickers yet.
-const DEFAULT_DOMAINS = [
-  "lichamelijke gezondheid",
-  "dagelijks functioneren",
-  "inkomen",
-  "participatie",
-  "opvoeden en opgroeien",
-  "veiligheid",
-  "psychische gezondheid",
-  "generieke competenties",
-];
+// What each werkvorm gets without content of its own (`GET /api/werkvormen`), fetched once: the
+// programme's add form offers the kring's and the stickers' default domains from it when the
+// session has no kring or stickers yet.
+let defaults = null;
 
 const app = $("#app");
 const banner = bindBanner($("#conn-banner"));
@@ -44,7 +35,7 @@ const DONE_GRACE_MS = 500; // after a `done`, how long the buttons wait for the 
 let current = null; // the werkvorm renderer on the page
 let library = null; // the quizzes that can be added to the programme (fetched once per session)
 let addForm = null; // the programme's add form: made once per session, so what is typed survives
-let offered = { from: null, domains: DEFAULT_DOMAINS }; // what the add form's domains field offers
+let offered = { from: null, domains: [] }; // what the add form's domains field offers
 const sectionData = new Map(); // section id -> {node, json}: the element and the data it shows
 
 // ---------------------------------------------------------------- storage
@@ -332,7 +323,7 @@ function connect(s) {
   view = null;
   sectionData.clear();
   addForm = null;
-  offered = { from: null, domains: DEFAULT_DOMAINS };
+  offered = { from: null, domains: [] };
   buildSessionLayout();
   conn = new Connection({
     hello: () => ({ role: "host", room: session.code, secret: session.secret, lang: lang() }),
@@ -865,7 +856,9 @@ async function offerDomains(programme) {
   const from = latest < 0 ? "none" : live ? `live:${latest}:${view.domains.join("\n")}` : `item:${latest}:${ran}:${view.phase}`;
   if (from === offered.from) return;
   offered.from = from;
-  let domains = DEFAULT_DOMAINS;
+  await loadDefaults();
+  if (offered.from !== from) return; // a newer programme asked meanwhile
+  let domains = defaultDomains();
   if (live) domains = view.domains;
   else if (latest >= 0) {
     const s = session;
@@ -882,6 +875,25 @@ async function offerDomains(programme) {
   offered.domains = domains;
   const area = addForm && addForm.querySelector("#programme-add-domains");
   if (area && !area.dataset.edited) area.value = domains.join("\n");
+}
+
+async function loadDefaults() {
+  if (defaults) return;
+  try {
+    const res = await fetch("/api/werkvormen", { headers: { Accept: "application/json" } });
+    defaults = res.ok ? (await res.json()).defaults || {} : {};
+  } catch {
+    defaults = {}; // no list offered: the server gives an item without domains its own
+  }
+}
+
+/** The default domains of the werkvormen the add form takes domains for. */
+function defaultDomains() {
+  for (const kind of KINDS) {
+    const content = defaults && defaults[kind];
+    if (content && Array.isArray(content.domains)) return content.domains;
+  }
+  return [];
 }
 
 /** Adds the chosen werkvorm; null when it was added, else what went wrong (the server's words). */

@@ -129,6 +129,19 @@ async def quiz_template(request: Request) -> Response:
     )
 
 
+async def werkvormen(request: Request) -> Response:
+    """Every werkvorm's default content, as a programme item gets it without content of its own
+    (the facilitator's page prefills its add form with it); `null` for a werkvorm that needs
+    content (the quiz: a quiz file)."""
+    defaults: dict[str, Any] = {}
+    for kind in activities.kinds():
+        try:
+            defaults[kind] = activities.get(kind).check_content({})
+        except activities.ActivityError:
+            defaults[kind] = None
+    return JSONResponse({"defaults": defaults})
+
+
 async def get_quiz(request: Request) -> Response:
     """The whole quiz (answers included) for its author (X-Edit-Secret) or, with an organiser
     key configured, for an organiser; everyone else gets only what the list shows."""
@@ -620,6 +633,7 @@ routes = [
     Route("/healthz", healthz),
     by_method("/api/quizzes", GET=list_quizzes, POST=upload_quiz),
     Route("/api/quiz-template", quiz_template, methods=["GET"]),
+    Route("/api/werkvormen", werkvormen, methods=["GET"]),
     by_method("/api/quizzes/{quiz_id}", GET=get_quiz, DELETE=delete_quiz),
     Route("/api/rooms", create_room, methods=["POST"]),
     Route("/api/rooms/{code}", room_info),

@@ -1303,7 +1303,8 @@ def cut_off(page: Any, selector: str) -> list[str]:
             const walker = document.createTreeWalker(card, NodeFilter.SHOW_TEXT);
             while (walker.nextNode()) {
               const text = walker.currentNode;
-              if (!text.textContent.trim()) continue;
+              // only what shows: a screen reader's words (.visually-hidden) are clipped on purpose
+              if (!text.textContent.trim() || text.parentElement.closest('.visually-hidden')) continue;
               const range = document.createRange();
               range.selectNodeContents(text);
               for (const r of range.getClientRects()) {

@@ -475,3 +475,17 @@ def test_a_method_an_address_does_not_take_gets_a_clear_error(live_server: Serve
     page = httpx.post(f"{base}/host")
     assert page.status_code == 405 and page.text == "Method Not Allowed"
     assert httpx.get(f"{base}/api/quizzes").status_code == 200  # the address still works
+
+
+def test_every_werkvorm_s_default_content_is_offered(live_server: ServerProcess) -> None:
+    """`GET /api/werkvormen`: what a programme item of each werkvorm gets without content of
+    its own, which the facilitator's page offers in its add form; the quiz needs a quiz file."""
+    from server.activities.circle import DEFAULT_DOMAINS
+
+    reply = httpx.get(f"{live_server.base}/api/werkvormen")
+    assert reply.status_code == 200
+    defaults = reply.json()["defaults"]
+    assert defaults["quiz"] is None
+    assert defaults["circle"]["domains"] == list(DEFAULT_DOMAINS)
+    assert defaults["dotvote"]["domains"] == list(DEFAULT_DOMAINS)
+    assert defaults["dotvote"]["stickers"] == 6

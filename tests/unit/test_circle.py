@@ -850,17 +850,6 @@ def test_the_host_counts_the_grades_per_domain_so_a_new_list_can_warn() -> None:
     assert "entered_domains" not in A.shared_view("host", state, {}, facts(players), T0)
 
 
-def test_the_host_page_offers_the_servers_default_domains() -> None:
-    """host.js prefills the programme's domains field with the default list: the server's."""
-    from server.resources import static_dir
-
-    source = (static_dir() / "js" / "host.js").read_text(encoding="utf-8")
-    found = re.search(r"const DEFAULT_DOMAINS = (\[[^\]]*\]);", source)
-    assert found is not None
-    listed = re.findall(r'"([^"]*)"', found.group(1))
-    assert tuple(listed) == c.DEFAULT_DOMAINS
-
-
 def test_the_csv_average_has_one_decimal_like_the_projector() -> None:
     players = ids(3)
     inputs = {p: entry("inkomen", g) for p, g in zip(players, [6, 7, 7], strict=True)}
