@@ -8,14 +8,17 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from redis.asyncio import Redis
 
 from server.hub.backend import Backend
+from server.hub.bokaal import BokaalBook
 from server.hub.memory import MemoryBackend
 from server.hub.redis import RedisBackend
 from server.hub.redis_cluster import RedisClusterBackend
+from server.hub.rooms import Hub, HubSettings
 from tests.support.redis_server import RedisServer, require_redis_server
 
 
@@ -123,3 +126,16 @@ async def eventually(
             if await check():
                 return
             await asyncio.sleep(step)
+
+
+@pytest.fixture
+async def hub_and_clock(cluster: Cluster) -> AsyncIterator[tuple[Hub, Any]]:
+    """A hub on the test's backend with a clock the test moves and a short reconnect grace
+    (the `Clock`, `GRACE` and backend of tests/contract/test_attendance.py)."""
+    from tests.contract.test_attendance import GRACE, Clock, _backend
+
+    clock = Clock()
+    backend = _backend(cluster)
+    settings = HubSettings(coalesce_s=0.01, reconnect_grace_s=GRACE)
+    async with Hub(backend, BokaalBook(backend), settings, clock=clock) as hub:
+        yield hub, clock

@@ -5,7 +5,6 @@ by the test (the grace lapses, and a question's time runs out, when the test say
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -13,14 +12,13 @@ import pytest
 from server.activities import quiz as q
 from server.hub.attendance import LOST_GRACE_S
 from server.hub.backend import Backend
-from server.hub.bokaal import BokaalBook
 from server.hub.clients import CLOSE_KICKED, Client
 from server.hub.errors import HubError
 from server.hub.memory import MemoryBackend
 from server.hub.redis import RedisBackend
 from server.hub.redis_cluster import RedisClusterBackend
 from server.hub.room import LEFT, unpack
-from server.hub.rooms import Hub, HubSettings
+from server.hub.rooms import Hub
 from server.messages import message
 from tests.conftest import FAST_QUIZ
 from tests.contract.conftest import Cluster
@@ -61,15 +59,6 @@ def _backend(cluster: Cluster) -> Backend:
     assert cluster.url is not None
     kind = RedisClusterBackend if cluster.kind == "cluster" else RedisBackend
     return kind(cluster.url, namespace=cluster.namespace)
-
-
-@pytest.fixture
-async def hub_and_clock(cluster: Cluster) -> AsyncIterator[tuple[Hub, Clock]]:
-    clock = Clock()
-    backend = _backend(cluster)
-    settings = HubSettings(coalesce_s=0.01, reconnect_grace_s=GRACE)
-    async with Hub(backend, BokaalBook(backend), settings, clock=clock) as hub:
-        yield hub, clock
 
 
 async def until(check: Any, what: str, within: float = 10.0) -> None:

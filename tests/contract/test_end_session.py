@@ -5,34 +5,20 @@ with `session_ended`, nothing closes by itself any more, and the results stay ex
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 
 import pytest
 
 from server.activities import quiz as q
-from server.hub.bokaal import BokaalBook
 from server.hub.errors import HubError
-from server.hub.rooms import Hub, HubSettings
-from tests.contract.conftest import Cluster
+from server.hub.rooms import Hub
 from tests.contract.test_attendance import (
-    GRACE,
     Clock,
     Socket,
-    _backend,
     _last,
     _room_with_phones,
     until,
 )
 from tests.support.phones import answer_frame
-
-
-@pytest.fixture
-async def hub_and_clock(cluster: Cluster) -> AsyncIterator[tuple[Hub, Clock]]:
-    clock = Clock()
-    backend = _backend(cluster)
-    settings = HubSettings(coalesce_s=0.01, reconnect_grace_s=GRACE)
-    async with Hub(backend, BokaalBook(backend), settings, clock=clock) as hub:
-        yield hub, clock
 
 
 async def test_only_the_host_ends_the_session(hub_and_clock: tuple[Hub, Clock]) -> None:
