@@ -428,6 +428,20 @@ const EXPORTS = [
   { query: "results.json", suffix: ".json", label: "host_export_json" },
 ];
 
+/** A download's file name that says what it holds: "kenniskring-722132-2-binnen-en-buitenkring.csv"
+ * (the session's code, the item's place in the programme, its title or werkvorm). */
+function fileName(s, item, title, suffix) {
+  const slug = (title || "")
+    .normalize("NFD")
+    .replace(/[\u0300-\u036f]/g, "")
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, "-")
+    .replace(/^-+|-+$/g, "")
+    .slice(0, 40)
+    .replace(/-+$/, "");
+  return `kenniskring-${s.code}-${item + 1}${slug ? `-${slug}` : ""}${suffix}`;
+}
+
 /** The downloads of programme item `item`: the three of every werkvorm, plus the werkvorm's own. */
 function exportButtons(s, item, { small = false, title = "", kind = "" } = {}) {
   const own = (RENDERERS[kind] && RENDERERS[kind].exports) || [];
@@ -439,7 +453,7 @@ function exportButtons(s, item, { small = false, title = "", kind = "" } = {}) {
         class: ["btn", "btn-ghost", small && "btn-small", "export"],
         dataset: { item, export: e.label },
         "aria-label": title ? `${t(e.label)} · ${title}` : null,
-        onclick: () => download(s, `${e.query}${e.query.includes("?") ? "&" : "?"}item=${item}`, `kenniskring-${s.code}-${item + 1}${e.suffix}`),
+        onclick: () => download(s, `${e.query}${e.query.includes("?") ? "&" : "?"}item=${item}`, fileName(s, item, title || (kind && t(KIND_LABELS[kind] || kind)), e.suffix)),
       },
       t(e.label),
     ),

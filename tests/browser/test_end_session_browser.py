@@ -28,13 +28,15 @@ SCREEN = {"width": 1920, "height": 1080}
 ENDED_PHONE = "De sessie is afgelopen. Bedankt voor het meedoen!"
 
 
-def _download(host: Any, button: Any) -> tuple[int, str]:
-    """Click an export button; the HTTP status of its fetch and the file the browser saved."""
+def _download(host: Any, button: Any) -> tuple[int, str, str]:
+    """Click an export button; the HTTP status of its fetch, the file the browser saved and
+    the name it was offered under."""
     with host.expect_response(lambda r: "/results." in r.url) as response:
         with host.expect_download() as download:
             button.click()
     path = download.value.path()
-    return response.value.status, Path(path).read_text(encoding="utf-8-sig")
+    text = Path(path).read_text(encoding="utf-8-sig")
+    return response.value.status, text, download.value.suggested_filename
 
 
 def test_the_host_ends_the_session_and_keeps_the_downloads(pages: Pages) -> None:
@@ -66,8 +68,9 @@ def test_the_host_ends_the_session_and_keeps_the_downloads(pages: Pages) -> None
     ended = host.locator("#session-ended")
     expect(ended.locator("h1")).to_have_text("Sessie afgesloten")
     expect(host.locator("#controls")).to_have_count(0)  # no werkvorm controls any more
-    status, text = _download(host, ended.locator("button.export", has_text="CSV").first)
+    status, text, name = _download(host, ended.locator("button.export", has_text="CSV").first)
     assert status == 200 and "Anna" in text
+    assert name == f"kenniskring-{code}-1-testquiz.csv"  # what it holds, found again later
 
     # The join link of the ended session: its end, not the join form.
     late = pages.open("Laat", f"/join/{code}", PHONE, is_mobile=True, has_touch=True)
@@ -80,7 +83,7 @@ def test_the_host_ends_the_session_and_keeps_the_downloads(pages: Pages) -> None
     earlier = host.locator(f'#earlier-sessions li.earlier-session[data-code="{code}"]')
     expect(earlier).to_contain_text(f"Sessie {code[:3]} {code[3:]}")
     expect(earlier).to_contain_text(team)
-    status, text = _download(host, earlier.locator("button.export").first)
+    status, text, _ = _download(host, earlier.locator("button.export").first)
     assert status == 200 and "Anna" in text
     pages.assert_clean()
 
@@ -100,7 +103,7 @@ def test_a_session_left_running_stays_downloadable_on_this_laptop(pages: Pages) 
     assert "blijven op dit apparaat te downloaden" in dialogs.asked[0]
     earlier = host.locator(f'#earlier-sessions li.earlier-session[data-code="{code}"]')
     expect(earlier).to_be_visible()
-    status, text = _download(host, earlier.locator("button.export").first)
+    status, text, _ = _download(host, earlier.locator("button.export").first)
     assert status == 200 and "Anna" in text
     # A session whose room no longer exists leaves the list quietly (a new tab of this
     # browser: the same storage, no session running).
