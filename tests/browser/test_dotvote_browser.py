@@ -432,7 +432,13 @@ def test_kring_then_stickers_in_one_room(pages: Pages) -> None:
     expect(host.locator("#dv-host-answers")).to_contain_text(MINORITY["Bram"])
     expect(host.locator("#dv-host-answers")).not_to_contain_text("Bram")  # anonymous by default
     expect(screen.locator("#dv-answers")).to_have_count(0)
+    # a switch says what it does next, with no pressed state that would say the opposite
+    switch = host.locator("#controls button", has_text="Antwoorden tonen op het scherm")
+    expect(switch).not_to_have_attribute("aria-pressed", re.compile(".*"))
     control(host, "Antwoorden tonen op het scherm")
+    expect(host.locator("#controls button", has_text="Antwoorden verbergen")).not_to_have_attribute(
+        "aria-pressed", re.compile(".*")
+    )
     expect(screen.locator("#dv-answers li")).to_have_count(2)
     expect(screen.locator("#dv-answers")).to_contain_text(MINORITY["Chris"])
     expect(screen.locator("#dv-answers")).not_to_contain_text("Chris ·")

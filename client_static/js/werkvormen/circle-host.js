@@ -113,8 +113,7 @@ function controls({ can, hide, overview, phase }) {
   if (allowed.has("privacy")) {
     out.push(
       button(hide ? t("kring_action_show_names") : t("kring_action_hide_names"), "btn-ghost", () => ctx.send("privacy", { hide_names: !hide }), {
-        dataset: { action: "privacy" },
-        "aria-pressed": hide ? "true" : "false",
+        dataset: { action: "privacy" }, // its words say what it does next: no pressed state
       }),
     );
     // Everyone's grade on the projector (also the low ones): off unless the facilitator asks.
@@ -122,7 +121,6 @@ function controls({ can, hide, overview, phase }) {
       out.push(
         button(overview ? t("kring_action_hide_overview") : t("kring_action_show_overview"), "btn-ghost", () => ctx.send("privacy", { overview: !overview }), {
           dataset: { action: "overview" },
-          "aria-pressed": overview ? "true" : "false",
         }),
       );
     }

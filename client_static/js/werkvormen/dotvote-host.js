@@ -143,8 +143,9 @@ function controls({ can, phase, totals, answers, names, open }) {
   for (const [action, cls] of STEPS) {
     if (allowed.has(action)) out.push(button(t(`dotvote_action_${action}`), cls, () => step(action), { dataset: { action } }));
   }
-  const toggle = (action, on, labelOn, labelOff, args) =>
-    button(on ? labelOn : labelOff, "btn-ghost", () => ctx.send(action, args(!on)), { dataset: { action }, "aria-pressed": on ? "true" : "false" });
+  // A switch whose words say what pressing it does next ("Voorstellen sluiten"): no pressed
+  // state beside them, which a screen reader would read as the opposite.
+  const toggle = (action, on, labelOn, labelOff, args) => button(on ? labelOn : labelOff, "btn-ghost", () => ctx.send(action, args(!on)), { dataset: { action } });
   if (allowed.has("proposals")) out.push(toggle("proposals", open, t("dotvote_action_close_proposals"), t("dotvote_action_open_proposals"), (v) => ({ open: v })));
   if (allowed.has("show_totals")) out.push(toggle("show_totals", totals, t("dotvote_action_hide_totals"), t("dotvote_action_show_totals"), (v) => ({ show: v })));
   if (allowed.has("show_answers")) out.push(toggle("show_answers", answers, t("dotvote_action_hide_answers"), t("dotvote_action_show_answers"), (v) => ({ show: v })));
