@@ -475,6 +475,8 @@ def test_kring_then_stickers_in_one_room(pages: Pages) -> None:
     expect(host.locator(".phase-badge")).to_have_text("Samenvatting")
     owners = host.locator("#dv-owners li")
     expect(owners).to_have_count(3)
+    # each field is named as the question it answers
+    expect(host.get_by_role("textbox", name=f"Wie pakt ‘{A}’ op?")).to_be_visible()
     host.locator(f"#dv-owners li:has-text('{A}') input").fill("Anna en Bram")
     host.get_by_role("button", name=f"Opslaan wie {A} oppakt").click()
     expect(screen.locator("#dv-ranking")).to_contain_text("pakt het op: Anna en Bram")

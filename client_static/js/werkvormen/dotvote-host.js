@@ -575,7 +575,8 @@ function ownersForm({ ranking, cards, owners, drafts, can }) {
           chosen.map((row) => {
             const card = index.get(row.card_id);
             const id = `dv-owner-${row.card_id}`;
-            const input = el("input", { id, type: "text", maxlength: "80", autocomplete: "off", disabled: !can });
+            // Named as the question it answers ("Wie pakt ‘Meldcode’ op?"), not by the card alone.
+            const input = el("input", { id, type: "text", maxlength: "80", autocomplete: "off", disabled: !can, "aria-label": t("dotvote_owners_aria", { onderwerp: card.onderwerp }) });
             input.value = drafts[row.card_id] ?? owners[row.card_id] ?? "";
             input.addEventListener("input", () => {
               ownerDrafts[row.card_id] = input.value;
