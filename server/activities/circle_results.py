@@ -104,7 +104,8 @@ def export_data(
 
 def results_csv(data: Mapping[str, Any], dialect: str = "rfc4180") -> str:
     """Two tables, a blank line between: per person, then per domain. "rfc4180": commas,
-    CRLF, no BOM; "excel-nl": semicolons, decimal comma, UTF-8 BOM."""
+    CRLF; "excel-nl": semicolons, decimal comma. UTF-8 with a BOM either way, as the other
+    werkvormen' exports (a double-clicked file shows its accents right in Excel)."""
     if dialect not in DIALECTS:
         raise ActivityError("invalid_dialect")
     dutch = dialect == "excel-nl"
@@ -136,7 +137,7 @@ def results_csv(data: Mapping[str, Any], dialect: str = "rfc4180") -> str:
     writer.writerow([*words["domains"], *(str(g) for g in GRADES)])
     for d in data["per_domain"]:
         writer.writerow([safe_cell(d["domain"]), d["count"], number(d), *d["distribution"]])
-    return ("\ufeff" if dutch else "") + out.getvalue()
+    return "\ufeff" + out.getvalue()
 
 
 CSV_WORDS: dict[str, dict[str, Any]] = {
