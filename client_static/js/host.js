@@ -268,7 +268,7 @@ function downloadList(s, items) {
     "ul",
     { class: "programme-list download-list" },
     items.map((p) => {
-      const title = p.title || t(KIND_LABELS[p.kind] || p.kind);
+      const title = itemTitle(p);
       return el(
         "li",
         { class: "programme-item", dataset: { item: p.item } },
@@ -453,7 +453,7 @@ function exportButtons(s, item, { small = false, title = "", kind = "" } = {}) {
         class: ["btn", "btn-ghost", small && "btn-small", "export"],
         dataset: { item, export: e.label },
         "aria-label": title ? `${t(e.label)} · ${title}` : null,
-        onclick: () => download(s, `${e.query}${e.query.includes("?") ? "&" : "?"}item=${item}`, fileName(s, item, title || (kind && t(KIND_LABELS[kind] || kind)), e.suffix)),
+        onclick: () => download(s, `${e.query}${e.query.includes("?") ? "&" : "?"}item=${item}`, fileName(s, item, title || (kind && kindName(kind)), e.suffix)),
       },
       t(e.label),
     ),
@@ -550,7 +550,7 @@ function newSession() {
 function endSession() {
   // A werkvorm that did not reach its end gets none (no podium, no summary): say so first.
   const running = view && (view.programme || [])[view.item];
-  const unfinished = running && !running.finished ? `${t("host_end_unfinished", { title: running.title || t(KIND_LABELS[running.kind] || running.kind) })}\n\n` : "";
+  const unfinished = running && !running.finished ? `${t("host_end_unfinished", { title: itemTitle(running) })}\n\n` : "";
   if (!confirm(unfinished + t("host_end_session_confirm"))) return;
   send("end_session");
 }
@@ -650,7 +650,7 @@ function render() {
     });
   }
   // An item without a title of its own is called by its werkvorm's name in this page's language.
-  const programme = (view.programme || []).map((p) => ({ ...p, title: p.title || t(KIND_LABELS[p.kind] || p.kind) }));
+  const programme = (view.programme || []).map((p) => ({ ...p, title: itemTitle(p) }));
   section("room-controls", { can: view.can || [], locked: room.locked, item: view.item, programme }, roomControls);
   section("programme-rows", { item: view.item, programme }, programmePanel);
   offerDomains(programme);
@@ -709,10 +709,20 @@ function quizFacts(quiz, all) {
 
 const KIND_LABELS = { quiz: "kind_quiz", circle: "kind_circle", dotvote: "kind_dotvote" };
 
+/** A werkvorm's name in the page's language. */
+function kindName(kind) {
+  return t(KIND_LABELS[kind] || kind);
+}
+
+/** A programme item's title: its own, else its werkvorm's name. */
+function itemTitle(p) {
+  return p.title || kindName(p.kind);
+}
+
 /** A programme item's kind, unless its title says it already (an item without a title of its
  * own is called by its kind's name). */
 function kindLabel(p) {
-  const label = t(KIND_LABELS[p.kind] || p.kind);
+  const label = kindName(p.kind);
   return label === p.title ? "" : label;
 }
 
