@@ -33,12 +33,41 @@ const app = $("#app");
 // ontvangen!", "Goed!"), once, not every re-render of the page (#app is no live region).
 const live = $("#announce");
 let headings = [];
+// The control last focused on the page: when a render replaces it ("Doe mee", "Opslaan", an
+// answer button as the next question comes), focus would fall back to <body> and a screen
+// reader would start again at the top. It goes to the new page's first heading instead.
+let focused = null;
+app.addEventListener("focusin", (event) => (focused = event.target));
 new MutationObserver(() => {
   const now = [...app.querySelectorAll("h1, h2")].map((h) => h.textContent.trim()).filter(Boolean);
-  const fresh = now.filter((text) => !headings.includes(text)).slice(0, 2);
+  let fresh = now.filter((text) => !headings.includes(text)).slice(0, 2);
   headings = now;
+  const moved = keepFocus(fresh);
+  if (moved) fresh = fresh.filter((text) => text !== moved); // read out once, by the focus
   if (fresh.length && live) live.textContent = fresh.join(". ");
 }).observe(app, { childList: true, subtree: true, characterData: true });
+
+/** After a render removed the focused control: focus the page's first new heading (`fresh`:
+ * "Antwoord ontvangen!" under the question), else its first heading, else its first button or
+ * link, and return the heading's text, or "" when focus stayed where it was. */
+function keepFocus(fresh) {
+  if (!focused || focused.isConnected) return "";
+  const active = document.activeElement;
+  if (active && active !== document.body && active.isConnected) {
+    focused = null;
+    return "";
+  }
+  // Not a text field: on a phone that would open the keyboard. A page still without either (the
+  // spinner while connecting) is tried again at the next render.
+  const all = [...app.querySelectorAll("h1, h2")];
+  const target =
+    all.find((h) => fresh.includes(h.textContent.trim())) || all[0] || app.querySelector("button:not([disabled]), a[href]");
+  if (!target) return "";
+  focused = null;
+  if (target.matches("h1, h2") && !target.hasAttribute("tabindex")) target.setAttribute("tabindex", "-1");
+  target.focus({ preventScroll: true });
+  return target.matches("h1, h2") ? target.textContent.trim() : "";
+}
 const banner = bindBanner($("#conn-banner"));
 const CODE_RE = /^\d{6}$/;
 const NAME_MAX = 24;

@@ -22,6 +22,7 @@ from tests.support.browser import (
     PROJECTOR,
     SOCKET,
     Dialogs,
+    HeldFrames,
     Pages,
     control,
     join_phone,
@@ -1289,6 +1290,72 @@ def test_a_placement_lost_with_a_dead_socket_is_sent_again(pages: Pages) -> None
     expect(eva.locator("#dv-left")).to_have_text("Nog 4 stickers")
     expect(vote_card(eva, A).locator(".dv-mine-count")).to_have_text("jij: 2")
     assert len(sockets) == 2
+    pages.assert_clean()
+
+
+def test_a_proposal_lost_with_a_dead_socket_names_itself_once_voting_began(
+    pages: Pages,
+) -> None:
+    """Eva proposes a card on a socket that looks open but is dead; the facilitator opens the
+    voting before her phone is back (no proposal was waiting on the server, so nobody is asked).
+    Once connected again her phone sends the proposal, the server refuses it, and the phone says
+    which proposal did not go up and why, not the quiz's "Deze vraag is niet meer open"."""
+    from playwright.sync_api import expect
+
+    net = {"mute": False}
+
+    def route(ws: Any) -> None:
+        server = ws.connect_to_server()
+        ws.on_message(lambda m: None if net["mute"] else server.send(m))
+        server.on_message(lambda m: None if net["mute"] else ws.send(m))
+
+    code, host = dotvote_room(pages, THREE_CARDS)
+    eva = routed_phone(pages, code, "Eva", route)
+    expect(eva.locator("#dv-wall .dv-card")).to_have_count(3)
+    net["mute"] = True
+    eva.locator("#dv-p-domain").select_option("inkomen")
+    eva.locator("#dv-p-onderwerp").fill(E)
+    eva.locator("#dv-propose-submit").click()
+    eva.evaluate("document.dispatchEvent(new Event('visibilitychange'))")  # checks the socket
+    expect(eva.locator("#conn-banner")).to_be_visible(timeout=8_000)  # pong timeout is 5 s
+    dialogs = Dialogs(host)
+    control(host, "Stemmen openen")
+    expect(host.locator(".phase-badge")).to_have_text("Stickers plakken")
+    assert dialogs.asked == []
+    net["mute"] = False
+    expect(eva.locator("#dv-notice")).to_have_text(
+        f"Het stemmen was al begonnen toen je voorstel ‘{E}’ aankwam: het hangt niet aan de "
+        "muur. Vertel het de begeleider als het er nog bij moet.",
+        timeout=25_000,  # a muted hello first: the hello timeout is 8 s
+    )
+    expect(eva.locator(".dv-vote-card")).to_have_count(3)
+    expect(eva.locator("#dv-left")).to_have_text("Nog 6 stickers")
+    pages.assert_clean()
+
+
+def test_a_proposal_sent_as_proposals_close_names_itself(pages: Pages) -> None:
+    """Eva's proposal reaches the server just after the facilitator closed proposals (her phone
+    had not heard yet: the room's views to her are held back). The phone names the proposal
+    that did not go up."""
+    from playwright.sync_api import expect
+
+    frames = HeldFrames(kinds=("view", "me"))
+    code, host = dotvote_room(pages, THREE_CARDS)
+    eva = routed_phone(pages, code, "Eva", frames.route)
+    expect(eva.locator("#dv-wall .dv-card")).to_have_count(3)
+    frames.hold = True
+    control(host, "Voorstellen sluiten")
+    expect(host.get_by_role("button", name="Voorstellen van telefoons toestaan")).to_be_visible()
+    eva.locator("#dv-p-domain").select_option("inkomen")
+    eva.locator("#dv-p-onderwerp").fill(E)
+    eva.locator("#dv-propose-submit").click()
+    expect(eva.locator("#dv-notice")).to_have_text(
+        f"De begeleider had de voorstellen al gesloten toen je voorstel ‘{E}’ aankwam: het hangt "
+        "niet aan de muur. Vertel het de begeleider als het er nog bij moet."
+    )
+    frames.release()
+    expect(eva.locator("#dv-intro")).to_contain_text("De begeleider hangt de kaarten op.")
+    expect(eva.locator("#dv-notice")).to_contain_text(E)
     pages.assert_clean()
 
 

@@ -30,6 +30,9 @@ let noticeTimer = null;
 const NOTICE_MS = 6000; // how long a notice stays in the voting bar
 let proposalStatus = "";
 let sentProposal = false; // the form's card is on its way
+// The proposal the server refused as too late: proposals had closed, or voting had begun while
+// the phone was offline. Still named when the phone then hears that voting began.
+let lateProposal = null; // {onderwerp, phase: the phase the phone showed when it was refused}
 let answerDraft = null;
 let answerStatus = "";
 
@@ -46,6 +49,7 @@ export function reset() {
   noticeLocal = false;
   proposalStatus = "";
   sentProposal = false;
+  lateProposal = null;
   answerDraft = null;
   answerStatus = "";
 }
@@ -116,6 +120,15 @@ export function onNotice(err, text) {
     const counted = total(acked.value || (ctx && ctx.me && ctx.me.stickers) || {}); // as the server kept it
     if (tried !== counted) text = t("dotvote_late_stickers", { counted, tried });
   }
+  // A proposal that arrived once proposals were closed (sent late, or on its way while the phone
+  // was offline): name it, since the form that held it is gone or emptied.
+  if (err && err.code === "not_open" && last && last.kind === "proposals" && sentProposal) {
+    const card = (last.data.proposals || []).at(-1);
+    if (card) {
+      lateProposal = { onderwerp: card.onderwerp, phase: ctx && ctx.view.phase };
+      text = lateProposalText();
+    }
+  }
   // A refused input changes nothing on the server: show what it keeps (`me`) again.
   if (queue[0] === "proposals") {
     sentProposal = false;
@@ -126,6 +139,11 @@ export function onNotice(err, text) {
   notice = text;
   fadeInVoting();
   if (ctx) update();
+}
+
+function lateProposalText() {
+  const voting = ctx && ctx.view.phase !== "cards";
+  return t(voting ? "dotvote_late_proposal_voting" : "dotvote_late_proposal_closed", { onderwerp: lateProposal.onderwerp });
 }
 
 /** What taking a proposal off the phone's own list does: withdraw a waiting one; for one on the
@@ -164,7 +182,10 @@ export function render(context) {
     // Back from the result to voting: the facilitator reopened it, which the voting screen
     // coming back alone does not say.
     const reopened = before && before[0] === view.item && before[1] !== "cards" && view.phase === "voting";
-    notice = reopened ? t("dotvote_reopened") : "";
+    // A proposal refused just before the phone heard that voting began stays explained.
+    const carried = lateProposal && lateProposal.phase === "cards" && view.phase === "voting";
+    notice = reopened ? t("dotvote_reopened") : carried ? lateProposalText() : "";
+    lateProposal = null;
     fadeInVoting();
     acked.release(); // a new phase: what the server keeps is all there is (voting reopened: none)
     replace(ctx.root, ctx.header(t("dotvote_title_short")), skeleton(view.phase));
