@@ -136,6 +136,13 @@ def build_parser() -> argparse.ArgumentParser:
         "of the Kenniskring run before it",
     )
     p.add_argument(
+        "--phones-batch",
+        action="store_true",
+        help="run the phone processes under SCHED_BATCH (Linux): a phone woken by a server's "
+        "write then waits for the next scheduling tick instead of preempting that server, as "
+        "real phones, on devices of their own, never take a server's core",
+    )
+    p.add_argument(
         "--pin",
         action="store_true",
         help="give the servers cores of their own: each server on the last --workers CPUs, "
@@ -342,6 +349,7 @@ def main(argv: list[str] | None = None) -> int:
                 phase_timeout=args.phase_timeout,
                 seed=args.seed,
                 app_ping_s=args.app_ping,
+                phones_batch=args.phones_batch,
             )
             per_room = math.ceil(phones / max(1, args.rooms))
             label = f"-{phones}" + (f"-{rep + 1}" if args.repeat > 1 else "")

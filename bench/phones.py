@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import random
 import sys
 import threading
@@ -346,6 +347,8 @@ def make_specs(cfg: dict[str, Any], rooms: list[str]) -> list[PhoneSpec]:
 def worker_entry(conn: Connection, cfg: dict[str, Any]) -> None:
     """Process entry point (multiprocessing spawn)."""
     raise_nofile()
+    if cfg.get("batch"):
+        os.sched_setscheduler(0, os.SCHED_BATCH, os.sched_param(0))
 
     async def main() -> None:
         await Worker(conn, cfg).run()

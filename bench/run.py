@@ -46,6 +46,7 @@ class RunConfig:
     phase_timeout: float = 30.0
     seed: int = 1
     app_ping_s: float = 10.0  # a phone's own `ping` every this many seconds, as the page's
+    phones_batch: bool = False  # the phone processes under SCHED_BATCH (`--phones-batch`)
 
 
 def percentiles(values: list[float]) -> dict[str, float | int | None]:
@@ -217,6 +218,7 @@ class Coordinator:
                 "join_concurrency": self.cfg.join_concurrency,
                 "connect_timeout": self.cfg.connect_timeout,
                 "app_ping_s": self.cfg.app_ping_s,
+                "batch": self.cfg.phones_batch,
                 "max_run_s": max_run_s,
             }
             process = ctx.Process(
