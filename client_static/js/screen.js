@@ -149,6 +149,8 @@ function joinPanel() {
     el("p", { class: "join-url" }, joinHost(room)),
     el("p", { class: "join-step" }, t("screen_join_enter_code")),
     el("p", { class: "room-code", "aria-label": t("screen_code_aria", { code: spaced(room.code || code) }) }, spaced(room.code || code)),
+    // The same in the other language, small: an international class reads the Dutch projector.
+    el("p", { class: "join-other-lang", lang: t("screen_join_other_lang_code") }, t("screen_join_other_lang", { url: joinHost(room) })),
     el("div", { class: "qr-box" }, qrImage(joinUrl), el("p", { class: "join-step" }, t("screen_join_scan"))),
   );
 }

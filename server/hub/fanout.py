@@ -53,6 +53,7 @@ class Preview:
     frames: list[list[Any]]
     message: bytes
     version: int
+    collecting: bool = False  # the round takes inputs: the phones need no render for it
 
 
 @dataclass
@@ -101,6 +102,10 @@ class _Shown:
         self.at = 0.0
 
 
+HOLD_S = 0.15  # see Fanout._hold
+HOLD_BURST = 8  # rooms whose input-taking rounds' views were written within HOLD_S
+
+
 class Fanout:
     def __init__(self, hub: RoomHub, settings: HubSettings) -> None:
         self.hub = hub
@@ -115,6 +120,8 @@ class Fanout:
         self._tables: dict[str, str] = {}  # the input table a room's last render read
         # Per room: the document version of the last previewed views, and when they came.
         self._previewed: dict[str, tuple[int, float]] = {}
+        # When each room's previewed views were last written here (monotonic), for the hold.
+        self._preview_at: dict[str, float] = {}
         # Per room: the programme item and the activity's memo (Facts.cache) for it.
         self._caches: dict[str, tuple[int, dict[str, Any]]] = {}
         # Per room: the personal key, input table and inputs the last `me` frames were built on.
@@ -181,6 +188,7 @@ class Fanout:
         self._caches.pop(code, None)
         self._tables.pop(code, None)
         self._previewed.pop(code, None)
+        self._preview_at.pop(code, None)
         for role in ROLES:
             self._shown.pop((code, role), None)
         task = asyncio.create_task(self._unsubscribe_if_unused(code))
@@ -234,6 +242,9 @@ class Fanout:
                     if code in self._publish:
                         self._publish.discard(code)
                         await self.hub.changed(code)
+                    hold = self._hold(code)
+                    if hold > 0:
+                        await asyncio.sleep(hold)
                     await self.render(code)
                 except self.hub.backend.unavailable as exc:
                     self.hub.outage.failed(f"render {code}", exc)
@@ -258,6 +269,25 @@ class Fanout:
             self._wake.pop(code, None)
         if code in self._dirty and code in self._rooms:
             self.mark(code)
+
+    def _hold(self, code: str) -> float:
+        """How long the render of `code` waits before it reads the room. A round that takes
+        inputs (a new question) reaches the phones whole in its previewed views: the render
+        after it only brings the host's view and counts. So while the views of many such rounds
+        are being written here at once (HOLD_BURST rooms within HOLD_S: a staff day's question
+        opening), that render waits until HOLD_S after its room's views, and the other rooms'
+        questions are written first (docs/PERFORMANCE.md, "What the code does for this"). A
+        round that takes no inputs (a reveal: its render brings each phone its own result) and
+        a burst of fewer rooms are rendered at once."""
+        at = self._preview_at.get(code)
+        if at is None:
+            return 0.0
+        now = time.monotonic()
+        wait = at + HOLD_S - now
+        if wait <= 0:
+            return 0.0
+        burst = sum(1 for t in self._preview_at.values() if now - t < HOLD_S)
+        return wait if burst >= HOLD_BURST else 0.0
 
     async def _listen(self) -> None:
         backend = self.hub.backend
@@ -287,7 +317,8 @@ class Fanout:
                 continue
             previewed = message.get("preview")
             if isinstance(previewed, list):
-                self._show_previewed(code, previewed, message.get("version", 0))
+                collecting = message.get("collecting") is True
+                self._show_previewed(code, previewed, message.get("version", 0), collecting)
                 continue
             kick = message.get("kick")
             if isinstance(kick, str):
@@ -447,7 +478,8 @@ class Fanout:
         worker's own subscription may have written them first."""
         code = room.code
         if seen.published is not None:
-            self._show_previewed(code, seen.published.frames, seen.published.version)
+            published = seen.published
+            self._show_previewed(code, published.frames, published.version, published.collecting)
             return
         table = self.hub.table_of(room)
         online, inputs = seen.online, seen.inputs if table == seen.table else None
@@ -471,8 +503,9 @@ class Fanout:
         """Views of room `code` (`preview_of`), written to this worker's sockets at once and
         published for the other workers (see _show_previewed)."""
         frames, message, version = preview.frames, preview.message, preview.version
+        collecting = preview.collecting
         if len(self._rooms.get(code, ())) < SPLIT_PERSONAL_AT:
-            self._show_previewed(code, frames, version)
+            self._show_previewed(code, frames, version, collecting)
             await self.hub.backend.publish(code, message)
             return
         # Many sockets here: the other workers get the views first and write them to theirs
@@ -480,7 +513,7 @@ class Fanout:
         # reach Redis; in a small room that turn would cost more than the head start is worth.
         sending = asyncio.ensure_future(self.hub.backend.publish(code, message))
         await asyncio.sleep(0)
-        self._show_previewed(code, frames, version)
+        self._show_previewed(code, frames, version, collecting)
         await sending
 
     async def preview_of(
@@ -504,12 +537,18 @@ class Fanout:
             view.update(room.activity.shared_view(role, state, content, facts, now))
             key, data = _encode(view, seq)
             frames.append([role, key, data])
-        return Preview(frames, pack({"preview": frames, "version": version}), version)
+        message: dict[str, Any] = {"preview": frames, "version": version}
+        collecting = room.activity.collecting(state)
+        if collecting:
+            message["collecting"] = True
+        return Preview(frames, pack(message), version, collecting)
 
     def _older_than_shown(self, code: str, version: int) -> bool:
         return _older(self._previewed.get(code), version, self.hub.clock())
 
-    def _show_previewed(self, code: str, frames: list[Any], version: object = 0) -> None:
+    def _show_previewed(
+        self, code: str, frames: list[Any], version: object = 0, collecting: bool = False
+    ) -> None:
         """Write previewed views ([role, key, frame], from this worker or another) of the room's
         document `version` to this worker's sockets of each role that do not show that view
         yet, at no lower a version than this worker last wrote to them (a phone ignores a view
@@ -517,6 +556,10 @@ class Fanout:
         A render that read an older document is not shown after it (see render)."""
         if isinstance(version, int) and version > 0:
             self._previewed[code] = (version, self.hub.clock())
+        if collecting:
+            self._preview_at[code] = time.monotonic()
+        else:
+            self._preview_at.pop(code, None)
         by_role = _by_role(self._rooms.get(code, ()))
         shown = self._rendered.get(code, 0)
         with self.hub.outbox.gc_held():

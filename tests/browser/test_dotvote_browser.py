@@ -523,10 +523,10 @@ def test_kring_then_stickers_in_one_room(pages: Pages) -> None:
     host.locator(".action-begin-next").click()
     expect(host.locator(".phase-badge")).to_have_text("Kaarten maken")
     earlier = host.locator("#dv-history .dv-history-theme", has_text=A)
-    expect(earlier).to_contain_text("opgepakt?")
+    expect(earlier).to_contain_text("mee aan de slag?")
     expect(earlier).not_to_contain_text("— opgepakt")
     earlier.locator("input[type=checkbox]").check()
-    expect(host.locator("#host-notice")).to_have_text("Gemarkeerd als opgepakt.")
+    expect(host.locator("#host-notice")).to_have_text("Gemarkeerd: het team is ermee aan de slag.")
     pages.shot(host, "i15-dotvote-host-8-next-meeting")
 
     # the team's page: the bokaal, the kring's map and the themes chosen, taken up or not
@@ -534,8 +534,11 @@ def test_kring_then_stickers_in_one_room(pages: Pages) -> None:
     expect(history.locator("#team-kring")).to_contain_text("inkomen")
     chosen_row = history.locator("#team-themes li", has_text=A)
     expect(chosen_row).to_contain_text("pakt het op: Anna en Bram")
-    expect(chosen_row).to_contain_text("✓ opgepakt")
-    expect(history.locator("#team-themes li", has_text=B)).to_contain_text("nog niet opgepakt")
+    expect(chosen_row).to_contain_text("✓ het team is ermee aan de slag")
+    expect(chosen_row).not_to_contain_text("opgepakt")  # "pakt het op" names the owner only
+    expect(history.locator("#team-themes li", has_text=B)).to_contain_text(
+        "nog niet mee aan de slag"
+    )
     pages.shot(history, "i15-dotvote-team-history")
 
     pages.assert_clean()

@@ -563,3 +563,32 @@ def test_a_resized_projector_keeps_the_werkvorm_that_runs(pages: Pages) -> None:
         expect(screen.locator(".dv-screen-cards")).to_be_visible()
         expect(screen.locator(".screen-podium")).to_have_count(0)
     pages.assert_clean()
+
+
+def test_the_projector_says_how_to_join_in_the_other_language_too(pages: Pages) -> None:
+    """An international class reads a Dutch projector: under the code, the way to join in
+    English (marked as English for screen readers), and on an English projector in Dutch. The
+    join panel with its QR code stays whole on a 1024×768 projector and on 1920×1080."""
+    from playwright.sync_api import expect
+
+    host, _ = programme_host(pages, [{"quiz_id": "demo-kennisdeling"}])
+    code = host.locator("#session-code").inner_text().replace(" ", "")
+    for size, lang, text, marked in (
+        ({"width": 1920, "height": 1080}, "", "On your phone: go to", "en"),
+        ({"width": 1024, "height": 768}, "", "On your phone: go to", "en"),
+        ({"width": 1024, "height": 768}, "?lang=en", "Op je telefoon: ga naar", "nl"),
+    ):
+        screen = pages.open(f"screen-{size['width']}{lang}", f"/screen/{code}{lang}", size)
+        line = screen.locator(".join-panel .join-other-lang")
+        expect(line).to_contain_text(text)
+        expect(line).to_contain_text("127.0.0.1")  # the address, as on the line above
+        expect(line).to_have_attribute("lang", marked)
+        inside = screen.evaluate(
+            """() => [...document.querySelectorAll('.join-panel, .join-panel .qr')].every((n) => {
+                 const r = n.getBoundingClientRect();
+                 return r.top >= 0 && r.bottom <= innerHeight && r.right <= innerWidth;
+               })"""
+        )
+        assert inside, f"the join panel is cut off at {size} {lang}"
+        pages.shot(screen, f"screen-join-other-lang-{size['width']}{lang.replace('?', '-')}")
+    pages.assert_clean()
