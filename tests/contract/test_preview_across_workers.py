@@ -482,3 +482,25 @@ async def test_a_render_that_read_the_room_before_a_shown_change_does_not_take_p
             views = _frames(phone, "view")
             first_reveal = next(i for i, v in enumerate(views) if v["phase"] == q.REVEAL)
             assert [v["phase"] for v in views[first_reveal:]] == [q.REVEAL]
+
+
+async def test_a_question_s_views_say_it_takes_inputs_and_a_reveal_s_do_not(
+    two_workers: tuple[Hub, Hub], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The render hold (Fanout._hold) needs to know whether previewed views are of a round that
+    takes inputs: the activity says so (`collecting`), on the worker that made the views and
+    with them over the subscription. Here one room is a burst: its render after the question
+    waits, the one after the reveal does not, and the host still gets the question's view."""
+    monkeypatch.setattr(fanout, "HOLD_BURST", 1)
+    deciding, other = two_workers
+    code, host, there = await _question_open(deciding, other, 2)
+    assert code in deciding.fanout._preview_at and code in other.fanout._preview_at
+    await until(lambda: _host_has(host, q.QUESTION), "the host's view of the question")
+    await deciding.control(host.client, {"action": "close"})
+    await until(lambda: all(_shown(p).get("phase") == q.REVEAL for p in there), "the reveal")
+    assert code not in deciding.fanout._preview_at and code not in other.fanout._preview_at
+    assert deciding.fanout._hold(code) == 0.0 and other.fanout._hold(code) == 0.0
+
+
+def _host_has(host: Socket, phase: str) -> bool:
+    return bool(_frames(host, "view", phase))
