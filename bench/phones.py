@@ -284,6 +284,7 @@ class Worker:
             "frames": self.frames,
             "bytes": self.bytes,
             "cpu_s": usage,
+            "batch": os.sched_getscheduler(0) == os.SCHED_BATCH,  # see `--phones-batch`
             "join_failures": self.join_failures[:20],
         }
 

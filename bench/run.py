@@ -596,7 +596,10 @@ class Coordinator:
                 "kib_per_idle_phone": round(idle_phone_kib, 1),
                 "cpu_ms_per_phone": round(usage["cpu_s_total"] * 1000 / n, 2),
             },
-            "generator": {"cpu_s": gen_cpu},
+            "generator": {
+                "cpu_s": gen_cpu,
+                "batch": [bool(w.report.get("batch")) for w in self.workers if w.report],
+            },
             "machine": self._machine(usage, gen_cpu),
             "redis_commands": self._redis_commands(n, acked),
             "sizes": sizes,

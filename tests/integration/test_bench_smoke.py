@@ -84,6 +84,16 @@ def test_generator_plays_two_rooms_two_questions(tmp_path: Path) -> None:
     result = play(ServerProc("kenniskring", tmp_path), cfg)
     assert_correct(result, 60, silent=2, questions=2)
     assert result["answers"]["export_missing"] == 0
+    assert result["generator"]["batch"] == [False]
+
+
+def test_phones_batch_runs_the_phone_processes_under_sched_batch(tmp_path: Path) -> None:
+    """`--phones-batch`: every phone process runs under SCHED_BATCH (it reports its own policy),
+    and the round is played as without it."""
+    cfg = quick(60, procs=2, phones_batch=True)
+    result = play(ServerProc("kenniskring", tmp_path), cfg)
+    assert_correct(result, 60, silent=1)
+    assert result["generator"]["batch"] == [True, True]
 
 
 @pytest.mark.redis
