@@ -568,7 +568,8 @@ def test_a_resized_projector_keeps_the_werkvorm_that_runs(pages: Pages) -> None:
 def test_the_projector_says_how_to_join_in_the_other_language_too(pages: Pages) -> None:
     """An international class reads a Dutch projector: under the code, the way to join in
     English (marked as English for screen readers), and on an English projector in Dutch. The
-    join panel with its QR code stays whole on a 1024×768 projector and on 1920×1080."""
+    join panel with its QR code stays whole on a 1024×768 projector and on 1920×1080; a short
+    1280×720 one keeps its room for the QR code instead (test_projector_readability.py)."""
     from playwright.sync_api import expect
 
     host, _ = programme_host(pages, [{"quiz_id": "demo-kennisdeling"}])
@@ -591,4 +592,7 @@ def test_the_projector_says_how_to_join_in_the_other_language_too(pages: Pages) 
         )
         assert inside, f"the join panel is cut off at {size} {lang}"
         pages.shot(screen, f"screen-join-other-lang-{size['width']}{lang.replace('?', '-')}")
+    short = pages.open("screen-1280", f"/screen/{code}", {"width": 1280, "height": 720})
+    expect(short.locator(".join-panel .room-code")).to_be_visible()
+    expect(short.locator(".join-panel .join-other-lang")).to_be_hidden()
     pages.assert_clean()
