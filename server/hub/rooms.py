@@ -674,9 +674,14 @@ class Hub:
             activity = room.activity
             if activity.complete_action and activity.collecting(room.state):
                 seen = await self.apply(room, activity.complete_action, {})
-            # Inputs stop at once: the gate says why (Hub._store_input), and no deadline or
-            # completion opens or closes anything after this (Deadlines, Hub._after).
-            raw = pack(
+            # Inputs stop with the save, in its script: the gate says why (Hub._store_input),
+            # and no deadline or completion opens or closes anything after this (Deadlines,
+            # Hub._after). A save that loses every race (`busy`) leaves the gate as it was, so
+            # a session is never half ended: refusing as ended what does not say it ended.
+            saving = _SAVE_WITH.get()
+            if saving is None:
+                raise RuntimeError("a session ends only in a transition's step")
+            saving.gate = pack(
                 {
                     "item": room.current,
                     "kind": room.kind,
@@ -684,8 +689,7 @@ class Hub:
                     "ended": True,
                 }
             )
-            await self.backend.hset(room.code, META, "open", raw)
-            self.decoded.keep_gate(room.code, raw)
+            saving.writes.append((META, "open", saving.gate))
             room.item.state = room.activity.encode(room.state)
             room.item.finished = room.activity.finished(room.state)
             return seen

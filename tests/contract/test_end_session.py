@@ -5,12 +5,18 @@ with `session_ended`, nothing closes by itself any more, and the results stay ex
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
+from pathlib import Path
 
 import pytest
 
 from server.activities import quiz as q
+from server.hub.backend import Write
+from server.hub.bokaal import BokaalBook
 from server.hub.errors import HubError
-from server.hub.rooms import Hub
+from server.hub.memory import MemoryBackend
+from server.hub.rooms import Hub, HubSettings
+from tests.conftest import FAST_QUIZ
 from tests.contract.test_attendance import (
     Clock,
     Socket,
@@ -110,3 +116,48 @@ async def test_the_results_stay_exportable_after_the_end(
     # The programme item that ran counts as run (its downloads are offered).
     await until(lambda: _last(host).get("room", {}).get("ended") is True, "the ended view")
     assert _last(host)["programme"][0]["ran"] is True
+
+
+class LosingSaves(MemoryBackend):
+    """The memory backend whose saves lose their race while `losing` is set, as when another
+    worker saved the room first every time."""
+
+    losing = False
+
+    async def save_room(
+        self, code: str, version: int, doc: bytes, writes: Sequence[Write] = ()
+    ) -> bool:
+        if self.losing:
+            return False
+        return await super().save_room(code, version, doc, writes)
+
+
+async def test_an_end_that_cannot_be_saved_leaves_the_session_running(tmp_path: Path) -> None:
+    """Ending gives up (`busy`) when its save loses every race: the session then runs on, whole
+    (new players, the quiz, answers), instead of refusing inputs as ended while nothing says
+    it ended; the facilitator ends it on the next try."""
+    backend = LosingSaves(tmp_path)
+    async with Hub(backend, BokaalBook(backend), HubSettings(coalesce_s=0.01)) as hub:
+        quiz = {**FAST_QUIZ, "questions": [{**FAST_QUIZ["questions"][0], "points": 1000}]}
+        code, secret = await hub.create_room([("quiz", quiz)], "", "nl", "http://127.0.0.1")
+        host = Socket(hub)
+        await hub.hello(host.client, {"role": "host", "room": code, "secret": secret})
+        phone = Socket(hub)
+        await hub.hello(phone.client, {"role": "phone", "room": code, "name": "Anna"})
+        backend.losing = True
+        with pytest.raises(HubError) as busy:
+            await hub.control(host.client, {"action": "end_session"})
+        assert busy.value.code == "busy"
+        backend.losing = False
+        # The lobby takes no answers yet: refused as before, not as an ended session (the
+        # phone would say the session is over).
+        with pytest.raises(HubError) as lobby:
+            await hub.input(phone.client, answer_frame(0, 0))
+        assert lobby.value.code == "not_open"
+        await hub.hello(Socket(hub).client, {"role": "phone", "room": code, "name": "Bram"})
+        await hub.control(host.client, {"action": "start"})
+        assert (await hub.input(phone.client, answer_frame(0, 0)))["type"] == "ack"
+        await hub.control(host.client, {"action": "end_session"})
+        with pytest.raises(HubError) as ended:
+            await hub.input(phone.client, answer_frame(0, 1))
+        assert ended.value.code == "session_ended"
