@@ -16,7 +16,6 @@ from server.hub.bokaal import BokaalBook
 from server.hub.errors import HubError
 from server.hub.memory import MemoryBackend
 from server.hub.rooms import Hub, HubSettings
-from tests.conftest import FAST_QUIZ
 from tests.contract.test_attendance import (
     Clock,
     Socket,
@@ -24,6 +23,7 @@ from tests.contract.test_attendance import (
     _room_with_phones,
     until,
 )
+from tests.contract.test_preview_across_workers import _quiz_room
 from tests.support.phones import answer_frame
 
 
@@ -138,10 +138,7 @@ async def test_an_end_that_cannot_be_saved_leaves_the_session_running(tmp_path: 
     it ended; the facilitator ends it on the next try."""
     backend = LosingSaves(tmp_path)
     async with Hub(backend, BokaalBook(backend), HubSettings(coalesce_s=0.01)) as hub:
-        quiz = {**FAST_QUIZ, "questions": [{**FAST_QUIZ["questions"][0], "points": 1000}]}
-        code, secret = await hub.create_room([("quiz", quiz)], "", "nl", "http://127.0.0.1")
-        host = Socket(hub)
-        await hub.hello(host.client, {"role": "host", "room": code, "secret": secret})
+        code, host = await _quiz_room(hub)
         phone = Socket(hub)
         await hub.hello(phone.client, {"role": "phone", "room": code, "name": "Anna"})
         backend.losing = True
