@@ -38,6 +38,7 @@ from server.hub.due_watch import DueWatch
 from server.hub.inbox import Inbox
 from server.hub.live_workers import LiveWorkers
 from server.hub.redis_pipelining import ScriptPipeline
+from server.hub.redis_replies import Presence, RoomReplies, raw_bytes, text, texts
 from server.hub.redis_scripts import SCRIPTS
 from server.hub.redis_subscription import SUBSCRIBE_WAIT, Channels, Subscription
 from server.hub.room import DEVICES, NAMES, PLAYERS, TOKENS
@@ -72,12 +73,8 @@ def _ms(seconds: float) -> int:
 
 
 # redis-py types replies as bytes | str (it cannot know decode_responses); ours are always bytes.
-def _raw(value: bytes | str) -> bytes:
-    return value if isinstance(value, bytes) else value.encode()
-
-
-def _text(value: bytes | str) -> str:
-    return value.decode() if isinstance(value, bytes) else value
+_raw = raw_bytes
+_text = text
 
 
 class RedisBackend(Backend):
@@ -130,6 +127,7 @@ class RedisBackend(Backend):
         # its question open) for as long as this worker lives.
         self._left: dict[str, set[str]] = {}
         self._live = LiveWorkers(self._is_live, unanswered_alive=self.unanswered_is_alive)
+        self._replies = RoomReplies()  # a render's unchanged replies are not converted again
         # Enrolments whose reply did not arrive: (room, token digest, socket); see enrol.
         self._unsure: list[tuple[str, str, str]] = []
 
@@ -471,14 +469,15 @@ class RedisBackend(Backend):
         """Players in the presence hash `raw` held by a live worker; prunes the others."""
         if not raw:
             return set()
-        alive = await self._live_workers({_text(w) for w in raw.values()}, code)
+        held = self._replies.converted((code, "presence"), raw, Presence.of)
+        alive = await self._live_workers(set(held.players), code)
         players: set[str] = set()
         dead: list[bytes] = []
-        for field, worker in raw.items():
-            if _text(worker) in alive:
-                players.add(_text(field).partition("|")[0])
+        for worker, holds in held.players.items():
+            if worker in alive:
+                players |= holds
             else:
-                dead.append(_raw(field))
+                dead += held.fields[worker]
         if dead:
             # Lazy pruning. A worker that was only presumed dead re-asserts its entries as soon
             # as it finds its liveness key gone (see _beat_liveness).
@@ -506,7 +505,7 @@ class RedisBackend(Backend):
             seq=int(seq) if seq is not None else 0,
             room=(int(version), _raw(doc)) if doc is not None and version is not None else None,
             tables={
-                table: {_text(k): _raw(v) for k, v in raw.items()}
+                table: self._replies.converted((code, table), raw, texts)
                 for table, raw in zip(tables, raw_tables, strict=True)
             },
             online=await self._online_from(code, presence),

@@ -64,6 +64,7 @@ from server.hub.redis_cluster_client import (
     node_url,
     startup_nodes,
 )
+from server.hub.redis_replies import pairs
 from server.hub.redis_subscription import SUBSCRIBE_WAIT, ShardSubscription
 from server.hub.tasks import stop_tasks
 
@@ -134,10 +135,6 @@ for i = n + 2, #ARGV, 2 do out[#out + 1] = redis.call('HGET', p .. 't:' .. ARGV[
 out[#out + 1] = redis.call('HGETALL', p .. 'presence')
 return out
 """
-
-
-def _pairs(flat: list[bytes]) -> dict[str, bytes]:
-    return {_text(flat[i]): _raw(flat[i + 1]) for i in range(0, len(flat), 2)}
 
 
 class RedisClusterBackend(RedisBackend):
@@ -383,8 +380,13 @@ class RedisClusterBackend(RedisBackend):
         return Snapshot(
             seq=int(seq) if seq else 0,
             room=(int(version), _raw(doc)) if doc and version else None,
-            tables={table: _pairs(raw) for table, raw in zip(tables, raw_tables, strict=True)},
-            online=await self._online_from(code, _pairs(presence)),
+            tables={
+                table: self._replies.converted((code, table), raw, pairs)
+                for table, raw in zip(tables, raw_tables, strict=True)
+            },
+            online=await self._online_from(
+                code, self._replies.converted((code, "presence pairs"), presence, pairs)
+            ),
             fields={
                 field: _raw(value) if isinstance(value, (bytes, str)) else None
                 for field, value in zip(fields, values, strict=True)
