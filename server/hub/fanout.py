@@ -103,7 +103,7 @@ class _Shown:
 
 
 HOLD_S = 0.15  # see Fanout._hold
-HOLD_UNWATCHED_S = 0.5  # the same, on a worker without the room's host
+HOLD_UNWATCHED_S = 0.3  # the same, on a worker without the room's host: before the first answers
 HOLD_BURST = 8  # rooms whose input-taking rounds' views were written within HOLD_S
 
 
