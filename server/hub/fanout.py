@@ -103,7 +103,6 @@ class _Shown:
 
 
 HOLD_S = 0.15  # see Fanout._hold
-HOLD_UNWATCHED_S = 0.3  # the same, on a worker without the room's host: before the first answers
 HOLD_BURST = 8  # rooms whose input-taking rounds' views were written within HOLD_S
 
 
@@ -277,17 +276,14 @@ class Fanout:
         after it only brings the host's view and counts. So while the views of many such rounds
         are being written here at once (HOLD_BURST rooms within HOLD_S: a staff day's question
         opening), that render waits until HOLD_S after its room's views, and the other rooms'
-        questions are written first (docs/PERFORMANCE.md, "What the code does for this"). On a
-        worker without the room's host that render brings no view at all, only phones' own
-        frames if the round changed them, so it waits until HOLD_UNWATCHED_S, after the burst.
-        A round that takes no inputs (a reveal: its render brings each phone its own result)
-        and a burst of fewer rooms are rendered at once."""
+        questions are written first (docs/PERFORMANCE.md, "What the code does for this"). A
+        round that takes no inputs (a reveal: its render brings each phone its own result) and
+        a burst of fewer rooms are rendered at once."""
         at = self._preview_at.get(code)
         if at is None:
             return 0.0
         now = time.monotonic()
-        hosted = any(c.role == "host" for c in self._rooms.get(code, ()))
-        wait = at + (HOLD_S if hosted else HOLD_UNWATCHED_S) - now
+        wait = at + HOLD_S - now
         if wait <= 0:
             return 0.0
         burst = sum(1 for t in self._preview_at.values() if now - t < HOLD_S)

@@ -2,9 +2,8 @@
 at least HOLD_BURST rooms whose rounds take inputs were written within HOLD_S, each such room's
 render waits until HOLD_S after its views, so the other rooms' questions go out first. A round
 that takes no inputs (a reveal, whose render brings the phones their own results) never waits,
-nor does a burst of fewer rooms. On a worker without the room's host that render brings no view,
-so it waits until HOLD_UNWATCHED_S. The flag comes with the views over the subscription too. A
-real hub on the memory backend; its rooms' only sockets are hosts that record what they get."""
+nor does a burst of fewer rooms. The flag comes with the views over the subscription too. A real
+hub on the memory backend; the rooms have no sockets in it, so nothing is written."""
 
 from __future__ import annotations
 
@@ -12,8 +11,7 @@ import asyncio
 from pathlib import Path
 
 from server.hub.bokaal import BokaalBook
-from server.hub.clients import Client
-from server.hub.fanout import HOLD_BURST, HOLD_S, HOLD_UNWATCHED_S
+from server.hub.fanout import HOLD_BURST, HOLD_S
 from server.hub.memory import MemoryBackend
 from server.hub.room import pack
 from server.hub.rooms import Hub, HubSettings
@@ -21,22 +19,11 @@ from server.hub.rooms import Hub, HubSettings
 FRAMES: list[list[object]] = [["phone", b"k", b"v"]]
 
 
-def _host_in(hub: Hub, code: str) -> None:
-    async def ignore(_: object) -> None:
-        return None
-
-    host = Client(ignore, ignore)
-    host.role, host.code = "host", code
-    hub.fanout._rooms[code].add(host)
-
-
 async def test_renders_wait_only_in_a_burst_of_input_taking_rounds(tmp_path: Path) -> None:
     backend = MemoryBackend(tmp_path)
     async with Hub(backend, BokaalBook(backend), HubSettings()) as hub:
         fanout = hub.fanout
         rooms = [str(200000 + i) for i in range(HOLD_BURST)]
-        for code in rooms:
-            _host_in(hub, code)
         for code in rooms[:-1]:
             fanout._show_previewed(code, FRAMES, 1, collecting=True)
         assert fanout._hold(rooms[0]) == 0.0  # one room short of a burst
@@ -67,15 +54,3 @@ async def test_the_flag_comes_with_another_worker_s_views(tmp_path: Path) -> Non
                 await asyncio.sleep(0.001)
         assert all(hub.fanout._hold(code) > 0.0 for code in rooms)
         assert hub.fanout._hold("500000") == 0.0
-
-
-async def test_a_worker_without_the_room_s_host_renders_after_the_burst(tmp_path: Path) -> None:
-    backend = MemoryBackend(tmp_path)
-    async with Hub(backend, BokaalBook(backend), HubSettings()) as hub:
-        fanout = hub.fanout
-        rooms = [str(600000 + i) for i in range(HOLD_BURST)]
-        _host_in(hub, rooms[0])
-        for code in rooms:
-            fanout._show_previewed(code, FRAMES, 1, collecting=True)
-        hosted, unwatched = fanout._hold(rooms[0]), fanout._hold(rooms[1])
-        assert 0.0 < hosted <= HOLD_S < unwatched <= HOLD_UNWATCHED_S, (hosted, unwatched)
