@@ -32,6 +32,12 @@ let busyUntilV = null; // a control was sent: buttons stay disabled until a newe
 let busyTimer = null;
 let pressed = null; // the label of the control sent from #controls, to give focus back to
 const DONE_GRACE_MS = 500; // after a `done`, how long the buttons wait for the view that follows
+// The buttons come back no sooner than this after a control was sent, even when its view came
+// at once: the second click (or Enter) of a tired "did it work?" double press must not land on
+// the button that took the first one's place (Start, then "Vraag nu sluiten" under the pointer).
+const SETTLE_MS = 800;
+let sentAt = 0;
+let settleTimer = null;
 let current = null; // the werkvorm renderer on the page
 let library = null; // the quizzes that can be added to the programme (fetched once per session)
 let addForm = null; // the programme's add form: made once per session, so what is typed survives
@@ -395,8 +401,9 @@ function buildSessionLayout() {
           "div",
           { class: "session-actions" },
           el("a", { class: "btn btn-secondary", href: screenUrl, target: "_blank", rel: "noopener", id: "open-screen" }, t("host_open_screen")),
-          el("button", { type: "button", class: "btn btn-ghost", id: "end-session", onclick: endSession }, t("host_end_session")),
           el("button", { type: "button", class: "btn btn-ghost", id: "new-session", onclick: newSession }, t("host_new_session")),
+          // last, away from the projector's button that a facilitator presses first
+          el("button", { type: "button", class: "btn btn-ghost", id: "end-session", onclick: endSession }, t("host_end_session")),
         ),
         handoverPanel(s),
       ),
@@ -549,9 +556,13 @@ function newSession() {
  * more; this page then shows the downloads (see showEnded). */
 function endSession() {
   // A werkvorm that did not reach its end gets none (no podium, no summary): say so first.
-  const running = view && (view.programme || [])[view.item];
+  const programme = (view && view.programme) || [];
+  const running = programme[view ? view.item : 0];
   const unfinished = running && !running.finished ? `${t("host_end_unfinished", { title: itemTitle(running) })}\n\n` : "";
-  if (!confirm(unfinished + t("host_end_session_confirm"))) return;
+  // The programme's werkvormen that never ran are dropped with the session: name them.
+  const waiting = programme.filter((p) => p !== running && !p.ran && !p.finished).map((p) => `‘${itemTitle(p)}’`);
+  const dropped = waiting.length ? `${t("host_end_waiting", { titles: waiting.join(", ") })}\n\n` : "";
+  if (!confirm(unfinished + dropped + t("host_end_session_confirm"))) return;
   send("end_session");
 }
 
@@ -590,6 +601,7 @@ function send(action, extra = {}) {
   const active = document.activeElement;
   pressed = active && active.closest("#controls") ? active.textContent : null;
   conn.send({ type: "control", action, ...extra });
+  sentAt = performance.now();
   setBusy(view ? view.v : 0);
   return true;
 }
@@ -598,12 +610,26 @@ function setBusy(v) {
   busyUntilV = v;
   clearTimeout(busyTimer);
   if (v !== null) busyTimer = setTimeout(() => setBusy(null) || restoreFocus(), 4000);
-  for (const b of app.querySelectorAll("#controls button, .kick")) b.disabled = v !== null;
+  disableControls();
+}
+
+/** The control bar's buttons are disabled while a control is on its way, and until SETTLE_MS
+ * after it was sent, also when its view came sooner (then they come back, with the focus, at
+ * the end of that moment). Other buttons of the page are not under the pointer of a double
+ * press: only `send` refuses them, and only while a control is on its way. */
+function disableControls() {
+  const settling = sentAt + SETTLE_MS - performance.now();
+  const off = busyUntilV !== null || settling > 0;
+  for (const b of app.querySelectorAll("#controls button, .kick")) b.disabled = off;
+  clearTimeout(settleTimer);
+  if (busyUntilV === null && settling > 0) settleTimer = setTimeout(() => disableControls() || restoreFocus(), settling);
+  return off;
 }
 
 /** A control pressed from the keyboard is disabled while on its way and its bar rebuilt after:
  * focus comes back to the same control if it is still there, else to the bar's first. */
 function restoreFocus() {
+  if (busyUntilV !== null || sentAt + SETTLE_MS > performance.now()) return; // when they are back
   const label = pressed;
   pressed = null;
   if (label === null || (document.activeElement && document.activeElement !== document.body)) return;
@@ -663,8 +689,7 @@ function render() {
   ]);
   const currentItem = programme[view.item || 0] || {};
   section("exports", { item: view.item || 0, title: programme.length > 1 ? currentItem.title || "" : "", kind: currentItem.kind || view.activity }, exportLinks);
-  setBusy(busyUntilV);
-  if (busyUntilV === null) restoreFocus(); // after the bar was rebuilt
+  if (!disableControls()) restoreFocus(); // after the bar was rebuilt
 }
 
 /** The room's own buttons: the next programme item, lock and unlock. */

@@ -67,11 +67,14 @@ function fatal(text, gone = false) {
 
 /** The facilitator ended the session: the projector says so (and where the team's bokaal and
  * history are). Nothing changes in the room any more, so the connection is closed. */
-function ended(team) {
+function ended(room) {
+  const team = room.team || "";
   if (conn) conn.stop();
   conn = null;
   rendererFor(null);
-  const bokaal = team ? `${location.host}/bokaal?team=${encodeURIComponent(team)}` : "";
+  // On the server the phones joined at (not this tab's own address), as people type it: spaces
+  // and accents as they are (a browser encodes them), only what would end the name encoded.
+  const bokaal = team ? `${joinHost(room)}/bokaal?team=${team.replace(/[%&#+?]/g, encodeURIComponent)}` : "";
   replace(
     app,
     el(
@@ -79,7 +82,7 @@ function ended(team) {
       { class: "screen-center screen-ended", id: "screen-ended" },
       el("h1", null, t("screen_ended")),
       el("p", { class: "screen-wait" }, t("screen_ended_thanks")),
-      team ? el("p", { class: "bokaal-line" }, t("screen_ended_bokaal", { team, url: displayUrl(bokaal) })) : null,
+      team ? el("p", { class: "bokaal-line" }, t("screen_ended_bokaal", { team, url: bokaal })) : null,
     ),
   );
 }
@@ -107,7 +110,7 @@ function otherSession() {
 function render() {
   if (!view) return;
   if (view.room && view.room.ended) {
-    ended(view.room.team || "");
+    ended(view.room);
     return;
   }
   const renderer = rendererFor(view.activity);

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -358,7 +358,12 @@ def close(
     if state.phase != QUESTION:
         raise QuizError("not_allowed")
     question = quiz["questions"][state.index]
-    state.previous_ranks = ranks(state) if ranks_before is None else dict(ranks_before)
+    # The places before this question, for the scoreboard's arrows: only of those who had
+    # points. A place shared by everyone without one is no standing to rise or fall from.
+    before_ranks = ranks(state) if ranks_before is None else ranks_before
+    state.previous_ranks = {
+        player: place for player, place in before_ranks.items() if state.scores[player].score > 0
+    }
     state._standings = None
     # A Score is never changed in place: the scores before are shared with the stored room this
     # state was copied from (and with other copies), so every player scored now gets a new one.
@@ -462,8 +467,24 @@ def ranking(state: QuizState) -> list[tuple[str, Score]]:
     return sorted(state.scores.items(), key=lambda item: (-item[1].score, item[1].time_ms, item[0]))
 
 
+def places(ranked: Sequence[tuple[str, Score]]) -> list[int]:
+    """The place of each of `ranked` (a `ranking`): its position, except that everyone without
+    a point shares the place after the last who scored. Their order (answer time, join order)
+    says nothing about what they know, so nobody is told "plek 12 van 12" for it."""
+    out: list[int] = []
+    for i, (_, score) in enumerate(ranked):
+        tied = score.score <= 0 and i > 0 and ranked[i - 1][1].score <= 0
+        out.append(out[-1] if tied else i + 1)
+    return out
+
+
+def ranks_of(ranked: Sequence[tuple[str, Score]]) -> dict[str, int]:
+    """Each player's place in `ranked` (a `ranking`)."""
+    return {player: place for (player, _), place in zip(ranked, places(ranked), strict=True)}
+
+
 def ranks(state: QuizState) -> dict[str, int]:
-    return {player: i + 1 for i, (player, _) in enumerate(ranking(state))}
+    return ranks_of(ranking(state))
 
 
 def outcome(question: Mapping[str, Any], result: Result) -> str:

@@ -92,7 +92,7 @@ def results(
 ) -> dict[str, Any]:
     ranking = q.ranking(state)
     players = []
-    for rank, (pid, score) in enumerate(ranking, start=1):
+    for rank, (pid, score) in zip(q.places(ranking), ranking, strict=True):
         answers = []
         for index, outcome in enumerate(state.results):
             result = outcome.get(pid)

@@ -118,15 +118,16 @@ def _reveal(state: q.QuizState, quiz: q.Quiz, facts: RoomFacts) -> dict[str, Any
 def _scoreboard(state: q.QuizState, facts: RoomFacts) -> dict[str, Any]:
     last = state.results[-1] if state.results else {}
     rows = []
-    for i, (pid, score) in enumerate(_ranking(state, facts)[:SCOREBOARD_SIZE]):
+    top = _ranking(state, facts)[:SCOREBOARD_SIZE]
+    for (pid, score), place in zip(top, q.places(top), strict=True):
         previous = state.previous_ranks.get(pid)
         rows.append(
             {
-                "rank": i + 1,
+                "rank": place,
                 "name": facts.names.get(pid, "?"),
                 "score": score.score,
                 "gained": last[pid].total if pid in last else 0,
-                "movement": (previous - (i + 1)) if previous else 0,
+                "movement": (previous - place) if previous else 0,
             }
         )
     return {"top": rows}

@@ -46,7 +46,7 @@ def ranked(
     hit = cache.get(RANKED)
     if hit is None or hit[0] is not standings:
         ranking = q.ranking(state)
-        hit = (standings, ranking, {player: i + 1 for i, (player, _) in enumerate(ranking)})
+        hit = (standings, ranking, q.ranks_of(ranking))
         cache[RANKED] = hit
     return hit[1], hit[2]
 

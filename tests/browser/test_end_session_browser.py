@@ -5,6 +5,7 @@ sessie" the sessions left on this laptop are listed with their downloads."""
 
 from __future__ import annotations
 
+import re
 import uuid
 from pathlib import Path
 from typing import Any
@@ -43,11 +44,14 @@ def test_the_host_ends_the_session_and_keeps_the_downloads(pages: Pages) -> None
     from playwright.sync_api import expect
 
     team = f"Team Eind {uuid.uuid4().hex[:6]}"
-    host, _ = programme_host(pages, [{"quiz_id": upload(pages.base, FAST_QUIZ)}], team=team)
+    programme = [{"quiz_id": upload(pages.base, FAST_QUIZ)}, {"kind": "circle", "content": {}}]
+    host, _ = programme_host(pages, programme, team=team)
     code = host.locator("#session-code").inner_text().replace(" ", "")
+    join_host = re.sub(r"^https?://", "", host.locator("#join-url").inner_text()).split("/")[0]
     screen = pages.open("screen", f"/screen/{code}", SCREEN)
     anna = join_phone(pages, code, "Anna", ".joined-as")
-    start_quiz(host)
+    expect(host.locator("#players h2")).to_have_text(re.compile(r"\(1\)"))
+    host.get_by_role("button", name="Start", exact=True).click()  # not "Start volgende: …"
     answer(anna, "Niemand", last=True)
     expect(host.locator(".phase-badge")).to_have_text("Antwoord")
 
@@ -57,6 +61,9 @@ def test_the_host_ends_the_session_and_keeps_the_downloads(pages: Pages) -> None
     assert dialogs.asked and "De sessie afsluiten?" in dialogs.asked[0]
     # The quiz is at its reveal, not its podium: the facilitator is told it gets no end.
     assert dialogs.asked[0].startswith("‘Testquiz’ is nog niet afgerond: na het afsluiten")
+    # The kring that never ran is dropped with the session, and there is no way back (trial 8).
+    assert "Nog niet gespeeld: ‘Binnen- en buitenkring’. Die vervallen" in dialogs.asked[0]
+    assert "Dit kan niet ongedaan worden gemaakt" in dialogs.asked[0]
     expect(anna.locator("#session-ended")).to_have_count(0)
     dialogs.next(accept=True)
     host.locator("#end-session").click()
@@ -65,6 +72,18 @@ def test_the_host_ends_the_session_and_keeps_the_downloads(pages: Pages) -> None
     expect(anna.locator("#ended-other")).to_have_attribute("href", "/")
     expect(screen.locator("#screen-ended h1")).to_have_text("De sessie is afgelopen")
     expect(screen.locator("#screen-ended")).to_contain_text(team)  # the team's bokaal page
+    # Readable from the back row (trial 8): the heading is the largest text, above the thanks,
+    # and the bokaal's address is the phones' server's, as one types it (no %20).
+    expect(screen.locator(".bokaal-line")).to_contain_text(f"{join_host}/bokaal?team={team}")
+    sizes = screen.evaluate(
+        """() => ['#screen-ended h1', '#screen-ended .screen-wait'].map((s) => {
+             const n = document.querySelector(s); const r = n.getBoundingClientRect();
+             return {size: parseFloat(getComputedStyle(n).fontSize), top: r.top, width: r.width};
+           })"""
+    )
+    heading, thanks = sizes
+    assert heading["size"] > thanks["size"] and heading["top"] < thanks["top"], sizes
+    assert heading["width"] > 600, sizes  # one line across the screen, not a narrow column
     ended = host.locator("#session-ended")
     expect(ended.locator("h1")).to_have_text("Sessie afgesloten")
     expect(host.locator("#controls")).to_have_count(0)  # no werkvorm controls any more

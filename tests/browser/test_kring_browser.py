@@ -1318,3 +1318,53 @@ def test_locking_few_grades_or_saving_domains_that_drop_grades_asks_first(pages:
     expect(host.locator(".phase-badge")).to_have_text("Gesprekken in de kring")
     assert len(dialogs.asked) == asked
     pages.assert_clean()
+
+
+# Trial 8's jeugdteam: twelve people over seven of the eight default domains, three of them at
+# 7, 8 and 9 in one domain; "generieke competenties" got no grade.
+CROWD_12 = [
+    ("Aa", "lichamelijke gezondheid", 4),
+    ("Cas", "dagelijks functioneren", 6),
+    ("Gijs", "inkomen", 6),
+    ("Kim", "inkomen", 7),
+    ("Hanna", "participatie", 5),
+    ("Ivo", "opvoeden en opgroeien", 9),
+    ("Fleur", "opvoeden en opgroeien", 8),
+    ("Anouk", "opvoeden en opgroeien", 7),
+    ("Daan", "veiligheid", 9),
+    ("Bram", "veiligheid", 8),
+    ("Jasmijn", "psychische gezondheid", 6),
+    ("Esra", "psychische gezondheid", 7),
+]
+
+
+def test_the_map_names_everyone_at_7_to_9_where_the_screen_has_room(
+    pages: Pages, base_url: str
+) -> None:
+    """Trial 8: the projector's card said "9: Ivo · en nog 2" with two grid cells free beside
+    the last card; the plenary question ("jij gaf een 7, waarom geen 6?") needs every name. The
+    line of domains without a grade stands in the last row's free cells, not under the grid."""
+    from playwright.sync_api import expect
+
+    host, code = kring_room(pages)
+    screen = pages.open("screen", f"/screen/{code}", PROJECTOR)
+    crowd = Crowd(base_url.replace("http://", "ws://") + "/ws")
+    try:
+        crowd.join(code, [name for name, _, _ in CROWD_12])
+        crowd.run(enter_grades(crowd, CROWD_12))
+        expect(screen.locator("#kring-entered")).to_have_text("12 van 12 hebben een cijfer gegeven")
+        control(host, "Cijfers vastzetten")
+        control(host, "Toon de kennis per domein")
+        expect(screen.locator(".kring-domain")).to_have_count(7)
+        pages.shot(screen, "kring-screen-reveal-7-domains-12-people")
+        card = screen.locator(".kring-domain", has_text=re.compile(r"^opvoeden"))
+        expect(card.locator(".kring-named li")).to_have_text(["9: Ivo", "8: Fleur", "7: Anouk"])
+        expect(screen.locator(".kring-named-more")).to_have_count(0)
+        expect(screen.locator(".kring-empty")).to_have_text(
+            "Geen cijfers voor: generieke competenties"
+        )
+        check_layout(screen, "reveal of 12", cards=7)
+        readable(screen, "reveal of 12")
+    finally:
+        crowd.close()
+    pages.assert_clean()

@@ -510,7 +510,7 @@ def test_scoreboard_gained_and_movement() -> None:
     for role in ROLES:
         top = shared_view(role, state, quiz, facts(names), T0 + 51)["scoreboard"]["top"]
         assert [(r["rank"], r["name"], r["score"], r["gained"], r["movement"]) for r in top] == [
-            (1, "Cas", 2000, 2000, 2),
+            (1, "Cas", 2000, 2000, 0),  # no arrow: Cas had no points, so no standing before
             (2, "Bram", 1600, 1100, 0),
             (3, "Anna", 1000, 0, -2),
         ]
@@ -550,6 +550,44 @@ def test_movement_zero_when_tied_players_keep_their_places() -> None:
     second = shared_view("screen", state, quiz, facts(names), T0 + 51)["scoreboard"]["top"]
     assert [r["name"] for r in second] == ["Zoë", "Anna"]
     assert [r["movement"] for r in second] == [0, 0]
+    assert [r["rank"] for r in second] == [1, 1]  # without points they share the place
+
+
+def test_everyone_without_points_shares_the_place_after_the_last_who_scored() -> None:
+    """Trial 8: four players with 0 points were told "plek 9 / 10 / 11 / 12 van 12", and one
+    of them fell four places on the scoreboard while gaining 784 points, because her earlier
+    place came from the order among zeros (answer time, join order)."""
+    quiz = make_quiz(mc(), mc())
+    names = {f"p{i:07d}": n for i, n in enumerate(["Anna", "Bram", "Cas", "Daan", "Eva"])}
+    ids = list(names)
+    state = q.start(q.QuizState(), quiz, T0)
+    # Q1: Anna and Bram right; Cas wrong at once, Daan wrong late, Eva nothing: three zeros
+    plan = {ids[0]: (1.0, 0), ids[1]: (2.0, 0), ids[2]: (0.5, 1), ids[3]: (9.0, 1)}
+    _answer_and_close(state, quiz, plan, ids)
+    q.show_scoreboard(state)
+    top = shared_view("screen", state, quiz, facts(names), T0 + 21)["scoreboard"]["top"]
+    assert [(r["name"], r["rank"]) for r in top] == [
+        ("Anna", 1),
+        ("Bram", 2),
+        ("Cas", 3),
+        ("Daan", 3),
+        ("Eva", 3),
+    ]
+    mes = {p: personal_view(state, quiz, facts(names), p, q.ranks(state)) for p in ids}
+    assert [(mes[p]["rank"], mes[p]["of"]) for p in ids] == [(1, 5), (2, 5), (3, 5), (3, 5), (3, 5)]
+    # Q2: Eva (0 before) answers at once and leads; she gets no arrow, Anna and Bram each fall
+    # one place, and the zeros left share the last place
+    q.next_step(state, quiz, T0 + 30)
+    _answer_and_close(state, quiz, {ids[4]: (0.0, 0)}, ids)
+    q.show_scoreboard(state)
+    top = shared_view("screen", state, quiz, facts(names), T0 + 51)["scoreboard"]["top"]
+    assert [(r["name"], r["rank"], r["movement"]) for r in top] == [
+        ("Eva", 1, 0),
+        ("Anna", 2, -1),
+        ("Bram", 3, -1),
+        ("Cas", 4, 0),
+        ("Daan", 4, 0),
+    ]
 
 
 @SETTINGS
@@ -585,9 +623,11 @@ def test_movement_is_places_gained_since_the_previous_scoreboard(data: st.DataOb
         assert len(top) == count
         by_name = {r["name"]: r for r in top}
         for r in top:
-            expected = 0 if previous is None else previous[r["name"]] - r["rank"]
+            # no arrow for a player without points before: a shared place is no standing
+            had = previous is not None and previous[r["name"]][1] > 0
+            expected = previous[r["name"]][0] - r["rank"] if had and previous else 0
             assert r["movement"] == expected, (r, previous)
-        previous = {n: r["rank"] for n, r in by_name.items()}
+        previous = {n: (r["rank"], r["score"]) for n, r in by_name.items()}
         q.next_step(state, quiz, state.opened_at + 40)
 
 

@@ -61,7 +61,7 @@ function fitMap(root) {
   const all = [...grid.querySelectorAll(".kring-domain")];
   const cards = all.filter((card) => card.named);
   const main = grid.closest("main");
-  const after = main ? [...main.querySelectorAll(".kring-empty, .kring-private")] : [];
+  const after = main ? [...main.querySelectorAll(":scope > .kring-empty, :scope > .kring-private")] : [];
   // A card reaches below the screen (or the page's clipped end), or into the lines below it.
   const over = () => {
     const bottom = Math.max(...all.map((card) => card.getBoundingClientRect().bottom));
@@ -214,17 +214,22 @@ function reveal(view) {
     }
     return card;
   });
+  // The domains nobody graded: in the last row's free cells when it has some, so that the
+  // cards keep that line's height for the names (trial 8), else under the cards.
+  const unused = empty.length && !everyone ? t("kring_empty_domains", { domains: empty.map((d) => d.domain).join(", ") }) : null;
+  const free = shown.length % cols ? cols - (shown.length % cols) : 0;
   let body;
   if (everyone) body = overview(view);
   else if (shown.length) {
-    body = el("ul", { class: ["kring-domains", compact && "is-compact", dense && "is-dense"], id: "kring-domains", style: { "--cols": String(cols) } }, cards);
+    const beside = unused && free ? el("li", { class: "kring-empty", style: { gridColumn: `span ${free}` } }, unused) : null;
+    body = el("ul", { class: ["kring-domains", compact && "is-compact", dense && "is-dense"], id: "kring-domains", style: { "--cols": String(cols) } }, cards, beside);
   } else body = el("p", { class: "screen-wait" }, t("kring_no_grades"));
   return el(
     "main",
     { class: ["kring-screen-reveal", view.hide_names && "hide-names"], id: "kring-screen-reveal" },
     el("h1", null, everyone ? t("kring_overview_title") : t("kring_map_title")),
     body,
-    empty.length && !everyone ? el("p", { class: "kring-empty" }, t("kring_empty_domains", { domains: empty.map((d) => d.domain).join(", ") })) : null,
+    unused && !(shown.length && free) ? el("p", { class: "kring-empty" }, unused) : null,
     view.hide_names ? el("p", { class: "kring-private" }, t("kring_names_hidden")) : null,
   );
 }
