@@ -648,7 +648,13 @@ function section(id, data, build) {
   const known = sectionData.get(id);
   if (known && known.node === node && known.json === json) return;
   sectionData.set(id, { node, json });
+  // A field saved with Enter is rebuilt with the section (trial 8): focus stays in it, instead of
+  // falling to <body> and starting the keyboard's Tab order at the top of the page again.
+  const active = document.activeElement;
+  const kept = active && active.id && node.contains(active) ? active.id : null;
   replace(node, build(data));
+  const again = kept && document.getElementById(kept);
+  if (again && node.contains(again) && !again.disabled) again.focus({ preventScroll: true });
 }
 
 function render() {

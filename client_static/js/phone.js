@@ -45,6 +45,9 @@ new MutationObserver(() => {
   const moved = keepFocus(fresh);
   if (moved) fresh = fresh.filter((text) => text !== moved); // read out once, by the focus
   if (fresh.length && live) live.textContent = fresh.join(". ");
+  // What it said is gone from the page (another werkvorm, the end): a screen reader that reads
+  // the page through must not find it there any more (trial 8). Emptying it says nothing.
+  else if (live && live.textContent && !now.some((text) => live.textContent.includes(text))) live.textContent = "";
 }).observe(app, { childList: true, subtree: true, characterData: true });
 
 /** After a render removed the focused control: focus the page's first new heading (`fresh`:

@@ -481,6 +481,13 @@ def test_kring_then_stickers_in_one_room(pages: Pages) -> None:
     host.locator(f"#dv-owners li:has-text('{A}') input").fill("Anna en Bram")
     host.get_by_role("button", name=f"Opslaan wie {A} oppakt").click()
     expect(screen.locator("#dv-ranking")).to_contain_text("pakt het op: Anna en Bram")
+    # saved with Enter, the next one: focus stays in its field, not on <body> (trial 8)
+    second = owners.nth(1).locator("input")
+    second.fill("Carla")
+    second.press("Enter")
+    expect(screen.locator("#dv-ranking")).to_contain_text("pakt het op: Carla")
+    expect(owners.nth(1).locator("input")).to_be_focused()
+    expect(owners.nth(1).locator("input")).to_have_value("Carla")
     expect(anna.locator("#dv-ranking-list")).to_contain_text("pakt het op: Anna en Bram")
     # the ranking's numbers come with their words for a screen reader
     mine = anna.locator("#dv-ranking-list .dv-rank-row", has=anna.locator(".dv-rank-mine")).first

@@ -21,6 +21,14 @@ FOCUSED = """() => {
 }"""
 
 
+# What the live region says that is no heading of the page any more ("" when nothing).
+STALE = """() => {
+  const said = document.querySelector('#announce').textContent;
+  const now = [...document.querySelectorAll('#app h1, #app h2')].map((h) => h.textContent.trim());
+  return said && !now.some((text) => text && said.includes(text)) ? said : '';
+}"""
+
+
 def focused_heading(page: Any) -> str:
     """The text of the heading in #app that has focus; fails when focus is elsewhere."""
     for _ in range(40):  # focus moves with the render after the frame arrived
@@ -60,6 +68,10 @@ def test_focus_lands_on_the_new_heading_after_joining_and_answering(pages: Pages
     assert "Antwoord ontvangen" in heading
     # read once: by the focus, not also by the live region
     assert "Antwoord ontvangen" not in anna.locator("#announce").inner_text()
+    # and the live region holds nothing that left the page (trial 8: a screen reader reading
+    # the page through found an earlier page's heading there)
+    stale = anna.evaluate(STALE)
+    assert stale == "", stale
     pages.shot(anna, "focus-after-answer")
     pages.assert_clean()
 
