@@ -257,3 +257,18 @@ def test_storm_with_pin_runs_the_server_on_its_own_cpu(tmp_path: Path) -> None:
     record = json.loads(out.read_text())
     assert record["machine"]["pinned"] == {"servers": cpus[-1:], "generator": cpus[:-1]}
     assert record["result"]["storms"][0]["back"] == 40
+
+
+@pytest.mark.redis
+def test_the_snapshot_bench_reads_a_room_with_and_without_reuse() -> None:
+    """`python -m bench.snapshot` starts its own redis-server, reads a room of N the way a
+    render does and prints the CPU per read; with `--no-reuse` every reply is converted anew.
+    Correctness only: the figures are never compared here."""
+    root = Path(__file__).resolve().parents[2]
+    for flags, reuse in (([], True), (["--no-reuse"], False)):
+        command = [sys.executable, "-m", "bench.snapshot", "--players", "30", "--reads", "50"]
+        run = subprocess.run(command + flags, cwd=root, capture_output=True, text=True, timeout=120)
+        assert run.returncode == 0, run.stderr[-2000:]
+        shown = json.loads(run.stdout.strip().splitlines()[-1])
+        assert shown["players"] == 30 and shown["reads"] == 50 and shown["reuse"] is reuse
+        assert shown["cpu_us_per_read"] > 0 and shown["wall_us_per_read"] > 0
