@@ -333,10 +333,17 @@ export function histogramLabels(min, max, bins, unit = "") {
   return labels;
 }
 
-/** Labels for the server's estimate bins (`reveal.bins`, [lo, hi] each): "7" or "10–19". */
-export function binLabels(bins, unit = "") {
-  const tail = unit ? ` ${unit}` : "";
-  return bins.map(([lo, hi]) => (lo === hi ? `${fmtNumber(lo)}${tail}` : `${fmtNumber(lo)}–${fmtNumber(hi)}${tail}`));
+/** Labels for the server's estimate bins (`reveal.bins`, [lo, hi] each): "7" or "10–19".
+ * `unitOne`: the unit's word for exactly 1 ("1 sticker"), if the quiz gives one. */
+export function binLabels(bins, unit = "", unitOne = "") {
+  return bins.map(([lo, hi]) => (lo === hi ? withUnit(lo, { unit, unit_one: unitOne }) : `${fmtNumber(lo)}–${fmtNumber(hi)}${unit ? ` ${unit}` : ""}`));
+}
+
+/** `value` with an estimate question's unit: "12 stickers", but "1 sticker" when the quiz gives
+ * the word for exactly 1 (`unit_one`); the number alone without a unit. */
+export function withUnit(value, q) {
+  const unit = Number(value) === 1 && q.unit_one ? q.unit_one : q.unit || "";
+  return `${fmtNumber(value)}${unit ? ` ${unit}` : ""}`;
 }
 
 /** Which histogram bin holds `value` (for views without `reveal.bins`). */
@@ -500,7 +507,7 @@ export function optionTexts(question) {
 export function answerText(question, answer) {
   if (!question || !answer) return "";
   if (question.type === "estimate") {
-    return `${fmtNumber(answer.value)}${question.unit ? ` ${question.unit}` : ""}`;
+    return withUnit(answer.value, question);
   }
   const options = optionTexts(question);
   return options[answer.choice] ?? "";

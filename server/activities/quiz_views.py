@@ -63,6 +63,8 @@ def _question(state: q.QuizState, quiz: q.Quiz, facts: RoomFacts, now: float) ->
         est = question["estimate"]
         out["options"] = []
         out.update(min=est["min"], max=est["max"], unit=est.get("unit", ""))
+        if est.get("unit_one"):
+            out["unit_one"] = est["unit_one"]
     else:
         out["options"] = [o["text"] for o in question["options"]]
     return out

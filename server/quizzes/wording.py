@@ -92,6 +92,7 @@ _FIELD_SUBJECTS_EN: dict[str, str] = {
     "min": "the minimum",
     "max": "the maximum",
     "unit": "the unit",
+    "unit_one": "the unit for exactly 1",
     "tolerance": "the tolerance",
     "url": "the url",
 }
@@ -134,6 +135,7 @@ _FIELD_SUBJECTS: dict[str, str] = {
     "min": "het minimum",
     "max": "het maximum",
     "unit": "de eenheid",
+    "unit_one": "de eenheid bij precies 1",
     "tolerance": "de marge",
     "url": "de url",
 }
@@ -167,6 +169,8 @@ _DUTCH_ALIASES: dict[str, str] = {
     "minimum": "min",
     "maximum": "max",
     "eenheid": "unit",
+    "eenheid_enkelvoud": "unit_one",
+    "enkelvoud": "unit_one",
     "marge": "tolerance",
     "links": "learn_more",
     "meer_weten": "learn_more",

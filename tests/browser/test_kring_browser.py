@@ -5,10 +5,12 @@ two rotations, the team's map on the projector, privacy, and both items' exports
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import json
 import re
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -884,13 +886,7 @@ def test_the_projector_fits_a_teamday_of_thirty_five(pages: Pages, base_url: str
     with eight names at 7–9, has every card whole."""
     from playwright.sync_api import expect
 
-    host, code = kring_room(pages)
-    screen = pages.open("screen", f"/screen/{code}", PROJECTOR)
-    crowd = Crowd(base_url.replace("http://", "ws://") + "/ws")
-    try:
-        crowd.join(code, [name for name, _, _ in CROWD_35])
-        crowd.run(enter_grades(crowd, CROWD_35))
-        expect(screen.locator("#kring-entered")).to_have_text("35 van 35 hebben een cijfer gegeven")
+    with graded_kring(pages, base_url, CROWD_35) as (host, screen):
         control(host, "Cijfers vastzetten")
         expect(screen.locator(".kring-pair")).to_have_count(17)
         pages.shot(screen, "kring-screen-rounds-35-people")
@@ -918,8 +914,6 @@ def test_the_projector_fits_a_teamday_of_thirty_five(pages: Pages, base_url: str
         more = [int(i.rsplit(" ", 1)[1]) for i in items if i.startswith("en nog")]
         inkomen = [n for n, d, g in CROWD_35 if d == "inkomen" and 7 <= g <= 9]
         assert shown + sum(more) == len(inkomen) == 11, items
-    finally:
-        crowd.close()
     pages.assert_clean()
 
 
@@ -932,6 +926,29 @@ def kring_room(pages: Pages) -> tuple[Any, str]:
     host.locator("#start-session").click()
     expect(host.locator("#session-code")).to_have_text(re.compile(r"^\d{3} \d{3}$"))
     return host, host.locator("#session-code").inner_text().replace(" ", "")
+
+
+@contextlib.contextmanager
+def graded_kring(
+    pages: Pages, base_url: str, people: list[tuple[str, str, int]]
+) -> Iterator[tuple[Any, Any]]:
+    """A kring room (host page, projector) whose `people` (name, domain, grade) joined and
+    gave their grades over the protocol; their sockets close when the block ends."""
+    from playwright.sync_api import expect
+
+    host, code = kring_room(pages)
+    screen = pages.open("screen", f"/screen/{code}", PROJECTOR)
+    crowd = Crowd(base_url.replace("http://", "ws://") + "/ws")
+    try:
+        crowd.join(code, [name for name, _, _ in people])
+        crowd.run(enter_grades(crowd, people))
+        n = len(people)
+        expect(screen.locator("#kring-entered")).to_have_text(
+            f"{n} van {n} hebben een cijfer gegeven"
+        )
+        yield host, screen
+    finally:
+        crowd.close()
 
 
 # How many columns the domain buttons stand in, and which of them cut their text.
@@ -1346,13 +1363,7 @@ def test_the_map_names_everyone_at_7_to_9_where_the_screen_has_room(
     line of domains without a grade stands in the last row's free cells, not under the grid."""
     from playwright.sync_api import expect
 
-    host, code = kring_room(pages)
-    screen = pages.open("screen", f"/screen/{code}", PROJECTOR)
-    crowd = Crowd(base_url.replace("http://", "ws://") + "/ws")
-    try:
-        crowd.join(code, [name for name, _, _ in CROWD_12])
-        crowd.run(enter_grades(crowd, CROWD_12))
-        expect(screen.locator("#kring-entered")).to_have_text("12 van 12 hebben een cijfer gegeven")
+    with graded_kring(pages, base_url, CROWD_12) as (host, screen):
         control(host, "Cijfers vastzetten")
         control(host, "Toon de kennis per domein")
         expect(screen.locator(".kring-domain")).to_have_count(7)
@@ -1365,6 +1376,4 @@ def test_the_map_names_everyone_at_7_to_9_where_the_screen_has_room(
         )
         check_layout(screen, "reveal of 12", cards=7)
         readable(screen, "reveal of 12")
-    finally:
-        crowd.close()
     pages.assert_clean()

@@ -216,6 +216,8 @@ def test_play_demo_quiz_to_the_podium(pages: Pages) -> None:
     control(host, "Volgende vraag")
     expect(screen.locator(".q-number")).to_have_text("Vraag 3 van 3")
     expect(anna.locator("#estimate-value")).to_be_visible()
+    # the scale's ends with the unit's word for each (trial 8: "1 stickers")
+    expect(anna.locator(".range-ends span")).to_have_text(["1 sticker", "12 stickers"])
     pages.shot(anna, "phone-8-question-3-estimate")
     pages.shot(screen, "screen-8-question-3")
     estimate(anna, 6)

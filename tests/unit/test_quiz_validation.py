@@ -320,6 +320,23 @@ def test_dutch_field_name_gets_a_hint() -> None:
     assert issue.message == "vraag 1: onbekend veld 'tijdslimiet' (bedoel je 'time_limit'?)"
 
 
+def test_an_estimate_may_name_its_unit_for_exactly_one() -> None:
+    """Trial 8: the demo's scale read "1 stickers … 12 stickers". `unit_one` gives the word for
+    exactly 1; its Dutch name gets a hint, and it is as short as the unit."""
+    quiz = copy.deepcopy(MINIMAL)
+    quiz["questions"][3]["estimate"] |= {"unit": "stickers", "unit_one": "sticker"}
+    assert validate_quiz(quiz).errors == []
+    quiz["questions"][3]["estimate"]["unit_one"] = "s" * 17
+    (issue,) = validate_quiz(quiz).errors
+    assert issue.message.startswith("vraag 4, schatting: de eenheid bij precies 1 is te lang"), (
+        issue
+    )
+    del quiz["questions"][3]["estimate"]["unit_one"]
+    quiz["questions"][3]["estimate"]["eenheid_enkelvoud"] = "sticker"
+    (issue,) = validate_quiz(quiz).errors
+    assert issue.message.endswith("onbekend veld 'eenheid_enkelvoud' (bedoel je 'unit_one'?)")
+
+
 def test_non_finite_and_surrogate_values_from_python_are_rejected() -> None:
     quiz = copy.deepcopy(MINIMAL)
     quiz["questions"][3]["estimate"]["answer"] = float("inf")
@@ -836,3 +853,4 @@ def test_the_schema_limits_are_the_ones_the_projector_was_measured_with() -> Non
     assert question["experts"]["items"]["maxLength"] == 48
     assert defs["shortText"]["maxLength"] == 120
     assert defs["estimate"]["properties"]["unit"]["maxLength"] == 16
+    assert defs["estimate"]["properties"]["unit_one"]["maxLength"] == 16

@@ -149,6 +149,7 @@ QUESTION_KEYS = {
     "min",
     "max",
     "unit",
+    "unit_one",
 }
 
 
@@ -841,3 +842,17 @@ def test_me_basis_skips_the_scoreboard_and_the_next_question() -> None:
     assert personal_basis(state) == revealed
     q.close(state, quiz, {}, list(names), T0 + 4)
     assert personal_basis(state) != revealed  # scored: every `me` is computed again
+
+
+def test_an_estimate_gives_its_unit_for_exactly_one_when_the_quiz_has_it() -> None:
+    """The word for exactly 1 ("1 sticker") goes with the question when the quiz names it."""
+    plain, one = est(), est()
+    one["estimate"] |= {"unit": "stickers", "unit_one": "sticker"}
+    quiz = make_quiz(plain, one)
+    state = q.start(q.QuizState(), quiz, T0)
+    shown = shared_view("phone", state, quiz, facts({}), T0 + 1)["question"]
+    assert shown["unit"] == "%" and "unit_one" not in shown
+    q.close(state, quiz, {}, [], T0 + 20)
+    q.next_step(state, quiz, T0 + 30)
+    shown = shared_view("phone", state, quiz, facts({}), T0 + 31)["question"]
+    assert (shown["unit"], shown["unit_one"]) == ("stickers", "sticker")

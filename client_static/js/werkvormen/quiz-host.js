@@ -17,6 +17,7 @@ import {
   t,
   toelichtingBlock,
   trophyIcon,
+  withUnit,
 } from "../render.js";
 
 const countdown = new Countdown();
@@ -187,9 +188,9 @@ function revealChart(q, r) {
   if (q.type === "estimate") {
     const bins = (r.distribution || []).length || 10;
     const right = typeof r.answer_bin === "number" ? [r.answer_bin] : typeof r.answer === "number" ? [histogramBin(r.answer, q.min, q.max, bins)] : [];
-    const labels = Array.isArray(r.bins) ? binLabels(r.bins, q.unit || "") : histogramLabels(Number(q.min), Number(q.max), bins, q.unit || "");
+    const labels = Array.isArray(r.bins) ? binLabels(r.bins, q.unit || "", q.unit_one || "") : histogramLabels(Number(q.min), Number(q.max), bins, q.unit || "");
     return [
-      el("p", { class: "right-answer" }, t("right_answer_is", { answer: `${fmtNumber(r.answer)} ${q.unit || ""}`.trim() })),
+      el("p", { class: "right-answer" }, t("right_answer_is", { answer: withUnit(r.answer, q) })),
       barChart(labels, r.distribution, right, { shapes: false }),
     ];
   }

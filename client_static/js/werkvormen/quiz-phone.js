@@ -17,6 +17,7 @@ import {
   t,
   toelichtingBlock,
   trophyIcon,
+  withUnit,
 } from "../render.js";
 
 const countdown = new Countdown();
@@ -329,8 +330,8 @@ function estimateForm(q) {
     el(
       "div",
       { class: "range-ends", "aria-hidden": "true" },
-      el("span", null, `${fmtNumber(min)} ${unit}`),
-      el("span", null, `${fmtNumber(max)} ${unit}`),
+      el("span", null, withUnit(min, q)),
+      el("span", null, withUnit(max, q)),
     ),
     error,
     el("button", { type: "submit", class: "btn btn-primary btn-block", disabled: timeUp }, t("phone_estimate_send")),
@@ -428,7 +429,7 @@ function reveal(q) {
 
 function correctText(q, r) {
   if (q.type === "estimate") {
-    return r.answer === undefined || r.answer === null ? "" : `${fmtNumber(r.answer)}${q.unit ? ` ${q.unit}` : ""}`;
+    return r.answer === undefined || r.answer === null ? "" : withUnit(r.answer, q);
   }
   return (r.correct || []).map((i) => optionTexts(q)[i]).filter((x) => x !== undefined).join(" / ");
 }

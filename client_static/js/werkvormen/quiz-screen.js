@@ -20,6 +20,7 @@ import {
   t,
   toelichtingBlock,
   trophyIcon,
+  withUnit,
 } from "../render.js";
 
 const countdown = new Countdown();
@@ -207,11 +208,11 @@ function reveal() {
     answerLine = el(
       "div",
       { class: "estimate-result" },
-      el("p", { class: "right-answer" }, t("right_answer_is", { answer: `${fmtNumber(r.answer)} ${q.unit || ""}`.trim() })),
+      el("p", { class: "right-answer" }, t("right_answer_is", { answer: withUnit(r.answer, q) })),
       // Beside a toelichting the column is narrow and the chart needs the height: the average
       // goes (goed / bijna / fout and the closest guesses are what every screen agrees on).
       est.average !== null && est.average !== undefined && !hasExplanation(r)
-        ? el("p", null, t("screen_estimate_average", { avg: `${fmtNumber(est.average)} ${q.unit || ""}`.trim() }))
+        ? el("p", null, t("screen_estimate_average", { avg: withUnit(est.average, q) }))
         : null,
       est.closest && est.closest.length
         ? el("p", { class: "closest" }, t("screen_estimate_closest", { names: est.closest.join(", ") }))
