@@ -1,7 +1,7 @@
 // The quiz library (/quizzes): list, upload with every validation error shown, preview, download.
 
 import { editSecret, rememberEditSecret, withOrganiserKey } from "./keys.js";
-import { $, el, fmtNumber, lang, optionTile, replace, saveBlob, t, toelichtingBlock } from "./render.js";
+import { $, el, fmtNumber, lang, optionTile, replace, saveBlob, t, toelichtingBlock, withUnit } from "./render.js";
 
 const MAX_UPLOAD_BYTES = 256 * 1024; // the server's limit (docs/PROTOCOL.md, POST /api/quizzes)
 const listBox = $("#quiz-list");
@@ -187,15 +187,14 @@ function previewQuestion(q) {
     );
   } else if (q.type === "estimate" && q.estimate) {
     const e = q.estimate;
-    const unit = e.unit ? ` ${e.unit}` : "";
     answers = el(
       "p",
       { class: "preview-estimate" },
       t("quizzes_estimate_answer", {
-        answer: `${fmtNumber(e.answer)}${unit}`,
+        answer: withUnit(e.answer, e),
         min: fmtNumber(e.min),
         max: fmtNumber(e.max),
-        tolerance: e.tolerance !== undefined ? `${fmtNumber(e.tolerance)}${unit}` : t("quizzes_default_tolerance"),
+        tolerance: e.tolerance !== undefined ? withUnit(e.tolerance, e) : t("quizzes_default_tolerance"),
       }),
     );
   }

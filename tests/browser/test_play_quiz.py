@@ -6,6 +6,7 @@ is never needed. Screenshots of every phase go to test-artifacts/screenshots/.
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 import uuid
@@ -362,9 +363,10 @@ def test_upload_shows_every_error(pages: Pages, tmp_path: Path) -> None:
     # The author's own upload: this browser keeps its edit secret, so it sees everything, can
     # download it, upload a new version over it, and delete it.
     mine = tmp_path / "mijn-quiz.json"
-    mine.write_text(
-        json.dumps({**FAST_QUIZ, "id": "van-de-auteur", "title": "Van de auteur"}), encoding="utf-8"
-    )
+    own = copy.deepcopy({**FAST_QUIZ, "id": "van-de-auteur", "title": "Van de auteur"})
+    (estimated,) = [q for q in own["questions"] if q["type"] == "estimate"]
+    estimated["estimate"] |= {"unit": "stickers", "unit_one": "sticker", "tolerance": 1}
+    mine.write_text(json.dumps(own), encoding="utf-8")
     page.set_input_files("#upload-file", str(mine))
     page.get_by_role("button", name="Uploaden").click()
     expect(page.locator("#upload-result .form-ok")).to_contain_text("Van de auteur")
@@ -383,6 +385,9 @@ def test_upload_shows_every_error(pages: Pages, tmp_path: Path) -> None:
     card.get_by_role("button", name="Bekijken").click()
     expect(page.locator(".preview-question")).to_have_count(3)
     expect(page.locator(".preview-option.is-correct").first).to_contain_text("schuldhulpverlening")
+    # the unit's word for exactly 1 where the value is 1 (trial 8: "1 stickers")
+    expect(page.locator(".preview-estimate")).to_contain_text("Antwoord: 50 stickers")
+    expect(page.locator(".preview-estimate")).to_contain_text("marge 1 sticker)")
     with page.expect_download() as download:
         card.get_by_role("button", name="Downloaden").click()
     saved = Path(download.value.path()).read_text()
