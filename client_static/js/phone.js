@@ -80,6 +80,7 @@ let code = "";
 let view = null;
 let me = null;
 let current = null; // the werkvorm renderer on screen (null: the form or a wait)
+let shownPhase = null; // "item:phase" of the werkvorm page last drawn
 // {text, at}: why the room gave this phone another name than the one typed ("Anna" was taken:
 // "anna 2"), under the name until the running item's phase changes (`at`: the item and phase
 // it was first shown in).
@@ -483,6 +484,10 @@ function render() {
     updateHeader,
     code,
   });
+  // A new phase starts at the top of its page (trial 9: when voting closed, a phone scrolled
+  // down the cards kept its place, and the question for the minority stood above the screen).
+  if (shownPhase !== null && shownPhase !== at) window.scrollTo(0, 0);
+  shownPhase = at;
 }
 
 function myName() {

@@ -1539,3 +1539,31 @@ def test_a_minority_answer_typed_but_not_sent_survives_a_reload(pages: Pages) ->
     minority.reload()
     expect(minority.locator("#dv-answer")).to_have_value("Als het in de middag kan")
     pages.assert_clean()
+
+
+def test_the_minority_question_is_in_sight_when_voting_closes(pages: Pages) -> None:
+    """Trial 9: sixteen cards need scrolling on a phone; a phone that placed its last sticker
+    far down the list kept its place when voting closed, and the question for the minority
+    stood above the screen, unseen. A new phase starts at the top of the page."""
+    from playwright.sync_api import expect
+
+    cards = [{"domain": d, "onderwerp": o} for d, o, *_ in SIXTEEN]
+    first, second, third, fourth, last = (c["onderwerp"] for c in (*cards[:4], cards[-1]))
+    code, host = dotvote_room(pages, cards)
+    anna = join_phone(pages, code, "Anna", "#dv-wall")
+    bram = join_phone(pages, code, "Bram", "#dv-wall")
+    expect(host.locator("#players .player-row")).to_have_count(2)
+    control(host, "Stemmen openen")
+    tap(bram, second, 2)
+    tap(bram, third, 2)
+    tap(bram, fourth, 2)
+    tap(anna, first, 5)
+    tap(anna, last)  # 1 sticker on the last card: below the top 3, far down the page
+    assert anna.evaluate("scrollY") > 300, "the last card is not below the fold any more"
+    control(host, "Stemmen sluiten")
+    question = anna.locator("#dv-minority .dv-question")
+    expect(question).to_be_visible()
+    anna.wait_for_timeout(300)  # the render after the view
+    box = question.bounding_box()
+    assert box is not None and 0 <= box["y"] and box["y"] + box["height"] <= PHONE["height"], box
+    pages.assert_clean()
