@@ -488,6 +488,14 @@ def test_kring_then_stickers_in_one_room(pages: Pages) -> None:
     expect(screen.locator("#dv-ranking")).to_contain_text("pakt het op: Carla")
     expect(owners.nth(1).locator("input")).to_be_focused()
     expect(owners.nth(1).locator("input")).to_have_value("Carla")
+    expect(owners.nth(1).locator(".dv-owner-saved")).to_have_text("✓ opgeslagen")
+    owners.nth(1).locator("input").press_sequentially(" en Dirk")
+    expect(owners.nth(1).locator(".dv-owner-saved")).to_have_count(0)  # typed again: not saved
+    # saved with the button: it keeps the focus (trial 9), and says so
+    owners.nth(1).get_by_role("button").click()
+    expect(screen.locator("#dv-ranking")).to_contain_text("pakt het op: Carla en Dirk")
+    expect(owners.nth(1).get_by_role("button")).to_be_focused()
+    expect(owners.nth(1).locator(".dv-owner-saved")).to_have_text("✓ opgeslagen")
     expect(anna.locator("#dv-ranking-list")).to_contain_text("pakt het op: Anna en Bram")
     # the ranking's numbers come with their words for a screen reader
     mine = anna.locator("#dv-ranking-list .dv-rank-row", has=anna.locator(".dv-rank-mine")).first

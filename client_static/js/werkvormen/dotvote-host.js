@@ -580,6 +580,8 @@ function ownersForm({ ranking, cards, owners, drafts, can }) {
             input.value = drafts[row.card_id] ?? owners[row.card_id] ?? "";
             input.addEventListener("input", () => {
               ownerDrafts[row.card_id] = input.value;
+              const saved = input.parentElement && input.parentElement.querySelector(".dv-owner-saved");
+              if (saved) saved.remove(); // typed again: not saved any more
             });
             const save = () => {
               if (send("owner", { card_id: row.card_id, owner: input.value.trim() })) delete ownerDrafts[row.card_id];
@@ -591,7 +593,14 @@ function ownersForm({ ranking, cards, owners, drafts, can }) {
               "li",
               { class: "dv-owner-row", dataset: { card: row.card_id } },
               el("label", { for: id }, el("strong", null, card.onderwerp), el("span", { class: "muted" }, ` · ${[card.domain, metaLine(card), stickersText(row.stickers)].filter(Boolean).join(" · ")}`)),
-              el("div", { class: "dv-owner-line" }, input, can ? button(t("dotvote_owner_save"), "btn-small btn-secondary", save, { "aria-label": t("dotvote_owner_save_aria", { onderwerp: card.onderwerp }) }) : null),
+              el(
+                "div",
+                { class: "dv-owner-line" },
+                input,
+                // an id: the button keeps the focus when the section is rebuilt after the save
+                can ? button(t("dotvote_owner_save"), "btn-small btn-secondary", save, { id: `dv-owner-save-${row.card_id}`, "aria-label": t("dotvote_owner_save_aria", { onderwerp: card.onderwerp }) }) : null,
+                owners[row.card_id] && drafts[row.card_id] === undefined ? el("span", { class: "dv-owner-saved muted" }, t("dotvote_owner_saved")) : null,
+              ),
             );
           }),
         )
