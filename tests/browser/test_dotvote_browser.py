@@ -1078,6 +1078,19 @@ def test_the_cut_moves_and_voting_reopens_on_the_phones(pages: Pages) -> None:
     chosen = "✓ Al jouw stickers zitten op gekozen thema's."
     some = "Een deel van jouw stickers zit onder de grens."
     outcome({"Anna": chosen, "Bram": chosen, "Chris": chosen}, set())  # top 3: A, D and C
+    # an empty number, and a minimum no card reaches, are said beside the button (trial 9)
+    host.locator("#dv-cut-n").fill("")
+    host.locator("#dv-cut-save").click()
+    expect(host.locator("#dv-cut-error")).to_have_text("Vul een aantal stickers in van 1 tot 999.")
+    dialogs = Dialogs(host)
+    dialogs.next(accept=False)
+    host.locator("#dv-cut-n").fill("20")
+    host.locator("#dv-cut-save").click()
+    expect(host.locator("#dv-cut-error")).to_be_hidden()
+    assert dialogs.asked and dialogs.asked[0].startswith(
+        "Geen enkele kaart heeft 20 stickers (de meeste: 9). Dan wordt er niets gekozen"
+    ), dialogs.asked
+    expect(host.locator("#dv-cut-form")).to_contain_text("Nu: Top 3")  # dismissed: unchanged
     host.locator("#dv-cut-k").fill("1")
     host.locator("#dv-cut-save").click()
     outcome(

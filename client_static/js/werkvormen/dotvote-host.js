@@ -72,7 +72,10 @@ export function render(context) {
     ctx.section("dv-h-settings", { stickers: view.stickers, cap: view.cap, can: can.has("settings") }, settingsForm);
     ctx.section("dv-h-import", { item: view.item, result: importResult }, importForm);
   }
-  if (view.phase === "result") ctx.section("dv-h-cut", { cut: view.cut, tie: view.tie, can: can.has("cut"), cards: cards.length }, cutForm);
+  if (view.phase === "result") {
+    const best = Math.max(0, ...(view.ranking || []).map((row) => row.stickers || 0));
+    ctx.section("dv-h-cut", { cut: view.cut, tie: view.tie, can: can.has("cut"), cards: cards.length, best }, cutForm);
+  }
   if (view.phase === "summary") {
     ctx.section("dv-h-owners", { ranking: view.ranking, cards, owners: view.owners || {}, drafts: ownerDrafts, can: can.has("owner") }, ownersForm);
   }
@@ -531,16 +534,17 @@ function importForm({ item, result }) {
   return form;
 }
 
-function cutForm({ cut, tie, can, cards }) {
+function cutForm({ cut, tie, can, cards, best }) {
   if (!can) return [];
   const byTop = !cut || cut.top !== undefined;
   const top = el("input", { type: "radio", name: "dv-cut-kind", id: "dv-cut-top", value: "top", checked: byTop });
   const min = el("input", { type: "radio", name: "dv-cut-kind", id: "dv-cut-min", value: "min", checked: !byTop });
   const k = el("input", { id: "dv-cut-k", type: "number", min: "1", max: String(Math.max(1, cards)), value: String((cut && cut.top) || 3), inputmode: "numeric", "aria-label": t("dotvote_cut_top_label") });
   const n = el("input", { id: "dv-cut-n", type: "number", min: "1", max: "999", value: String((cut && cut.min) || 2), inputmode: "numeric", "aria-label": t("dotvote_cut_min_label") });
+  const error = el("p", { class: "form-error", id: "dv-cut-error", role: "alert", hidden: true });
   const form = el(
     "form",
-    { class: "dv-cut", id: "dv-cut-form" },
+    { class: "dv-cut", id: "dv-cut-form", novalidate: true },
     el("h2", null, t("dotvote_cut_title")),
     el("p", { class: "muted" }, t("dotvote_cut_now", { cut: cutText(cut) }), tie ? ` · ${t("dotvote_tie")}` : ""),
     el(
@@ -550,14 +554,26 @@ function cutForm({ cut, tie, can, cards }) {
       el("div", { class: "dv-cut-line" }, top, el("label", { for: "dv-cut-top" }, t("dotvote_cut_by_top")), k),
       el("div", { class: "dv-cut-line" }, min, el("label", { for: "dv-cut-min" }, t("dotvote_cut_by_min")), n),
     ),
+    error,
     el("button", { type: "submit", class: "btn btn-secondary", id: "dv-cut-save" }, t("dotvote_cut_save")),
   );
   k.addEventListener("focus", () => (top.checked = true));
   n.addEventListener("focus", () => (min.checked = true));
   form.addEventListener("submit", (event) => {
     event.preventDefault();
-    if (top.checked) send("cut", { top: Number(k.value) });
-    else send("cut", { min: Number(n.value) });
+    // Said here, beside the button (trial 9: an empty field sent nothing visible, and a
+    // minimum no card reaches chose nothing without a word).
+    const byTopNow = top.checked;
+    const value = Number((byTopNow ? k : n).value);
+    const high = byTopNow ? Math.max(1, cards) : 999;
+    if ((byTopNow ? k : n).value.trim() === "" || !Number.isInteger(value) || value < 1 || value > high) {
+      error.textContent = t(byTopNow ? "dotvote_cut_top_invalid" : "dotvote_cut_min_invalid", { n: high });
+      error.hidden = false;
+      return;
+    }
+    error.hidden = true;
+    if (!byTopNow && value > best && !confirm(t("dotvote_cut_min_none_confirm", { n: value, best }))) return;
+    send("cut", byTopNow ? { top: value } : { min: value });
   });
   return form;
 }
