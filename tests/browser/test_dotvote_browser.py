@@ -1588,3 +1588,39 @@ def test_the_minority_question_is_in_sight_when_voting_closes(pages: Pages) -> N
     box = question.bounding_box()
     assert box is not None and 0 <= box["y"] and box["y"] + box["height"] <= PHONE["height"], box
     pages.assert_clean()
+
+
+def test_a_proposal_says_what_became_of_it_on_the_wall(pages: Pages) -> None:
+    """Trial 9: a proposal merged into another card still said "hangt aan de muur" under its
+    own text, and one turned down kept "✓ Voorstel verstuurd" above "niet overgenomen". The
+    phone now names the card it became (edited or merged into), says when that card left the
+    wall, and drops the sent message once the facilitator handled the proposal."""
+    from playwright.sync_api import expect
+
+    code, host = dotvote_room(pages, THREE_CARDS)
+    anna = join_phone(pages, code, "Anna", "#dv-wall")
+    bram = join_phone(pages, code, "Bram", "#dv-wall")
+    for phone, onderwerp in ((anna, "schuldhulp verlening"), (bram, "Nog iets")):
+        phone.locator("#dv-p-domain").select_option("inkomen")
+        phone.locator("#dv-p-onderwerp").fill(onderwerp)
+        phone.locator("#dv-propose-submit").click()
+        expect(phone.locator("#dv-proposal-status")).to_contain_text("Voorstel verstuurd")
+    host.get_by_role("button", name="Voorstel overnemen: schuldhulp verlening").click()
+    host.get_by_role("button", name="Voorstel afwijzen: Nog iets").click()
+    status = anna.locator(".dv-mine-item .dv-proposal-status")
+    expect(status).to_have_text("hangt aan de muur")
+    expect(bram.locator(".dv-mine-item .dv-proposal-status")).to_have_text("niet overgenomen")
+    for phone in (anna, bram):
+        expect(phone.locator("#dv-proposal-status")).to_have_text("")
+    # merged into A: the phone names A
+    host.locator("#dv-merge-from").select_option(
+        card_row(host, "schuldhulp verlening").get_attribute("data-card")
+    )
+    host.locator("#dv-merge-into").select_option(card_row(host, A).get_attribute("data-card"))
+    host.locator("#dv-merge button[type=submit]").click()
+    expect(status).to_have_text(f"hangt aan de muur als ‘{A}’")
+    # A leaves the wall: so does what the proposal became
+    host.once("dialog", lambda dialog: dialog.accept())
+    card_row(host, A).get_by_role("button", name="Verwijderen").click()
+    expect(status).to_have_text("niet meer aan de muur")
+    pages.assert_clean()

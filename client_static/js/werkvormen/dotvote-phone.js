@@ -30,6 +30,7 @@ let noticeTimer = null;
 const NOTICE_MS = 6000; // how long a notice stays in the voting bar
 let proposalStatus = "";
 let sentProposal = false; // the form's card is on its way
+let pendingKeys = new Set(); // my proposals the facilitator had not handled yet, last drawn
 // The proposal the server refused as too late: proposals had closed, or voting had begun while
 // the phone was offline. Still named when the phone then hears that voting began.
 let lateProposal = null; // {onderwerp, phase: the phase the phone showed when it was refused}
@@ -49,6 +50,7 @@ export function reset() {
   noticeLocal = false;
   proposalStatus = "";
   sentProposal = false;
+  pendingKeys = new Set();
   lateProposal = null;
   answerDraft = null;
   answerStatus = "";
@@ -274,9 +276,17 @@ function updateCards(view, me) {
     { open: Boolean(view.proposals_open), full: mine.length >= max, max, domains: view.domains, leervormen: view.leervormen, kwartalen: view.kwartalen, doelgroepen: view.doelgroepen },
     proposalForm,
   );
+  // "Voorstel verstuurd: de begeleider kan het aan de muur hangen" goes once the facilitator
+  // took a proposal over or turned it down (trial 9: it stayed above "niet overgenomen").
+  const pending = new Set(mine.filter((p) => p.status === "pending").map((p) => p.key));
+  if ([...pendingKeys].some((key) => !pending.has(key))) proposalStatus = "";
+  pendingKeys = pending;
   const status = ctx.root.querySelector("#dv-proposal-status");
   if (status) status.textContent = proposalStatus;
-  part("dv-mine", { mine, open: Boolean(view.proposals_open) }, myProposals);
+  // What an accepted proposal became on the wall: edited, merged into another card, or removed.
+  const wall = new Map((view.cards || []).map((card) => [card.id, card.onderwerp]));
+  const shown = mine.map((p) => (p.status === "accepted" ? { ...p, on: wall.get(p.card_id) ?? null } : p));
+  part("dv-mine", { mine: shown, open: Boolean(view.proposals_open) }, myProposals);
   part("dv-wall", { cards: view.cards, domains: view.domains }, ({ cards, domains }) => wallList(cards, domains));
 }
 
@@ -365,6 +375,13 @@ function fadeInVoting() {
   }, NOTICE_MS);
 }
 
+/** "hangt aan de muur", or as what: a card the facilitator edited or merged it into; "niet
+ * meer aan de muur" when that card was removed; "niet overgenomen"; "wacht op de begeleider". */
+function proposalState(p) {
+  if (p.status !== "accepted" || p.on === undefined || p.on === p.onderwerp) return t(`dotvote_proposal_${p.status}`);
+  return p.on === null ? t("dotvote_proposal_gone") : t("dotvote_proposal_accepted_as", { onderwerp: p.on });
+}
+
 function myProposals({ mine, open }) {
   if (!mine.length) return [];
   return el(
@@ -380,7 +397,7 @@ function myProposals({ mine, open }) {
           { class: ["dv-mine-item", `is-${p.status}`], dataset: { key: p.key } },
           el("strong", { class: "dv-card-onderwerp" }, p.onderwerp),
           el("span", { class: "dv-card-domain" }, p.domain),
-          el("span", { class: "dv-proposal-status" }, t(`dotvote_proposal_${p.status}`)),
+          el("span", { class: "dv-proposal-status" }, proposalState(p)),
           open
             ? el(
                 "button",
