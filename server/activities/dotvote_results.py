@@ -188,6 +188,10 @@ WORDS: dict[str, dict[str, Any]] = {
         "md_themes": "Geprioriteerde thema's",
         "md_others": "Overige kaarten",
         "md_minority": "Wat de minderheid nodig heeft",
+        "md_minority_note": "{n} in totaal, hieronder per kaart onder de grens: een antwoord "
+        "staat bij elke kaart waarop de schrijver een sticker plakte.",
+        "md_answers": "{n} antwoorden",
+        "md_answer": "1 antwoord",
         "md_head": [
             "Domein",
             "Onderwerp",
@@ -237,6 +241,10 @@ WORDS: dict[str, dict[str, Any]] = {
         "md_themes": "Prioritised themes",
         "md_others": "Other cards",
         "md_minority": "What the minority needs",
+        "md_minority_note": "{n} in all, below per card under the cut: an answer stands under "
+        "every card its writer put a sticker on.",
+        "md_answers": "{n} answers",
+        "md_answer": "1 answer",
         "md_head": [
             "Domain",
             "Subject",
@@ -380,6 +388,10 @@ def results_markdown(data: Mapping[str, Any]) -> str:
     with_answers = [r for r in data["ranking"] if r["answers"]]
     if with_answers:
         lines += [f"## {words['md_minority']}", ""]
+        # Each answer once in the count: under the cards it stands under more than once.
+        count = len(data["minority"])
+        given = words["md_answer"] if count == 1 else words["md_answers"].format(n=count)
+        lines += [f"_{words['md_minority_note'].format(n=given)}_", ""]
         for r in with_answers:
             lines.append(f"### {_md(r['onderwerp'])} ({_md(r['domain'])})")
             lines.append("")

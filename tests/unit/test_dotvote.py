@@ -751,6 +751,12 @@ def test_exports() -> None:
     assert md.startswith("# Scholingsplan 2027")
     assert "| veiligheid | Huiselijk geweld | Kennisgroep |  |  | 8 | Team Veiligheid |" in md
     assert "## Wat de minderheid nodig heeft" in md and "- Een e-learning erbij" in md
+    # trial 9: an answer stands under each of its writer's cards below the cut, so the
+    # heading says how many answers there are, each counted once
+    assert (
+        "_1 antwoord in totaal, hieronder per kaart onder de grens: een antwoord staat bij "
+        "elke kaart waarop de schrijver een sticker plakte._" in md
+    )
     run(state, "show_names", show=True)
     data = A.export(state, c, names, tables, "en")
     assert data["minority"][0]["name"] == "Bram"
