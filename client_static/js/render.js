@@ -339,6 +339,23 @@ export function binLabels(bins, unit = "", unitOne = "") {
   return bins.map(([lo, hi]) => (lo === hi ? withUnit(lo, { unit, unit_one: unitOne }) : `${fmtNumber(lo)}–${fmtNumber(hi)}${unit ? ` ${unit}` : ""}`));
 }
 
+/** Under a text field with a `maxlength`: "100 van 120 tekens" once it is near its maximum, so
+ * that a long text is not cut off unnoticed (trial 9); the field's description for a screen
+ * reader. `note.update()` after setting the field's value from code. */
+export function charCounter(field) {
+  const max = Number(field.maxLength);
+  const note = el("p", { class: "char-count muted", id: `${field.id}-count`, hidden: true });
+  note.update = () => {
+    const n = field.value.length;
+    note.hidden = !(max > 0) || n < max * 0.8;
+    note.textContent = t(n >= max ? "char_count_full" : "char_count", { n, max });
+  };
+  field.setAttribute("aria-describedby", note.id);
+  field.addEventListener("input", note.update);
+  note.update();
+  return note;
+}
+
 /** `value` with an estimate question's unit: "12 stickers", but "1 sticker" when the quiz gives
  * the word for exactly 1 (`unit_one`); the number alone without a unit. */
 export function withUnit(value, q) {

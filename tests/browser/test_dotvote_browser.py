@@ -1600,6 +1600,20 @@ def test_a_proposal_says_what_became_of_it_on_the_wall(pages: Pages) -> None:
     code, host = dotvote_room(pages, THREE_CARDS)
     anna = join_phone(pages, code, "Anna", "#dv-wall")
     bram = join_phone(pages, code, "Bram", "#dv-wall")
+    # near its maximum a text field counts what is left (trial 9: long texts were cut unsaid)
+    count = anna.locator("#dv-p-onderwerp-count")
+    anna.locator("#dv-p-onderwerp").fill("x" * 100)
+    expect(count).to_have_text("100 van 120 tekens")
+    anna.locator("#dv-p-onderwerp").press_sequentially("y" * 25)
+    expect(count).to_have_text("120 van 120 tekens: meer past er niet in.")
+    expect(anna.locator("#dv-p-onderwerp")).to_have_value("x" * 100 + "y" * 20)
+    anna.locator("#dv-p-domain").select_option("inkomen")
+    anna.locator("#dv-propose-submit").click()
+    expect(anna.locator(".dv-mine-item")).to_have_count(1)
+    expect(anna.locator("#dv-p-onderwerp")).to_have_value("")  # sent: the form is empty again
+    expect(count).to_be_hidden()  # and so is its count
+    anna.locator(".dv-mine-item button").click()  # withdrawn again
+    expect(anna.locator(".dv-mine-item")).to_have_count(0)
     for phone, onderwerp in ((anna, "schuldhulp verlening"), (bram, "Nog iets")):
         phone.locator("#dv-p-domain").select_option("inkomen")
         phone.locator("#dv-p-onderwerp").fill(onderwerp)

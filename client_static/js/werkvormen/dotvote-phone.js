@@ -8,7 +8,7 @@
 
 import { AckHold } from "../ackhold.js";
 import { dropDraft, keepDraft, keptDraft } from "./drafts.js";
-import { el, replace, t } from "../render.js";
+import { charCounter, el, replace, t } from "../render.js";
 import { byDomain, cardIndex, cutText, doelgroepLabel, metaLine, stickersText } from "./dotvote-cards.js";
 
 const ONDERWERP_MAX = 120;
@@ -92,7 +92,10 @@ export function onAck(msg) {
     notice = "";
     // The form keeps what was typed until the server took it (a refusal leaves it to fix).
     const form = ctx && ctx.root.querySelector("#dv-propose-form");
-    if (form && sentProposal) form.reset();
+    if (form && sentProposal) {
+      form.reset();
+      for (const count of form.querySelectorAll(".char-count")) count.update(); // a reset says nothing
+    }
     sentProposal = false;
   } else if ("answer" in msg) {
     settle("answer");
@@ -315,6 +318,7 @@ function proposalForm({ open, full, max, domains, leervormen, kwartalen, doelgro
     el("h2", null, t("dotvote_propose_title")),
     field(domain, t("dotvote_field_domain")),
     field(onderwerp, t("dotvote_field_onderwerp")),
+    charCounter(onderwerp),
     el("div", { class: "dv-field-row" }, field(doelgroep, t("dotvote_field_doelgroep")), field(kwartaal, t("dotvote_field_kwartaal"))),
     field(leervorm, t("dotvote_field_leervorm")),
     el("datalist", { id: listId }, (leervormen || []).map((l) => el("option", { value: l }))),
@@ -600,6 +604,8 @@ function updateResult(view, me) {
     answerDraft = typeof kept === "string" ? kept : minority.answer || "";
     if (answerDraft.trim() !== (minority.answer || "")) answerStatus = t("dotvote_unsent");
     answer.value = answerDraft;
+    const count = ctx.root.querySelector("#dv-answer-count");
+    if (count && count.update) count.update();
   }
   const status = ctx.root.querySelector("#dv-answer-status");
   if (status) {
@@ -633,6 +639,7 @@ function minorityForm(view, minority, cards) {
     el("ul", { class: "dv-supported" }, supported.map((card) => el("li", null, el("strong", null, card.onderwerp), el("span", { class: "dv-supported-domain" }, card.domain)))),
     el("label", { for: "dv-answer" }, t("dotvote_answer_label")),
     area,
+    charCounter(area),
     el("button", { type: "submit", class: "btn btn-primary btn-block", id: "dv-answer-submit" }, t("dotvote_answer_submit")),
     el("p", { class: "dv-status", id: "dv-answer-status", role: "status" }),
   );
