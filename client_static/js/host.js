@@ -613,12 +613,17 @@ function setBusy(v) {
   disableControls();
 }
 
+/** How many ms the control bar still waits after the last press (SETTLE_MS); ≤ 0 when not. */
+function settlingFor() {
+  return sentAt + SETTLE_MS - performance.now();
+}
+
 /** The control bar's buttons are disabled while a control is on its way, and until SETTLE_MS
  * after it was sent, also when its view came sooner (then they come back, with the focus, at
  * the end of that moment). Other buttons of the page are not under the pointer of a double
  * press: only `send` refuses them, and only while a control is on its way. */
 function disableControls() {
-  const settling = sentAt + SETTLE_MS - performance.now();
+  const settling = settlingFor();
   const off = busyUntilV !== null || settling > 0;
   for (const b of app.querySelectorAll("#controls button, .kick")) b.disabled = off;
   clearTimeout(settleTimer);
@@ -629,7 +634,7 @@ function disableControls() {
 /** A control pressed from the keyboard is disabled while on its way and its bar rebuilt after:
  * focus comes back to the same control if it is still there, else to the bar's first. */
 function restoreFocus() {
-  if (busyUntilV !== null || sentAt + SETTLE_MS > performance.now()) return; // when they are back
+  if (busyUntilV !== null || settlingFor() > 0) return; // when they are back
   const label = pressed;
   pressed = null;
   if (label === null || (document.activeElement && document.activeElement !== document.body)) return;

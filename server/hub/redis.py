@@ -38,7 +38,9 @@ from server.hub.due_watch import DueWatch
 from server.hub.inbox import Inbox
 from server.hub.live_workers import LiveWorkers
 from server.hub.redis_pipelining import ScriptPipeline
-from server.hub.redis_replies import Presence, RoomReplies, raw_bytes, text, texts
+from server.hub.redis_replies import Presence, RoomReplies, texts
+from server.hub.redis_replies import raw_bytes as _raw
+from server.hub.redis_replies import text as _text
 from server.hub.redis_scripts import SCRIPTS
 from server.hub.redis_subscription import SUBSCRIBE_WAIT, Channels, Subscription
 from server.hub.room import DEVICES, NAMES, PLAYERS, TOKENS
@@ -70,11 +72,6 @@ _SAFE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,120}$")
 
 def _ms(seconds: float) -> int:
     return max(1, round(seconds * 1000))
-
-
-# redis-py types replies as bytes | str (it cannot know decode_responses); ours are always bytes.
-_raw = raw_bytes
-_text = text
 
 
 class RedisBackend(Backend):
@@ -351,8 +348,7 @@ class RedisBackend(Backend):
         return (None if replaced is None else _raw(replaced)), records
 
     async def hgetall(self, code: str, table: str) -> dict[str, bytes]:
-        raw = await self.client.hgetall(f"{self._room(code)}t:{table}")
-        return {_text(k): _raw(v) for k, v in raw.items()}
+        return texts(await self.client.hgetall(f"{self._room(code)}t:{table}"))
 
     async def hlen(self, code: str, table: str) -> int:
         return int(await self.client.hlen(f"{self._room(code)}t:{table}"))

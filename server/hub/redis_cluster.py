@@ -54,8 +54,6 @@ from server.hub.redis import (
     LIVENESS_TTL,
     RedisBackend,
     _ms,
-    _raw,
-    _text,
 )
 from server.hub.redis_cluster_client import (
     POOL_SIZE,
@@ -65,6 +63,8 @@ from server.hub.redis_cluster_client import (
     startup_nodes,
 )
 from server.hub.redis_replies import pairs
+from server.hub.redis_replies import raw_bytes as _raw
+from server.hub.redis_replies import text as _text
 from server.hub.redis_subscription import SUBSCRIBE_WAIT, ShardSubscription
 from server.hub.tasks import stop_tasks
 

@@ -21,6 +21,7 @@ ROOM_REPLIES = 8192  # replies kept (room × table); a full cache starts over
 T = TypeVar("T")
 
 
+# redis-py types replies as bytes | str (it cannot know decode_responses); ours are always bytes.
 def text(value: bytes | str) -> str:
     return value.decode() if isinstance(value, bytes) else value
 
