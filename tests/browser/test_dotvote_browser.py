@@ -1581,6 +1581,8 @@ def test_the_minority_question_is_in_sight_when_voting_closes(pages: Pages) -> N
     tap(anna, first, 5)
     tap(anna, last)  # 1 sticker on the last card: below the top 3, far down the page
     assert anna.evaluate("scrollY") > 300, "the last card is not below the fold any more"
+    # the host's page has seen every sticker: else it asks first whether to close anyway
+    expect(host.locator("#dv-host-done")).to_have_text("2 van 2 hebben al hun stickers geplakt")
     control(host, "Stemmen sluiten")
     question = anna.locator("#dv-minority .dv-question")
     expect(question).to_be_visible()
